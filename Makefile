@@ -1,0 +1,136 @@
+# yolo: one Makefile. `make` builds build/yolo and build/libyolo.a.
+#   make test            every test (unit, per-op, golden, CLI)
+#   make asan|ubsan|tsan the suite under sanitizers (own build dirs)
+#   make demo            build the default model's engine and detect on bus.jpg
+#   make bench           side-by-side benchmark against ONNX Runtime
+# Sources are found by wildcard: a new .c file in a listed folder needs no Makefile edit.
+
+CC       ?= cc
+CXX      ?= c++
+BUILD    ?= build
+SAN      ?=
+SHARED   ?= ../shared
+PKGS     := openblas libprotobuf-c libpng opencv4
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng 2>/dev/null) \
+              -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc -lopencv_core
+
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Werror -Wno-format-truncation
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Icore -I$(BUILD)/gen $(PKG_CFLAGS)
+CFLAGS   := -std=c11 $(OPT) -g $(WARN) -pthread -fno-strict-aliasing
+CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -pthread
+LDFLAGS  := -pthread
+LDLIBS   := $(PKG_LIBS) -lstdc++ -lm
+
+ifneq ($(SAN),)
+CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer
+CXXFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=$(SAN)
+endif
+
+# ---------------------------------------------------------------- sources
+LIB_DIRS  := core core/ops core/opt core/onnx core/kernels detect postprocess labels
+LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
+X86_AVX2  := $(wildcard core/kernels/x86/*_avx2.c)
+X86_AVX512:= $(wildcard core/kernels/x86/*_avx512.c)
+GEN_C     := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/labels_coco.c
+CLI_C     := $(wildcard cli/*.c)
+
+obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))
+LIB_OBJ   := $(call obj,$(LIB_C) $(LIB_CXX) $(X86_AVX2) $(X86_AVX512)) \
+             $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
+CLI_OBJ   := $(call obj,$(CLI_C))
+
+TEST_C    := $(wildcard tests/test_*.c tests/ops/test_*.c)
+TEST_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_C))
+TEST_SUPPORT_C := $(filter-out tests/test_% tests/ops/test_%,$(wildcard tests/*.c tests/ops/*.c))
+TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
+SAMPLE_BIN:= $(patsubst samples/%.c,$(BUILD)/samples/%,$(wildcard samples/*.c))
+
+.PHONY: all test asan ubsan tsan demo bench clean install deps
+all: $(BUILD)/yolo $(BUILD)/libyolo.a $(SAMPLE_BIN)
+
+# ---------------------------------------------------------------- generated sources
+$(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/onnx.pb-c.h: core/onnx/onnx.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=core/onnx --c_out=$(BUILD)/gen core/onnx/onnx.proto
+
+$(BUILD)/gen/labels_coco.c: labels/coco.names scripts/embed_names.sh
+	@mkdir -p $(BUILD)/gen
+	sh scripts/embed_names.sh yolo_labels_coco labels/coco.names > $@.tmp && mv $@.tmp $@
+
+# Every object may include the generated protobuf header.
+$(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): | $(BUILD)/gen/onnx.pb-c.h
+
+# ---------------------------------------------------------------- objects
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.cpp.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/core/kernels/x86/%_avx2.c.o: core/kernels/x86/%_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/core/kernels/x86/%_avx512.c.o: core/kernels/x86/%_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -MMD -MP -c $< -o $@
+
+# Generated protobuf-c code is not ours to keep warning-clean.
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -w -c $< -o $@
+
+# ---------------------------------------------------------------- products
+$(BUILD)/libyolo.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/yolo: $(CLI_OBJ) $(BUILD)/libyolo.a
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+
+$(BUILD)/samples/%: samples/%.c $(BUILD)/libyolo.a
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libyolo.a $(LDLIBS) -o $@
+
+# ---------------------------------------------------------------- running
+test: all $(TEST_BIN)
+	BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run_tests.sh
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=address,undefined OPT=-O1 test
+ubsan:
+	$(MAKE) BUILD=build/ubsan SAN=undefined OPT=-O1 test
+tsan:
+	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 test
+
+demo: all
+	sh scripts/demo.sh $(BUILD) $(SHARED)
+
+bench: all
+	sh scripts/bench.sh $(BUILD) $(SHARED)
+
+deps:
+	sh scripts/install-deps.sh
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/yolo $(DESTDIR)$(PREFIX)/bin/yolo
+	install -m 644 $(BUILD)/libyolo.a $(DESTDIR)$(PREFIX)/lib/libyolo.a
+	install -m 644 include/yolo.h $(DESTDIR)$(PREFIX)/include/yolo.h
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

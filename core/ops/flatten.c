@@ -1,0 +1,4 @@
+/* ops/flatten.c: placeholder; import, shape inference and reference kernel not written yet. */
+#include "yolo_core.h"
+
+const struct yolo_op_impl yolo_op_flatten = { "Flatten", "Flatten", NULL, NULL, NULL, NULL, NULL, NULL };

@@ -1,0 +1,4 @@
+/* ops/slice.c: placeholder; import, shape inference and reference kernel not written yet. */
+#include "yolo_core.h"
+
+const struct yolo_op_impl yolo_op_slice = { "Slice", "Slice", NULL, NULL, NULL, NULL, NULL, NULL };

@@ -1,0 +1,16 @@
+#!/bin/sh
+# install-deps.sh: the one install step for a fresh Debian machine (apt packages by name).
+# Used by .ci/run, `make deps` and the README. Installs only what is missing.
+set -eu
+pkgs="build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libopenblas-dev
+      libopencv-dev libpng-dev python3-opencv python3-numpy python3-onnx"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "install-deps: installing:$missing"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi

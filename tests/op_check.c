@@ -1,0 +1,136 @@
+/* op_check.c: see op_check.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "op_check.h"
+
+int op_check_prepare(struct op_check *oc, struct yolo_graph *g, uint64_t seed, struct yolo_diag *d)
+{
+    memset(oc, 0, sizeof *oc);
+    oc->g = g;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_op_impl *impl = yolo_op_impl_get(g->nodes[i].op);
+        if (!impl || !impl->shape_fn)
+            return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "op %s has no shape_fn",
+                                 yolo_op_name(g->nodes[i].op));
+        int rc = impl->shape_fn(g, &g->nodes[i], d);
+        if (rc)
+            return rc;
+    }
+    uint64_t off = 0;
+    for (int32_t t = 0; t < g->n_tensors; t++) {
+        struct yolo_tensor *T = &g->tensors[t];
+        if (T->flags & YOLO_TF_CONST)
+            continue;
+        T->offset = off;
+        off += (yolo_tensor_bytes(T) + 63) & ~(uint64_t)63;
+    }
+    oc->arena_bytes = off;
+    oc->arena = aligned_alloc(64, off ? off : 64);
+    if (!oc->arena)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "arena");
+    memset(oc->arena, 0xFF, off); /* NaN-ish garbage: kernels must write every output */
+    char *produced = calloc((size_t)g->n_tensors, 1);
+    if (!produced)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "produced");
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_out; k++)
+            if (g->nodes[i].out[k] >= 0)
+                produced[g->nodes[i].out[k]] = 1;
+    uint64_t s = seed ? seed : 1;
+    for (int32_t t = 0; t < g->n_tensors; t++) {
+        struct yolo_tensor *T = &g->tensors[t];
+        if ((T->flags & YOLO_TF_CONST) || produced[t])
+            continue;
+        int64_t n = yolo_tensor_numel(T);
+        uint8_t *p = oc->arena + T->offset;
+        for (int64_t i = 0; i < n; i++) {
+            if (T->dtype == YOLO_DT_F32)
+                ((float *)p)[i] = harness_randf(&s, -2.0f, 2.0f);
+            else if (T->dtype == YOLO_DT_I64)
+                ((int64_t *)p)[i] = (int64_t)(harness_rand(&s) % 8);
+            else if (T->dtype == YOLO_DT_BOOL)
+                p[i] = (uint8_t)(harness_rand(&s) & 1);
+        }
+    }
+    free(produced);
+    oc->x.g = g;
+    oc->x.arena = oc->arena;
+    oc->x.consts = g->consts;
+    return 0;
+}
+
+int op_check_run_op(struct op_check *oc, enum yolo_op op, yolo_kernel_fn k, int nth)
+{
+    const struct yolo_graph *g = oc->g;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
+        yolo_kernel_fn fn = impl->ref_fn;
+        uint64_t sb = 0;
+        if (k && n->op == op) {
+            fn = k;
+            if (impl->scratch_fn)
+                sb = impl->scratch_fn(g, n, nth);
+        }
+        if (!fn)
+            return YOLO_ERR_UNSUPPORTED;
+        sb = (sb + 63) & ~(uint64_t)63;
+        if (sb * (uint64_t)nth > oc->scratch_bytes) {
+            free(oc->scratch);
+            oc->scratch_bytes = sb * (uint64_t)nth;
+            oc->scratch = aligned_alloc(64, oc->scratch_bytes);
+            if (!oc->scratch)
+                return YOLO_ERR_NOMEM;
+        }
+        oc->x.scratch = oc->scratch;
+        oc->x.scratch_bytes = sb;
+        oc->x.consts = g->consts;
+        for (int ith = 0; ith < nth; ith++)
+            fn(&oc->x, n, ith, nth);
+    }
+    return 0;
+}
+
+int op_check_run(struct op_check *oc, int nth)
+{
+    return op_check_run_op(oc, YOLO_OP_COUNT, NULL, nth);
+}
+
+void *op_check_ptr(struct op_check *oc, int32_t t)
+{
+    return yolo_exec_ptr(&oc->x, t);
+}
+
+float *op_check_copy(struct op_check *oc, int32_t t)
+{
+    uint64_t b = yolo_tensor_bytes(&oc->g->tensors[t]);
+    float *c = malloc(b ? b : 4);
+    if (c)
+        memcpy(c, op_check_ptr(oc, t), b);
+    return c;
+}
+
+double op_check_nmse(const float *a, const float *b, int64_t n)
+{
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(a[i]) != isnan(b[i]))
+            return 1e30;
+        if (isnan(a[i]))
+            continue;
+        double e = (double)a[i] - (double)b[i];
+        num += e * e;
+        den += (double)b[i] * b[i];
+    }
+    return num / (den > 1e-30 ? den : 1e-30);
+}
+
+void op_check_release(struct op_check *oc)
+{
+    free(oc->arena);
+    free(oc->scratch);
+    memset(oc, 0, sizeof *oc);
+}

@@ -48,6 +48,10 @@ struct yolo_logger { yolo_log_fn fn; void *user; int level; /* messages above le
 void yolo_logf(const struct yolo_logger *lg, enum yolo_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A string key/value pair (ONNX metadata_props, engine META). Both NUL-terminated, owned by
+ * whoever owns the array. */
+struct yolo_kv { char *key; char *value; };
+
 /* ------------------------------------------------------------------ dtypes */
 /* Values are ONNX TensorProto.DataType numbers. The runtime computes in F32, I64 and BOOL;
  * F16 constants are widened to F32 on import. */

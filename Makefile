@@ -10,6 +10,7 @@ CXX      ?= c++
 BUILD    ?= build
 SAN      ?=
 SHARED   ?= ../shared
+Q        ?= @
 PKGS     := openblas libprotobuf-c libpng opencv4
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -18,7 +19,8 @@ PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng 2>/dev/nul
 
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
-CPPFLAGS := -D_GNU_SOURCE -Iinclude -Icore -I$(BUILD)/gen $(PKG_CFLAGS)
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CPPFLAGS := -D_GNU_SOURCE -DYOLO_GIT_COMMIT=\"$(GIT_COMMIT)\" -Iinclude -Icore -Ilabels -Ipostprocess -Idetect -I$(BUILD)/gen $(PKG_CFLAGS)
 CFLAGS   := -std=c11 $(OPT) -g $(WARN) -pthread -fno-strict-aliasing
 CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS  := -pthread
@@ -50,7 +52,7 @@ TEST_SUPPORT_C := $(filter-out tests/test_% tests/ops/test_%,$(wildcard tests/*.
 TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
 SAMPLE_BIN:= $(patsubst samples/%.c,$(BUILD)/samples/%,$(wildcard samples/*.c))
 
-.PHONY: all test asan ubsan tsan demo bench clean install deps
+.PHONY: all test tests asan ubsan tsan demo bench clean install deps
 all: $(BUILD)/yolo $(BUILD)/libyolo.a $(SAMPLE_BIN)
 
 # ---------------------------------------------------------------- generated sources
@@ -68,11 +70,13 @@ $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): | $(BUILD)/gen/onnx.pb-c.h
 # ---------------------------------------------------------------- objects
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.cpp.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
+	@echo CXX $<
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/core/kernels/x86/%_avx2.c.o: core/kernels/x86/%_avx2.c
 	@mkdir -p $(dir $@)
@@ -85,7 +89,8 @@ $(BUILD)/obj/core/kernels/x86/%_avx512.c.o: core/kernels/x86/%_avx512.c
 # Generated protobuf-c code is not ours to keep warning-clean.
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -w -c $< -o $@
+	@echo CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -w -c $< -o $@
 
 # ---------------------------------------------------------------- products
 $(BUILD)/libyolo.a: $(LIB_OBJ)
@@ -97,15 +102,21 @@ $(BUILD)/yolo: $(CLI_OBJ) $(BUILD)/libyolo.a
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+	@echo LINK $@
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
 
 $(BUILD)/samples/%: samples/%.c $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libyolo.a $(LDLIBS) -o $@
 
 # ---------------------------------------------------------------- running
-test: all $(TEST_BIN)
+# test and demo first install what a fresh machine lacks (a no-op when all is there), then
+# re-enter make so pkg-config sees the new packages.
+test: deps
+	$(MAKE) --no-print-directory all tests
 	BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run_tests.sh
+
+tests: $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=address,undefined OPT=-O1 test
@@ -114,7 +125,8 @@ ubsan:
 tsan:
 	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 test
 
-demo: all
+demo: deps
+	$(MAKE) --no-print-directory all
 	sh scripts/demo.sh $(BUILD) $(SHARED)
 
 bench: all

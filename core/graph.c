@@ -122,8 +122,10 @@ static int reserve_const(struct yolo_graph *g, uint64_t bytes, uint64_t *offset,
     uint64_t end = off + bytes;
     if (!g->owns_consts)
         return yolo_diag_set(d, YOLO_ERR_INTERNAL, "const blob is read-only");
-    if (end > g->consts_cap) {
+    if (end > g->consts_cap || !g->consts) {
         uint64_t nc = g->consts_cap ? g->consts_cap : 1 << 16;
+        if (nc < 64)
+            nc = 64;
         while (nc < end)
             nc *= 2;
         uint8_t *q = realloc(g->consts, nc);
@@ -162,7 +164,7 @@ int yolo_graph_make_const(struct yolo_graph *g, int32_t t, struct yolo_diag *d)
     if (bytes == 0 && yolo_tensor_numel(T) != 0)
         return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "tensor '%s': unknown or too large shape",
                              T->name);
-    uint64_t off;
+    uint64_t off = 0;
     int rc = reserve_const(g, bytes, &off, d);
     if (rc)
         return rc;
@@ -333,7 +335,8 @@ int yolo_graph_toposort(struct yolo_graph *g, struct yolo_diag *d)
     }
     for (int32_t i = 0; i < nn; i++)
         sorted[i] = g->nodes[order[i]];
-    memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
+    if (nn)
+        memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
 done:
     free(sorted);
     free(users);

@@ -1,13 +1,34 @@
 /* yolo.h: the one public header of the yolo library.
  *
+ * Compile a YOLO detector exported to ONNX into an engine file once, then load it and detect:
  *
- * Every function of the library that can fail returns an enum yolo_status (YOLO_OK = 0,
- * errors are negative) and, when the caller passes a struct yolo_diag, writes a one-line
- * message there: the file first, then the object (node, section, image), then the problem.
- * The diagnostic is caller-owned; the library keeps no global error state.
+ *     struct yolo_diag diag;
+ *     yolo_build("yolov8n.onnx", "yolov8n.engine", NULL, NULL, &diag);        // once, offline
+ *
+ *     struct yolo_model *model;  struct yolo_ctx *ctx;  struct yolo_result res;
+ *     if (yolo_model_load("yolov8n.engine", NULL, &model, &diag) ||
+ *         yolo_ctx_create(model, NULL, &ctx, &diag)) { fprintf(stderr, "%s\n", diag.msg); return 1; }
+ *     struct yolo_image img = { pixels, width, height, stride_bytes, YOLO_PIXEL_BGR };
+ *     if (yolo_detect(ctx, &img, &res, &diag) == YOLO_OK)
+ *         for (int32_t i = 0; i < res.n_dets; i++)
+ *             printf("%s %.2f %.0f %.0f %.0f %.0f\n", res.dets[i].name, res.dets[i].conf,
+ *                    res.dets[i].x1, res.dets[i].y1, res.dets[i].x2, res.dets[i].y2);
+ *     yolo_ctx_free(ctx);  yolo_model_free(model);
+ *
+ * Errors: every function that can fail returns an enum yolo_status (YOLO_OK = 0, errors are
+ * negative) and, when the caller passes a struct yolo_diag, writes a one-line message there:
+ * the file first, then the object (node, section, image), then the problem. The diagnostic is
+ * caller-owned; the library keeps no global error state and never prints or exits.
+ *
+ * Ownership words used below: "borrowed" = the library reads it during the call only;
+ * "retained" = the library keeps a reference (the caller may free its own); "transferred" =
+ * the callee now owns it.
  */
 #ifndef YOLO_H
 #define YOLO_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,6 +54,149 @@ struct yolo_diag {
 
 /* A short fixed name for a status ("out of memory", "format error", ...). Never NULL. */
 const char *yolo_status_str(enum yolo_status s);
+
+
+
+/* ======================================================================= building engines */
+
+/* Log callback for long operations (warnings, progress). The library never prints. */
+typedef void (*yolo_message_fn)(void *user, int level /* 0 error, 1 warn, 2 info */, const char *msg);
+
+struct yolo_build_params {
+    int32_t imgsz_h, imgsz_w;  /* input size; 0 = the model's (fixed dims, else 'imgsz' metadata, else 640) */
+    int32_t max_batch;         /* largest batch a context can run; 0 = 1 (or the model's fixed batch) */
+    yolo_message_fn message_fn;/* warnings (ignored ONNX attributes, ...); may be NULL */
+    void   *message_user;
+};
+void yolo_build_params_default(struct yolo_build_params *p);
+
+struct yolo_build_report {
+    int32_t  nodes_imported, nodes_final;  /* ONNX nodes, engine nodes after optimization */
+    int32_t  n_folded, n_bn_folded, n_act_fused, n_noops;
+    uint64_t arena_bytes;                  /* activation memory one context allocates */
+    uint64_t sum_tensor_bytes;             /* what it would be if no tensor shared memory */
+    uint64_t weight_bytes;
+    char     format[8];                    /* "v5", "v8" or "e2e" */
+    int32_t  n_classes, input_h, input_w, max_batch;
+};
+
+/* Compiles an ONNX model into an engine file (written to a temp name, then renamed).
+ * p, report, diag may be NULL. Thread-safe (no shared state). */
+int yolo_build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
+               struct yolo_build_report *report, struct yolo_diag *diag);
+
+/* ======================================================================= models and contexts */
+
+struct yolo_model;   /* a loaded engine: weights (mmap'd), graph, class names. Read-only,
+                        reference counted, shared by every context made from it. */
+struct yolo_ctx;     /* one execution context: its own activation arena, input tensor,
+                        threads and results. Used by one thread at a time. */
+
+enum yolo_output_format { YOLO_FORMAT_V5 = 5, YOLO_FORMAT_V8 = 8, YOLO_FORMAT_E2E = 10 };
+
+struct yolo_model_params {
+    const char *isa;            /* "ref" | "avx2" | "avx512" | NULL: the best this CPU has
+                                   (the YOLO_ISA environment variable overrides NULL) */
+    int32_t     no_verify;      /* 1: skip the CRC of the weights section (faster load) */
+};
+void yolo_model_params_default(struct yolo_model_params *p);
+
+/* Loads an engine file. The model lives until yolo_model_free and the last context made from
+ * it are gone. Thread-safe. */
+int  yolo_model_load(const char *engine_path, const struct yolo_model_params *p,
+                     struct yolo_model **out, struct yolo_diag *diag);
+void yolo_model_free(struct yolo_model *m);   /* drops the caller's reference; NULL ok */
+
+struct yolo_model_info {
+    int32_t input_w, input_h;   /* the letterbox size, e.g. 640 x 640 */
+    int32_t max_batch;
+    int32_t n_classes;
+    int32_t stride;
+    enum yolo_output_format format;
+    const char *const *class_names;   /* n_classes names, owned by the model */
+    const char *isa;                  /* kernels in use */
+};
+void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *info);
+
+struct yolo_ctx_params {
+    int32_t n_threads;          /* threads for one inference; 0 = 1 */
+    float   conf;               /* confidence threshold (strict >); 0 = 0.25 */
+    float   iou;                /* NMS IoU threshold; 0 = 0.7 */
+    int32_t max_det;            /* 0 = 300 */
+    int32_t agnostic;           /* 1: NMS across classes */
+    const int32_t *classes;     /* keep only these class ids (copied); NULL = all */
+    int32_t n_classes_keep;
+};
+void yolo_ctx_params_default(struct yolo_ctx_params *p);
+
+/* Creates a context on m (retained). p NULL = defaults. */
+int  yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struct yolo_ctx **out,
+                     struct yolo_diag *diag);
+/* A new context on the same model with the same parameters: shares the weights, allocates
+ * only its own arena, scratch and buffers. src is borrowed; clones are independent after. */
+int  yolo_ctx_clone(const struct yolo_ctx *src, struct yolo_ctx **out, struct yolo_diag *diag);
+void yolo_ctx_free(struct yolo_ctx *c);       /* NULL ok */
+/* Bytes this context allocated (arena + scratch + I/O buffers). */
+uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c);
+
+/* ======================================================================= detection */
+
+enum yolo_pixel_format { YOLO_PIXEL_BGR = 0, YOLO_PIXEL_RGB = 1 };
+
+struct yolo_image {             /* 8-bit, 3 channels interleaved; borrowed by every call */
+    const uint8_t *data;
+    int32_t width, height;
+    int32_t stride_bytes;       /* bytes from one row to the next (>= 3 * width) */
+    enum yolo_pixel_format format;
+};
+
+struct yolo_det {
+    int32_t cls;
+    float   conf;
+    float   x1, y1, x2, y2;     /* original-image pixels, clipped to the image */
+    const char *name;           /* class name, owned by the model */
+};
+
+struct yolo_result {
+    const struct yolo_det *dets;/* owned by the context: valid until its next detect call */
+    int32_t n_dets;
+    int32_t width, height;      /* of the image */
+    double  ms_preprocess, ms_inference, ms_postprocess;
+};
+
+/* Detects objects in one image: letterbox, inference, decode, NMS, scale back. */
+int yolo_detect(struct yolo_ctx *c, const struct yolo_image *img, struct yolo_result *res,
+                struct yolo_diag *diag);
+/* n images (1 <= n <= max_batch) in one inference; res[] gets n results. */
+int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
+                      struct yolo_result *res, struct yolo_diag *diag);
+
+/* ======================================================================= image files */
+
+/* An image decoded from a file (JPEG, PNG, BMP, ... as OpenCV reads them, EXIF orientation
+ * applied), BGR. Owned by the caller: free with yolo_image_free. */
+int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag *diag);
+void yolo_image_free(struct yolo_image *img);
+/* Writes img to path, format from the extension (.jpg .png .bmp ...), temp name + rename. */
+int  yolo_image_write(const char *path, const struct yolo_image *img, struct yolo_diag *diag);
+
+struct yolo_draw_params {
+    int32_t line_width;         /* 0 = from the image size, as Ultralytics */
+    int32_t hide_labels, hide_conf;
+};
+/* Draws boxes and label tags into img (pixels modified in place; data must be writable). */
+void yolo_draw(struct yolo_image *img, const struct yolo_result *res, const struct yolo_draw_params *p);
+
+
+/* ======================================================================= text outputs */
+
+/* One detection as a JSON object, the format of `yolo detect --json` and of the golden files:
+ * {"cls": 0, "name": "person", "conf": 0.92325133, "box": [672.2517, 374.39337, 807.2673, 876.00354]}
+ * (floats in shortest round-trip float32 form). snprintf semantics: returns the full length. */
+int yolo_format_det_json(char *buf, size_t cap, const struct yolo_det *det);
+/* One YOLO txt label line "cls xc yc w h[ conf]\n", normalized by the image size. */
+int yolo_format_det_txt(char *buf, size_t cap, const struct yolo_det *det, int32_t img_w,
+                        int32_t img_h, int32_t with_conf);
 
 #ifdef __cplusplus
 }

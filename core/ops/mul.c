@@ -1,4 +1,23 @@
-/* ops/mul.c: placeholder; import, shape inference and reference kernel not written yet. */
-#include "yolo_core.h"
+/* ops/mul.c: Mul (ONNX opset 7+, 14): C = A * B with multidirectional (numpy) broadcasting.
+ * Both inputs float32 or both int64. No attributes, no params. YOLO's SiLU (x * sigmoid(x))
+ * is a same-shape Mul and x * scale a broadcast one; both become long runs in the broadcast
+ * plan. int64 wraps around on overflow (two's complement), never undefined behaviour. */
+#include "broadcast.h"
 
-const struct yolo_op_impl yolo_op_mul = { "Mul", "Mul", NULL, NULL, NULL, NULL, NULL, NULL };
+static inline int64_t mul_wrap(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+
+YOLO_BC_RUN(mul_f32, float, float, float, a * b)
+YOLO_BC_RUN(mul_i64, int64_t, int64_t, int64_t, mul_wrap(a, b))
+
+static void mul_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    int f32 = x->g->tensors[n->in[0]].dtype == YOLO_DT_F32;
+    yolo_bc_binary_kernel(x, n, ith, nth, f32 ? mul_f32 : mul_i64, NULL);
+}
+
+const struct yolo_op_impl yolo_op_mul = {
+    "Mul", "Mul", NULL, yolo_bc_arith_shape, mul_ref, NULL, NULL, NULL
+};

@@ -1,4 +1,33 @@
-/* ops/pow.c: placeholder; import, shape inference and reference kernel not written yet. */
-#include "yolo_core.h"
+/* ops/pow.c: Pow (ONNX opset 7+, 12, 13, 15): Z = X ^ Y with multidirectional (numpy)
+ * broadcasting. Supported: float32 base with a float32 or int64 exponent (YOLOv5's head
+ * squares with a float32 scalar 2); the output has the base's dtype. Computed with powf, so
+ * powf's special cases apply (negative base, non-integer exponent: NaN). No params. */
+#include <math.h>
 
-const struct yolo_op_impl yolo_op_pow = { "Pow", "Pow", NULL, NULL, NULL, NULL, NULL, NULL };
+#include "broadcast.h"
+
+YOLO_BC_RUN(pow_f32, float, float, float, powf(a, b))
+YOLO_BC_RUN(pow_f32_i64, float, int64_t, float, powf(a, (float)b))
+
+static int pow_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
+{
+    int rc = yolo_bc_check_io(g, n, 2, 2, 1, d);
+    if (rc)
+        return rc;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->in[1]];
+    if (X->dtype != YOLO_DT_F32 || (Y->dtype != YOLO_DT_F32 && Y->dtype != YOLO_DT_I64))
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "base %s with exponent %s; supported: "
+                               "float32 base, float32 or int64 exponent",
+                               yolo_dtype_name(X->dtype), yolo_dtype_name(Y->dtype));
+    return yolo_bc_binary_shape(g, n, YOLO_DT_F32, d);
+}
+
+static void pow_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    int f32 = x->g->tensors[n->in[1]].dtype == YOLO_DT_F32;
+    yolo_bc_binary_kernel(x, n, ith, nth, f32 ? pow_f32 : pow_f32_i64, NULL);
+}
+
+const struct yolo_op_impl yolo_op_pow = {
+    "Pow", "Pow", NULL, pow_shape, pow_ref, NULL, NULL, NULL
+};

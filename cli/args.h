@@ -1,0 +1,39 @@
+/* args.h: declarative command-line parsing for the subcommands. Long options as --name VALUE
+ * or --name=VALUE, short ones as -x VALUE; "--" ends options. Unknown options, missing or
+ * malformed values are usage errors (exit code 2). argv is never modified. */
+#ifndef YOLO_CLI_ARGS_H
+#define YOLO_CLI_ARGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum arg_type { ARG_FLAG, ARG_INT, ARG_FLOAT, ARG_STR };
+
+struct arg_spec {
+    const char   *name;      /* long name without dashes */
+    char          short_name;/* 0 if none */
+    enum arg_type type;
+    void         *dest;      /* int* for FLAG/INT, float* for FLOAT, const char** for STR */
+    const char   *metavar;   /* shown in --help, e.g. "N" */
+    const char   *help;
+};
+
+struct cmd_usage {
+    const char *name;        /* "build" */
+    const char *synopsis;    /* "MODEL.onnx -o OUT.engine [options]" */
+    const char *summary;     /* one line */
+    const char *details;     /* printed after the options; may be NULL */
+};
+
+enum { ARGS_OK = 0, ARGS_HELP = 1, ARGS_USAGE = 2 };
+
+/* Parses argv[0..argc) (argv[0] is the first argument after the subcommand). Positional
+ * arguments go to pos[] (at most max_pos, else usage error). Returns ARGS_OK, ARGS_HELP (help
+ * printed to stdout) or ARGS_USAGE (message printed to stderr). */
+int  args_parse(const struct cmd_usage *u, int argc, char **argv, const struct arg_spec *specs,
+                const char **pos, int max_pos, int *n_pos);
+void args_print_help(FILE *f, const struct cmd_usage *u, const struct arg_spec *specs);
+/* "yolo <cmd>: error: ..." to stderr; returns 2 (usage) or 1 (runtime) as given. */
+int  cli_error(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,245 @@
+/* cmd_detect.c: `yolo detect ENGINE SOURCE...`: Ultralytics-exact detection on images,
+ * directories, globs and lists; annotated images, YOLO txt labels, JSON Lines. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "commands.h"
+#include "detect_pipeline.h"
+#include "sources.h"
+#include "yolo.h"
+
+#define MAX_SOURCES 256
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int dir_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Ultralytics' increment_path: runs/detect, runs/detect2, runs/detect3, ... */
+static void pick_save_dir(const char *base, int exist_ok, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", base);
+    if (exist_ok || !dir_exists(base))
+        return;
+    for (int i = 2; i < 100000; i++) {
+        snprintf(out, cap, "%s%d", base, i);
+        if (!dir_exists(out))
+            return;
+    }
+}
+
+/* Creates dir (and dir/labels), and proves it is writable before any work starts. */
+static int prepare_dir(const char *dir, int labels, char *err, size_t cap)
+{
+    char probe[4200];
+    if (make_dirs(dir) != 0) {
+        snprintf(err, cap, "%s: cannot create directory: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (labels) {
+        snprintf(probe, sizeof probe, "%s/labels", dir);
+        if (make_dirs(probe) != 0) {
+            snprintf(err, cap, "%s: cannot create directory: %s", probe, strerror(errno));
+            return -1;
+        }
+    }
+    snprintf(probe, sizeof probe, "%s/.yolo-write-test.%ld", dir, (long)getpid());
+    FILE *f = fopen(probe, "w");
+    if (!f) {
+        snprintf(err, cap, "%s: not writable: %s", dir, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    unlink(probe);
+    return 0;
+}
+
+static int parse_classes(const char *s, int32_t *out, int32_t cap, int32_t *n)
+{
+    *n = 0;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > INT32_MAX || *n >= cap)
+            return -1;
+        out[(*n)++] = (int32_t)v;
+        s = end;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return *n > 0 ? 0 : -1;
+}
+
+int cmd_detect(int argc, char **argv)
+{
+    float conf = 0.25f, iou = 0.7f;
+    int max_det = 300, agnostic = 0, exist_ok = 0, nosave = 0, save_txt = 0, save_conf = 0, json = 0;
+    int hide_labels = 0, hide_conf = 0, line_width = 0, recursive = 0, batch = 0, threads = 0;
+    int workers = 2, imgsz = 0, quiet = 0;
+    const char *save_dir = NULL, *classes = NULL, *isa = NULL;
+    const struct arg_spec specs[] = {
+        { "conf", 0, ARG_FLOAT, &conf, "F", "confidence threshold, strict (default 0.25)" },
+        { "iou", 0, ARG_FLOAT, &iou, "F", "NMS IoU threshold (default 0.7)" },
+        { "max-det", 0, ARG_INT, &max_det, "N", "at most N detections per image (default 300)" },
+        { "classes", 0, ARG_STR, &classes, "0,2,5", "keep only these class ids" },
+        { "agnostic", 0, ARG_FLAG, &agnostic, NULL, "class-agnostic NMS" },
+        { "save-dir", 0, ARG_STR, &save_dir, "DIR", "output folder (default runs/detect, then runs/detect2, ...)" },
+        { "exist-ok", 0, ARG_FLAG, &exist_ok, NULL, "reuse DIR if it exists instead of a new DIRn" },
+        { "nosave", 0, ARG_FLAG, &nosave, NULL, "do not write annotated images" },
+        { "save-txt", 0, ARG_FLAG, &save_txt, NULL, "write YOLO labels DIR/labels/<name>.txt (cls xc yc w h)" },
+        { "save-conf", 0, ARG_FLAG, &save_conf, NULL, "append the confidence to each label line" },
+        { "json", 0, ARG_FLAG, &json, NULL, "write DIR/detections.jsonl, one JSON object per image" },
+        { "hide-labels", 0, ARG_FLAG, &hide_labels, NULL, "draw boxes without label tags" },
+        { "hide-conf", 0, ARG_FLAG, &hide_conf, NULL, "label tags without the confidence" },
+        { "line-width", 0, ARG_INT, &line_width, "N", "box line width in pixels (default: from image size)" },
+        { "recursive", 'r', ARG_FLAG, &recursive, NULL, "descend into subdirectories of a directory source" },
+        { "batch", 0, ARG_INT, &batch, "N", "images per inference (default: the engine's max batch)" },
+        { "threads", 't', ARG_INT, &threads, "N", "threads per inference (default: the cores left after decoding)" },
+        { "workers", 'j', ARG_INT, &workers, "N", "image decoding threads (default 2)" },
+        { "imgsz", 0, ARG_INT, &imgsz, "N", "expected input size; an engine built for another is an error" },
+        { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
+        { "quiet", 'q', ARG_FLAG, &quiet, NULL, "print only errors and the summary" },
+        { 0 }
+    };
+    const struct cmd_usage u = { "detect", "ENGINE SOURCE [SOURCE...] [options]",
+        "Detect objects in images. SOURCE is an image file, a directory, a quoted glob such as\n"
+        "'imgs/*.jpg', or a .txt list of paths (one per line). Boxes match Ultralytics' predict for\n"
+        "the same ONNX model. Bad images are reported and skipped; the exit code is 1 if any failed.",
+        "outputs (in DIR):\n"
+        "  <image name>          the image with boxes and labels drawn (unless --nosave)\n"
+        "  labels/<stem>.txt     with --save-txt, for images with detections\n"
+        "  detections.jsonl      with --json: {\"path\", \"width\", \"height\", \"ms\", \"detections\": [\n"
+        "                        {\"cls\", \"name\", \"conf\", \"box\": [x1, y1, x2, y2]}]} per image\n"
+        "Files are written under a temp name and renamed." };
+    const char *pos[1 + MAX_SOURCES];
+    int n_pos;
+    int rc = args_parse(&u, argc, argv, specs, pos, 1 + MAX_SOURCES, &n_pos);
+    if (rc)
+        return rc == ARGS_HELP ? 0 : 2;
+    if (n_pos < 2)
+        return cli_error("detect", 2, "expected ENGINE and at least one SOURCE (see yolo detect --help)");
+    if (!(conf >= 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
+        line_width < 0 || batch < 0 || threads < 0 || threads > 256 || workers < 1 || workers > 64 || imgsz < 0)
+        return cli_error("detect", 2, "option value out of range (see yolo detect --help)");
+    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
+        return cli_error("detect", 2, "--isa must be ref, avx2 or avx512");
+    int32_t keep[1024], n_keep = 0;
+    if (classes && parse_classes(classes, keep, 1024, &n_keep))
+        return cli_error("detect", 2, "--classes: expected comma-separated class ids, got '%s'", classes);
+
+    struct yolo_diag d = { 0 };
+    struct yolo_model *model = NULL;
+    struct yolo_ctx *ctx = NULL;
+    struct source_list src = { 0 };
+    struct yolo_model_params mp;
+    yolo_model_params_default(&mp);
+    mp.isa = isa;
+    if (yolo_model_load(pos[0], &mp, &model, &d))
+        return cli_error("detect", 1, "%s", d.msg);
+    struct yolo_model_info info;
+    yolo_model_get_info(model, &info);
+    rc = 1;
+    if (imgsz && (imgsz != info.input_w || imgsz != info.input_h)) {
+        cli_error("detect", 2, "%s was built for %dx%d input, not --imgsz %d (rebuild with yolo build --imgsz)",
+                  pos[0], info.input_w, info.input_h, imgsz);
+        rc = 2;
+        goto out;
+    }
+    if (batch > info.max_batch) {
+        cli_error("detect", 2, "--batch %d is more than the engine's max batch %d (rebuild with yolo build --batch)",
+                  batch, info.max_batch);
+        rc = 2;
+        goto out;
+    }
+    for (int i = 1; i < n_pos; i++) {
+        char err[600];
+        if (sources_add(&src, pos[i], recursive, err, sizeof err)) {
+            cli_error("detect", 1, "%s", err);
+            goto out;
+        }
+    }
+    if (src.n == 0) {
+        cli_error("detect", 1, "no images found in %s%s", pos[1], n_pos > 2 ? " ..." : "");
+        goto out;
+    }
+    char dir[4096], err[4400];
+    pick_save_dir(save_dir ? save_dir : "runs/detect", exist_ok, dir, sizeof dir);
+    if ((!nosave || save_txt || json) && prepare_dir(dir, save_txt, err, sizeof err)) {
+        cli_error("detect", 1, "%s", err);
+        goto out;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    struct yolo_ctx_params cp;
+    yolo_ctx_params_default(&cp);
+    cp.conf = conf;
+    cp.iou = iou;
+    cp.max_det = max_det;
+    cp.agnostic = agnostic;
+    cp.classes = n_keep ? keep : NULL;
+    cp.n_classes_keep = n_keep;
+    cp.n_threads = threads ? threads : (int32_t)(cores > 1 ? cores : 1);
+    if (yolo_ctx_create(model, &cp, &ctx, &d)) {
+        cli_error("detect", 1, "%s", d.msg);
+        goto out;
+    }
+    struct detect_options o = { 0 };
+    o.save_dir = dir;
+    o.save_images = !nosave;
+    o.save_txt = save_txt;
+    o.save_conf = save_conf;
+    o.json = json;
+    o.batch = batch ? batch : info.max_batch;
+    o.max_det = max_det;
+    o.workers = workers;
+    o.quiet = quiet;
+    o.progress = !quiet && src.n > 20 && isatty(STDOUT_FILENO);
+    o.draw.line_width = line_width;
+    o.draw.hide_labels = hide_labels;
+    o.draw.hide_conf = hide_conf;
+    struct detect_summary s;
+    if (detect_pipeline_run(ctx, &info, src.paths, src.n, &o, &s))
+        goto out;
+    printf("Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image (median) at shape "
+           "(%d, 3, %d, %d), %s kernels, %d thread%s\n", s.median_ms_pre, s.median_ms_infer,
+           s.median_ms_post, o.batch, info.input_h, info.input_w, info.isa, cp.n_threads,
+           cp.n_threads > 1 ? "s" : "");
+    printf("%lld images in %.2f s: %.1f images/s (1000 / median inference = %.1f); %lld detections; "
+           "%lld failed\n", (long long)s.n_ok, s.wall_s, s.wall_s > 0 ? s.n_ok / s.wall_s : 0.0,
+           s.median_ms_infer > 0 ? 1000.0 / s.median_ms_infer : 0.0, (long long)s.n_dets,
+           (long long)s.n_failed);
+    if (!nosave || save_txt || json)
+        printf("Results saved to %s\n", dir);
+    rc = s.n_failed || s.write_errors ? 1 : 0;
+out:
+    sources_free(&src);
+    yolo_ctx_free(ctx);
+    yolo_model_free(model);
+    return rc;
+}

@@ -1,0 +1,410 @@
+/* detect_pipeline.c: see detect_pipeline.h. One mutex and one condition variable guard the
+ * ring; every stage blocks on the condition variable (no spinning). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "detect_pipeline.h"
+#include "fileio.h"
+
+enum slot_state { SLOT_FREE, SLOT_DECODING, SLOT_DECODED, SLOT_DONE };
+
+struct slot {
+    enum slot_state state;
+    int64_t idx;
+    struct yolo_image img;
+    int ok;
+    char err[600];
+    struct yolo_det *dets;           /* max_det, copied out of the context's results */
+    int32_t n_dets;
+    double ms_pre, ms_infer, ms_post;
+};
+
+struct pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct slot *slots;
+    int n_slots;
+    int64_t next_decode;             /* next index a decoder takes */
+    int64_t n;
+    char *const *paths;
+    int stop;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *decoder_main(void *arg)
+{
+    struct pipe *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        int64_t i = p->next_decode;
+        while (!p->stop && i < p->n && p->slots[i % p->n_slots].state != SLOT_FREE) {
+            pthread_cond_wait(&p->cv, &p->mu);
+            i = p->next_decode;
+        }
+        if (p->stop || i >= p->n)
+            break;
+        struct slot *s = &p->slots[i % p->n_slots];
+        p->next_decode++;
+        s->state = SLOT_DECODING;
+        s->idx = i;
+        pthread_mutex_unlock(&p->mu);
+
+        struct yolo_diag d = { 0 };
+        s->ok = yolo_image_read(p->paths[i], &s->img, &d) == YOLO_OK;
+        if (!s->ok)
+            snprintf(s->err, sizeof s->err, "%s", d.msg);
+
+        pthread_mutex_lock(&p->mu);
+        s->state = SLOT_DECODED;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+struct writer {
+    struct pipe *p;
+    const struct detect_options *o;
+    const struct yolo_model_info *info;
+    struct yolo_atomic_file jsonl;
+    int jsonl_open;
+    struct detect_summary *s;
+    double *ms_pre, *ms_infer, *ms_post;   /* per ok image, for medians */
+    double t_start;
+    int progress_width;
+};
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+static void counts_text(const struct slot *s, const struct yolo_model_info *info, char *buf, size_t cap)
+{
+    size_t w = 0;
+    buf[0] = 0;
+    if (s->n_dets == 0) {
+        snprintf(buf, cap, "(no detections), ");
+        return;
+    }
+    /* classes in order of first appearance (dets are sorted by confidence) */
+    for (int32_t i = 0; i < s->n_dets && w < cap; i++) {
+        int seen = 0;
+        for (int32_t k = 0; k < i; k++)
+            seen |= s->dets[k].cls == s->dets[i].cls;
+        if (seen)
+            continue;
+        int c = 0;
+        for (int32_t k = i; k < s->n_dets; k++)
+            c += s->dets[k].cls == s->dets[i].cls;
+        const char *name = s->dets[i].cls >= 0 && s->dets[i].cls < info->n_classes
+                               ? info->class_names[s->dets[i].cls] : "?";
+        w += (size_t)snprintf(buf + w, cap - w, "%d %s%s, ", c, name, c > 1 ? "s" : "");
+    }
+}
+
+static void report_error(struct writer *wr, const char *fmt, const char *a, const char *b)
+{
+    if (wr->o->progress)
+        fputc('\n', stdout);
+    fflush(stdout);
+    fprintf(stderr, fmt, a, b);
+    fflush(stderr);
+}
+
+static void write_one(struct writer *wr, struct slot *s)
+{
+    const struct detect_options *o = wr->o;
+    const char *path = wr->p->paths[s->idx];
+    char buf[1024];
+    struct yolo_diag d = { 0 };
+    if (!s->ok) {
+        wr->s->n_failed++;
+        report_error(wr, "yolo detect: error: %s%s\n", s->err, "");
+        return;
+    }
+    wr->s->n_ok++;
+    wr->s->n_dets += s->n_dets;
+    wr->ms_pre[wr->s->n_ok - 1] = s->ms_pre;
+    wr->ms_infer[wr->s->n_ok - 1] = s->ms_infer;
+    wr->ms_post[wr->s->n_ok - 1] = s->ms_post;
+    if (o->json && wr->jsonl_open) {
+        FILE *f = wr->jsonl.f;
+        fputs("{\"path\": ", f);
+        char *esc = malloc(strlen(path) * 6 + 3);
+        if (esc) {
+            size_t k = 0;
+            esc[k++] = '"';
+            for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+                if (*c == '"' || *c == '\\') {
+                    esc[k++] = '\\';
+                    esc[k++] = (char)*c;
+                } else if (*c < 0x20) {
+                    k += (size_t)sprintf(esc + k, "\\u%04x", *c);
+                } else {
+                    esc[k++] = (char)*c;
+                }
+            }
+            esc[k++] = '"';
+            esc[k] = 0;
+            fputs(esc, f);
+            free(esc);
+        }
+        fprintf(f, ", \"width\": %d, \"height\": %d, \"ms\": {\"preprocess\": %.3f, \"inference\": %.3f, "
+                   "\"postprocess\": %.3f}, \"detections\": [", s->img.width, s->img.height, s->ms_pre,
+                s->ms_infer, s->ms_post);
+        for (int32_t i = 0; i < s->n_dets; i++) {
+            yolo_format_det_json(buf, sizeof buf, &s->dets[i]);
+            fprintf(f, "%s%s", i ? ", " : "", buf);
+        }
+        fputs("]}\n", f);
+    }
+    if (o->save_txt && s->n_dets > 0) {
+        char lp[4200], stem[1024];
+        snprintf(stem, sizeof stem, "%s", base_name(path));
+        char *dot = strrchr(stem, '.');
+        if (dot)
+            *dot = 0;
+        snprintf(lp, sizeof lp, "%s/labels/%s.txt", o->save_dir, stem);
+        struct yolo_atomic_file af;
+        int rc = yolo_atomic_open(&af, lp, &d);
+        for (int32_t i = 0; !rc && i < s->n_dets; i++) {
+            yolo_format_det_txt(buf, sizeof buf, &s->dets[i], s->img.width, s->img.height, o->save_conf);
+            if (fputs(buf, af.f) < 0) {
+                yolo_atomic_abort(&af);
+                rc = yolo_diag_set(&d, YOLO_ERR_IO, "%s: write failed: %s", lp, strerror(errno));
+            }
+        }
+        if (!rc)
+            rc = yolo_atomic_commit(&af, &d);
+        if (rc) {
+            wr->s->write_errors++;
+            report_error(wr, "yolo detect: error: %s%s\n", d.msg, "");
+        }
+    }
+    if (o->save_images) {
+        struct yolo_result r = { s->dets, s->n_dets, s->img.width, s->img.height, 0, 0, 0 };
+        yolo_draw(&s->img, &r, &o->draw);
+        char ip[4200];
+        snprintf(ip, sizeof ip, "%s/%s", o->save_dir, base_name(path));
+        if (yolo_image_write(ip, &s->img, &d)) {
+            wr->s->write_errors++;
+            report_error(wr, "yolo detect: error: %s%s\n", d.msg, "");
+        }
+    }
+    if (o->quiet)
+        return;
+    if (o->progress) {
+        int64_t done = wr->s->n_ok + wr->s->n_failed;
+        double el = now_s() - wr->t_start;
+        int bar = 30, fill = (int)(bar * done / (wr->p->n ? wr->p->n : 1));
+        printf("\r%3d%% |", (int)(100 * done / (wr->p->n ? wr->p->n : 1)));
+        for (int i = 0; i < bar; i++)
+            putchar(i < fill ? '#' : ' ');
+        printf("| %lld/%lld  %.1f images/s  ", (long long)done, (long long)wr->p->n, el > 0 ? done / el : 0.0);
+        fflush(stdout);
+        return;
+    }
+    counts_text(s, wr->info, buf, sizeof buf);
+    printf("image %lld/%lld %s: %dx%d %s%.1fms\n", (long long)s->idx + 1, (long long)wr->p->n, path,
+           wr->info->input_h, wr->info->input_w, buf, s->ms_infer);
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *wr = arg;
+    struct pipe *p = wr->p;
+    for (int64_t i = 0; i < p->n; i++) {
+        struct slot *s = &p->slots[i % p->n_slots];
+        pthread_mutex_lock(&p->mu);
+        while (!(s->state == SLOT_DONE && s->idx == i) && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int stop = p->stop && !(s->state == SLOT_DONE && s->idx == i);
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        write_one(wr, s);
+        yolo_image_free(&s->img);
+        pthread_mutex_lock(&p->mu);
+        s->state = SLOT_FREE;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ inference (caller) */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int64_t n)
+{
+    if (n <= 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info,
+                        char *const *paths, int64_t n, const struct detect_options *o,
+                        struct detect_summary *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    sum->n_images = n;
+    int batch = o->batch > 0 ? o->batch : 1;
+    int workers = o->workers > 0 ? o->workers : 1;
+    struct pipe p = { .n = n, .paths = paths };
+    p.n_slots = 2 * batch + 2 * workers + 2;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    p.slots = calloc((size_t)p.n_slots, sizeof *p.slots);
+    struct writer wr = { .p = &p, .o = o, .info = info, .s = sum };
+    wr.ms_pre = malloc(sizeof(double) * (size_t)(n ? n : 1));
+    wr.ms_infer = malloc(sizeof(double) * (size_t)(n ? n : 1));
+    wr.ms_post = malloc(sizeof(double) * (size_t)(n ? n : 1));
+    struct yolo_image *imgs = calloc((size_t)batch, sizeof *imgs);
+    struct yolo_result *res = calloc((size_t)batch, sizeof *res);
+    struct slot **group = calloc((size_t)batch, sizeof *group);
+    int rc = 0;
+    int max_det = o->max_det > 0 ? o->max_det : 300;
+    if (!p.slots || !wr.ms_pre || !wr.ms_infer || !wr.ms_post || !imgs || !res || !group) {
+        fprintf(stderr, "yolo detect: error: out of memory\n");
+        rc = 1;
+        goto out;
+    }
+    for (int i = 0; i < p.n_slots && !rc; i++) {
+        p.slots[i].dets = malloc(sizeof(struct yolo_det) * (size_t)max_det);
+        if (!p.slots[i].dets) {
+            fprintf(stderr, "yolo detect: error: out of memory\n");
+            rc = 1;
+        }
+    }
+    if (rc)
+        goto out;
+    if (o->json) {
+        char jp[4200];
+        struct yolo_diag d = { 0 };
+        snprintf(jp, sizeof jp, "%s/detections.jsonl", o->save_dir);
+        if (yolo_atomic_open(&wr.jsonl, jp, &d)) {
+            fprintf(stderr, "yolo detect: error: %s\n", d.msg);
+            rc = 1;
+            goto out;
+        }
+        wr.jsonl_open = 1;
+    }
+    wr.t_start = now_s();
+    pthread_t *threads = calloc((size_t)workers + 1, sizeof *threads);
+    int started = 0;
+    if (!threads || pthread_create(&threads[0], NULL, writer_main, &wr) != 0) {
+        free(threads);
+        fprintf(stderr, "yolo detect: error: cannot start threads\n");
+        rc = 1;
+        goto out;
+    }
+    started = 1;
+    for (int i = 0; i < workers; i++)
+        if (pthread_create(&threads[1 + i], NULL, decoder_main, &p) == 0)
+            started++;
+    if (started == 1) {           /* no decoder: decode on this thread instead, one at a time */
+        pthread_t t;
+        if (pthread_create(&t, NULL, decoder_main, &p) == 0)
+            threads[1] = t, started = 2;
+    }
+
+    for (int64_t i = 0; i < n;) {
+        /* gather up to `batch` consecutive decoded images; failed ones pass straight through */
+        int nb = 0;
+        int64_t j = i;
+        pthread_mutex_lock(&p.mu);
+        while (j < n && nb < batch) {
+            struct slot *s = &p.slots[j % p.n_slots];
+            while (!(s->idx == j && s->state == SLOT_DECODED))
+                pthread_cond_wait(&p.cv, &p.mu);
+            if (s->ok)
+                group[nb++] = s;
+            j++;
+            if (nb > 0 && j < n && (p.slots[j % p.n_slots].idx != j ||
+                                    p.slots[j % p.n_slots].state != SLOT_DECODED))
+                break;            /* don't wait for a full batch when the next isn't ready */
+        }
+        pthread_mutex_unlock(&p.mu);
+        if (nb > 0) {
+            for (int k = 0; k < nb; k++)
+                imgs[k] = group[k]->img;
+            struct yolo_diag d = { 0 };
+            if (yolo_detect_batch(ctx, imgs, nb, res, &d) != YOLO_OK) {
+                for (int k = 0; k < nb; k++) {
+                    group[k]->ok = 0;
+                    snprintf(group[k]->err, sizeof group[k]->err, "%s: %s", paths[group[k]->idx], d.msg);
+                }
+            } else {
+                for (int k = 0; k < nb; k++) {
+                    int32_t nd = res[k].n_dets < max_det ? res[k].n_dets : max_det;
+                    memcpy(group[k]->dets, res[k].dets, sizeof(struct yolo_det) * (size_t)nd);
+                    group[k]->n_dets = nd;
+                    group[k]->ms_pre = res[k].ms_preprocess;
+                    group[k]->ms_infer = res[k].ms_inference;
+                    group[k]->ms_post = res[k].ms_postprocess;
+                }
+            }
+        }
+        pthread_mutex_lock(&p.mu);
+        for (int64_t k = i; k < j; k++)
+            p.slots[k % p.n_slots].state = SLOT_DONE;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+        i = j;
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    if (o->progress && !o->quiet)
+        putchar('\n');
+    sum->wall_s = now_s() - wr.t_start;
+    sum->median_ms_pre = median(wr.ms_pre, sum->n_ok);
+    sum->median_ms_infer = median(wr.ms_infer, sum->n_ok);
+    sum->median_ms_post = median(wr.ms_post, sum->n_ok);
+    if (wr.jsonl_open) {
+        struct yolo_diag d = { 0 };
+        wr.jsonl_open = 0;
+        if (yolo_atomic_commit(&wr.jsonl, &d)) {
+            fprintf(stderr, "yolo detect: error: %s\n", d.msg);
+            sum->write_errors++;
+        }
+    }
+out:
+    if (wr.jsonl_open)
+        yolo_atomic_abort(&wr.jsonl);
+    for (int i = 0; p.slots && i < p.n_slots; i++) {
+        yolo_image_free(&p.slots[i].img);
+        free(p.slots[i].dets);
+    }
+    free(p.slots);
+    free(wr.ms_pre);
+    free(wr.ms_infer);
+    free(wr.ms_post);
+    free(imgs);
+    free(res);
+    free(group);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* detect_pipeline.h: `yolo detect` over a list of images as a three-stage pipeline:
+ *
+ *   decode workers (N threads)  ->  inference (the calling thread, engine batch)  ->  writer
+ *
+ * All stages share one ring of slots; image i lives in slot i % n_slots, so at most n_slots
+ * images are in flight whatever the number of images (memory does not grow with the run).
+ * Decoders take the next index as soon as its slot is free; inference and the writer walk
+ * the indices in order, so outputs come out in input order. A bad image is reported and
+ * skipped; the others are all processed. */
+#ifndef YOLO_CLI_DETECT_PIPELINE_H
+#define YOLO_CLI_DETECT_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "yolo.h"
+
+struct detect_options {
+    const char *save_dir;        /* already created and writable */
+    int save_images, save_txt, save_conf, json;
+    int batch;                   /* images per engine call, <= max batch */
+    int max_det;                 /* the context's max_det */
+    int workers;                 /* decode threads */
+    int progress;                /* progress bar instead of a line per image */
+    int quiet;
+    struct yolo_draw_params draw;
+};
+
+struct detect_summary {
+    int64_t n_images, n_ok, n_failed, n_dets;
+    double wall_s;
+    double median_ms_pre, median_ms_infer, median_ms_post;
+    int64_t write_errors;
+};
+
+/* Runs ctx over paths[0..n). Prints a line per image (or a progress bar) to stdout and one
+ * line per failure to stderr. Returns 0; failures are counted in the summary. */
+int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info,
+                        char *const *paths, int64_t n, const struct detect_options *o,
+                        struct detect_summary *s);
+
+#endif

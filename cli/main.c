@@ -1,0 +1,50 @@
+/* main.c: `yolo <command> ...`: the subcommand table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "version.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    { "build", cmd_build, "compile an ONNX model into an engine file" },
+    { "info",  cmd_info,  "show what an engine file holds: inputs, outputs, ops, memory, metadata" },
+    { "detect", cmd_detect, "detect objects in images, directories, globs and lists" },
+    { "infer", cmd_infer, "run an engine on a raw float32 tensor file and write the raw outputs" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: yolo <command> [options]\n\n"
+               "Compile YOLO detectors exported to ONNX into engine files and run them on the CPU.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'yolo <command> --help' describes a command. 'yolo --version' prints the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("yolo %s (%s)\n", YOLO_VERSION_STRING, YOLO_GIT_COMMIT);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "yolo: error: unknown command '%s' (see yolo --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,24 @@
+/* sources.h: what `yolo detect` reads: files, directories (optionally recursive), quoted
+ * globs and .txt lists of paths, expanded into one ordered list of image paths. */
+#ifndef YOLO_CLI_SOURCES_H
+#define YOLO_CLI_SOURCES_H
+
+#include <stdint.h>
+
+struct source_list {
+    char  **paths;
+    int64_t n, cap;
+};
+
+/* Appends the images `src` names. A directory contributes files with an image extension
+ * (jpg jpeg png bmp webp tif tiff dng mpo pfm, any case), sorted; subdirectories too with
+ * recursive. A glob is expanded (files only). A .txt file is a list: one path per line,
+ * relative paths against the list's folder, blank lines and #comments skipped. Any other
+ * existing file is taken as an image, whatever its name. Returns 0, or 1 with a message in
+ * err (missing source, unreadable directory, empty glob, out of memory). */
+int  sources_add(struct source_list *l, const char *src, int recursive, char *err, size_t err_cap);
+void sources_free(struct source_list *l);
+/* 1 if the name ends in an image extension. */
+int  sources_is_image_name(const char *name);
+
+#endif

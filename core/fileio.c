@@ -1,0 +1,104 @@
+/* fileio.c: see fileio.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+int yolo_read_file(const char *path, uint64_t max_bytes, uint8_t **buf, size_t *len,
+                   struct yolo_diag *d)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max_bytes) {
+        fclose(f);
+        return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: %lld bytes is more than the limit of %llu",
+                             path, (long long)st.st_size, (unsigned long long)max_bytes);
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *b = malloc(n + 1);
+    if (!b) {
+        fclose(f);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, n);
+    }
+    size_t got = fread(b, 1, n, f);
+    int err = ferror(f);
+    fclose(f);
+    if (got != n || err) {
+        free(b);
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: read %zu of %zu bytes", path, got, n);
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int yolo_atomic_open(struct yolo_atomic_file *af, const char *path, struct yolo_diag *d)
+{
+    memset(af, 0, sizeof *af);
+    if (strlen(path) >= sizeof af->path)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "%.100s...: path too long", path);
+    snprintf(af->path, sizeof af->path, "%s", path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    af->f = fopen(af->tmp, "wb");
+    if (!af->f)
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    return 0;
+}
+
+void yolo_atomic_abort(struct yolo_atomic_file *af)
+{
+    if (af->f) {
+        fclose(af->f);
+        af->f = NULL;
+    }
+    if (af->tmp[0])
+        unlink(af->tmp);
+    af->tmp[0] = 0;
+}
+
+int yolo_atomic_commit(struct yolo_atomic_file *af, struct yolo_diag *d)
+{
+    int err = 0;
+    if (fflush(af->f) != 0 || ferror(af->f))
+        err = errno ? errno : EIO;
+    if (!err && fsync(fileno(af->f)) != 0 && errno != EINVAL)
+        err = errno;
+    if (fclose(af->f) != 0 && !err)
+        err = errno ? errno : EIO;
+    af->f = NULL;
+    if (!err && rename(af->tmp, af->path) != 0)
+        err = errno;
+    if (err) {
+        unlink(af->tmp);
+        af->tmp[0] = 0;
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", af->path, strerror(err));
+    }
+    af->tmp[0] = 0;
+    return 0;
+}
+
+int yolo_write_file_atomic(const char *path, const void *buf, size_t len, struct yolo_diag *d)
+{
+    struct yolo_atomic_file af;
+    int rc = yolo_atomic_open(&af, path, d);
+    if (rc)
+        return rc;
+    if (len && fwrite(buf, 1, len, af.f) != len) {
+        int e = errno;
+        yolo_atomic_abort(&af);
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
+    }
+    return yolo_atomic_commit(&af, d);
+}

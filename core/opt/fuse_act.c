@@ -1,0 +1,91 @@
+/* fuse_act.c: activations folded into the op before them.
+ *   Conv -> Sigmoid -> Mul(conv, sigmoid)   => Conv with act SiLU   (YOLO's Conv block)
+ *   Conv -> Sigmoid (sole consumer)         => Conv with act Sigmoid
+ *   Conv -> Relu    (sole consumer)         => Conv with act Relu
+ *   other x -> Sigmoid -> Mul(x, sigmoid)   => SiLU(x)
+ * Saves one full pass over each activation tensor and two intermediate tensors per block. */
+#include <stdlib.h>
+
+#include "passes.h"
+
+/* The single node reading tensor t, or -1 when there are zero or several. */
+static int32_t sole_consumer(const struct yolo_graph *g, int32_t t)
+{
+    int32_t who = -1;
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] == t) {
+                if (who >= 0 && who != i)
+                    return -1;
+                if (who == i)   /* read twice by the same node, e.g. Mul(x, x) */
+                    return -1;
+                who = i;
+            }
+    return who;
+}
+
+/* For x -> Sigmoid(si) -> s, finds Mul(x, s) / Mul(s, x) reading s and return its index when
+ * x is read only by the Sigmoid and that Mul, and s only by the Mul. */
+static int32_t silu_mul(const struct yolo_graph *g, int32_t x, int32_t si)
+{
+    int32_t s = g->nodes[si].out[0];
+    int32_t mi = sole_consumer(g, s);
+    if (mi < 0 || yolo_graph_is_output(g, s))
+        return -1;
+    const struct yolo_node *m = &g->nodes[mi];
+    if (m->op != YOLO_OP_MUL || m->n_in != 2 ||
+        !((m->in[0] == x && m->in[1] == s) || (m->in[0] == s && m->in[1] == x)))
+        return -1;
+    if (yolo_graph_n_consumers(g, x) != 2 || yolo_graph_is_output(g, x))
+        return -1;
+    return mi;
+}
+
+int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
+{
+    int changed = 0;
+    uint8_t *dead = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+    if (!dead)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory fusing activations");
+    for (int32_t si = 0; si < g->n_nodes; si++) {
+        struct yolo_node *sn = &g->nodes[si];
+        if (dead[si] || (sn->op != YOLO_OP_SIGMOID && sn->op != YOLO_OP_RELU) || sn->n_in != 1)
+            continue;
+        int32_t x = sn->in[0];
+        if (g->tensors[x].dtype != YOLO_DT_F32)
+            continue;
+        int32_t pi = yolo_graph_producer(g, x);
+        int is_conv = pi >= 0 && !dead[pi] && g->nodes[pi].op == YOLO_OP_CONV &&
+                      g->nodes[pi].params[YOLO_CONV_ACT] == YOLO_ACT_NONE && g->nodes[pi].n_out == 1;
+        int32_t mi = sn->op == YOLO_OP_SIGMOID ? silu_mul(g, x, si) : -1;
+        if (mi >= 0 && !dead[mi]) {
+            if (is_conv) {
+                g->nodes[pi].params[YOLO_CONV_ACT] = YOLO_ACT_SILU;
+                g->nodes[pi].out[0] = g->nodes[mi].out[0];
+                dead[si] = dead[mi] = 1;
+            } else {
+                /* the Mul becomes SiLU(x) in place: it already comes after x's producer */
+                struct yolo_node *m = &g->nodes[mi];
+                m->op = YOLO_OP_SILU;
+                m->n_in = 1;
+                m->in[0] = x;
+                m->in[1] = -1;
+                dead[si] = 1;
+            }
+            changed++;
+            continue;
+        }
+        if (is_conv && sole_consumer(g, x) == si && !yolo_graph_is_output(g, x)) {
+            g->nodes[pi].params[YOLO_CONV_ACT] = sn->op == YOLO_OP_SIGMOID ? YOLO_ACT_SIGMOID
+                                                                          : YOLO_ACT_RELU;
+            g->nodes[pi].out[0] = sn->out[0];
+            dead[si] = 1;
+            changed++;
+        }
+    }
+    yolo_graph_remove_nodes(g, dead);
+    free(dead);
+    if (n_changed)
+        *n_changed = changed;
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* graph_edit.c: small queries and edits shared by the optimizer passes. */
+#include <string.h>
+
+#include "passes.h"
+
+int32_t yolo_graph_n_consumers(const struct yolo_graph *g, int32_t t)
+{
+    int32_t c = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            c += g->nodes[i].in[k] == t;
+    return c;
+}
+
+int32_t yolo_graph_producer(const struct yolo_graph *g, int32_t t)
+{
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_out; k++)
+            if (g->nodes[i].out[k] == t)
+                return i;
+    return -1;
+}
+
+int yolo_graph_is_output(const struct yolo_graph *g, int32_t t)
+{
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == t)
+            return 1;
+    return 0;
+}
+
+void yolo_graph_replace_input(struct yolo_graph *g, int32_t from, int32_t to)
+{
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] == from)
+                g->nodes[i].in[k] = to;
+}
+
+void yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead)
+{
+    int32_t w = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        if (!dead[i])
+            g->nodes[w++] = g->nodes[i];
+    g->n_nodes = w;
+}

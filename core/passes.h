@@ -1,0 +1,50 @@
+/* passes.h: build-time graph transformations, one file each under core/opt/, plus shape
+ * inference (core/infer.c) and memory planning (core/plan.c).
+ *
+ * Order used by the builder: infer+fold -> dce -> fold_bn -> fuse_act -> noop -> dce ->
+ * compact -> plan. Every pass keeps the graph valid and topologically sorted, never changes
+ * what the graph computes (tests/test_passes.c runs graphs before and after on the same
+ * input), and returns 0 or a status with d filled. Passes return the number of rewrites
+ * through *n_changed when it is not NULL. */
+#ifndef YOLO_PASSES_H
+#define YOLO_PASSES_H
+
+#include "yolo_core.h"
+
+/* Shape inference in topological order; with fold, constant subgraphs are evaluated now. */
+int yolo_graph_infer(struct yolo_graph *g, int fold, struct yolo_diag *d);
+
+/* Removes nodes whose outputs are all constant (folded) or unused. */
+int yolo_opt_dce(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* Conv followed by BatchNormalization -> one Conv with rescaled weights and bias. */
+int yolo_opt_fold_bn(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* Conv -> x*sigmoid(x) (SiLU) / Sigmoid / Relu -> the Conv's fused epilogue; other
+ * x*sigmoid(x) pairs -> one SiLU node. */
+int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* Identity, and Reshape/Flatten/Squeeze/Unsqueeze/Cast that change nothing, are bypassed. */
+int yolo_opt_noop(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* Drops tensors no node or graph I/O refers to and rebuilds the const blob with only the
+ * constants still used (the engine then carries no dead weights). */
+int yolo_graph_compact(struct yolo_graph *g, struct yolo_diag *d);
+
+struct yolo_plan_stats {
+    uint64_t arena_bytes;          /* what a context allocates for activations */
+    uint64_t sum_tensor_bytes;     /* sum of every non-const tensor, as if none shared bytes */
+    int32_t  n_aliases;            /* views that share their source's bytes */
+};
+/* Assigns arena offsets to every non-const tensor from liveness: tensors whose lifetimes do
+ * not overlap share bytes; views (Reshape, Flatten, ...) alias their input. Sets
+ * g->arena_bytes. */
+int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag *d);
+
+/* Helpers for passes: how many node inputs read tensor t (graph outputs not counted), and
+ * the index of the node producing t (-1 if none). O(nodes). */
+int32_t yolo_graph_n_consumers(const struct yolo_graph *g, int32_t t);
+int32_t yolo_graph_producer(const struct yolo_graph *g, int32_t t);
+int     yolo_graph_is_output(const struct yolo_graph *g, int32_t t);
+/* Replaces every node input reading `from` by `to`. */
+void    yolo_graph_replace_input(struct yolo_graph *g, int32_t from, int32_t to);
+/* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
+void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
+
+#endif

@@ -1,0 +1,305 @@
+/* build_model.c: `yolo build`: ONNX -> optimized, planned graph -> engine file, plus what
+ * makes it a YOLO detector: input size, output layout (v5 / v8 / end-to-end) and class
+ * names, recorded in the engine's META and LBLS sections. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "engine.h"
+#include "names.h"
+#include "onnx/onnx_import.h"
+#include "sha256.h"
+#include "version.h"
+#include "yolo.h"
+
+#define MAX_META 64
+
+struct meta_list { struct yolo_kv kv[MAX_META]; char store[MAX_META][2][256]; int32_t n; };
+
+static void meta_add(struct meta_list *m, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void meta_add(struct meta_list *m, const char *key, const char *fmt, ...)
+{
+    if (m->n >= MAX_META)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    snprintf(m->store[m->n][0], sizeof m->store[0][0], "%s", key);
+    vsnprintf(m->store[m->n][1], sizeof m->store[0][1], fmt, ap);
+    va_end(ap);
+    m->kv[m->n].key = m->store[m->n][0];
+    m->kv[m->n].value = m->store[m->n][1];
+    m->n++;
+}
+
+static const char *prop(const struct yolo_onnx_info *info, const char *key)
+{
+    for (int32_t i = 0; i < info->n_props; i++)
+        if (strcmp(info->props[i].key, key) == 0)
+            return info->props[i].value;
+    return NULL;
+}
+
+void yolo_build_params_default(struct yolo_build_params *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+struct log_bridge { yolo_message_fn fn; void *user; };
+static void bridge(void *user, enum yolo_log_level level, const char *msg)
+{
+    struct log_bridge *b = user;
+    b->fn(b->user, (int)level, msg);
+}
+
+/* Reads "[640, 640]" or "640" into h, w. */
+static int parse_imgsz(const char *s, int32_t *h, int32_t *w)
+{
+    int a, b;
+    if (!s)
+        return -1;
+    if (sscanf(s, " [ %d , %d ]", &a, &b) == 2 || sscanf(s, " ( %d , %d )", &a, &b) == 2) {
+        *h = a;
+        *w = b;
+        return 0;
+    }
+    if (sscanf(s, " %d", &a) == 1) {
+        *h = *w = a;
+        return 0;
+    }
+    return -1;
+}
+
+/* Works out the output layout from the output shape and metadata. */
+static int detect_format(const struct yolo_tensor *out, const struct yolo_onnx_info *info,
+                         const char **fmt, int32_t *nc, struct yolo_diag *d)
+{
+    const char *e2e = prop(info, "end2end");
+    if (out->ndim != 3 || out->dtype != YOLO_DT_F32)
+        return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "output '%s' is not a 3-D float tensor: "
+                             "not a YOLO detection model this build knows", out->name);
+    int64_t a = out->shape[1], b = out->shape[2];
+    if ((e2e && strcmp(e2e, "True") == 0) || (b == 6 && a >= 6 && e2e == NULL && a <= 1000 &&
+                                              !prop(info, "names"))) {
+        if (b != 6)
+            return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "end-to-end output '%s' must be "
+                                 "[B, N, 6], got last dim %lld", out->name, (long long)b);
+        *fmt = "e2e";
+        *nc = -1;
+        return 0;
+    }
+    if (b == 6 && e2e && strcmp(e2e, "True") != 0 && a < b)
+        return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "output '%s' shape not recognised", out->name);
+    if (a < b) {              /* [B, 4+nc, anchors] */
+        if (a < 5)
+            return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "output '%s' [B, %lld, %lld] has no class "
+                                 "scores", out->name, (long long)a, (long long)b);
+        *fmt = "v8";
+        *nc = (int32_t)(a - 4);
+    } else {                  /* [B, anchors, 5+nc] */
+        if (b < 6)
+            return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "output '%s' [B, %lld, %lld] has no class "
+                                 "scores", out->name, (long long)a, (long long)b);
+        *fmt = "v5";
+        *nc = (int32_t)(b - 5);
+    }
+    return 0;
+}
+
+static int build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
+                 struct yolo_build_report *rep, struct yolo_diag *d)
+{
+    struct yolo_graph g;
+    struct yolo_onnx_info info;
+    struct yolo_build_stats st;
+    struct meta_list *meta = calloc(1, sizeof *meta);
+    char **names = NULL;
+    int32_t n_names = 0;
+    int rc;
+    struct log_bridge lb = { p->message_fn, p->message_user };
+    struct yolo_logger lg = { p->message_fn ? bridge : NULL, &lb, YOLO_LOG_WARN };
+    yolo_graph_init(&g);
+    memset(&info, 0, sizeof info);
+    if (!meta)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
+    if ((rc = yolo_onnx_import_file(onnx_path, &g, &info, &lg, d)))
+        goto done;
+
+    /* ---- the input: one float image tensor [N, 3, H, W] */
+    if (g.n_inputs != 1 || g.n_outputs < 1) {
+        rc = yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: %d inputs / %d outputs; a YOLO detector has "
+                           "one image input", onnx_path, g.n_inputs, g.n_outputs);
+        goto done;
+    }
+    struct yolo_tensor *in = &g.tensors[g.inputs[0]];
+    if (in->ndim != 4 || in->dtype != YOLO_DT_F32 || (in->shape[1] != 3 && in->shape[1] != -1)) {
+        rc = yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: input '%s' is not a float [N, 3, H, W] "
+                           "image tensor", onnx_path, in->name);
+        goto done;
+    }
+    int32_t mh = 0, mw = 0, h, w;
+    int fixed = in->shape[2] > 0 && in->shape[3] > 0;
+    if (fixed) {
+        mh = (int32_t)in->shape[2];
+        mw = (int32_t)in->shape[3];
+    } else if (parse_imgsz(prop(&info, "imgsz"), &mh, &mw) != 0) {
+        mh = mw = 640;
+    }
+    h = p->imgsz_h > 0 ? p->imgsz_h : mh;
+    w = p->imgsz_w > 0 ? p->imgsz_w : mw;
+    int32_t stride = 32;
+    const char *ps = prop(&info, "stride");
+    if (ps && atoi(ps) > 0)
+        stride = atoi(ps);
+    if (fixed && (h != mh || w != mw)) {
+        rc = yolo_diag_set(d, YOLO_ERR_ARG, "%s: input '%s' is fixed at %dx%d; cannot build for "
+                           "%dx%d (export the model with that imgsz, or with dynamic axes)",
+                           onnx_path, in->name, mh, mw, h, w);
+        goto done;
+    }
+    if (h <= 0 || w <= 0 || h > 8192 || w > 8192 || h % stride || w % stride) {
+        rc = yolo_diag_set(d, YOLO_ERR_ARG, "%s: input size %dx%d must be a positive multiple of the "
+                           "model stride %d, at most 8192", onnx_path, h, w, stride);
+        goto done;
+    }
+    int32_t batch = p->max_batch > 0 ? p->max_batch : 1;
+    if (batch > 256) {
+        rc = yolo_diag_set(d, YOLO_ERR_ARG, "%s: batch %d is more than 256", onnx_path, batch);
+        goto done;
+    }
+    if (in->shape[0] > 0 && in->shape[0] != batch) {
+        if (p->max_batch > 0) {
+            rc = yolo_diag_set(d, YOLO_ERR_ARG, "%s: input '%s' has a fixed batch of %lld; cannot "
+                               "build for batch %d (export with dynamic axes)", onnx_path, in->name,
+                               (long long)in->shape[0], batch);
+            goto done;
+        }
+        batch = (int32_t)in->shape[0];
+    }
+    in->shape[0] = batch;
+    in->shape[1] = 3;
+    in->shape[2] = h;
+    in->shape[3] = w;
+
+    if ((rc = yolo_graph_optimize(&g, &st, d))) {
+        yolo_diag_prefix(d, onnx_path);
+        goto done;
+    }
+
+    /* ---- what the output means */
+    const char *fmt = NULL;
+    int32_t nc = 0;
+    const struct yolo_tensor *out = &g.tensors[g.outputs[0]];
+    if ((rc = detect_format(out, &info, &fmt, &nc, d))) {
+        yolo_diag_prefix(d, onnx_path);
+        goto done;
+    }
+    const char *pn = prop(&info, "names");
+    if (pn && yolo_names_parse(pn, &names, &n_names) != 0 && lg.fn)
+        yolo_logf(&lg, YOLO_LOG_WARN, "%s: metadata 'names' is not a list or dict literal; ignored",
+                  onnx_path);
+    if (nc < 0)   /* end-to-end output carries class ids, not a score per class */
+        nc = names ? n_names : 80;
+    if (names && n_names != nc) {
+        yolo_logf(&lg, YOLO_LOG_WARN, "%s: metadata has %d names but the output has %d classes; "
+                  "using generic names", onnx_path, n_names, nc);
+        yolo_names_free(names, n_names);
+        names = NULL;
+        n_names = 0;
+    }
+    int32_t n_coco;
+    const char *const *coco = yolo_names_coco80(&n_coco);
+    const char *const *labels = names ? (const char *const *)names : NULL;
+    char **generic = NULL;
+    if (!labels && nc == n_coco) {
+        labels = coco;
+    } else if (!labels) {
+        generic = calloc((size_t)nc, sizeof *generic);
+        int ok = generic != NULL;
+        for (int32_t i = 0; ok && i < nc; i++) {
+            generic[i] = malloc(16);
+            ok = generic[i] != NULL;
+            if (ok)
+                snprintf(generic[i], 16, "class%d", i);
+        }
+        if (!ok) {
+            yolo_names_free(generic, nc);
+            generic = NULL;
+            rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        labels = (const char *const *)generic;
+    }
+
+    char sha[2 * YOLO_SHA256_BYTES + 1];
+    if ((rc = yolo_sha256_file(onnx_path, sha, d)))
+        goto done_generic;
+    const char *base = strrchr(onnx_path, '/');
+    meta_add(meta, "builder.version", "%s", YOLO_VERSION_STRING);
+    meta_add(meta, "builder.commit", "%s", YOLO_GIT_COMMIT);
+    meta_add(meta, "onnx.name", "%s", base ? base + 1 : onnx_path);
+    meta_add(meta, "onnx.sha256", "%s", sha);
+    meta_add(meta, "onnx.opset", "%lld", (long long)info.opset);
+    meta_add(meta, "onnx.producer", "%s", info.producer);
+    meta_add(meta, "model.format", "%s", fmt);
+    meta_add(meta, "model.classes", "%d", nc);
+    meta_add(meta, "model.stride", "%d", stride);
+    meta_add(meta, "model.task", "%s", prop(&info, "task") ? prop(&info, "task") : "detect");
+    meta_add(meta, "input.name", "%s", g.tensors[g.inputs[0]].name);
+    meta_add(meta, "input.shape", "%d,3,%d,%d", batch, h, w);
+    meta_add(meta, "output.name", "%s", out->name);
+    meta_add(meta, "precision", "fp32");
+    meta_add(meta, "weights.layout", "nchw");
+    meta_add(meta, "build.passes", "%s", st.passes);
+    meta_add(meta, "plan.arena_bytes", "%llu", (unsigned long long)st.plan.arena_bytes);
+    meta_add(meta, "plan.sum_tensor_bytes", "%llu", (unsigned long long)st.plan.sum_tensor_bytes);
+    static const char *const keep[] = { "description", "author", "version", "license", "date",
+                                        "derived_note" };
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+        if (prop(&info, keep[i]))
+            meta_add(meta, keep[i][0] == 'd' && keep[i][1] == 'e' && keep[i][2] == 'r'
+                               ? "source.derived_note" : keep[i],
+                     "%s", prop(&info, keep[i]));
+    rc = yolo_engine_write(engine_path, &g, meta->kv, meta->n, labels, nc, d);
+    if (!rc && rep) {
+        memset(rep, 0, sizeof *rep);
+        rep->nodes_imported = st.nodes_imported;
+        rep->nodes_final = st.nodes_final;
+        rep->n_folded = st.n_folded;
+        rep->n_bn_folded = st.n_bn_folded;
+        rep->n_act_fused = st.n_act_fused;
+        rep->n_noops = st.n_noops;
+        rep->arena_bytes = st.plan.arena_bytes;
+        rep->sum_tensor_bytes = st.plan.sum_tensor_bytes;
+        rep->weight_bytes = g.consts_bytes;
+        snprintf(rep->format, sizeof rep->format, "%s", fmt);
+        rep->n_classes = nc;
+        rep->input_h = h;
+        rep->input_w = w;
+        rep->max_batch = batch;
+    }
+done_generic:
+    if (generic)
+        yolo_names_free(generic, nc);
+done:
+    yolo_names_free(names, n_names);
+    yolo_onnx_info_release(&info);
+    yolo_graph_release(&g);
+    free(meta);
+    return rc;
+}
+
+int yolo_build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
+               struct yolo_build_report *report, struct yolo_diag *diag)
+{
+    struct yolo_build_params defaults;
+    if (!onnx_path || !engine_path)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_build: NULL path");
+    if (!p) {
+        yolo_build_params_default(&defaults);
+        p = &defaults;
+    }
+    return build(onnx_path, engine_path, p, report, diag);
+}

@@ -1,0 +1,198 @@
+/* context.c: yolo_ctx: one execution context on a model (own arena, input tensor, threads,
+ * results) and detection: letterbox straight into the input tensor, run, decode, NMS,
+ * scale back. No allocation per frame once the first frame of a size has been seen. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cv_adapter.h"
+#include "detect_internal.h"
+
+void yolo_ctx_params_default(struct yolo_ctx_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->n_threads = 1;
+    p->conf = 0.25f;
+    p->iou = 0.7f;
+    p->max_det = 300;
+}
+
+/* Zeroed fields mean "default". */
+static int params_resolve(const struct yolo_ctx_params *in, struct yolo_ctx_params *out,
+                          struct yolo_diag *d)
+{
+    yolo_ctx_params_default(out);
+    if (!in)
+        return 0;
+    *out = *in;
+    if (out->n_threads <= 0)
+        out->n_threads = 1;
+    if (out->conf == 0)
+        out->conf = 0.25f;
+    if (out->iou == 0)
+        out->iou = 0.7f;
+    if (out->max_det <= 0)
+        out->max_det = 300;
+    if (out->n_threads > 1024 || !(out->conf >= 0 && out->conf <= 1) || !(out->iou > 0 && out->iou <= 1) ||
+        out->max_det > 100000 || out->n_classes_keep < 0 || (out->n_classes_keep > 0 && !out->classes))
+        return yolo_diag_set(d, YOLO_ERR_ARG, "context parameters out of range (threads %d, conf %g, "
+                             "iou %g, max_det %d)", out->n_threads, out->conf, out->iou, out->max_det);
+    return 0;
+}
+
+int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struct yolo_ctx **out,
+                    struct yolo_diag *diag)
+{
+    if (!m || !out)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_ctx_create: NULL argument");
+    *out = NULL;
+    struct yolo_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
+    c->model = yolo_model_retain(m);
+    int rc = params_resolve(p, &c->params, diag);
+    if (rc)
+        goto fail;
+    if (c->params.n_classes_keep > 0) {
+        c->classes_copy = malloc(sizeof(int32_t) * (size_t)c->params.n_classes_keep);
+        if (!c->classes_copy) {
+            rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
+            goto fail;
+        }
+        memcpy(c->classes_copy, c->params.classes, sizeof(int32_t) * (size_t)c->params.n_classes_keep);
+    }
+    c->params.classes = c->classes_copy;
+    if (c->params.n_threads > 1 && (rc = yolo_pool_create(c->params.n_threads, &c->pool, diag)))
+        goto fail;
+    if ((rc = yolo_runner_create(m->net, c->pool, &c->runner, diag)))
+        goto fail;
+    c->det_cap = c->params.max_det;
+    c->dets = malloc(sizeof *c->dets * (size_t)c->det_cap * (size_t)m->max_batch);
+    c->geom = calloc((size_t)m->max_batch, sizeof *c->geom);
+    if (!c->dets || !c->geom) {
+        rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
+        goto fail;
+    }
+    yolo_letterbox_params_default(&c->lb);
+    c->lb.dst_w = m->in_w;
+    c->lb.dst_h = m->in_h;
+    /* OpenCV's own resize: identical pixels to cv2.resize by construction */
+    c->lb.resize = yolo_cv_resize_linear;
+    *out = c;
+    return 0;
+fail:
+    yolo_ctx_free(c);
+    return rc;
+}
+
+int yolo_ctx_clone(const struct yolo_ctx *src, struct yolo_ctx **out, struct yolo_diag *diag)
+{
+    if (!src)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_ctx_clone: NULL context");
+    return yolo_ctx_create(src->model, &src->params, out, diag);
+}
+
+void yolo_ctx_free(struct yolo_ctx *c)
+{
+    if (!c)
+        return;
+    yolo_runner_free(c->runner);
+    yolo_pool_free(c->pool);
+    yolo_workspace_free(&c->ws);
+    free(c->dets);
+    free(c->geom);
+    free(c->classes_copy);
+    yolo_model_release(c->model);
+    free(c);
+}
+
+uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c)
+{
+    return yolo_runner_arena_bytes(c->runner) + yolo_runner_scratch_bytes(c->runner) + c->ws.cap_bytes +
+           sizeof *c->dets * (uint64_t)c->det_cap * (uint64_t)c->model->max_batch;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static int check_image(const struct yolo_image *im, int32_t i, struct yolo_diag *d)
+{
+    if (!im->data || im->width <= 0 || im->height <= 0 || im->width > 65535 || im->height > 65535 ||
+        (int64_t)im->stride_bytes < 3 * (int64_t)im->width ||
+        (im->format != YOLO_PIXEL_BGR && im->format != YOLO_PIXEL_RGB))
+        return yolo_diag_set(d, YOLO_ERR_ARG, "image %d: bad pixels, size %dx%d, stride %d or format",
+                             i, im->width, im->height, im->stride_bytes);
+    return 0;
+}
+
+int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
+                      struct yolo_result *res, struct yolo_diag *diag)
+{
+    const struct yolo_model *m = c ? c->model : NULL;
+    if (!c || !imgs || !res || n < 1 || n > m->max_batch)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_batch: %d images (engine batch %d)", n,
+                             m ? m->max_batch : 0);
+    for (int32_t i = 0; i < n; i++) {
+        int rc = check_image(&imgs[i], i, diag);
+        if (rc)
+            return rc;
+    }
+    double t0 = now_ms();
+    float *input = yolo_runner_tensor(c->runner, m->in_tensor);
+    size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
+    for (int32_t i = 0; i < n; i++) {
+        struct yolo_image_view v = { imgs[i].data, imgs[i].width, imgs[i].height, imgs[i].stride_bytes,
+                                     (enum yolo_pixfmt)imgs[i].format };
+        int rc = yolo_letterbox(&v, &c->lb, &c->ws, input + plane * (size_t)i, &c->geom[i], diag);
+        if (rc)
+            return rc;
+    }
+    double t1 = now_ms();
+    int rc = yolo_runner_run(c->runner, diag);
+    if (rc)
+        return rc;
+    double t2 = now_ms();
+    const float *output = yolo_runner_tensor(c->runner, m->out_tensor);
+    struct yolo_nms_params np;
+    yolo_nms_params_default(&np);
+    np.conf = c->params.conf;
+    np.iou = c->params.iou;
+    np.max_det = c->params.max_det;
+    np.agnostic = c->params.agnostic;
+    np.classes = c->params.classes;
+    np.n_classes = c->params.n_classes_keep;
+    np.nc = m->format == YOLO_FORMAT_E2E ? 0 : m->n_classes;
+    enum yolo_out_layout layout = m->format == YOLO_FORMAT_V8 ? YOLO_LAYOUT_V8
+                                : m->format == YOLO_FORMAT_V5 ? YOLO_LAYOUT_V5 : YOLO_LAYOUT_E2E;
+    for (int32_t i = 0; i < n; i++) {
+        struct yolo_raw_output ro = { output + (size_t)i * (size_t)(m->out_dim1 * m->out_dim2), layout,
+                                      m->out_dim1, m->out_dim2 };
+        struct yolo_det *dets = c->dets + (size_t)i * (size_t)c->det_cap;
+        int32_t nd = 0;
+        rc = yolo_postprocess(&ro, &np, &c->geom[i], &c->ws, dets, c->det_cap, &nd, diag);
+        if (rc)
+            return rc;
+        for (int32_t k = 0; k < nd; k++)
+            dets[k].name = dets[k].cls >= 0 && dets[k].cls < m->n_classes ? m->names[dets[k].cls] : "?";
+        res[i].dets = dets;
+        res[i].n_dets = nd;
+        res[i].width = imgs[i].width;
+        res[i].height = imgs[i].height;
+        res[i].ms_preprocess = (t1 - t0) / n;
+        res[i].ms_inference = (t2 - t1) / n;
+    }
+    double t3 = now_ms();
+    for (int32_t i = 0; i < n; i++)
+        res[i].ms_postprocess = (t3 - t2) / n;
+    return 0;
+}
+
+int yolo_detect(struct yolo_ctx *c, const struct yolo_image *img, struct yolo_result *res,
+                struct yolo_diag *diag)
+{
+    return yolo_detect_batch(c, img, 1, res, diag);
+}

@@ -1,0 +1,40 @@
+/* detect_internal.h: the structs behind the public yolo_model / yolo_ctx handles. */
+#ifndef YOLO_DETECT_INTERNAL_H
+#define YOLO_DETECT_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "engine.h"
+#include "net.h"
+#include "pool.h"
+#include "postprocess.h"
+#include "yolo.h"
+
+struct yolo_model {
+    atomic_int refs;                  /* the caller's reference + one per context */
+    struct yolo_net *net;             /* owns the engine (mapping, graph, labels) */
+    enum yolo_output_format format;
+    int32_t n_classes, stride;
+    int32_t in_w, in_h, max_batch;
+    int32_t in_tensor, out_tensor;    /* graph tensor indices */
+    int64_t out_dim1, out_dim2;       /* one image's output [dim1, dim2] */
+    const char *const *names;         /* engine labels */
+};
+
+struct yolo_model *yolo_model_retain(struct yolo_model *m);
+void yolo_model_release(struct yolo_model *m);
+
+struct yolo_ctx {
+    struct yolo_model *model;         /* retained */
+    struct yolo_ctx_params params;    /* classes points at classes_copy */
+    int32_t *classes_copy;
+    struct yolo_pool *pool;           /* owned; NULL when single-threaded */
+    struct yolo_runner *runner;
+    struct yolo_workspace ws;         /* letterbox and NMS scratch */
+    struct yolo_letterbox_params lb;
+    struct yolo_letterbox_geom *geom; /* max_batch */
+    struct yolo_det *dets;            /* max_batch * max_det */
+    int32_t det_cap;                  /* max_det */
+};
+
+#endif

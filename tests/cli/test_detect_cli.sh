@@ -1,0 +1,82 @@
+#!/bin/sh
+# test_detect_cli.sh: `yolo detect` as a user runs it: the four shared models on bus.jpg and
+# zidane.jpg against the reference detections, a 128-image folder (annotated images, labels,
+# JSON lines, throughput vs. inference time), bad files in a folder, and usage errors.
+set -u
+YOLO=${YOLO:-build/yolo}; SHARED=${SHARED:-../shared}
+T=$(mktemp -d); trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+fails=0; checks=0
+ok()   { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+PY=/usr/bin/python3
+
+for M in yolov5n yolov8n_dq yolo11n_dq yolov10n_dq; do
+    if ! "$YOLO" build "$SHARED/data/models/$M.onnx" -o "$T/$M.engine" > /dev/null 2> "$T/err"; then
+        fail "$M: build: $(cat "$T/err")"; continue
+    fi
+    if "$YOLO" detect "$T/$M.engine" "$SHARED/data/images/bus.jpg" "$SHARED/data/images/zidane.jpg" \
+        --save-dir "$T/d_$M" --exist-ok --save-txt --json > "$T/out" 2> "$T/err"; then ok
+    else fail "$M: detect exit $?: $(cat "$T/err")"; continue; fi
+    for I in bus zidane; do
+        if $PY tests/cli/compare_dets.py "$T/d_$M/detections.jsonl" "$SHARED/golden/dets_${M}_$I.json" "$I.jpg"
+        then ok; else fail "$M $I: detections differ from the reference"; fi
+        [ -s "$T/d_$M/$I.jpg" ] && [ -s "$T/d_$M/labels/$I.txt" ] && ok || fail "$M $I: image or labels missing"
+    done
+done
+
+# labels: one line per detection, 5 numbers in [0, 1]
+n_lab=$(wc -l < "$T/d_yolov8n_dq/labels/bus.txt")
+n_det=$($PY -c "import json,sys; print(len(json.loads(open(sys.argv[1]).readline())['detections']))" \
+        "$T/d_yolov8n_dq/detections.jsonl")
+[ "$n_lab" = "$n_det" ] && awk 'NF != 5 || $1 != int($1) || $2 < 0 || $2 > 1 || $5 <= 0 || $5 > 1 {exit 1}' \
+    "$T/d_yolov8n_dq/labels/bus.txt" && ok || fail "bus labels: $n_lab lines vs $n_det detections"
+
+# a folder of 128 images
+E=$T/yolov8n_dq.engine
+C=$SHARED/data/coco128/images/train2017
+if "$YOLO" detect "$E" "$C" --save-dir "$T/c" --exist-ok --save-txt --json > "$T/c.out" 2> "$T/c.err"; then ok
+else fail "coco128: exit $?: $(head -5 "$T/c.err")"; fi
+n_img=$(ls "$T/c" | grep -c '\.jpg$'); n_json=$(wc -l < "$T/c/detections.jsonl")
+n_with=$($PY -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)['detections']))" "$T/c/detections.jsonl")
+n_txt=$(ls "$T/c/labels" | wc -l)
+[ "$n_img" = 128 ] && [ "$n_json" = 128 ] && [ "$n_txt" = "$n_with" ] && ok ||
+    fail "coco128: $n_img images, $n_json json lines, $n_txt label files for $n_with images with detections"
+tail -3 "$T/c.out"
+
+# bad files in a folder: reported by name, the rest processed, exit 1
+mkdir -p "$T/bad"
+for f in "$C"/*.jpg; do ln -s "$f" "$T/bad/"; done
+: > "$T/bad/bad.jpg"
+echo "not an image" > "$T/bad/notes.jpg"
+"$YOLO" detect "$E" "$T/bad" --save-dir "$T/b" --exist-ok --nosave --json > "$T/b.out" 2> "$T/b.err"; rc=$?
+[ $rc -eq 1 ] && grep -q "bad.jpg" "$T/b.err" && grep -q "notes.jpg" "$T/b.err" &&
+    [ "$(wc -l < "$T/b/detections.jsonl")" = 128 ] && grep -q "128 images .* 2 failed" "$T/b.out" && ok ||
+    fail "bad files: exit $rc, stderr: $(cat "$T/b.err"), summary: $(tail -2 "$T/b.out")"
+
+# an unwritable save dir fails before any work
+mkdir -p "$T/ro"; chmod 555 "$T/ro"
+if [ "$(id -u)" -ne 0 ]; then
+    "$YOLO" detect "$E" "$SHARED/data/images/bus.jpg" --save-dir "$T/ro/x" > "$T/o" 2> "$T/e"; rc=$?
+    [ $rc -eq 1 ] && grep -q "ro/x" "$T/e" && ! grep -q "^image" "$T/o" && ok || fail "unwritable dir: $rc $(cat "$T/e")"
+fi
+: > "$T/file"
+"$YOLO" detect "$E" "$SHARED/data/images/bus.jpg" --save-dir "$T/file/x" > "$T/o" 2> "$T/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "file/x" "$T/e" && ! grep -q "^image" "$T/o" && ok || fail "uncreatable dir: $rc $(cat "$T/e")"
+
+# runs/detect, runs/detect2: a new folder per run unless --exist-ok
+case "$YOLO" in /*) Y=$YOLO;; *) Y=$PWD/$YOLO;; esac
+case "$SHARED" in /*) S=$SHARED;; *) S=$PWD/$SHARED;; esac
+mkdir -p "$T/cwd" && (cd "$T/cwd" && "$Y" detect "$E" "$S/data/images/bus.jpg" > /dev/null &&
+    "$Y" detect "$E" "$S/data/images/bus.jpg" > /dev/null) &&
+    [ -f "$T/cwd/runs/detect/bus.jpg" ] && [ -f "$T/cwd/runs/detect2/bus.jpg" ] && ok ||
+    fail "runs/detect then runs/detect2 not created"
+
+# usage errors
+"$YOLO" detect "$E" "$SHARED/data/images/bus.jpg" --imgsz 320 > /dev/null 2> "$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "640x640" "$T/e" && ok || fail "--imgsz mismatch: exit $rc"
+"$YOLO" detect "$E" > /dev/null 2>&1; [ $? -eq 2 ] && ok || fail "missing source not a usage error"
+"$YOLO" detect "$E" "$T/nothing_here.jpg" > /dev/null 2> "$T/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "nothing_here.jpg" "$T/e" && ok || fail "missing source: exit $rc"
+
+echo "test_detect_cli: $((checks - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]

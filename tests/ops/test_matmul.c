@@ -1,0 +1,142 @@
+/* test_matmul.c: MatMul shapes (1-D operands, batch broadcasting), the reference kernel on
+ * a hand-computed 2x3 @ 3x2, the sgemm kernel against the reference (nth 1 and 3), and
+ * rejection of bad shapes. */
+#include "harness.h"
+#include "op_check.h"
+
+#define SEED 7301u
+
+struct mm_case { int ar; int64_t as[6]; int br; int64_t bs[6]; int yr; int64_t ys[6]; };
+
+/* Builds A, B -> MatMul -> Y. Returns the status of import + shape_fn. */
+static int build(struct yolo_graph *g, const struct mm_case *c, int32_t *t, struct yolo_diag *d)
+{
+    yolo_graph_init(g);
+    t[0] = yolo_graph_add_tensor(g, "a", YOLO_DT_F32, c->ar, c->as, d);
+    t[1] = yolo_graph_add_tensor(g, "b", YOLO_DT_F32, c->br, c->bs, d);
+    t[2] = yolo_graph_add_tensor(g, "y", YOLO_DT_F32, -1, NULL, d);
+    int32_t node = yolo_graph_add_node(g, YOLO_OP_MATMUL, "mm", 2, t, 1, &t[2], d);
+    struct yolo_attrs attrs = { NULL, 0, 13 };
+    int rc = yolo_op_matmul.import_fn(g, &g->nodes[node], &attrs, d);
+    return rc ? rc : yolo_op_matmul.shape_fn(g, &g->nodes[node], d);
+}
+
+static void check_case(struct harness *h, const struct mm_case *c, uint64_t seed)
+{
+    struct yolo_graph g;
+    struct yolo_diag d = { 0 };
+    struct op_check oc;
+    int32_t t[3];
+    int rc = build(&g, c, t, &d);
+    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
+    CHECK(h, rc == 0, "case rank %d x %d: %s", c->ar, c->br, d.msg);
+    if (rc) {
+        yolo_graph_release(&g);
+        return;
+    }
+    const struct yolo_tensor *Y = &g.tensors[t[2]];
+    int same = Y->ndim == c->yr;
+    for (int i = 0; same && i < c->yr; i++)
+        same = Y->shape[i] == c->ys[i];
+    CHECK(h, same, "output shape rank %d (want %d), seed %llu", Y->ndim, c->yr,
+          (unsigned long long)seed);
+    int64_t cnt = yolo_tensor_numel(Y);
+    op_check_run(&oc, 1);
+    float *ref = op_check_copy(&oc, t[2]);
+    op_check_run(&oc, 3);
+    CHECK(h, ref && memcmp(ref, op_check_ptr(&oc, t[2]), sizeof(float) * (size_t)cnt) == 0,
+          "ref nth 3 differs from nth 1");
+    yolo_kernel_fn k = yolo_op_matmul.select_fn(&g, &g.nodes[0], YOLO_ISA_AVX2);
+    CHECK(h, k != NULL, "no gemm kernel");
+    for (int nth = 1; nth <= 3 && k && ref; nth += 2) {
+        op_check_run_op(&oc, YOLO_OP_MATMUL, k, nth);
+        double e = op_check_nmse(op_check_ptr(&oc, t[2]), ref, cnt);
+        CHECK(h, e <= 1e-6, "gemm nmse %g nth %d seed %llu rank %d x %d", e, nth,
+              (unsigned long long)seed, c->ar, c->br);
+    }
+    free(ref);
+    op_check_release(&oc);
+    yolo_graph_release(&g);
+}
+
+static void check_hand(struct harness *h)
+{
+    struct mm_case c = { 2, { 2, 3 }, 2, { 3, 2 }, 2, { 2, 2 } };
+    struct yolo_graph g;
+    struct yolo_diag d = { 0 };
+    struct op_check oc;
+    int32_t t[3];
+    int rc = build(&g, &c, t, &d);
+    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
+    CHECK(h, rc == 0, "hand: %s", d.msg);
+    if (rc) {
+        yolo_graph_release(&g);
+        return;
+    }
+    const float av[6] = { 1, 2, 3, 4, 5, 6 }, bv[6] = { 7, 8, 9, 10, 11, 12 };
+    const float want[4] = { 58, 64, 139, 154 };
+    memcpy(op_check_ptr(&oc, t[0]), av, sizeof av);
+    memcpy(op_check_ptr(&oc, t[1]), bv, sizeof bv);
+    for (int k = 0; k < 2; k++) {
+        op_check_run_op(&oc, YOLO_OP_MATMUL,
+                        k ? yolo_op_matmul.select_fn(&g, &g.nodes[0], YOLO_ISA_AVX512) : NULL, 2);
+        const float *y = op_check_ptr(&oc, t[2]);
+        for (int i = 0; i < 4; i++)
+            CHECK(h, y[i] == want[i], "%s y[%d] = %g, want %g", k ? "gemm" : "ref", i, y[i],
+                  want[i]);
+    }
+    CHECK(h, yolo_op_matmul.select_fn(&g, &g.nodes[0], YOLO_ISA_REF) == NULL, "ref isa");
+    CHECK(h, yolo_op_matmul.flops_fn(&g, &g.nodes[0]) == 12.0, "flops");
+    op_check_release(&oc);
+    yolo_graph_release(&g);
+}
+
+int main(void)
+{
+    HARNESS_INIT(h, "test_matmul");
+    printf("test_matmul: seed %u\n", SEED);
+    check_hand(&h);
+    const struct mm_case cases[] = {
+        { 2, { 17, 7 }, 2, { 7, 3 }, 2, { 17, 3 } },
+        { 1, { 7 }, 2, { 7, 3 }, 1, { 3 } },                       /* 1-D @ 2-D */
+        { 2, { 5, 7 }, 1, { 7 }, 1, { 5 } },                       /* 2-D @ 1-D */
+        { 1, { 17 }, 1, { 17 }, 0, { 0 } },                        /* dot product */
+        { 4, { 1, 2, 17, 7 }, 4, { 1, 2, 7, 17 }, 4, { 1, 2, 17, 17 } },  /* attention */
+        { 4, { 1, 2, 32, 400 }, 4, { 1, 2, 400, 32 }, 4, { 1, 2, 32, 32 } },
+        { 4, { 3, 1, 5, 4 }, 3, { 2, 4, 3 }, 4, { 3, 2, 5, 3 } },  /* broadcast both ways */
+        { 3, { 2, 3, 4 }, 2, { 4, 5 }, 3, { 2, 3, 5 } },
+        { 1, { 7 }, 3, { 2, 7, 3 }, 2, { 2, 3 } },
+        { 3, { 3, 5, 7 }, 1, { 7 }, 2, { 3, 5 } },
+        { 5, { 2, 1, 3, 1, 2 }, 3, { 3, 2, 3 }, 5, { 2, 1, 3, 1, 3 } },
+        { 6, { 1, 2, 1, 3, 4, 2 }, 4, { 2, 1, 2, 5 }, 6, { 1, 2, 2, 3, 4, 5 } },
+        { 2, { 1, 1 }, 2, { 1, 1 }, 2, { 1, 1 } },
+        { 2, { 3, 0 }, 2, { 0, 4 }, 2, { 3, 4 } },                  /* K = 0: zeros */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(&h, &cases[i], SEED + i);
+    const struct mm_case bad[] = {
+        { 2, { 2, 3 }, 2, { 4, 2 }, 0, { 0 } },                      /* K mismatch */
+        { 3, { 2, 3, 4 }, 3, { 3, 4, 5 }, 0, { 0 } },                /* batch 2 vs 3 */
+        { 0, { 0 }, 2, { 4, 2 }, 0, { 0 } },                         /* scalar operand */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct yolo_graph g;
+        struct yolo_diag d = { 0 };
+        int32_t t[3];
+        int rc = build(&g, &bad[i], t, &d);
+        CHECK(&h, rc != 0 && d.msg[0], "bad case %zu accepted", i);
+        yolo_graph_release(&g);
+    }
+    {   /* int64 operands are rejected, not misread */
+        struct yolo_graph g;
+        struct yolo_diag d = { 0 };
+        struct mm_case c = { 2, { 2, 3 }, 2, { 3, 2 }, 0, { 0 } };
+        int32_t t[3];
+        build(&g, &c, t, &d);
+        g.tensors[t[0]].dtype = YOLO_DT_I64;
+        int rc = yolo_op_matmul.shape_fn(&g, &g.nodes[0], &d);
+        CHECK(&h, rc == YOLO_ERR_UNSUPPORTED, "int64 MatMul: rc %d", rc);
+        yolo_graph_release(&g);
+    }
+    return harness_finish(&h);
+}

@@ -58,6 +58,13 @@ static int set_value(const struct cmd_usage *u, const struct arg_spec *s, const 
         *(float *)s->dest = x;
         return 0;
     }
+    case ARG_DOUBLE: {
+        double x = strtod(v, &end);
+        if (errno || end == v || *end || !isfinite(x))
+            return cli_error(u->name, ARGS_USAGE, "--%s: expected a number, got '%s'", s->name, v);
+        *(double *)s->dest = x;
+        return 0;
+    }
     case ARG_STR:
         *(const char **)s->dest = v;
         return 0;

@@ -7,13 +7,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum arg_type { ARG_FLAG, ARG_INT, ARG_FLOAT, ARG_STR };
+enum arg_type { ARG_FLAG, ARG_INT, ARG_FLOAT, ARG_DOUBLE, ARG_STR };
 
 struct arg_spec {
     const char   *name;      /* long name without dashes */
     char          short_name;/* 0 if none */
     enum arg_type type;
-    void         *dest;      /* int* for FLAG/INT, float* for FLOAT, const char** for STR */
+    void         *dest;      /* int* for FLAG/INT, float* for FLOAT, double* for DOUBLE, const char** for STR */
     const char   *metavar;   /* shown in --help, e.g. "N" */
     const char   *help;
 };

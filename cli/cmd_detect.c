@@ -99,14 +99,15 @@ static int parse_classes(const char *s, int32_t *out, int32_t cap, int32_t *n)
 
 int cmd_detect(int argc, char **argv)
 {
-    float conf = 0.25f, iou = 0.7f;
+    float conf = 0.25f;
+    double iou = 0.7;
     int max_det = 300, agnostic = 0, exist_ok = 0, nosave = 0, save_txt = 0, save_conf = 0, json = 0;
     int hide_labels = 0, hide_conf = 0, line_width = 0, recursive = 0, batch = 0, threads = 0;
     int workers = 2, imgsz = 0, quiet = 0;
     const char *save_dir = NULL, *classes = NULL, *isa = NULL;
     const struct arg_spec specs[] = {
         { "conf", 0, ARG_FLOAT, &conf, "F", "confidence threshold, strict (default 0.25)" },
-        { "iou", 0, ARG_FLOAT, &iou, "F", "NMS IoU threshold (default 0.7)" },
+        { "iou", 0, ARG_DOUBLE, &iou, "F", "NMS IoU threshold (default 0.7)" },
         { "max-det", 0, ARG_INT, &max_det, "N", "at most N detections per image (default 300)" },
         { "classes", 0, ARG_STR, &classes, "0,2,5", "keep only these class ids" },
         { "agnostic", 0, ARG_FLAG, &agnostic, NULL, "class-agnostic NMS" },

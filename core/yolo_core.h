@@ -3,7 +3,7 @@
  *   ONNX file --yolo_onnx_import--> struct yolo_graph (tensors + nodes + const blob)
  *             --yolo_graph_infer (shapes, constant folding)--> --yolo_opt_* passes-->
  *             --yolo_plan (arena offsets)--> yolo_engine_write
- *   engine    --yolo_engine_read--> graph --yolo_net_create--> net (shared, refcounted)
+ *   engine    --yolo_engine_load--> graph --yolo_net_create--> net (shared, refcounted)
  *             --yolo_runner_create--> runner (own arena) --yolo_runner_run--> outputs
  *
  * A graph refers to tensors and nodes by index, never by pointer, so it is written to disk as
@@ -125,7 +125,7 @@ struct yolo_graph {
     int32_t inputs[YOLO_MAX_IO], outputs[YOLO_MAX_IO];
     int32_t n_inputs, n_outputs;
     /* Const blob: weights and folded constants, each 64-byte aligned. Owned (malloc'd) while
-     * building; after yolo_engine_read it points into the mapped engine file. */
+     * building; after yolo_engine_load it points into the mapped engine file. */
     uint8_t *consts; uint64_t consts_bytes, consts_cap; int owns_consts;
     uint64_t arena_bytes;         /* set by yolo_plan */
 };

@@ -13,7 +13,7 @@ void yolo_ctx_params_default(struct yolo_ctx_params *p)
     memset(p, 0, sizeof *p);
     p->n_threads = 1;
     p->conf = 0.25f;
-    p->iou = 0.7f;
+    p->iou = 0.7;
     p->max_det = 300;
 }
 
@@ -30,7 +30,7 @@ static int params_resolve(const struct yolo_ctx_params *in, struct yolo_ctx_para
     if (out->conf == 0)
         out->conf = 0.25f;
     if (out->iou == 0)
-        out->iou = 0.7f;
+        out->iou = 0.7;
     if (out->max_det <= 0)
         out->max_det = 300;
     if (out->n_threads > 1024 || !(out->conf >= 0 && out->conf <= 1) || !(out->iou > 0 && out->iou <= 1) ||

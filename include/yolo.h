@@ -121,7 +121,7 @@ void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *inf
 struct yolo_ctx_params {
     int32_t n_threads;          /* threads for one inference; 0 = 1 */
     float   conf;               /* confidence threshold (strict >); 0 = 0.25 */
-    float   iou;                /* NMS IoU threshold; 0 = 0.7 */
+    double  iou;                /* NMS IoU threshold (compared in double, as torchvision); 0 = 0.7 */
     int32_t max_det;            /* 0 = 300 */
     int32_t agnostic;           /* 1: NMS across classes */
     const int32_t *classes;     /* keep only these class ids (copied); NULL = all */

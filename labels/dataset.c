@@ -601,20 +601,15 @@ static int yplain_null(const char *s, size_t n)
 }
 
 /* A scalar at the cursor: quoted, or plain up to a terminator. flow: ',', ']', '}' end it too;
- * is_key: ": " (or ':' at the end) ends it. *out NULL means null. *was_quoted tells "" from ~. */
-static int yscalar(struct ycur *c, const char *key, int flow, int is_key, char **out,
-                   int *was_quoted)
+ * is_key: ": " (or ':' at the end) ends it. *out NULL means null (an empty plain scalar, ~ or
+ * null); a quoted '' is an empty string. */
+static int yscalar(struct ycur *c, const char *key, int flow, int is_key, char **out)
 {
     struct yparser *p = c->p;
     *out = NULL;
-    if (was_quoted)
-        *was_quoted = 0;
     char ch = ycur_ch(c);
-    if (ch == '"' || ch == '\'') {
-        if (was_quoted)
-            *was_quoted = 1;
+    if (ch == '"' || ch == '\'')
         return yquoted(c, key, out);
-    }
     if (ch == '&' || ch == '*' || ch == '!' || ch == '|' || ch == '>' || ch == '%' || ch == '@' ||
         ch == '`')
         return yerr(p, ycur_line(c), key, "'%c' (anchors, aliases, tags, block scalars) is not "
@@ -705,7 +700,7 @@ static int yflow(struct ycur *c, const char *key, struct yvalue *v)
             return yerr(p, line, key, "empty entry in '%c...%c'", open, close);
         char *k = NULL, *val = NULL;
         if (v->kind == Y_MAP) {
-            if ((rc = yscalar(c, key, 1, 1, &k, NULL)))
+            if ((rc = yscalar(c, key, 1, 1, &k)))
                 return rc;
             ycur_skip_ws(c, 0);
             if (!k || ycur_ch(c) != ':') {
@@ -717,7 +712,7 @@ static int yflow(struct ycur *c, const char *key, struct yvalue *v)
             ch = ycur_ch(c);
         }
         if (v->kind == Y_LIST || (ch != ',' && ch != close)) {
-            if ((rc = yscalar(c, key, 1, 0, &val, NULL))) {
+            if ((rc = yscalar(c, key, 1, 0, &val))) {
                 free(k);
                 return rc;
             }
@@ -797,10 +792,10 @@ static int yblock(struct yparser *p, int *li, const char *key, struct yvalue *v)
             ycur_skip_ws(&c, 0);
             if (ydash(l, c.ci))
                 return yerr(p, l->no, key, "nested lists are not supported");
-            if (ycur_ch(&c) != '\n' && (rc = yscalar(&c, key, 0, 1, &s, NULL)))
+            if (ycur_ch(&c) != '\n' && (rc = yscalar(&c, key, 0, 1, &s)))
                 return rc;
         } else {
-            if ((rc = yscalar(&c, key, 0, 1, &k, NULL)))
+            if ((rc = yscalar(&c, key, 0, 1, &k)))
                 return rc;
             ycur_skip_ws(&c, 0);
             if (!k || ycur_ch(&c) != ':') {
@@ -809,7 +804,7 @@ static int yblock(struct yparser *p, int *li, const char *key, struct yvalue *v)
             }
             ycur_next(&c);
             ycur_skip_ws(&c, 0);
-            if (ycur_ch(&c) != '\n' && (rc = yscalar(&c, key, 0, 1, &s, NULL))) {
+            if (ycur_ch(&c) != '\n' && (rc = yscalar(&c, key, 0, 1, &s))) {
                 free(k);
                 return rc;
             }
@@ -874,7 +869,7 @@ static int yvalue_parse(struct yparser *p, struct ycur *c, const char *key, stru
         *li = c->li + 1;
         return YOLO_OK;
     }
-    if ((rc = yscalar(c, key, 0, 1, &v->scalar, NULL)) || (rc = yline_end(c, key)))
+    if ((rc = yscalar(c, key, 0, 1, &v->scalar)) || (rc = yline_end(c, key)))
         return rc;
     v->kind = v->scalar ? Y_SCALAR : Y_NULL;
     int next = ynext_content(p, *li + 1);
@@ -921,7 +916,7 @@ static int yaml_parse(struct yparser *p, struct yaml_data *y)
             return yerr(p, l->no, NULL, "expected 'key: value', found a list item");
         struct ycur c = { p, li, 0 };
         char *key = NULL;
-        if ((rc = yscalar(&c, NULL, 0, 1, &key, NULL)))
+        if ((rc = yscalar(&c, NULL, 0, 1, &key)))
             return rc;
         ycur_skip_ws(&c, 0);
         if (!key || ycur_ch(&c) != ':') {
@@ -1314,11 +1309,6 @@ static char *label_dir_of(const char *dir)
     return t;
 }
 
-static int txt_name(const char *name)
-{
-    return has_txt_ext(name);
-}
-
 int yolo_dataset_orphan_labels(const struct yolo_dataset *ds, enum yolo_split split,
                                const struct yolo_path_list *images, struct yolo_path_list *out,
                                struct yolo_diag *d)
@@ -1353,7 +1343,7 @@ int yolo_dataset_orphan_labels(const struct yolo_dataset *ds, enum yolo_split sp
     }
     for (int32_t i = 0; i < dirs.n && rc == YOLO_OK; i++)
         if (is_dir(dirs.paths[i]))
-            rc = walk(dirs.paths[i], txt_name, 1, &found, d);
+            rc = walk(dirs.paths[i], has_txt_ext, 1, &found, d);
     yolo_path_list_release(&dirs);
     /* The folders of the expected label files, not recursively. */
     for (int32_t i = 0; i < expected.n && rc == YOLO_OK; i++)
@@ -1363,7 +1353,7 @@ int yolo_dataset_orphan_labels(const struct yolo_dataset *ds, enum yolo_split sp
     list_sort(&dirs, 1);
     for (int32_t i = 0; i < dirs.n && rc == YOLO_OK; i++)
         if (is_dir(dirs.paths[i]))
-            rc = walk(dirs.paths[i], txt_name, 0, &found, d);
+            rc = walk(dirs.paths[i], has_txt_ext, 0, &found, d);
     if (rc)
         goto done;
     list_sort(&found, 1);

@@ -75,6 +75,16 @@ static void hresize_row(const uint8_t *s, int32_t *d, const int32_t *xofs, const
                         int32_t dst_w, int32_t xmax, int32_t cn)
 {
     int32_t dx = 0;
+    if (cn == 3) {                       /* the letterbox case, unrolled for the compiler */
+        for (; dx < xmax; dx++) {
+            const uint8_t *p = s + xofs[dx];
+            int32_t a0 = alpha[2 * dx], a1 = alpha[2 * dx + 1];
+            int32_t *o = d + dx * 3;
+            o[0] = p[0] * a0 + p[3] * a1;
+            o[1] = p[1] * a0 + p[4] * a1;
+            o[2] = p[2] * a0 + p[5] * a1;
+        }
+    }
     for (; dx < xmax; dx++) {
         const uint8_t *p = s + xofs[dx];
         int32_t a0 = alpha[2 * dx], a1 = alpha[2 * dx + 1];

@@ -583,7 +583,7 @@ int yolo_eval_compute(const struct yolo_eval *e, struct yolo_eval_result *r, str
     }
     for (int64_t i = 0; i < e->n_preds && !r->any_tp; i++)
         r->any_tp = e->tp[i] != 0;
-    if (!r->any_tp)                /* Ultralytics: `if stats["tp"].any(): metrics.process()` */
+    if (!r->any_tp)                /* every metric is 0 (see metrics.h) */
         goto out;
 
     /* Sort every prediction by confidence (np.argsort(-conf), stable here), then group by

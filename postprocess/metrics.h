@@ -27,8 +27,9 @@
  *   precision), F1 = 2PR / (P + R + 1e-16); the grid point maximising the class-mean F1 after a
  *   box filter of 101 points (smooth(f, 0.1)) gives P, R, F1 of every class.
  * - Classes: only classes with ground truth are reported and averaged (predictions of classes
- *   without ground truth count nowhere). If no prediction is a TP at any threshold, Ultralytics
- *   skips the computation and reports 0 everywhere; so do we (any_tp = 0, per-class metrics 0).
+ *   without ground truth count nowhere). If no prediction is a TP at any threshold, every metric
+ *   is 0 (older Ultralytics skipped ap_per_class on `tp.any()`, newer ones run it and get the same
+ *   zeros); any_tp = 0 flags that case and we skip the work too.
  * Known, deliberate differences: numpy sorts with an unstable quicksort; we sort stably (equal
  * confidences keep the order they were added in; equal IoUs favour the later ground truth, as
  * a stable argsort reversed would). The F1 box filter sums in order where numpy calls BLAS ddot,

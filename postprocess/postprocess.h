@@ -105,10 +105,11 @@ typedef int (*yolo_resize_fn)(void *user, const uint8_t *src, int32_t src_w, int
                               int64_t dst_stride, int32_t cn, struct yolo_diag *d);
 
 /* Pure C reimplementation of OpenCV 4.6 cv::resize(INTER_LINEAR) for CV_8UC(cn), cn 1..4,
- * bit-identical to the library build this project links (SSE2 baseline): fixed-point
- * coefficients with 11 fraction bits, integer horizontal pass, and the vertical pass with the
- * same rounding as OpenCV's SIMD body and scalar tail at the same positions. Reserves its
- * tables and row buffers from ws. Sizes must be >= 1; the same size copies rows. */
+ * byte-identical to the libopencv_imgproc this project links: fixed-point coefficients with
+ * 11 fraction bits, integer horizontal pass, OpenCV's 8-bit vertical rounding, its INTER_AREA
+ * fast path for exact 2x reductions, clamped borders (details at the top of letterbox.c).
+ * Reserves its tables and row buffers from ws. Sizes must be >= 1; same size copies rows.
+ * Single-threaded: 1.8 ms for 1920x1080 -> 640x360 here, vs 0.7 ms for OpenCV (SIMD, TBB). */
 int yolo_resize_linear_u8(struct yolo_workspace *ws, const uint8_t *src, int32_t src_w,
                           int32_t src_h, int64_t src_stride, uint8_t *dst, int32_t dst_w,
                           int32_t dst_h, int64_t dst_stride, int32_t cn, struct yolo_diag *d);
@@ -261,11 +262,14 @@ void yolo_text_size(const char *text, int32_t scale, int32_t *w, int32_t *h);
 /* The snprintf-style writers below return the length of the full text (not counting the
  * NUL) and write at most cap bytes including the NUL; a negative value on a bad argument. */
 
-/* Shortest decimal that reads back (strtof) as the same float32, "%.{p}g" with the least p
- * (1..9); "nan", "inf", "-inf" for non-finite values (writers decide what to do with those). */
+/* Shortest decimal that reads back (strtof) as the same float32 (fewest significant digits,
+ * correctly rounded), laid out as Python's repr of a float: "810.0", "0.92325133", "1e-05",
+ * "3.4028235e+38" (what reference.py's JSON holds); "nan", "inf", "-inf" for non-finite
+ * values (the JSON writers print null instead). */
 int yolo_fmt_float(char *buf, size_t cap, float v);
 
-/* s as a JSON string with quotes: escapes ", \ and control characters; UTF-8 bytes kept. */
+/* s as a JSON string with quotes: escapes ", \ and control characters; valid UTF-8 is kept,
+ * each invalid byte becomes \ufffd (so the output is always valid JSON). */
 int yolo_json_escape(char *buf, size_t cap, const char *s);
 
 /* YOLO txt label line "cls xc yc w h[ conf]\n", normalized by the original image size, in

@@ -934,7 +934,7 @@ static void test_hostile(struct harness *h)
                 _exit(3);
             fclose(f);
             struct rlimit r;
-            r.rlim_cur = r.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (256u << 20);
+            r.rlim_cur = r.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (64u << 20);
             if (setrlimit(RLIMIT_AS, &r) != 0)
                 _exit(3);
             const struct patch ps[] = {

@@ -350,7 +350,7 @@ static void test_classes(struct harness *h)
     struct yolo_eval_result r;
 
     /* Wrong class only: the class-1 prediction on a class-0 object matches nothing; no TP at
-     * all, so everything is 0 (Ultralytics skips ap_per_class). Class 1 has no gt: not listed. */
+     * all, so every metric is 0 (any_tp = 0). Class 1 has no gt: not listed. */
     struct yolo_eval *e = yolo_eval_create(2, NULL);
     struct yolo_eval_box g0 = gtb(0, 0, 0, 100, 100);
     struct yolo_eval_det wrong = det(1, 0.9f, 0, 0, 100, 100);

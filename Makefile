@@ -95,10 +95,12 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 # ---------------------------------------------------------------- products
 $(BUILD)/libyolo.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo AR $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/yolo: $(CLI_OBJ) $(BUILD)/libyolo.a
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+	@echo LINK $@
+	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
@@ -107,7 +109,8 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a
 
 $(BUILD)/samples/%: samples/%.c $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libyolo.a $(LDLIBS) -o $@
+	@echo LINK $@
+	$(Q)$(CC) -Iinclude $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libyolo.a $(LDLIBS) -o $@
 
 # ---------------------------------------------------------------- running
 # test and demo first install what a fresh machine lacks (a no-op when all is there), then

@@ -204,9 +204,11 @@ int32_t yolo_graph_add_node(struct yolo_graph *g, enum yolo_op op, const char *n
 
 void *yolo_graph_const_data(const struct yolo_graph *g, int32_t t)
 {
+    /* a zero-byte constant in a still-empty blob: non-NULL, so callers can tell "const" */
+    static const uint8_t empty[64];
     if (t < 0 || t >= g->n_tensors || !(g->tensors[t].flags & YOLO_TF_CONST))
         return NULL;
-    return g->consts + g->tensors[t].offset;
+    return g->consts ? g->consts + g->tensors[t].offset : (void *)empty;
 }
 
 int32_t yolo_graph_find_tensor(const struct yolo_graph *g, const char *name)

@@ -1,10 +1,23 @@
 /* net.c: see net.h. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "net.h"
+
+void openblas_set_num_threads(int num_threads);
+
+/* OpenBLAS threading is process-wide. Our pool splits each node over its threads and every
+ * thread calls sgemm on its own slice, so BLAS itself must stay single-threaded (else each
+ * pool thread would start BLAS threads of its own and oversubscribe the cores). Set once,
+ * before any net runs. */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single_thread(void)
+{
+    openblas_set_num_threads(1);
+}
 
 struct yolo_net {
     atomic_int refs;
@@ -27,6 +40,7 @@ struct yolo_runner {
 static int net_init(struct yolo_net *net, const struct yolo_net_params *p, struct yolo_diag *d)
 {
     const struct yolo_graph *g = net->g;
+    pthread_once(&blas_once, blas_single_thread);
     struct yolo_cpu cpu;
     yolo_cpu_detect(&cpu);
     const char *forced = p && p->isa ? p->isa : getenv("YOLO_ISA");

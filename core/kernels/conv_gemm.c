@@ -6,18 +6,27 @@
  * The columns are cut into tiles of `tw` columns: the work units are (b, g, tile), dealt out
  * to the threads in contiguous runs. A tile's im2col panel (K x tw floats, the per-thread
  * scratch) is built, multiplied and the output tile finished with bias + activation while
- * it is still in cache. tw is sized so the panel stays within COL_BUDGET bytes (about half
- * of a 2 MiB L2), and small enough that there are at least nth units.
+ * it is still in cache. tw is sized so the panel stays within COL_BUDGET bytes (1 MiB
+ * measured best on 1-2 MiB L2 Xeons, yolov8n's convs), and small enough that there are at
+ * least nth units (a multiple of nth when there is a single plane).
  * A 1x1 stride-1 unpadded convolution needs no im2col: the input plane already is col
- * (ldb = H*W), so its tiles only split the work.
+ * (ldb = H*W); its tiles keep the Mg x tw output tile within COL_BUDGET for the epilogue.
+ * The epilogue's sigmoid is written so GCC vectorizes it at -O2 (SSE2 here; the AVX
+ * kernels of core/kernels/x86 are the place for wider vectors).
+ * COL_BUDGET and DIRECT_MIN_TW may be overridden with -D for tuning runs.
  */
 #include <cblas.h>
 #include <string.h>
 
 #include "kernels/conv_gemm.h"
 
+#ifndef COL_BUDGET
 #define COL_BUDGET (1u << 20)   /* bytes of one im2col panel */
+#endif
 #define TILE_ALIGN 16           /* columns: keep tiles a multiple of a vector width */
+#ifndef DIRECT_MIN_TW
+#define DIRECT_MIN_TW 256       /* narrowest 1x1 tile: below this sgemm loses efficiency */
+#endif
 
 struct conv_plan {
     int64_t N, C, H, W, M, OH, OW, G, Cg, Mg, K, P;  /* P = OH*OW columns */
@@ -50,20 +59,25 @@ static void plan_make(const struct yolo_graph *g, const struct yolo_node *n, int
                  p[YOLO_CONV_PB] == 0 && p[YOLO_CONV_PR] == 0;
     if (nth < 1)
         nth = 1;
-    int64_t tw_max = pl->P;
-    if (!pl->direct) {
-        tw_max = (int64_t)COL_BUDGET / (pl->K * (int64_t)sizeof(float));
-        tw_max = tw_max / TILE_ALIGN * TILE_ALIGN;
-        if (tw_max < TILE_ALIGN)
-            tw_max = TILE_ALIGN;
-        if (tw_max > pl->P)
-            tw_max = pl->P;
-    }
+    /* im2col: the K x tw panel fits the budget; direct: the Mg x tw output tile does, so
+     * the epilogue finds it in cache (but no narrower than DIRECT_MIN_TW columns) */
+    int64_t rows = pl->direct ? pl->Mg : pl->K;
+    int64_t tw_max = (int64_t)COL_BUDGET / (rows * (int64_t)sizeof(float));
+    tw_max = tw_max / TILE_ALIGN * TILE_ALIGN;
+    if (tw_max < (pl->direct ? DIRECT_MIN_TW : TILE_ALIGN))
+        tw_max = pl->direct ? DIRECT_MIN_TW : TILE_ALIGN;
+    if (tw_max > pl->P)
+        tw_max = pl->P;
     int64_t tiles = ceil_div(pl->P, tw_max);
     int64_t planes = pl->N * pl->G;
-    if (planes * tiles < nth) {                 /* too few units: cut finer, not below 16 */
-        int64_t want = ceil_div(nth, planes), cap = ceil_div(pl->P, TILE_ALIGN);
+    int64_t cap = ceil_div(pl->P, TILE_ALIGN);  /* tiles no narrower than 16 columns */
+    if (planes * tiles < nth) {                 /* too few units: cut finer */
+        int64_t want = ceil_div(nth, planes);
         tiles = want < cap ? want : cap;
+    }
+    if (planes == 1 && tiles % nth != 0) {      /* one plane: equal shares per thread */
+        int64_t even = ceil_div(tiles, nth) * nth;
+        tiles = even < cap ? even : cap;
     }
     int64_t tw = ceil_div(pl->P, tiles);
     if (tw < pl->P)

@@ -254,7 +254,8 @@ void yolo_bc_plan_make(struct yolo_bc_plan *p, int32_t nout, const int64_t *out,
     for (int32_t i = 0; i < nout; i++) {
         if (out[i] == 1)
             continue;
-        if (nd > 0 && sa[i] * out[i] == p->stride[0][nd - 1] && sb[i] * out[i] == p->stride[1][nd - 1]) {
+        if (nd > 0 && sa[i] * out[i] == p->stride[0][nd - 1] &&
+            sb[i] * out[i] == p->stride[1][nd - 1]) {
             p->shape[nd - 1] *= out[i];
             p->stride[0][nd - 1] = sa[i];
             p->stride[1][nd - 1] = sb[i];
@@ -355,8 +356,8 @@ void yolo_bc_binary_kernel(const struct yolo_exec *x, const struct yolo_node *n,
     yolo_bc_plan_make(&p, Y->ndim, Y->shape, A->ndim, A->shape, B->ndim, B->shape);
     yolo_bc_split(p.numel, ith, nth, &s, &e);
     yolo_bc_apply(&p, yolo_exec_ptr(x, n->in[0]), yolo_dtype_size(A->dtype),
-                  yolo_exec_ptr(x, n->in[1]), yolo_dtype_size(B->dtype), yolo_exec_ptr(x, n->out[0]),
-                  yolo_dtype_size(Y->dtype), s, e, run, ctx);
+                  yolo_exec_ptr(x, n->in[1]), yolo_dtype_size(B->dtype),
+                  yolo_exec_ptr(x, n->out[0]), yolo_dtype_size(Y->dtype), s, e, run, ctx);
 }
 
 int yolo_bc_unary_shape(struct yolo_graph *g, struct yolo_node *n, enum yolo_dtype dt,
@@ -368,7 +369,8 @@ int yolo_bc_unary_shape(struct yolo_graph *g, struct yolo_node *n, enum yolo_dty
     const struct yolo_tensor *X = &g->tensors[n->in[0]];
     if (X->dtype != dt)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "input '%s' is %s; only %s is "
-                               "supported", X->name, yolo_dtype_name(X->dtype), yolo_dtype_name(dt));
+                               "supported", X->name, yolo_dtype_name(X->dtype),
+                               yolo_dtype_name(dt));
     return yolo_bc_set_out(g, n, 0, dt, X->ndim, X->shape, d);
 }
 

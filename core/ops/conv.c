@@ -120,13 +120,15 @@ static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t au
                        int64_t *pad_lo, int64_t *pad_hi)
 {
     int64_t ek = (k - 1) * dil + 1;
-    if (auto_pad == 1 || auto_pad == 2) {          /* SAME_*: out = ceil(in / s) */
+    if (auto_pad == 1 || auto_pad == 2) {
+        /* ONNX: SAME_* gives out = ceil(in / s); an odd total pad puts the extra one at the
+         * end for SAME_UPPER, at the beginning for SAME_LOWER */
         int64_t out = (in + s - 1) / s;
         int64_t total = (out - 1) * s + ek - in;
         if (total < 0)
             total = 0;
-        *pad_lo = auto_pad == 1 ? total / 2 : total - total / 2;  /* extra pad at the end */
-        *pad_hi = total - *pad_lo;                                /* for UPPER, begin for LOWER */
+        *pad_lo = auto_pad == 1 ? total / 2 : total - total / 2;
+        *pad_hi = total - *pad_lo;
         return out;
     }
     if (auto_pad == 3)
@@ -190,9 +192,10 @@ static int conv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
                                (long long)W->shape[2], (long long)W->shape[3]);
     if (B && (B->ndim != 1 || B->shape[0] != M))
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bias must have shape [%lld]", (long long)M);
-    int64_t oh = out_len(H, p[YOLO_CONV_KH], p[YOLO_CONV_SH], p[YOLO_CONV_DH], p[YOLO_CONV_AUTO_PAD],
+    int64_t ap = p[YOLO_CONV_AUTO_PAD];
+    int64_t oh = out_len(H, p[YOLO_CONV_KH], p[YOLO_CONV_SH], p[YOLO_CONV_DH], ap,
                          &p[YOLO_CONV_PT], &p[YOLO_CONV_PB]);
-    int64_t ow = out_len(Wd, p[YOLO_CONV_KW], p[YOLO_CONV_SW], p[YOLO_CONV_DW], p[YOLO_CONV_AUTO_PAD],
+    int64_t ow = out_len(Wd, p[YOLO_CONV_KW], p[YOLO_CONV_SW], p[YOLO_CONV_DW], ap,
                          &p[YOLO_CONV_PL], &p[YOLO_CONV_PR]);
     if (oh < 1 || ow < 1)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input %lldx%lld is smaller than the "
@@ -225,6 +228,8 @@ static void conv_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
     int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3];
     int64_t M = Y->shape[1], OH = Y->shape[2], OW = Y->shape[3];
     int64_t KH = p[YOLO_CONV_KH], KW = p[YOLO_CONV_KW], G = p[YOLO_CONV_GROUP];
+    int64_t SH = p[YOLO_CONV_SH], SW = p[YOLO_CONV_SW], DH = p[YOLO_CONV_DH], DW = p[YOLO_CONV_DW];
+    int64_t PT = p[YOLO_CONV_PT], PL = p[YOLO_CONV_PL];
     int64_t Cg = Wt->shape[1], Mg = M / G;
     int64_t planes = N * M, lo = planes * ith / nth, hi = planes * (ith + 1) / nth;
     for (int64_t pl = lo; pl < hi; pl++) {
@@ -237,11 +242,11 @@ static void conv_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
                 float acc = bd ? bd[m] : 0.0f;
                 for (int64_t c = 0; c < Cg; c++)
                     for (int64_t ky = 0; ky < KH; ky++) {
-                        int64_t iy = oy * p[YOLO_CONV_SH] - p[YOLO_CONV_PT] + ky * p[YOLO_CONV_DH];
+                        int64_t iy = oy * SH - PT + ky * DH;
                         if (iy < 0 || iy >= H)
                             continue;
                         for (int64_t kx = 0; kx < KW; kx++) {
-                            int64_t ix = ox * p[YOLO_CONV_SW] - p[YOLO_CONV_PL] + kx * p[YOLO_CONV_DW];
+                            int64_t ix = ox * SW - PL + kx * DW;
                             if (ix < 0 || ix >= W)
                                 continue;
                             acc += xg[(c * H + iy) * W + ix] * wm[(c * KH + ky) * KW + kx];

@@ -24,8 +24,8 @@ static int matmul_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_
     (void)g;
     (void)a;
     if (n->n_in != 2 || n->n_out != 1)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects 2 inputs and 1 output, has %d and %d",
-                               n->n_in, n->n_out);
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects 2 inputs and 1 output, has %d "
+                               "and %d", n->n_in, n->n_out);
     return 0;
 }
 

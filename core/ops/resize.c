@@ -79,6 +79,9 @@ static int resize_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_
         p[RS_SCALES] = 1;
         p[RS_SIZES] = -1;
     } else {
+        /* "tf_half_pixel_for_nn" is ONNX Runtime's spelling; accept it too */
+        if (strcmp(ctm, "tf_half_pixel_for_nn") == 0)
+            ctm = ctms[CTM_TF_HALF_PIXEL];
         if ((p[RS_CTM] = lookup(ctm, ctms, 5)) < 0)
             return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "coordinate_transformation_mode "
                                    "'%s' is not supported", ctm);
@@ -222,7 +225,8 @@ static float src_coord(int64_t ctm, float x, float scale, float out_len, float i
     case CTM_ASYMMETRIC:         return x / scale;
     case CTM_PYTORCH_HALF_PIXEL: return out_len > 1.0f ? (x + 0.5f) / scale - 0.5f : 0.0f;
     case CTM_TF_HALF_PIXEL:      return (x + 0.5f) / scale;
-    case CTM_ALIGN:              return out_len == 1.0f ? 0.0f : x * (in_len - 1.0f) / (out_len - 1.0f);
+    case CTM_ALIGN:
+        return out_len == 1.0f ? 0.0f : x * (in_len - 1.0f) / (out_len - 1.0f);
     default:                     return (x + 0.5f) / scale - 0.5f;
     }
 }

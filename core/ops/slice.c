@@ -90,7 +90,8 @@ static int slice_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     const struct yolo_tensor *X = &g->tensors[n->in[0]];
     int r = X->ndim;
     if (r < 1 || yolo_tensor_numel(X) < 0 || yolo_dtype_size(X->dtype) == 0)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input must have a known dtype and rank >= 1");
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input must have a known dtype and "
+                               "rank >= 1");
     if (p[SL_ATTR]) {
         ns = ne = na = (int)p[SL_NATTR];
         if (ns < 0 || ns > YOLO_MAX_DIMS)

@@ -68,7 +68,8 @@ static int split_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     const struct yolo_tensor *X = &g->tensors[n->in[0]];
     int r = X->ndim;
     if (r < 1 || yolo_tensor_numel(X) < 0 || yolo_dtype_size(X->dtype) == 0)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input must have a known dtype and rank >= 1");
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input must have a known dtype and "
+                               "rank >= 1");
     int64_t axis = p[SP_AXIS];
     if (axis < -r || axis >= r)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld out of range for rank %d",
@@ -110,7 +111,8 @@ static int split_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     case SP_ATTR:
         break;
     default:
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad size source %lld", (long long)p[SP_MODE]);
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad size source %lld",
+                               (long long)p[SP_MODE]);
     }
     int64_t sum = 0;
     for (int k = 0; k < no; k++) {

@@ -320,7 +320,8 @@ static inline int bt_binary_driver(struct harness *h, enum yolo_op op, enum yolo
         int64_t n = bt_numel(r, shape), idx[6], bad = -1;
         for (int64_t i = 0; i < n && bad < 0; i++) {
             bt_unravel(r, shape, i, idx);
-            int64_t ia = bt_bcast_index(p->na, p->a, r, idx), ib = bt_bcast_index(p->nb, p->b, r, idx);
+            int64_t ia = bt_bcast_index(p->na, p->a, r, idx);
+            int64_t ib = bt_bcast_index(p->nb, p->b, r, idx);
             uint8_t want[8];
             ref(A + ia * ea, B + ib * eb, want);
             if (Y->dtype == YOLO_DT_F32) {

@@ -1,6 +1,6 @@
 /* test_conv.c: Conv import + shape_fn, the reference kernel on a hand-computed case, the
  * im2col + sgemm kernel against the reference on odd shapes and every attribute combination
- * (nth 1 and 3), and rejection of bad params. */
+ * (nth 1, 2 and 3), and rejection of bad params. */
 #include <math.h>
 
 #include "harness.h"
@@ -88,7 +88,7 @@ static void check_case(struct harness *h, const struct conv_case *cc, uint64_t s
     op_check_run(&oc, 3);   /* the reference's own thread split must not change anything */
     CHECK(h, ref && memcmp(ref, op_check_ptr(&oc, yt), sizeof(float) * (size_t)cnt) == 0,
           "ref nth=3 differs from nth=1");
-    for (int nth = 1; nth <= 3 && ref; nth += 2) {
+    for (int nth = 1; nth <= 3 && ref; nth++) {
         op_check_run_op(&oc, YOLO_OP_CONV, yolo_conv_gemm, nth);
         double e = op_check_nmse(op_check_ptr(&oc, yt), ref, cnt);
         CHECK(h, e <= 1e-6, "gemm nmse %g nth %d: n%lld c%lld %lldx%lld m%lld k%lldx%lld "

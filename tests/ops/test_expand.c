@@ -115,7 +115,8 @@ int main(int argc, char **argv)
                   YOLO_ERR_FORMAT, "negative");
     bt_free(&t);
     CHECK(&h, ex_graph(&t, YOLO_DT_F32, 1, (int64_t[]){ 3 }, 7,
-                       (int64_t[]){ 1, 1, 1, 1, 1, 1, 3 }, &x, &y) == YOLO_ERR_UNSUPPORTED, "rank 7");
+                       (int64_t[]){ 1, 1, 1, 1, 1, 1, 3 }, &x, &y) == YOLO_ERR_UNSUPPORTED,
+          "rank 7");
     bt_free(&t);
     CHECK(&h, ex_graph(&t, YOLO_DT_F32, 1, (int64_t[]){ 1 }, 3,
                        (int64_t[]){ (int64_t)1 << 20, (int64_t)1 << 20, (int64_t)1 << 20 }, &x,

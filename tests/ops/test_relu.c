@@ -21,7 +21,8 @@ int main(int argc, char **argv)
         int rc = bt_node(&t, YOLO_OP_RELU, 1, &x, 1, &y, NULL);
         if (!rc)
             rc = bt_prepare(&t, 1);
-        float in[5] = { -2.5f, -0.0f, 0.0f, 1.25f, INFINITY }, want[5] = { 0, 0, 0, 1.25f, INFINITY };
+        float in[5] = { -2.5f, -0.0f, 0.0f, 1.25f, INFINITY };
+        float want[5] = { 0, 0, 0, 1.25f, INFINITY };
         if (!rc) {
             bt_set(&t, x, in);
             rc = op_check_run(&t.oc, 2);

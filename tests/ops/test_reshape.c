@@ -68,7 +68,8 @@ int main(int argc, char **argv)
     /* YOLOv5's head: [1, 255, 4, 5] -> [1, 3, 85, 4, 5] */
     OK_CASE(4, L(1, 255, 4, 5), 5, L(1, 3, 85, 4, 5), 0, 5, L(1, 3, 85, 4, 5));
     CHECK(&h, reshape_case(&h, __LINE__, YOLO_DT_I64, 2, (int64_t[]){ 3, 5 }, 2,
-                           (int64_t[]){ 5, -1 }, 0, 2, (int64_t[]){ 5, 3 }, seed) == 0, "int64 data");
+                           (int64_t[]){ 5, -1 }, 0, 2, (int64_t[]){ 5, 3 }, seed) == 0,
+          "int64 data");
 
     BAD_CASE(3, L(2, 3, 4), 2, L(-1, -1), 0);
     BAD_CASE(3, L(2, 3, 4), 2, L(5, 5), 0);

@@ -31,7 +31,8 @@ int main(int argc, char **argv)
             CHECK(&h, rc == 0, "shape %zu: %s", si, t.d.msg);
             if (!rc) {
                 CHECK(&h, bt_t(&t, y)->dtype == YOLO_DT_I64 &&
-                              bt_shape_is(bt_t(&t, y), 1, (int64_t[]){ sh->n }), "shape %zu: out", si);
+                              bt_shape_is(bt_t(&t, y), 1, (int64_t[]){ sh->n }),
+                      "shape %zu: out", si);
                 CHECK(&h, bt_split_ok(&t, 3), "shape %zu: split", si);
                 CHECK(&h, memcmp(op_check_ptr(&t.oc, y), sh->s, (size_t)sh->n * 8) == 0,
                       "shape %zu: values", si);

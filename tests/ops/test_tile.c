@@ -79,7 +79,8 @@ int main(int argc, char **argv)
         int32_t x, y;
         float in[4] = { 0, 1, 2, 3 };
         float want[16] = { 0, 1, 0, 1, 2, 3, 2, 3, 0, 1, 0, 1, 2, 3, 2, 3 };
-        int rc = tile_graph(&t, YOLO_DT_F32, 2, (int64_t[]){ 2, 2 }, 2, (int64_t[]){ 2, 2 }, &x, &y);
+        int rc = tile_graph(&t, YOLO_DT_F32, 2, (int64_t[]){ 2, 2 }, 2, (int64_t[]){ 2, 2 }, &x,
+                            &y);
         if (!rc) {
             bt_set(&t, x, in);
             rc = op_check_run(&t.oc, 2);

@@ -33,7 +33,7 @@ n_det=$($PY -c "import json,sys; print(len(json.loads(open(sys.argv[1]).readline
 
 # a folder of 128 images
 E=$T/yolov8n_dq.engine
-C=$SHARED/data/coco128/images/train2017
+C=$(cd "$SHARED/data/coco128/images/train2017" && pwd)   # absolute: symlinks below point here
 if "$YOLO" detect "$E" "$C" --save-dir "$T/c" --exist-ok --save-txt --json > "$T/c.out" 2> "$T/c.err"; then ok
 else fail "coco128: exit $?: $(head -5 "$T/c.err")"; fi
 n_img=$(ls "$T/c" | grep -c '\.jpg$'); n_json=$(wc -l < "$T/c/detections.jsonl")

@@ -46,6 +46,7 @@ expect 1 "trunc.onnx" "$YOLO" build "$T/trunc.onnx" -o "$T/x.engine"
 expect 1 "empty.onnx" "$YOLO" build "$T/empty.onnx" -o "$T/x.engine"
 expect 2 "fixed at 640x640" "$YOLO" build "$SHARED/data/models/yolov8n_dq.onnx" -o "$T/x.engine" --imgsz 320
 [ ! -e "$T/x.engine" ] && ok || fail "a failed build left $T/x.engine"
+expect 2 "fixed batch of 1" "$YOLO" build "$SHARED/data/models/yolov8n_dq.onnx" -o "$T/x.engine" --batch 4
 expect 1 "cannot create|No such file|Permission" "$YOLO" build "$SHARED/data/models/yolov8n_dq.onnx" -o "$T/nodir/x.engine"
 
 # ---- bad input: engine side

@@ -52,7 +52,7 @@ TEST_SUPPORT_C := $(filter-out tests/test_% tests/ops/test_%,$(wildcard tests/*.
 TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
 SAMPLE_BIN:= $(patsubst samples/%.c,$(BUILD)/samples/%,$(wildcard samples/*.c))
 
-.PHONY: all test tests asan ubsan tsan demo bench clean install deps
+.PHONY: all test tests refval asan ubsan tsan demo bench clean install deps
 all: $(BUILD)/yolo $(BUILD)/libyolo.a $(SAMPLE_BIN)
 
 # ---------------------------------------------------------------- generated sources
@@ -105,7 +105,15 @@ $(BUILD)/yolo: $(CLI_OBJ) $(BUILD)/libyolo.a
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
 	@echo LINK $@
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS_$(notdir $*)) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+
+# Per-test link flags, TEST_LDFLAGS_<test name>. ALLOC_WRAP routes every allocation call of
+# the library through the test's own wrappers (tests/hooks/alloc_hook.c): fault injection
+# and allocation accounting with no library change.
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+    -Wl,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=strdup,--wrap=strndup
+TEST_LDFLAGS_test_alloc_fail      := $(ALLOC_WRAP)
+TEST_LDFLAGS_test_resource_bounds := $(ALLOC_WRAP)
 
 $(BUILD)/samples/%: samples/%.c $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
@@ -125,18 +133,32 @@ asan:
 	$(MAKE) BUILD=build/asan SAN=address,undefined OPT=-O1 test
 ubsan:
 	$(MAKE) BUILD=build/ubsan SAN=undefined OPT=-O1 test
+# third-party races only (FFmpeg's threaded decoder, GDAL's lazy mutex): tests/tsan.supp
 tsan:
-	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 test
+	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $${TSAN_OPTIONS:-}" $(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 test
 
 demo: deps
 	$(MAKE) --no-print-directory all
 	sh scripts/demo.sh $(BUILD) $(SHARED)
+
+# reference_val: our mAP vs the reference pipeline's (ONNX Runtime) on all 128 coco128 images
+refval: all
+	BUILD=$(BUILD) SHARED=$(SHARED) sh scripts/reference_val.sh
 
 bench: all
 	sh scripts/bench.sh $(BUILD) $(SHARED)
 
 deps:
 	sh scripts/install-deps.sh
+
+# make fuzz FUZZ_SECONDS=N: builds every fuzz target (tests/fuzz/) with clang, libFuzzer,
+# ASan and UBSan in build/fuzz and runs each for N seconds from its seed corpus; see
+# tests/fuzz/run.sh (longer runs, one target, parallel jobs).
+FUZZ_SECONDS ?= 10
+.PHONY: fuzz
+fuzz:
+	sh scripts/install-deps.sh fuzz
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 PREFIX ?= /usr/local
 install: all

@@ -103,10 +103,10 @@ int cmd_detect(int argc, char **argv)
     double iou = 0.7;
     int max_det = 300, agnostic = 0, exist_ok = 0, nosave = 0, save_txt = 0, save_conf = 0, json = 0;
     int hide_labels = 0, hide_conf = 0, line_width = 0, recursive = 0, batch = 0, threads = 0;
-    int workers = 2, imgsz = 0, quiet = 0;
+    int workers = 2, imgsz = 0, quiet = 0, max_pixels = 100000000;
     const char *save_dir = NULL, *classes = NULL, *isa = NULL;
     const struct arg_spec specs[] = {
-        { "conf", 0, ARG_FLOAT, &conf, "F", "confidence threshold, strict (default 0.25)" },
+        { "conf", 0, ARG_FLOAT, &conf, "F", "confidence threshold, strict, in (0, 1) (default 0.25)" },
         { "iou", 0, ARG_DOUBLE, &iou, "F", "NMS IoU threshold (default 0.7)" },
         { "max-det", 0, ARG_INT, &max_det, "N", "at most N detections per image (default 300)" },
         { "classes", 0, ARG_STR, &classes, "0,2,5", "keep only these class ids" },
@@ -127,6 +127,7 @@ int cmd_detect(int argc, char **argv)
         { "imgsz", 0, ARG_INT, &imgsz, "N", "expected input size; an engine built for another is an error" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
         { "quiet", 'q', ARG_FLAG, &quiet, NULL, "print only errors and the summary" },
+        { "max-pixels", 0, ARG_INT, &max_pixels, "N", "refuse images of more than N pixels, from their header (default 100000000; 0 = no limit)" },
         { 0 }
     };
     const struct cmd_usage u = { "detect", "ENGINE SOURCE [SOURCE...] [options]",
@@ -146,8 +147,8 @@ int cmd_detect(int argc, char **argv)
         return rc == ARGS_HELP ? 0 : 2;
     if (n_pos < 2)
         return cli_error("detect", 2, "expected ENGINE and at least one SOURCE (see yolo detect --help)");
-    if (!(conf >= 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
-        line_width < 0 || batch < 0 || threads < 0 || threads > 256 || workers < 1 || workers > 64 || imgsz < 0)
+    if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
+        line_width < 0 || batch < 0 || threads < 0 || threads > 256 || workers < 1 || workers > 64 || imgsz < 0 || max_pixels < 0)
         return cli_error("detect", 2, "option value out of range (see yolo detect --help)");
     if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
         return cli_error("detect", 2, "--isa must be ref, avx2 or avx512");
@@ -224,6 +225,7 @@ int cmd_detect(int argc, char **argv)
     o.draw.line_width = line_width;
     o.draw.hide_labels = hide_labels;
     o.draw.hide_conf = hide_conf;
+    o.max_pixels = max_pixels;
     struct detect_summary s;
     if (detect_pipeline_run(ctx, &info, src.paths, src.n, &o, &s))
         goto out;

@@ -7,5 +7,8 @@ int cmd_build(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_video(int argc, char **argv);
+int cmd_val(int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ struct pipe {
     int64_t n;
     char *const *paths;
     int stop;
+    int64_t max_pixels;              /* options' max_pixels, for the decoders */
 };
 
 static double now_s(void)
@@ -61,7 +62,7 @@ static void *decoder_main(void *arg)
         pthread_mutex_unlock(&p->mu);
 
         struct yolo_diag d = { 0 };
-        s->ok = yolo_image_read(p->paths[i], &s->img, &d) == YOLO_OK;
+        s->ok = yolo_image_read_limited(p->paths[i], p->max_pixels, &s->img, &d) == YOLO_OK;
         if (!s->ok)
             snprintf(s->err, sizeof s->err, "%s", d.msg);
 
@@ -126,6 +127,11 @@ static void report_error(struct writer *wr, const char *fmt, const char *a, cons
     fflush(stderr);
 }
 
+static const char *cmd_name(const struct detect_options *o)
+{
+    return o->cmd ? o->cmd : "detect";
+}
+
 static void write_one(struct writer *wr, struct slot *s)
 {
     const struct detect_options *o = wr->o;
@@ -134,9 +140,14 @@ static void write_one(struct writer *wr, struct slot *s)
     struct yolo_diag d = { 0 };
     if (!s->ok) {
         wr->s->n_failed++;
-        report_error(wr, "yolo detect: error: %s%s\n", s->err, "");
+        if (o->on_result)
+            o->on_result(o->user, s->idx, path, NULL, NULL, 0, s->err);
+        else
+            report_error(wr, "yolo %s: error: %s\n", cmd_name(o), s->err);
         return;
     }
+    if (o->on_result)
+        o->on_result(o->user, s->idx, path, &s->img, s->dets, s->n_dets, NULL);
     wr->s->n_ok++;
     wr->s->n_dets += s->n_dets;
     wr->ms_pre[wr->s->n_ok - 1] = s->ms_pre;
@@ -193,7 +204,7 @@ static void write_one(struct writer *wr, struct slot *s)
             rc = yolo_atomic_commit(&af, &d);
         if (rc) {
             wr->s->write_errors++;
-            report_error(wr, "yolo detect: error: %s%s\n", d.msg, "");
+            report_error(wr, "yolo %s: error: %s\n", cmd_name(o), d.msg);
         }
     }
     if (o->save_images) {
@@ -203,7 +214,7 @@ static void write_one(struct writer *wr, struct slot *s)
         snprintf(ip, sizeof ip, "%s/%s", o->save_dir, base_name(path));
         if (yolo_image_write(ip, &s->img, &d)) {
             wr->s->write_errors++;
-            report_error(wr, "yolo detect: error: %s%s\n", d.msg, "");
+            report_error(wr, "yolo %s: error: %s\n", cmd_name(o), d.msg);
         }
     }
     if (o->quiet)
@@ -267,11 +278,12 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
                         char *const *paths, int64_t n, const struct detect_options *o,
                         struct detect_summary *sum)
 {
+    const char *cmd = cmd_name(o);
     memset(sum, 0, sizeof *sum);
     sum->n_images = n;
     int batch = o->batch > 0 ? o->batch : 1;
     int workers = o->workers > 0 ? o->workers : 1;
-    struct pipe p = { .n = n, .paths = paths };
+    struct pipe p = { .n = n, .paths = paths, .max_pixels = o->max_pixels };
     p.n_slots = 2 * batch + 2 * workers + 2;
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
@@ -286,14 +298,14 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     int rc = 0;
     int max_det = o->max_det > 0 ? o->max_det : 300;
     if (!p.slots || !wr.ms_pre || !wr.ms_infer || !wr.ms_post || !imgs || !res || !group) {
-        fprintf(stderr, "yolo detect: error: out of memory\n");
+        fprintf(stderr, "yolo %s: error: out of memory\n", cmd);
         rc = 1;
         goto out;
     }
     for (int i = 0; i < p.n_slots && !rc; i++) {
         p.slots[i].dets = malloc(sizeof(struct yolo_det) * (size_t)max_det);
         if (!p.slots[i].dets) {
-            fprintf(stderr, "yolo detect: error: out of memory\n");
+            fprintf(stderr, "yolo %s: error: out of memory\n", cmd);
             rc = 1;
         }
     }
@@ -302,9 +314,12 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     if (o->json) {
         char jp[4200];
         struct yolo_diag d = { 0 };
-        snprintf(jp, sizeof jp, "%s/detections.jsonl", o->save_dir);
+        if (o->json_path)
+            snprintf(jp, sizeof jp, "%s", o->json_path);
+        else
+            snprintf(jp, sizeof jp, "%s/detections.jsonl", o->save_dir);
         if (yolo_atomic_open(&wr.jsonl, jp, &d)) {
-            fprintf(stderr, "yolo detect: error: %s\n", d.msg);
+            fprintf(stderr, "yolo %s: error: %s\n", cmd, d.msg);
             rc = 1;
             goto out;
         }
@@ -315,7 +330,7 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     int started = 0;
     if (!threads || pthread_create(&threads[0], NULL, writer_main, &wr) != 0) {
         free(threads);
-        fprintf(stderr, "yolo detect: error: cannot start threads\n");
+        fprintf(stderr, "yolo %s: error: cannot start threads\n", cmd);
         rc = 1;
         goto out;
     }
@@ -386,7 +401,7 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
         struct yolo_diag d = { 0 };
         wr.jsonl_open = 0;
         if (yolo_atomic_commit(&wr.jsonl, &d)) {
-            fprintf(stderr, "yolo detect: error: %s\n", d.msg);
+            fprintf(stderr, "yolo %s: error: %s\n", cmd, d.msg);
             sum->write_errors++;
         }
     }

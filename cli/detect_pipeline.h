@@ -15,6 +15,14 @@
 
 #include "yolo.h"
 
+/* Called on the writer thread for every image, in input order, before its outputs are
+ * written. img is the decoded image, dets its n_dets detections (both borrowed for the call).
+ * When decoding or inference failed, img is NULL and err says why; the pipeline then prints
+ * nothing for that image (the callback reports it) but still counts it as failed. */
+typedef void (*detect_result_fn)(void *user, int64_t idx, const char *path,
+                                 const struct yolo_image *img, const struct yolo_det *dets,
+                                 int32_t n_dets, const char *err);
+
 struct detect_options {
     const char *save_dir;        /* already created and writable */
     int save_images, save_txt, save_conf, json;
@@ -24,6 +32,12 @@ struct detect_options {
     int progress;                /* progress bar instead of a line per image */
     int quiet;
     struct yolo_draw_params draw;
+    /* for other commands built on the pipeline (yolo val); zero = detect's behaviour */
+    const char *cmd;             /* "yolo <cmd>: error: ..." in messages; NULL = "detect" */
+    const char *json_path;       /* with json: the JSON Lines file; NULL = save_dir/detections.jsonl */
+    detect_result_fn on_result;  /* NULL, or called for every image (see above) */
+    void *user;                  /* passed to on_result */
+    int64_t max_pixels;          /* refuse images with more pixels (from the header); 0 = no limit */
 };
 
 struct detect_summary {

@@ -15,7 +15,10 @@ static const struct command commands[] = {
     { "build", cmd_build, "compile an ONNX model into an engine file" },
     { "info",  cmd_info,  "show what an engine file holds: inputs, outputs, ops, memory, metadata" },
     { "detect", cmd_detect, "detect objects in images, directories, globs and lists" },
+    { "video", cmd_video, "detect objects in several videos, cameras or streams at once" },
+    { "val",   cmd_val,   "measure accuracy (P, R, mAP50, mAP50-95) on a labelled dataset" },
     { "infer", cmd_infer, "run an engine on a raw float32 tensor file and write the raw outputs" },
+    { "bench", cmd_bench, "latency percentiles, throughput and per-op profile of an engine" },
 };
 
 static void usage(FILE *f)

@@ -534,6 +534,22 @@ static int decode_grph(struct yolo_engine *e, struct cur *c, struct yolo_diag *d
     return decode_graph(&e->graph, c, d);
 }
 
+/* Every context allocates (and zeroes) arena_bytes. The planner never makes the arena larger
+ * than all activation tensors side by side, each 64-byte aligned; a file claiming more
+ * would make a small file cost any amount of memory. */
+static int check_arena(const struct yolo_graph *g, struct yolo_diag *d)
+{
+    uint64_t sum = 64;
+    for (int32_t i = 0; i < g->n_tensors; i++)
+        if (!(g->tensors[i].flags & YOLO_TF_CONST))
+            sum += (yolo_tensor_bytes(&g->tensors[i]) + 63) & ~(uint64_t)63;
+    if (g->arena_bytes > sum)
+        return yolo_diag_set(d, YOLO_ERR_FORMAT, "section GRPH: activation arena of %llu bytes is "
+                             "more than all its tensors need (%llu)",
+                             (unsigned long long)g->arena_bytes, (unsigned long long)sum);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ file access */
 static int map_file(struct yolo_engine *e, const char *path, unsigned flags, struct yolo_diag *d)
 {
@@ -648,6 +664,8 @@ int yolo_engine_load(const char *path, unsigned flags, struct yolo_engine **out,
         e->graph.consts = (uint8_t *)buf + w->offset;   /* read-only: PROT_READ mapping */
         e->graph.consts_bytes = e->graph.consts_cap = w->bytes;
         rc = yolo_graph_check(&e->graph, &ld);
+        if (!rc)
+            rc = check_arena(&e->graph, &ld);
     }
     if (rc) {
         yolo_diag_prefix(&ld, path);

@@ -182,6 +182,18 @@ static int check_shapes(const struct yolo_graph *g, struct yolo_diag *d)
         }
         if (rc)
             break;
+        /* Kernels read parameters that shape_fn derives (a resolved permutation, axis or
+         * stride) without checking them again: stored ones must be exactly those. */
+        for (int k = 0; k < YOLO_MAX_PARAMS && !rc; k++)
+            if (copy.params[k] != n->params[k])
+                rc = yolo_node_error(d, YOLO_ERR_FORMAT, n, "parameter %d is stored as %lld, "
+                                     "shape inference derives %lld", k, (long long)n->params[k],
+                                     (long long)copy.params[k]);
+        if (!rc && memcmp(copy.fparams, n->fparams, sizeof copy.fparams) != 0)
+            rc = yolo_node_error(d, YOLO_ERR_FORMAT, n, "float parameters differ from what shape "
+                                 "inference derives");
+        if (rc)
+            break;
     }
     free(c.tensors);        /* scratch, or what a misbehaving shape_fn grew it into */
     free(c.nodes);          /* NULL unless a misbehaving shape_fn added nodes */

@@ -10,6 +10,11 @@
 #include "yolo_core.h"
 #include "passes.h"
 
+/* Folding materializes constants: ConstantOfShape, Expand or Tile of a few bytes can claim
+ * gigabytes. Real models fold shape arithmetic and small grids (kilobytes), so folding may
+ * add at most this much to the weights the file brings. */
+#define FOLD_MAX_BYTES ((uint64_t)256 << 20)
+
 static int all_inputs_const(const struct yolo_graph *g, const struct yolo_node *n)
 {
     for (int k = 0; k < n->n_in; k++)
@@ -18,9 +23,19 @@ static int all_inputs_const(const struct yolo_graph *g, const struct yolo_node *
     return 1;
 }
 
-static int fold_node(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
+static int fold_node(struct yolo_graph *g, struct yolo_node *n, uint64_t limit,
+                     struct yolo_diag *d)
 {
     const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
+    uint64_t need = g->consts_bytes;
+    for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0)
+            need += yolo_tensor_bytes(&g->tensors[n->out[k]]) + 64;
+    if (need > limit)
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cannot fold: its constant output would "
+                               "take the constants to %llu bytes (folding may add at most %llu MiB "
+                               "to the weights)", (unsigned long long)need,
+                               (unsigned long long)(FOLD_MAX_BYTES >> 20));
     for (int k = 0; k < n->n_out; k++) {
         if (n->out[k] < 0)
             continue;
@@ -36,6 +51,7 @@ static int fold_node(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag
 
 int yolo_graph_infer(struct yolo_graph *g, int fold, struct yolo_diag *d)
 {
+    uint64_t fold_limit = g->consts_bytes + FOLD_MAX_BYTES;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         struct yolo_node *n = &g->nodes[i];
         const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
@@ -63,7 +79,7 @@ int yolo_graph_infer(struct yolo_graph *g, int fold, struct yolo_diag *d)
             if (n->out[k] >= 0 && !(g->tensors[n->out[k]].flags & YOLO_TF_CONST))
                 already = 0;
         if (fold && !already && (all_inputs_const(g, n) || n->op == YOLO_OP_SHAPE)) {
-            rc = fold_node(g, n, d);
+            rc = fold_node(g, n, fold_limit, d);
             if (rc)
                 return rc;
         }

@@ -7,6 +7,15 @@
  * Views: the output of Reshape / Flatten / Squeeze / Unsqueeze / Identity is the input's
  * bytes under another shape, so it aliases its source (the runner skips the node) and the
  * source's lifetime is stretched to cover the view's.
+ * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
+ * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
+ * input, and a Concat's inputs inside its output (its producers write straight into the
+ * concatenation), where that is safe: the part is an activation (not a graph input, output
+ * or constant) not yet placed elsewhere, or a part of a tensor (e.g. a Split's input) that
+ * can move as a whole because every Concat input it overlaps is one of its own parts at the
+ * same offset. The Concat/Split kernels see source == destination and copy nothing.
+ * Tensors form a tree (parent, byte offset in the parent); a root is placed like any tensor
+ * over the union of its members' lifetimes, members get root offset + their offset.
  * Placement: greedy by size (largest first), each tensor at the lowest 64-byte aligned
  * offset that does not overlap any already placed tensor whose lifetime intersects its own.
  * O(T^2) in the number of tensors, which is a few hundred to a few thousand. */
@@ -31,20 +40,119 @@ static int by_size_desc(const void *a, const void *b)
     return x->first - y->first;
 }
 
+/* The root of t and t's byte offset in it. */
+static int32_t find_root(const int32_t *parent, const uint64_t *poff, int32_t t, uint64_t *off)
+{
+    uint64_t o = 0;
+    while (parent[t] != t) {
+        o += poff[t];
+        t = parent[t];
+    }
+    *off = o;
+    return t;
+}
+
+/* A Concat/Split along axis: bytes of everything before the axis must be one slice. */
+static int outer_is_one(const struct yolo_tensor *T, int64_t axis)
+{
+    if (axis < 0 || axis >= T->ndim)
+        return 0;
+    for (int64_t k = 0; k < axis; k++)
+        if (T->shape[k] != 1)
+            return 0;
+    return 1;
+}
+
+static int placeable(const struct yolo_graph *g, int32_t t)
+{
+    return t >= 0 && !(g->tensors[t].flags & (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT));
+}
+
+/* Concat node n (axis = params[1], ops/concat.c) in place, where safe (see the header). */
+static int concat_in_place(const struct yolo_graph *g, const struct yolo_node *n, int32_t *parent,
+                           uint64_t *poff)
+{
+    int32_t out = n->out[0];
+    const struct yolo_tensor *Y = &g->tensors[out];
+    if (!placeable(g, out) && !(g->tensors[out].flags & YOLO_TF_OUTPUT))
+        return 0;
+    if (parent[out] != out || !outer_is_one(Y, n->params[1]))
+        return 0;
+    uint64_t ybytes = yolo_tensor_bytes(Y), starts[YOLO_MAX_IN];
+    uint64_t at = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        starts[i] = at;
+        at += yolo_tensor_bytes(&g->tensors[n->in[i]]);
+    }
+    int placed = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        int32_t t = n->in[i];
+        if (!placeable(g, t))
+            continue;
+        uint64_t o;
+        int32_t r = find_root(parent, poff, t, &o);
+        if (r == out || !placeable(g, r) || o > starts[i])
+            continue;
+        uint64_t base = starts[i] - o, rb = yolo_tensor_bytes(&g->tensors[r]);
+        if (base + rb > ybytes)
+            continue;
+        /* every input overlapping [base, base + rb) must be a part of r at that offset */
+        int ok = 1;
+        for (int j = 0; j < n->n_in && ok; j++) {
+            uint64_t jb = yolo_tensor_bytes(&g->tensors[n->in[j]]), oj;
+            if (jb == 0 || starts[j] + jb <= base || starts[j] >= base + rb)
+                continue;
+            ok = placeable(g, n->in[j]) && find_root(parent, poff, n->in[j], &oj) == r &&
+                 base + oj == starts[j];
+        }
+        if (!ok)
+            continue;
+        parent[r] = out;
+        poff[r] = base;
+        placed++;
+    }
+    return placed;
+}
+
+/* Split node n (axis = params[2], sizes from params[4], ops/split.c): outputs inside the input. */
+static int split_in_place(const struct yolo_graph *g, const struct yolo_node *n, int32_t *parent,
+                          uint64_t *poff)
+{
+    int32_t in = n->in[0];
+    const struct yolo_tensor *X = &g->tensors[in];
+    if (!placeable(g, in) || !outer_is_one(X, n->params[2]))
+        return 0;
+    uint64_t at = 0;
+    int placed = 0;
+    for (int k = 0; k < n->n_out; k++) {
+        int32_t t = n->out[k];
+        uint64_t b = t >= 0 ? yolo_tensor_bytes(&g->tensors[t]) : 0;
+        if (placeable(g, t) && parent[t] == t) {
+            parent[t] = in;
+            poff[t] = at;
+            placed++;
+        }
+        at += b;
+    }
+    return placed;
+}
+
 int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag *d)
 {
     int32_t nt = g->n_tensors, nn = g->n_nodes;
-    int32_t *root = malloc(sizeof(int32_t) * (size_t)(nt ? nt : 1));
-    int32_t *first = malloc(sizeof(int32_t) * (size_t)(nt ? nt : 1));
-    int32_t *last = malloc(sizeof(int32_t) * (size_t)(nt ? nt : 1));
-    struct live *lv = malloc(sizeof *lv * (size_t)(nt ? nt : 1));
-    if (!root || !first || !last || !lv) {
-        free(root); free(first); free(last); free(lv);
+    size_t cnt = (size_t)(nt ? nt : 1);
+    int32_t *parent = malloc(sizeof(int32_t) * cnt), *root = malloc(sizeof(int32_t) * cnt);
+    int32_t *first = malloc(sizeof(int32_t) * cnt), *last = malloc(sizeof(int32_t) * cnt);
+    uint64_t *poff = malloc(sizeof(uint64_t) * cnt), *roff = malloc(sizeof(uint64_t) * cnt);
+    struct live *lv = malloc(sizeof *lv * cnt);
+    if (!parent || !root || !first || !last || !poff || !roff || !lv) {
+        free(parent); free(root); free(first); free(last); free(poff); free(roff); free(lv);
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning %d tensors", nt);
     }
     struct yolo_plan_stats s = { 0 };
     for (int32_t t = 0; t < nt; t++) {
-        root[t] = t;
+        parent[t] = t;
+        poff[t] = 0;
         first[t] = INT32_MAX;
         last[t] = -1;
         g->tensors[t].flags &= ~(uint32_t)YOLO_TF_ALIAS;
@@ -63,19 +171,29 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
                 last[n->in[k]] = i;
         /* a view of a non-const, non-input tensor with the same byte size aliases it */
         if (is_view(n->op) && n->n_out == 1 && n->in[0] >= 0 && n->out[0] >= 0) {
-            int32_t src = root[n->in[0]], dst = n->out[0];
-            const struct yolo_tensor *S = &g->tensors[src], *D = &g->tensors[dst];
+            int32_t src = n->in[0], dst = n->out[0];
+            uint64_t o;
+            int32_t r = find_root(parent, poff, src, &o);
+            const struct yolo_tensor *S = &g->tensors[r], *D = &g->tensors[dst];
             if (!(S->flags & (YOLO_TF_CONST | YOLO_TF_INPUT)) && !(D->flags & YOLO_TF_OUTPUT) &&
-                yolo_tensor_bytes(S) == yolo_tensor_bytes(D)) {
-                root[dst] = src;
+                !(g->tensors[src].flags & (YOLO_TF_CONST | YOLO_TF_INPUT)) &&
+                yolo_tensor_bytes(&g->tensors[src]) == yolo_tensor_bytes(D) && parent[dst] == dst) {
+                parent[dst] = src;
+                poff[dst] = 0;
                 g->tensors[dst].flags |= YOLO_TF_ALIAS;
                 s.n_aliases++;
             }
         }
+        if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)
+            s.n_in_place += split_in_place(g, n, parent, poff);
+        if (n->op == YOLO_OP_CONCAT && n->n_out == 1 && n->out[0] >= 0)
+            s.n_in_place += concat_in_place(g, n, parent, poff);
     }
     for (int i = 0; i < g->n_outputs; i++)
         last[g->outputs[i]] = nn;
-    /* fold each alias's lifetime into its root */
+    for (int32_t t = 0; t < nt; t++)
+        root[t] = find_root(parent, poff, t, &roff[t]);
+    /* fold each member's lifetime into its root */
     for (int32_t t = 0; t < nt; t++) {
         if (root[t] == t)
             continue;
@@ -122,11 +240,11 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
         g->tensors[lv[i].t].offset = lv[i].offset;
     for (int32_t t = 0; t < nt; t++)
         if (root[t] != t)
-            g->tensors[t].offset = g->tensors[root[t]].offset;
+            g->tensors[t].offset = g->tensors[root[t]].offset + roff[t];
     g->arena_bytes = (arena + 63) & ~(uint64_t)63;
     s.arena_bytes = g->arena_bytes;
     if (st)
         *st = s;
-    free(root); free(first); free(last); free(lv);
+    free(parent); free(root); free(first); free(last); free(poff); free(roff); free(lv);
     return 0;
 }

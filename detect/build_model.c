@@ -8,6 +8,7 @@
 
 #include "build.h"
 #include "engine.h"
+#include "kernels/conv_pack.h"
 #include "names.h"
 #include "onnx/onnx_import.h"
 #include "sha256.h"
@@ -197,11 +198,23 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
         goto done;
     }
     const char *pn = prop(&info, "names");
-    if (pn && yolo_names_parse(pn, &names, &n_names) != 0 && lg.fn)
+    int names_rc = pn ? yolo_names_parse(pn, &names, &n_names) : 0;
+    if (names_rc == -2) {
+        rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory reading the class names", onnx_path);
+        goto done;
+    }
+    if (names_rc != 0 && lg.fn)
         yolo_logf(&lg, YOLO_LOG_WARN, "%s: metadata 'names' is not a list or dict literal; ignored",
                   onnx_path);
     if (nc < 0)   /* end-to-end output carries class ids, not a score per class */
         nc = names ? n_names : 80;
+    /* what yolo_model_load requires of a detector, refused here rather than in a loader */
+    if (out->shape[0] != batch || nc < 1 || nc > (1 << 20)) {
+        rc = yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: output '%s' has batch %lld for an input "
+                           "batch of %d and %d classes: not a YOLO detection model this build "
+                           "knows", onnx_path, out->name, (long long)out->shape[0], batch, nc);
+        goto done;
+    }
     if (names && n_names != nc) {
         yolo_logf(&lg, YOLO_LOG_WARN, "%s: metadata has %d names but the output has %d classes; "
                   "using generic names", onnx_path, n_names, nc);
@@ -251,7 +264,8 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     meta_add(meta, "input.shape", "%d,3,%d,%d", batch, h, w);
     meta_add(meta, "output.name", "%s", out->name);
     meta_add(meta, "precision", "fp32");
-    meta_add(meta, "weights.layout", "nchw");
+    /* packed conv weights (core/kernels/conv_pack.h) ride along the nchw originals */
+    meta_add(meta, "weights.layout", "%s", st.n_packed ? YOLO_CONV_PACK_LAYOUT : "nchw");
     meta_add(meta, "build.passes", "%s", st.passes);
     meta_add(meta, "plan.arena_bytes", "%llu", (unsigned long long)st.plan.arena_bytes);
     meta_add(meta, "plan.sum_tensor_bytes", "%llu", (unsigned long long)st.plan.sum_tensor_bytes);

@@ -5,6 +5,9 @@
 // Images are read by loading the file's bytes and cv::imdecode(IMREAD_COLOR), which is what
 // Ultralytics does (cv2.imdecode(np.fromfile(path))) and gives the same pixels as
 // cv::imread, EXIF orientation included, without OpenCV printing warnings for bad paths.
+//
+// Video goes through FFmpeg explicitly (files and URLs): with CAP_ANY, OpenCV falls back to
+// GStreamer for a file FFmpeg rejects, which prints pages of warnings and says nothing more.
 #include "cv_adapter.h"
 
 #include <cerrno>
@@ -16,12 +19,14 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 
 namespace {
 
@@ -143,6 +148,38 @@ int write_atomic(const char *path, const std::vector<uchar> &bytes, yolo_diag *d
     return YOLO_OK;
 }
 
+
+// A per-process, per-thread unique suffix for temporary files.
+std::string tmp_suffix()
+{
+    return ".tmp" + std::to_string((long)getpid()) + "." + std::to_string((long)syscall(SYS_gettid));
+}
+
+bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+}  // namespace
+
+struct yolo_cv_video {
+    cv::VideoCapture cap;
+    std::string name;
+};
+
+struct yolo_cv_video_writer {
+    cv::VideoWriter vw;
+    std::string path, tmp;
+    int32_t width, height;
+    int64_t frames;
+};
+
+namespace {
 }  // namespace
 
 extern "C" {
@@ -268,6 +305,238 @@ int yolo_cv_resize_linear(void *user, const uint8_t *src, int32_t src_w, int32_t
     } catch (...) {
         return diag_set(d, YOLO_ERR_INTERNAL, "resize: unknown exception");
     }
+}
+
+
+int yolo_cv_video_open(const char *source, struct yolo_cv_video **out,
+                       struct yolo_cv_video_info *info, struct yolo_diag *d)
+{
+    if (!source || !out || !info)
+        return diag_set(d, YOLO_ERR_ARG, "video open: NULL argument");
+    *out = nullptr;
+    std::memset(info, 0, sizeof *info);
+    info->frame_count = -1;
+    bool camera = all_digits(source) && std::strlen(source) < 6;
+    bool url = std::strstr(source, "://") != nullptr;
+    if (!camera && !url) {
+        struct stat st;
+        if (stat(source, &st) != 0)
+            return diag_set(d, YOLO_ERR_IO, "%s: cannot open file: %s", source, std::strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            return diag_set(d, YOLO_ERR_IO, "%s: is a directory, not a video", source);
+        if (access(source, R_OK) != 0)
+            return diag_set(d, YOLO_ERR_IO, "%s: cannot open file: %s", source, std::strerror(errno));
+    }
+    yolo_cv_video *v = nullptr;
+    try {
+        v = new yolo_cv_video();
+        v->name = source;
+        bool ok;
+        if (camera) {
+            ok = v->cap.open(std::atoi(source), cv::CAP_ANY);
+        } else if (url) {
+            std::vector<int> params = { cv::CAP_PROP_OPEN_TIMEOUT_MSEC, 10000,
+                                        cv::CAP_PROP_READ_TIMEOUT_MSEC, 10000 };
+            ok = v->cap.open(source, cv::CAP_FFMPEG, params);
+        } else {
+            ok = v->cap.open(source, cv::CAP_FFMPEG);
+        }
+        if (!ok || !v->cap.isOpened()) {
+            delete v;
+            if (camera)
+                return diag_set(d, YOLO_ERR_IO, "%s: cannot open camera %s", source, source);
+            if (url)
+                return diag_set(d, YOLO_ERR_IO, "%s: cannot open stream (unreachable, refused or "
+                                "not a video)", source);
+            return diag_set(d, YOLO_ERR_FORMAT, "%s: cannot open video: FFmpeg finds no "
+                            "decodable video stream", source);
+        }
+        double w = v->cap.get(cv::CAP_PROP_FRAME_WIDTH), h = v->cap.get(cv::CAP_PROP_FRAME_HEIGHT);
+        double fps = v->cap.get(cv::CAP_PROP_FPS), n = v->cap.get(cv::CAP_PROP_FRAME_COUNT);
+        info->width = w > 0 && w < 1e6 ? (int32_t)w : 0;
+        info->height = h > 0 && h < 1e6 ? (int32_t)h : 0;
+        info->fps = fps > 0 && fps < 1e6 ? fps : 0;
+        info->is_file = !camera && !url;
+        info->frame_count = info->is_file && n > 0 && n < 1e15 ? (int64_t)n : -1;
+        std::snprintf(info->backend, sizeof info->backend, "%s", v->cap.getBackendName().c_str());
+        *out = v;
+        return YOLO_OK;
+    } catch (const std::bad_alloc &) {
+        delete v;
+        return diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory opening the video", source);
+    } catch (const cv::Exception &e) {
+        delete v;
+        return diag_set(d, YOLO_ERR_FORMAT, "%s: cannot open video: %s", source, cv_reason(e).c_str());
+    } catch (const std::exception &e) {
+        delete v;
+        return diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot open video: %s", source, e.what());
+    } catch (...) {
+        delete v;
+        return diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot open video: unknown exception", source);
+    }
+}
+
+int yolo_cv_video_read(struct yolo_cv_video *v, struct yolo_cv_image *im, double *pos_ms, int *got,
+                       struct yolo_diag *d)
+{
+    if (!v || !im || !got)
+        return diag_set(d, YOLO_ERR_ARG, "video read: NULL argument");
+    *got = 0;
+    if (pos_ms)
+        *pos_ms = -1;
+    const char *what = v->name.c_str();
+    try {
+        // Decode straight into im's buffer when its size and type already match (every frame
+        // after the first): retrieve() copies into an existing Mat of the right shape.
+        cv::Mat m;
+        if (im->data && im->width > 0 && im->height > 0)
+            m = cv::Mat(im->height, im->width, CV_8UC3, im->data, (size_t)im->stride_bytes);
+        uchar *before = m.data;
+        if (!v->cap.read(m) || m.empty())
+            return YOLO_OK;
+        if (pos_ms) {
+            double t = v->cap.get(cv::CAP_PROP_POS_MSEC);
+            *pos_ms = t >= 0 && t < 1e15 ? t : -1;
+        }
+        if (!before || m.data != before) {
+            int st = store(m, what, im, d);
+            if (st)
+                return st;
+        }
+        *got = 1;
+        return YOLO_OK;
+    } catch (const std::bad_alloc &) {
+        return diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory decoding a frame", what);
+    } catch (const cv::Exception &e) {
+        return diag_set(d, YOLO_ERR_FORMAT, "%s: cannot decode frame: %s", what, cv_reason(e).c_str());
+    } catch (const std::exception &e) {
+        return diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot decode frame: %s", what, e.what());
+    } catch (...) {
+        return diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot decode frame: unknown exception", what);
+    }
+}
+
+int yolo_cv_video_skip(struct yolo_cv_video *v, int *got, struct yolo_diag *d)
+{
+    if (!v || !got)
+        return diag_set(d, YOLO_ERR_ARG, "video skip: NULL argument");
+    *got = 0;
+    try {
+        *got = v->cap.grab() ? 1 : 0;
+        return YOLO_OK;
+    } catch (const cv::Exception &e) {
+        return diag_set(d, YOLO_ERR_FORMAT, "%s: cannot decode frame: %s", v->name.c_str(),
+                        cv_reason(e).c_str());
+    } catch (...) {
+        return diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot decode frame: exception", v->name.c_str());
+    }
+}
+
+void yolo_cv_video_close(struct yolo_cv_video *v)
+{
+    try {
+        delete v;   // ~VideoCapture releases the backend
+    } catch (...) {
+    }
+}
+
+int yolo_cv_video_writer_open(const char *path, int32_t width, int32_t height, double fps,
+                              struct yolo_cv_video_writer **out, struct yolo_diag *d)
+{
+    if (!path || !out)
+        return diag_set(d, YOLO_ERR_ARG, "video writer: NULL argument");
+    *out = nullptr;
+    if (width < 1 || height < 1 || width > 65535 || height > 65535 || !(fps > 0 && fps <= 10000))
+        return diag_set(d, YOLO_ERR_ARG, "%s: bad video to write (%dx%d at %g fps)", path, width,
+                        height, fps);
+    yolo_cv_video_writer *w = nullptr;
+    try {
+        w = new yolo_cv_video_writer();
+        w->path = path;
+        // The container comes from the temporary name's extension, so it ends in .mp4 too.
+        w->tmp = w->path + tmp_suffix() + ".mp4";
+        w->width = width;
+        w->height = height;
+        w->frames = 0;
+        if (!w->vw.open(w->tmp, cv::CAP_FFMPEG, cv::VideoWriter::fourcc('m', 'p', '4', 'v'), fps,
+                        cv::Size(width, height), true) || !w->vw.isOpened()) {
+            std::remove(w->tmp.c_str());
+            delete w;
+            return diag_set(d, YOLO_ERR_IO, "%s: cannot create video file (MP4, codec mp4v; is the "
+                            "folder writable?)", path);
+        }
+        *out = w;
+        return YOLO_OK;
+    } catch (const std::bad_alloc &) {
+        if (w)
+            std::remove(w->tmp.c_str());
+        delete w;
+        return diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory creating the video", path);
+    } catch (const cv::Exception &e) {
+        if (w)
+            std::remove(w->tmp.c_str());
+        delete w;
+        return diag_set(d, YOLO_ERR_IO, "%s: cannot create video file: %s", path, cv_reason(e).c_str());
+    } catch (...) {
+        if (w)
+            std::remove(w->tmp.c_str());
+        delete w;
+        return diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot create video file: exception", path);
+    }
+}
+
+int yolo_cv_video_writer_write(struct yolo_cv_video_writer *w, const uint8_t *bgr, int64_t stride_bytes,
+                               struct yolo_diag *d)
+{
+    if (!w || !bgr || stride_bytes < (int64_t)w->width * 3)
+        return diag_set(d, YOLO_ERR_ARG, "video write: bad argument");
+    try {
+        cv::Mat m(w->height, w->width, CV_8UC3, const_cast<uint8_t *>(bgr), (size_t)stride_bytes);
+        w->vw.write(m);
+        w->frames++;
+        return YOLO_OK;
+    } catch (const std::bad_alloc &) {
+        return diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory encoding a frame", w->path.c_str());
+    } catch (const cv::Exception &e) {
+        return diag_set(d, YOLO_ERR_IO, "%s: cannot encode frame: %s", w->path.c_str(),
+                        cv_reason(e).c_str());
+    } catch (...) {
+        return diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot encode frame: exception", w->path.c_str());
+    }
+}
+
+int64_t yolo_cv_video_writer_frames(const struct yolo_cv_video_writer *w)
+{
+    return w ? w->frames : 0;
+}
+
+int yolo_cv_video_writer_close(struct yolo_cv_video_writer *w, int commit, struct yolo_diag *d)
+{
+    if (!w)
+        return YOLO_OK;
+    int st = YOLO_OK;
+    try {
+        w->vw.release();   // writes the MP4 index ('moov'): the file is playable from here
+    } catch (const cv::Exception &e) {
+        st = diag_set(d, YOLO_ERR_IO, "%s: cannot finish video file: %s", w->path.c_str(),
+                      cv_reason(e).c_str());
+    } catch (...) {
+        st = diag_set(d, YOLO_ERR_INTERNAL, "%s: cannot finish video file: exception", w->path.c_str());
+    }
+    if (!st && commit) {
+        struct stat sb;
+        if (w->frames == 0)
+            st = diag_set(d, YOLO_ERR_IO, "%s: no frame to write", w->path.c_str());
+        else if (stat(w->tmp.c_str(), &sb) != 0 || sb.st_size == 0)
+            st = diag_set(d, YOLO_ERR_IO, "%s: the encoder wrote nothing (disk full?)", w->path.c_str());
+        else if (std::rename(w->tmp.c_str(), w->path.c_str()) != 0)
+            st = diag_set(d, YOLO_ERR_IO, "%s: cannot rename the temporary file into place: %s",
+                          w->path.c_str(), std::strerror(errno));
+    }
+    if (st || !commit)
+        std::remove(w->tmp.c_str());
+    delete w;
+    return st;
 }
 
 }  // extern "C"

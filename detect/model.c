@@ -53,6 +53,14 @@ static int model_setup(struct yolo_model *m, const char *path, struct yolo_diag 
     if (in->ndim != 4 || in->shape[1] != 3 || in->dtype != YOLO_DT_F32 || out->ndim != 3 ||
         out->dtype != YOLO_DT_F32 || out->shape[0] != in->shape[0])
         return yolo_diag_set(d, YOLO_ERR_FORMAT, "%s: input/output shapes are not a detector's", path);
+    /* yolo build makes at most 8192 x 8192 inputs and batches of 256: an engine claiming
+     * more is corrupt or crafted, and every context would allocate for it */
+    if (in->shape[0] < 1 || in->shape[0] > 256 || in->shape[2] < 1 || in->shape[2] > 8192 ||
+        in->shape[3] < 1 || in->shape[3] > 8192)
+        return yolo_diag_set(d, YOLO_ERR_FORMAT, "%s: input [%lld, 3, %lld, %lld] is outside what "
+                             "yolo build makes (batch <= 256, sides <= 8192)", path,
+                             (long long)in->shape[0], (long long)in->shape[2],
+                             (long long)in->shape[3]);
     m->in_tensor = g->inputs[0];
     m->out_tensor = g->outputs[0];
     m->max_batch = (int32_t)in->shape[0];

@@ -176,6 +176,12 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
 /* An image decoded from a file (JPEG, PNG, BMP, ... as OpenCV reads them, EXIF orientation
  * applied), BGR. Owned by the caller: free with yolo_image_free. */
 int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag *diag);
+/* Same, refusing (YOLO_ERR_UNSUPPORTED) an image of more than max_pixels pixels (width x
+ * height; 0 = no limit): from the file's header before decoding for PNG, JPEG, BMP, WebP,
+ * TIFF, PNM/PAM/PFM, Sun raster, HDR, JPEG 2000 and OpenEXR (so a small corrupt file that
+ * claims huge dimensions costs no memory), from the decoded size for anything else. */
+int  yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_image *img,
+                             struct yolo_diag *diag);
 void yolo_image_free(struct yolo_image *img);
 /* Writes img to path, format from the extension (.jpg .png .bmp ...), temp name + rename. */
 int  yolo_image_write(const char *path, const struct yolo_image *img, struct yolo_diag *diag);
@@ -197,6 +203,86 @@ int yolo_format_det_json(char *buf, size_t cap, const struct yolo_det *det);
 /* One YOLO txt label line "cls xc yc w h[ conf]\n", normalized by the image size. */
 int yolo_format_det_txt(char *buf, size_t cap, const struct yolo_det *det, int32_t img_w,
                         int32_t img_h, int32_t with_conf);
+
+/* ======================================================================= dynamic batching */
+
+/* A batcher runs frames from many producers (streams) on a pool of cloned contexts, each on
+ * its own worker thread. Frames wait in one queue in submission order; an idle worker takes
+ * up to max_batch of them at once, waiting at most timeout_ms for a group to fill, and runs
+ * the group in engine calls of up to the engine's max batch (an engine built for batch 1,
+ * like a model exported with a fixed batch of 1, runs the group one frame per call: same
+ * results, the grouping then only shares the dispatch). Each stream gets its results back
+ * in the order it submitted, whatever worker ran them and in what group.
+ *
+ *     struct yolo_batcher_params bp;  yolo_batcher_params_default(&bp);
+ *     bp.n_instances = 4;  bp.max_batch = 8;  bp.timeout_ms = 10;
+ *     yolo_batcher_create(ctx, &bp, &b, &diag);          // ctx may be freed after this
+ *     yolo_batcher_stream_open(b, 16, &s, &diag);        // one per producer (camera, file)
+ *     yolo_batcher_submit(s, &frame_k, user_k, &diag);   // from the producer's thread
+ *     yolo_batcher_next(s, dets, max_det, &res, &user, &diag);  // oldest result of s
+ *     yolo_batcher_stream_close(s);  yolo_batcher_free(b);
+ *
+ * Thread safety: submit may be called from any number of threads at once, on the same or
+ * different streams (frames of one stream are ordered by the order the calls take effect).
+ * next on one stream is for one thread at a time (any thread: often not the producer).
+ * stream_close and free must not run concurrently with other calls on what they close.
+ * Inference itself takes no lock: one short mutex guards the queue and the result slots. */
+struct yolo_batcher;
+struct yolo_batcher_stream;
+
+struct yolo_batcher_params {
+    int32_t n_instances;        /* contexts (clones) and worker threads; 0 = 1 */
+    int32_t max_batch;          /* most frames dispatched together; 0 = 1 (no grouping) */
+    double  timeout_ms;         /* longest the oldest queued frame waits for its group to
+                                   fill; 0 = dispatch what is queued at once */
+};
+void yolo_batcher_params_default(struct yolo_batcher_params *p);
+
+/* Creates a batcher with p->n_instances clones of ctx (same model and parameters; see
+ * yolo_ctx_clone) and starts their worker threads. ctx is borrowed for the call only: the
+ * caller may free or keep using it. p NULL = defaults. */
+int  yolo_batcher_create(const struct yolo_ctx *ctx, const struct yolo_batcher_params *p,
+                         struct yolo_batcher **out, struct yolo_diag *diag);
+/* Finishes every frame already queued, stops and joins the workers, closes any stream still
+ * open and frees the contexts. NULL ok. No other call on b or its streams may be running. */
+void yolo_batcher_free(struct yolo_batcher *b);
+
+/* Opens a stream with room for `depth` frames in flight (1..4096): submitted and not yet
+ * returned by next. A submit beyond that blocks until next frees a slot, so a thread that
+ * both submits and takes results must not submit more than depth frames ahead. The stream
+ * is owned by b (closed by yolo_batcher_free if not before). */
+int  yolo_batcher_stream_open(struct yolo_batcher *b, int32_t depth, struct yolo_batcher_stream **out,
+                              struct yolo_diag *diag);
+/* Drops frames of s still queued, waits for those being run, and frees s. NULL ok. Results
+ * not taken are lost; images s still borrowed are released. */
+void yolo_batcher_stream_close(struct yolo_batcher_stream *s);
+
+/* Queues one image. img->data is borrowed until yolo_batcher_next has returned this frame's
+ * result (the pixels must not change until then); the struct itself is copied. user is an
+ * opaque tag handed back with the result. Blocks while s has depth frames in flight.
+ * Errors: YOLO_ERR_ARG (bad image; nothing queued), also when s is being closed. */
+int  yolo_batcher_submit(struct yolo_batcher_stream *s, const struct yolo_image *img, void *user,
+                         struct yolo_diag *diag);
+/* Waits for the oldest frame of s whose result was not returned yet and returns it: its
+ * detections are copied into the caller's dets[0..cap) (cap = the context's max_det keeps
+ * them all; more are dropped), *res describes them (res->dets = dets) and *user gets the
+ * frame's tag (user may be NULL). From here the frame's image is no longer borrowed. The
+ * return value is that frame's detection status: a frame that failed gives its error and
+ * message (res->n_dets = 0); the stream goes on. YOLO_ERR_ARG when every frame submitted so
+ * far was already returned (nothing to wait for: the caller counts its submissions). */
+int  yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int32_t cap,
+                       struct yolo_result *res, void **user, struct yolo_diag *diag);
+
+struct yolo_batcher_stats {
+    int64_t n_frames;           /* frames run */
+    int64_t n_groups;           /* dispatches (groups taken from the queue) */
+    int64_t n_engine_calls;     /* inference calls: groups split by the engine's max batch */
+    int32_t max_group;          /* largest group dispatched */
+    int32_t engine_max_batch;   /* the engine's max batch */
+};
+void yolo_batcher_get_stats(struct yolo_batcher *b, struct yolo_batcher_stats *st);
+/* Memory of the batcher's contexts (yolo_ctx_memory_bytes, summed) and its result slots. */
+uint64_t yolo_batcher_memory_bytes(struct yolo_batcher *b);
 
 #ifdef __cplusplus
 }

@@ -32,8 +32,9 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-/* Parses a Python string literal ('...' or "..." with backslash escapes) at *pp. */
-static char *parse_str(const char **pp)
+/* Parses a Python string literal ('...' or "..." with backslash escapes) at *pp. NULL if
+ * it is not one, or (*oom set) if memory ran out. */
+static char *parse_str(const char **pp, int *oom)
 {
     const char *p = *pp;
     char q = *p;
@@ -42,8 +43,10 @@ static char *parse_str(const char **pp)
     p++;
     size_t cap = 16, n = 0;
     char *s = malloc(cap);
-    if (!s)
+    if (!s) {
+        *oom = 1;
         return NULL;
+    }
     while (*p && *p != q) {
         char c = *p++;
         if (c == '\\' && *p) {
@@ -57,6 +60,7 @@ static char *parse_str(const char **pp)
             char *t = realloc(s, cap *= 2);
             if (!t) {
                 free(s);
+                *oom = 1;
                 return NULL;
             }
             s = t;
@@ -83,6 +87,7 @@ int yolo_names_parse(const char *text, char ***out, int32_t *n_out)
     char close = dict ? '}' : ']';
     p++;
     int32_t cap = 0, n = 0;
+    int oom = 0;
     char **names = NULL;
     int64_t *keys = NULL;
     for (;;) {
@@ -100,7 +105,7 @@ int yolo_names_parse(const char *text, char ***out, int32_t *n_out)
                 goto fail;
             p = skip_ws(p);
         }
-        char *s = parse_str(&p);
+        char *s = parse_str(&p, &oom);
         if (!s)
             goto fail;
         if (n == cap) {
@@ -111,6 +116,7 @@ int yolo_names_parse(const char *text, char ***out, int32_t *n_out)
                 names = t;
             if (!t || !k) {
                 free(s);
+                oom = 1;
                 goto fail;
             }
             keys = k;
@@ -127,8 +133,10 @@ int yolo_names_parse(const char *text, char ***out, int32_t *n_out)
     }
     /* keys must be exactly 0..n-1 (in any order): reorder by key */
     char **sorted = calloc((size_t)(n ? n : 1), sizeof *sorted);
-    if (!sorted)
+    if (!sorted) {
+        oom = 1;
         goto fail;
+    }
     for (int32_t i = 0; i < n; i++) {
         if (keys[i] >= n || sorted[keys[i]]) {
             free(sorted);
@@ -144,5 +152,5 @@ int yolo_names_parse(const char *text, char ***out, int32_t *n_out)
 fail:
     yolo_names_free(names, n);
     free(keys);
-    return -1;
+    return oom ? -2 : -1;
 }

@@ -4,6 +4,8 @@
 set -eu
 pkgs="build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libopenblas-dev
       libopencv-dev libpng-dev python3-opencv python3-numpy python3-onnx"
+# `make fuzz` runs `install-deps.sh fuzz`: clang and its libFuzzer/sanitizer runtimes too
+[ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

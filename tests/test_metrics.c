@@ -267,6 +267,63 @@ static void test_duplicate(struct harness *h)
     yolo_eval_free(e);
 }
 
+/* A duplicate ranked between true positives costs precision where recall is still rising:
+ * 3 objects A, B, C found exactly at .9, .7, .6, plus a second box on A at .8.
+ * Sorted: TP, FP, TP, TP -> recall [1/3, 1/3, 2/3, 1], precision [1, 1/2, 2/3, 3/4];
+ * mrec [0, 1/3, 1/3, 2/3, 1, 1], envelope [1, 1, .75, .75, .75, 0]. Samples: 1 for
+ * x = 0 .. .33 (< 1/3), .75 for x = .34 .. .99, 0 at x = 1. Trapezoids: 33 * .01 * 1 +
+ * .01 * 1.75 / 2 + 65 * .01 * .75 + .01 * .75 / 2 = .83 at every threshold (vs .995 without
+ * the duplicate). */
+static void test_duplicate_between(struct harness *h)
+{
+    struct yolo_eval_box g[3] = { gtb(0, 0, 0, 100, 100), gtb(0, 200, 0, 260, 80),
+                                  gtb(0, 0, 300, 50, 400) };
+    struct yolo_eval_det p[4] = { det(0, 0.9f, 0, 0, 100, 100), det(0, 0.8f, 0, 0, 100, 100),
+                                  det(0, 0.7f, 200, 0, 260, 80), det(0, 0.6f, 0, 300, 50, 400) };
+    struct yolo_eval_result r;
+    for (int with_dup = 1; with_dup >= 0; with_dup--) {
+        struct yolo_eval *e = yolo_eval_create(1, NULL);
+        struct yolo_eval_det q[4];
+        int32_t nq = 0;
+        for (int k = 0; k < 4; k++)
+            if (with_dup || k != 1)
+                q[nq++] = p[k];
+        yolo_eval_add_image(e, g, 3, q, nq, NULL);
+        double want = with_dup ? 0.83 : AP_PERFECT;
+        if (compute(h, e, &r) == YOLO_OK)
+            CHECK(h, near(r.map50, want, TOL) && near(r.map50_95, want, TOL),
+                  "duplicate between TPs (%d): map50 %.17g map %.17g want %.17g", with_dup,
+                  r.map50, r.map50_95, want);
+        yolo_eval_result_release(&r);
+        yolo_eval_free(e);
+    }
+}
+
+/* A wrong class costs the class it names, not the object's: image 1 has a class-0 object
+ * found by a class-1 box (.9) and a class-0 box (.8); image 2 a class-1 object found at .5.
+ * Class 0: one TP -> .995. Class 1: the wrong box is its FP ranked first: recall [0, 1],
+ * precision [0, .5] -> .4975. mAP = (.995 + .4975) / 2. */
+static void test_wrong_class(struct harness *h)
+{
+    struct yolo_eval_box g0 = gtb(0, 0, 0, 100, 100), g1 = gtb(1, 50, 50, 150, 120);
+    struct yolo_eval_det p0[2] = { det(1, 0.9f, 0, 0, 100, 100), det(0, 0.8f, 0, 0, 100, 100) };
+    struct yolo_eval_det p1 = det(1, 0.5f, 50, 50, 150, 120);
+    struct yolo_eval_result r;
+    struct yolo_eval *e = yolo_eval_create(2, NULL);
+    yolo_eval_add_image(e, &g0, 1, p0, 2, NULL);
+    yolo_eval_add_image(e, &g1, 1, &p1, 1, NULL);
+    if (compute(h, e, &r) == YOLO_OK) {
+        const struct yolo_eval_class *c0 = find_class(&r, 0), *c1 = find_class(&r, 1);
+        CHECK(h, c0 && c1 && near(c0->ap50_95, AP_PERFECT, TOL) && near(c1->ap50_95, 0.4975, TOL) &&
+              c1->n_preds == 2 && c0->n_preds == 1, "wrong class: ap0 %.17g ap1 %.17g",
+              c0 ? c0->ap50_95 : -1, c1 ? c1->ap50_95 : -1);
+        CHECK(h, near(r.map50_95, (AP_PERFECT + 0.4975) / 2, TOL), "wrong class map %.17g",
+              r.map50_95);
+    }
+    yolo_eval_result_release(&r);
+    yolo_eval_free(e);
+}
+
 static void test_iou_edges(struct harness *h)
 {
     /* One object, one prediction [0, 0, w, 100] (IoU w/100): TP at the first m thresholds,
@@ -646,6 +703,8 @@ int main(void)
     test_perfect(&h);
     test_missed_object(&h);
     test_duplicate(&h);
+    test_duplicate_between(&h);
+    test_wrong_class(&h);
     test_iou_edges(&h);
     test_empty_images(&h);
     test_classes(&h);

@@ -184,7 +184,7 @@ truncated_at:
 #define PARSE_BUDGET_FACTOR 32
 #define PARSE_BUDGET_EXTRA  ((uint64_t)64 << 20)
 
-struct parse_budget { ProtobufCAllocator a; uint64_t used, limit; int exceeded; };
+struct parse_budget { ProtobufCAllocator a; uint64_t used, limit; int exceeded, nomem; };
 
 static void *budget_alloc(void *data, size_t size)
 {
@@ -196,7 +196,15 @@ static void *budget_alloc(void *data, size_t size)
     void *p = malloc(size);
     if (p)
         b->used += size;        /* frees are not subtracted: the count stays an upper bound */
+    else
+        b->nomem = 1;           /* protobuf-c reports only "failed": remember why */
     return p;
+}
+
+static void *plain_alloc(void *data, size_t size)
+{
+    (void)data;
+    return malloc(size);
 }
 
 static void budget_free(void *data, void *p)
@@ -214,9 +222,12 @@ int yolo_onnx_parse(const uint8_t *buf, size_t len, Onnx__ModelProto **out, stru
         return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%zu bytes; ONNX models over 2 GiB are not "
                              "supported (the protobuf limit)", len);
     struct parse_budget pb = { { budget_alloc, budget_free, NULL }, 0,
-                               (uint64_t)len * PARSE_BUDGET_FACTOR + PARSE_BUDGET_EXTRA, 0 };
+                               (uint64_t)len * PARSE_BUDGET_FACTOR + PARSE_BUDGET_EXTRA, 0, 0 };
     pb.a.allocator_data = &pb;
     Onnx__ModelProto *m = onnx__model_proto__unpack(&pb.a, len, buf);
+    if (!m && pb.nomem)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory parsing the model (%zu bytes)",
+                             len);
     if (!m && pb.exceeded)
         return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "parsing would take more than %" PRIu64
                              " MiB for a %zu-byte file: not a plausible ONNX model", pb.limit >> 20,
@@ -236,6 +247,8 @@ int yolo_onnx_parse(const uint8_t *buf, size_t len, Onnx__ModelProto **out, stru
 
 void yolo_onnx_model_free(Onnx__ModelProto *m)
 {
-    /* budget_free is plain free(), as protobuf-c's default allocator's is */
-    onnx__model_proto__free_unpacked(m, NULL);
+    /* Our own free(), not protobuf-c's default allocator: the library's memory then goes
+     * through one malloc/free pair, which allocation-failure tests wrap and count. */
+    ProtobufCAllocator a = { plain_alloc, budget_free, NULL };
+    onnx__model_proto__free_unpacked(m, &a);
 }

@@ -71,7 +71,8 @@ static int concat_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
     return 0;
 }
 
-/* One memcpy per (outer index, input); threads split those units. */
+/* One memcpy per (outer index, input); threads split those units. An input the planner
+ * placed inside the output (core/plan.c, "in place") is already there: no copy. */
 static void concat_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     const struct yolo_tensor *Y = &x->g->tensors[n->out[0]];
@@ -94,7 +95,7 @@ static void concat_ref(const struct yolo_exec *x, const struct yolo_node *n, int
                 off += x->g->tensors[n->in[k]].shape[axis] * inner;
         int64_t bytes = x->g->tensors[n->in[i]].shape[axis] * inner;
         const uint8_t *src = yolo_exec_ptr(x, n->in[i]);
-        if (bytes)
+        if (bytes && dst + o * row + off != src + o * bytes)
             memcpy(dst + o * row + off, src + o * bytes, (size_t)bytes);
         off += bytes;
     }

@@ -13,6 +13,8 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "kernels/conv_pack.h"
+#include "kernels/fast_ops.h"
 #include "yolo_core.h"
 
 enum { MM_M, MM_K, MM_N, MM_BATCH, MM_NB, MM_DIM = 5, MM_ASTR = 9, MM_BSTR = 13 };
@@ -94,6 +96,13 @@ static int matmul_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
 }
 
 /* Matrix offsets (in matrices) of A and B for output batch slice bi. */
+static void batch_offsets(const int64_t *p, int64_t bi, int64_t *ao, int64_t *bo);
+
+void yolo_matmul_batch_offsets(const int64_t *params, int64_t s, int64_t *ao, int64_t *bo)
+{
+    batch_offsets(params, s, ao, bo);
+}
+
 static void batch_offsets(const int64_t *p, int64_t bi, int64_t *ao, int64_t *bo)
 {
     *ao = *bo = 0;
@@ -157,12 +166,35 @@ static void matmul_gemm(const struct yolo_exec *x, const struct yolo_node *n, in
     }
 }
 
+/* The own kernel (kernels/x86/matmul_body.h) for K up to YOLO_MATMUL_FAST_KMAX, else
+ * OpenBLAS. */
+int64_t yolo_matmul_fast_mb(const struct yolo_node *n, int nth)
+{
+    const int64_t *p = n->params;
+    int64_t units64 = p[MM_BATCH] * ((p[MM_M] + 63) / 64);
+    return units64 >= 2 * (int64_t)nth ? 64 : 32;
+}
+
+uint64_t yolo_matmul_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
+{
+    (void)g;
+    const int64_t *p = n->params;
+    if (p[MM_K] > YOLO_MATMUL_FAST_KMAX)
+        return 0;
+    uint64_t k = p[MM_K] > 0 ? (uint64_t)p[MM_K] : 1;
+    return ((uint64_t)yolo_matmul_fast_mb(n, nth) * k + YOLO_CONV_PANEL_FLOATS + 64) * sizeof(float);
+}
+
 static yolo_kernel_fn matmul_select(const struct yolo_graph *g, const struct yolo_node *n,
                                     enum yolo_isa isa)
 {
     (void)g;
-    (void)n;
-    return isa == YOLO_ISA_REF ? NULL : matmul_gemm;
+    if (isa == YOLO_ISA_REF)
+        return NULL;
+    isa = yolo_isa_usable(isa);
+    if (n->params[MM_K] > YOLO_MATMUL_FAST_KMAX || isa == YOLO_ISA_REF)
+        return matmul_gemm;
+    return isa == YOLO_ISA_AVX512 ? yolo_matmul_avx512 : yolo_matmul_avx2;
 }
 
 static double matmul_flops(const struct yolo_graph *g, const struct yolo_node *n)
@@ -179,5 +211,6 @@ const struct yolo_op_impl yolo_op_matmul = {
     .shape_fn = matmul_shape,
     .ref_fn = matmul_ref,
     .select_fn = matmul_select,
+    .scratch_fn = yolo_matmul_fast_scratch,
     .flops_fn = matmul_flops,
 };

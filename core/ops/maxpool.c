@@ -14,6 +14,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "kernels/fast_ops.h"
 #include "yolo_core.h"
 
 enum { MP_KH, MP_KW, MP_SH, MP_SW, MP_PT, MP_PL, MP_PB, MP_PR, MP_DH, MP_DW, MP_CEIL, MP_AUTO_PAD };
@@ -169,10 +170,38 @@ static void maxpool_ref(const struct yolo_exec *x, const struct yolo_node *n, in
     }
 }
 
+/* The separable kernel of kernels/x86/maxpool_body.h for unit horizontal stride and
+ * dilations (YOLO's SPPF); the reference otherwise. */
+int yolo_maxpool_fast_applies(const struct yolo_node *n)
+{
+    return n->params[MP_SW] == 1 && n->params[MP_DW] == 1 && n->params[MP_DH] == 1;
+}
+
+uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
+{
+    (void)nth;
+    if (!yolo_maxpool_fast_applies(n))
+        return 0;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
+    return (uint64_t)X->shape[2] * (uint64_t)((Y->shape[3] + 15) / 16 * 16) * sizeof(float);
+}
+
+static yolo_kernel_fn maxpool_select(const struct yolo_graph *g, const struct yolo_node *n,
+                                     enum yolo_isa isa)
+{
+    (void)g;
+    if (!yolo_maxpool_fast_applies(n))
+        return NULL;
+    isa = yolo_isa_usable(isa);
+    return isa == YOLO_ISA_AVX512 ? yolo_maxpool_avx512 : isa == YOLO_ISA_AVX2 ? yolo_maxpool_avx2 : NULL;
+}
+
 const struct yolo_op_impl yolo_op_maxpool = {
     .onnx_name = "MaxPool",
     .display_name = "MaxPool",
     .import_fn = maxpool_import,
     .shape_fn = maxpool_shape,
     .ref_fn = maxpool_ref,
+    .select_fn = maxpool_select,
+    .scratch_fn = yolo_maxpool_fast_scratch,
 };

@@ -321,10 +321,66 @@ static void resize_ref(const struct yolo_exec *x, const struct yolo_node *n, int
         resize_nearest(x, n, ith, nth);
 }
 
+/* Fast nearest: the last dim's source index is computed once per call into the thread's
+ * scratch (the same nearest_index as the reference, so the same pixels), an output row whose
+ * source row equals the previous one's (upsampling along H) is a copy of that row. */
+static void resize_nearest_fast(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                                int nth)
+{
+    const int64_t *p = n->params;
+    const struct yolo_tensor *X = &x->g->tensors[n->in[0]], *Y = &x->g->tensors[n->out[0]];
+    const float *src = yolo_exec_ptr(x, n->in[0]);
+    float *dst = yolo_exec_ptr(x, n->out[0]);
+    int r = X->ndim;
+    int64_t stride[YOLO_MAX_DIMS], len = Y->shape[r - 1], rows = yolo_tensor_numel(Y) / len;
+    int64_t *xt = (int64_t *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
+    for (int64_t j = 0; j < len; j++)
+        xt[j] = nearest_index(p, j, n->fparams[r - 1], len, X->shape[r - 1]);
+    stride[r - 1] = 1;
+    for (int k = r - 2; k >= 0; k--)
+        stride[k] = stride[k + 1] * X->shape[k + 1];
+    int64_t lo = rows * ith / nth, hi = rows * (ith + 1) / nth, prev = -1;
+    for (int64_t row = lo; row < hi; row++) {
+        int64_t rem = row, off = 0;
+        for (int k = r - 2; k >= 0; k--) {
+            int64_t o = rem % Y->shape[k];
+            rem /= Y->shape[k];
+            off += nearest_index(p, o, n->fparams[k], Y->shape[k], X->shape[k]) * stride[k];
+        }
+        float *d = dst + row * len;
+        if (off == prev) {
+            memcpy(d, d - len, sizeof(float) * (size_t)len);
+        } else {
+            const float *s = src + off;
+            for (int64_t j = 0; j < len; j++)
+                d[j] = s[xt[j]];
+        }
+        prev = off;
+    }
+}
+
+static uint64_t resize_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
+{
+    (void)nth;
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    return n->params[RS_MODE] == 0 && Y->ndim > 0 ? (uint64_t)Y->shape[Y->ndim - 1] * sizeof(int64_t) : 0;
+}
+
+static yolo_kernel_fn resize_select(const struct yolo_graph *g, const struct yolo_node *n,
+                                    enum yolo_isa isa)
+{
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    if (isa == YOLO_ISA_REF || n->params[RS_MODE] != 0 || Y->ndim < 1 || yolo_tensor_numel(Y) <= 0)
+        return NULL;
+    return resize_nearest_fast;
+}
+
 const struct yolo_op_impl yolo_op_resize = {
     .onnx_name = "Resize",
     .display_name = "Resize",
     .import_fn = resize_import,
     .shape_fn = resize_shape,
     .ref_fn = resize_ref,
+    .select_fn = resize_select,
+    .scratch_fn = resize_scratch,
 };

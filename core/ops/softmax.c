@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/fast_ops.h"
 #include "yolo_core.h"
 
 enum { SM_AXIS, SM_LEGACY, SM_OUTER, SM_N, SM_INNER };
@@ -91,10 +92,20 @@ static void softmax_ref(const struct yolo_exec *x, const struct yolo_node *n, in
     }
 }
 
+static yolo_kernel_fn softmax_select(const struct yolo_graph *g, const struct yolo_node *n,
+                                     enum yolo_isa isa)
+{
+    (void)g;
+    (void)n;
+    isa = yolo_isa_usable(isa);
+    return isa == YOLO_ISA_AVX512 ? yolo_softmax_avx512 : isa == YOLO_ISA_AVX2 ? yolo_softmax_avx2 : NULL;
+}
+
 const struct yolo_op_impl yolo_op_softmax = {
     .onnx_name = "Softmax",
     .display_name = "Softmax",
     .import_fn = softmax_import,
     .shape_fn = softmax_shape,
     .ref_fn = softmax_ref,
+    .select_fn = softmax_select,
 };

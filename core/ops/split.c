@@ -134,7 +134,8 @@ static int split_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     return 0;
 }
 
-/* One memcpy per (outer index, output); threads split those units. */
+/* One memcpy per (outer index, output); threads split those units. An output the planner
+ * placed inside the input (core/plan.c, "in place") is already there: no copy. */
 static void split_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     const int64_t *p = n->params;
@@ -158,7 +159,7 @@ static void split_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
                 off += p[SP_SIZES + j] * inner;
         int64_t bytes = p[SP_SIZES + k] * inner;
         uint8_t *dst = yolo_exec_ptr(x, n->out[k]);
-        if (bytes)
+        if (bytes && dst + o * bytes != src + o * row + off)
             memcpy(dst + o * bytes, src + o * row + off, (size_t)bytes);
         off += bytes;
     }

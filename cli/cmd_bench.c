@@ -1,0 +1,602 @@
+/* cmd_bench.c: `yolo bench ENGINE`: latency percentiles and throughput of the whole detect
+ * pipeline (letterbox, inference, decode + NMS) on one fixed input, per-op profile, and N
+ * cloned contexts on N threads.
+ *
+ * The setup is printed first (a number without its setup is not a result): CPU, ISA in use,
+ * threads, instances, batch, the engine's SHA-256, which kernels run the convolutions (the
+ * "GEMM path") and the BLAS. Timings use CLOCK_MONOTONIC after --warmup untimed runs;
+ * percentiles are nearest-rank over --runs calls (of all instances together). With
+ * --instances N, N clones of one context (shared weights) run on N threads at once, each
+ * with --threads threads, and throughput counts the images all of them finished per second
+ * of wall time. --profile runs the inference graph again on a core runner with per-node
+ * timing (thread 0's wall time over the node and its barrier) and prints time and GFLOP/s
+ * per op type and the ten slowest nodes. */
+#include <cblas.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "commands.h"
+#include "engine.h"
+#include "kernels/conv_pack.h"
+#include "net.h"
+#include "sha256.h"
+#include "version.h"
+#include "yolo.h"
+
+struct pct { double min, med, p90, p99, max; };
+
+/* Start gate: instances warm up, then all begin their timed loops together. */
+struct gate { pthread_mutex_t mu; pthread_cond_t cv; int ready, go, abort; };
+
+struct inst {
+    struct yolo_ctx *ctx;
+    const struct yolo_image *imgs;   /* batch copies of the one input */
+    int batch, warmup, runs;
+    struct gate *start;              /* NULL: single instance, no gate */
+    double *pre, *inf, *post;        /* runs entries each, per call (whole batch) */
+    double t0, t1;                   /* wall time of the timed loop */
+    int rc;
+    struct yolo_diag d;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentiles of v[0..n) (sorted in place). */
+static struct pct percentiles(double *v, int n)
+{
+    struct pct p = { 0 };
+    if (n <= 0)
+        return p;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int i90 = (int)((n * 90 + 99) / 100) - 1, i99 = (int)((n * 99 + 99) / 100) - 1;
+    p.min = v[0];
+    p.med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    p.p90 = v[i90 < 0 ? 0 : i90];
+    p.p99 = v[i99 < 0 ? 0 : i99];
+    p.max = v[n - 1];
+    return p;
+}
+
+static void *inst_main(void *arg)
+{
+    struct inst *in = arg;
+    struct yolo_result res[64];
+    for (int i = 0; i < in->warmup && !in->rc; i++)
+        in->rc = yolo_detect_batch(in->ctx, in->imgs, in->batch, res, &in->d);
+    if (in->start) {
+        struct gate *g = in->start;
+        pthread_mutex_lock(&g->mu);
+        g->ready++;
+        pthread_cond_broadcast(&g->cv);
+        while (!g->go && !g->abort)
+            pthread_cond_wait(&g->cv, &g->mu);
+        int stop = g->abort;
+        pthread_mutex_unlock(&g->mu);
+        if (stop)
+            return NULL;
+    }
+    in->t0 = now_ms();
+    for (int i = 0; i < in->runs && !in->rc; i++) {
+        in->rc = yolo_detect_batch(in->ctx, in->imgs, in->batch, res, &in->d);
+        /* the results hold per-image shares of the call's stage times */
+        in->pre[i] = res[0].ms_preprocess * in->batch;
+        in->inf[i] = res[0].ms_inference * in->batch;
+        in->post[i] = res[0].ms_postprocess * in->batch;
+    }
+    in->t1 = now_ms();
+    return NULL;
+}
+
+/* A fixed 1280x720 BGR frame (smooth gradients and a few edges), so every run letterboxes a
+ * 16:9 image into the square input exactly as a camera frame would be. */
+static uint8_t *synthetic_image(int w, int h)
+{
+    uint8_t *p = malloc((size_t)w * (size_t)h * 3);
+    if (!p)
+        return NULL;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *q = p + ((size_t)y * (size_t)w + (size_t)x) * 3;
+            int block = ((x / 80) + (y / 80)) & 1;
+            q[0] = (uint8_t)((x * 255) / w);
+            q[1] = (uint8_t)((y * 255) / h);
+            q[2] = (uint8_t)(block ? 200 : 40);
+        }
+    return p;
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+/* Which kernel runs conv node n under isa (mirrors ops/conv.c's conv_select). */
+static const char *conv_path(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa)
+{
+    if (isa == YOLO_ISA_REF)
+        return "ref";
+    int64_t kind = n->params[YOLO_CONV_PACK];
+    if (kind == YOLO_CONV_PACK_WINO43)
+        return "winograd-f4x4";
+    if (kind == YOLO_CONV_PACK_GEMM8) {
+        struct yolo_conv_geom geo;
+        yolo_conv_geom_make(g, n, 1, &geo);
+        return geo.rows ? "gemm8-rows" : "gemm8";
+    }
+    return yolo_conv_dw_applies(g, n) ? "depthwise" : "openblas-im2col";
+}
+
+static const char *node_kernel(const struct yolo_net *net, int32_t i)
+{
+    const struct yolo_graph *g = yolo_net_graph(net);
+    if (g->nodes[i].op == YOLO_OP_CONV && strcmp(yolo_net_kernel_name(net, i), "alias"))
+        return conv_path(g, &g->nodes[i], yolo_net_isa(net));
+    return yolo_net_kernel_name(net, i);
+}
+
+/* "winograd-f4x4 38, gemm8 18, ..." for the convs of g. */
+static void gemm_path(const struct yolo_graph *g, enum yolo_isa isa, char *buf, size_t cap)
+{
+    static const char *const names[] = { "winograd-f4x4", "gemm8", "gemm8-rows", "depthwise",
+                                         "openblas-im2col", "ref" };
+    int cnt[6] = { 0 }, stale = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].op != YOLO_OP_CONV)
+            continue;
+        stale += g->nodes[i].params[YOLO_CONV_GROUP] == 1 &&
+                 g->nodes[i].params[YOLO_CONV_PACK] == YOLO_CONV_PACK_NONE;
+        const char *p = conv_path(g, &g->nodes[i], isa);
+        for (int k = 0; k < 6; k++)
+            if (!strcmp(p, names[k]))
+                cnt[k]++;
+    }
+    size_t w = (size_t)snprintf(buf, cap, "%s fp32 micro-kernels: conv",
+                                isa == YOLO_ISA_AVX512 ? "avx512 8x48" : isa == YOLO_ISA_AVX2 ?
+                                "avx2 4x24" : "reference");
+    for (int k = 0; k < 6 && w < cap; k++)
+        if (cnt[k])
+            w += (size_t)snprintf(buf + w, cap - w, " %s %d,", names[k], cnt[k]);
+    if (w < cap && buf[w - 1] == ',')
+        buf[w - 1] = 0;
+    if (stale && isa != YOLO_ISA_REF && w < cap)   /* an engine from a build before packing */
+        snprintf(buf + strlen(buf), cap - strlen(buf), " (unpacked weights: rebuild the engine)");
+}
+
+struct setup {
+    char cpu[80], isa[16], sha[17], gemm[256], blas[160], input[64], build[160];
+    int threads, instances, batch, warmup, runs;
+    long cores;
+    double gflop;             /* multiply-adds x 2 of one inference (batch of the engine) */
+    const char *engine;
+};
+
+static void print_setup(const struct setup *s)
+{
+    printf("setup\n");
+    printf("  cpu          %s (%ld logical CPUs online)\n", s->cpu, s->cores);
+    printf("  isa          %s\n", s->isa);
+    printf("  threads      %d per instance\n", s->threads);
+    printf("  instances    %d%s\n", s->instances, s->instances > 1 ? " (clones sharing the weights)" : "");
+    printf("  batch        %d\n", s->batch);
+    printf("  engine       %s (sha256 %s...), %.2f GFLOP per inference\n", s->engine, s->sha, s->gflop);
+    printf("  gemm path    %s\n", s->gemm);
+    printf("  blas         %s\n", s->blas);
+    printf("  input        %s\n", s->input);
+    printf("  runs         %d timed after %d warm-up\n", s->runs, s->warmup);
+    printf("  build        %s\n", s->build);
+}
+
+static void print_json_pct(const char *name, const struct pct *p)
+{
+    printf(", \"%s\": {\"min_ms\": %.4f, \"median_ms\": %.4f, \"p90_ms\": %.4f, \"p99_ms\": %.4f, "
+           "\"max_ms\": %.4f}", name, p->min, p->med, p->p90, p->p99, p->max);
+}
+
+/* Per-node profile on a core runner of the same engine; prints (or emits JSON). */
+static int run_profile(const char *path, const char *isa, int threads, int warmup, int runs,
+                       int json, struct yolo_diag *d)
+{
+    struct yolo_engine *e = NULL;
+    struct yolo_net *net = NULL;
+    struct yolo_pool *pool = NULL;
+    struct yolo_runner *r = NULL;
+    double *ms = NULL;
+    int rc = 1;
+    if (yolo_engine_load(path, YOLO_ENGINE_NO_VERIFY_WEIGHTS, &e, d))
+        return 1;
+    struct yolo_net_params np = { isa };
+    if (yolo_net_create(e, &np, &net, d))
+        return 1;
+    if ((threads > 1 && yolo_pool_create(threads, &pool, d)) || yolo_runner_create(net, pool, &r, d))
+        goto out;
+    const struct yolo_graph *g = yolo_net_graph(net);
+    ms = calloc((size_t)g->n_nodes + 1, sizeof *ms);
+    if (!ms) {
+        yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        const struct yolo_tensor *t = &g->tensors[g->inputs[i]];
+        float *p = yolo_runner_tensor(r, g->inputs[i]);
+        for (int64_t k = 0, n = t->dtype == YOLO_DT_F32 ? yolo_tensor_numel(t) : 0; k < n; k++)
+            p[k] = (float)((k * 7919) % 255) / 255.0f;
+    }
+    for (int i = 0; i < warmup; i++)
+        yolo_runner_run(r, d);
+    yolo_runner_profile(r, ms);
+    double t0 = now_ms();
+    for (int i = 0; i < runs; i++)
+        yolo_runner_run(r, d);
+    double total = (now_ms() - t0) / runs;
+    yolo_runner_profile(r, NULL);
+    double op_ms[YOLO_OP_COUNT] = { 0 }, op_fl[YOLO_OP_COUNT] = { 0 }, sum = 0;
+    int op_n[YOLO_OP_COUNT] = { 0 };
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_op_impl *impl = yolo_op_impl_get(g->nodes[i].op);
+        ms[i] /= runs;
+        op_ms[g->nodes[i].op] += ms[i];
+        op_n[g->nodes[i].op]++;
+        if (impl && impl->flops_fn)
+            op_fl[g->nodes[i].op] += 2.0 * impl->flops_fn(g, &g->nodes[i]);
+        sum += ms[i];
+    }
+    int32_t top[10];
+    int n_top = 0;
+    for (int k = 0; k < 10; k++) {
+        int32_t best = -1;
+        for (int32_t i = 0; i < g->n_nodes; i++) {
+            int taken = 0;
+            for (int j = 0; j < n_top; j++)
+                taken |= top[j] == i;
+            if (!taken && (best < 0 || ms[i] > ms[best]))
+                best = i;
+        }
+        if (best >= 0)
+            top[n_top++] = best;
+    }
+    if (json) {
+        printf(", \"profile\": {\"inference_ms\": %.4f, \"ops\": [", total);
+        int first = 1;
+        for (int op = 0; op < YOLO_OP_COUNT; op++) {
+            if (!op_n[op])
+                continue;
+            printf("%s{\"op\": ", first ? "" : ", ");
+            json_str(yolo_op_name((enum yolo_op)op));
+            printf(", \"nodes\": %d, \"ms\": %.4f, \"gflops\": %.2f}", op_n[op], op_ms[op],
+                   op_fl[op] > 0 && op_ms[op] > 0 ? op_fl[op] / op_ms[op] / 1e6 : 0.0);
+            first = 0;
+        }
+        printf("], \"slowest\": [");
+        for (int k = 0; k < n_top; k++) {
+            const struct yolo_node *n = &g->nodes[top[k]];
+            const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
+            double fl = impl && impl->flops_fn ? 2.0 * impl->flops_fn(g, n) : 0;
+            printf("%s{\"node\": ", k ? ", " : "");
+            json_str(n->name);
+            printf(", \"op\": ");
+            json_str(yolo_op_name(n->op));
+            printf(", \"kernel\": ");
+            json_str(node_kernel(net, top[k]));
+            printf(", \"ms\": %.4f, \"gflops\": %.2f}", ms[top[k]],
+                   fl > 0 && ms[top[k]] > 0 ? fl / ms[top[k]] / 1e6 : 0.0);
+        }
+        printf("]}");
+    } else {
+        printf("\nprofile (core runner, %d thread%s, %d runs: %.2f ms per inference, %.2f ms in nodes)\n",
+               threads, threads > 1 ? "s" : "", runs, total, sum);
+        printf("  %-16s %5s %9s %6s %9s\n", "op", "nodes", "ms", "%", "GFLOP/s");
+        for (int op = 0; op < YOLO_OP_COUNT; op++)
+            if (op_n[op])
+                printf("  %-16s %5d %9.3f %5.1f%% %9.1f\n", yolo_op_name((enum yolo_op)op), op_n[op],
+                       op_ms[op], sum > 0 ? 100.0 * op_ms[op] / sum : 0.0,
+                       op_fl[op] > 0 && op_ms[op] > 0 ? op_fl[op] / op_ms[op] / 1e6 : 0.0);
+        printf("  ten slowest nodes:\n");
+        for (int k = 0; k < n_top; k++) {
+            const struct yolo_node *n = &g->nodes[top[k]];
+            const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
+            const struct yolo_tensor *y = &g->tensors[n->out[0]];
+            double fl = impl && impl->flops_fn ? 2.0 * impl->flops_fn(g, n) : 0;
+            char shape[64];
+            size_t w = (size_t)snprintf(shape, sizeof shape, "[");
+            for (int i = 0; i < y->ndim && w < sizeof shape; i++)
+                w += (size_t)snprintf(shape + w, sizeof shape - w, i ? ",%lld" : "%lld",
+                                      (long long)y->shape[i]);
+            if (w < sizeof shape)
+                snprintf(shape + w, sizeof shape - w, "]");
+            printf("  %8.3f ms %7.1f GFLOP/s  %-9s %-15s %-18s %s\n", ms[top[k]],
+                   fl > 0 && ms[top[k]] > 0 ? fl / ms[top[k]] / 1e6 : 0.0, yolo_op_name(n->op),
+                   node_kernel(net, top[k]), shape, n->name);
+        }
+    }
+    rc = 0;
+out:
+    free(ms);
+    yolo_runner_free(r);
+    yolo_pool_free(pool);
+    yolo_net_free(net);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    int threads = 1, instances = 1, batch = 1, warmup = 5, runs = 50, profile = 0, json = 0;
+    const char *isa = NULL, *image = NULL;
+    const struct arg_spec specs[] = {
+        { "threads", 't', ARG_INT, &threads, "T", "threads per instance (default 1)" },
+        { "instances", 'j', ARG_INT, &instances, "N", "contexts (clones) running at once, each on its own thread(s) "
+          "(default 1)" },
+        { "batch", 'b', ARG_INT, &batch, "B", "images per inference (default 1; at most the engine's max "
+          "batch)" },
+        { "warmup", 0, ARG_INT, &warmup, "W", "untimed runs first (default 5)" },
+        { "runs", 'r', ARG_INT, &runs, "R", "timed runs per instance (default 50)" },
+        { "profile", 0, ARG_FLAG, &profile, NULL, "time per op type and the ten slowest nodes" },
+        { "json", 0, ARG_FLAG, &json, NULL, "print one JSON object instead of tables" },
+        { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512 (default: best; also $YOLO_ISA)" },
+        { "image", 'i', ARG_STR, &image, "FILE", "input image (default: a synthetic 1280x720 frame)" },
+        { 0 }
+    };
+    const struct cmd_usage u = { "bench", "ENGINE [options]",
+        "Latency (min, median, p90, p99, max) and throughput of detection on one fixed input, split\n"
+        "into preprocess (letterbox), inference and postprocess (decode + NMS), after warm-up.",
+        "The setup (CPU, ISA, threads, instances, engine hash, GEMM path) is printed first.\n"
+        "--instances N runs N clones on N threads (each with --threads threads) and reports their\n"
+        "aggregate throughput and the process's peak RSS. Compare runtimes side by side on the\n"
+        "same quiet machine: `make bench` runs this against ONNX Runtime." };
+    const char *pos[1];
+    int n_pos;
+    int rc = args_parse(&u, argc, argv, specs, pos, 1, &n_pos);
+    if (rc)
+        return rc == ARGS_HELP ? 0 : 2;
+    if (n_pos != 1)
+        return cli_error("bench", 2, "expected one ENGINE (see yolo bench --help)");
+    if (threads < 1 || threads > 256 || instances < 1 || instances > 256 || batch < 1 || batch > 64 ||
+        warmup < 0 || warmup > 100000 || runs < 1 || runs > 1000000)
+        return cli_error("bench", 2, "option value out of range (see yolo bench --help)");
+    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
+        return cli_error("bench", 2, "--isa must be ref, avx2 or avx512");
+
+    struct yolo_diag d = { 0 };
+    struct yolo_model *model = NULL;
+    struct yolo_ctx **ctx = calloc((size_t)instances, sizeof *ctx);
+    struct inst *in = calloc((size_t)instances, sizeof *in);
+    struct yolo_image *imgs = calloc((size_t)batch, sizeof *imgs);
+    struct yolo_image src = { 0 };
+    uint8_t *pix = NULL;
+    double *pre = NULL, *inf = NULL, *post = NULL, *tot = NULL;
+    pthread_t *tid = calloc((size_t)instances, sizeof *tid);
+    struct gate gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 };
+    rc = 1;
+    if (!ctx || !in || !imgs || !tid) {
+        cli_error("bench", 1, "out of memory");
+        goto out;
+    }
+    struct yolo_model_params mp;
+    yolo_model_params_default(&mp);
+    mp.isa = isa;
+    if (yolo_model_load(pos[0], &mp, &model, &d)) {
+        cli_error("bench", 1, "%s", d.msg);
+        goto out;
+    }
+    struct yolo_model_info info;
+    yolo_model_get_info(model, &info);
+    if (batch > info.max_batch) {
+        cli_error("bench", 2, "--batch %d is more than the engine's max batch %d (rebuild with yolo "
+                  "build --batch)", batch, info.max_batch);
+        rc = 2;
+        goto out;
+    }
+    struct setup s;
+    memset(&s, 0, sizeof s);
+    if (image) {
+        if (yolo_image_read(image, &src, &d)) {
+            cli_error("bench", 1, "%s", d.msg);
+            goto out;
+        }
+        snprintf(s.input, sizeof s.input, "%.40s %dx%d", image, src.width, src.height);
+    } else {
+        pix = synthetic_image(1280, 720);
+        if (!pix) {
+            cli_error("bench", 1, "out of memory");
+            goto out;
+        }
+        src = (struct yolo_image){ pix, 1280, 720, 1280 * 3, YOLO_PIXEL_BGR };
+        snprintf(s.input, sizeof s.input, "synthetic 1280x720 BGR frame");
+    }
+    for (int i = 0; i < batch; i++)
+        imgs[i] = src;
+    struct yolo_ctx_params cp;
+    yolo_ctx_params_default(&cp);
+    cp.n_threads = threads;
+    for (int i = 0; i < instances; i++) {
+        int e = i == 0 ? yolo_ctx_create(model, &cp, &ctx[i], &d) : yolo_ctx_clone(ctx[0], &ctx[i], &d);
+        if (e) {
+            cli_error("bench", 1, "%s", d.msg);
+            goto out;
+        }
+    }
+
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    snprintf(s.cpu, sizeof s.cpu, "%s", cpu.model);
+    snprintf(s.isa, sizeof s.isa, "%s", info.isa);
+    s.cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s.threads = threads;
+    s.instances = instances;
+    s.batch = batch;
+    s.warmup = warmup;
+    s.runs = runs;
+    s.engine = pos[0];
+    char hex[2 * YOLO_SHA256_BYTES + 1];
+    if (yolo_sha256_file(pos[0], hex, &d)) {
+        cli_error("bench", 1, "%s", d.msg);
+        goto out;
+    }
+    snprintf(s.sha, sizeof s.sha, "%.16s", hex);
+    struct yolo_engine *eng = NULL;   /* the graph, for the kernel census */
+    if (yolo_engine_load(pos[0], YOLO_ENGINE_NO_VERIFY_WEIGHTS, &eng, &d)) {
+        cli_error("bench", 1, "%s", d.msg);
+        goto out;
+    }
+    enum yolo_isa isa_used = !strcmp(info.isa, "avx512") ? YOLO_ISA_AVX512
+                           : !strcmp(info.isa, "avx2") ? YOLO_ISA_AVX2 : YOLO_ISA_REF;
+    gemm_path(&eng->graph, isa_used, s.gemm, sizeof s.gemm);
+    for (int32_t i = 0; i < eng->graph.n_nodes; i++) {
+        const struct yolo_op_impl *impl = yolo_op_impl_get(eng->graph.nodes[i].op);
+        if (impl && impl->flops_fn)
+            s.gflop += 2.0 * impl->flops_fn(&eng->graph, &eng->graph.nodes[i]) / 1e9;
+    }
+    yolo_engine_free(eng);
+    snprintf(s.blas, sizeof s.blas, "%s (1 thread: only for unpacked convs)", openblas_get_config());
+    snprintf(s.build, sizeof s.build, "yolo %s (%s), %s", YOLO_VERSION_STRING, YOLO_GIT_COMMIT,
+#ifdef __VERSION__
+             "gcc " __VERSION__
+#else
+             "unknown compiler"
+#endif
+    );
+    if (!json)
+        print_setup(&s);
+
+    /* ---- the timed runs */
+    size_t total = (size_t)instances * (size_t)runs;
+    pre = malloc(sizeof(double) * total);
+    inf = malloc(sizeof(double) * total);
+    post = malloc(sizeof(double) * total);
+    tot = malloc(sizeof(double) * total);
+    if (!pre || !inf || !post || !tot) {
+        cli_error("bench", 1, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < instances; i++)
+        in[i] = (struct inst){ ctx[i], imgs, batch, warmup, runs, instances > 1 ? &gate : NULL,
+                               pre + (size_t)i * runs, inf + (size_t)i * runs, post + (size_t)i * runs,
+                               0, 0, 0, { 0 } };
+    int started = 0;
+    if (instances == 1) {
+        inst_main(&in[0]);
+    } else {
+        for (; started < instances; started++)
+            if (pthread_create(&tid[started], NULL, inst_main, &in[started]))
+                break;
+        pthread_mutex_lock(&gate.mu);
+        if (started < instances)
+            gate.abort = 1;
+        while (!gate.abort && gate.ready < instances)
+            pthread_cond_wait(&gate.cv, &gate.mu);
+        gate.go = 1;
+        pthread_cond_broadcast(&gate.cv);
+        pthread_mutex_unlock(&gate.mu);
+        for (int i = 0; i < started; i++)
+            pthread_join(tid[i], NULL);
+        if (gate.abort) {
+            cli_error("bench", 1, "cannot start %d threads", instances);
+            goto out;
+        }
+    }
+    double w0 = in[0].t0, w1 = in[0].t1;
+    for (int i = 0; i < instances; i++) {
+        if (in[i].rc) {
+            cli_error("bench", 1, "%s", in[i].d.msg);
+            goto out;
+        }
+        w0 = in[i].t0 < w0 ? in[i].t0 : w0;
+        w1 = in[i].t1 > w1 ? in[i].t1 : w1;
+    }
+    for (size_t k = 0; k < total; k++)
+        tot[k] = pre[k] + inf[k] + post[k];
+    struct pct pp = percentiles(pre, (int)total), pi = percentiles(inf, (int)total);
+    struct pct po = percentiles(post, (int)total), pt = percentiles(tot, (int)total);
+    double ips = w1 > w0 ? (double)total * batch * 1000.0 / (w1 - w0) : 0.0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    unsigned long long rss = (unsigned long long)ru.ru_maxrss * 1024ull;
+    if (json) {
+        printf("{\"setup\": {\"cpu\": ");
+        json_str(s.cpu);
+        printf(", \"logical_cpus\": %ld, \"isa\": ", s.cores);
+        json_str(s.isa);
+        printf(", \"threads\": %d, \"instances\": %d, \"batch\": %d, \"warmup\": %d, \"runs\": %d, "
+               "\"engine\": ", threads, instances, batch, warmup, runs);
+        json_str(s.engine);
+        printf(", \"engine_sha256\": ");
+        json_str(hex);
+        printf(", \"gflop\": %.4f", s.gflop);
+        printf(", \"gemm_path\": ");
+        json_str(s.gemm);
+        printf(", \"blas\": ");
+        json_str(s.blas);
+        printf(", \"input\": ");
+        json_str(s.input);
+        printf(", \"build\": ");
+        json_str(s.build);
+        printf("}");
+        print_json_pct("preprocess", &pp);
+        print_json_pct("inference", &pi);
+        print_json_pct("postprocess", &po);
+        print_json_pct("total", &pt);
+        printf(", \"throughput_ips\": %.3f, \"peak_rss_bytes\": %llu", ips, rss);
+    } else {
+        printf("\nlatency per call (ms; %zu calls%s)\n", total, instances > 1 ? " of all instances" : "");
+        printf("  %-12s %9s %9s %9s %9s %9s\n", "stage", "min", "median", "p90", "p99", "max");
+        const struct pct *rows[4] = { &pp, &pi, &po, &pt };
+        const char *names[4] = { "preprocess", "inference", "postprocess", "total" };
+        for (int k = 0; k < 4; k++)
+            printf("  %-12s %9.3f %9.3f %9.3f %9.3f %9.3f\n", names[k], rows[k]->min, rows[k]->med,
+                   rows[k]->p90, rows[k]->p99, rows[k]->max);
+        printf("throughput     %.2f images/s (%d instance%s x %d thread%s, batch %d)\n", ips, instances,
+               instances > 1 ? "s" : "", threads, threads > 1 ? "s" : "", batch);
+        printf("peak RSS       %.1f MiB\n", rss / 1048576.0);
+    }
+    if (profile && run_profile(pos[0], isa, threads, warmup, runs, json, &d)) {
+        if (json)
+            printf("}\n");
+        cli_error("bench", 1, "%s", d.msg);
+        goto out;
+    }
+    if (json)
+        printf("}\n");
+    rc = 0;
+out:
+    for (int i = 0; ctx && i < instances; i++)
+        yolo_ctx_free(ctx[i]);
+    yolo_model_free(model);
+    if (image)
+        yolo_image_free(&src);
+    free(pix);
+    free(pre);
+    free(inf);
+    free(post);
+    free(tot);
+    free(ctx);
+    free(in);
+    free(imgs);
+    free(tid);
+    return rc;
+}

@@ -1,0 +1,347 @@
+/* cmd_video.c: `yolo video ENGINE SRC [SRC...] -o DIR`: several video files, cameras or
+ * stream URLs at once on a pool of cloned contexts (detect/video.c), optionally with
+ * dynamic batching across the streams; per stream DIR/<name>.mp4 and DIR/<name>.jsonl.
+ * This file parses options and prints: progress per stream on a terminal, a line per
+ * stream event otherwise, and a summary. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "commands.h"
+#include "video.h"
+#include "yolo.h"
+
+#define MAX_SOURCES 256
+#define MIB (1024.0 * 1024.0)
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* Creates dir and proves it is writable before any work starts. */
+static int prepare_dir(const char *dir, char *err, size_t cap)
+{
+    char probe[4200];
+    struct stat st;
+    if (make_dirs(dir) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, cap, "%s: cannot create directory: %s", dir, strerror(errno ? errno : ENOTDIR));
+        return -1;
+    }
+    snprintf(probe, sizeof probe, "%s/.yolo-write-test.%ld", dir, (long)getpid());
+    FILE *f = fopen(probe, "w");
+    if (!f) {
+        snprintf(err, cap, "%s: not writable: %s", dir, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    unlink(probe);
+    return 0;
+}
+
+static int parse_classes(const char *s, int32_t *out, int32_t cap, int32_t *n)
+{
+    *n = 0;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > INT32_MAX || *n >= cap)
+            return -1;
+        out[(*n)++] = (int32_t)v;
+        s = end;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return *n > 0 ? 0 : -1;
+}
+
+/* Ctrl-C (or SIGTERM) ends every stream at its next frame with its outputs finished: how a
+ * camera or stream recording ends. A signal handler can only reach a global. The same signal
+ * often arrives twice (a terminal or `timeout` signals the process and its group), so only a
+ * third one falls back to the default action and quits at once. */
+static atomic_int interrupted;
+
+static void on_signal(int sig)
+{
+    if (atomic_fetch_add(&interrupted, 1) >= 2) {
+        signal(sig, SIG_DFL);   /* both async-signal-safe */
+        raise(sig);
+    }
+}
+
+/* ------------------------------------------------------------------ progress */
+
+struct printer {
+    int tty, quiet, nosave;
+    int32_t n;
+    enum yolo_video_state *seen;    /* last state printed per stream */
+    int block_lines;                /* progress lines on screen (tty) */
+};
+
+static void progress_line(const struct yolo_video_stream *s, char *buf, size_t cap)
+{
+    double fps = s->seconds > 0 ? (double)s->frames_done / s->seconds : 0;
+    const char *state = s->state == YOLO_VIDEO_PENDING ? " opening" : s->state == YOLO_VIDEO_RUNNING ? ""
+                      : s->state == YOLO_VIDEO_DONE ? " done" : " FAILED";
+    if (s->frames_expected > 0)
+        snprintf(buf, cap, "%-24.24s %6lld/%-6lld %5.1f%% %6.1f fps%s", s->name, (long long)s->frames_done,
+                 (long long)s->frames_expected, 100.0 * (double)s->frames_done / (double)s->frames_expected,
+                 fps, state);
+    else
+        snprintf(buf, cap, "%-24.24s %6lld frames %6.1f fps%s", s->name, (long long)s->frames_done, fps, state);
+}
+
+static void on_progress(void *user, const struct yolo_video_stream *st, int32_t n, int final)
+{
+    struct printer *pr = user;
+    int events = 0;
+    for (int32_t i = 0; i < n; i++)
+        events += st[i].state != pr->seen[i];
+    if (pr->tty && pr->block_lines && (events || final)) {
+        printf("\033[%dA\033[J", pr->block_lines);   /* erase the progress block */
+        pr->block_lines = 0;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const struct yolo_video_stream *s = &st[i];
+        if (s->state == pr->seen[i])
+            continue;
+        if (s->state == YOLO_VIDEO_RUNNING && !pr->quiet) {
+            char frames[48] = "unknown length";
+            if (s->frames_in_source > 0)
+                snprintf(frames, sizeof frames, "%lld frames", (long long)s->frames_in_source);
+            printf("stream %d/%d %s: %dx%d, %.2f fps, %s (%s) -> %s%s%s\n", i + 1, n, s->source, s->width,
+                   s->height, s->fps, frames, s->backend, pr->nosave ? "" : s->video_path,
+                   pr->nosave ? "" : ", ", s->json_path);
+        }
+        if (s->state == YOLO_VIDEO_FAILED) {
+            fflush(stdout);
+            fprintf(stderr, "yolo video: error: %s\n", s->error);
+            fflush(stderr);
+        }
+        pr->seen[i] = s->state;
+    }
+    if (pr->tty && !final && !pr->quiet) {
+        if (pr->block_lines)
+            printf("\033[%dA", pr->block_lines);
+        for (int32_t i = 0; i < n; i++) {
+            char line[160];
+            progress_line(&st[i], line, sizeof line);
+            printf("\033[K%s\n", line);
+        }
+        pr->block_lines = n;
+    }
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ command */
+
+int cmd_video(int argc, char **argv)
+{
+    float conf = 0.25f;
+    double iou = 0.7, batch_timeout = 10;
+    int max_det = 300, agnostic = 0, nosave = 0, hide_labels = 0, hide_conf = 0, line_width = 0;
+    int instances = 0, threads = 0, batch = 1, vid_stride = 1, max_frames = 0, quiet = 0;
+    const char *out_dir = "runs/video", *classes = NULL, *isa = NULL;
+    const struct arg_spec specs[] = {
+        { "output", 'o', ARG_STR, &out_dir, "DIR", "output folder (default runs/video; created)" },
+        { "instances", 'j', ARG_INT, &instances, "N", "cloned model contexts running frames at once, shared "
+          "by all streams (default: one per core, at most 16)" },
+        { "threads", 't', ARG_INT, &threads, "N", "threads per context (default: cores / instances, at least 1)" },
+        { "batch", 0, ARG_INT, &batch, "B", "group up to B frames across streams per dispatch (default 1)" },
+        { "batch-timeout", 0, ARG_DOUBLE, &batch_timeout, "MS", "longest a frame waits for its group to fill "
+          "(default 10)" },
+        { "vid-stride", 0, ARG_INT, &vid_stride, "K", "run every K-th frame (the MP4 plays at fps / K)" },
+        { "max-frames", 0, ARG_INT, &max_frames, "N", "process at most N frames per stream" },
+        { "nosave", 0, ARG_FLAG, &nosave, NULL, "do not write the annotated .mp4 (the .jsonl still is)" },
+        { "conf", 0, ARG_FLOAT, &conf, "F", "confidence threshold, strict (default 0.25)" },
+        { "iou", 0, ARG_DOUBLE, &iou, "F", "NMS IoU threshold (default 0.7)" },
+        { "max-det", 0, ARG_INT, &max_det, "N", "at most N detections per frame (default 300)" },
+        { "classes", 0, ARG_STR, &classes, "0,2,5", "keep only these class ids" },
+        { "agnostic", 0, ARG_FLAG, &agnostic, NULL, "class-agnostic NMS" },
+        { "hide-labels", 0, ARG_FLAG, &hide_labels, NULL, "draw boxes without label tags" },
+        { "hide-conf", 0, ARG_FLAG, &hide_conf, NULL, "label tags without the confidence" },
+        { "line-width", 0, ARG_INT, &line_width, "N", "box line width in pixels (default: from frame size)" },
+        { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
+        { "quiet", 'q', ARG_FLAG, &quiet, NULL, "print only errors and the summary" },
+        { 0 }
+    };
+    const struct cmd_usage u = { "video", "ENGINE SOURCE [SOURCE...] [-o DIR] [options]",
+        "Detect objects in several videos at once. SOURCE is a video file, a camera index (0, 1, ...)\n"
+        "or a stream URL (rtsp://, http://, ...). Each source is decoded on its own thread; frames of\n"
+        "all sources run on one pool of --instances cloned contexts (shared weights, own memory) and\n"
+        "come back in order. A source that cannot be opened or breaks fails alone; the exit code is 1\n"
+        "if any failed.",
+        "outputs (in DIR, per source <name> = file name without extension, camera<N>, or URL path):\n"
+        "  <name>.mp4     the frames with boxes drawn, same size; same fps (fps / K with --vid-stride)\n"
+        "  <name>.jsonl   one line per frame: {\"frame\": i, \"t\": seconds, \"detections\": [{\"cls\",\n"
+        "                 \"name\", \"conf\", \"box\": [x1, y1, x2, y2]}]}\n"
+        "Both are written under temp names and renamed at the end; a truncated file keeps the frames\n"
+        "that could be decoded (and counts as failed). Ctrl-C ends every stream at its current frame\n"
+        "with finished outputs (how a camera recording ends).\n"
+        "batching: --batch B groups frames from all streams, waiting at most --batch-timeout ms for a\n"
+        "group to fill. An engine built for batch 1 (the shipped models have a fixed batch of 1)\n"
+        "runs a group one frame per engine call; a --batch N engine takes up to N frames per call.\n"
+        "Results are identical either way." };
+    const char *pos[1 + MAX_SOURCES];
+    int n_pos;
+    int rc = args_parse(&u, argc, argv, specs, pos, 1 + MAX_SOURCES, &n_pos);
+    if (rc)
+        return rc == ARGS_HELP ? 0 : 2;
+    if (n_pos < 2)
+        return cli_error("video", 2, "expected ENGINE and at least one SOURCE (see yolo video --help)");
+    if (!(conf >= 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 || line_width < 0 ||
+        instances < 0 || instances > 256 || threads < 0 || threads > 256 || batch < 1 || batch > 1024 ||
+        !(batch_timeout >= 0 && batch_timeout <= 60000) || vid_stride < 1 || max_frames < 0)
+        return cli_error("video", 2, "option value out of range (see yolo video --help)");
+    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
+        return cli_error("video", 2, "--isa must be ref, avx2 or avx512");
+    int32_t keep[1024], n_keep = 0;
+    if (classes && parse_classes(classes, keep, 1024, &n_keep))
+        return cli_error("video", 2, "--classes: expected comma-separated class ids, got '%s'", classes);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    if (!instances)
+        instances = (int)(cores < 16 ? cores : 16);
+    if (!threads)
+        threads = (int)(cores / instances > 1 ? cores / instances : 1);
+
+    struct yolo_diag d = { 0 };
+    struct yolo_model *model = NULL;
+    struct yolo_ctx *ctx = NULL;
+    struct yolo_video_stream *st = NULL;
+    struct printer pr = { 0 };
+    struct yolo_model_params mp;
+    yolo_model_params_default(&mp);
+    mp.isa = isa;
+    if (yolo_model_load(pos[0], &mp, &model, &d))
+        return cli_error("video", 1, "%s", d.msg);
+    struct yolo_model_info info;
+    yolo_model_get_info(model, &info);
+    char err[4400];
+    rc = 1;
+    if (prepare_dir(out_dir, err, sizeof err)) {
+        cli_error("video", 1, "%s", err);
+        goto out;
+    }
+    struct yolo_ctx_params cp;
+    yolo_ctx_params_default(&cp);
+    cp.conf = conf;
+    cp.iou = iou;
+    cp.max_det = max_det;
+    cp.agnostic = agnostic;
+    cp.classes = n_keep ? keep : NULL;
+    cp.n_classes_keep = n_keep;
+    cp.n_threads = threads;
+    if (yolo_ctx_create(model, &cp, &ctx, &d)) {
+        cli_error("video", 1, "%s", d.msg);
+        goto out;
+    }
+    int32_t n_src = n_pos - 1;
+    st = calloc((size_t)n_src, sizeof *st);
+    pr.seen = calloc((size_t)n_src, sizeof *pr.seen);
+    if (!st || !pr.seen) {
+        cli_error("video", 1, "out of memory");
+        goto out;
+    }
+    pr.tty = isatty(STDOUT_FILENO);
+    pr.quiet = quiet;
+    pr.nosave = nosave;
+    pr.n = n_src;
+    struct yolo_video_params vp;
+    yolo_video_params_default(&vp);
+    vp.out_dir = out_dir;
+    vp.save_video = !nosave;
+    vp.save_json = 1;
+    vp.vid_stride = vid_stride;
+    vp.max_frames = max_frames;
+    vp.n_instances = instances;
+    vp.max_batch = batch;
+    vp.batch_timeout_ms = batch > 1 ? batch_timeout : 0;
+    vp.draw.line_width = line_width;
+    vp.draw.hide_labels = hide_labels;
+    vp.draw.hide_conf = hide_conf;
+    vp.progress_fn = on_progress;
+    vp.progress_user = &pr;
+    vp.progress_interval_ms = pr.tty && !quiet ? 500 : 0;
+    vp.stop = &interrupted;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    if (!quiet)
+        printf("%d stream%s, %d instance%s x %d thread%s, %s kernels, engine batch %d%s\n", n_src,
+               n_src > 1 ? "s" : "", instances, instances > 1 ? "s" : "", threads, threads > 1 ? "s" : "",
+               info.isa, info.max_batch, batch > 1 ? ", dynamic batching" : "");
+    struct yolo_video_report rep;
+    int run_rc = yolo_video_run(ctx, pos + 1, n_src, &vp, st, &rep, &d);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (run_rc) {
+        cli_error("video", 1, "%s", d.msg);
+        goto out;
+    }
+    if (atomic_load(&interrupted))
+        printf("interrupted: every stream stopped at its last frame read; outputs are complete up to it\n");
+    for (int32_t i = 0; i < n_src; i++) {
+        const struct yolo_video_stream *s = &st[i];
+        if (s->state == YOLO_VIDEO_FAILED && s->frames_done == 0) {
+            printf("%s: FAILED, no output\n", s->source);
+            continue;
+        }
+        printf("%s: %lld frames, %dx%d at %.2f fps, %lld detections, %.1f s (%.1f frames/s)%s -> %s%s%s\n",
+               s->source, (long long)s->frames_done, s->width, s->height, s->fps, (long long)s->n_dets,
+               s->seconds, s->seconds > 0 ? (double)s->frames_done / s->seconds : 0.0,
+               s->state == YOLO_VIDEO_FAILED ? (s->truncated ? " TRUNCATED" : " FAILED") : "",
+               nosave ? "" : s->video_path, nosave ? "" : ", ", s->json_path);
+    }
+    printf("%d stream%s, %lld frames in %.2f s: %.1f frames/s; %d instance%s x %d thread%s; %d failed\n",
+           n_src, n_src > 1 ? "s" : "", (long long)rep.frames, rep.wall_s,
+           rep.wall_s > 0 ? (double)rep.frames / rep.wall_s : 0.0, instances, instances > 1 ? "s" : "",
+           threads, threads > 1 ? "s" : "", rep.n_failed);
+    if (batch > 1)
+        printf("batching: up to %d frames, timeout %g ms: %lld groups (mean %.2f frames, largest %d), "
+               "%lld engine calls (engine batch %d%s)\n", batch, vp.batch_timeout_ms,
+               (long long)rep.batch.n_groups,
+               rep.batch.n_groups ? (double)rep.batch.n_frames / (double)rep.batch.n_groups : 0.0,
+               rep.batch.max_group, (long long)rep.batch.n_engine_calls, rep.batch.engine_max_batch,
+               rep.batch.engine_max_batch == 1 ? ": one frame per call" : "");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("memory: peak RSS %.1f MiB; per instance %.1f MiB (context: arena, scratch, I/O buffers) "
+           "+ %.1f MiB frame buffers\n", (double)ru.ru_maxrss * 1024.0 / MIB,
+           (double)rep.instance_bytes / MIB, (double)rep.frame_bytes / MIB);
+    rc = rep.n_failed ? 1 : 0;
+out:
+    free(st);
+    free(pr.seen);
+    yolo_ctx_free(ctx);
+    yolo_model_free(model);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/* conv_pack.h: Conv weights pre-packed at build time into the layouts of the project's own
+ * convolution kernels (core/kernels/x86/conv_body.h), and those kernels' entry points.
+ *
+ *   yolo build:  yolo_opt_pack_conv (core/opt/pack_conv.c) adds, for each eligible Conv, a
+ *                CONST tensor with the packed weights as input in[3] and sets
+ *                params[YOLO_CONV_PACK] to its kind. The original W (in[1]) stays: the
+ *                reference kernel (YOLO_ISA=ref) and the OpenBLAS fallback read it.
+ *   yolo_engine_load: the Conv shape_fn checks the kind and the packed tensor's exact size
+ *                (yolo_conv_packed_numel), so a hostile file cannot make a kernel read past it.
+ *   net create:  Conv's select_fn picks yolo_conv_pack_avx512 / _avx2 for packed nodes.
+ *
+ * Packed layouts (M output channels, K = C/group * KH * KW, Mp = M rounded up to 8, rows
+ * m >= M zero). The layouts are the same for AVX2 and AVX-512, so an engine runs on both:
+ *   GEMM8   [Mp/8][K][8]      W as an M x K matrix, cut into panels of 8 rows, each panel
+ *                             stored k-major so the micro-kernel broadcasts 8 consecutive
+ *                             floats per k (k = (c*KH + kh)*KW + kw).
+ *   WINO43  [36][Mp/8][C][8]  Winograd F(4x4, 3x3): U = G g G^T (6x6) of every 3x3 filter
+ *                             (computed in double), position xi = 6*i + j of U holding the
+ *                             GEMM8-style panel of the M x C matrix U[.][.][i][j].
+ */
+#ifndef YOLO_CONV_PACK_H
+#define YOLO_CONV_PACK_H
+
+#include "yolo_core.h"
+
+/* Conv params slot that holds the pack kind (the slot after enum yolo_conv_param's last). */
+#define YOLO_CONV_PACK (YOLO_CONV_AUTO_PAD + 1)
+
+enum yolo_conv_pack {
+    YOLO_CONV_PACK_NONE   = 0,
+    YOLO_CONV_PACK_GEMM8  = 1,
+    YOLO_CONV_PACK_WINO43 = 2
+};
+#define YOLO_CONV_PACK_MR 8          /* rows per packed panel */
+
+/* Floats of the packed tensor for a conv with M outputs, C/group = cg input channels and a
+ * KH x KW kernel; -1 if the kind is unknown or does not apply (WINO43 needs 3x3). */
+int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, int64_t KW);
+/* Whether `kind` may be used for node n (group 1; WINO43: 3x3, stride 1, dilation 1). */
+int     yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t group);
+/* Fills out (yolo_conv_packed_numel floats) from w [M][cg][KH][KW]. */
+void    yolo_conv_pack_weights(int64_t kind, const float *w, int64_t M, int64_t cg, int64_t KH,
+                               int64_t KW, float *out);
+/* The layout name recorded in engine META "weights.layout" when packing was done. */
+#define YOLO_CONV_PACK_LAYOUT "nchw+gemm8+wino43"
+
+/* The geometry every packed kernel works from (filled from the node's checked shapes). */
+struct yolo_conv_geom {
+    int64_t N, C, H, W, M, Mp, OH, OW, P, K;
+    int64_t KH, KW, SH, SW, DH, DW, PT, PL;
+    int64_t kind, act;
+    int64_t TH, TW, T;        /* WINO43: 4x4 output tiles per column, per row, in all */
+    int64_t tb, nblk, tbp;    /* tiles per work block, blocks per image, V/Y row stride */
+    /* GEMM8 by rows (any non-1x1 conv whose output rows fill vectors well): input rows are
+     * copied per band of output rows, split into SW column phases with zero margins, and the
+     * micro-kernel reads B rows through pointers into them (no im2col panel). */
+    int64_t rows;             /* 1: that path */
+    int64_t br, nband;        /* output rows per band, bands per image */
+    int64_t in_rows;          /* input rows a band holds */
+    int64_t ml, seg;          /* left margin, floats per phase segment (16-multiple) */
+    uint64_t band_floats;     /* C * in_rows * SW * seg */
+};
+void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,
+                         struct yolo_conv_geom *cg);
+/* Floats of one GEMM8 B panel in scratch: KC x NR with NR = 48 (AVX-512) or 24 (AVX2), so
+ * KC = 1152 or 2304 rows (216 KiB, L2): measured on stride-2 3x3 convs, K blocks that fit L1
+ * (KC 144) ran up to 12% slower than one block for K up to 1152 (fewer C read-modify-writes;
+ * the A panels are what the micro-kernel streams, B sits in L2 either way). */
+#define YOLO_CONV_PANEL_FLOATS 55296
+
+/* Kernels (core/kernels/x86/conv_avx512.c, conv_avx2.c). The node must have passed the Conv
+ * shape_fn. Each thread uses x->scratch + ith * x->scratch_bytes, at least
+ * yolo_conv_pack_scratch(g, n, nth) bytes. */
+void yolo_conv_pack_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_conv_pack_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+/* Depthwise (group == C == M), stride 1, at most 64 taps, unpacked weights. */
+void yolo_conv_dw_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_conv_dw_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
+int      yolo_conv_dw_applies(const struct yolo_graph *g, const struct yolo_node *n);
+/* The depthwise kernel's zero-padded copy of one input plane: hp rows of wp floats (its
+ * per-thread scratch is hp * wp floats). */
+void     yolo_conv_dw_padded(const struct yolo_graph *g, const struct yolo_node *n, int64_t *hp,
+                             int64_t *wp);
+
+#endif

@@ -1,0 +1,3 @@
+/* matmul_avx2.c: the kernel of matmul_body.h built for AVX2 + FMA (8 floats). */
+#define ISA_FN(name) name##_avx2
+#include "matmul_body.h"

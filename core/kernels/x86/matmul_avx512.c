@@ -1,0 +1,3 @@
+/* matmul_avx512.c: the kernel of matmul_body.h built for AVX-512 (16 floats). */
+#define ISA_FN(name) name##_avx512
+#include "matmul_body.h"

@@ -1,0 +1,3 @@
+/* maxpool_avx2.c: the kernels of maxpool_body.h built for AVX2 + FMA (8 floats). */
+#define ISA_FN(name) name##_avx2
+#include "maxpool_body.h"

@@ -1,0 +1,28 @@
+/* image_probe.h: an encoded image's size from its header alone, before any decoder runs.
+ *
+ * OpenCV allocates the whole pixel buffer as soon as it has read a header, and its own cap
+ * is 2^30 pixels (3 GiB of BGR): a 100-byte file claiming 30000 x 30000 pixels would cost
+ * 2.7 GB. The probe reads the few header bytes of every format cv::imdecode accepts, so a
+ * caller can refuse such a file first:
+ *
+ *     int64_t w, h;
+ *     const char *fmt = yolo_image_probe(bytes, n, &w, &h);
+ *     if (fmt && w * h > max_pixels) ... refuse ...     // fmt: "PNG", "JPEG", ...
+ *
+ * Formats: PNG, JPEG (SOFn), BMP (all DIB headers), WebP (VP8, VP8L, VP8X), TIFF (first
+ * directory; classic TIFF, not BigTIFF), PBM/PGM/PPM, PAM, PFM, Sun raster, Radiance HDR,
+ * JPEG 2000 (codestream and JP2 boxes), OpenEXR (dataWindow). The probe never reads past
+ * n bytes and allocates nothing. Thread-safe. */
+#ifndef YOLO_IMAGE_PROBE_H
+#define YOLO_IMAGE_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The format's name and *w, *h (0 .. 2^32 - 1, so (uint64_t)w * h cannot overflow) when
+ * the header says the size; NULL when the format
+ * is not one of the above or its header is cut short or does not hold a size (a JPEG whose
+ * height comes later in a DNL segment, say): then only decoding tells. */
+const char *yolo_image_probe(const uint8_t *p, size_t n, int64_t *w, int64_t *h);
+
+#endif

@@ -1,0 +1,664 @@
+/* video.c: the multi-stream video pipeline (see video.h).
+ *
+ * Per source, a ring of `depth` frame buffers shared by its reader and writer threads:
+ * frame k (in processing order) lives in buffer k % depth. The reader fills buffer
+ * n_read % depth once the writer has given it back (n_read - n_written < depth) and submits
+ * it to the batcher; the writer takes results in order from the batcher, so it always works
+ * on buffer n_written % depth. One mutex (run.mu) guards the counters and the status the
+ * caller sees; each source has its own condition variable for its two threads, and the
+ * calling thread waits on run.cv for sources to change state. Nobody spins.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cv_adapter.h"
+#include "detect_internal.h"
+#include "fileio.h"
+#include "video.h"
+
+#define MAX_DEPTH 64
+#define MAX_SOURCES 4096
+
+struct run;
+
+struct source {
+    struct run *run;
+    struct yolo_video_stream *st;     /* the caller's entry; guarded by run->mu */
+    struct yolo_batcher_stream *bs;
+    pthread_cond_t cv;                /* buffer filled, buffer given back, end, abort */
+    int cv_ok;
+    struct yolo_cv_image *frames;     /* depth buffers */
+    int64_t *frame_index;             /* source frame number of each buffer */
+    double *frame_t;                  /* its timestamp in seconds */
+    int64_t n_read, n_written;        /* guarded by run->mu */
+    int eof, abort;                   /* guarded by run->mu */
+    pthread_t reader, writer;
+    int reader_started, writer_started;
+    double t_open_ms;
+    double out_fps;                   /* written by the reader before the first frame */
+    int32_t out_w, out_h;             /* the MP4's frame size */
+    /* writer only */
+    struct yolo_cv_video_writer *vw;
+    struct yolo_atomic_file json;
+    int json_open, out_failed;
+    struct yolo_det *dets;            /* max_det: the current frame's detections */
+};
+
+struct run {
+    const struct yolo_video_params *p;
+    struct yolo_batcher *b;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;                /* a source changed state */
+    int32_t n, n_active, depth, max_det;
+    int64_t changes;
+    struct source *src;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+void yolo_video_params_default(struct yolo_video_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->save_video = 1;
+    p->save_json = 1;
+    p->vid_stride = 1;
+    p->n_instances = 1;
+    p->max_batch = 1;
+}
+
+/* ------------------------------------------------------------------ names */
+
+/* The output stem of a source: a file's base name without its extension, "camera<N>" for
+ * a camera index, the last path part of a URL; anything but [A-Za-z0-9._-] becomes '_'. */
+static void source_stem(const char *src, char *out, size_t cap)
+{
+    const char *p = src;
+    int digits = *src != 0;
+    for (const char *q = src; *q; q++)
+        digits &= *q >= '0' && *q <= '9';
+    if (digits) {
+        snprintf(out, cap, "camera%s", src);
+        return;
+    }
+    const char *url = strstr(src, "://");
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", url ? url + 3 : src);
+    buf[strcspn(buf, "?#")] = 0;                     /* URL query and fragment */
+    size_t len = strlen(buf);
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = 0;
+    const char *slash = strrchr(buf, '/');
+    p = slash ? slash + 1 : buf;
+    if (!*p)
+        p = "stream";
+    snprintf(out, cap, "%s", p);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out)
+        *dot = 0;
+    for (char *q = out; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+              *q == '.' || *q == '_' || *q == '-'))
+            *q = '_';
+    if (!out[0] || out[0] == '.')
+        out[0] = '_';
+}
+
+/* Unique stems: a repeated one gets _2, _3, ... */
+static void assign_names(const struct yolo_video_params *p, struct yolo_video_stream *st, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        char stem[100];
+        source_stem(st[i].source, stem, sizeof stem);
+        snprintf(st[i].name, sizeof st[i].name, "%s", stem);
+        for (int k = 2;; k++) {
+            int dup = 0;
+            for (int32_t j = 0; j < i && !dup; j++)
+                dup = strcmp(st[j].name, st[i].name) == 0;
+            if (!dup)
+                break;
+            snprintf(st[i].name, sizeof st[i].name, "%s_%d", stem, k);
+        }
+        snprintf(st[i].video_path, sizeof st[i].video_path, "%s/%s.mp4", p->out_dir, st[i].name);
+        snprintf(st[i].json_path, sizeof st[i].json_path, "%s/%s.jsonl", p->out_dir, st[i].name);
+    }
+}
+
+/* ------------------------------------------------------------------ why a file won't open */
+
+static uint64_t be32(const unsigned char *b) { return (uint64_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]; }
+
+/* FFmpeg only says it found no video. For an MP4/MOV cut short (the usual case: a copy or
+ * a recording interrupted), name the problem: the top-level box that runs past the end of
+ * the file, and the missing index ('moov'), which holds the codec parameters (H.264 SPS/PPS)
+ * and the frame table, so without it no frame can be decoded (ISO/IEC 14496-12, 4.2: boxes
+ * are a 32-bit big-endian size, a 4-char type, and a 64-bit size when size is 1). */
+static void explain_mp4(const char *path, char *msg, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) {
+        fclose(f);
+        return;
+    }
+    uint64_t size = (uint64_t)sb.st_size, off = 0;
+    int has_moov = 0, n_box = 0;
+    char over_type[5] = "";
+    uint64_t over_off = 0, over_bytes = 0;
+    while (off + 8 <= size && n_box < 4096) {
+        unsigned char h[16];
+        if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(h, 1, 8, f) != 8)
+            break;
+        uint64_t bytes = be32(h);
+        char type[5] = { (char)h[4], (char)h[5], (char)h[6], (char)h[7], 0 };
+        if (n_box == 0 && strcmp(type, "ftyp") != 0)
+            break;   /* not an ISO media file: nothing to add */
+        if (bytes == 1) {
+            if (fread(h + 8, 1, 8, f) != 8)
+                break;
+            bytes = be32(h + 8) << 32 | be32(h + 12);
+        } else if (bytes == 0) {
+            bytes = size - off;   /* "to the end of the file" */
+        }
+        if (bytes < 8)
+            break;
+        n_box++;
+        if (strcmp(type, "moov") == 0)
+            has_moov = 1;
+        if (bytes > size - off) {
+            memcpy(over_type, type, 5);
+            over_off = off;
+            over_bytes = bytes;
+            break;
+        }
+        off += bytes;
+    }
+    fclose(f);
+    if (n_box == 0 || has_moov)
+        return;
+    size_t len = strlen(msg);
+    if (over_type[0])
+        snprintf(msg + len, cap - len, ": the file is a truncated MP4: its '%s' box (at byte %llu, "
+                 "%llu bytes) runs past the end of the file (%llu bytes), and the index that "
+                 "follows it ('moov': codec parameters and frame table) is missing, so no frame "
+                 "can be decoded", over_type, (unsigned long long)over_off,
+                 (unsigned long long)over_bytes, (unsigned long long)size);
+    else
+        snprintf(msg + len, cap - len, ": the MP4 has no index ('moov' box) and cannot be decoded");
+}
+
+/* ------------------------------------------------------------------ status helpers */
+
+/* Records the first error of a source (caller holds run->mu). */
+static void set_error(struct source *s, const char *msg)
+{
+    if (!s->st->error[0])
+        snprintf(s->st->error, sizeof s->st->error, "%s", msg);
+}
+
+static void notify_locked(struct run *run)
+{
+    run->changes++;
+    pthread_cond_broadcast(&run->cv);
+}
+
+/* ------------------------------------------------------------------ reader */
+
+static void *reader_main(void *arg)
+{
+    struct source *s = arg;
+    struct run *run = s->run;
+    const struct yolo_video_params *p = run->p;
+    struct yolo_diag d = { 0 };
+    struct yolo_cv_video *cap = NULL;
+    struct yolo_cv_video_info vi;
+    char err[1024] = "";
+    int64_t index = 0, processed = 0;
+    double last_t = 0;
+    int stopped_early = 0, failed = 0;
+    s->t_open_ms = now_ms();
+    int rc = yolo_cv_video_open(s->st->source, &cap, &vi, &d);
+    if (rc) {
+        snprintf(err, sizeof err, "%s", d.msg);
+        if (rc == YOLO_ERR_FORMAT)
+            explain_mp4(s->st->source, err, sizeof err);
+        pthread_mutex_lock(&run->mu);
+        set_error(s, err);
+        s->eof = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&run->mu);
+        return NULL;
+    }
+    int32_t stride = p->vid_stride > 0 ? p->vid_stride : 1;
+    pthread_mutex_lock(&run->mu);
+    s->st->width = vi.width;
+    s->st->height = vi.height;
+    s->st->fps = vi.fps;
+    s->st->frames_in_source = vi.frame_count;
+    snprintf(s->st->backend, sizeof s->st->backend, "%s", vi.backend);
+    int64_t expect = vi.frame_count > 0 ? (vi.frame_count + stride - 1) / stride : -1;
+    if (p->max_frames > 0 && (expect < 0 || expect > p->max_frames))
+        expect = p->max_frames;
+    s->st->frames_expected = expect;
+    s->st->state = YOLO_VIDEO_RUNNING;
+    /* players need a positive rate; a camera that reports none gets 30 */
+    s->out_fps = (vi.fps > 0 ? vi.fps : 30.0) / stride;
+    notify_locked(run);
+    pthread_mutex_unlock(&run->mu);
+
+    for (;;) {
+        if ((p->max_frames > 0 && processed >= p->max_frames) || (p->stop && atomic_load(p->stop))) {
+            stopped_early = 1;
+            break;
+        }
+        pthread_mutex_lock(&run->mu);
+        while (!s->abort && s->n_read - s->n_written >= run->depth)
+            pthread_cond_wait(&s->cv, &run->mu);
+        int abort = s->abort;
+        pthread_mutex_unlock(&run->mu);
+        if (abort) {
+            stopped_early = 1;
+            break;
+        }
+        int32_t k = (int32_t)(s->n_read % run->depth);
+        struct yolo_cv_image *fr = &s->frames[k];
+        double pos_ms;
+        int got;
+        if ((rc = yolo_cv_video_read(cap, fr, &pos_ms, &got, &d))) {
+            snprintf(err, sizeof err, "%s (after %lld frames)", d.msg, (long long)index);
+            failed = 1;
+            break;
+        }
+        if (!got)
+            break;
+        /* The container's timestamp (right for variable frame rates), unless the backend has
+         * none or it goes backwards (OpenCV's FFmpeg backend reports 0 for a file's last
+         * frame): then frame number / fps, or the time since the stream opened. */
+        double t = vi.fps > 0 ? (double)index / vi.fps : (now_ms() - s->t_open_ms) / 1e3;
+        if (pos_ms >= 0 && pos_ms / 1e3 >= last_t && (pos_ms > 0 || index == 0))
+            t = pos_ms / 1e3;
+        last_t = t;
+        s->frame_index[k] = index;
+        s->frame_t[k] = t;
+        struct yolo_image im = { fr->data, fr->width, fr->height, (int32_t)fr->stride_bytes, YOLO_PIXEL_BGR };
+        if ((rc = yolo_batcher_submit(s->bs, &im, NULL, &d))) {
+            snprintf(err, sizeof err, "%s: frame %lld: %s", s->st->source, (long long)index, d.msg);
+            failed = 1;
+            break;
+        }
+        pthread_mutex_lock(&run->mu);
+        s->n_read++;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&run->mu);
+        processed++;
+        index++;
+        int end = 0;
+        for (int32_t j = 1; j < stride && !end; j++) {
+            if ((rc = yolo_cv_video_skip(cap, &got, &d))) {
+                snprintf(err, sizeof err, "%s (after %lld frames)", d.msg, (long long)index);
+                failed = end = 1;
+            } else if (!got) {
+                end = 1;
+            } else {
+                index++;
+            }
+        }
+        if (end)
+            break;
+    }
+    yolo_cv_video_close(cap);
+    /* A file that ends well before its container's frame count was cut short or is damaged
+     * past that point: say so. Containers whose count is an estimate (duration x fps) may be
+     * off by a frame or so, hence the small tolerance. */
+    int64_t tol = vi.frame_count / 200 > 1 ? vi.frame_count / 200 : 1;
+    int truncated = !failed && !stopped_early && vi.is_file && vi.frame_count > 0 &&
+                    index < vi.frame_count - tol;
+    if (truncated)
+        snprintf(err, sizeof err, "%s: truncated or damaged: decoding stopped after %lld of the %lld "
+                 "frames the file declares; the outputs hold the %lld frame%s processed",
+                 s->st->source, (long long)index, (long long)vi.frame_count, (long long)processed,
+                 processed == 1 ? "" : "s");
+    else if (!failed && processed == 0 && !stopped_early)
+        snprintf(err, sizeof err, "%s: no decodable frame", s->st->source);
+    pthread_mutex_lock(&run->mu);
+    if (err[0])
+        set_error(s, err);
+    s->st->truncated = truncated;
+    s->eof = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&run->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+/* One JSON line: {"frame": i, "t": seconds, "detections": [...]} (error instead of
+ * detections for a frame that failed). */
+static int write_json(struct source *s, int64_t frame, double t, const struct yolo_result *res, int rc,
+                      const char *msg)
+{
+    FILE *f = s->json.f;
+    char buf[512];
+    if (rc) {
+        fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"error\": \"", (long long)frame, t);
+        for (const char *c = msg; *c; c++)
+            if (*c == '"' || *c == '\\')
+                fprintf(f, "\\%c", *c);
+            else if ((unsigned char)*c >= 0x20)
+                fputc(*c, f);
+        fputs("\", \"detections\": []}\n", f);
+    } else {
+        fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"detections\": [", (long long)frame, t);
+        for (int32_t i = 0; i < res->n_dets; i++) {
+            yolo_format_det_json(buf, sizeof buf, &res->dets[i]);
+            fprintf(f, "%s%s", i ? ", " : "", buf);
+        }
+        fputs("]}\n", f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* Writes one frame's outputs; returns 0 or fills err and returns -1 (output broken). */
+static int write_outputs(struct source *s, int32_t k, const struct yolo_result *res, int rc, const char *msg,
+                         char *err, size_t cap)
+{
+    const struct yolo_video_params *p = s->run->p;
+    struct yolo_cv_image *fr = &s->frames[k];
+    struct yolo_diag d = { 0 };
+    if (p->save_json) {
+        if (!s->json_open) {
+            if (yolo_atomic_open(&s->json, s->st->json_path, &d)) {
+                snprintf(err, cap, "%s", d.msg);
+                return -1;
+            }
+            s->json_open = 1;
+        }
+        if (write_json(s, s->frame_index[k], s->frame_t[k], res, rc, msg)) {
+            snprintf(err, cap, "%s: write failed: %s", s->st->json_path, strerror(errno));
+            return -1;
+        }
+    }
+    if (p->save_video) {
+        if (!s->vw) {
+            if (yolo_cv_video_writer_open(s->st->video_path, fr->width, fr->height, s->out_fps, &s->vw, &d)) {
+                snprintf(err, cap, "%s", d.msg);
+                return -1;
+            }
+            s->out_w = fr->width;
+            s->out_h = fr->height;
+        } else if (fr->width != s->out_w || fr->height != s->out_h) {
+            snprintf(err, cap, "%s: frame %lld: size changed from %dx%d to %dx%d; the MP4 stops here",
+                     s->st->source, (long long)s->frame_index[k], s->out_w, s->out_h, fr->width, fr->height);
+            return -1;
+        }
+        struct yolo_image im = { fr->data, fr->width, fr->height, (int32_t)fr->stride_bytes, YOLO_PIXEL_BGR };
+        if (!rc)
+            yolo_draw(&im, res, &p->draw);
+        if (yolo_cv_video_writer_write(s->vw, fr->data, fr->stride_bytes, &d)) {
+            snprintf(err, cap, "%s", d.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    struct source *s = arg;
+    struct run *run = s->run;
+    char err[1024] = "";
+    int64_t n_ok = 0;
+    for (;;) {
+        pthread_mutex_lock(&run->mu);
+        while (s->n_written == s->n_read && !s->eof)
+            pthread_cond_wait(&s->cv, &run->mu);
+        int done = s->n_written == s->n_read;
+        pthread_mutex_unlock(&run->mu);
+        if (done)
+            break;
+        int32_t k = (int32_t)(s->n_written % run->depth);
+        struct yolo_result res;
+        struct yolo_diag d = { 0 };
+        int rc = yolo_batcher_next(s->bs, s->dets, run->max_det, &res, NULL, &d);
+        if (!s->out_failed && write_outputs(s, k, &res, rc, d.msg, err, sizeof err))
+            s->out_failed = 1;
+        pthread_mutex_lock(&run->mu);
+        s->n_written++;
+        if (!s->out_failed) {
+            s->st->frames_done++;
+            s->st->n_dets += rc ? 0 : res.n_dets;
+            if (rc) {
+                s->st->frames_failed++;
+                char m[600];
+                snprintf(m, sizeof m, "%s: frame %lld: %s", s->st->source, (long long)s->frame_index[k], d.msg);
+                set_error(s, m);
+            }
+        } else {
+            s->abort = 1;   /* the reader stops; frames in flight are drained */
+            set_error(s, err);
+        }
+        s->st->seconds = (now_ms() - s->t_open_ms) / 1e3;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&run->mu);
+        n_ok += !s->out_failed;
+    }
+    /* Close the outputs: committed (renamed into place) when at least one frame made it out
+     * and nothing broke, so a truncated source still leaves playable files. */
+    struct yolo_diag d = { 0 };
+    int commit = n_ok > 0 && !s->out_failed;
+    err[0] = 0;
+    if (s->vw && yolo_cv_video_writer_close(s->vw, commit, &d) && commit)
+        snprintf(err, sizeof err, "%s", d.msg);
+    s->vw = NULL;
+    if (s->json_open) {
+        s->json_open = 0;
+        if (!commit)
+            yolo_atomic_abort(&s->json);
+        else if (yolo_atomic_commit(&s->json, &d))
+            snprintf(err, sizeof err, "%s", d.msg);
+    }
+    pthread_mutex_lock(&run->mu);
+    if (err[0])
+        set_error(s, err);
+    s->st->state = s->st->error[0] ? YOLO_VIDEO_FAILED : YOLO_VIDEO_DONE;
+    run->n_active--;
+    notify_locked(run);
+    pthread_mutex_unlock(&run->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ driver */
+
+static void free_sources(struct run *run)
+{
+    for (int32_t i = 0; i < run->n; i++) {
+        struct source *s = &run->src[i];
+        yolo_batcher_stream_close(s->bs);
+        if (s->frames)
+            for (int32_t k = 0; k < run->depth; k++)
+                yolo_cv_image_free(&s->frames[k]);
+        free(s->frames);
+        free(s->frame_index);
+        free(s->frame_t);
+        free(s->dets);
+        if (s->cv_ok)
+            pthread_cond_destroy(&s->cv);
+    }
+    free(run->src);
+}
+
+/* Calls the progress callback with a snapshot taken under the lock. */
+static void report_progress(struct run *run, struct yolo_video_stream *snap, const struct yolo_video_stream *st,
+                            int final)
+{
+    const struct yolo_video_params *p = run->p;
+    if (!p->progress_fn)
+        return;
+    pthread_mutex_lock(&run->mu);
+    memcpy(snap, st, sizeof *snap * (size_t)run->n);
+    pthread_mutex_unlock(&run->mu);
+    p->progress_fn(p->progress_user, snap, run->n, final);
+}
+
+int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32_t n,
+                   const struct yolo_video_params *p, struct yolo_video_stream *streams,
+                   struct yolo_video_report *rep, struct yolo_diag *d)
+{
+    if (!ctx || !sources || !p || !streams || !rep || !p->out_dir || n < 1 || n > MAX_SOURCES)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "yolo_video_run: bad arguments (%d sources)", n);
+    int32_t inst = p->n_instances > 0 ? p->n_instances : 1;
+    int32_t mb = p->max_batch > 0 ? p->max_batch : 1;
+    if (p->vid_stride < 0 || p->max_frames < 0 || inst > 256 || mb > 1024)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "video parameters out of range");
+    memset(rep, 0, sizeof *rep);
+    memset(streams, 0, sizeof *streams * (size_t)n);
+    for (int32_t i = 0; i < n; i++) {
+        streams[i].source = sources[i];
+        streams[i].frames_in_source = streams[i].frames_expected = -1;
+    }
+    assign_names(p, streams, n);
+
+    struct run run;
+    memset(&run, 0, sizeof run);
+    run.p = p;
+    run.n = n;
+    run.max_det = ctx->params.max_det;
+    int64_t depth = (int64_t)inst * mb + 2;
+    run.depth = (int32_t)(depth < MAX_DEPTH ? depth : MAX_DEPTH);
+    struct yolo_batcher_params bp;
+    yolo_batcher_params_default(&bp);
+    bp.n_instances = inst;
+    bp.max_batch = mb;
+    bp.timeout_ms = p->batch_timeout_ms;
+    int rc = yolo_batcher_create(ctx, &bp, &run.b, d);
+    if (rc)
+        return rc;
+    struct yolo_video_stream *snap = NULL;
+    pthread_condattr_t ca;
+    if (pthread_mutex_init(&run.mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&run.cv, &ca) != 0) {
+        yolo_batcher_free(run.b);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "cannot create the pipeline's mutex");
+    }
+    pthread_condattr_destroy(&ca);
+    run.src = calloc((size_t)n, sizeof *run.src);
+    if (p->progress_fn)
+        snap = malloc(sizeof *snap * (size_t)n);
+    if (!run.src || (p->progress_fn && !snap)) {
+        rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory starting %d sources", n);
+        goto fail;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        struct source *s = &run.src[i];
+        s->run = &run;
+        s->st = &streams[i];
+        s->frames = calloc((size_t)run.depth, sizeof *s->frames);
+        s->frame_index = calloc((size_t)run.depth, sizeof *s->frame_index);
+        s->frame_t = calloc((size_t)run.depth, sizeof *s->frame_t);
+        s->dets = malloc(sizeof *s->dets * (size_t)run.max_det);
+        if (!s->frames || !s->frame_index || !s->frame_t || !s->dets) {
+            rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory starting %d sources", n);
+            goto fail;
+        }
+        if (pthread_cond_init(&s->cv, NULL) != 0) {
+            rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "cannot create a condition variable");
+            goto fail;
+        }
+        s->cv_ok = 1;
+        if ((rc = yolo_batcher_stream_open(run.b, run.depth, &s->bs, d)))
+            goto fail;
+    }
+
+    double t0 = now_ms();
+    for (int32_t i = 0; i < n; i++) {
+        struct source *s = &run.src[i];
+        pthread_mutex_lock(&run.mu);
+        run.n_active++;
+        pthread_mutex_unlock(&run.mu);
+        if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+            pthread_mutex_lock(&run.mu);
+            run.n_active--;
+            set_error(s, "cannot start a thread");
+            s->st->state = YOLO_VIDEO_FAILED;
+            pthread_mutex_unlock(&run.mu);
+            continue;
+        }
+        s->writer_started = 1;
+        if (pthread_create(&s->reader, NULL, reader_main, s) != 0) {
+            pthread_mutex_lock(&run.mu);
+            set_error(s, "cannot start a thread");
+            s->eof = 1;   /* the writer ends at once */
+            pthread_cond_broadcast(&s->cv);
+            pthread_mutex_unlock(&run.mu);
+            continue;
+        }
+        s->reader_started = 1;
+    }
+
+    /* Wait for every source to end, reporting state changes and (if asked) progress. */
+    int64_t seen = -1;
+    for (;;) {
+        pthread_mutex_lock(&run.mu);
+        if (p->progress_fn && p->progress_interval_ms > 0 && run.n_active > 0 && run.changes == seen) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            long long ns = ts.tv_nsec + (long long)(p->progress_interval_ms * 1e6);
+            ts.tv_sec += (time_t)(ns / 1000000000LL);
+            ts.tv_nsec = (long)(ns % 1000000000LL);
+            pthread_cond_timedwait(&run.cv, &run.mu, &ts);
+        } else {
+            while (run.n_active > 0 && run.changes == seen)
+                pthread_cond_wait(&run.cv, &run.mu);
+        }
+        seen = run.changes;
+        int active = run.n_active;
+        pthread_mutex_unlock(&run.mu);
+        if (active == 0)
+            break;
+        report_progress(&run, snap, streams, 0);
+    }
+    for (int32_t i = 0; i < n; i++) {
+        if (run.src[i].reader_started)
+            pthread_join(run.src[i].reader, NULL);
+        if (run.src[i].writer_started)
+            pthread_join(run.src[i].writer, NULL);
+    }
+    rep->wall_s = (now_ms() - t0) / 1e3;
+    rep->depth = run.depth;
+    yolo_batcher_get_stats(run.b, &rep->batch);
+    rep->instance_bytes = 0;
+    for (int32_t i = 0; i < n; i++) {
+        rep->frames += streams[i].frames_done;
+        rep->n_failed += streams[i].state == YOLO_VIDEO_FAILED;
+        const struct yolo_cv_image *f0 = &run.src[i].frames[0];
+        rep->frame_bytes += (uint64_t)f0->cap_bytes * (uint64_t)mb;
+    }
+    report_progress(&run, snap, streams, 1);
+    free_sources(&run);
+    /* with every stream closed, the batcher's memory is its contexts' */
+    rep->instance_bytes = yolo_batcher_memory_bytes(run.b) / (uint64_t)inst;
+    yolo_batcher_free(run.b);
+    pthread_cond_destroy(&run.cv);
+    pthread_mutex_destroy(&run.mu);
+    free(snap);
+    return 0;
+fail:
+    if (run.src)
+        free_sources(&run);
+    yolo_batcher_free(run.b);
+    pthread_cond_destroy(&run.cv);
+    pthread_mutex_destroy(&run.mu);
+    free(snap);
+    return rc;
+}

@@ -1,0 +1,83 @@
+#!/bin/sh
+# test_reliability_cli.sh: the commands under failure, as a user meets it.
+#   - a file-size limit (`ulimit -f`, SIGXFSZ ignored: what a full disk looks like to a
+#     writer) while `yolo build` writes an engine and `yolo detect` writes annotated
+#     images, label files and detections.jsonl: exit 1, one error line per failed file
+#     naming it, no file under a final name, no temp file, earlier outputs untouched;
+#   - an image whose header claims 10^10 pixels, and --max-pixels: refused by name from the
+#     header, the other images still processed; 0 = no limit; a negative value is a usage error.
+# The model is the fuzz corpus's tiny detector (32x32 input, 2 classes): fast.
+set -u
+YOLO=${YOLO:-build/yolo}; SHARED=${SHARED:-../shared}
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fails=0; checks=0
+ok()   { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+# limited BLOCKS OUT ERR CMD...: runs CMD with a file-size limit of BLOCKS (SIGXFSZ ignored);
+# its stdout and stderr reach OUT and ERR through FIFOs, since a limited process cannot
+# write regular files (the log files this script itself runs under included). Returns CMD's
+# exit code.
+limited() {
+    b=$1; lo=$2; le=$3; shift 3
+    rm -f "$T/fo" "$T/fe"; mkfifo "$T/fo" "$T/fe"
+    cat "$T/fo" > "$lo" & p1=$!
+    cat "$T/fe" > "$le" & p2=$!
+    (trap '' XFSZ; ulimit -f "$b"; exec "$@") >"$T/fo" 2>"$T/fe"; lrc=$?
+    wait "$p1" "$p2"
+    rm -f "$T/fo" "$T/fe"
+    return $lrc
+}
+IMG=$SHARED/data/images
+ONNX=tests/fuzz/corpus/onnx/ok-tiny.onnx
+
+"$YOLO" build "$ONNX" -o "$T/t.engine" >/dev/null 2>"$T/err" && ok || fail "build: $(cat "$T/err")"
+
+# ---- yolo build under a 4-block file-size limit: no engine, no temp; an earlier one kept
+limited 4 /dev/null "$T/err" "$YOLO" build "$ONNX" -o "$T/new.engine"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "new.engine.*File too large" "$T/err" && ok ||
+    fail "build under ulimit -f: exit $rc, stderr '$(cat "$T/err")'"
+[ ! -e "$T/new.engine" ] && ok || fail "a failed build left new.engine"
+cp "$T/t.engine" "$T/kept.engine"
+limited 4 /dev/null "$T/err" "$YOLO" build "$ONNX" -o "$T/kept.engine"; rc=$?
+[ "$rc" -eq 1 ] && cmp -s "$T/t.engine" "$T/kept.engine" && ok ||
+    fail "build over an existing engine under ulimit -f: exit $rc, engine changed?"
+left=$(ls "$T" | grep -c tmp)
+[ "$left" -eq 0 ] && ok || fail "temp files left: $(ls "$T")"
+
+# ---- yolo detect: first a normal run, then the same outputs again with no room at all
+"$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" "$IMG/zidane.jpg" --save-dir "$T/run" --save-txt --json \
+    --conf 0.01 >/dev/null 2>"$T/err" && ok || fail "detect: $(cat "$T/err")"
+n_before=$(find "$T/run" -type f | wc -l)
+[ "$n_before" -ge 5 ] && ok || fail "detect wrote $n_before files, expected 2 images, 2 labels, jsonl"
+(cd "$T/run" && find . -type f -exec md5sum {} + | sort -k 2) > "$T/before.md5"
+limited 0 "$T/out" "$T/err" "$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" "$IMG/zidane.jpg" \
+    --save-dir "$T/run" --exist-ok --save-txt --json --conf 0.01; rc=$?
+[ "$rc" -eq 1 ] && ok || fail "detect with no room: exit $rc, want 1"
+for f in bus.jpg zidane.jpg labels/bus.txt labels/zidane.txt detections.jsonl; do
+    grep -q "error: .*$f.*File too large" "$T/err" && ok || fail "no error line for $f: $(cat "$T/err")"
+done
+(cd "$T/run" && find . -type f -exec md5sum {} + | sort -k 2) > "$T/after.md5"
+cmp -s "$T/before.md5" "$T/after.md5" && ok || fail "earlier outputs changed: $(diff "$T/before.md5" "$T/after.md5")"
+grep -q "2 images in" "$T/out" && ok || fail "the images themselves should still count as processed: $(tail -2 "$T/out")"
+
+# ---- an image claiming 100000 x 100000 pixels, among good ones
+cp tests/fuzz/corpus/image/bad-huge.png "$T/huge.png"
+"$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" "$T/huge.png" "$IMG/zidane.jpg" --save-dir "$T/r2" \
+    --nosave >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l < "$T/err")" -eq 1 ] &&
+    grep -q "huge.png: PNG 100000x100000 image (10000000000 pixels) is over the limit of 100000000" "$T/err" &&
+    ok || fail "huge PNG: exit $rc, stderr '$(cat "$T/err")'"
+grep -q "2 images in .* 1 failed" "$T/out" && ok || fail "the other images: $(tail -1 "$T/out")"
+"$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" --max-pixels 874799 --save-dir "$T/r3" --nosave >/dev/null 2>"$T/err"
+[ $? -eq 1 ] && grep -q "bus.jpg: JPEG 810x1080 image (874800 pixels) is over the limit of 874799" "$T/err" && ok ||
+    fail "--max-pixels 874799: $(cat "$T/err")"
+"$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" --max-pixels 874800 --save-dir "$T/r3" --exist-ok --nosave >/dev/null 2>"$T/err" &&
+    ok || fail "--max-pixels 874800: $(cat "$T/err")"
+"$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" --max-pixels 0 --save-dir "$T/r3" --exist-ok --nosave >/dev/null 2>"$T/err" &&
+    ok || fail "--max-pixels 0: $(cat "$T/err")"
+"$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" --max-pixels -1 >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && ok || fail "--max-pixels -1 should be a usage error"
+
+[ -n "${VERBOSE:-}" ] && cat "$T/err"
+echo "test_reliability_cli: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]

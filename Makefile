@@ -80,11 +80,13 @@ $(BUILD)/obj/%.cpp.o: %.cpp
 
 $(BUILD)/obj/core/kernels/x86/%_avx2.c.o: core/kernels/x86/%_avx2.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
+	@echo CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/core/kernels/x86/%_avx512.c.o: core/kernels/x86/%_avx512.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -MMD -MP -c $< -o $@
+	@echo CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -MMD -MP -c $< -o $@
 
 # Generated protobuf-c code is not ours to keep warning-clean.
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
@@ -131,6 +133,8 @@ tests: $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=address,undefined OPT=-O1 test
+# UBSan only prints its findings by default: make them fail the test that hits them.
+asan ubsan: export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 ubsan:
 	$(MAKE) BUILD=build/ubsan SAN=undefined OPT=-O1 test
 # third-party races only (FFmpeg's threaded decoder, GDAL's lazy mutex): tests/tsan.supp

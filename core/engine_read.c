@@ -550,6 +550,42 @@ static int check_arena(const struct yolo_graph *g, struct yolo_diag *d)
     return 0;
 }
 
+/* Kernels read a node's inputs while they write its outputs, many with memcpy: the planner
+ * never lets those share arena bytes, with two exceptions. A view's node (one ALIAS
+ * output) does not run, as in net.c; and Split / Concat may run in place (plan.c), their
+ * outputs / inputs inside the input / output, which their kernels handle (memmove for any
+ * overlap but the exact in-place one). A file that breaks this is crafted: refused. */
+static int overlaps(const struct yolo_tensor *a, const struct yolo_tensor *b)
+{
+    uint64_t na = yolo_tensor_bytes(a), nb = yolo_tensor_bytes(b);
+    if ((a->flags | b->flags) & YOLO_TF_CONST || !na || !nb)
+        return 0;
+    return a->offset < b->offset + nb && b->offset < a->offset + na;
+}
+
+static int check_overlap(const struct yolo_graph *g, struct yolo_diag *d)
+{
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS))
+            continue;
+        for (int k = 0; k < n->n_out; k++) {
+            if (n->out[k] < 0)
+                continue;
+            const struct yolo_tensor *o = &g->tensors[n->out[k]];
+            for (int j = 0; j < n->n_in + k; j++) {
+                if (j < n->n_in && (n->op == YOLO_OP_SPLIT || n->op == YOLO_OP_CONCAT))
+                    continue;
+                int32_t t = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
+                if (t >= 0 && t != n->out[k] && overlaps(o, &g->tensors[t]))
+                    return yolo_node_error(d, YOLO_ERR_FORMAT, n, "output '%s' shares arena bytes "
+                                           "with '%s' (corrupt plan)", o->name, g->tensors[t].name);
+            }
+        }
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ file access */
 static int map_file(struct yolo_engine *e, const char *path, unsigned flags, struct yolo_diag *d)
 {
@@ -666,6 +702,8 @@ int yolo_engine_load(const char *path, unsigned flags, struct yolo_engine **out,
         rc = yolo_graph_check(&e->graph, &ld);
         if (!rc)
             rc = check_arena(&e->graph, &ld);
+        if (!rc)
+            rc = check_overlap(&e->graph, &ld);
     }
     if (rc) {
         yolo_diag_prefix(&ld, path);

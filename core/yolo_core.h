@@ -100,12 +100,13 @@ enum yolo_op {
 enum yolo_act { YOLO_ACT_NONE = 0, YOLO_ACT_RELU = 1, YOLO_ACT_SIGMOID = 2, YOLO_ACT_SILU = 3 };
 
 /* Conv params layout (ops/conv.c). Inputs: X, W [M, C/group, kH, kW], optional B [M] (in[2]
- * is -1 when absent). Pads are resolved from auto_pad at import. */
+ * is -1 when absent), optional packed W in in[3]. Pads are resolved from auto_pad at import. */
 enum yolo_conv_param {
     YOLO_CONV_KH, YOLO_CONV_KW, YOLO_CONV_SH, YOLO_CONV_SW,
     YOLO_CONV_PT, YOLO_CONV_PL, YOLO_CONV_PB, YOLO_CONV_PR,
     YOLO_CONV_DH, YOLO_CONV_DW, YOLO_CONV_GROUP, YOLO_CONV_ACT,
-    YOLO_CONV_AUTO_PAD /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID: pads fixed in shape_fn */
+    YOLO_CONV_AUTO_PAD, /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID: pads fixed in shape_fn */
+    YOLO_CONV_PACK      /* layout of the build-time packed weights in in[3] (kernels/conv_pack.h) */
 };
 
 struct yolo_node {

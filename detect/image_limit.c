@@ -1,5 +1,5 @@
-/* image_limit.c: yolo_image_read_limited: yolo_image_read that refuses an image with too
- * many pixels from its header, before the decoder allocates the pixel buffer. */
+/* image_limit.c: yolo_image_read_limited and the bytes-level yolo_image_decode_limited it
+ * uses: decoding with the policy `yolo detect` needs for files from strangers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +11,43 @@
 /* cv::imdecode takes at most INT32_MAX bytes. */
 #define IMAGE_MAX_FILE_BYTES ((uint64_t)INT32_MAX)
 
-static int too_big(const char *path, const char *fmt, int64_t w, int64_t h, int64_t max_pixels,
+static int too_big(const char *what, const char *fmt, int64_t w, int64_t h, int64_t max_pixels,
                    struct yolo_diag *d)
 {
     return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: %s%s%lldx%lld image (%llu pixels) is over "
-                         "the limit of %lld pixels", path, fmt ? fmt : "", fmt ? " " : "",
+                         "the limit of %lld pixels", what, fmt ? fmt : "", fmt ? " " : "",
                          (long long)w, (long long)h, (unsigned long long)w * (unsigned long long)h,
                          (long long)max_pixels);
+}
+
+int yolo_image_decode_limited(const uint8_t *bytes, size_t n, const char *what, int64_t max_pixels,
+                              struct yolo_cv_image *im, struct yolo_diag *d)
+{
+    if (!what)
+        what = "image";
+    if (!im || (!bytes && n) || max_pixels < 0)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "%s: bad argument to the image decoder", what);
+    im->width = im->height = 0;
+    int64_t w, h;
+    const char *fmt = yolo_image_probe(bytes, n, &w, &h);
+    /* OpenCV 4.6 decodes these two from a temporary file it writes in /tmp, and its HDR
+     * decoder leaks a file descriptor on a corrupt file (found by fuzzing): a folder of such
+     * files would exhaust the descriptors of a long run. Ultralytics does not read them. */
+    if (fmt && (strcmp(fmt, "HDR") == 0 || strcmp(fmt, "OpenEXR") == 0))
+        return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: %s images are not supported", what,
+                             strcmp(fmt, "HDR") == 0 ? "Radiance HDR" : "OpenEXR");
+    /* Both sides are below 2^32, so the unsigned product cannot overflow. */
+    if (max_pixels && fmt && (uint64_t)w * (uint64_t)h > (uint64_t)max_pixels)
+        return too_big(what, fmt, w, h, max_pixels, d);
+    int rc = yolo_cv_image_decode(bytes, n, what, im, d);
+    if (rc)
+        return rc;
+    /* A format the probe does not know, or a header that lied: the decoded size decides. */
+    if (max_pixels && (int64_t)im->width * im->height > max_pixels) {
+        rc = too_big(what, NULL, im->width, im->height, max_pixels, d);
+        im->width = im->height = 0;
+    }
+    return rc;
 }
 
 int yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_image *img,
@@ -25,8 +55,6 @@ int yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_im
 {
     if (!path || !img || max_pixels < 0)
         return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_image_read_limited: bad argument");
-    if (max_pixels == 0)
-        return yolo_image_read(path, img, diag);
     memset(img, 0, sizeof *img);
     uint8_t *bytes = NULL;
     size_t n = 0;
@@ -34,32 +62,17 @@ int yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_im
     int rc = yolo_read_file(path, IMAGE_MAX_FILE_BYTES, &bytes, &n, diag);
     if (rc)
         return rc;
-    int64_t w, h;
-    /* Both sides are below 2^32, so the unsigned product cannot overflow. */
-    const char *fmt = yolo_image_probe(bytes, n, &w, &h);
-    if (fmt && (uint64_t)w * (uint64_t)h > (uint64_t)max_pixels) {
-        rc = too_big(path, fmt, w, h, max_pixels, diag);
-        goto done;
-    }
-    rc = yolo_cv_image_decode(bytes, n, path, &cv, diag);
-    if (rc)
-        goto done;
-    /* A format the probe does not know, or a header that lied: the decoded size decides. */
-    if ((int64_t)cv.width * cv.height > max_pixels) {
-        rc = too_big(path, NULL, cv.width, cv.height, max_pixels, diag);
-        goto done;
-    }
-    if (cv.stride_bytes > INT32_MAX) {
+    rc = yolo_image_decode_limited(bytes, n, path, max_pixels, &cv, diag);
+    if (!rc && cv.stride_bytes > INT32_MAX)
         rc = yolo_diag_set(diag, YOLO_ERR_UNSUPPORTED, "%s: image too wide", path);
-        goto done;
+    if (!rc) {
+        img->data = cv.data;   /* ownership moves to img; freed by yolo_image_free */
+        img->width = cv.width;
+        img->height = cv.height;
+        img->stride_bytes = (int32_t)cv.stride_bytes;
+        img->format = YOLO_PIXEL_BGR;
+        cv.data = NULL;
     }
-    img->data = cv.data;   /* ownership moves to img; freed by yolo_image_free */
-    img->width = cv.width;
-    img->height = cv.height;
-    img->stride_bytes = (int32_t)cv.stride_bytes;
-    img->format = YOLO_PIXEL_BGR;
-    cv.data = NULL;
-done:
     yolo_cv_image_free(&cv);
     free(bytes);
     return rc;

@@ -25,4 +25,16 @@
  * height comes later in a DNL segment, say): then only decoding tells. */
 const char *yolo_image_probe(const uint8_t *p, size_t n, int64_t *w, int64_t *h);
 
+struct yolo_cv_image;
+struct yolo_diag;
+
+/* Decodes n encoded bytes into *im (cv_adapter.h) with the policy of
+ * yolo_image_read_limited (image_limit.c): Radiance HDR and OpenEXR are refused
+ * (YOLO_ERR_UNSUPPORTED: OpenCV decodes them through a temporary file, and leaks a file
+ * descriptor on a corrupt HDR one); then an image of more than max_pixels pixels (0 = no
+ * limit) is refused from its header, before decoding, or from the decoded size for formats
+ * the probe does not know. `what` names the source in messages. */
+int yolo_image_decode_limited(const uint8_t *bytes, size_t n, const char *what, int64_t max_pixels,
+                              struct yolo_cv_image *im, struct yolo_diag *d);
+
 #endif

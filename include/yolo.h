@@ -176,10 +176,12 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
 /* An image decoded from a file (JPEG, PNG, BMP, ... as OpenCV reads them, EXIF orientation
  * applied), BGR. Owned by the caller: free with yolo_image_free. */
 int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag *diag);
-/* Same, refusing (YOLO_ERR_UNSUPPORTED) an image of more than max_pixels pixels (width x
- * height; 0 = no limit): from the file's header before decoding for PNG, JPEG, BMP, WebP,
- * TIFF, PNM/PAM/PFM, Sun raster, HDR, JPEG 2000 and OpenEXR (so a small corrupt file that
- * claims huge dimensions costs no memory), from the decoded size for anything else. */
+/* Same, for files from strangers (what `yolo detect` uses): refuses (YOLO_ERR_UNSUPPORTED)
+ * an image of more than max_pixels pixels (width x height; 0 = no limit) from the file's
+ * header before decoding for PNG, JPEG, BMP, WebP, TIFF, PNM/PAM/PFM, Sun raster and
+ * JPEG 2000 (so a small corrupt file that claims huge dimensions costs no memory), from the
+ * decoded size for anything else; and refuses Radiance HDR and OpenEXR files, which OpenCV
+ * decodes through temporary files (and, for a corrupt HDR one, leaks a file descriptor). */
 int  yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_image *img,
                              struct yolo_diag *diag);
 void yolo_image_free(struct yolo_image *img);

@@ -155,6 +155,13 @@ setup="- date: $date
 - each row: median of $ROUNDS rounds' medians, rounds alternating ours / ORT; processes pinned to CPUs 0..T-1 when available
 - roofline (OpenBLAS $blas_core as detected):$roof${roof_forced:+ forced $forced:$roof_forced}
 - target (issue 7): ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads"
+busy=$(awk -v l="${load%% *}" -v n="$ncpu" 'BEGIN { print (l + 0 > n / 2) ? 1 : 0 }')
+if [ "$busy" = 1 ]; then
+    warn="- WARNING: load average ${load%% *} on $ncpu CPUs when the run started: other work shared the cores, so these times (2 threads above all) are not a valid comparison; rerun on a quiet machine"
+    echo "bench: ${warn#- }" >&2
+    setup="$setup
+$warn"
+fi
 
 printf '\n%s\n\n%s\n' "$setup" "$table"
 {

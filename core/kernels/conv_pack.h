@@ -23,9 +23,6 @@
 
 #include "yolo_core.h"
 
-/* Conv params slot that holds the pack kind (the slot after enum yolo_conv_param's last). */
-#define YOLO_CONV_PACK (YOLO_CONV_AUTO_PAD + 1)
-
 enum yolo_conv_pack {
     YOLO_CONV_PACK_NONE   = 0,
     YOLO_CONV_PACK_GEMM8  = 1,

@@ -95,8 +95,9 @@ static void concat_ref(const struct yolo_exec *x, const struct yolo_node *n, int
                 off += x->g->tensors[n->in[k]].shape[axis] * inner;
         int64_t bytes = x->g->tensors[n->in[i]].shape[axis] * inner;
         const uint8_t *src = yolo_exec_ptr(x, n->in[i]);
+        /* memmove: a crafted engine may overlap them other than exactly in place */
         if (bytes && dst + o * row + off != src + o * bytes)
-            memcpy(dst + o * row + off, src + o * bytes, (size_t)bytes);
+            memmove(dst + o * row + off, src + o * bytes, (size_t)bytes);
         off += bytes;
     }
 }

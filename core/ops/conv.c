@@ -309,17 +309,20 @@ static yolo_kernel_fn conv_select(const struct yolo_graph *g, const struct yolo_
     return yolo_conv_gemm;
 }
 
-/* Scratch of the kernel conv_select picks for any non-ref ISA. */
+/* Scratch of the kernel conv_select picks for any non-ref ISA; for unpacked convs also
+ * enough for yolo_conv_gemm, which tests and tools may run on any unpacked node. */
 static uint64_t conv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
 {
     if (n->params[YOLO_CONV_PACK] != YOLO_CONV_PACK_NONE)
         return yolo_conv_pack_scratch(g, n, nth);
+    uint64_t s = yolo_conv_gemm_scratch(g, n, nth);
     if (yolo_conv_dw_applies(g, n)) {
         int64_t hp, wp;
         yolo_conv_dw_padded(g, n, &hp, &wp);
-        return (uint64_t)hp * (uint64_t)wp * sizeof(float);
+        uint64_t dw = (uint64_t)hp * (uint64_t)wp * sizeof(float);
+        s = dw > s ? dw : s;
     }
-    return yolo_conv_gemm_scratch(g, n, nth);
+    return s;
 }
 
 static double conv_flops(const struct yolo_graph *g, const struct yolo_node *n)

@@ -159,8 +159,9 @@ static void split_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
                 off += p[SP_SIZES + j] * inner;
         int64_t bytes = p[SP_SIZES + k] * inner;
         uint8_t *dst = yolo_exec_ptr(x, n->out[k]);
+        /* memmove: a crafted engine may overlap them other than exactly in place */
         if (bytes && dst + o * bytes != src + o * row + off)
-            memcpy(dst + o * bytes, src + o * row + off, (size_t)bytes);
+            memmove(dst + o * bytes, src + o * row + off, (size_t)bytes);
         off += bytes;
     }
 }

@@ -6,8 +6,8 @@
  *                context and a detection when the engine is small
  *   fuzz_labels  yolo_label_file_read (80 classes)
  *   fuzz_yaml    yolo_dataset_load on the bytes as data.yaml, and yolo_names_parse
- *   fuzz_image   yolo_image_probe + yolo_cv_image_decode, the way yolo_image_read_limited
- *                reads (FUZZ_MAX_PIXELS)
+ *   fuzz_image   yolo_image_decode_limited, what yolo_image_read_limited decodes with
+ *                (FUZZ_MAX_PIXELS)
  *
  * Each returns the status of its main call (YOLO_OK when the input was accepted) and must
  * never crash, leak, hang or allocate without bound, whatever the bytes. An invariant that

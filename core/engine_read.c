@@ -236,6 +236,13 @@ static int decode_tensors(struct yolo_graph *g, struct cur *c, struct yolo_diag 
             return yolo_diag_set(d, YOLO_ERR_FORMAT, "tensor %u (byte %llu): const offset %llu is "
                                  "not %u-byte aligned", i, (unsigned long long)at,
                                  (unsigned long long)offset, YOLO_ENGINE_ALIGN);
+        /* the planner aligns arena tensors to 64 bytes, in-place parts to their elements:
+         * kernels load whole elements (a misaligned float load is undefined behaviour) */
+        if (!(flags & YOLO_TF_CONST) && offset % yolo_dtype_size((enum yolo_dtype)dtype))
+            return yolo_diag_set(d, YOLO_ERR_FORMAT, "tensor %u (byte %llu): arena offset %llu is "
+                                 "not a multiple of its %zu-byte elements", i,
+                                 (unsigned long long)at, (unsigned long long)offset,
+                                 yolo_dtype_size((enum yolo_dtype)dtype));
         t->dtype = (enum yolo_dtype)dtype;
         t->ndim = ndim;
         memcpy(t->shape, shape, sizeof shape);

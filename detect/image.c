@@ -11,23 +11,8 @@ int yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag *
 {
     if (!path || !img)
         return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_image_read: NULL argument");
-    memset(img, 0, sizeof *img);
-    struct yolo_cv_image cv = { 0 };
-    int rc = yolo_cv_image_read(path, &cv, diag);
-    if (rc) {
-        yolo_cv_image_free(&cv);
-        return rc;
-    }
-    if (cv.stride_bytes > INT32_MAX) {
-        yolo_cv_image_free(&cv);
-        return yolo_diag_set(diag, YOLO_ERR_UNSUPPORTED, "%s: image too wide", path);
-    }
-    img->data = cv.data;   /* ownership moves to img; freed by yolo_image_free */
-    img->width = cv.width;
-    img->height = cv.height;
-    img->stride_bytes = (int32_t)cv.stride_bytes;
-    img->format = YOLO_PIXEL_BGR;
-    return 0;
+    /* no pixel limit, but the same format policy: a corrupt DICOM file must not abort us */
+    return yolo_image_read_limited(path, 0, img, diag);
 }
 
 void yolo_image_free(struct yolo_image *img)

@@ -28,14 +28,20 @@ int yolo_image_decode_limited(const uint8_t *bytes, size_t n, const char *what, 
     if (!im || (!bytes && n) || max_pixels < 0)
         return yolo_diag_set(d, YOLO_ERR_ARG, "%s: bad argument to the image decoder", what);
     im->width = im->height = 0;
+    /* Found by fuzzing Debian's OpenCV 4.6. It decodes HDR, OpenEXR, PFM, Sun raster and
+     * DICOM only from a file, so imdecode writes the bytes to /tmp/__opencv_temp.* first, and
+     * leaves that file behind when a corrupt PFM or Sun raster header fails (a long run over
+     * strangers' files would fill /tmp); its HDR decoder leaks a file descriptor on a corrupt
+     * file; its DICOM decoder (GDCM) fails an assert() and aborts the process. So these are
+     * refused; Ultralytics reads none of them but PFM. */
+    const char *kind = yolo_image_format(bytes, n);
+    static const char *const refused[] = { "HDR", "OpenEXR", "PFM", "Sun raster", "DICOM" };
+    for (size_t i = 0; kind && i < sizeof refused / sizeof *refused; i++)
+        if (strcmp(kind, refused[i]) == 0)
+            return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: %s images are not supported", what,
+                                 i == 0 ? "Radiance HDR" : kind);
     int64_t w, h;
     const char *fmt = yolo_image_probe(bytes, n, &w, &h);
-    /* OpenCV 4.6 decodes these two from a temporary file it writes in /tmp, and its HDR
-     * decoder leaks a file descriptor on a corrupt file (found by fuzzing): a folder of such
-     * files would exhaust the descriptors of a long run. Ultralytics does not read them. */
-    if (fmt && (strcmp(fmt, "HDR") == 0 || strcmp(fmt, "OpenEXR") == 0))
-        return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: %s images are not supported", what,
-                             strcmp(fmt, "HDR") == 0 ? "Radiance HDR" : "OpenEXR");
     /* Both sides are below 2^32, so the unsigned product cannot overflow. */
     if (max_pixels && fmt && (uint64_t)w * (uint64_t)h > (uint64_t)max_pixels)
         return too_big(what, fmt, w, h, max_pixels, d);

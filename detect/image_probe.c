@@ -299,41 +299,72 @@ static const char *probe_exr(const uint8_t *p, size_t n, int64_t *w, int64_t *h)
     return NULL;
 }
 
-const char *yolo_image_probe(const uint8_t *p, size_t n, int64_t *w, int64_t *h)
+/* The order matters: cv::imdecode gives the bytes to the first decoder whose signature check
+ * accepts them, in the order BMP, HDR, JPEG, WebP, Sun raster, PxM, PAM, PFM, TIFF, PNG,
+ * DICOM, JPEG 2000, OpenEXR. The checks before DICOM below are exactly OpenCV's (plain
+ * prefixes); WebP's and the Netpbm ones are stricter in OpenCV than here, so a file that
+ * also has DICOM's mark is called DICOM before those are tried: better refused than given
+ * to the DICOM decoder. */
+const char *yolo_image_format(const uint8_t *p, size_t n)
 {
     static const uint8_t png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
     static const uint8_t jp2[12] = { 0, 0, 0, 12, 'j', 'P', ' ', ' ', '\r', '\n', 0x87, '\n' };
     static const uint8_t sun[4] = { 0x59, 0xA6, 0x6A, 0x95 };
     static const uint8_t exr[4] = { 0x76, 0x2F, 0x31, 0x01 };
-    *w = *h = -1;
     if (!p || n < 4)
         return NULL;
     if (n >= 8 && memcmp(p, png, 8) == 0)
-        return probe_png(p, n, w, h);
-    if (p[0] == 0xFF && p[1] == 0xD8)
-        return probe_jpeg(p, n, w, h);
+        return "PNG";
+    if (p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+        return "JPEG";
     if (p[0] == 'B' && p[1] == 'M')
-        return probe_bmp(p, n, w, h);
-    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
-        return probe_webp(p, n, w, h);
+        return "BMP";
+    if (memcmp(p, sun, 4) == 0)
+        return "Sun raster";
     if ((p[0] == 'I' && p[1] == 'I' && p[2] == 42 && p[3] == 0) ||
         (p[0] == 'M' && p[1] == 'M' && p[2] == 0 && p[3] == 42))
-        return probe_tiff(p, n, w, h);
-    if (p[0] == 'P' && p[1] >= '1' && p[1] <= '6')
-        return probe_pnm(p, n, w, h);
-    if (p[0] == 'P' && (p[1] == 'F' || p[1] == 'f'))
-        return probe_pnm(p, n, w, h);
-    if (p[0] == 'P' && p[1] == '7' && (p[2] == '\n' || p[2] == '\r'))
-        return probe_pam(p, n, w, h);
-    if (memcmp(p, sun, 4) == 0)
-        return have(n, 4, 8) ? sized("Sun raster", be32(p + 4), be32(p + 8), w, h) : NULL;
+        return "TIFF";
     if ((n >= 10 && memcmp(p, "#?RADIANCE", 10) == 0) || (n >= 6 && memcmp(p, "#?RGBE", 6) == 0))
-        return probe_hdr(p, n, w, h);
-    if (p[0] == 0xFF && p[1] == 0x4F && p[2] == 0xFF && p[3] == 0x51)
-        return probe_j2k(p, n, w, h);
-    if (n >= 12 && memcmp(p, jp2, 12) == 0)
-        return probe_jp2(p, n, w, h);
+        return "HDR";
+    /* DICOM (PS3.10 7.1): a 128-byte preamble, then "DICM" */
+    if (n >= 132 && memcmp(p + 128, "DICM", 4) == 0)
+        return "DICOM";
+    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
+        return "WebP";
+    if (p[0] == 'P' && p[1] >= '1' && p[1] <= '6')
+        return "PNM";
+    if (p[0] == 'P' && (p[1] == 'F' || p[1] == 'f'))
+        return "PFM";
+    if (p[0] == 'P' && p[1] == '7' && (p[2] == '\n' || p[2] == '\r'))
+        return "PAM";
+    if ((p[0] == 0xFF && p[1] == 0x4F && p[2] == 0xFF && p[3] == 0x51) ||
+        (n >= 12 && memcmp(p, jp2, 12) == 0))
+        return "JPEG 2000";
     if (memcmp(p, exr, 4) == 0)
-        return probe_exr(p, n, w, h);
+        return "OpenEXR";
     return NULL;
+}
+
+const char *yolo_image_probe(const uint8_t *p, size_t n, int64_t *w, int64_t *h)
+{
+    *w = *h = -1;
+    const char *f = yolo_image_format(p, n);
+    if (!f)
+        return NULL;
+    switch (f[0] == 'P' && f[1] == 'N' ? 'N' : f[0]) {
+    case 'N':                                       /* PNG, PNM */
+        return f[2] == 'G' ? probe_png(p, n, w, h) : probe_pnm(p, n, w, h);
+    case 'J':                                       /* JPEG, JPEG 2000 */
+        if (f[4] == 0)
+            return probe_jpeg(p, n, w, h);
+        return p[0] == 0xFF ? probe_j2k(p, n, w, h) : probe_jp2(p, n, w, h);
+    case 'B': return probe_bmp(p, n, w, h);
+    case 'W': return probe_webp(p, n, w, h);
+    case 'T': return probe_tiff(p, n, w, h);
+    case 'P': return f[1] == 'F' ? probe_pnm(p, n, w, h) : probe_pam(p, n, w, h);
+    case 'S': return have(n, 4, 8) ? sized("Sun raster", be32(p + 4), be32(p + 8), w, h) : NULL;
+    case 'H': return probe_hdr(p, n, w, h);
+    case 'O': return probe_exr(p, n, w, h);
+    default:  return NULL;                          /* DICOM: not probed, refused by policy */
+    }
 }

@@ -11,13 +11,19 @@
  *
  * Formats: PNG, JPEG (SOFn), BMP (all DIB headers), WebP (VP8, VP8L, VP8X), TIFF (first
  * directory; classic TIFF, not BigTIFF), PBM/PGM/PPM, PAM, PFM, Sun raster, Radiance HDR,
- * JPEG 2000 (codestream and JP2 boxes), OpenEXR (dataWindow). The probe never reads past
+ * JPEG 2000 (codestream and JP2 boxes), OpenEXR (dataWindow); DICOM is recognized but not
+ * sized. The probe never reads past
  * n bytes and allocates nothing. Thread-safe. */
 #ifndef YOLO_IMAGE_PROBE_H
 #define YOLO_IMAGE_PROBE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The format cv::imdecode would pick for these bytes, from their signature alone: "PNG",
+ * "JPEG", "BMP", "WebP", "TIFF", "PNM", "PFM", "PAM", "Sun raster", "HDR", "JPEG 2000",
+ * "OpenEXR", "DICOM", or NULL for none of these. */
+const char *yolo_image_format(const uint8_t *p, size_t n);
 
 /* The format's name and *w, *h (0 .. 2^32 - 1, so (uint64_t)w * h cannot overflow) when
  * the header says the size; NULL when the format
@@ -29,9 +35,11 @@ struct yolo_cv_image;
 struct yolo_diag;
 
 /* Decodes n encoded bytes into *im (cv_adapter.h) with the policy of
- * yolo_image_read_limited (image_limit.c): Radiance HDR and OpenEXR are refused
- * (YOLO_ERR_UNSUPPORTED: OpenCV decodes them through a temporary file, and leaks a file
- * descriptor on a corrupt HDR one); then an image of more than max_pixels pixels (0 = no
+ * yolo_image_read_limited (image_limit.c): Radiance HDR, OpenEXR, PFM, Sun raster and DICOM
+ * are refused (YOLO_ERR_UNSUPPORTED: OpenCV 4.6 decodes them through temporary files in
+ * /tmp, which it leaves behind for corrupt PFM and Sun raster files; it leaks a file
+ * descriptor on a corrupt HDR file; its GDCM-based DICOM decoder aborts the process on a
+ * corrupt file); then an image of more than max_pixels pixels (0 = no
  * limit) is refused from its header, before decoding, or from the decoded size for formats
  * the probe does not know. `what` names the source in messages. */
 int yolo_image_decode_limited(const uint8_t *bytes, size_t n, const char *what, int64_t max_pixels,

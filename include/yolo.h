@@ -180,8 +180,10 @@ int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag 
  * an image of more than max_pixels pixels (width x height; 0 = no limit) from the file's
  * header before decoding for PNG, JPEG, BMP, WebP, TIFF, PNM/PAM/PFM, Sun raster and
  * JPEG 2000 (so a small corrupt file that claims huge dimensions costs no memory), from the
- * decoded size for anything else; and refuses Radiance HDR and OpenEXR files, which OpenCV
- * decodes through temporary files (and, for a corrupt HDR one, leaks a file descriptor). */
+ * decoded size for anything else; and refuses Radiance HDR, OpenEXR, PFM, Sun raster and
+ * DICOM files (OpenCV decodes those through temporary files, and with corrupt ones leaves
+ * them behind, leaks file descriptors or aborts the process). yolo_image_read applies the
+ * same format policy. */
 int  yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_image *img,
                              struct yolo_diag *diag);
 void yolo_image_free(struct yolo_image *img);

@@ -5,7 +5,8 @@
 #     images, label files and detections.jsonl: exit 1, one error line per failed file
 #     naming it, no file under a final name, no temp file, earlier outputs untouched;
 #   - an image whose header claims 10^10 pixels, and --max-pixels: refused by name from the
-#     header, the other images still processed; 0 = no limit; a negative value is a usage error.
+#     header, the other images still processed; 0 = no limit; a negative value is a usage error;
+#   - corrupt DICOM and HDR files (which crash or leak in OpenCV's decoders): refused by format.
 # The model is the fuzz corpus's tiny detector (32x32 input, 2 classes): fast.
 set -u
 YOLO=${YOLO:-build/yolo}; SHARED=${SHARED:-../shared}
@@ -68,6 +69,15 @@ cp tests/fuzz/corpus/image/bad-huge.png "$T/huge.png"
     grep -q "huge.png: PNG 100000x100000 image (10000000000 pixels) is over the limit of 100000000" "$T/err" &&
     ok || fail "huge PNG: exit $rc, stderr '$(cat "$T/err")'"
 grep -q "2 images in .* 1 failed" "$T/out" && ok || fail "the other images: $(tail -1 "$T/out")"
+# a corrupt DICOM file (it made OpenCV's GDCM decoder abort the process) and a corrupt HDR
+# one (its decoder leaked a file descriptor): refused by format, the run goes on
+cp tests/fuzz/regress/image/crash-gdcm-abort.dcm "$T/scan.jpg"
+cp tests/fuzz/regress/image/fd-leak-corrupt.hdr "$T/sky.png"
+"$YOLO" detect "$T/t.engine" "$T/scan.jpg" "$T/sky.png" "$IMG/bus.jpg" --save-dir "$T/r4" --nosave \
+    >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "scan.jpg: DICOM images are not supported" "$T/err" &&
+    grep -q "sky.png: Radiance HDR images are not supported" "$T/err" && grep -q "1 images in .* 2 failed" "$T/out" &&
+    ok || fail "DICOM/HDR: exit $rc, stderr '$(cat "$T/err")', $(tail -1 "$T/out")"
 "$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" --max-pixels 874799 --save-dir "$T/r3" --nosave >/dev/null 2>"$T/err"
 [ $? -eq 1 ] && grep -q "bus.jpg: JPEG 810x1080 image (874800 pixels) is over the limit of 874799" "$T/err" && ok ||
     fail "--max-pixels 874799: $(cat "$T/err")"

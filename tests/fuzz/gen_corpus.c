@@ -304,8 +304,9 @@ static int gen_images(void)
             rc = -1;
             continue;
         }
-        /* HDR is refused by policy (OpenCV decodes it through a temporary file) */
-        snprintf(name, sizeof name, "%s-small%s", strcmp(exts[k], ".hdr") ? "ok" : "bad", exts[k]);
+        /* refused by policy (OpenCV decodes them through temporary files): image_limit.c */
+        int refused = !strcmp(exts[k], ".hdr") || !strcmp(exts[k], ".pfm") || !strcmp(exts[k], ".ras");
+        snprintf(name, sizeof name, "%s-small%s", refused ? "bad" : "ok", exts[k]);
         rc |= put("image", name, b, n);
         if (k < 2) {       /* PNG, JPEG: cut and flipped */
             mutants("image", "small", exts[k], b, n, 3, 4, 1);

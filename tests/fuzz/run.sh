@@ -4,9 +4,13 @@
 # then runs each target for N seconds from its committed seed corpus tests/fuzz/corpus/<t>/
 # plus tests/fuzz/regress/<t>/. New interesting inputs go to build/fuzz/corpus/<t>/ (kept
 # between runs, never committed automatically). Prints one line per target: executions,
-# executions/s, coverage (libFuzzer's cov: edges, ft: features), corpus size, and result.
+# executions/s, coverage (libFuzzer's cov: edges reached, of all the instrumented edges of
+# the library and target, which include code no target can reach, such as the CLI-free
+# video and bench paths; ft: features), corpus size, and result.
 # A crash leaves build/fuzz/artifacts/<t>-crash-* and makes the script exit 1: fix the bug,
 # then copy the input into tests/fuzz/regress/<t>/ so `make test` replays it for good.
+# OpenCV writes some formats to temporary files before decoding them: they go to
+# build/fuzz/cvtmp/<t>/ (OPENCV_TEMP_PATH), and any left there after a run fails it too.
 #
 # Usage: sh tests/fuzz/run.sh [SECONDS] [TARGET...]      (targets: onnx engine labels yaml image)
 # Env:   FUZZ_BUILD (default build/fuzz), FUZZ_JOBS (parallel targets, default 1),
@@ -46,25 +50,35 @@ done
 run_one() {   # run_one TARGET: fuzz it, then print its summary line
     t=$1
     mkdir -p "$B/corpus/$t"
+    rm -rf "$B/cvtmp/$t"; mkdir -p "$B/cvtmp/$t"   # OpenCV's temporary files: must stay none
     dirs="$B/corpus/$t tests/fuzz/corpus/$t"
     [ -d "tests/fuzz/regress/$t" ] && dirs="$dirs tests/fuzz/regress/$t"
     status=ok
     # shellcheck disable=SC2086
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    OPENCV_LOG_LEVEL=${OPENCV_LOG_LEVEL:-SILENT} OPENCV_TEMP_PATH="$B/cvtmp/$t" \
     "$B/fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=3072 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" ${FUZZ_ARGS:-} $dirs \
         >"$B/log/$t.log" 2>&1 || status=CRASH
+    left=$(find "$B/cvtmp/$t" -type f | wc -l)
+    if [ "$status" = ok ] && [ "$left" -gt 0 ]; then
+        status="TEMP FILES"
+        echo "fuzz: $left temporary files left in $B/cvtmp/$t (inputs that leave one: see there)" \
+            >>"$B/log/$t.log"
+    fi
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/log/$t.log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$B/log/$t.log" | tail -n 1)
-    last=$(grep -E '^#[0-9]+' "$B/log/$t.log" | tail -n 1)
+    last=$(grep -aE '^#[0-9]+' "$B/log/$t.log" | tail -n 1)
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+    edges=$(sed -n 's/.*Loaded 1 modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$B/log/$t.log" | head -n 1)
     ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
     corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\)\/\([0-9a-zA-Z]*\).*/\1 (\2)/p')
-    printf '%-7s %9s execs %7s/s  cov %5s  ft %6s  corpus %-14s %s\n' "$t" "${execs:-?}" \
-        "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$status"
+    printf '%-7s %9s execs %7s/s  cov %5s of %5s edges  ft %6s  corpus %-14s %s\n' "$t" \
+        "${execs:-?}" "${rate:-?}" "${cov:-?}" "${edges:-?}" "${ft:-?}" "${corp:-?}" "$status"
     if [ "$status" != ok ]; then
-        grep -E 'ERROR|SUMMARY|fuzz: |Test unit written|runtime error' "$B/log/$t.log" | head -n 8 |
+        grep -aE 'ERROR|SUMMARY|fuzz: |Test unit written|runtime error|temporary' "$B/log/$t.log" |
+            grep -av '\[ERROR:[0-9]*@' | head -n 8 |
             sed 's/^/    /'
         return 1
     fi

@@ -11,28 +11,11 @@
 #include "args.h"
 #include "commands.h"
 #include "detect_pipeline.h"
+#include "outdir.h"
 #include "sources.h"
 #include "yolo.h"
 
 #define MAX_SOURCES 256
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
 
 static int dir_exists(const char *p)
 {
@@ -51,50 +34,6 @@ static void pick_save_dir(const char *base, int exist_ok, char *out, size_t cap)
         if (!dir_exists(out))
             return;
     }
-}
-
-/* Creates dir (and dir/labels), and proves it is writable before any work starts. */
-static int prepare_dir(const char *dir, int labels, char *err, size_t cap)
-{
-    char probe[4200];
-    if (make_dirs(dir) != 0) {
-        snprintf(err, cap, "%s: cannot create directory: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (labels) {
-        snprintf(probe, sizeof probe, "%s/labels", dir);
-        if (make_dirs(probe) != 0) {
-            snprintf(err, cap, "%s: cannot create directory: %s", probe, strerror(errno));
-            return -1;
-        }
-    }
-    snprintf(probe, sizeof probe, "%s/.yolo-write-test.%ld", dir, (long)getpid());
-    FILE *f = fopen(probe, "w");
-    if (!f) {
-        snprintf(err, cap, "%s: not writable: %s", dir, strerror(errno));
-        return -1;
-    }
-    fclose(f);
-    unlink(probe);
-    return 0;
-}
-
-static int parse_classes(const char *s, int32_t *out, int32_t cap, int32_t *n)
-{
-    *n = 0;
-    while (*s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 0 || v > INT32_MAX || *n >= cap)
-            return -1;
-        out[(*n)++] = (int32_t)v;
-        s = end;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return -1;
-    }
-    return *n > 0 ? 0 : -1;
 }
 
 int cmd_detect(int argc, char **argv)
@@ -153,7 +92,7 @@ int cmd_detect(int argc, char **argv)
     if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
         return cli_error("detect", 2, "--isa must be ref, avx2 or avx512");
     int32_t keep[1024], n_keep = 0;
-    if (classes && parse_classes(classes, keep, 1024, &n_keep))
+    if (classes && cli_parse_classes(classes, keep, 1024, &n_keep))
         return cli_error("detect", 2, "--classes: expected comma-separated class ids, got '%s'", classes);
 
     struct yolo_diag d = { 0 };
@@ -193,7 +132,7 @@ int cmd_detect(int argc, char **argv)
     }
     char dir[4096], err[4400];
     pick_save_dir(save_dir ? save_dir : "runs/detect", exist_ok, dir, sizeof dir);
-    if ((!nosave || save_txt || json) && prepare_dir(dir, save_txt, err, sizeof err)) {
+    if ((!nosave || save_txt || json) && cli_prepare_dir(dir, save_txt ? "labels" : NULL, err, sizeof err)) {
         cli_error("detect", 1, "%s", err);
         goto out;
     }

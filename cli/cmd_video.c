@@ -17,66 +17,11 @@
 #include "args.h"
 #include "commands.h"
 #include "video.h"
+#include "outdir.h"
 #include "yolo.h"
 
 #define MAX_SOURCES 256
 #define MIB (1024.0 * 1024.0)
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* Creates dir and proves it is writable before any work starts. */
-static int prepare_dir(const char *dir, char *err, size_t cap)
-{
-    char probe[4200];
-    struct stat st;
-    if (make_dirs(dir) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, cap, "%s: cannot create directory: %s", dir, strerror(errno ? errno : ENOTDIR));
-        return -1;
-    }
-    snprintf(probe, sizeof probe, "%s/.yolo-write-test.%ld", dir, (long)getpid());
-    FILE *f = fopen(probe, "w");
-    if (!f) {
-        snprintf(err, cap, "%s: not writable: %s", dir, strerror(errno));
-        return -1;
-    }
-    fclose(f);
-    unlink(probe);
-    return 0;
-}
-
-static int parse_classes(const char *s, int32_t *out, int32_t cap, int32_t *n)
-{
-    *n = 0;
-    while (*s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 0 || v > INT32_MAX || *n >= cap)
-            return -1;
-        out[(*n)++] = (int32_t)v;
-        s = end;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return -1;
-    }
-    return *n > 0 ? 0 : -1;
-}
 
 /* Ctrl-C (or SIGTERM) ends every stream at its next frame with its outputs finished: how a
  * camera or stream recording ends. A signal handler can only reach a global. The same signal
@@ -219,7 +164,7 @@ int cmd_video(int argc, char **argv)
     if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
         return cli_error("video", 2, "--isa must be ref, avx2 or avx512");
     int32_t keep[1024], n_keep = 0;
-    if (classes && parse_classes(classes, keep, 1024, &n_keep))
+    if (classes && cli_parse_classes(classes, keep, 1024, &n_keep))
         return cli_error("video", 2, "--classes: expected comma-separated class ids, got '%s'", classes);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1)
@@ -243,7 +188,7 @@ int cmd_video(int argc, char **argv)
     yolo_model_get_info(model, &info);
     char err[4400];
     rc = 1;
-    if (prepare_dir(out_dir, err, sizeof err)) {
+    if (cli_prepare_dir(out_dir, NULL, err, sizeof err)) {
         cli_error("video", 1, "%s", err);
         goto out;
     }

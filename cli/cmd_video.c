@@ -157,7 +157,7 @@ int cmd_video(int argc, char **argv)
         return rc == ARGS_HELP ? 0 : 2;
     if (n_pos < 2)
         return cli_error("video", 2, "expected ENGINE and at least one SOURCE (see yolo video --help)");
-    if (!(conf >= 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 || line_width < 0 ||
+    if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 || line_width < 0 ||
         instances < 0 || instances > 256 || threads < 0 || threads > 256 || batch < 1 || batch > 1024 ||
         !(batch_timeout >= 0 && batch_timeout <= 60000) || vid_stride < 1 || max_frames < 0)
         return cli_error("video", 2, "option value out of range (see yolo video --help)");

@@ -396,3 +396,30 @@ void yolo_bc_view_kernel(const struct yolo_exec *x, const struct yolo_node *n, i
     yolo_bc_copy(yolo_exec_ptr(x, n->out[0]), yolo_exec_ptr(x, n->in[0]),
                  yolo_tensor_bytes(&x->g->tensors[n->in[0]]), ith, nth);
 }
+
+int yolo_bc_import_axis(struct yolo_node *n, struct yolo_attrs *a, int64_t *axis_param,
+                        struct yolo_diag *d)
+{
+    int bad = 0;
+    *axis_param = yolo_attr_int(a, "axis", 0, &bad);
+    if (bad)
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'axis' must be an int");
+    return 0;
+}
+
+int yolo_bc_check_gather(struct yolo_graph *g, struct yolo_node *n, int64_t axis_param,
+                         int32_t *axis, struct yolo_diag *d)
+{
+    int rc = yolo_bc_check_io(g, n, 2, 2, 1, d);
+    if (rc)
+        return rc;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *I = &g->tensors[n->in[1]];
+    if (I->dtype != YOLO_DT_I64 && I->dtype != YOLO_DT_I32)
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "indices '%s' are %s; int64 or int32 "
+                               "expected", I->name, yolo_dtype_name(I->dtype));
+    *axis = yolo_bc_axis(axis_param, X->ndim);
+    if (*axis < 0)
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld out of range for rank %d",
+                               (long long)axis_param, X->ndim);
+    return 0;
+}

@@ -191,4 +191,12 @@ static inline void yolo_bc_strides(int32_t ndim, const int64_t *shape, int64_t *
     }
 }
 
+/* Gather-family ops (Gather, GatherElements): reads attribute 'axis' into *axis_param. */
+int yolo_bc_import_axis(struct yolo_node *n, struct yolo_attrs *a, int64_t *axis_param,
+                        struct yolo_diag *d);
+/* Checks 2 inputs / 1 output, int64 or int32 indices in in[1], and resolves axis_param
+ * against in[0]'s rank into *axis. */
+int yolo_bc_check_gather(struct yolo_graph *g, struct yolo_node *n, int64_t axis_param,
+                         int32_t *axis, struct yolo_diag *d);
+
 #endif

@@ -18,26 +18,16 @@ static int gather_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_
                          struct yolo_diag *d)
 {
     (void)g;
-    int bad = 0;
-    n->params[GA_AXIS] = yolo_attr_int(a, "axis", 0, &bad);
-    if (bad)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'axis' must be an int");
-    return 0;
+    return yolo_bc_import_axis(n, a, &n->params[GA_AXIS], d);
 }
 
 static int gather_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
-    int rc = yolo_bc_check_io(g, n, 2, 2, 1, d);
+    int32_t axis;
+    int rc = yolo_bc_check_gather(g, n, n->params[GA_AXIS], &axis, d);
     if (rc)
         return rc;
     const struct yolo_tensor *X = &g->tensors[n->in[0]], *I = &g->tensors[n->in[1]];
-    if (I->dtype != YOLO_DT_I64 && I->dtype != YOLO_DT_I32)
-        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "indices '%s' are %s; int64 or int32 "
-                               "expected", I->name, yolo_dtype_name(I->dtype));
-    int32_t axis = yolo_bc_axis(n->params[GA_AXIS], X->ndim);
-    if (axis < 0)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld out of range for rank %d",
-                               (long long)n->params[GA_AXIS], X->ndim);
     int32_t r = X->ndim - 1 + I->ndim;
     if (r > YOLO_MAX_DIMS)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "output rank %d exceeds %d", r,

@@ -62,6 +62,8 @@ struct worker {
     struct slot **group;              /* max_batch */
     struct yolo_image *imgs;          /* engine batch */
     struct yolo_result *res;          /* engine batch */
+    uint64_t ctx_bytes;               /* ctx's memory, published under b->mu: the ctx
+                                       * itself grows its workspace outside the lock */
 };
 
 struct yolo_batcher {
@@ -193,7 +195,9 @@ static void *worker_main(void *arg)
 
         run_group(w, w->group, n);
 
+        uint64_t ctx_bytes = yolo_ctx_memory_bytes(w->ctx);
         pthread_mutex_lock(&b->mu);
+        w->ctx_bytes = ctx_bytes;
         for (int32_t i = 0; i < n; i++) {
             struct slot *sl = w->group[i];
             sl->state = SLOT_DONE;
@@ -296,6 +300,7 @@ int yolo_batcher_create(const struct yolo_ctx *ctx, const struct yolo_batcher_pa
         w->b = b;
         if ((rc = yolo_ctx_clone(ctx, &w->ctx, diag)))
             goto fail;
+        w->ctx_bytes = yolo_ctx_memory_bytes(w->ctx);
         w->group = calloc((size_t)max_batch, sizeof *w->group);
         w->imgs = calloc((size_t)b->engine_batch, sizeof *w->imgs);
         w->res = calloc((size_t)b->engine_batch, sizeof *w->res);
@@ -490,7 +495,7 @@ uint64_t yolo_batcher_memory_bytes(struct yolo_batcher *b)
     uint64_t total = 0;
     pthread_mutex_lock(&b->mu);
     for (int32_t i = 0; i < b->n_workers; i++)
-        total += yolo_ctx_memory_bytes(b->workers[i].ctx);
+        total += b->workers[i].ctx_bytes;
     for (const struct yolo_batcher_stream *s = b->streams; s; s = s->next)
         total += (uint64_t)s->depth * (sizeof *s->slots + sizeof *s->det_store * (uint64_t)b->max_det);
     pthread_mutex_unlock(&b->mu);

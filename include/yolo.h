@@ -285,7 +285,8 @@ struct yolo_batcher_stats {
     int32_t engine_max_batch;   /* the engine's max batch */
 };
 void yolo_batcher_get_stats(struct yolo_batcher *b, struct yolo_batcher_stats *st);
-/* Memory of the batcher's contexts (yolo_ctx_memory_bytes, summed) and its result slots. */
+/* Memory of the batcher's contexts (yolo_ctx_memory_bytes, summed, as of each worker's last
+ * finished group) and its result slots. Safe to call while frames are in flight. */
 uint64_t yolo_batcher_memory_bytes(struct yolo_batcher *b);
 
 #ifdef __cplusplus

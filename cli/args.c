@@ -128,3 +128,21 @@ int args_parse(const struct cmd_usage *u, int argc, char **argv, const struct ar
     }
     return ARGS_OK;
 }
+
+int args_parse_cmd(const struct cmd_usage *u, int argc, char **argv, const struct arg_spec *specs,
+                   const char **pos, int min_pos, int max_pos, int *n_pos, const char *expected)
+{
+    int rc = args_parse(u, argc, argv, specs, pos, max_pos, n_pos);
+    if (rc)
+        return rc == ARGS_HELP ? 0 : 2;
+    if (*n_pos < min_pos)
+        return cli_error(u->name, 2, "expected %s (see yolo %s --help)", expected, u->name);
+    return ARGS_GO;
+}
+
+int args_check_isa(const char *cmd, const char *isa)
+{
+    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
+        return cli_error(cmd, 2, "--isa must be ref, avx2 or avx512");
+    return ARGS_GO;
+}

@@ -32,6 +32,14 @@ enum { ARGS_OK = 0, ARGS_HELP = 1, ARGS_USAGE = 2 };
  * printed to stdout) or ARGS_USAGE (message printed to stderr). */
 int  args_parse(const struct cmd_usage *u, int argc, char **argv, const struct arg_spec *specs,
                 const char **pos, int max_pos, int *n_pos);
+/* args_parse for a subcommand: returns ARGS_GO to go on, else the exit code: 0 after --help,
+ * 2 on a usage error, including fewer than min_pos positional arguments (then "expected
+ * <expected> (see yolo <cmd> --help)"). */
+enum { ARGS_GO = -1 };
+int  args_parse_cmd(const struct cmd_usage *u, int argc, char **argv, const struct arg_spec *specs,
+                    const char **pos, int min_pos, int max_pos, int *n_pos, const char *expected);
+/* --isa: NULL (best) or one of ref, avx2, avx512; returns ARGS_GO, else 2 after the message. */
+int  args_check_isa(const char *cmd, const char *isa);
 void args_print_help(FILE *f, const struct cmd_usage *u, const struct arg_spec *specs);
 /* "yolo <cmd>: error: ..." to stderr; returns 2 (usage) or 1 (runtime) as given. */
 int  cli_error(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -371,16 +371,14 @@ int cmd_bench(int argc, char **argv)
         "same quiet machine: `make bench` runs this against ONNX Runtime." };
     const char *pos[1];
     int n_pos;
-    int rc = args_parse(&u, argc, argv, specs, pos, 1, &n_pos);
-    if (rc)
-        return rc == ARGS_HELP ? 0 : 2;
-    if (n_pos != 1)
-        return cli_error("bench", 2, "expected one ENGINE (see yolo bench --help)");
+    int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one ENGINE");
+    if (rc != ARGS_GO)
+        return rc;
     if (threads < 1 || threads > 256 || instances < 1 || instances > 256 || batch < 1 || batch > 64 ||
         warmup < 0 || warmup > 100000 || runs < 1 || runs > 1000000)
         return cli_error("bench", 2, "option value out of range (see yolo bench --help)");
-    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
-        return cli_error("bench", 2, "--isa must be ref, avx2 or avx512");
+    if ((rc = args_check_isa("bench", isa)) != ARGS_GO)
+        return rc;
 
     struct yolo_diag d = { 0 };
     struct yolo_model *model = NULL;

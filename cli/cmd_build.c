@@ -31,11 +31,9 @@ int cmd_build(int argc, char **argv)
         "  yolo build yolov8n.onnx -o yolov8n-320.engine --imgsz 320   (dynamic-size models only)" };
     const char *pos[1];
     int n_pos;
-    int rc = args_parse(&u, argc, argv, specs, pos, 1, &n_pos);
-    if (rc)
-        return rc == ARGS_HELP ? 0 : 2;
-    if (n_pos != 1)
-        return cli_error("build", 2, "expected one MODEL.onnx (see yolo build --help)");
+    int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one MODEL.onnx");
+    if (rc != ARGS_GO)
+        return rc;
     if (!out)
         return cli_error("build", 2, "missing -o OUT.engine");
     if (imgsz < 0 || batch < 0)

@@ -81,16 +81,14 @@ int cmd_detect(int argc, char **argv)
         "Files are written under a temp name and renamed." };
     const char *pos[1 + MAX_SOURCES];
     int n_pos;
-    int rc = args_parse(&u, argc, argv, specs, pos, 1 + MAX_SOURCES, &n_pos);
-    if (rc)
-        return rc == ARGS_HELP ? 0 : 2;
-    if (n_pos < 2)
-        return cli_error("detect", 2, "expected ENGINE and at least one SOURCE (see yolo detect --help)");
+    int rc = args_parse_cmd(&u, argc, argv, specs, pos, 2, 1 + MAX_SOURCES, &n_pos, "ENGINE and at least one SOURCE");
+    if (rc != ARGS_GO)
+        return rc;
     if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
         line_width < 0 || batch < 0 || threads < 0 || threads > 256 || workers < 1 || workers > 64 || imgsz < 0 || max_pixels < 0)
         return cli_error("detect", 2, "option value out of range (see yolo detect --help)");
-    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
-        return cli_error("detect", 2, "--isa must be ref, avx2 or avx512");
+    if ((rc = args_check_isa("detect", isa)) != ARGS_GO)
+        return rc;
     int32_t keep[1024], n_keep = 0;
     if (classes && cli_parse_classes(classes, keep, 1024, &n_keep))
         return cli_error("detect", 2, "--classes: expected comma-separated class ids, got '%s'", classes);

@@ -45,17 +45,15 @@ int cmd_infer(int argc, char **argv)
         NULL };
     const char *pos[1];
     int n_pos;
-    int rc = args_parse(&u, argc, argv, specs, pos, 1, &n_pos);
-    if (rc)
-        return rc == ARGS_HELP ? 0 : 2;
-    if (n_pos != 1)
-        return cli_error("infer", 2, "expected one ENGINE (see yolo infer --help)");
+    int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one ENGINE");
+    if (rc != ARGS_GO)
+        return rc;
     if (!input || !output)
         return cli_error("infer", 2, "--input and --output are required");
     if (threads < 1 || threads > 256)
         return cli_error("infer", 2, "--threads must be 1..256");
-    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
-        return cli_error("infer", 2, "--isa must be ref, avx2 or avx512");
+    if ((rc = args_check_isa("infer", isa)) != ARGS_GO)
+        return rc;
 
     struct yolo_diag diag = { 0 };
     struct yolo_engine *e = NULL;

@@ -37,11 +37,9 @@ int cmd_info(int argc, char **argv)
         NULL };
     const char *pos[1];
     int n_pos;
-    int rc = args_parse(&u, argc, argv, specs, pos, 1, &n_pos);
-    if (rc)
-        return rc == ARGS_HELP ? 0 : 2;
-    if (n_pos != 1)
-        return cli_error("info", 2, "expected one ENGINE file (see yolo info --help)");
+    int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one ENGINE file");
+    if (rc != ARGS_GO)
+        return rc;
     struct yolo_engine *e = NULL;
     struct yolo_diag diag = { 0 };
     if (yolo_engine_load(pos[0], no_verify ? YOLO_ENGINE_NO_VERIFY_WEIGHTS : 0, &e, &diag))

@@ -325,9 +325,9 @@ int cmd_val(int argc, char **argv)
         "image skipped (the metrics printed then cover the others), 2 usage." };
     const char *pos[1];
     int n_pos;
-    int rc = args_parse(&u, argc, argv, specs, pos, 1, &n_pos);
-    if (rc)
-        return rc == ARGS_HELP ? 0 : 2;
+    int rc = args_parse_cmd(&u, argc, argv, specs, pos, 0, 1, &n_pos, NULL);
+    if (rc != ARGS_GO)
+        return rc;
     if (!data)
         return cli_error("val", 2, "--data DATA is required (see yolo val --help)");
     if (n_pos == 0 && !preds_file)
@@ -349,8 +349,8 @@ int cmd_val(int argc, char **argv)
     if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
         threads < 0 || threads > 256 || workers < 1 || workers > 64)
         return cli_error("val", 2, "option value out of range (see yolo val --help)");
-    if (isa && strcmp(isa, "ref") && strcmp(isa, "avx2") && strcmp(isa, "avx512"))
-        return cli_error("val", 2, "--isa must be ref, avx2 or avx512");
+    if ((rc = args_check_isa("val", isa)) != ARGS_GO)
+        return rc;
     int split = yolo_split_from_name(split_name);
     if (split < 0)
         return cli_error("val", 2, "--split must be val, train or test, not '%s'", split_name);

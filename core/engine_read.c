@@ -193,15 +193,27 @@ static int decode_labels(struct yolo_engine *e, struct cur *c, struct yolo_diag 
     return check_end(c, d);
 }
 
-static int decode_tensors(struct yolo_graph *g, struct cur *c, struct yolo_diag *d)
+/* A record count: at most max, and no more than the bytes left can hold at min_bytes each
+ * (so a hostile count cannot make us allocate before the data runs out). */
+static int rd_count(struct cur *c, const char *what, uint32_t max, uint32_t min_bytes, uint32_t *n,
+                    struct yolo_diag *d)
 {
-    uint32_t n = rd_u32(c);
+    *n = rd_u32(c);
     if (c->bad)
         return check_end(c, d);
-    if (n > YOLO_MAX_TENSORS || (uint64_t)n * TENSOR_MIN_BYTES > left(c))
-        return yolo_diag_set(d, YOLO_ERR_FORMAT, "%u tensors (at most %d, and %llu bytes hold at "
-                             "most %llu)", n, YOLO_MAX_TENSORS, (unsigned long long)left(c),
-                             (unsigned long long)(left(c) / TENSOR_MIN_BYTES));
+    if (*n > max || (uint64_t)*n * min_bytes > left(c))
+        return yolo_diag_set(d, YOLO_ERR_FORMAT, "%u %s (at most %u, and %llu bytes hold at most "
+                             "%llu)", *n, what, max, (unsigned long long)left(c),
+                             (unsigned long long)(left(c) / min_bytes));
+    return 0;
+}
+
+static int decode_tensors(struct yolo_graph *g, struct cur *c, struct yolo_diag *d)
+{
+    uint32_t n;
+    int rc = rd_count(c, "tensors", YOLO_MAX_TENSORS, TENSOR_MIN_BYTES, &n, d);
+    if (rc)
+        return rc;
     g->tensors = calloc(n ? n : 1, sizeof *g->tensors);
     if (!g->tensors)
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory for %u tensors", n);
@@ -287,13 +299,10 @@ static int decode_graph(struct yolo_graph *g, struct cur *c, struct yolo_diag *d
     if (rc)
         return rc;
     g->arena_bytes = rd_u64(c);
-    uint32_t n = rd_u32(c);
-    if (c->bad)
-        return check_end(c, d);
-    if (n > YOLO_MAX_NODES || (uint64_t)n * NODE_MIN_BYTES > left(c))
-        return yolo_diag_set(d, YOLO_ERR_FORMAT, "%u nodes (at most %d, and %llu bytes hold at "
-                             "most %llu)", n, YOLO_MAX_NODES, (unsigned long long)left(c),
-                             (unsigned long long)(left(c) / NODE_MIN_BYTES));
+    uint32_t n;
+    rc = rd_count(c, "nodes", YOLO_MAX_NODES, NODE_MIN_BYTES, &n, d);
+    if (rc)
+        return rc;
     g->nodes = calloc(n ? n : 1, sizeof *g->nodes);
     if (!g->nodes)
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory for %u nodes", n);

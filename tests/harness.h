@@ -44,4 +44,43 @@ static inline float harness_randf(uint64_t *s, float lo, float hi)   /* uniform 
     return lo + (hi - lo) * (float)((harness_rand(s) >> 40) * (1.0 / 16777216.0));
 }
 
+/* The folder of the shared models and golden files: $SHARED, else ../shared. */
+static inline const char *harness_shared_dir(void)
+{
+    const char *s = getenv("SHARED");
+    return s && *s ? s : "../shared";
+}
+
+/* A whole file, NUL-terminated (so text can be read as a string), *n its size (n may be
+ * NULL); NULL if it cannot be opened or read. The caller frees. */
+static inline void *harness_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    char *b = len >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)len + 1) : NULL;
+    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b)
+        b[len] = 0;
+    if (n)
+        *n = b ? (size_t)len : 0;
+    return b;
+}
+
+/* Writes n bytes to path (created or truncated): 0, or -1 if anything failed. */
+static inline int harness_write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int bad = n && fwrite(data, 1, n, f) != n;
+    bad |= fclose(f) != 0;
+    return bad ? -1 : 0;
+}
+
 #endif

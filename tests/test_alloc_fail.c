@@ -87,24 +87,6 @@ static int detect_fresh(const char *engine, const struct yolo_image *img, struct
     return rc;
 }
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *n = len > 0 ? (size_t)len : 0;
-    return b;
-}
-
 /* Files in dir other than the ones named (temp files a failed build left behind). */
 static int stray_files(const char *dir, const char *keep1, const char *keep2)
 {
@@ -164,7 +146,7 @@ static void path_build(struct env *e, const char *label, const long *ks, long n_
             if (getenv("YOLO_FAULT_VERBOSE"))
                 printf("  %s k=%ld: recovered (site %p)\n", label, k, hook_site(k));
             size_t n = 0;
-            uint8_t *b = slurp(e->out, &n);
+            uint8_t *b = harness_read_file(e->out, &n);
             CHECK(h, b && n == e->engine_len && memcmp(b, e->engine_bytes, n) == 0,
                   "%s k=%ld: succeeded despite the failure but wrote a different engine", label, k);
             free(b);
@@ -350,7 +332,7 @@ static int env_setup(struct env *e, struct harness *h, const char *tmp, const ch
         fprintf(stderr, "build %s: %s\n", e->onnx, d.msg);
         return -1;
     }
-    e->engine_bytes = slurp(e->engine, &e->engine_len);
+    e->engine_bytes = harness_read_file(e->engine, &e->engine_len);
     e->img = test_image(onnx_src ? 320 : 75, onnx_src ? 240 : 50);
     if (!e->engine_bytes || !e->img.data || detect_fresh(e->engine, &e->img, &e->ref, &d)) {
         fprintf(stderr, "reference detection: %s\n", d.msg);
@@ -422,7 +404,7 @@ int main(void)
     env_free(&e);
 
     /* The shared yolov8n_dq: every allocation site once (its first call). */
-    const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
+    const char *shared = harness_shared_dir();
     const char *big = getenv("YOLO_FAULT_BIG");
     char src[1024];
     snprintf(src, sizeof src, "%s/data/models/yolov8n_dq.onnx", shared);

@@ -14,40 +14,6 @@
 #include "harness.h"
 #include "../detect/cv_adapter.h"
 
-static const char *shared_dir(void)
-{
-    const char *s = getenv("SHARED");
-    return s && *s ? s : "../shared";
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (n)
-        *n = b ? (size_t)len : 0;
-    return b;
-}
-
-static int spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
 static int count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -89,22 +55,22 @@ static void reading(struct harness *h, const char *dir)
           strstr(d.msg, "cannot open file"), "missing: %s", d.msg);
 
     snprintf(path, sizeof path, "%s/x.jpg", dir);
-    spit(path, "this is not an image\n", 21);
+    harness_write_file(path, "this is not an image\n", 21);
     CHECK(h, yolo_cv_image_read(path, &im, &d) == YOLO_ERR_FORMAT &&
           strstr(d.msg, "x.jpg: cannot decode image") && im.width == 0, "garbage: %s", d.msg);
-    spit(path, "", 0);
+    harness_write_file(path, "", 0);
     CHECK(h, yolo_cv_image_read(path, &im, &d) == YOLO_ERR_FORMAT, "empty: %s", d.msg);
     CHECK(h, yolo_cv_image_read(NULL, &im, &d) == YOLO_ERR_ARG, "NULL path");
     CHECK(h, yolo_cv_image_read(dir, &im, &d) != YOLO_OK, "a directory: %s", d.msg);
 
-    snprintf(path, sizeof path, "%s/data/images/bus.jpg", shared_dir());
+    snprintf(path, sizeof path, "%s/data/images/bus.jpg", harness_shared_dir());
     CHECK(h, yolo_cv_image_read(path, &im, &d) == 0 && im.width == 810 && im.height == 1080 &&
           im.stride_bytes == 810 * 3, "bus.jpg: %s %dx%d", d.msg, im.width, im.height);
     /* Reading the same size again reuses the buffer. */
     uint8_t *first = im.data;
     CHECK(h, yolo_cv_image_read(path, &im, &d) == 0 && im.data == first, "buffer reused");
     size_t n = 0;
-    char *bytes = slurp(path, &n);
+    char *bytes = harness_read_file(path, &n);
     struct yolo_cv_image mem = { 0 };
     CHECK(h, bytes && yolo_cv_image_decode(bytes, n, "bus", &mem, &d) == 0 &&
           mem.width == im.width && mem.height == im.height &&
@@ -190,7 +156,7 @@ static void writing(struct harness *h, const char *dir)
     size_t n90 = 0, n20 = 0;
     CHECK(h, yolo_cv_image_write(p90, img, w, hh, w * 3, 3, 90, &d) == 0 &&
           yolo_cv_image_write(p20, img, w, hh, w * 3, 3, 20, &d) == 0, "jpeg: %s", d.msg);
-    char *b90 = slurp(p90, &n90), *b20 = slurp(p20, &n20);
+    char *b90 = harness_read_file(p90, &n90), *b20 = harness_read_file(p20, &n20);
     CHECK(h, b90 && b20 && n20 < n90, "jpeg sizes q90 %zu q20 %zu", n90, n20);
     CHECK(h, yolo_cv_image_read(p90, &im, &d) == 0 && im.width == w && im.height == hh &&
           near(im.data + (10 * w + 30) * 3, 255, 0, 0) && near(im.data + (10 * w + 12) * 3, 0, 0, 255),
@@ -203,7 +169,7 @@ static void writing(struct harness *h, const char *dir)
         char pe[1024];
         snprintf(pe, sizeof pe, "%s/exif.jpg", dir);
         size_t ne = add_exif((const uint8_t *)b90, n90, ex, 6);
-        spit(pe, ex, ne);
+        harness_write_file(pe, ex, ne);
         int st = yolo_cv_image_read(pe, &im, &d);
         CHECK(h, st == 0 && im.width == hh && im.height == w, "exif 6: %s %dx%d", d.msg, im.width,
               im.height);
@@ -211,7 +177,7 @@ static void writing(struct harness *h, const char *dir)
             CHECK(h, near(im.data + (2 * im.width + im.width - 3) * 3, 0, 255, 0) &&
                   near(im.data + (2 * im.width + 2) * 3, 0, 0, 255), "exif 6 content");
         ne = add_exif((const uint8_t *)b90, n90, ex, 1);
-        spit(pe, ex, ne);
+        harness_write_file(pe, ex, ne);
         CHECK(h, yolo_cv_image_read(pe, &im, &d) == 0 && im.width == w && im.height == hh,
               "exif 1: %dx%d", im.width, im.height);
         free(ex);

@@ -96,9 +96,9 @@ static struct yolo_dataset *load_ok(struct harness *h, const char *path)
 
 static void test_coco128(struct harness *h)
 {
-    const char *shared = getenv("SHARED");
+    const char *shared = harness_shared_dir();
     char yaml[PATH_MAX], dir[PATH_MAX], real_dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/data/coco128", shared && shared[0] ? shared : "../shared");
+    snprintf(dir, sizeof dir, "%s/data/coco128", shared);
     snprintf(yaml, sizeof yaml, "%s/data.yaml", dir);
     if (!realpath(dir, real_dir)) {
         CHECK(h, 0, "coco128 not found at %s (set SHARED): %s", dir, strerror(errno));

@@ -26,41 +26,6 @@ static const char *const COCO[80] = {
 
 /* ------------------------------------------------------------------ files */
 
-static const char *shared_dir(void)
-{
-    const char *s = getenv("SHARED");
-    return s && *s ? s : "../shared";
-}
-
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    size_t r;
-    while (buf && (r = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += r;
-        if (len == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = 0;
-    if (n)
-        *n = len;
-    return buf;
-}
-
 /* ------------------------------------------------------------------ a tiny JSON reader
  * Just enough for the golden files: objects, arrays, strings (no escapes beyond \" and \\),
  * numbers. Numbers are read with strtof: the golden floats are shortest round-trip float32
@@ -193,8 +158,8 @@ static void golden_model(struct harness *h, const char *model, int match_by_box)
 {
     char path[1024];
     size_t nb = 0;
-    snprintf(path, sizeof path, "%s/golden/out_%s_bus.json", shared_dir(), model);
-    char *meta = read_all(path, NULL);
+    snprintf(path, sizeof path, "%s/golden/out_%s_bus.json", harness_shared_dir(), model);
+    char *meta = harness_read_file(path, NULL);
     CHECK(h, meta != NULL, "%s: cannot read (set SHARED to the shared folder)", path);
     if (!meta)
         return;
@@ -204,12 +169,12 @@ static void golden_model(struct harness *h, const char *model, int match_by_box)
     CHECK(h, nd == 3 && dims[0] == 1, "%s: bad dims", path);
     if (nd != 3)
         return;
-    snprintf(path, sizeof path, "%s/golden/out_%s_bus.bin", shared_dir(), model);
-    float *raw = (float *)read_all(path, &nb);
+    snprintf(path, sizeof path, "%s/golden/out_%s_bus.bin", harness_shared_dir(), model);
+    float *raw = (float *)harness_read_file(path, &nb);
     CHECK(h, raw && nb == (size_t)(dims[1] * dims[2]) * 4, "%s: %zu bytes", path, nb);
-    snprintf(path, sizeof path, "%s/golden/dets_%s_bus.json", shared_dir(), model);
+    snprintf(path, sizeof path, "%s/golden/dets_%s_bus.json", harness_shared_dir(), model);
     size_t ref_len = 0;
-    char *ref_text = read_all(path, &ref_len);
+    char *ref_text = harness_read_file(path, &ref_len);
     CHECK(h, ref_text != NULL, "%s: cannot read", path);
     if (!raw || !ref_text || nb != (size_t)(dims[1] * dims[2]) * 4) {
         free(raw);

@@ -44,33 +44,6 @@ static void path_in(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", g_dir, name);
 }
 
-static uint8_t *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
-
-static int write_all(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int ok = fwrite(p, 1, n, f) == n;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
-}
-
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
@@ -352,7 +325,7 @@ static void test_sha256(struct harness *h)
     uint64_t s = SEED;
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)harness_rand(&s);
-    CHECK(h, write_all(path, data, sizeof data) == 0, "cannot write %s", path);
+    CHECK(h, harness_write_file(path, data, sizeof data) == 0, "cannot write %s", path);
     sha_hex(data, sizeof data, hex);
     struct yolo_diag d;
     CHECK(h, yolo_sha256_file(path, fhex, &d) == 0 && strcmp(hex, fhex) == 0,
@@ -495,7 +468,7 @@ static void test_write_errors(struct harness *h)
     rc = yolo_engine_write(path, &small, META, 2, NULL, 0, &d);
     CHECK(h, rc == 0, "write of the small engine: %s", d.msg);
     size_t n_before = 0, n_after = 0;
-    uint8_t *before = read_all(path, &n_before);
+    uint8_t *before = harness_read_file(path, &n_before);
     struct rlimit old, lim;
     getrlimit(RLIMIT_FSIZE, &old);
     lim = old;
@@ -507,7 +480,7 @@ static void test_write_errors(struct harness *h)
     signal(SIGXFSZ, prev);
     CHECK(h, rc == YOLO_ERR_IO && strstr(d.msg, path) && strstr(d.msg, strerror(EFBIG)),
           "write past RLIMIT_FSIZE: rc %d '%s'", rc, d.msg);
-    uint8_t *after = read_all(path, &n_after);
+    uint8_t *after = harness_read_file(path, &n_after);
     CHECK(h, before && after && n_before == n_after && n_before < 8192 &&
           memcmp(before, after, n_before) == 0, "existing engine changed by a failed write");
     CHECK(h, count_tmp_files() == 0, "temp file left after EFBIG");
@@ -566,7 +539,7 @@ static void test_truncation(struct harness *h)
     if (write_reference(h, path, &g) != 0)
         return;
     size_t size;
-    uint8_t *img = read_all(path, &size);
+    uint8_t *img = harness_read_file(path, &size);
     int fd = open(path, O_WRONLY);
     int fails = 0, bad_msgs = 0;
     for (size_t p = size; p-- > 0;) {
@@ -591,7 +564,7 @@ static void test_truncation(struct harness *h)
     fails = 0;
     for (size_t p = 32; p < size; p += (p < 4200 ? 13 : 997)) {
         put64(img + 24, p);
-        write_all(path, img, p);
+        harness_write_file(path, img, p);
         struct yolo_engine *e = NULL;
         struct yolo_diag d;
         if (yolo_engine_load(path, 0, &e, &d) == 0 || e) {
@@ -625,7 +598,7 @@ static void test_bit_flips(struct harness *h)
     if (write_reference(h, path, &g) != 0)
         return;
     size_t size;
-    uint8_t *img = read_all(path, &size);
+    uint8_t *img = harness_read_file(path, &size);
     int fd = open(path, O_WRONLY);
     uint32_t header_bytes = get32(img + 12);
     int wi = find_sec(img, YOLO_ENGINE_TAG_WGHT);
@@ -705,7 +678,7 @@ static void attack(struct harness *h, const uint8_t *img, size_t size, patch_fn 
     uint8_t *c = malloc(size);
     memcpy(c, img, size);
     fn(c, size, arg);
-    write_all(path, c, size);
+    harness_write_file(path, c, size);
     double t0 = now_s();
     expect_fail(h, path, 0, want_rc, want, what);
     double dt = now_s() - t0;
@@ -820,7 +793,7 @@ static void test_hostile(struct harness *h)
     CHECK(h, build_graph(&g, 1, SEED) == 0, "build_graph");
     CHECK(h, yolo_engine_write(path, &g, META, N_META, LABELS, N_LABELS, &d) == 0, "write: %s", d.msg);
     size_t size;
-    uint8_t *img = read_all(path, &size);
+    uint8_t *img = harness_read_file(path, &size);
     unlink(path);
 
     attack(h, img, size, major2, NULL, YOLO_ERR_VERSION,
@@ -946,7 +919,7 @@ static void test_hostile(struct harness *h)
                 uint8_t *c = malloc(size);
                 memcpy(c, img, size);
                 patch_at(c, size, (void *)&ps[k]);
-                write_all(path, c, size);
+                harness_write_file(path, c, size);
                 free(c);
                 struct yolo_engine *e = NULL;
                 struct yolo_diag dd;
@@ -986,21 +959,21 @@ static void test_hostile(struct harness *h)
         compare_graphs(h, &g0, &e->graph);
         yolo_engine_free(e);
         size_t xs;
-        uint8_t *x = read_all(path, &xs);
+        uint8_t *x = harness_read_file(path, &xs);
         int si = find_sec(x, ex.tag);
         x[get64(entry(x, si) + 8) + 50] ^= 4;
-        write_all(path, x, xs);
+        harness_write_file(path, x, xs);
         expect_fail(h, path, 0, YOLO_ERR_FORMAT, "section XTRA: CRC32", "unknown section corrupt");
         free(x);
     }
     yolo_graph_release(&g0);
 
     /* a non-engine, an empty file, a missing file, a directory */
-    write_all(path, "hello", 5);
+    harness_write_file(path, "hello", 5);
     expect_fail(h, path, 0, YOLO_ERR_FORMAT, "bad magic", "5-byte text file");
-    write_all(path, "YOLOE", 5);
+    harness_write_file(path, "YOLOE", 5);
     expect_fail(h, path, 0, YOLO_ERR_FORMAT, "truncated", "5 bytes of magic");
-    write_all(path, "", 0);
+    harness_write_file(path, "", 0);
     expect_fail(h, path, 0, YOLO_ERR_FORMAT, "empty", "empty file");
     unlink(path);
     expect_fail(h, path, 0, YOLO_ERR_IO, strerror(ENOENT), "missing file");

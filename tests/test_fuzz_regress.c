@@ -33,34 +33,6 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static uint8_t *read_all_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *b = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *q = realloc(b, cap);
-            if (!q) {
-                free(b);
-                fclose(f);
-                return NULL;
-            }
-            b = q;
-        }
-        size_t r = fread(b + len, 1, cap - len, f);
-        len += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
-    *n = len;
-    return b;
-}
-
 /* Runs t on every regular file of dir (sorted). Returns the number of files, -1 if the
  * folder does not exist. */
 static int replay_dir(struct harness *h, const struct target *t, const char *dir)
@@ -86,7 +58,7 @@ static int replay_dir(struct harness *h, const struct target *t, const char *dir
             continue;
         }
         size_t len = 0;
-        uint8_t *data = read_all_bytes(path, &len);
+        uint8_t *data = harness_read_file(path, &len);
         CHECK(h, data != NULL, "%s: cannot read", path);
         if (data) {
             int rc = t->fn(data, len);

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     if (argc == 5 && strcmp(argv[1], "--compare") == 0)
         return compare_files(argv[2], argv[3], argv[4]);
     HARNESS_INIT(h, "test_golden");
-    const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
+    const char *shared = harness_shared_dir();
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     static const struct { const char *model, *fmt; } models[] = {
         { "yolov5n", "v5" }, { "yolov8n_dq", "v8" }, { "yolo11n_dq", "v8" }, { "yolov10n_dq", "e2e" },

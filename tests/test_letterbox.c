@@ -13,12 +13,6 @@
 #include "../detect/cv_adapter.h"
 #include "../postprocess/postprocess.h"
 
-static const char *shared_dir(void)
-{
-    const char *s = getenv("SHARED");
-    return s && *s ? s : "../shared";
-}
-
 static void fill_random(uint8_t *p, size_t n, uint64_t *seed)
 {
     size_t i = 0;
@@ -141,13 +135,13 @@ static void resize_vs_opencv(struct harness *h)
 static void golden(struct harness *h, const char *name, int32_t want_w, int32_t want_h)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/data/images/%s.jpg", shared_dir(), name);
+    snprintf(path, sizeof path, "%s/data/images/%s.jpg", harness_shared_dir(), name);
     struct yolo_cv_image im = { 0 };
     struct yolo_diag d = { 0 };
     int st = yolo_cv_image_read(path, &im, &d);
     CHECK(h, st == 0 && im.width == want_w && im.height == want_h, "%s: %s (%dx%d)", path, d.msg,
           im.width, im.height);
-    snprintf(path, sizeof path, "%s/golden/input_%s_640.bin", shared_dir(), name);
+    snprintf(path, sizeof path, "%s/golden/input_%s_640.bin", harness_shared_dir(), name);
     FILE *f = fopen(path, "rb");
     CHECK(h, f != NULL, "%s: cannot open (set SHARED to the shared folder)", path);
     size_t bytes = (size_t)3 * 640 * 640 * sizeof(float);

@@ -98,21 +98,6 @@ static int is_topo_sorted(const struct yolo_graph *g)
     return ok;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int rc = fwrite(data, 1, len, f) == len ? 0 : -1;
-    return fclose(f) == 0 ? rc : -1;
-}
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("SHARED");
-    return s && *s ? s : "../shared";
-}
-
 /* ------------------------------------------------------------------ real models */
 
 struct op_count { const char *op; int n; };
@@ -164,7 +149,7 @@ static const struct model_case models[] = {
 static void test_real_model(struct harness *h, const struct model_case *mc)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/data/models/%s", shared_dir(), mc->file);
+    snprintf(path, sizeof path, "%s/data/models/%s", harness_shared_dir(), mc->file);
     struct yolo_graph g;
     struct yolo_onnx_info info;
     struct yolo_diag d = { 0, "" };
@@ -278,7 +263,7 @@ static void test_real_models(struct harness *h)
 
     /* the int8 QDQ export uses ops the runtime does not have */
     char path[4096];
-    snprintf(path, sizeof path, "%s/data/models/yolov8n_int8_qdq.onnx", shared_dir());
+    snprintf(path, sizeof path, "%s/data/models/yolov8n_int8_qdq.onnx", harness_shared_dir());
     struct yolo_graph g;
     struct yolo_diag d;
     yolo_graph_init(&g);
@@ -288,7 +273,7 @@ static void test_real_models(struct harness *h)
     yolo_graph_release(&g);
 
     /* a real model cut in half, as an interrupted download leaves it */
-    snprintf(path, sizeof path, "%s/data/models/yolov8n_dq.onnx", shared_dir());
+    snprintf(path, sizeof path, "%s/data/models/yolov8n_dq.onnx", harness_shared_dir());
     FILE *f = fopen(path, "rb");
     CHECK(h, f != NULL, "cannot open %s", path);
     if (!f)
@@ -702,14 +687,14 @@ static void test_files(struct harness *h)
     yolo_graph_release(&g);
 
     snprintf(path, sizeof path, "%s/empty.onnx", dir);
-    CHECK(h, write_file(path, "", 0) == 0, "write %s", path);
+    CHECK(h, harness_write_file(path, "", 0) == 0, "write %s", path);
     rc = yolo_onnx_import_file(path, &g, NULL, NULL, &d);
     CHECK(h, rc == YOLO_ERR_FORMAT && starts_with(d.msg, path) && strstr(d.msg, "empty"),
           "empty file: %d %s", rc, d.msg);
     yolo_graph_release(&g);
 
     snprintf(path, sizeof path, "%s/hostname", dir);
-    CHECK(h, write_file(path, "buildhost-42\n", 13) == 0, "write %s", path);
+    CHECK(h, harness_write_file(path, "buildhost-42\n", 13) == 0, "write %s", path);
     rc = yolo_onnx_import_file(path, &g, NULL, NULL, &d);
     CHECK(h, rc == YOLO_ERR_FORMAT && starts_with(d.msg, path) &&
           strstr(d.msg, "not an ONNX model"),

@@ -46,34 +46,6 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int bad = n && fwrite(data, 1, n, f) != n;
-    bad |= fclose(f) != 0;
-    return bad ? -1 : 0;
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *n = len > 0 ? (size_t)len : 0;
-    return b;
-}
-
 struct ctx {
     struct harness *h;
     char dir[512], path[600], out[600];
@@ -85,7 +57,7 @@ static void expect_refused(struct ctx *c, const char *label, int engine, const u
                            size_t n, const char *want, uint64_t budget)
 {
     struct harness *h = c->h;
-    CHECK(h, write_file(c->path, bytes, n) == 0, "%s: cannot write %s", label, c->path);
+    CHECK(h, harness_write_file(c->path, bytes, n) == 0, "%s: cannot write %s", label, c->path);
     struct yolo_diag d = { 0 };
     struct yolo_model *m = NULL;
     double t0 = now_s();
@@ -455,7 +427,7 @@ static void engine_too_large_input(struct ctx *c, const char *good_path)
                                          (const char *const *)e->labels, e->n_labels, &d);
         CHECK(h, rc == 0, "writing the 9000x9000 engine: %s", d.msg);
         size_t n = 0;
-        uint8_t *b = rc ? NULL : slurp(c->path, &n);
+        uint8_t *b = rc ? NULL : harness_read_file(c->path, &n);
         if (b)
             expect_refused(c, "engine: consistent 9000x9000 input", 1, b, n, "outside what yolo build",
                            32 * n + MIB);
@@ -505,11 +477,11 @@ static void image_cases(struct ctx *c)
 
     /* its header rewritten to claim 100000 x 100000: refused before decoding */
     size_t n = 0;
-    uint8_t *b = slurp(png, &n);
+    uint8_t *b = harness_read_file(png, &n);
     if (b && n > 24) {
         static const uint8_t big[8] = { 0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0 };
         memcpy(b + 16, big, 8);
-        write_file(png, b, n);
+        harness_write_file(png, b, n);
         hook_window_open();
         double t0 = now_s();
         rc = yolo_image_read_limited(png, 100000000, &im, &d);
@@ -538,7 +510,7 @@ static void image_cases(struct ctx *c)
             continue;
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        b = slurp(path, &n);
+        b = harness_read_file(path, &n);
         int64_t pw, ph;
         const char *fmt = b ? yolo_image_probe(b, n, &pw, &ph) : NULL;
         struct yolo_cv_image cv = { 0 };
@@ -570,7 +542,7 @@ static void image_cases(struct ctx *c)
             while (dp && (de = readdir(dp))) {
                 char path[1400];
                 snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-                if (de->d_name[0] == '.' || !(b = slurp(path, &n)))
+                if (de->d_name[0] == '.' || !(b = harness_read_file(path, &n)))
                     continue;
                 struct yolo_cv_image cv = { 0 };
                 yolo_image_decode_limited(b, n, path, 1 << 22, &cv, &d);
@@ -615,10 +587,10 @@ int main(void)
     size_t n = 0;
     uint8_t *good = NULL;
     CHECK(&h, tiny_model_write(onnx, &o) == 0 && yolo_build(onnx, engine, NULL, NULL, &d) == 0 &&
-              (good = slurp(engine, &n)) != NULL, "tiny engine: %s", d.msg);
+              (good = harness_read_file(engine, &n)) != NULL, "tiny engine: %s", d.msg);
     if (good) {
         struct yolo_model *m = NULL;
-        CHECK(&h, write_file(c.path, good, n) == 0 && yolo_model_load(c.path, NULL, &m, &d) == 0,
+        CHECK(&h, harness_write_file(c.path, good, n) == 0 && yolo_model_load(c.path, NULL, &m, &d) == 0,
               "the unmodified engine must load: %s", d.msg);
         yolo_model_free(m);
         engine_cases(&c, good, n);

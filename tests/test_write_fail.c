@@ -42,24 +42,6 @@ static void unlimit(void)
     setrlimit(RLIMIT_FSIZE, &saved_limit);
 }
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *n = len > 0 ? (size_t)len : 0;
-    return b;
-}
-
 /* Number of entries of dir other than keep[0..n_keep). */
 static int others_in(const char *dir, const char *const *keep, int n_keep)
 {
@@ -103,7 +85,7 @@ static void check_writer(struct harness *h, const char *dir, const char *const *
     int rc = c->fn(c->ctx, path, &d);
     CHECK(h, rc == 0, "%s: unlimited write: %s", c->label, d.msg);
     size_t size = 0;
-    uint8_t *full = slurp(path, &size);
+    uint8_t *full = harness_read_file(path, &size);
     CHECK(h, full && size > 16, "%s: wrote %zu bytes", c->label, size);
     if (!full || size <= 16) {
         free(full);
@@ -137,7 +119,7 @@ static void check_writer(struct harness *h, const char *dir, const char *const *
                   (unsigned long long)lim, d.msg);
             n_fail += rc != 0;
             size_t got = 0;
-            uint8_t *now = slurp(path, &got);
+            uint8_t *now = harness_read_file(path, &got);
             if (with_earlier)
                 CHECK(h, now && got == size + 7 && memcmp(now, earlier, got) == 0,
                       "%s, limit %llu: the earlier file was changed (%zu bytes now)", c->label,
@@ -162,7 +144,7 @@ static void check_writer(struct harness *h, const char *dir, const char *const *
     rc = c->fn(c->ctx, path, &d);
     unlimit();
     size_t got = 0;
-    uint8_t *now = slurp(path, &got);
+    uint8_t *now = harness_read_file(path, &got);
     CHECK(h, rc == 0 && now && got == size, "%s: with the limit at its %zu bytes: status %d (%s), %zu bytes",
           c->label, size, rc, d.msg, got);
     free(now);

@@ -37,37 +37,9 @@ static int put(const char *target, const char *name, const void *data, size_t n)
     return bad ? -1 : 0;
 }
 
-static int write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int bad = n && fwrite(data, 1, n, f) != n;
-    bad |= fclose(f) != 0;
-    return bad ? -1 : 0;
-}
-
 static int put_str(const char *target, const char *name, const char *s)
 {
     return put(target, name, s, strlen(s));
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *n = (size_t)len;
-    return b;
 }
 
 /* Truncations at n_cuts spread positions and n_flips single-bit flips of data. */
@@ -203,7 +175,7 @@ static int gen_models(void)
         rc = -1;
     /* the engine built from it */
     if (tiny_model_write(onnx, &o) || yolo_build(onnx, engine, NULL, NULL, &d) ||
-        !(e = slurp(engine, &en)) || put("engine", "ok-tiny.engine", e, en)) {
+        !(e = harness_read_file(engine, &en)) || put("engine", "ok-tiny.engine", e, en)) {
         fprintf(stderr, "gen_corpus: tiny engine: %s\n", d.msg);
         rc = -1;
     } else {
@@ -223,10 +195,10 @@ static int gen_models(void)
     free(m);
     m = NULL;
     /* many ops */
-    if (ops_model(&m, &mn) || put("onnx", "ok-ops.onnx", m, mn) || write_file(onnx, m, mn)) {
+    if (ops_model(&m, &mn) || put("onnx", "ok-ops.onnx", m, mn) || harness_write_file(onnx, m, mn)) {
         rc = -1;
     } else {
-        if (yolo_build(onnx, engine, NULL, NULL, &d) == 0 && (e = slurp(engine, &en)))
+        if (yolo_build(onnx, engine, NULL, NULL, &d) == 0 && (e = harness_read_file(engine, &en)))
             put("engine", "ok-ops.engine", e, en);
         else
             fprintf(stderr, "gen_corpus: ops engine: %s\n", d.msg);
@@ -298,7 +270,7 @@ static int gen_images(void)
             continue;
         }
         size_t n = 0;
-        uint8_t *b = slurp(path, &n);
+        uint8_t *b = harness_read_file(path, &n);
         unlink(path);
         if (!b) {
             rc = -1;

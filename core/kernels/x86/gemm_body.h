@@ -24,9 +24,13 @@
 #define NV_MAX 3
 #define NR (NV_MAX * VL)
 
+/* B row k is read at b + k*ldb, or, when bp is given, at bp[k] + col (an implicit im2col:
+ * each row pointer points into a copy of one input row, see conv_body.h's conv_rows). The
+ * wrappers below pass a constant NULL for the form they do not use, so after inlining each
+ * is a kernel of its own with no test in the loop. */
 static inline __attribute__((always_inline)) void
-ukr_nv(const int NV, int64_t K, const float *a, const float *b, int64_t ldb, float *c,
-       int64_t ldc, int rows, int cols, int accum, const float *bias, int act)
+ukr_nv(const int NV, int64_t K, const float *a, const float *b, int64_t ldb, const float *const *bp,
+       int64_t col, float *c, int64_t ldc, int rows, int cols, int accum, const float *bias, int act)
 {
     vf acc[MRU][NV_MAX];
 #pragma GCC unroll 8
@@ -35,7 +39,7 @@ ukr_nv(const int NV, int64_t K, const float *a, const float *b, int64_t ldb, flo
         for (int v = 0; v < NV_MAX; v++)
             acc[r][v] = vzero();
     for (int64_t k = 0; k < K; k++) {
-        const float *bk = b + k * ldb;
+        const float *bk = bp ? bp[k] + col : b + k * ldb;
         vf b0 = vload(bk);
         vf b1 = NV > 1 ? vload(bk + VL) : b0;
         vf b2 = NV > 2 ? vload(bk + 2 * VL) : b0;
@@ -74,89 +78,23 @@ ukr_nv(const int NV, int64_t K, const float *a, const float *b, int64_t ldb, flo
     }
 }
 
-static inline void ukr1(int64_t K, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
-                 int rows, int cols, int accum, const float *bias, int act)
-{
-    ukr_nv(1, K, a, b, ldb, c, ldc, rows, cols, accum, bias, act);
-}
-static inline void ukr2(int64_t K, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
-                 int rows, int cols, int accum, const float *bias, int act)
-{
-    ukr_nv(2, K, a, b, ldb, c, ldc, rows, cols, accum, bias, act);
-}
-static inline void ukr3(int64_t K, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
-                 int rows, int cols, int accum, const float *bias, int act)
-{
-    ukr_nv(3, K, a, b, ldb, c, ldc, rows, cols, accum, bias, act);
-}
-
-/* The same tile with B row k read at bp[k] + col (an implicit im2col: each row pointer
- * points into a copy of one input row, see conv_body.h's conv_rows). */
-static inline __attribute__((always_inline)) void
-ukrp_nv(const int NV, int64_t K, const float *a, const float *const *bp, int64_t col, float *c,
-        int64_t ldc, int rows, int cols, int accum, const float *bias, int act)
-{
-    vf acc[MRU][NV_MAX];
-#pragma GCC unroll 8
-    for (int r = 0; r < MRU; r++)
-#pragma GCC unroll 3
-        for (int v = 0; v < NV_MAX; v++)
-            acc[r][v] = vzero();
-    for (int64_t k = 0; k < K; k++) {
-        const float *bk = bp[k] + col;
-        vf b0 = vload(bk);
-        vf b1 = NV > 1 ? vload(bk + VL) : b0;
-        vf b2 = NV > 2 ? vload(bk + 2 * VL) : b0;
-        const float *ak = a + k * 8;
-#pragma GCC unroll 8
-        for (int r = 0; r < MRU; r++) {
-            vf ar = vbcast(ak + r);
-            acc[r][0] = vfma(ar, b0, acc[r][0]);
-            if (NV > 1)
-                acc[r][1] = vfma(ar, b1, acc[r][1]);
-            if (NV > 2)
-                acc[r][2] = vfma(ar, b2, acc[r][2]);
-        }
+#define UKR_WRAPPERS(NV)                                                                        \
+    static inline void ukr##NV(int64_t K, const float *a, const float *b, int64_t ldb, float *c,  \
+                               int64_t ldc, int rows, int cols, int accum, const float *bias,     \
+                               int act)                                                           \
+    {                                                                                             \
+        ukr_nv(NV, K, a, b, ldb, NULL, 0, c, ldc, rows, cols, accum, bias, act);                 \
+    }                                                                                             \
+    static inline void ukrp##NV(int64_t K, const float *a, const float *const *bp, int64_t col,   \
+                                float *c, int64_t ldc, int rows, int cols, int accum,             \
+                                const float *bias, int act)                                       \
+    {                                                                                             \
+        ukr_nv(NV, K, a, NULL, 0, bp, col, c, ldc, rows, cols, accum, bias, act);                \
     }
-    int full = cols >= NV * VL;
-#pragma GCC unroll 8
-    for (int r = 0; r < MRU; r++) {
-        if (r >= rows)
-            break;
-        float *cr = c + r * ldc;
-        vf bv = bias ? vbcast(bias + r) : vzero();
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++) {
-            vf s = acc[r][v];
-            if (full) {
-                if (accum)
-                    s = vadd(s, vload(cr + v * VL));
-                vstore(cr + v * VL, vact(vadd(s, bv), act));
-            } else {
-                vmask m = vm_n(cols - v * VL);
-                if (accum)
-                    s = vadd(s, vloadm(cr + v * VL, m));
-                vstorem(cr + v * VL, vact(vadd(s, bv), act), m);
-            }
-        }
-    }
-}
-
-static inline void ukrp1(int64_t K, const float *a, const float *const *bp, int64_t col, float *c,
-                  int64_t ldc, int rows, int cols, int accum, const float *bias, int act)
-{
-    ukrp_nv(1, K, a, bp, col, c, ldc, rows, cols, accum, bias, act);
-}
-static inline void ukrp2(int64_t K, const float *a, const float *const *bp, int64_t col, float *c,
-                  int64_t ldc, int rows, int cols, int accum, const float *bias, int act)
-{
-    ukrp_nv(2, K, a, bp, col, c, ldc, rows, cols, accum, bias, act);
-}
-static inline void ukrp3(int64_t K, const float *a, const float *const *bp, int64_t col, float *c,
-                  int64_t ldc, int rows, int cols, int accum, const float *bias, int act)
-{
-    ukrp_nv(3, K, a, bp, col, c, ldc, rows, cols, accum, bias, act);
-}
+UKR_WRAPPERS(1)
+UKR_WRAPPERS(2)
+UKR_WRAPPERS(3)
+#undef UKR_WRAPPERS
 
 typedef void (*ukrp_fn)(int64_t K, const float *a, const float *const *bp, int64_t col, float *c,
                         int64_t ldc, int rows, int cols, int accum, const float *bias, int act);

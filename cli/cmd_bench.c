@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "engine.h"
 #include "kernels/conv_pack.h"
@@ -395,15 +396,9 @@ int cmd_bench(int argc, char **argv)
         cli_error("bench", 1, "out of memory");
         goto out;
     }
-    struct yolo_model_params mp;
-    yolo_model_params_default(&mp);
-    mp.isa = isa;
-    if (yolo_model_load(pos[0], &mp, &model, &d)) {
-        cli_error("bench", 1, "%s", d.msg);
-        goto out;
-    }
     struct yolo_model_info info;
-    yolo_model_get_info(model, &info);
+    if (cli_load_model("bench", pos[0], isa, &model, &info))
+        goto out;
     if (batch > info.max_batch) {
         cli_error("bench", 2, "--batch %d is more than the engine's max batch %d (rebuild with yolo "
                   "build --batch)", batch, info.max_batch);

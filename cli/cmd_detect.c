@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "detect_pipeline.h"
 #include "outdir.h"
@@ -97,13 +98,9 @@ int cmd_detect(int argc, char **argv)
     struct yolo_model *model = NULL;
     struct yolo_ctx *ctx = NULL;
     struct source_list src = { 0 };
-    struct yolo_model_params mp;
-    yolo_model_params_default(&mp);
-    mp.isa = isa;
-    if (yolo_model_load(pos[0], &mp, &model, &d))
-        return cli_error("detect", 1, "%s", d.msg);
     struct yolo_model_info info;
-    yolo_model_get_info(model, &info);
+    if (cli_load_model("detect", pos[0], isa, &model, &info))
+        return 1;
     rc = 1;
     if (imgsz && (imgsz != info.input_w || imgsz != info.input_h)) {
         cli_error("detect", 2, "%s was built for %dx%d input, not --imgsz %d (rebuild with yolo build --imgsz)",
@@ -134,7 +131,6 @@ int cmd_detect(int argc, char **argv)
         cli_error("detect", 1, "%s", err);
         goto out;
     }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     struct yolo_ctx_params cp;
     yolo_ctx_params_default(&cp);
     cp.conf = conf;
@@ -143,7 +139,7 @@ int cmd_detect(int argc, char **argv)
     cp.agnostic = agnostic;
     cp.classes = n_keep ? keep : NULL;
     cp.n_classes_keep = n_keep;
-    cp.n_threads = threads ? threads : (int32_t)(cores > 1 ? cores : 1);
+    cp.n_threads = cli_threads_or_cores(threads);
     if (yolo_ctx_create(model, &cp, &ctx, &d)) {
         cli_error("detect", 1, "%s", d.msg);
         goto out;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "detect_pipeline.h"
 #include "val.h"
@@ -373,14 +374,8 @@ int cmd_val(int argc, char **argv)
     rc = 1;
 
     if (n_pos) {
-        struct yolo_model_params mp;
-        yolo_model_params_default(&mp);
-        mp.isa = isa;
-        if (yolo_model_load(pos[0], &mp, &model, &d)) {
-            cli_error("val", 1, "%s", d.msg);
+        if (cli_load_model("val", pos[0], isa, &model, &info))
             goto out;
-        }
-        yolo_model_get_info(model, &info);
         n_classes = info.n_classes;
     }
     if (yolo_dataset_load(data, &ds, &d) || yolo_dataset_images(ds, split, &list, &d)) {
@@ -439,13 +434,12 @@ int cmd_val(int argc, char **argv)
             run_paths[n_run] = list.paths[i];
             run_map[n_run++] = i;
         }
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
         struct yolo_ctx_params cp;
         yolo_ctx_params_default(&cp);
         cp.conf = conf;
         cp.iou = iou;
         cp.max_det = max_det;
-        cp.n_threads = threads ? threads : (int32_t)(cores > 1 ? cores : 1);
+        cp.n_threads = cli_threads_or_cores(threads);
         if (yolo_ctx_create(model, &cp, &ctx, &d)) {
             cli_error("val", 1, "%s", d.msg);
             goto out;

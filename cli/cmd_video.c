@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "video.h"
 #include "outdir.h"
@@ -164,9 +165,7 @@ int cmd_video(int argc, char **argv)
     int32_t keep[1024], n_keep = 0;
     if (classes && cli_parse_classes(classes, keep, 1024, &n_keep))
         return cli_error("video", 2, "--classes: expected comma-separated class ids, got '%s'", classes);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1)
-        cores = 1;
+    int32_t cores = cli_threads_or_cores(0);
     if (!instances)
         instances = (int)(cores < 16 ? cores : 16);
     if (!threads)
@@ -177,13 +176,9 @@ int cmd_video(int argc, char **argv)
     struct yolo_ctx *ctx = NULL;
     struct yolo_video_stream *st = NULL;
     struct printer pr = { 0 };
-    struct yolo_model_params mp;
-    yolo_model_params_default(&mp);
-    mp.isa = isa;
-    if (yolo_model_load(pos[0], &mp, &model, &d))
-        return cli_error("video", 1, "%s", d.msg);
     struct yolo_model_info info;
-    yolo_model_get_info(model, &info);
+    if (cli_load_model("video", pos[0], isa, &model, &info))
+        return 1;
     char err[4400];
     rc = 1;
     if (cli_prepare_dir(out_dir, NULL, err, sizeof err)) {

@@ -249,7 +249,7 @@ int cmd_video(int argc, char **argv)
         printf("interrupted: every stream stopped at its last frame read; outputs are complete up to it\n");
     for (int32_t i = 0; i < n_src; i++) {
         const struct yolo_video_stream *s = &st[i];
-        if (s->state == YOLO_VIDEO_FAILED && s->frames_done == 0) {
+        if (!s->video_saved && !s->json_saved) {
             printf("%s: FAILED, no output\n", s->source);
             continue;
         }
@@ -257,7 +257,8 @@ int cmd_video(int argc, char **argv)
                s->source, (long long)s->frames_done, s->width, s->height, s->fps, (long long)s->n_dets,
                s->seconds, s->seconds > 0 ? (double)s->frames_done / s->seconds : 0.0,
                s->state == YOLO_VIDEO_FAILED ? (s->truncated ? " TRUNCATED" : " FAILED") : "",
-               nosave ? "" : s->video_path, nosave ? "" : ", ", s->json_path);
+               s->video_saved ? s->video_path : "", s->video_saved && s->json_saved ? ", " : "",
+               s->json_saved ? s->json_path : "");
     }
     printf("%d stream%s, %lld frames in %.2f s: %.1f frames/s; %d instance%s x %d thread%s; %d failed\n",
            n_src, n_src > 1 ? "s" : "", (long long)rep.frames, rep.wall_s,

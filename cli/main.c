@@ -1,4 +1,5 @@
 /* main.c: `yolo <command> ...`: the subcommand table. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* Past a file size limit (ulimit -f) writes fail with EFBIG, which every output path
+     * reports by file name and cleans up after, instead of the process being killed with a
+     * half-written temp file left behind. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;

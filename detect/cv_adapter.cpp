@@ -180,6 +180,30 @@ struct yolo_cv_video_writer {
 };
 
 namespace {
+
+/* cv::VideoWriter drops write errors (a full disk, a file size limit): the file just ends
+ * early, without its index. So before a video is renamed into place it is opened again and
+ * must declare every frame written; that reads the index only, not the frames. */
+int verify_video(const yolo_cv_video_writer *w, struct yolo_diag *d)
+{
+    int64_t n = -1;
+    try {
+        cv::VideoCapture cap(w->tmp, cv::CAP_FFMPEG);
+        if (cap.isOpened())
+            n = (int64_t)cap.get(cv::CAP_PROP_FRAME_COUNT);
+    } catch (...) {
+        n = -1;
+    }
+    if (n == w->frames)
+        return YOLO_OK;
+    if (n < 0)
+        return diag_set(d, YOLO_ERR_IO, "%s: the video written cannot be read back (disk full or "
+                        "file size limit?); not kept", w->path.c_str());
+    return diag_set(d, YOLO_ERR_IO, "%s: the video written holds %lld of the %lld frames (disk "
+                    "full or file size limit?); not kept", w->path.c_str(), (long long)n,
+                    (long long)w->frames);
+}
+
 }  // namespace
 
 extern "C" {
@@ -529,7 +553,9 @@ int yolo_cv_video_writer_close(struct yolo_cv_video_writer *w, int commit, struc
             st = diag_set(d, YOLO_ERR_IO, "%s: no frame to write", w->path.c_str());
         else if (stat(w->tmp.c_str(), &sb) != 0 || sb.st_size == 0)
             st = diag_set(d, YOLO_ERR_IO, "%s: the encoder wrote nothing (disk full?)", w->path.c_str());
-        else if (std::rename(w->tmp.c_str(), w->path.c_str()) != 0)
+        if (!st)
+            st = verify_video(w, d);
+        if (!st && std::rename(w->tmp.c_str(), w->path.c_str()) != 0)
             st = diag_set(d, YOLO_ERR_IO, "%s: cannot rename the temporary file into place: %s",
                           w->path.c_str(), std::strerror(errno));
     }

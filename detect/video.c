@@ -456,19 +456,27 @@ static void *writer_main(void *arg)
     /* Close the outputs: committed (renamed into place) when at least one frame made it out
      * and nothing broke, so a truncated source still leaves playable files. */
     struct yolo_diag d = { 0 };
-    int commit = n_ok > 0 && !s->out_failed;
+    int commit = n_ok > 0 && !s->out_failed, video_saved = 0, json_saved = 0;
     err[0] = 0;
-    if (s->vw && yolo_cv_video_writer_close(s->vw, commit, &d) && commit)
-        snprintf(err, sizeof err, "%s", d.msg);
+    if (s->vw) {
+        if (yolo_cv_video_writer_close(s->vw, commit, &d) == 0)
+            video_saved = commit;
+        else if (commit)
+            snprintf(err, sizeof err, "%s", d.msg);
+    }
     s->vw = NULL;
     if (s->json_open) {
         s->json_open = 0;
         if (!commit)
             yolo_atomic_abort(&s->json);
-        else if (yolo_atomic_commit(&s->json, &d))
+        else if (yolo_atomic_commit(&s->json, &d) == 0)
+            json_saved = 1;
+        else if (!err[0])
             snprintf(err, sizeof err, "%s", d.msg);
     }
     pthread_mutex_lock(&run->mu);
+    s->st->video_saved = video_saved;
+    s->st->json_saved = json_saved;
     if (err[0])
         set_error(s, err);
     s->st->state = s->st->error[0] ? YOLO_VIDEO_FAILED : YOLO_VIDEO_DONE;

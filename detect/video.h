@@ -54,6 +54,8 @@ struct yolo_video_stream {
     int64_t n_dets;
     double  seconds;              /* from the source's open to its last frame */
     int32_t truncated;            /* ended before the container's frame count */
+    int32_t video_saved;          /* video_path holds a finished video (set at the end) */
+    int32_t json_saved;           /* json_path holds the finished detections (set at the end) */
     char    backend[24];
     char    error[512];           /* why the source failed (state FAILED) */
 };

@@ -3,7 +3,9 @@
 #   - a file-size limit (`ulimit -f`, SIGXFSZ ignored: what a full disk looks like to a
 #     writer) while `yolo build` writes an engine and `yolo detect` writes annotated
 #     images, label files and detections.jsonl: exit 1, one error line per failed file
-#     naming it, no file under a final name, no temp file, earlier outputs untouched;
+#     naming it, no file under a final name, no temp file, earlier outputs untouched; the
+#     same without SIGXFSZ ignored by the caller; `yolo video`'s MP4 (whose writer hides
+#     write errors) refused after reading it back, its detections kept;
 #   - an image whose header claims 10^10 pixels, and --max-pixels: refused by name from the
 #     header, the other images still processed; 0 = no limit; a negative value is a usage error;
 #   - corrupt DICOM and HDR files (which crash or leak in OpenCV's decoders): refused by format.
@@ -60,6 +62,30 @@ done
 (cd "$T/run" && find . -type f -exec md5sum {} + | sort -k 2) > "$T/after.md5"
 cmp -s "$T/before.md5" "$T/after.md5" && ok || fail "earlier outputs changed: $(diff "$T/before.md5" "$T/after.md5")"
 grep -q "2 images in" "$T/out" && ok || fail "the images themselves should still count as processed: $(tail -2 "$T/out")"
+
+# ---- the same limit without SIGXFSZ ignored by the caller: yolo ignores it itself, so the
+# user gets the error line, not a process killed with a temp file behind
+rm -f "$T/fo" "$T/fe"
+(ulimit -f 4; exec "$YOLO" build "$ONNX" -o "$T/plain.engine") >/dev/null 2>"$T/fe" < /dev/null; rc=$?
+[ "$rc" -eq 1 ] && grep -q "plain.engine.*File too large" "$T/fe" && [ ! -e "$T/plain.engine" ] &&
+    [ "$(ls "$T" | grep -c tmp)" -eq 0 ] && ok ||
+    fail "build under a plain ulimit -f: exit $rc (153 = killed by SIGXFSZ), stderr '$(cat "$T/fe")'"
+rm -f "$T/fe"
+
+# ---- yolo video: OpenCV's writer ignores write errors (the MP4 just ends early, without its
+# index), so a finished video is read back before it is kept; the detections still are
+VID=$SHARED/data/videos/traffic_highway_720p.mp4
+limited 150 "$T/out" "$T/err" "$YOLO" video "$T/t.engine" "$VID" -o "$T/vid" --max-frames 12; rc=$?
+[ "$rc" -eq 1 ] && grep -q "traffic_highway_720p.mp4: the video written .*not kept" "$T/err" && ok ||
+    fail "video under ulimit -f: exit $rc, stderr '$(cat "$T/err")'"
+[ ! -e "$T/vid/traffic_highway_720p.mp4" ] && ok || fail "a truncated video was kept"
+[ "$(wc -l < "$T/vid/traffic_highway_720p.jsonl" 2>/dev/null)" = 12 ] && ok ||
+    fail "the 12 frames' detections should be kept: $(ls "$T/vid")"
+[ "$(ls "$T/vid" | grep -c tmp)" -eq 0 ] && ok || fail "temp files left: $(ls "$T/vid")"
+grep -q "FAILED -> $T/vid/traffic_highway_720p.jsonl\$" "$T/out" && ok ||
+    fail "the summary should name only the file kept: $(grep FAILED "$T/out")"
+"$YOLO" video "$T/t.engine" "$VID" -o "$T/vid2" --max-frames 12 >/dev/null 2>"$T/err" &&
+    [ -s "$T/vid2/traffic_highway_720p.mp4" ] && ok || fail "video with room: $(cat "$T/err")"
 
 # ---- an image claiming 100000 x 100000 pixels, among good ones
 cp tests/fuzz/corpus/image/bad-huge.png "$T/huge.png"

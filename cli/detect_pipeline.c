@@ -345,11 +345,14 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     }
 
     for (int64_t i = 0; i < n;) {
-        /* gather up to `batch` consecutive decoded images; failed ones pass straight through */
+        /* gather up to `batch` consecutive decoded images; failed ones pass straight through.
+         * At most `batch` slots are taken per round, failed or not: the slots are only freed
+         * once this round marks them done, so a long run of unreadable files must not make
+         * this thread wait for a slot the decoders can never fill. */
         int nb = 0;
         int64_t j = i;
         pthread_mutex_lock(&p.mu);
-        while (j < n && nb < batch) {
+        while (j < n && j - i < batch) {
             struct slot *s = &p.slots[j % p.n_slots];
             while (!(s->idx == j && s->state == SLOT_DECODED))
                 pthread_cond_wait(&p.cv, &p.mu);

@@ -8,6 +8,7 @@
 #     write errors) refused after reading it back, its detections kept;
 #   - an image whose header claims 10^10 pixels, and --max-pixels: refused by name from the
 #     header, the other images still processed; 0 = no limit; a negative value is a usage error;
+#   - 40 unreadable files in a row in a folder: each reported, the run finishes;
 #   - corrupt DICOM and HDR files (which crash or leak in OpenCV's decoders): refused by format.
 # The model is the fuzz corpus's tiny detector (32x32 input, 2 classes): fast.
 set -u
@@ -86,6 +87,15 @@ grep -q "FAILED -> $T/vid/traffic_highway_720p.jsonl\$" "$T/out" && ok ||
     fail "the summary should name only the file kept: $(grep FAILED "$T/out")"
 "$YOLO" video "$T/t.engine" "$VID" -o "$T/vid2" --max-frames 12 >/dev/null 2>"$T/err" &&
     [ -s "$T/vid2/traffic_highway_720p.mp4" ] && ok || fail "video with room: $(cat "$T/err")"
+
+# ---- a long run of unreadable files (more than the pipeline has slots) between good images:
+# the inference stage once waited forever for a slot only it could free
+mkdir -p "$T/many"
+cp "$IMG/bus.jpg" "$T/many/a000.jpg"; cp "$IMG/zidane.jpg" "$T/many/z999.jpg"
+for k in $(seq 1 40); do : > "$T/many/b$(printf %03d "$k").jpg"; done
+timeout 120 "$YOLO" detect "$T/t.engine" "$T/many" --save-dir "$T/r5" --nosave >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "2 images in .* 40 failed" "$T/out" && [ "$(grep -c 'cannot decode image (empty file)' "$T/err")" -eq 40 ] &&
+    ok || fail "40 unreadable files in a row: exit $rc (124 = hung), $(tail -1 "$T/out")"
 
 # ---- an image claiming 100000 x 100000 pixels, among good ones
 cp tests/fuzz/corpus/image/bad-huge.png "$T/huge.png"

@@ -60,7 +60,7 @@ int cmd_detect(int argc, char **argv)
         { "hide-labels", 0, ARG_FLAG, &hide_labels, NULL, "draw boxes without label tags" },
         { "hide-conf", 0, ARG_FLAG, &hide_conf, NULL, "label tags without the confidence" },
         { "line-width", 0, ARG_INT, &line_width, "N", "box line width in pixels (default: from image size)" },
-        { "recursive", 'r', ARG_FLAG, &recursive, NULL, "descend into subdirectories of a directory source" },
+        { "recursive", 'r', ARG_FLAG, &recursive, NULL, "descend into subdirectories of a directory source (symlink cycles skipped)" },
         { "batch", 0, ARG_INT, &batch, "N", "images per inference (default: the engine's max batch)" },
         { "threads", 't', ARG_INT, &threads, "N", "threads per inference (default: the cores left after decoding)" },
         { "workers", 'j', ARG_INT, &workers, "N", "image decoding threads (default 2)" },
@@ -74,9 +74,10 @@ int cmd_detect(int argc, char **argv)
         "Detect objects in images. SOURCE is an image file, a directory, a quoted glob such as\n"
         "'imgs/*.jpg', or a .txt list of paths (one per line). Boxes match Ultralytics' predict for\n"
         "the same ONNX model. Bad images are reported and skipped; the exit code is 1 if any failed.",
-        "outputs (in DIR):\n"
-        "  <image name>          the image with boxes and labels drawn (unless --nosave)\n"
-        "  labels/<stem>.txt     with --save-txt, for images with detections\n"
+        "outputs (in DIR; <name> is the image's file name, with -r its path below the folder given,\n"
+        "and a name already taken in the run gets _2, _3, ... before its extension):\n"
+        "  <name>                the image with boxes and labels drawn (unless --nosave)\n"
+        "  labels/<stem>.txt     with --save-txt, for images with detections (<name> less extension)\n"
         "  detections.jsonl      with --json: {\"path\", \"width\", \"height\", \"ms\", \"detections\": [\n"
         "                        {\"cls\", \"name\", \"conf\", \"box\": [x1, y1, x2, y2]}]} per image\n"
         "Files are written under a temp name and renamed." };
@@ -126,6 +127,10 @@ int cmd_detect(int argc, char **argv)
         goto out;
     }
     char dir[4096], err[4400];
+    if (sources_name_outputs(&src, err, sizeof err)) {
+        cli_error("detect", 1, "%s", err);
+        goto out;
+    }
     pick_save_dir(save_dir ? save_dir : "runs/detect", exist_ok, dir, sizeof dir);
     if ((!nosave || save_txt || json) && cli_prepare_dir(dir, save_txt ? "labels" : NULL, err, sizeof err)) {
         cli_error("detect", 1, "%s", err);
@@ -153,6 +158,7 @@ int cmd_detect(int argc, char **argv)
     o.batch = batch ? batch : info.max_batch;
     o.max_det = max_det;
     o.workers = workers;
+    o.out_names = src.names;
     o.quiet = quiet;
     o.progress = !quiet && src.n > 20 && isatty(STDOUT_FILENO);
     o.draw.line_width = line_width;

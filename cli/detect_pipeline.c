@@ -10,6 +10,7 @@
 
 #include "detect_pipeline.h"
 #include "fileio.h"
+#include "outdir.h"
 
 enum slot_state { SLOT_FREE, SLOT_DECODING, SLOT_DECODED, SLOT_DONE };
 
@@ -184,15 +185,18 @@ static void write_one(struct writer *wr, struct slot *s)
         }
         fputs("]}\n", f);
     }
+    const char *name = o->out_names ? o->out_names[s->idx] : base_name(path);
     if (o->save_txt && s->n_dets > 0) {
-        char lp[4200], stem[1024];
-        snprintf(stem, sizeof stem, "%s", base_name(path));
-        char *dot = strrchr(stem, '.');
-        if (dot)
+        char lp[8400], stem[4096];
+        snprintf(stem, sizeof stem, "%s", name);
+        char *dot = strrchr(stem, '.'), *slash = strrchr(stem, '/');
+        if (dot && (!slash || dot > slash))
             *dot = 0;
         snprintf(lp, sizeof lp, "%s/labels/%s.txt", o->save_dir, stem);
         struct yolo_atomic_file af;
-        int rc = yolo_atomic_open(&af, lp, &d);
+        int rc = slash && cli_make_parent_dirs(lp)
+                     ? yolo_diag_set(&d, YOLO_ERR_IO, "%s: cannot create its folder: %s", lp, strerror(errno))
+                     : yolo_atomic_open(&af, lp, &d);
         for (int32_t i = 0; !rc && i < s->n_dets; i++) {
             yolo_format_det_txt(buf, sizeof buf, &s->dets[i], s->img.width, s->img.height, o->save_conf);
             if (fputs(buf, af.f) < 0) {
@@ -210,9 +214,11 @@ static void write_one(struct writer *wr, struct slot *s)
     if (o->save_images) {
         struct yolo_result r = { s->dets, s->n_dets, s->img.width, s->img.height, 0, 0, 0 };
         yolo_draw(&s->img, &r, &o->draw);
-        char ip[4200];
-        snprintf(ip, sizeof ip, "%s/%s", o->save_dir, base_name(path));
-        if (yolo_image_write(ip, &s->img, &d)) {
+        char ip[8400];
+        snprintf(ip, sizeof ip, "%s/%s", o->save_dir, name);
+        if ((strchr(name, '/') && cli_make_parent_dirs(ip)
+                 ? yolo_diag_set(&d, YOLO_ERR_IO, "%s: cannot create its folder: %s", ip, strerror(errno))
+                 : yolo_image_write(ip, &s->img, &d))) {
             wr->s->write_errors++;
             report_error(wr, "yolo %s: error: %s\n", cmd_name(o), d.msg);
         }

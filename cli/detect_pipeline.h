@@ -38,6 +38,8 @@ struct detect_options {
     detect_result_fn on_result;  /* NULL, or called for every image (see above) */
     void *user;                  /* passed to on_result */
     int64_t max_pixels;          /* refuse images with more pixels (from the header); 0 = no limit */
+    char *const *out_names;      /* per image: its outputs' name under save_dir (may hold
+                                  * subfolders, made as needed); NULL = the file name */
 };
 
 struct detect_summary {

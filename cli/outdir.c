@@ -26,6 +26,17 @@ static int make_dirs(const char *path)
     return 0;
 }
 
+int cli_make_parent_dirs(const char *file_path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", file_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = 0;
+    return make_dirs(dir);
+}
+
 static int make_dir_checked(const char *dir, char *err, size_t cap)
 {
     struct stat st;

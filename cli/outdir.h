@@ -9,6 +9,8 @@
 /* mkdir -p dir, then dir/sub when sub is not NULL; then creates and removes a probe file so
  * an unwritable folder fails now, not after an hour of work. 0, or -1 with err filled. */
 int cli_prepare_dir(const char *dir, const char *sub, char *err, size_t cap);
+/* mkdir -p of the folder file_path is in (nothing if it has no '/'). 0, or -1 with errno. */
+int cli_make_parent_dirs(const char *file_path);
 /* "0,2,5" -> out[0..*n); -1 if malformed, empty or more than cap ids. */
 int cli_parse_classes(const char *s, int32_t *out, int32_t cap, int32_t *n);
 

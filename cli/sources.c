@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +25,20 @@ int sources_is_image_name(const char *name)
     return 0;
 }
 
-static int push(struct source_list *l, const char *path, char *err, size_t cap)
+/* Appends path; its output name starts at name_at (< 0: at its file name). */
+static int push(struct source_list *l, const char *path, int32_t name_at, char *err, size_t cap)
 {
     if (l->n == l->cap) {
         int64_t nc = l->cap ? l->cap * 2 : 256;
         char **p = realloc(l->paths, sizeof *p * (size_t)nc);
-        if (!p) {
+        if (p)
+            l->paths = p;
+        int32_t *at = p ? realloc(l->name_at, sizeof *at * (size_t)nc) : NULL;
+        if (!at) {
             snprintf(err, cap, "out of memory listing images");
             return 1;
         }
-        l->paths = p;
+        l->name_at = at;
         l->cap = nc;
     }
     l->paths[l->n] = strdup(path);
@@ -41,6 +46,11 @@ static int push(struct source_list *l, const char *path, char *err, size_t cap)
         snprintf(err, cap, "out of memory listing images");
         return 1;
     }
+    if (name_at < 0 || (size_t)name_at >= strlen(path)) {
+        const char *slash = strrchr(path, '/');
+        name_at = slash ? (int32_t)(slash + 1 - path) : 0;
+    }
+    l->name_at[l->n] = name_at;
     l->n++;
     return 0;
 }
@@ -50,8 +60,33 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_dir(struct source_list *l, const char *dir, int recursive, int depth, char *err, size_t cap)
+/* The directories from the one given down to the one being read: a subdirectory that is one
+ * of them (a symlink back up the tree) is a cycle and is skipped, as `find -L` does. */
+struct dir_chain {
+    dev_t dev;
+    ino_t ino;
+    const struct dir_chain *up;
+};
+
+static int on_chain(const struct dir_chain *c, const struct stat *st)
 {
+    for (; c; c = c->up)
+        if (c->dev == st->st_dev && c->ino == st->st_ino)
+            return 1;
+    return 0;
+}
+
+/* root_at: where the names below the directory given start in each path (see
+ * sources_name_outputs). */
+static int add_dir(struct source_list *l, const char *dir, int recursive, int depth, int32_t root_at,
+                   const struct dir_chain *up, char *err, size_t cap)
+{
+    struct stat self;
+    if (stat(dir, &self) != 0) {
+        snprintf(err, cap, "%s: cannot read directory: %s", dir, strerror(errno));
+        return 1;
+    }
+    const struct dir_chain here = { self.st_dev, self.st_ino, up };
     if (depth > 64) {
         snprintf(err, cap, "%s: directories nested too deep", dir);
         return 1;
@@ -74,9 +109,9 @@ static int add_dir(struct source_list *l, const char *dir, int recursive, int de
             continue;
         if (S_ISDIR(st.st_mode)) {
             if (recursive)
-                rc = push(&local, path, err, cap);   /* expanded after sorting */
+                rc = push(&local, path, -1, err, cap);   /* expanded after sorting */
         } else if (S_ISREG(st.st_mode) && sources_is_image_name(e->d_name)) {
-            rc = push(&local, path, err, cap);
+            rc = push(&local, path, -1, err, cap);
         }
     }
     closedir(d);
@@ -84,10 +119,12 @@ static int add_dir(struct source_list *l, const char *dir, int recursive, int de
         qsort(local.paths, (size_t)local.n, sizeof *local.paths, cmp_str);
     for (int64_t i = 0; !rc && i < local.n; i++) {
         struct stat st;
-        if (stat(local.paths[i], &st) == 0 && S_ISDIR(st.st_mode))
-            rc = add_dir(l, local.paths[i], recursive, depth + 1, err, cap);
-        else
-            rc = push(l, local.paths[i], err, cap);
+        if (stat(local.paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (!on_chain(&here, &st))
+                rc = add_dir(l, local.paths[i], recursive, depth + 1, root_at, &here, err, cap);
+        } else {
+            rc = push(l, local.paths[i], root_at, err, cap);
+        }
     }
     sources_free(&local);
     return rc;
@@ -119,7 +156,7 @@ static int add_list(struct source_list *l, const char *list, char *err, size_t c
         if (!*s || *s == '#')
             continue;
         snprintf(path, sizeof path, "%s%s", *s == '/' ? "" : base, s);
-        rc = push(l, path, err, cap);
+        rc = push(l, path, -1, err, cap);
     }
     if (!rc && ferror(f)) {
         snprintf(err, cap, "%s: read error", list);
@@ -133,12 +170,15 @@ int sources_add(struct source_list *l, const char *src, int recursive, char *err
 {
     struct stat st;
     if (stat(src, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return add_dir(l, src, recursive, 0, err, cap);
+        if (S_ISDIR(st.st_mode)) {
+            size_t n = strlen(src);
+            return add_dir(l, src, recursive, 0, (int32_t)(n + (n && src[n - 1] == '/' ? 0 : 1)), NULL,
+                           err, cap);
+        }
         size_t n = strlen(src);
         if (n > 4 && strcasecmp(src + n - 4, ".txt") == 0)
             return add_list(l, src, err, cap);
-        return push(l, src, err, cap);
+        return push(l, src, -1, err, cap);
     }
     if (strpbrk(src, "*?[")) {
         glob_t gl;
@@ -156,7 +196,7 @@ int sources_add(struct source_list *l, const char *src, int recursive, char *err
         int rc = 0;
         for (size_t i = 0; !rc && i < gl.gl_pathc; i++)
             if (stat(gl.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode))
-                rc = push(l, gl.gl_pathv[i], err, cap);
+                rc = push(l, gl.gl_pathv[i], -1, err, cap);
         globfree(&gl);
         return rc;
     }
@@ -164,10 +204,73 @@ int sources_add(struct source_list *l, const char *src, int recursive, char *err
     return 1;
 }
 
+/* An open-addressing set of the names given so far (strings owned by the list). */
+struct name_set {
+    const char **slot;
+    uint64_t mask;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* 1 if name is in the set, else adds it and returns 0. */
+static int name_set_add(struct name_set *ns, const char *name)
+{
+    for (uint64_t i = hash_str(name) & ns->mask;; i = (i + 1) & ns->mask) {
+        if (!ns->slot[i]) {
+            ns->slot[i] = name;
+            return 0;
+        }
+        if (strcmp(ns->slot[i], name) == 0)
+            return 1;
+    }
+}
+
+int sources_name_outputs(struct source_list *l, char *err, size_t cap)
+{
+    uint64_t size = 16;
+    while (size < 2 * (uint64_t)l->n)
+        size *= 2;
+    struct name_set ns = { calloc(size, sizeof *ns.slot), size - 1 };
+    l->names = calloc((size_t)(l->n ? l->n : 1), sizeof *l->names);
+    int rc = !ns.slot || !l->names;
+    for (int64_t i = 0; !rc && i < l->n; i++) {
+        const char *name = l->paths[i] + l->name_at[i];
+        l->names[i] = strdup(name);
+        rc = !l->names[i];
+        /* taken: stem_2.ext, stem_3.ext, ... (the extension is after the last dot of the
+         * file name itself, not of a folder) */
+        for (int k = 2; !rc && name_set_add(&ns, l->names[i]); k++) {
+            const char *slash = strrchr(name, '/'), *dot = strrchr(name, '.');
+            size_t stem = dot && dot > (slash ? slash : name) ? (size_t)(dot - name) : strlen(name);
+            size_t len = strlen(name) + 16;
+            free(l->names[i]);
+            l->names[i] = malloc(len);
+            rc = !l->names[i];
+            if (!rc)
+                snprintf(l->names[i], len, "%.*s_%d%s", (int)stem, name, k, name + stem);
+        }
+    }
+    free(ns.slot);
+    if (rc)
+        snprintf(err, cap, "out of memory naming the outputs");
+    return rc;
+}
+
 void sources_free(struct source_list *l)
 {
-    for (int64_t i = 0; i < l->n; i++)
+    for (int64_t i = 0; i < l->n; i++) {
         free(l->paths[i]);
+        if (l->names)
+            free(l->names[i]);
+    }
     free(l->paths);
+    free(l->name_at);
+    free(l->names);
     memset(l, 0, sizeof *l);
 }

@@ -7,6 +7,8 @@
 
 struct source_list {
     char  **paths;
+    int32_t *name_at;            /* paths[i] + name_at[i]: its output name (see below) */
+    char  **names;               /* after sources_name_outputs: unique output names */
     int64_t n, cap;
 };
 
@@ -17,6 +19,11 @@ struct source_list {
  * existing file is taken as an image, whatever its name. Returns 0, or 1 with a message in
  * err (missing source, unreadable directory, empty glob, out of memory). */
 int  sources_add(struct source_list *l, const char *src, int recursive, char *err, size_t err_cap);
+/* Names each image's outputs (annotated copy, label file) relative to the save folder: the
+ * file name, or for images found by a recursive directory scan the path below that
+ * directory (so a/0001.jpg and b/0001.jpg do not overwrite each other). A name that is still
+ * taken by an earlier image gets _2, _3, ... before its extension. 0, or 1 on out of memory. */
+int  sources_name_outputs(struct source_list *l, char *err, size_t err_cap);
 void sources_free(struct source_list *l);
 /* 1 if the name ends in an image extension. */
 int  sources_is_image_name(const char *name);

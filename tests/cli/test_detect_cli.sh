@@ -53,6 +53,26 @@ echo "not an image" > "$T/bad/notes.jpg"
     [ "$(wc -l < "$T/b/detections.jsonl")" = 128 ] && grep -q "128 images .* 2 failed" "$T/b.out" && ok ||
     fail "bad files: exit $rc, stderr: $(cat "$T/b.err"), summary: $(tail -2 "$T/b.out")"
 
+# output names: a recursive run mirrors the folders below the source (a/0001.jpg and
+# b/0001.jpg must not overwrite each other); other same-named images get _2, _3; a symlink
+# back up the tree is a cycle, skipped
+mkdir -p "$T/tree/a" "$T/tree/b/c"
+for d in a b/c; do cp "$SHARED/data/images/bus.jpg" "$T/tree/$d/0001.jpg"; done
+cp "$SHARED/data/images/zidane.jpg" "$T/tree/0001.jpg"
+ln -s "$T/tree" "$T/tree/b/up"
+"$YOLO" detect "$E" "$T/tree" -r --save-dir "$T/tr" --save-txt > "$T/o" 2> "$T/e"; rc=$?
+[ $rc -eq 0 ] && grep -q "^3 images in" "$T/o" && ok || fail "recursive with a cycle: exit $rc, $(cat "$T/e") $(tail -1 "$T/o")"
+for f in 0001.jpg a/0001.jpg b/c/0001.jpg labels/0001.txt labels/a/0001.txt labels/b/c/0001.txt; do
+    [ -s "$T/tr/$f" ] && ok || fail "recursive outputs: no $f in $(cd "$T/tr" && find . -type f)"
+done
+cmp -s "$T/tr/a/0001.jpg" "$T/tr/b/c/0001.jpg" && ! cmp -s "$T/tr/0001.jpg" "$T/tr/a/0001.jpg" && ok ||
+    fail "recursive outputs: a/ and b/c/ hold bus, the top one zidane"
+"$YOLO" detect "$E" "$T/tree/0001.jpg" "$T/tree/a/0001.jpg" "$T/tree/b/c/*.jpg" --save-dir "$T/fl" --save-txt \
+    > "$T/o" 2> "$T/e"; rc=$?
+[ $rc -eq 0 ] && [ "$(cd "$T/fl" && find . -type f | sort | tr '\n' ' ')" = \
+    "./0001.jpg ./0001_2.jpg ./0001_3.jpg ./labels/0001.txt ./labels/0001_2.txt ./labels/0001_3.txt " ] && ok ||
+    fail "same names from files and globs: $(cd "$T/fl" && find . -type f | sort | tr '\n' ' ')"
+
 # an unwritable save dir fails before any work
 mkdir -p "$T/ro"; chmod 555 "$T/ro"
 if [ "$(id -u)" -ne 0 ]; then

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "cli_model.h"
+#include "interrupt.h"
 #include "commands.h"
 #include "detect_pipeline.h"
 #include "outdir.h"
@@ -80,7 +81,8 @@ int cmd_detect(int argc, char **argv)
         "  labels/<stem>.txt     with --save-txt, for images with detections (<name> less extension)\n"
         "  detections.jsonl      with --json: {\"path\", \"width\", \"height\", \"ms\", \"detections\": [\n"
         "                        {\"cls\", \"name\", \"conf\", \"box\": [x1, y1, x2, y2]}]} per image\n"
-        "Files are written under a temp name and renamed." };
+        "Files are written under a temp name and renamed. Ctrl-C starts no new image and completes\n"
+        "the outputs of those done (exit code 130)." };
     const char *pos[1 + MAX_SOURCES];
     int n_pos;
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 2, 1 + MAX_SOURCES, &n_pos, "ENGINE and at least one SOURCE");
@@ -165,9 +167,18 @@ int cmd_detect(int argc, char **argv)
     o.draw.hide_labels = hide_labels;
     o.draw.hide_conf = hide_conf;
     o.max_pixels = max_pixels;
+    /* Ctrl-C (or SIGTERM) stops starting new images; those under way finish and every output,
+     * detections.jsonl included, is completed for the images done. */
+    struct cli_interrupt ci;
+    o.interrupt = cli_interrupt_begin(&ci);
     struct detect_summary s;
-    if (detect_pipeline_run(ctx, &info, src.paths, src.n, &o, &s))
+    int run_rc = detect_pipeline_run(ctx, &info, src.paths, src.n, &o, &s);
+    cli_interrupt_end(&ci);
+    if (run_rc)
         goto out;
+    if (s.interrupted)
+        printf("interrupted: stopped after %lld of %lld images; the outputs of those are complete\n",
+               (long long)(s.n_ok + s.n_failed), (long long)s.n_images);
     printf("Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image (median) at shape "
            "(%d, 3, %d, %d), %s kernels, %d thread%s\n", s.median_ms_pre, s.median_ms_infer,
            s.median_ms_post, o.batch, info.input_h, info.input_w, info.isa, cp.n_threads,
@@ -178,7 +189,8 @@ int cmd_detect(int argc, char **argv)
            (long long)s.n_failed);
     if (!nosave || save_txt || json)
         printf("Results saved to %s\n", dir);
-    rc = s.n_failed || s.write_errors ? 1 : 0;
+    /* 130 = 128 + SIGINT, as a shell reports a command Ctrl-C ended: the run is not complete */
+    rc = s.n_failed || s.write_errors ? 1 : s.interrupted ? 130 : 0;
 out:
     sources_free(&src);
     yolo_ctx_free(ctx);

@@ -16,6 +16,7 @@
 
 #include "args.h"
 #include "cli_model.h"
+#include "interrupt.h"
 #include "commands.h"
 #include "video.h"
 #include "outdir.h"
@@ -23,20 +24,6 @@
 
 #define MAX_SOURCES 256
 #define MIB (1024.0 * 1024.0)
-
-/* Ctrl-C (or SIGTERM) ends every stream at its next frame with its outputs finished: how a
- * camera or stream recording ends. A signal handler can only reach a global. The same signal
- * often arrives twice (a terminal or `timeout` signals the process and its group), so only a
- * third one falls back to the default action and quits at once. */
-static atomic_int interrupted;
-
-static void on_signal(int sig)
-{
-    if (atomic_fetch_add(&interrupted, 1) >= 2) {
-        signal(sig, SIG_DFL);   /* both async-signal-safe */
-        raise(sig);
-    }
-}
 
 /* ------------------------------------------------------------------ progress */
 
@@ -225,27 +212,22 @@ int cmd_video(int argc, char **argv)
     vp.progress_fn = on_progress;
     vp.progress_user = &pr;
     vp.progress_interval_ms = pr.tty && !quiet ? 500 : 0;
-    vp.stop = &interrupted;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    /* Ctrl-C (or SIGTERM) ends every stream at its next frame with its outputs finished: how
+     * a camera or stream recording ends. */
+    struct cli_interrupt ci;
+    vp.stop = cli_interrupt_begin(&ci);
     if (!quiet)
         printf("%d stream%s, %d instance%s x %d thread%s, %s kernels, engine batch %d%s\n", n_src,
                n_src > 1 ? "s" : "", instances, instances > 1 ? "s" : "", threads, threads > 1 ? "s" : "",
                info.isa, info.max_batch, batch > 1 ? ", dynamic batching" : "");
     struct yolo_video_report rep;
     int run_rc = yolo_video_run(ctx, pos + 1, n_src, &vp, st, &rep, &d);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_interrupt_end(&ci);
     if (run_rc) {
         cli_error("video", 1, "%s", d.msg);
         goto out;
     }
-    if (atomic_load(&interrupted))
+    if (atomic_load(vp.stop))
         printf("interrupted: every stream stopped at its last frame read; outputs are complete up to it\n");
     for (int32_t i = 0; i < n_src; i++) {
         const struct yolo_video_stream *s = &st[i];

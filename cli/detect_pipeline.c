@@ -32,6 +32,8 @@ struct pipe {
     int n_slots;
     int64_t next_decode;             /* next index a decoder takes */
     int64_t n;
+    int64_t end;                     /* n, or where an interrupt stopped the decoders */
+    const atomic_int *interrupt;
     char *const *paths;
     int stop;
     int64_t max_pixels;              /* options' max_pixels, for the decoders */
@@ -50,11 +52,15 @@ static void *decoder_main(void *arg)
     pthread_mutex_lock(&p->mu);
     for (;;) {
         int64_t i = p->next_decode;
-        while (!p->stop && i < p->n && p->slots[i % p->n_slots].state != SLOT_FREE) {
+        while (!p->stop && i < p->end && p->slots[i % p->n_slots].state != SLOT_FREE) {
             pthread_cond_wait(&p->cv, &p->mu);
             i = p->next_decode;
         }
-        if (p->stop || i >= p->n)
+        if (p->interrupt && atomic_load(p->interrupt) && p->end > p->next_decode) {
+            p->end = p->next_decode;   /* the images claimed so far are the last */
+            pthread_cond_broadcast(&p->cv);
+        }
+        if (p->stop || i >= p->end)
             break;
         struct slot *s = &p->slots[i % p->n_slots];
         p->next_decode++;
@@ -248,9 +254,9 @@ static void *writer_main(void *arg)
     for (int64_t i = 0; i < p->n; i++) {
         struct slot *s = &p->slots[i % p->n_slots];
         pthread_mutex_lock(&p->mu);
-        while (!(s->state == SLOT_DONE && s->idx == i) && !p->stop)
+        while (!(s->state == SLOT_DONE && s->idx == i) && !p->stop && i < p->end)
             pthread_cond_wait(&p->cv, &p->mu);
-        int stop = p->stop && !(s->state == SLOT_DONE && s->idx == i);
+        int stop = (p->stop || i >= p->end) && !(s->state == SLOT_DONE && s->idx == i);
         pthread_mutex_unlock(&p->mu);
         if (stop)
             break;
@@ -289,7 +295,8 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     sum->n_images = n;
     int batch = o->batch > 0 ? o->batch : 1;
     int workers = o->workers > 0 ? o->workers : 1;
-    struct pipe p = { .n = n, .paths = paths, .max_pixels = o->max_pixels };
+    struct pipe p = { .n = n, .end = n, .paths = paths, .max_pixels = o->max_pixels,
+                      .interrupt = o->interrupt };
     p.n_slots = 2 * batch + 2 * workers + 2;
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
@@ -358,10 +365,12 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
         int nb = 0;
         int64_t j = i;
         pthread_mutex_lock(&p.mu);
-        while (j < n && j - i < batch) {
+        while (j < p.end && j - i < batch) {
             struct slot *s = &p.slots[j % p.n_slots];
-            while (!(s->idx == j && s->state == SLOT_DECODED))
+            while (!(s->idx == j && s->state == SLOT_DECODED) && j < p.end)
                 pthread_cond_wait(&p.cv, &p.mu);
+            if (j >= p.end)
+                break;
             if (s->ok)
                 group[nb++] = s;
             j++;
@@ -370,6 +379,8 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
                 break;            /* don't wait for a full batch when the next isn't ready */
         }
         pthread_mutex_unlock(&p.mu);
+        if (j == i)
+            break;                /* interrupted: nothing more was started */
         if (nb > 0) {
             for (int k = 0; k < nb; k++)
                 imgs[k] = group[k]->img;
@@ -400,6 +411,7 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     free(threads);
+    sum->interrupted = p.end < n;
     if (o->progress && !o->quiet)
         putchar('\n');
     sum->wall_s = now_s() - wr.t_start;

@@ -10,6 +10,7 @@
 #ifndef YOLO_CLI_DETECT_PIPELINE_H
 #define YOLO_CLI_DETECT_PIPELINE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,12 +39,15 @@ struct detect_options {
     detect_result_fn on_result;  /* NULL, or called for every image (see above) */
     void *user;                  /* passed to on_result */
     int64_t max_pixels;          /* refuse images with more pixels (from the header); 0 = no limit */
+    const atomic_int *interrupt; /* NULL, or once non-zero: no new image is started; the ones
+                                  * under way finish and every output is completed */
     char *const *out_names;      /* per image: its outputs' name under save_dir (may hold
                                   * subfolders, made as needed); NULL = the file name */
 };
 
 struct detect_summary {
     int64_t n_images, n_ok, n_failed, n_dets;
+    int interrupted;             /* stopped early by o->interrupt: n_ok + n_failed < n_images */
     double wall_s;
     double median_ms_pre, median_ms_infer, median_ms_post;
     int64_t write_errors;

@@ -80,7 +80,7 @@ struct yolo_video_params {
     /* If not NULL and set non-zero while running (from a signal handler, say), every source
      * stops reading at its next frame and finishes its outputs as if it had ended: the way
      * to end a camera or stream recording. */
-    atomic_int *stop;
+    const atomic_int *stop;
 };
 void yolo_video_params_default(struct yolo_video_params *p);
 

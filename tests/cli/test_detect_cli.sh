@@ -73,6 +73,17 @@ cmp -s "$T/tr/a/0001.jpg" "$T/tr/b/c/0001.jpg" && ! cmp -s "$T/tr/0001.jpg" "$T/
     "./0001.jpg ./0001_2.jpg ./0001_3.jpg ./labels/0001.txt ./labels/0001_2.txt ./labels/0001_3.txt " ] && ok ||
     fail "same names from files and globs: $(cd "$T/fl" && find . -type f | sort | tr '\n' ' ')"
 
+# Ctrl-C: no new image is started, the ones under way finish, detections.jsonl and the
+# images are complete for exactly those; exit 130 (the run is not complete)
+"$YOLO" detect "$E" "$C" --save-dir "$T/int" --json -q > "$T/int.out" 2> "$T/e" &
+pid=$!
+for i in $(seq 300); do [ "$(ls "$T/int" 2>/dev/null | grep -c 'jpg$')" -ge 3 ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+n_img=$(ls "$T/int" | grep -c 'jpg$'); n_json=$(wc -l < "$T/int/detections.jsonl" 2>/dev/null)
+[ $rc -eq 130 ] && grep -q "^interrupted: stopped after $n_img of 128 images" "$T/int.out" &&
+    [ "$n_img" -lt 128 ] && [ "${n_json:-0}" = "$n_img" ] && [ -z "$(ls -a "$T/int" | grep tmp)" ] && ok ||
+    fail "SIGINT: exit $rc, $n_img images, ${n_json:-no} json lines, $(ls -a "$T/int" | grep tmp) $(head -2 "$T/int.out")"
+
 # an unwritable save dir fails before any work
 mkdir -p "$T/ro"; chmod 555 "$T/ro"
 if [ "$(id -u)" -ne 0 ]; then

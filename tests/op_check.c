@@ -1,5 +1,6 @@
 /* op_check.c: see op_check.h. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,4 +134,23 @@ void op_check_release(struct op_check *oc)
     free(oc->arena);
     free(oc->scratch);
     memset(oc, 0, sizeof *oc);
+}
+
+int op_check_setup(struct harness *h, int rc, struct op_check *oc, struct yolo_graph *g,
+                   uint64_t seed, struct yolo_diag *d, const char *fmt, ...)
+{
+    rc = rc ? rc : op_check_prepare(oc, g, seed, d);
+    if (rc == 0) {
+        h->passed++;
+        return 0;
+    }
+    h->failed++;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "FAIL %s: ", h->name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, ": %s\n", d->msg);
+    va_end(ap);
+    yolo_graph_release(g);
+    return rc;
 }

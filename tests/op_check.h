@@ -41,4 +41,12 @@ float *op_check_copy(struct op_check *oc, int32_t t);  /* malloc'd copy of an F3
 double op_check_nmse(const float *a, const float *b, int64_t n);
 void  op_check_release(struct op_check *oc);
 
+struct harness;
+/* The usual start of a case: rc is the status of building g; then op_check_prepare. Returns
+ * 0 to go on; else counts a failed check printed as "<context>: <reason>" (context is
+ * printf-style), releases g and returns the status. */
+int   op_check_setup(struct harness *h, int rc, struct op_check *oc, struct yolo_graph *g,
+                     uint64_t seed, struct yolo_diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
 #endif

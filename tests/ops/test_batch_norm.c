@@ -47,12 +47,8 @@ static void check_case(struct harness *h, int rank, const int64_t *shape, float 
     int32_t t[6];
     uint64_t rng = seed;
     int rc = build(&g, rank, shape, eps, &rng, t, 1, 0, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "seed %llu: %s", (unsigned long long)seed, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "seed %llu", (unsigned long long)seed)) != 0)
         return;
-    }
     int64_t C = shape[1], inner = 1, cnt = yolo_tensor_numel(&g.tensors[t[0]]);
     for (int k = 2; k < rank; k++)
         inner *= shape[k];
@@ -82,12 +78,8 @@ static void check_hand(struct harness *h)
     int32_t t[6];
     uint64_t rng = 1;
     int rc = build(&g, 4, (int64_t[]){ 1, 2, 1, 2 }, 1.0f, &rng, t, 1, 0, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand")) != 0)
         return;
-    }
     /* channel 0: (x - 1) / sqrt(3 + 1) * 2 + 1 = x; channel 1: (x - 2) / sqrt(0 + 1) * 0.5 - 1 */
     const float x[4] = { 1, 2, 3, 4 }, sc[2] = { 2, 0.5f }, b[2] = { 1, -1 }, mean[2] = { 1, 2 };
     const float var[2] = { 3, 0 }, want[4] = { 1, 2, -0.5f, 0 };

@@ -40,12 +40,8 @@ static void check_case(struct harness *h, const struct cc_case *c, uint64_t seed
     struct op_check oc;
     int32_t t[MAXI + 1];
     int rc = build(&g, c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "seed %llu: %s", (unsigned long long)seed, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "seed %llu", (unsigned long long)seed)) != 0)
         return;
-    }
     int64_t ax = c->axis < 0 ? c->axis + c->rank : c->axis, total = 0, outer = 1, inner = 1;
     for (int i = 0; i < c->n; i++)
         total += c->sizes[i];
@@ -88,12 +84,8 @@ static void check_hand(struct harness *h)
     struct op_check oc;
     int32_t t[3];
     int rc = build(&g, &c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand")) != 0)
         return;
-    }
     const float a[4] = { 1, 2, 3, 4 }, b[2] = { 5, 6 }, want[6] = { 1, 2, 5, 3, 4, 6 };
     memcpy(op_check_ptr(&oc, t[0]), a, sizeof a);
     memcpy(op_check_ptr(&oc, t[1]), b, sizeof b);

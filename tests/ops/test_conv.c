@@ -74,14 +74,11 @@ static void check_case(struct harness *h, const struct conv_case *cc, uint64_t s
     yolo_graph_init(&g);
     int rc = build(&g, cc, &rng, &yt, &d);
     CHECK(h, rc == 0, "import: %s", d.msg);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "prepare n%lld c%lld %lldx%lld m%lld k%lldx%lld g%lld: %s", (long long)cc->n,
-          (long long)cc->c, (long long)cc->h, (long long)cc->w, (long long)cc->m,
-          (long long)cc->kh, (long long)cc->kw, (long long)cc->group, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    rc = op_check_setup(h, rc, &oc, &g, seed, &d, "prepare n%lld c%lld %lldx%lld m%lld k%lldx%lld g%lld",
+                        (long long)cc->n, (long long)cc->c, (long long)cc->h, (long long)cc->w,
+                        (long long)cc->m, (long long)cc->kh, (long long)cc->kw, (long long)cc->group);
+    if (rc)
         return;
-    }
     int64_t cnt = yolo_tensor_numel(&g.tensors[yt]);
     op_check_run(&oc, 1);
     float *ref = op_check_copy(&oc, yt);
@@ -120,12 +117,8 @@ static void check_hand(struct harness *h)
     int32_t node = yolo_graph_add_node(&g, YOLO_OP_CONV, "conv", 3, in, 1, &y, &d);
     struct yolo_attrs attrs = { NULL, 0, 11 };
     int rc = yolo_op_conv.import_fn(&g, &g.nodes[node], &attrs, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand case: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand case")) != 0)
         return;
-    }
     float *x = op_check_ptr(&oc, in[0]);
     for (int i = 0; i < 9; i++)
         x[i] = (float)(i + 1);

@@ -70,14 +70,11 @@ static void check_case(struct harness *h, const struct cc *c, const struct isa_k
     int npk = 0;
     rc = rc ? rc : yolo_op_conv.shape_fn(&g, &g.nodes[0], &d);   /* the pass needs shapes */
     rc = rc ? rc : yolo_opt_pack_conv(&g, winograd, &npk, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "prepare c%lld m%lld %lldx%lld k%lld s%lld g%lld: %s", (long long)c->c,
-          (long long)c->m, (long long)c->h, (long long)c->w, (long long)c->kh, (long long)c->s,
-          (long long)c->group, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    rc = op_check_setup(h, rc, &oc, &g, seed, &d, "prepare c%lld m%lld %lldx%lld k%lld s%lld g%lld",
+                        (long long)c->c, (long long)c->m, (long long)c->h, (long long)c->w,
+                        (long long)c->kh, (long long)c->s, (long long)c->group);
+    if (rc)
         return;
-    }
     const struct yolo_node *n = &g.nodes[0];
     int64_t kind = n->params[YOLO_CONV_PACK];
     int dw = yolo_conv_dw_applies(&g, n);

@@ -76,12 +76,8 @@ static void check_case(struct harness *h, const struct mm_case *c, uint64_t seed
     struct op_check oc;
     int32_t t[3];
     int rc = build(&g, c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "case rank %d x %d: %s", c->ar, c->br, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "case rank %d x %d", c->ar, c->br)) != 0)
         return;
-    }
     const struct yolo_tensor *Y = &g.tensors[t[2]];
     int same = Y->ndim == c->yr;
     for (int i = 0; same && i < c->yr; i++)
@@ -121,12 +117,8 @@ static void check_hand(struct harness *h)
     struct op_check oc;
     int32_t t[3];
     int rc = build(&g, &c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand")) != 0)
         return;
-    }
     const float av[6] = { 1, 2, 3, 4, 5, 6 }, bv[6] = { 7, 8, 9, 10, 11, 12 };
     const float want[4] = { 58, 64, 139, 154 };
     memcpy(op_check_ptr(&oc, t[0]), av, sizeof av);

@@ -51,12 +51,8 @@ static void check_case(struct harness *h, const struct mp_case *c, uint64_t seed
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, c, t, 1, 1, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "seed %llu: %s", (unsigned long long)seed, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "seed %llu", (unsigned long long)seed)) != 0)
         return;
-    }
     const struct yolo_tensor *Y = &g.tensors[t[1]];
     CHECK(h, Y->shape[2] == c->oh && Y->shape[3] == c->ow, "output %lldx%lld, want %lldx%lld "
           "(seed %llu)", (long long)Y->shape[2], (long long)Y->shape[3], (long long)c->oh,
@@ -110,12 +106,8 @@ static void check_hand(struct harness *h)
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, &c, t, 1, 1, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand")) != 0)
         return;
-    }
     float *x = op_check_ptr(&oc, t[0]);
     for (int i = 0; i < 16; i++)
         x[i] = (float)(i + 1);

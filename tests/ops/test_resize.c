@@ -70,13 +70,10 @@ static float *run(struct harness *h, const struct rs_case *c, int nth, int64_t *
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "%s/%s/%s: %s", c->mode ? c->mode : "-", c->ctm ? c->ctm : "-",
-          c->nearest ? c->nearest : "-", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    rc = op_check_setup(h, rc, &oc, &g, 1, &d, "%s/%s/%s", c->mode ? c->mode : "-",
+                        c->ctm ? c->ctm : "-", c->nearest ? c->nearest : "-");
+    if (rc)
         return NULL;
-    }
     float *x = op_check_ptr(&oc, t[0]);
     for (int64_t i = 0; i < yolo_tensor_numel(&g.tensors[t[0]]); i++)
         x[i] = (float)i;

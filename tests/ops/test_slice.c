@@ -91,12 +91,8 @@ static void check_case(struct harness *h, const struct sl_case *c, uint64_t seed
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "seed %llu: %s", (unsigned long long)seed, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "seed %llu", (unsigned long long)seed)) != 0)
         return;
-    }
     int64_t lists[6][64], lens[6], in_stride[6];
     oracle_lists(c, lists, lens);
     const struct yolo_tensor *Y = &g.tensors[t[1]];

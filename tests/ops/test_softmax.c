@@ -54,12 +54,8 @@ static void check_case(struct harness *h, const struct sm_case *c, uint64_t seed
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "seed %llu: %s", (unsigned long long)seed, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "seed %llu", (unsigned long long)seed)) != 0)
         return;
-    }
     int64_t cnt = yolo_tensor_numel(&g.tensors[t[0]]);
     double *want = malloc(sizeof(double) * (size_t)cnt);
     float *wantf = malloc(sizeof(float) * (size_t)cnt);
@@ -87,12 +83,8 @@ static void check_hand(struct harness *h)
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, &c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand")) != 0)
         return;
-    }
     const float xv[6] = { 1, 2, 3, 1000, 1000, 1000 };   /* second row: max subtraction */
     const float want[6] = { 0.0900305732f, 0.244728471f, 0.665240956f, 1 / 3.f, 1 / 3.f, 1 / 3.f };
     memcpy(op_check_ptr(&oc, t[0]), xv, sizeof xv);

@@ -53,12 +53,8 @@ static void check_case(struct harness *h, const struct sp_case *c, const int64_t
     struct op_check oc;
     int32_t t[8];
     int rc = build(&g, c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "seed %llu: %s", (unsigned long long)seed, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "seed %llu", (unsigned long long)seed)) != 0)
         return;
-    }
     int64_t ax = c->axis < 0 ? c->axis + c->rank : c->axis, outer = 1, inner = 1;
     for (int k = 0; k < c->rank; k++)
         if (k < ax)
@@ -101,12 +97,8 @@ static void check_hand(struct harness *h)
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, &c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand")) != 0)
         return;
-    }
     const float x[6] = { 1, 2, 3, 4, 5, 6 };
     memcpy(op_check_ptr(&oc, 0), x, sizeof x);
     op_check_run(&oc, 1);

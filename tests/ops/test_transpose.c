@@ -28,12 +28,8 @@ static void check_case(struct harness *h, const struct tp_case *c, uint64_t seed
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, seed, &d);
-    CHECK(h, rc == 0, "seed %llu: %s", (unsigned long long)seed, d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, seed, &d, "seed %llu", (unsigned long long)seed)) != 0)
         return;
-    }
     int r = c->rank;
     int64_t perm[6], ostride[6], numel = yolo_tensor_numel(&g.tensors[t[0]]);
     for (int i = 0; i < r; i++)
@@ -77,12 +73,8 @@ static void check_hand(struct harness *h)
     struct op_check oc;
     int32_t t[2];
     int rc = build(&g, &c, t, &d);
-    rc = rc ? rc : op_check_prepare(&oc, &g, 1, &d);
-    CHECK(h, rc == 0, "hand: %s", d.msg);
-    if (rc) {
-        yolo_graph_release(&g);
+    if ((rc = op_check_setup(h, rc, &oc, &g, 1, &d, "hand")) != 0)
         return;
-    }
     const float xv[6] = { 1, 2, 3, 4, 5, 6 }, want[6] = { 1, 4, 2, 5, 3, 6 };
     memcpy(op_check_ptr(&oc, t[0]), xv, sizeof xv);
     op_check_run(&oc, 1);

@@ -17,6 +17,19 @@ int cli_load_model(const char *cmd, const char *path, const char *isa, struct yo
     return 0;
 }
 
+void cli_ctx_params(struct yolo_ctx_params *cp, float conf, double iou, int max_det, int agnostic,
+                    const int32_t *keep, int32_t n_keep, int32_t threads)
+{
+    yolo_ctx_params_default(cp);
+    cp->conf = conf;
+    cp->iou = iou;
+    cp->max_det = max_det;
+    cp->agnostic = agnostic;
+    cp->classes = n_keep ? keep : NULL;
+    cp->n_classes_keep = n_keep;
+    cp->n_threads = threads;
+}
+
 int32_t cli_threads_or_cores(int32_t threads)
 {
     if (threads)

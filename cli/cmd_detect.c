@@ -139,14 +139,7 @@ int cmd_detect(int argc, char **argv)
         goto out;
     }
     struct yolo_ctx_params cp;
-    yolo_ctx_params_default(&cp);
-    cp.conf = conf;
-    cp.iou = iou;
-    cp.max_det = max_det;
-    cp.agnostic = agnostic;
-    cp.classes = n_keep ? keep : NULL;
-    cp.n_classes_keep = n_keep;
-    cp.n_threads = cli_threads_or_cores(threads);
+    cli_ctx_params(&cp, conf, iou, max_det, agnostic, keep, n_keep, cli_threads_or_cores(threads));
     if (yolo_ctx_create(model, &cp, &ctx, &d)) {
         cli_error("detect", 1, "%s", d.msg);
         goto out;

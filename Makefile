@@ -20,7 +20,20 @@ PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng 2>/dev/nul
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-CPPFLAGS := -D_GNU_SOURCE -DYOLO_GIT_COMMIT=\"$(GIT_COMMIT)\" -Iinclude -Icore -Ilabels -Ipostprocess -Idetect -I$(BUILD)/gen $(PKG_CFLAGS)
+CPPFLAGS := -D_GNU_SOURCE -DYOLO_GIT_COMMIT=\"$(GIT_COMMIT)\" $(PKG_CFLAGS)
+# Layers, enforced by the include paths each folder gets (a header of a layer a folder may not
+# use is not found): core/base (status, files, hashing) under everything; core/ (the generic
+# runtime and its backends) sees only itself; postprocess/ and labels/ see core/ and the public
+# header; detect/ sees them all; cli/ sees the public header (include/yolo.h), core/base and
+# the pipeline and evaluation headers that expose nothing of core/ (a core/ header they pull
+# in fails to compile there). Tests see everything.
+INC_core        := -Icore -Icore/base -I$(BUILD)/gen
+INC_postprocess := -Iinclude -Icore -Icore/base
+INC_labels      := -Iinclude -Icore -Icore/base
+INC_detect      := -Iinclude -Icore -Icore/base -Ipostprocess -Ilabels -I$(BUILD)/gen
+INC_cli         := -Iinclude -Icore/base -Ilabels -Ipostprocess -Idetect
+INC_tests       := -Iinclude -Icore -Icore/base -Ilabels -Ipostprocess -Idetect -I$(BUILD)/gen -Itests
+layer_inc = $(INC_$(firstword $(subst /, ,$(1))))
 CFLAGS   := -std=c11 $(OPT) -g $(WARN) -pthread -fno-strict-aliasing
 CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS  := -pthread
@@ -33,11 +46,11 @@ LDFLAGS  += -fsanitize=$(SAN)
 endif
 
 # ---------------------------------------------------------------- sources
-LIB_DIRS  := core core/ops core/opt core/onnx core/kernels detect postprocess labels
+LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect postprocess labels
 LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
-X86_AVX2  := $(wildcard core/kernels/x86/*_avx2.c)
-X86_AVX512:= $(wildcard core/kernels/x86/*_avx512.c)
+X86_AVX2  := $(wildcard core/cpu/x86/*_avx2.c)
+X86_AVX512:= $(wildcard core/cpu/x86/*_avx512.c)
 GEN_C     := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/labels_coco.c
 CLI_C     := $(wildcard cli/*.c)
 
@@ -71,28 +84,28 @@ $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): | $(BUILD)/gen/onnx.pb-c.h
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@echo CC $<
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.cpp.o: %.cpp
 	@mkdir -p $(dir $@)
 	@echo CXX $<
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CXX) $(CPPFLAGS) $(call layer_inc,$<) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/core/kernels/x86/%_avx2.c.o: core/kernels/x86/%_avx2.c
+$(BUILD)/obj/core/cpu/x86/%_avx2.c.o: core/cpu/x86/%_avx2.c
 	@mkdir -p $(dir $@)
 	@echo CC $<
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/core/kernels/x86/%_avx512.c.o: core/kernels/x86/%_avx512.c
+$(BUILD)/obj/core/cpu/x86/%_avx512.c.o: core/cpu/x86/%_avx512.c
 	@mkdir -p $(dir $@)
 	@echo CC $<
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(CFLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -MMD -MP -c $< -o $@
 
 # Generated protobuf-c code is not ours to keep warning-clean.
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo CC $<
-	$(Q)$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -w -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(filter-out -Werror,$(CFLAGS)) -w -c $< -o $@
 
 # ---------------------------------------------------------------- products
 $(BUILD)/libyolo.a: $(LIB_OBJ)
@@ -107,7 +120,7 @@ $(BUILD)/yolo: $(CLI_OBJ) $(BUILD)/libyolo.a
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
 	@echo LINK $@
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS_$(notdir $*)) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC_tests) $(CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS_$(notdir $*)) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
 
 # Per-test link flags, TEST_LDFLAGS_<test name>. ALLOC_WRAP routes every allocation call of
 # the library through the test's own wrappers (tests/hooks/alloc_hook.c): fault injection

@@ -8,10 +8,9 @@
  * percentiles are nearest-rank over --runs calls (of all instances together). With
  * --instances N, N clones of one context (shared weights) run on N threads at once, each
  * with --threads threads, and throughput counts the images all of them finished per second
- * of wall time. --profile runs the inference graph again on a core runner with per-node
- * timing (thread 0's wall time over the node and its barrier) and prints time and GFLOP/s
- * per op type and the ten slowest nodes. */
-#include <cblas.h>
+ * of wall time. --profile runs the inference graph again on a raw context with per-node
+ * timing (yolo_ctx_profile: each node's wall time, barrier included) and prints time and
+ * GFLOP/s per op type and the ten slowest nodes. Everything here is the public API (yolo.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +22,7 @@
 #include "args.h"
 #include "cli_model.h"
 #include "commands.h"
-#include "engine.h"
-#include "kernels/conv_pack.h"
-#include "net.h"
-#include "sha256.h"
-#include "version.h"
+#include "status.h"
 #include "yolo.h"
 
 struct pct { double min, med, p90, p99, max; };
@@ -138,60 +133,36 @@ static void json_str(const char *s)
     putchar('"');
 }
 
-/* Which kernel runs conv node n under isa (mirrors ops/conv.c's conv_select). */
-static const char *conv_path(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa)
-{
-    if (isa == YOLO_ISA_REF)
-        return "ref";
-    int64_t kind = n->params[YOLO_CONV_PACK];
-    if (kind == YOLO_CONV_PACK_WINO43)
-        return "winograd-f4x4";
-    if (kind == YOLO_CONV_PACK_GEMM8) {
-        struct yolo_conv_geom geo;
-        yolo_conv_geom_make(g, n, 1, &geo);
-        return geo.rows ? "gemm8-rows" : "gemm8";
-    }
-    return yolo_conv_dw_applies(g, n) ? "depthwise" : "openblas-im2col";
-}
-
-static const char *node_kernel(const struct yolo_net *net, int32_t i)
-{
-    const struct yolo_graph *g = yolo_net_graph(net);
-    if (g->nodes[i].op == YOLO_OP_CONV && strcmp(yolo_net_kernel_name(net, i), "alias"))
-        return conv_path(g, &g->nodes[i], yolo_net_isa(net));
-    return yolo_net_kernel_name(net, i);
-}
-
-/* "winograd-f4x4 38, gemm8 18, ..." for the convs of g. */
-static void gemm_path(const struct yolo_graph *g, enum yolo_isa isa, char *buf, size_t cap)
+/* "avx512 8x48 fp32 micro-kernels: conv winograd-f4x4 38, gemm8 18, ..." from the kernels
+ * the backend picked for the convs. */
+static void gemm_path(const struct yolo_model *m, const struct yolo_engine_summary *es, char *buf,
+                      size_t cap)
 {
     static const char *const names[] = { "winograd-f4x4", "gemm8", "gemm8-rows", "depthwise",
                                          "openblas-im2col", "ref" };
-    int cnt[6] = { 0 }, stale = 0;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        if (g->nodes[i].op != YOLO_OP_CONV)
+    int cnt[6] = { 0 };
+    struct yolo_node_desc nd;
+    for (int32_t i = 0; yolo_model_node(m, i, &nd) == 0; i++) {
+        if (strcmp(nd.op, "Conv"))
             continue;
-        stale += g->nodes[i].params[YOLO_CONV_GROUP] == 1 &&
-                 g->nodes[i].params[YOLO_CONV_PACK] == YOLO_CONV_PACK_NONE;
-        const char *p = conv_path(g, &g->nodes[i], isa);
         for (int k = 0; k < 6; k++)
-            if (!strcmp(p, names[k]))
+            if (!strcmp(nd.kernel, names[k]))
                 cnt[k]++;
     }
-    size_t w = (size_t)snprintf(buf, cap, "%s fp32 micro-kernels: conv",
-                                isa == YOLO_ISA_AVX512 ? "avx512 8x48" : isa == YOLO_ISA_AVX2 ?
-                                "avx2 4x24" : "reference");
+    const char *v = es->variant;
+    size_t w = (size_t)snprintf(buf, cap, "%s %s micro-kernels: conv",
+                                !strcmp(v, "avx512") ? "avx512 8x48" : !strcmp(v, "avx2") ? "avx2 4x24"
+                                : "reference", es->precision);
     for (int k = 0; k < 6 && w < cap; k++)
         if (cnt[k])
             w += (size_t)snprintf(buf + w, cap - w, " %s %d,", names[k], cnt[k]);
     if (w < cap && buf[w - 1] == ',')
         buf[w - 1] = 0;
-    if (stale && isa != YOLO_ISA_REF && w < cap)   /* an engine from a build before packing */
-        snprintf(buf + strlen(buf), cap - strlen(buf), " (unpacked weights: rebuild the engine)");
 }
 
 struct setup {
     char cpu[80], isa[16], sha[17], gemm[256], blas[160], input[64], build[160];
+    char backend[48], precision[16];
     int threads, instances, batch, warmup, runs;
     long cores;
     double gflop;             /* multiply-adds x 2 of one inference (batch of the engine) */
@@ -202,6 +173,8 @@ static void print_setup(const struct setup *s)
 {
     printf("setup\n");
     printf("  cpu          %s (%ld logical CPUs online)\n", s->cpu, s->cores);
+    printf("  backend      %s\n", s->backend);
+    printf("  precision    %s\n", s->precision);
     printf("  isa          %s\n", s->isa);
     printf("  threads      %d per instance\n", s->threads);
     printf("  instances    %d%s\n", s->instances, s->instances > 1 ? " (clones sharing the weights)" : "");
@@ -220,59 +193,84 @@ static void print_json_pct(const char *name, const struct pct *p)
            "\"max_ms\": %.4f}", name, p->min, p->med, p->p90, p->p99, p->max);
 }
 
-/* Per-node profile on a core runner of the same engine; prints (or emits JSON). */
+struct op_row { const char *op; int n; double ms, flops; };
+
+/* Per-node profile on a raw context of the same engine; prints (or emits JSON). */
 static int run_profile(const char *path, const char *isa, int threads, int warmup, int runs,
                        int json, struct yolo_diag *d)
 {
-    struct yolo_engine *e = NULL;
-    struct yolo_net *net = NULL;
-    struct yolo_pool *pool = NULL;
-    struct yolo_runner *r = NULL;
+    struct yolo_model *m = NULL;
+    struct yolo_ctx *c = NULL;
     double *ms = NULL;
+    float *input = NULL;
+    struct yolo_node_desc *nodes = NULL;
     int rc = 1;
-    if (yolo_engine_load(path, YOLO_ENGINE_NO_VERIFY_WEIGHTS, &e, d))
-        return 1;
-    struct yolo_net_params np = { isa };
-    if (yolo_net_create(e, &np, &net, d))
-        return 1;
-    if ((threads > 1 && yolo_pool_create(threads, &pool, d)) || yolo_runner_create(net, pool, &r, d))
+    struct yolo_model_params mp;
+    yolo_model_params_default(&mp);
+    mp.isa = isa;
+    mp.no_verify = 1;
+    mp.raw = 1;
+    struct yolo_ctx_params cp;
+    yolo_ctx_params_default(&cp);
+    cp.n_threads = threads;
+    if (yolo_model_load(path, &mp, &m, d) || yolo_ctx_create(m, &cp, &c, d))
         goto out;
-    const struct yolo_graph *g = yolo_net_graph(net);
-    ms = calloc((size_t)g->n_nodes + 1, sizeof *ms);
-    if (!ms) {
+    struct yolo_engine_summary es;
+    yolo_model_summary(m, &es);
+    int32_t nn = es.n_nodes;
+    ms = calloc((size_t)nn + 1, sizeof *ms);
+    nodes = calloc((size_t)nn + 1, sizeof *nodes);
+    if (!ms || !nodes) {
         yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (int i = 0; i < g->n_inputs; i++) {
-        const struct yolo_tensor *t = &g->tensors[g->inputs[i]];
-        float *p = yolo_runner_tensor(r, g->inputs[i]);
-        for (int64_t k = 0, n = t->dtype == YOLO_DT_F32 ? yolo_tensor_numel(t) : 0; k < n; k++)
-            p[k] = (float)((k * 7919) % 255) / 255.0f;
+    for (int32_t i = 0; i < nn; i++)
+        yolo_model_node(m, i, &nodes[i]);
+    struct yolo_tensor_desc t;
+    for (int i = 0; yolo_model_input(m, i, &t) == 0; i++) {
+        free(input);
+        input = calloc(t.bytes / sizeof(float) + 1, sizeof(float));
+        if (!input) {
+            yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (!strcmp(t.dtype, "float32"))
+            for (uint64_t k = 0; k < t.bytes / sizeof(float); k++)
+                input[k] = (float)((k * 7919) % 255) / 255.0f;
+        if (yolo_ctx_set_input(c, i, input, t.bytes, d))
+            goto out;
     }
     for (int i = 0; i < warmup; i++)
-        yolo_runner_run(r, d);
-    yolo_runner_profile(r, ms);
+        yolo_ctx_forward(c, d);
+    yolo_ctx_profile(c, ms);
     double t0 = now_ms();
     for (int i = 0; i < runs; i++)
-        yolo_runner_run(r, d);
+        yolo_ctx_forward(c, d);
     double total = (now_ms() - t0) / runs;
-    yolo_runner_profile(r, NULL);
-    double op_ms[YOLO_OP_COUNT] = { 0 }, op_fl[YOLO_OP_COUNT] = { 0 }, sum = 0;
-    int op_n[YOLO_OP_COUNT] = { 0 };
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        const struct yolo_op_impl *impl = yolo_op_impl_get(g->nodes[i].op);
+    yolo_ctx_profile(c, NULL);
+    struct op_row rows[64];
+    int n_rows = 0;
+    double sum = 0;
+    for (int32_t i = 0; i < nn; i++) {
         ms[i] /= runs;
-        op_ms[g->nodes[i].op] += ms[i];
-        op_n[g->nodes[i].op]++;
-        if (impl && impl->flops_fn)
-            op_fl[g->nodes[i].op] += 2.0 * impl->flops_fn(g, &g->nodes[i]);
+        int k = 0;
+        while (k < n_rows && strcmp(rows[k].op, nodes[i].op))
+            k++;
+        if (k == n_rows) {
+            if (n_rows == 64)
+                continue;
+            rows[n_rows++] = (struct op_row){ nodes[i].op, 0, 0, 0 };
+        }
+        rows[k].n++;
+        rows[k].ms += ms[i];
+        rows[k].flops += nodes[i].flops;
         sum += ms[i];
     }
     int32_t top[10];
     int n_top = 0;
     for (int k = 0; k < 10; k++) {
         int32_t best = -1;
-        for (int32_t i = 0; i < g->n_nodes; i++) {
+        for (int32_t i = 0; i < nn; i++) {
             int taken = 0;
             for (int j = 0; j < n_top; j++)
                 taken |= top[j] == i;
@@ -284,64 +282,55 @@ static int run_profile(const char *path, const char *isa, int threads, int warmu
     }
     if (json) {
         printf(", \"profile\": {\"inference_ms\": %.4f, \"ops\": [", total);
-        int first = 1;
-        for (int op = 0; op < YOLO_OP_COUNT; op++) {
-            if (!op_n[op])
-                continue;
-            printf("%s{\"op\": ", first ? "" : ", ");
-            json_str(yolo_op_name((enum yolo_op)op));
-            printf(", \"nodes\": %d, \"ms\": %.4f, \"gflops\": %.2f}", op_n[op], op_ms[op],
-                   op_fl[op] > 0 && op_ms[op] > 0 ? op_fl[op] / op_ms[op] / 1e6 : 0.0);
-            first = 0;
+        for (int k = 0; k < n_rows; k++) {
+            printf("%s{\"op\": ", k ? ", " : "");
+            json_str(rows[k].op);
+            printf(", \"nodes\": %d, \"ms\": %.4f, \"gflops\": %.2f}", rows[k].n, rows[k].ms,
+                   rows[k].flops > 0 && rows[k].ms > 0 ? rows[k].flops / rows[k].ms / 1e6 : 0.0);
         }
         printf("], \"slowest\": [");
         for (int k = 0; k < n_top; k++) {
-            const struct yolo_node *n = &g->nodes[top[k]];
-            const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
-            double fl = impl && impl->flops_fn ? 2.0 * impl->flops_fn(g, n) : 0;
+            const struct yolo_node_desc *n = &nodes[top[k]];
             printf("%s{\"node\": ", k ? ", " : "");
             json_str(n->name);
             printf(", \"op\": ");
-            json_str(yolo_op_name(n->op));
+            json_str(n->op);
             printf(", \"kernel\": ");
-            json_str(node_kernel(net, top[k]));
+            json_str(n->kernel);
             printf(", \"ms\": %.4f, \"gflops\": %.2f}", ms[top[k]],
-                   fl > 0 && ms[top[k]] > 0 ? fl / ms[top[k]] / 1e6 : 0.0);
+                   n->flops > 0 && ms[top[k]] > 0 ? n->flops / ms[top[k]] / 1e6 : 0.0);
         }
         printf("]}");
     } else {
-        printf("\nprofile (core runner, %d thread%s, %d runs: %.2f ms per inference, %.2f ms in nodes)\n",
+        printf("\nprofile (raw context, %d thread%s, %d runs: %.2f ms per inference, %.2f ms in nodes)\n",
                threads, threads > 1 ? "s" : "", runs, total, sum);
         printf("  %-16s %5s %9s %6s %9s\n", "op", "nodes", "ms", "%", "GFLOP/s");
-        for (int op = 0; op < YOLO_OP_COUNT; op++)
-            if (op_n[op])
-                printf("  %-16s %5d %9.3f %5.1f%% %9.1f\n", yolo_op_name((enum yolo_op)op), op_n[op],
-                       op_ms[op], sum > 0 ? 100.0 * op_ms[op] / sum : 0.0,
-                       op_fl[op] > 0 && op_ms[op] > 0 ? op_fl[op] / op_ms[op] / 1e6 : 0.0);
+        for (int k = 0; k < n_rows; k++)
+            printf("  %-16s %5d %9.3f %5.1f%% %9.1f\n", rows[k].op, rows[k].n, rows[k].ms,
+                   sum > 0 ? 100.0 * rows[k].ms / sum : 0.0,
+                   rows[k].flops > 0 && rows[k].ms > 0 ? rows[k].flops / rows[k].ms / 1e6 : 0.0);
         printf("  ten slowest nodes:\n");
         for (int k = 0; k < n_top; k++) {
-            const struct yolo_node *n = &g->nodes[top[k]];
-            const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
-            const struct yolo_tensor *y = &g->tensors[n->out[0]];
-            double fl = impl && impl->flops_fn ? 2.0 * impl->flops_fn(g, n) : 0;
+            const struct yolo_node_desc *n = &nodes[top[k]];
             char shape[64];
             size_t w = (size_t)snprintf(shape, sizeof shape, "[");
-            for (int i = 0; i < y->ndim && w < sizeof shape; i++)
+            for (int i = 0; i < n->out0_ndim && w < sizeof shape; i++)
                 w += (size_t)snprintf(shape + w, sizeof shape - w, i ? ",%lld" : "%lld",
-                                      (long long)y->shape[i]);
+                                      (long long)n->out0_shape[i]);
             if (w < sizeof shape)
                 snprintf(shape + w, sizeof shape - w, "]");
             printf("  %8.3f ms %7.1f GFLOP/s  %-9s %-15s %-18s %s\n", ms[top[k]],
-                   fl > 0 && ms[top[k]] > 0 ? fl / ms[top[k]] / 1e6 : 0.0, yolo_op_name(n->op),
-                   node_kernel(net, top[k]), shape, n->name);
+                   n->flops > 0 && ms[top[k]] > 0 ? n->flops / ms[top[k]] / 1e6 : 0.0, n->op,
+                   n->kernel, shape, n->name);
         }
     }
     rc = 0;
 out:
     free(ms);
-    yolo_runner_free(r);
-    yolo_pool_free(pool);
-    yolo_net_free(net);
+    free(nodes);
+    free(input);
+    yolo_ctx_free(c);
+    yolo_model_free(m);
     return rc;
 }
 
@@ -435,39 +424,31 @@ int cmd_bench(int argc, char **argv)
         }
     }
 
-    struct yolo_cpu cpu;
-    yolo_cpu_detect(&cpu);
-    snprintf(s.cpu, sizeof s.cpu, "%s", cpu.model);
+    struct yolo_system_info sys;
+    yolo_system_info(&sys);
+    struct yolo_engine_summary es;
+    yolo_model_summary(model, &es);
+    snprintf(s.cpu, sizeof s.cpu, "%s", sys.cpu);
     snprintf(s.isa, sizeof s.isa, "%s", info.isa);
-    s.cores = sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(s.backend, sizeof s.backend, "%s (%s)", es.backend, es.variant);
+    snprintf(s.precision, sizeof s.precision, "%s", es.precision);
+    s.cores = sys.cores;
     s.threads = threads;
     s.instances = instances;
     s.batch = batch;
     s.warmup = warmup;
     s.runs = runs;
     s.engine = pos[0];
-    char hex[2 * YOLO_SHA256_BYTES + 1];
-    if (yolo_sha256_file(pos[0], hex, &d)) {
+    char hex[65];
+    if (yolo_file_sha256(pos[0], hex, &d)) {
         cli_error("bench", 1, "%s", d.msg);
         goto out;
     }
     snprintf(s.sha, sizeof s.sha, "%.16s", hex);
-    struct yolo_engine *eng = NULL;   /* the graph, for the kernel census */
-    if (yolo_engine_load(pos[0], YOLO_ENGINE_NO_VERIFY_WEIGHTS, &eng, &d)) {
-        cli_error("bench", 1, "%s", d.msg);
-        goto out;
-    }
-    enum yolo_isa isa_used = !strcmp(info.isa, "avx512") ? YOLO_ISA_AVX512
-                           : !strcmp(info.isa, "avx2") ? YOLO_ISA_AVX2 : YOLO_ISA_REF;
-    gemm_path(&eng->graph, isa_used, s.gemm, sizeof s.gemm);
-    for (int32_t i = 0; i < eng->graph.n_nodes; i++) {
-        const struct yolo_op_impl *impl = yolo_op_impl_get(eng->graph.nodes[i].op);
-        if (impl && impl->flops_fn)
-            s.gflop += 2.0 * impl->flops_fn(&eng->graph, &eng->graph.nodes[i]) / 1e9;
-    }
-    yolo_engine_free(eng);
-    snprintf(s.blas, sizeof s.blas, "%s (1 thread: only for unpacked convs)", openblas_get_config());
-    snprintf(s.build, sizeof s.build, "yolo %s (%s), %s", YOLO_VERSION_STRING, YOLO_GIT_COMMIT,
+    gemm_path(model, &es, s.gemm, sizeof s.gemm);
+    s.gflop = es.gflop;
+    snprintf(s.blas, sizeof s.blas, "%s (1 thread: only where no own kernel applies)", sys.blas);
+    snprintf(s.build, sizeof s.build, "yolo %s, %s", yolo_version(),
 #ifdef __VERSION__
              "gcc " __VERSION__
 #else
@@ -535,6 +516,10 @@ int cmd_bench(int argc, char **argv)
         json_str(s.cpu);
         printf(", \"logical_cpus\": %ld, \"isa\": ", s.cores);
         json_str(s.isa);
+        printf(", \"backend\": ");
+        json_str(s.backend);
+        printf(", \"precision\": ");
+        json_str(s.precision);
         printf(", \"threads\": %d, \"instances\": %d, \"batch\": %d, \"warmup\": %d, \"runs\": %d, "
                "\"engine\": ", threads, instances, batch, warmup, runs);
         json_str(s.engine);

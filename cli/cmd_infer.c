@@ -9,9 +9,9 @@
 #include "args.h"
 #include "commands.h"
 #include "fileio.h"
-#include "net.h"
+#include "yolo.h"
 
-static void shape_str(const struct yolo_tensor *t, char *buf, size_t n)
+static void shape_str(const struct yolo_tensor_desc *t, char *buf, size_t n)
 {
     size_t w = (size_t)snprintf(buf, n, "[");
     for (int i = 0; i < t->ndim && w < n; i++)
@@ -56,64 +56,73 @@ int cmd_infer(int argc, char **argv)
         return rc;
 
     struct yolo_diag diag = { 0 };
-    struct yolo_engine *e = NULL;
-    struct yolo_net *net = NULL;
-    struct yolo_pool *pool = NULL;
-    struct yolo_runner *r = NULL;
-    uint8_t *buf = NULL;
+    struct yolo_model *m = NULL;
+    struct yolo_ctx *c = NULL;
+    uint8_t *buf = NULL, *out = NULL;
     size_t len = 0;
     rc = 1;
-    if (yolo_engine_load(pos[0], 0, &e, &diag))
+    struct yolo_model_params mp;
+    yolo_model_params_default(&mp);
+    mp.isa = isa;
+    mp.raw = 1;   /* any engine: raw tensors in and out */
+    struct yolo_ctx_params cp;
+    yolo_ctx_params_default(&cp);
+    cp.n_threads = threads;
+    if (yolo_model_load(pos[0], &mp, &m, &diag) || yolo_ctx_create(m, &cp, &c, &diag))
         goto fail;
-    struct yolo_net_params np = { isa };
-    if (yolo_net_create(e, &np, &net, &diag))   /* e is owned by net from here */
-        goto fail;
-    if ((threads > 1 && yolo_pool_create(threads, &pool, &diag)) ||
-        yolo_runner_create(net, pool, &r, &diag))
-        goto fail;
-    const struct yolo_graph *g = yolo_net_graph(net);
-    if (g->n_inputs != 1) {
+    struct yolo_engine_summary s;
+    yolo_model_summary(m, &s);
+    if (s.n_inputs != 1) {
         yolo_diag_set(&diag, YOLO_ERR_UNSUPPORTED, "%s: %d inputs; infer feeds exactly one", pos[0],
-                      g->n_inputs);
+                      s.n_inputs);
         goto fail;
     }
-    const struct yolo_tensor *in = &g->tensors[g->inputs[0]];
-    uint64_t need = yolo_tensor_bytes(in);
+    struct yolo_tensor_desc in;
+    yolo_model_input(m, 0, &in);
+    uint64_t need = in.bytes;
     /* read at most one byte more than needed: enough to tell "too long" without reading a
      * huge wrong file */
     if (yolo_read_file(input, need + 1, &buf, &len, &diag) && diag.status != YOLO_ERR_UNSUPPORTED)
         goto fail;
-    if (!buf || len != need || in->dtype != YOLO_DT_F32) {
+    if (!buf || len != need || strcmp(in.dtype, "float32")) {
         char sh[128];
-        shape_str(in, sh, sizeof sh);
+        shape_str(&in, sh, sizeof sh);
         yolo_diag_set(&diag, YOLO_ERR_FORMAT, "%s: %s bytes, but input '%s' %s float32 needs %llu",
-                      input, buf ? "wrong number of" : "too many", in->name, sh,
+                      input, buf ? "wrong number of" : "too many", in.name, sh,
                       (unsigned long long)need);
         if (buf)
             yolo_diag_set(&diag, YOLO_ERR_FORMAT, "%s: %zu bytes, but input '%s' %s float32 needs %llu",
-                          input, len, in->name, sh, (unsigned long long)need);
+                          input, len, in.name, sh, (unsigned long long)need);
         goto fail;
     }
-    memcpy(yolo_runner_tensor(r, g->inputs[0]), buf, len);
+    if (yolo_ctx_set_input(c, 0, buf, len, &diag))
+        goto fail;
     double t0 = now_ms();
-    if (yolo_runner_run(r, &diag))
+    if (yolo_ctx_forward(c, &diag))
         goto fail;
     double ms = now_ms() - t0;
-    for (int i = 0; i < g->n_outputs; i++) {
-        const struct yolo_tensor *t = &g->tensors[g->outputs[i]];
+    struct yolo_tensor_desc t;
+    for (int i = 0; yolo_model_output(m, i, &t) == 0; i++) {
         char path[4200];
-        if (g->n_outputs == 1)
+        if (s.n_outputs == 1)
             snprintf(path, sizeof path, "%s", output);
         else
             snprintf(path, sizeof path, "%s.%d", output, i);
-        if (yolo_write_file_atomic(path, yolo_runner_tensor(r, g->outputs[i]), yolo_tensor_bytes(t), &diag))
+        free(out);
+        out = malloc(t.bytes ? t.bytes : 1);
+        if (!out) {
+            yolo_diag_set(&diag, YOLO_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        if (yolo_ctx_get_output(c, i, out, t.bytes, &diag) ||
+            yolo_write_file_atomic(path, out, t.bytes, &diag))
             goto fail;
         char sh[128];
-        shape_str(t, sh, sizeof sh);
-        printf("%s: output '%s' %s %s\n", path, t->name, yolo_dtype_name(t->dtype), sh);
+        shape_str(&t, sh, sizeof sh);
+        printf("%s: output '%s' %s %s\n", path, t.name, t.dtype, sh);
     }
-    printf("inference %.1f ms (%d thread%s, %s kernels)\n", ms, threads, threads > 1 ? "s" : "",
-           yolo_isa_name(yolo_net_isa(net)));
+    printf("inference %.1f ms (%d thread%s, %s %s kernels, %s)\n", ms, threads, threads > 1 ? "s" : "",
+           s.backend, s.variant, s.precision);
     rc = 0;
 fail:
     if (rc)
@@ -121,8 +130,8 @@ fail:
     if (rc && diag.status == YOLO_ERR_ARG)
         rc = 2;
     free(buf);
-    yolo_runner_free(r);
-    yolo_pool_free(pool);
-    yolo_net_free(net);
+    free(out);
+    yolo_ctx_free(c);
+    yolo_model_free(m);
     return rc;
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "version.h"
+#include "yolo.h"
 
 struct command {
     const char *name;
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("yolo %s (%s)\n", YOLO_VERSION_STRING, YOLO_GIT_COMMIT);
+        printf("yolo %s\n", yolo_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

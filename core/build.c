@@ -22,15 +22,14 @@ int yolo_graph_optimize(struct yolo_graph *g, struct yolo_build_stats *st, struc
         return rc;
     s.n_folded = before - g->n_nodes;
     if ((rc = yolo_opt_fold_bn(g, &s.n_bn_folded, d)) || (rc = yolo_opt_fuse_act(g, &s.n_act_fused, d)) ||
-        (rc = yolo_opt_noop(g, &s.n_noops, d)) || (rc = yolo_opt_dce(g, &s.n_dead, d)) ||
-        (rc = yolo_opt_pack_conv(g, 1, &s.n_packed, d)))
+        (rc = yolo_opt_noop(g, &s.n_noops, d)) || (rc = yolo_opt_dce(g, &s.n_dead, d)))
         return rc;
     /* passes only rewire: a second inference proves shapes still agree */
     if ((rc = yolo_graph_infer(g, 0, d)) || (rc = yolo_graph_compact(g, d)) ||
         (rc = yolo_plan(g, &s.plan, d)))
         return rc;
     s.nodes_final = g->n_nodes;
-    snprintf(s.passes, sizeof s.passes, "fold,dce,fold_bn,fuse_act,noop,dce,pack,compact,plan");
+    snprintf(s.passes, sizeof s.passes, "fold,dce,fold_bn,fuse_act,noop,dce,compact,plan");
     if (st)
         *st = s;
     return 0;

@@ -10,7 +10,6 @@ struct yolo_build_stats {
     int32_t n_folded, n_bn_folded, n_act_fused, n_noops, n_dead;
     struct yolo_plan_stats plan;
     char passes[128];        /* e.g. "fold,dce,fold_bn,fuse_act,noop,compact,plan" */
-    int32_t n_packed;        /* convs whose weights were packed for the fast kernels */
 };
 
 /* Every graph input must already have a fully known shape. Runs: shape inference with

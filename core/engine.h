@@ -1,11 +1,11 @@
 /* engine.h: the engine file (.engine): a built graph, its weights, labels and metadata, in a
  * form that is mmap'd and used in place.
  *
- * Format 1.0. Everything is little-endian and encoded field by field (no struct is ever
+ * Format 2.0 (1.x: ops by numeric id and pre-packed CPU weights; refused with "rebuild"). Everything is little-endian and encoded field by field (no struct is ever
  * written as is, so padding and host int sizes never reach the disk).
  *
  *   0   char[8] magic "YOLOENG\0"
- *   8   u16 major (1), u16 minor (0)     major: incompatible layout; minor: new sections only
+ *   8   u16 major (2), u16 minor (0)     major: incompatible layout; minor: new sections only
  *   12  u32 header_bytes                 32 + 32 * n_sections (the fixed header + the table)
  *   16  u32 endian_check 0x01020304
  *   20  u32 n_sections
@@ -24,9 +24,11 @@
  *   TNSR  u32 n_tensors, per tensor: u32 dtype, i32 ndim, i64 shape[YOLO_MAX_DIMS] (0 past
  *         ndim), u32 flags, u64 offset, u16 name_len, name
  *   GRPH  u32 n_inputs, i32 inputs[], u32 n_outputs, i32 outputs[], u64 arena_bytes,
- *         u32 n_nodes, per node: u32 op, i32 n_in, i32 n_out, i32 in[n_in], i32 out[n_out],
+ *         u32 n_nodes, per node: u16 op_len, op (the op's stable name, e.g. "Conv"), i32 n_in, i32 n_out, i32 in[n_in], i32 out[n_out],
  *         u32 n_params, i64 params[], u32 n_fparams, f32 fparams[], u16 name_len, name
- *   WGHT  the graph's const blob as is; CONST tensor offsets index into it (64-byte aligned)
+ *   WGHT  the graph's const blob as is; CONST tensor offsets index into it (64-byte aligned).
+ *         Weights are stored once, as the model defines them, in the build's precision (META
+ *         "precision"); a backend prepares its own layout from them at load (core/backend.h).
  *
  * Readers skip sections with unknown tags (a later minor version may add some) but still
  * check their bounds and CRC. The loader treats the file as hostile: see engine_read.c.
@@ -37,7 +39,7 @@
 #include "yolo_core.h"
 
 #define YOLO_ENGINE_MAGIC        "YOLOENG"   /* + its NUL: 8 bytes */
-#define YOLO_ENGINE_MAJOR        1
+#define YOLO_ENGINE_MAJOR        2
 #define YOLO_ENGINE_MINOR        0
 #define YOLO_ENGINE_HEADER_FIXED 32u         /* bytes before the section table */
 #define YOLO_ENGINE_ENTRY_BYTES  32u         /* bytes of one section table entry */

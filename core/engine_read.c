@@ -20,7 +20,7 @@
 
 #define KNOWN_TF (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT | YOLO_TF_ALIAS)
 #define TENSOR_MIN_BYTES (4 + 4 + 8 * YOLO_MAX_DIMS + 4 + 8 + 2)
-#define NODE_MIN_BYTES   (4 + 4 + 4 + 4 + 4 + 2)
+#define NODE_MIN_BYTES   (2 + 4 + 4 + 4 + 4 + 2)
 
 /* ------------------------------------------------------------------ bounded cursor */
 struct cur {
@@ -310,19 +310,24 @@ static int decode_graph(struct yolo_graph *g, struct cur *c, struct yolo_diag *d
     for (uint32_t i = 0; i < n; i++) {
         struct yolo_node *nd = &g->nodes[i];
         uint64_t at = c->base + c->pos;
-        uint32_t op = rd_u32(c);
+        char op_name[YOLO_NAME_MAX];
+        if ((rc = rd_name(c, "node", i, op_name, d)))
+            return rc;
         int32_t n_in = rd_i32(c), n_out = rd_i32(c);
         if (c->bad)
             return yolo_diag_set(d, YOLO_ERR_FORMAT, "node %u: truncated at byte %llu", i,
                                  (unsigned long long)at);
-        if (op >= YOLO_OP_COUNT)
-            return yolo_diag_set(d, YOLO_ERR_FORMAT, "node %u (byte %llu): unknown op %u (this "
-                                 "build knows %d)", i, (unsigned long long)at, op, YOLO_OP_COUNT);
+        /* ops are stored by name, so a reordered op table cannot change what a file means */
+        enum yolo_op op = yolo_op_from_name(op_name);
+        if (op == YOLO_OP_COUNT)
+            return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "node %u (byte %llu): op '%s' is not "
+                                 "known to this build (made by a newer yolo? rebuild with 'yolo "
+                                 "build')", i, (unsigned long long)at, op_name);
         if (n_in < 0 || n_in > YOLO_MAX_IN || n_out < 0 || n_out > YOLO_MAX_OUT)
             return yolo_diag_set(d, YOLO_ERR_FORMAT, "node %u (byte %llu): %d inputs, %d outputs "
                                  "(at most %d, %d)", i, (unsigned long long)at, n_in, n_out,
                                  YOLO_MAX_IN, YOLO_MAX_OUT);
-        nd->op = (enum yolo_op)op;
+        nd->op = op;
         nd->n_in = n_in;
         nd->n_out = n_out;
         for (int k = 0; k < YOLO_MAX_IN; k++)

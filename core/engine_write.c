@@ -234,7 +234,7 @@ static void encode_graph(struct bbuf *b, const struct yolo_graph *g)
     put_u32(b, (uint32_t)g->n_nodes);
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct yolo_node *n = &g->nodes[i];
-        put_u32(b, (uint32_t)n->op);
+        put_name16(b, yolo_op_name(n->op));   /* ops by name: ids are not part of the format */
         put_i32(b, n->n_in);
         put_i32(b, n->n_out);
         for (int k = 0; k < n->n_in; k++)

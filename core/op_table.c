@@ -9,8 +9,8 @@ static const struct yolo_op_impl *const op_impls[YOLO_OP_COUNT] = {
 #undef YOLO_OP
 };
 
-/* Engine files store op ids: a reordering of ops.def would silently change the meaning of
- * every engine on disk. tests/test_op_ids.c freezes the list; this catches truncation. */
+/* Engine files store ops by name (engine.h), so ids never reach the disk; tests/test_op_ids.c
+ * still freezes the id list (tests and tools print ids) and checks every name is unique. */
 _Static_assert(YOLO_OP_COUNT == 34, "ops.def is append-only: update the frozen id test too");
 
 const struct yolo_op_impl *yolo_op_impl_get(enum yolo_op op)
@@ -24,6 +24,14 @@ enum yolo_op yolo_op_from_onnx(const char *onnx_name)
 {
     for (int i = 0; i < YOLO_OP_COUNT; i++)
         if (op_impls[i]->onnx_name && strcmp(op_impls[i]->onnx_name, onnx_name) == 0)
+            return (enum yolo_op)i;
+    return YOLO_OP_COUNT;
+}
+
+enum yolo_op yolo_op_from_name(const char *name)
+{
+    for (int i = 0; i < YOLO_OP_COUNT; i++)
+        if (strcmp(op_impls[i]->display_name, name) == 0)
             return (enum yolo_op)i;
     return YOLO_OP_COUNT;
 }

@@ -23,9 +23,6 @@ int yolo_opt_fold_bn(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 /* Identity, and Reshape/Flatten/Squeeze/Unsqueeze/Cast that change nothing, are bypassed. */
 int yolo_opt_noop(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
-/* Group-1 Convs with constant weights get a packed copy of them (kernels/conv_pack.h) as
- * in[3]: Winograd F(4x4,3x3) for 3x3 stride-1 convs when `winograd`, else GEMM8 panels. */
-int yolo_opt_pack_conv(struct yolo_graph *g, int winograd, int *n_changed, struct yolo_diag *d);
 /* Drops tensors no node or graph I/O refers to and rebuilds the const blob with only the
  * constants still used (the engine then carries no dead weights). */
 int yolo_graph_compact(struct yolo_graph *g, struct yolo_diag *d);

@@ -3,8 +3,12 @@
  *   ONNX file --yolo_onnx_import--> struct yolo_graph (tensors + nodes + const blob)
  *             --yolo_graph_infer (shapes, constant folding)--> --yolo_opt_* passes-->
  *             --yolo_plan (arena offsets)--> yolo_engine_write
- *   engine    --yolo_engine_load--> graph --yolo_net_create--> net (shared, refcounted)
+ *   engine    --yolo_engine_load--> graph --yolo_net_create--> net (shared, refcounted: a
+ *             backend (backend.h) checks every node and prepares the weights once)
  *             --yolo_runner_create--> runner (own arena) --yolo_runner_run--> outputs
+ *
+ * Layers: this header is core's own; it includes nothing of the project outside core/ (the
+ * status codes and struct yolo_diag are defined here and, identically, in include/yolo.h).
  *
  * A graph refers to tensors and nodes by index, never by pointer, so it is written to disk as
  * is and shared read-only by every runner. A tensor's bytes live either in the const blob
@@ -14,11 +18,12 @@
 #ifndef YOLO_CORE_H
 #define YOLO_CORE_H
 
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../include/yolo.h"
+#include "base/status.h"
 
 /* ------------------------------------------------------------------ limits */
 #define YOLO_MAX_DIMS   6    /* YOLOv5's head reshapes to 5-D [B, na, no, ny, nx] */
@@ -35,11 +40,6 @@
 #define YOLO_MAX_TENSOR_BYTES ((uint64_t)1 << 34) /* 16 GiB for one tensor */
 
 /* ------------------------------------------------------------------ status helpers */
-/* Writes "prefix-less" printf text into d (if d) and returns s. */
-enum yolo_status yolo_diag_set(struct yolo_diag *d, enum yolo_status s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Prepends "what: " to d->msg (e.g. the file name), keeping the status. Returns d->status. */
-enum yolo_status yolo_diag_prefix(struct yolo_diag *d, const char *what);
 
 /* Log callback: the library never prints; it reports warnings and progress through this. */
 enum yolo_log_level { YOLO_LOG_ERROR = 0, YOLO_LOG_WARN = 1, YOLO_LOG_INFO = 2, YOLO_LOG_DEBUG = 3 };
@@ -99,14 +99,26 @@ enum yolo_op {
 /* Activation fused into an op's epilogue (Conv params[YOLO_CONV_ACT]). */
 enum yolo_act { YOLO_ACT_NONE = 0, YOLO_ACT_RELU = 1, YOLO_ACT_SIGMOID = 2, YOLO_ACT_SILU = 3 };
 
+/* The activation fused into a Conv epilogue (enum yolo_act). Part of the op definitions:
+ * every backend's epilogue computes this function. Unknown values are rejected by the
+ * Conv shape_fn; here they pass the value through. */
+static inline float yolo_act_apply(float v, int64_t act)
+{
+    switch (act) {
+    case YOLO_ACT_RELU:    return v > 0.0f ? v : 0.0f;
+    case YOLO_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case YOLO_ACT_SILU:    return v / (1.0f + expf(-v));
+    default:               return v;
+    }
+}
+
 /* Conv params layout (ops/conv.c). Inputs: X, W [M, C/group, kH, kW], optional B [M] (in[2]
- * is -1 when absent), optional packed W in in[3]. Pads are resolved from auto_pad at import. */
+ * is -1 when absent). Pads are resolved from auto_pad at import. */
 enum yolo_conv_param {
     YOLO_CONV_KH, YOLO_CONV_KW, YOLO_CONV_SH, YOLO_CONV_SW,
     YOLO_CONV_PT, YOLO_CONV_PL, YOLO_CONV_PB, YOLO_CONV_PR,
     YOLO_CONV_DH, YOLO_CONV_DW, YOLO_CONV_GROUP, YOLO_CONV_ACT,
-    YOLO_CONV_AUTO_PAD, /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID: pads fixed in shape_fn */
-    YOLO_CONV_PACK      /* layout of the build-time packed weights in in[3] (kernels/conv_pack.h) */
+    YOLO_CONV_AUTO_PAD  /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID: pads fixed in shape_fn */
 };
 
 struct yolo_node {
@@ -157,7 +169,10 @@ int     yolo_graph_toposort(struct yolo_graph *g, struct yolo_diag *d);
 /* "node '/model.0/conv/Conv' (Conv): " + fmt, into d. Returns s. */
 enum yolo_status yolo_node_error(struct yolo_diag *d, enum yolo_status s, const struct yolo_node *n,
                                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-const char *yolo_op_name(enum yolo_op op);                  /* "Conv", internal ops: "SiLU" */
+/* The op's stable name: its ONNX name, or the project's own for internal ops ("SiLU"). Engine
+ * files store ops by this name; never rename one (tests/test_op_ids.c freezes them). */
+const char *yolo_op_name(enum yolo_op op);
+enum yolo_op yolo_op_from_name(const char *name);          /* YOLO_OP_COUNT if unknown */
 
 /* ------------------------------------------------------------------ ONNX attributes
  * The importer turns each NodeProto's attributes into this neutral form, so ops/<op>.c never
@@ -186,25 +201,19 @@ const int64_t *yolo_attr_ints(struct yolo_attrs *a, const char *name, int32_t *n
 const float   *yolo_attr_floats(struct yolo_attrs *a, const char *name, int32_t *n, int *bad);
 int32_t        yolo_attr_tensor(struct yolo_attrs *a, const char *name, int *bad);
 
-/* ------------------------------------------------------------------ execution */
-struct yolo_cpu {                 /* filled once by yolo_cpu_detect (CPUID) */
-    int avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16;
-    char model[64];
-};
-void yolo_cpu_detect(struct yolo_cpu *cpu);
-/* The ISA the runtime may use: env YOLO_ISA=ref|avx2|avx512 forces one (clamped to what
- * the CPU has). 0 = ref, 1 = avx2, 2 = avx512. */
-enum yolo_isa { YOLO_ISA_REF = 0, YOLO_ISA_AVX2 = 1, YOLO_ISA_AVX512 = 2 };
-enum yolo_isa yolo_isa_select(const struct yolo_cpu *cpu, const char *forced /* may be NULL */);
-const char   *yolo_isa_name(enum yolo_isa isa);
-
-/* Everything a kernel needs to find its data. One per runner; kernels must not write to it. */
+/* ------------------------------------------------------------------ reference kernels
+ * An op's reference kernel is part of its definition: naive loops over host memory, the
+ * oracle every backend is tested against (tests/test_backend_ops.c). Host backends (the CPU
+ * backend, core/cpu/) also run them for nodes they have no faster kernel for.
+ * Everything a host kernel needs to find its data. Kernels must not write to it. */
 struct yolo_exec {
     const struct yolo_graph *g;
-    uint8_t       *arena;         /* this runner's activations */
+    uint8_t       *arena;         /* the runner's activations (host memory) */
     const uint8_t *consts;        /* the shared const blob */
     uint8_t       *scratch;       /* per-thread scratch: thread ith owns */
     uint64_t       scratch_bytes; /*   scratch + ith * scratch_bytes, scratch_bytes long */
+    const void *const *node_data; /* per node: what the backend prepared for it at load (packed
+                                     weights), indexed by node; NULL entries or array allowed */
 };
 static inline void *yolo_exec_ptr(const struct yolo_exec *x, int32_t t)
 {
@@ -212,16 +221,22 @@ static inline void *yolo_exec_ptr(const struct yolo_exec *x, int32_t t)
     return (T->flags & YOLO_TF_CONST) ? (void *)(x->consts + T->offset)
                                       : (void *)(x->arena + T->offset);
 }
+/* What the backend prepared for node n (n points into x->g->nodes), or NULL. */
+static inline const void *yolo_exec_node_data(const struct yolo_exec *x, const struct yolo_node *n)
+{
+    return x->node_data ? x->node_data[n - x->g->nodes] : NULL;
+}
 
-/* A kernel computes node n; threads 0..nth-1 each call it with their ith and must together
- * cover all the work (a kernel that does not split work does it all when ith == 0 and
- * returns at once otherwise). Threads meet at a barrier after every node. */
+/* A host kernel computes node n; threads 0..nth-1 each call it with their ith and must
+ * together cover all the work (a kernel that does not split work does it all when ith == 0
+ * and returns at once otherwise). */
 typedef void (*yolo_kernel_fn)(const struct yolo_exec *x, const struct yolo_node *n,
                                int ith, int nth);
 
+/* One op's definition. Backends add kernels for it elsewhere (core/<backend>/). */
 struct yolo_op_impl {
     const char *onnx_name;      /* NULL for project-internal ops */
-    const char *display_name;   /* for messages and `yolo info`, e.g. "Conv", "SiLU" */
+    const char *display_name;   /* the stable name (engine files, messages, `yolo info`) */
     /* Reads ONNX attributes into n->params; checks input/output counts. May be NULL. */
     int (*import_fn)(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                      struct yolo_diag *d);
@@ -231,12 +246,6 @@ struct yolo_op_impl {
      * load to re-check a hostile file. */
     int (*shape_fn)(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d);
     yolo_kernel_fn ref_fn;      /* naive reference kernel: the oracle for tests */
-    /* Picks an optimized kernel once per node when a net is created; NULL or returning NULL
-     * means ref_fn. */
-    yolo_kernel_fn (*select_fn)(const struct yolo_graph *g, const struct yolo_node *n,
-                                enum yolo_isa isa);
-    /* Per-thread scratch bytes the kernel chosen by select_fn needs for this node. May be NULL. */
-    uint64_t (*scratch_fn)(const struct yolo_graph *g, const struct yolo_node *n, int nth);
     /* Multiply-accumulates of this node (for GFLOP/s reports). May be NULL. */
     double (*flops_fn)(const struct yolo_graph *g, const struct yolo_node *n);
 };

@@ -8,7 +8,6 @@
 
 #include "build.h"
 #include "engine.h"
-#include "kernels/conv_pack.h"
 #include "names.h"
 #include "onnx/onnx_import.h"
 #include "sha256.h"
@@ -264,8 +263,8 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     meta_add(meta, "input.shape", "%d,3,%d,%d", batch, h, w);
     meta_add(meta, "output.name", "%s", out->name);
     meta_add(meta, "precision", "fp32");
-    /* packed conv weights (core/kernels/conv_pack.h) ride along the nchw originals */
-    meta_add(meta, "weights.layout", "%s", st.n_packed ? YOLO_CONV_PACK_LAYOUT : "nchw");
+    /* weights are stored once, as built (NCHW); each backend prepares its layout at load */
+    meta_add(meta, "weights.layout", "nchw");
     meta_add(meta, "build.passes", "%s", st.passes);
     meta_add(meta, "plan.arena_bytes", "%llu", (unsigned long long)st.plan.arena_bytes);
     meta_add(meta, "plan.sum_tensor_bytes", "%llu", (unsigned long long)st.plan.sum_tensor_bytes);

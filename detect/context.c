@@ -108,7 +108,7 @@ void yolo_ctx_free(struct yolo_ctx *c)
 
 uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c)
 {
-    return yolo_runner_arena_bytes(c->runner) + yolo_runner_scratch_bytes(c->runner) + c->ws.cap_bytes +
+    return yolo_runner_bytes(c->runner) + c->ws.cap_bytes +
            sizeof *c->dets * (uint64_t)c->det_cap * (uint64_t)c->model->max_batch;
 }
 
@@ -136,6 +136,9 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
     if (!c || !imgs || !res || n < 1 || n > m->max_batch)
         return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_batch: %d images (engine batch %d)", n,
                              m ? m->max_batch : 0);
+    if (m->raw)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_batch: the model was loaded raw "
+                             "(yolo_model_params.raw): tensors only");
     for (int32_t i = 0; i < n; i++) {
         int rc = check_image(&imgs[i], i, diag);
         if (rc)

@@ -19,6 +19,7 @@ struct yolo_model {
     int32_t in_tensor, out_tensor;    /* graph tensor indices */
     int64_t out_dim1, out_dim2;       /* one image's output [dim1, dim2] */
     const char *const *names;         /* engine labels */
+    int raw;                          /* loaded for raw tensors only: no detection */
 };
 
 struct yolo_model *yolo_model_retain(struct yolo_model *m);

@@ -98,9 +98,11 @@ int yolo_model_load(const char *engine_path, const struct yolo_model_params *p,
         return yolo_diag_set(diag, YOLO_ERR_NOMEM, "%s: out of memory", engine_path);
     }
     atomic_init(&m->refs, 1);
-    struct yolo_net_params np = { p->isa };
+    struct yolo_net_params np = { .isa = p->isa, .backend = p->backend };
     rc = yolo_net_create(e, &np, &m->net, diag);   /* owns e from here, also on failure */
-    if (!rc)
+    m->raw = p->raw != 0;
+    m->max_batch = 1;
+    if (!rc && !m->raw)
         rc = model_setup(m, engine_path, diag);
     if (rc) {
         yolo_model_release(m);
@@ -139,5 +141,8 @@ void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *inf
     info->stride = m->stride;
     info->format = m->format;
     info->class_names = m->names;
-    info->isa = yolo_isa_name(yolo_net_isa(m->net));
+    info->isa = yolo_net_variant(m->net);
+    info->backend = yolo_net_backend(m->net)->name;
+    const char *prec = yolo_engine_meta_get(yolo_net_engine(m->net), "precision");
+    info->precision = prec ? prec : "fp32";
 }

@@ -34,6 +34,9 @@
 extern "C" {
 #endif
 
+/* (core/yolo_core.h defines the same two types under the same guard) */
+#ifndef YOLO_STATUS_DEFINED
+#define YOLO_STATUS_DEFINED
 enum yolo_status {
     YOLO_OK              =  0,
     YOLO_ERR_ARG         = -1, /* bad argument from the caller (usage error in the CLI) */
@@ -54,6 +57,7 @@ struct yolo_diag {
 
 /* A short fixed name for a status ("out of memory", "format error", ...). Never NULL. */
 const char *yolo_status_str(enum yolo_status s);
+#endif
 
 
 
@@ -98,6 +102,10 @@ struct yolo_model_params {
     const char *isa;            /* "ref" | "avx2" | "avx512" | NULL: the best this CPU has
                                    (the YOLO_ISA environment variable overrides NULL) */
     int32_t     no_verify;      /* 1: skip the CRC of the weights section (faster load) */
+    const char *backend;        /* where it runs: "cpu" (NULL = "cpu"); yolo_backends() lists
+                                   what this build has */
+    int32_t     raw;            /* 1: any engine, for raw tensors only (yolo_ctx_forward):
+                                   no detector checks, and yolo_detect refuses it */
 };
 void yolo_model_params_default(struct yolo_model_params *p);
 
@@ -115,8 +123,92 @@ struct yolo_model_info {
     enum yolo_output_format format;
     const char *const *class_names;   /* n_classes names, owned by the model */
     const char *isa;                  /* kernels in use */
+    const char *backend;              /* "cpu" */
+    const char *precision;            /* the build's: "fp32" */
 };
 void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *info);
+
+/* ======================================================================= inside an engine
+ * What `yolo info`, `yolo bench` and `yolo infer` show and do, for any program: the engine's
+ * tensors, nodes, sections and metadata, raw tensors in and out, per-node timing. Strings
+ * and arrays returned are owned by the model and live as long as it. All thread-safe. */
+
+/* The backends compiled into this build, comma separated ("cpu"). Never NULL. */
+const char *yolo_backends(void);
+/* "0.1.0 (abc1234)": the library's version and git commit. YOLO_VERSION_* are the header's. */
+#define YOLO_VERSION_MAJOR 0
+#define YOLO_VERSION_MINOR 1
+#define YOLO_VERSION_PATCH 0
+#define YOLO_VERSION_STRING "0.1.0"
+const char *yolo_version(void);
+
+struct yolo_engine_summary {
+    uint32_t format_major, format_minor;   /* engine file format */
+    uint64_t file_bytes;
+    int32_t  n_inputs, n_outputs, n_nodes, n_sections, n_meta, n_labels;
+    uint64_t arena_bytes;                  /* one context's activations (planned) */
+    uint64_t intermediate_bytes;           /* all intermediate tensors, were none shared */
+    int32_t  n_intermediate, n_views;      /* intermediate tensors; of them, free views */
+    uint64_t weight_bytes;                 /* as stored, shared by every context */
+    int32_t  n_weights;
+    uint64_t prepared_bytes;               /* the backend's own copy made at load (packed) */
+    double   gflop;                        /* multiply-adds x 2 of one run */
+    const char *backend, *variant, *precision;   /* "cpu", "avx512", "fp32" */
+};
+void yolo_model_summary(const struct yolo_model *m, struct yolo_engine_summary *s);
+
+#define YOLO_TENSOR_MAX_DIMS 8
+struct yolo_tensor_desc {
+    const char *name;
+    const char *dtype;                     /* "float32", "int64", ... */
+    int32_t     ndim;
+    int64_t     shape[YOLO_TENSOR_MAX_DIMS];
+    uint64_t    bytes;
+};
+/* Graph input / output i (0 <= i < n_inputs / n_outputs). Returns YOLO_ERR_ARG if out of range. */
+int yolo_model_input(const struct yolo_model *m, int32_t i, struct yolo_tensor_desc *t);
+int yolo_model_output(const struct yolo_model *m, int32_t i, struct yolo_tensor_desc *t);
+
+#define YOLO_NODE_MAX_IO 16
+struct yolo_node_desc {
+    const char *op;                        /* the op's stable name: "Conv", "SiLU", ... */
+    const char *name;                      /* the ONNX node's */
+    const char *kernel;                    /* what the backend runs: "winograd-f4x4", "avx512",
+                                              "ref", "alias" (a view: nothing runs) */
+    const char *activation;                /* fused into a Conv: "SiLU", "Sigmoid", "Relu" or NULL */
+    int32_t     n_in, n_out;
+    const char *in[YOLO_NODE_MAX_IO];      /* tensor names; NULL for an absent optional input */
+    const char *out[YOLO_NODE_MAX_IO];
+    const char *out0_dtype;                /* the first output's dtype and shape */
+    int32_t     out0_ndim;
+    int64_t     out0_shape[YOLO_TENSOR_MAX_DIMS];
+    double      flops;                     /* multiply-adds x 2; 0 if not counted */
+};
+int yolo_model_node(const struct yolo_model *m, int32_t i, struct yolo_node_desc *n);
+/* Metadata entry i (builder, source ONNX, precision, ...), in file order. */
+int yolo_model_meta(const struct yolo_model *m, int32_t i, const char **key, const char **value);
+/* Section i of the file: tag ("META", "WGHT", ...), placement and checksum. */
+struct yolo_section_desc { char tag[5]; uint64_t offset, bytes; uint32_t crc32; };
+int yolo_model_section(const struct yolo_model *m, int32_t i, struct yolo_section_desc *s);
+/* Class name i (0 <= i < n_labels). */
+const char *yolo_model_label(const struct yolo_model *m, int32_t i);
+
+/* Raw tensors: copy input i in (bytes must equal its size), run the graph, copy output i out.
+ * No letterbox, no decoding. For any model, raw or detector. */
+int yolo_ctx_set_input(struct yolo_ctx *c, int32_t i, const void *data, uint64_t bytes,
+                       struct yolo_diag *diag);
+int yolo_ctx_forward(struct yolo_ctx *c, struct yolo_diag *diag);
+int yolo_ctx_get_output(struct yolo_ctx *c, int32_t i, void *data, uint64_t bytes,
+                        struct yolo_diag *diag);
+/* Per-node timing: while node_ms is not NULL (n_nodes doubles, caller-owned), every run of
+ * the graph adds each node's wall time in ms to its entry. */
+void yolo_ctx_profile(struct yolo_ctx *c, double *node_ms);
+
+/* The machine as the library sees it: CPU model, the best kernel family it has, the BLAS. */
+struct yolo_system_info { char cpu[64]; const char *isa_best; char blas[128]; int32_t cores; };
+void yolo_system_info(struct yolo_system_info *s);
+/* SHA-256 of a file as 64 hex digits (e.g. an engine's, for reports). */
+int yolo_file_sha256(const char *path, char hex[65], struct yolo_diag *diag);
 
 struct yolo_ctx_params {
     int32_t n_threads;          /* threads for one inference; 0 = 1 */

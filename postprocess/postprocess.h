@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "yolo.h"
 #include "yolo_core.h"
 
 /* ------------------------------------------------------------------ workspace */

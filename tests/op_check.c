@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/conv_pack.h"
 #include "harness.h"
 #include "op_check.h"
 
@@ -63,18 +64,56 @@ int op_check_prepare(struct op_check *oc, struct yolo_graph *g, uint64_t seed, s
     return 0;
 }
 
-int op_check_run_op(struct op_check *oc, enum yolo_op op, yolo_kernel_fn k, int nth)
+static int run_nodes(struct op_check *oc, enum yolo_op op, enum yolo_isa isa, int64_t conv_kind,
+                     yolo_kernel_fn k, uint64_t scratch, int cpu, int nth, const char **picked)
 {
     const struct yolo_graph *g = oc->g;
+    if (!oc->node_data) {
+        oc->node_data = calloc((size_t)g->n_nodes + 1, sizeof *oc->node_data);
+        oc->owned = calloc((size_t)g->n_nodes + 1, sizeof *oc->owned);
+        if (!oc->node_data || !oc->owned)
+            return YOLO_ERR_NOMEM;
+    }
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct yolo_node *n = &g->nodes[i];
         const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
         yolo_kernel_fn fn = impl->ref_fn;
         uint64_t sb = 0;
+        oc->node_data[i] = NULL;
         if (k && n->op == op) {
             fn = k;
-            if (impl->scratch_fn)
-                sb = impl->scratch_fn(g, n, nth);
+            sb = scratch;
+        } else if (cpu && n->op == op) {
+            int64_t kind = YOLO_CONV_PACK_NONE;
+            if (n->op == YOLO_OP_CONV && yolo_isa_usable(isa) != YOLO_ISA_REF)
+                kind = conv_kind < 0 ? yolo_cpu_conv_pack_kind(g, n) : conv_kind;
+            if (kind != YOLO_CONV_PACK_NONE) {
+                const struct yolo_tensor *W = &g->tensors[n->in[1]];
+                int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],
+                                                       W->shape[3]);
+                struct yolo_conv_packed *pk = malloc(sizeof *pk);
+                float *w = numel > 0 ? aligned_alloc(64, ((uint64_t)numel * 4 + 63) & ~(uint64_t)63) : NULL;
+                if (!pk || !w) {
+                    free(pk);
+                    free(w);
+                    return YOLO_ERR_NOMEM;
+                }
+                yolo_conv_pack_weights(kind, yolo_graph_const_data(g, n->in[1]), W->shape[0],
+                                       W->shape[1], W->shape[2], W->shape[3], w);
+                *pk = (struct yolo_conv_packed){ kind, w };
+                if (oc->owned[i]) {
+                    free((void *)((struct yolo_conv_packed *)oc->owned[i])->w);
+                    free(oc->owned[i]);
+                }
+                oc->owned[i] = pk;
+                oc->node_data[i] = pk;
+            }
+            struct yolo_cpu_kernel ck;
+            yolo_cpu_kernel_pick(g, n, isa, kind, nth, &ck);
+            fn = ck.fn;
+            sb = ck.scratch;
+            if (picked)
+                *picked = ck.name;
         }
         if (!fn)
             return YOLO_ERR_UNSUPPORTED;
@@ -89,15 +128,28 @@ int op_check_run_op(struct op_check *oc, enum yolo_op op, yolo_kernel_fn k, int 
         oc->x.scratch = oc->scratch;
         oc->x.scratch_bytes = sb;
         oc->x.consts = g->consts;
+        oc->x.node_data = oc->node_data;
         for (int ith = 0; ith < nth; ith++)
             fn(&oc->x, n, ith, nth);
     }
     return 0;
 }
 
+int op_check_run_op(struct op_check *oc, enum yolo_op op, yolo_kernel_fn k, uint64_t scratch,
+                    int nth)
+{
+    return run_nodes(oc, op, YOLO_ISA_REF, -1, k, scratch, 0, nth, NULL);
+}
+
+int op_check_run_cpu(struct op_check *oc, enum yolo_op op, enum yolo_isa isa, int64_t conv_kind,
+                     int nth, const char **picked)
+{
+    return run_nodes(oc, op, isa, conv_kind, NULL, 0, 1, nth, picked);
+}
+
 int op_check_run(struct op_check *oc, int nth)
 {
-    return op_check_run_op(oc, YOLO_OP_COUNT, NULL, nth);
+    return run_nodes(oc, YOLO_OP_COUNT, YOLO_ISA_REF, -1, NULL, 0, 0, nth, NULL);
 }
 
 void *op_check_ptr(struct op_check *oc, int32_t t)
@@ -131,6 +183,13 @@ double op_check_nmse(const float *a, const float *b, int64_t n)
 
 void op_check_release(struct op_check *oc)
 {
+    for (int32_t i = 0; oc->owned && oc->g && i < oc->g->n_nodes; i++)
+        if (oc->owned[i]) {
+            free((void *)((struct yolo_conv_packed *)oc->owned[i])->w);
+            free(oc->owned[i]);
+        }
+    free(oc->owned);
+    free(oc->node_data);
     free(oc->arena);
     free(oc->scratch);
     memset(oc, 0, sizeof *oc);

@@ -17,6 +17,7 @@
 #ifndef YOLO_OP_CHECK_H
 #define YOLO_OP_CHECK_H
 
+#include "cpu/cpu.h"
 #include "yolo_core.h"
 
 struct op_check {
@@ -24,6 +25,8 @@ struct op_check {
     uint8_t *arena; uint64_t arena_bytes;
     uint8_t *scratch; uint64_t scratch_bytes;
     struct yolo_exec x;
+    const void **node_data;           /* per node, as the CPU backend prepares it */
+    void **owned;                     /* per node: packed weights made by op_check_run_cpu */
 };
 
 /* Runs shape_fn on every node in order, lays non-const tensors out one after another in a
@@ -31,8 +34,15 @@ struct op_check {
  * seed (floats uniform in [-2, 2), int64 in [0, 8), bool 0/1). Returns 0 or a status. */
 int   op_check_prepare(struct op_check *oc, struct yolo_graph *g, uint64_t seed, struct yolo_diag *d);
 /* Runs every node: with kernel `k` for nodes whose op equals `op` (k NULL: the op's ref_fn),
- * ref_fn for the others. nth >= 1. Scratch is sized with scratch_fn(nth) when k is given. */
-int   op_check_run_op(struct op_check *oc, enum yolo_op op, yolo_kernel_fn k, int nth);
+ * giving it `scratch` bytes per thread, ref_fn for the others. nth >= 1. */
+int   op_check_run_op(struct op_check *oc, enum yolo_op op, yolo_kernel_fn k, uint64_t scratch,
+                      int nth);
+/* Runs every node: nodes whose op equals `op` with the kernel the CPU backend picks at `isa`
+ * (yolo_cpu_kernel_pick, its scratch), Conv weights packed in layout conv_kind (enum
+ * yolo_conv_pack; -1: the layout the backend picks) as the backend packs them; ref_fn for the
+ * others. *picked (may be NULL) gets the kernel's name. */
+int   op_check_run_cpu(struct op_check *oc, enum yolo_op op, enum yolo_isa isa, int64_t conv_kind,
+                       int nth, const char **picked);
 /* All nodes with their ref_fn, each called for ith = 0..nth-1. */
 int   op_check_run(struct op_check *oc, int nth);
 void *op_check_ptr(struct op_check *oc, int32_t t);

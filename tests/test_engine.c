@@ -363,7 +363,7 @@ static void test_round_trip(struct harness *h, int with_nodes, int with_labels, 
     if (rc == 0 && e) {
         struct stat st;
         stat(path, &st);
-        CHECK(h, e->major == 1 && e->minor == 0, "version %u.%u", e->major, e->minor);
+        CHECK(h, e->major == 2 && e->minor == 0, "version %u.%u", e->major, e->minor);
         CHECK(h, e->file_bytes == (uint64_t)st.st_size && e->map_bytes == (size_t)st.st_size,
               "file_bytes %llu, size %lld", (unsigned long long)e->file_bytes, (long long)st.st_size);
         CHECK(h, e->mapped == !(flags & YOLO_ENGINE_NO_MMAP), "mapped %d with flags %u", e->mapped,
@@ -709,10 +709,17 @@ static void patch_at(uint8_t *img, size_t size, void *arg)
         fix_crc(img, i);
 }
 
-static void major2(uint8_t *img, size_t size, void *arg)
+/* a format-1 engine (ops by numeric id, packed weights) or a future format 3 */
+static void major1(uint8_t *img, size_t size, void *arg)
 {
     (void)size; (void)arg;
-    img[8] = 2;
+    img[8] = 1;
+}
+
+static void major3(uint8_t *img, size_t size, void *arg)
+{
+    (void)size; (void)arg;
+    img[8] = 3;
 }
 
 static void big_endian(uint8_t *img, size_t size, void *arg)
@@ -796,8 +803,10 @@ static void test_hostile(struct harness *h)
     uint8_t *img = harness_read_file(path, &size);
     unlink(path);
 
-    attack(h, img, size, major2, NULL, YOLO_ERR_VERSION,
-           "format 2.0, this build reads 1.x; rebuild with 'yolo build'", "major 2");
+    attack(h, img, size, major1, NULL, YOLO_ERR_VERSION,
+           "format 1.0, this build reads 2.x; rebuild with 'yolo build'", "major 1");
+    attack(h, img, size, major3, NULL, YOLO_ERR_VERSION,
+           "format 3.0, this build reads 2.x; rebuild with 'yolo build'", "major 3");
     attack(h, img, size, big_endian, NULL, YOLO_ERR_FORMAT, "byte order", "big-endian");
     attack(h, img, size, bad_magic, NULL, YOLO_ERR_FORMAT, "not a yolo engine (bad magic)",
            "bad magic");
@@ -868,25 +877,29 @@ static void test_hostile(struct harness *h)
     p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_N_NODES, 0xffffffu, 4 };
     attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT, "section GRPH: 16777215 nodes",
            "GRPH n_nodes huge");
-    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0, 1000, 4 };
-    attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT, "section GRPH: node 0 (byte", "op 1000");
-    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 4, 17, 4 };
+    /* node 0's op is stored by name: u16 4, "Conv"; then n_in at +6 */
+    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 2, 'X', 1 };
+    attack(h, img, size, patch_at, &p, YOLO_ERR_UNSUPPORTED, "section GRPH: node 0 (byte 1436): "
+           "op 'Xonv' is not known to this build", "op renamed");
+    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0, 1000, 2 };
+    attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT, "node 0: name of 1000 bytes", "op name_len 1000");
+    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 6, 17, 4 };
     attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT, "17 inputs", "n_in 17");
-    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 12, 99999, 4 };
+    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 14, 99999, 4 };
     attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT,
            "section GRPH: node 0: input index 99999 out of range", "input index 99999");
-    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 24, 0xfffffffeu, 4 };
+    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 26, 0xfffffffeu, 4 };
     attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT,
            "section GRPH: node 0: output index -2 out of range", "output index -2");
-    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 28, 33, 4 };
+    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + 30, 33, 4 };
     attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT, "33 params", "n_params 33");
     p = (struct patch){ YOLO_ENGINE_TAG_GRPH, 4, 12345, 4 };
     attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT, "section GRPH: graph input 0: tensor "
            "index 12345 out of range", "graph input index");
     /* node 1 (Sigmoid) reads the Conv output; make it read Add's output, written later */
-    uint32_t node0_bytes = 4 * 3 + 4 * 3 + 4 + 4 + 8 * YOLO_MAX_PARAMS + 4 + 4 * YOLO_MAX_FPARAMS +
-                           2 + (uint32_t)strlen(g.nodes[0].name);
-    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + node0_bytes + 12,
+    uint32_t node0_bytes = 2 + 4 + 4 * 2 + 4 * 3 + 4 + 4 + 8 * YOLO_MAX_PARAMS + 4 +
+                           4 * YOLO_MAX_FPARAMS + 2 + (uint32_t)strlen(g.nodes[0].name);
+    p = (struct patch){ YOLO_ENGINE_TAG_GRPH, GRPH_NODE0 + node0_bytes + 2 + (uint32_t)strlen(yolo_op_name(g.nodes[1].op)) + 8,
                         (uint32_t)g.nodes[3].out[0], 4 };
     attack(h, img, size, patch_at, &p, YOLO_ERR_FORMAT, "not in topological order", "order");
     /* a const tensor offset outside the blob (aligned, so only the graph check sees it) */

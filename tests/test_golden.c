@@ -160,7 +160,7 @@ int main(int argc, char **argv)
             struct yolo_engine *e = NULL;
             struct yolo_net *net = NULL;
             struct yolo_runner *r = NULL;
-            struct yolo_net_params np = { isa };
+            struct yolo_net_params np = { .isa = isa };
             rc = yolo_engine_load(engine, 0, &e, &d);
             if (!rc)
                 rc = yolo_net_create(e, &np, &net, &d);
@@ -183,9 +183,9 @@ int main(int argc, char **argv)
                 compare(models[m].fmt, yolo_runner_tensor(r, g->outputs[0]), (const float *)want,
                         (int64_t)(n_want / 4), &er);
                 printf("%-12s %-6s max box error %.3g px, max score error %.3g\n", models[m].model,
-                       yolo_isa_name(yolo_net_isa(net)), er.box, er.score);
+                       yolo_net_variant(net), er.box, er.score);
                 CHECK(&h, er.n_bad == 0, "%s (%s): %lld values out of bounds; first: %s", models[m].model,
-                      yolo_isa_name(yolo_net_isa(net)), (long long)er.n_bad, er.first_bad);
+                      yolo_net_variant(net), (long long)er.n_bad, er.first_bad);
             }
             yolo_runner_free(r);
             yolo_net_free(net);

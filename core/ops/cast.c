@@ -104,5 +104,5 @@ static void cast_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
 }
 
 const struct yolo_op_impl yolo_op_cast = {
-    "Cast", "Cast", cast_import, cast_shape, cast_ref, NULL, NULL, NULL
+    "Cast", "Cast", cast_import, cast_shape, cast_ref, NULL
 };

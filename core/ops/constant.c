@@ -116,5 +116,5 @@ static void constant_ref(const struct yolo_exec *x, const struct yolo_node *n, i
 }
 
 const struct yolo_op_impl yolo_op_constant = {
-    "Constant", "Constant", constant_import, constant_shape, constant_ref, NULL, NULL, NULL
+    "Constant", "Constant", constant_import, constant_shape, constant_ref, NULL
 };

@@ -86,5 +86,5 @@ static void constant_of_shape_ref(const struct yolo_exec *x, const struct yolo_n
 
 const struct yolo_op_impl yolo_op_constant_of_shape = {
     "ConstantOfShape", "ConstantOfShape", constant_of_shape_import, constant_of_shape_shape,
-    constant_of_shape_ref, NULL, NULL, NULL
+    constant_of_shape_ref, NULL
 };

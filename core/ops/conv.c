@@ -1,5 +1,5 @@
 /* ops/conv.c: Conv (ONNX opsets 1..22), 2-D (4-D tensors) only: import, shape inference,
- * reference kernel; the fast kernel is kernels/conv_gemm.c.
+ * reference kernel; faster kernels are the backends' (see Kernels below).
  *
  * Inputs X [N, C, H, W] f32, W [M, C/group, KH, KW] f32, optional B [M] f32 (in[2] = -1 or
  * n_in = 2 when absent). Output Y [N, M, OH, OW] f32.
@@ -12,20 +12,14 @@
  *   GROUP        groups (C and M divisible by it; depthwise is GROUP == C)
  *   ACT          enum yolo_act, fused by an optimizer pass; applied after the bias
  *   AUTO_PAD     0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID
- *   PACK         (slot YOLO_CONV_PACK, kernels/conv_pack.h) layout of the packed weights in
- *                in[3], set by the build pass opt/pack_conv.c; 0 = none (n_in <= 3)
- * Kernels: ref (here); packed weights -> kernels/x86/conv_body.h (GEMM8 or Winograd
- * F(4x4,3x3)); depthwise -> the same file's direct kernel; otherwise im2col + OpenBLAS
- * (kernels/conv_gemm.c).
+ * Kernels: ref (here); the CPU backend's (core/cpu/select.c: Winograd F(4x4,3x3) and GEMM8
+ * on weights it packs at load, a direct depthwise kernel, im2col + OpenBLAS).
  * shape_fn also guarantees what the GEMM kernel passes to cblas as int: M, K = C/group*KH*KW
  * and OH*OW all fit in int32.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "kernels/conv_gemm.h"
-#include "kernels/conv_pack.h"
-#include "kernels/fast_ops.h"
 #include "yolo_core.h"
 
 #define CONV_PARAM_MAX ((int64_t)1 << 20) /* bound on kernel/stride/dilation/pad values */
@@ -146,41 +140,11 @@ static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t au
     return (span - ek) / s + 1;
 }
 
-/* Packed weights (in[3], params[YOLO_CONV_PACK]): a known kind that applies to this conv and
- * a CONST float32 tensor of exactly the size the kernels will read. */
-static int pack_check(const struct yolo_graph *g, const struct yolo_node *n,
-                      const struct yolo_tensor *W, struct yolo_diag *d)
-{
-    int64_t kind = n->params[YOLO_CONV_PACK];
-    if (n->n_in < 4) {
-        if (kind != YOLO_CONV_PACK_NONE)
-            return yolo_node_error(d, YOLO_ERR_FORMAT, n, "packed weight kind %lld without packed "
-                                   "weights", (long long)kind);
-        return 0;
-    }
-    if (kind != YOLO_CONV_PACK_GEMM8 && kind != YOLO_CONV_PACK_WINO43)
-        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "unknown packed weight layout %lld "
-                               "(rebuild the engine with this version's 'yolo build')",
-                               (long long)kind);
-    if (n->in[3] < 0 || n->in[3] >= g->n_tensors)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "invalid packed weight tensor");
-    const struct yolo_tensor *Pk = &g->tensors[n->in[3]];
-    int64_t want = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2], W->shape[3]);
-    if (!yolo_conv_pack_applies(kind, n, n->params[YOLO_CONV_GROUP]) || want <= 0)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "packed weight layout %lld does not apply "
-                               "to this convolution", (long long)kind);
-    if (!(Pk->flags & YOLO_TF_CONST) || Pk->dtype != YOLO_DT_F32 || yolo_tensor_numel(Pk) != want)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "packed weights '%s' must be a float32 "
-                               "constant of %lld values", Pk->name, (long long)want);
-    return 0;
-}
-
 static int conv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
     int64_t *p = n->params;
-    int err = 0, rc_pack;
-    /* a 4th input is the build-time packed copy of W (kernels/conv_pack.h), checked below */
-    if (n->n_in < 2 || n->n_in > 4 || n->n_out != 1 || n->out[0] < 0 ||
+    int err = 0;
+    if (n->n_in < 2 || n->n_in > 3 || n->n_out != 1 || n->out[0] < 0 ||
         n->out[0] >= g->n_tensors)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects 2 or 3 inputs and 1 output");
     const struct yolo_tensor *X = input(g, n, 0, &err), *W = input(g, n, 1, &err);
@@ -240,8 +204,6 @@ static int conv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
     /* cblas takes int dimensions */
     if (M > INT32_MAX || oh * ow > INT32_MAX || W->shape[1] * W->shape[2] * W->shape[3] > INT32_MAX)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "convolution too large");
-    if ((rc_pack = pack_check(g, n, W, d)))
-        return rc_pack;
     struct yolo_tensor *Y = &g->tensors[n->out[0]];
     Y->dtype = YOLO_DT_F32;
     Y->ndim = 4;
@@ -296,35 +258,6 @@ static void conv_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
     }
 }
 
-static yolo_kernel_fn conv_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                  enum yolo_isa isa)
-{
-    isa = yolo_isa_usable(isa);
-    if (isa == YOLO_ISA_REF)
-        return NULL;
-    if (n->params[YOLO_CONV_PACK] != YOLO_CONV_PACK_NONE)
-        return isa == YOLO_ISA_AVX512 ? yolo_conv_pack_avx512 : yolo_conv_pack_avx2;
-    if (yolo_conv_dw_applies(g, n))
-        return isa == YOLO_ISA_AVX512 ? yolo_conv_dw_avx512 : yolo_conv_dw_avx2;
-    return yolo_conv_gemm;
-}
-
-/* Scratch of the kernel conv_select picks for any non-ref ISA; for unpacked convs also
- * enough for yolo_conv_gemm, which tests and tools may run on any unpacked node. */
-static uint64_t conv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
-{
-    if (n->params[YOLO_CONV_PACK] != YOLO_CONV_PACK_NONE)
-        return yolo_conv_pack_scratch(g, n, nth);
-    uint64_t s = yolo_conv_gemm_scratch(g, n, nth);
-    if (yolo_conv_dw_applies(g, n)) {
-        int64_t hp, wp;
-        yolo_conv_dw_padded(g, n, &hp, &wp);
-        uint64_t dw = (uint64_t)hp * (uint64_t)wp * sizeof(float);
-        s = dw > s ? dw : s;
-    }
-    return s;
-}
-
 static double conv_flops(const struct yolo_graph *g, const struct yolo_node *n)
 {
     const struct yolo_tensor *W = &g->tensors[n->in[1]], *Y = &g->tensors[n->out[0]];
@@ -337,7 +270,5 @@ const struct yolo_op_impl yolo_op_conv = {
     .import_fn = conv_import,
     .shape_fn = conv_shape,
     .ref_fn = conv_ref,
-    .select_fn = conv_select,
-    .scratch_fn = conv_scratch,
     .flops_fn = conv_flops,
 };

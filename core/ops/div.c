@@ -23,5 +23,5 @@ static void div_ref(const struct yolo_exec *x, const struct yolo_node *n, int it
 }
 
 const struct yolo_op_impl yolo_op_div = {
-    "Div", "Div", NULL, yolo_bc_arith_shape, div_ref, NULL, NULL, NULL
+    "Div", "Div", NULL, yolo_bc_arith_shape, div_ref, NULL
 };

@@ -64,5 +64,5 @@ static void expand_ref(const struct yolo_exec *x, const struct yolo_node *n, int
 }
 
 const struct yolo_op_impl yolo_op_expand = {
-    "Expand", "Expand", NULL, expand_shape, expand_ref, NULL, NULL, NULL
+    "Expand", "Expand", NULL, expand_shape, expand_ref, NULL
 };

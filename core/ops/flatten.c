@@ -39,5 +39,5 @@ static int flatten_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_
 }
 
 const struct yolo_op_impl yolo_op_flatten = {
-    "Flatten", "Flatten", flatten_import, flatten_shape, yolo_bc_view_kernel, NULL, NULL, NULL
+    "Flatten", "Flatten", flatten_import, flatten_shape, yolo_bc_view_kernel, NULL
 };

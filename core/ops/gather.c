@@ -78,5 +78,5 @@ static void gather_ref(const struct yolo_exec *x, const struct yolo_node *n, int
 }
 
 const struct yolo_op_impl yolo_op_gather = {
-    "Gather", "Gather", gather_import, gather_shape, gather_ref, NULL, NULL, NULL
+    "Gather", "Gather", gather_import, gather_shape, gather_ref, NULL
 };

@@ -76,5 +76,5 @@ static void gather_elements_ref(const struct yolo_exec *x, const struct yolo_nod
 
 const struct yolo_op_impl yolo_op_gather_elements = {
     "GatherElements", "GatherElements", gather_elements_import, gather_elements_shape,
-    gather_elements_ref, NULL, NULL, NULL
+    gather_elements_ref, NULL
 };

@@ -12,5 +12,5 @@ static int identity_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo
 }
 
 const struct yolo_op_impl yolo_op_identity = {
-    "Identity", "Identity", NULL, identity_shape, yolo_bc_view_kernel, NULL, NULL, NULL
+    "Identity", "Identity", NULL, identity_shape, yolo_bc_view_kernel, NULL
 };

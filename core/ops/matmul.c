@@ -10,15 +10,10 @@
  *   [13..16] B's stride per output batch dim, in K*N matrices (0 where B broadcasts)
  * M, K and N fit in int32 (cblas takes int).
  */
-#include <cblas.h>
 #include <string.h>
 
-#include "kernels/conv_pack.h"
-#include "kernels/fast_ops.h"
-#include "yolo_core.h"
+#include "op_params.h"
 
-enum { MM_M, MM_K, MM_N, MM_BATCH, MM_NB, MM_DIM = 5, MM_ASTR = 9, MM_BSTR = 13 };
-#define MM_MAX_BATCH_DIMS 4
 
 static int matmul_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                          struct yolo_diag *d)
@@ -55,9 +50,9 @@ static int matmul_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
     if (M > INT32_MAX || K > INT32_MAX || N > INT32_MAX)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "matrix too large");
     int an = ar >= 2 ? ar - 2 : 0, bn = br >= 2 ? br - 2 : 0, nb = an > bn ? an : bn;
-    if (nb > MM_MAX_BATCH_DIMS)
+    if (nb > YOLO_MM_MAX_BATCH_DIMS)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "%d batch dims (max %d)", nb,
-                               MM_MAX_BATCH_DIMS);
+                               YOLO_MM_MAX_BATCH_DIMS);
     int64_t out[YOLO_MAX_DIMS], astr = 1, bstr = 1, total = 1;
     memset(p, 0, sizeof n->params);
     /* right-aligned broadcast, walking from the innermost batch dim outwards */
@@ -68,9 +63,9 @@ static int matmul_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "batch dims %lld and %lld do not "
                                    "broadcast", (long long)da, (long long)db);
         int64_t dim = da == 1 ? db : da;
-        p[MM_DIM + i] = dim;
-        p[MM_ASTR + i] = da == 1 ? 0 : astr;
-        p[MM_BSTR + i] = db == 1 ? 0 : bstr;
+        p[YOLO_MM_DIM + i] = dim;
+        p[YOLO_MM_ASTR + i] = da == 1 ? 0 : astr;
+        p[YOLO_MM_BSTR + i] = db == 1 ? 0 : bstr;
         astr *= da;
         bstr *= db;
         total *= dim;
@@ -81,11 +76,11 @@ static int matmul_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
         out[r++] = M;
     if (br >= 2)
         out[r++] = N;
-    p[MM_M] = M;
-    p[MM_K] = K;
-    p[MM_N] = N;
-    p[MM_BATCH] = total;
-    p[MM_NB] = nb;
+    p[YOLO_MM_M] = M;
+    p[YOLO_MM_K] = K;
+    p[YOLO_MM_N] = N;
+    p[YOLO_MM_BATCH] = total;
+    p[YOLO_MM_NB] = nb;
     struct yolo_tensor *Y = &g->tensors[n->out[0]];
     Y->dtype = YOLO_DT_F32;
     Y->ndim = r;
@@ -106,11 +101,11 @@ void yolo_matmul_batch_offsets(const int64_t *params, int64_t s, int64_t *ao, in
 static void batch_offsets(const int64_t *p, int64_t bi, int64_t *ao, int64_t *bo)
 {
     *ao = *bo = 0;
-    for (int64_t i = p[MM_NB] - 1; i >= 0; i--) {
-        int64_t idx = bi % p[MM_DIM + i];
-        bi /= p[MM_DIM + i];
-        *ao += idx * p[MM_ASTR + i];
-        *bo += idx * p[MM_BSTR + i];
+    for (int64_t i = p[YOLO_MM_NB] - 1; i >= 0; i--) {
+        int64_t idx = bi % p[YOLO_MM_DIM + i];
+        bi /= p[YOLO_MM_DIM + i];
+        *ao += idx * p[YOLO_MM_ASTR + i];
+        *bo += idx * p[YOLO_MM_BSTR + i];
     }
 }
 
@@ -120,8 +115,8 @@ static void matmul_ref(const struct yolo_exec *x, const struct yolo_node *n, int
     const int64_t *p = n->params;
     const float *a = yolo_exec_ptr(x, n->in[0]), *b = yolo_exec_ptr(x, n->in[1]);
     float *y = yolo_exec_ptr(x, n->out[0]);
-    int64_t M = p[MM_M], K = p[MM_K], N = p[MM_N];
-    int64_t lo = p[MM_BATCH] * ith / nth, hi = p[MM_BATCH] * (ith + 1) / nth;
+    int64_t M = p[YOLO_MM_M], K = p[YOLO_MM_K], N = p[YOLO_MM_N];
+    int64_t lo = p[YOLO_MM_BATCH] * ith / nth, hi = p[YOLO_MM_BATCH] * (ith + 1) / nth;
     for (int64_t s = lo; s < hi; s++) {
         int64_t ao, bo;
         batch_offsets(p, s, &ao, &bo);
@@ -137,71 +132,11 @@ static void matmul_ref(const struct yolo_exec *x, const struct yolo_node *n, int
     }
 }
 
-/* cblas_sgemm per (batch slice, row block); row blocks only when there are fewer slices
- * than threads. OpenBLAS is assumed single-threaded: the pool supplies the threads. */
-static void matmul_gemm(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
-{
-    const int64_t *p = n->params;
-    const float *a = yolo_exec_ptr(x, n->in[0]), *b = yolo_exec_ptr(x, n->in[1]);
-    float *y = yolo_exec_ptr(x, n->out[0]);
-    int64_t M = p[MM_M], K = p[MM_K], N = p[MM_N], batch = p[MM_BATCH];
-    if (M == 0 || N == 0 || batch == 0)
-        return;
-    int64_t blocks = batch >= nth ? 1 : (nth + batch - 1) / batch;
-    if (blocks > M)
-        blocks = M;
-    int64_t units = batch * blocks, u0 = units * ith / nth, u1 = units * (ith + 1) / nth;
-    for (int64_t u = u0; u < u1; u++) {
-        int64_t s = u / blocks, blk = u % blocks;
-        int64_t r0 = M * blk / blocks, r1 = M * (blk + 1) / blocks, ao, bo;
-        batch_offsets(p, s, &ao, &bo);
-        float *ys = y + (s * M + r0) * N;
-        if (K == 0) {      /* an empty sum; BLAS rejects lda = 0 */
-            memset(ys, 0, sizeof(float) * (size_t)((r1 - r0) * N));
-            continue;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)N, (int)K,
-                    1.0f, a + ao * M * K + r0 * K, (int)K, b + bo * K * N, (int)N, 0.0f, ys,
-                    (int)N);
-    }
-}
-
-/* The own kernel (kernels/x86/matmul_body.h) for K up to YOLO_MATMUL_FAST_KMAX, else
- * OpenBLAS. */
-int64_t yolo_matmul_fast_mb(const struct yolo_node *n, int nth)
-{
-    const int64_t *p = n->params;
-    int64_t units64 = p[MM_BATCH] * ((p[MM_M] + 63) / 64);
-    return units64 >= 2 * (int64_t)nth ? 64 : 32;
-}
-
-uint64_t yolo_matmul_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
-{
-    (void)g;
-    const int64_t *p = n->params;
-    if (p[MM_K] > YOLO_MATMUL_FAST_KMAX)
-        return 0;
-    uint64_t k = p[MM_K] > 0 ? (uint64_t)p[MM_K] : 1;
-    return ((uint64_t)yolo_matmul_fast_mb(n, nth) * k + YOLO_CONV_PANEL_FLOATS + 64) * sizeof(float);
-}
-
-static yolo_kernel_fn matmul_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                    enum yolo_isa isa)
-{
-    (void)g;
-    if (isa == YOLO_ISA_REF)
-        return NULL;
-    isa = yolo_isa_usable(isa);
-    if (n->params[MM_K] > YOLO_MATMUL_FAST_KMAX || isa == YOLO_ISA_REF)
-        return matmul_gemm;
-    return isa == YOLO_ISA_AVX512 ? yolo_matmul_avx512 : yolo_matmul_avx2;
-}
-
 static double matmul_flops(const struct yolo_graph *g, const struct yolo_node *n)
 {
     (void)g;
     const int64_t *p = n->params;
-    return (double)p[MM_BATCH] * (double)p[MM_M] * (double)p[MM_N] * (double)p[MM_K];
+    return (double)p[YOLO_MM_BATCH] * (double)p[YOLO_MM_M] * (double)p[YOLO_MM_N] * (double)p[YOLO_MM_K];
 }
 
 const struct yolo_op_impl yolo_op_matmul = {
@@ -210,7 +145,5 @@ const struct yolo_op_impl yolo_op_matmul = {
     .import_fn = matmul_import,
     .shape_fn = matmul_shape,
     .ref_fn = matmul_ref,
-    .select_fn = matmul_select,
-    .scratch_fn = yolo_matmul_fast_scratch,
     .flops_fn = matmul_flops,
 };

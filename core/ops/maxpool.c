@@ -14,11 +14,9 @@
 #include <float.h>
 #include <string.h>
 
-#include "kernels/fast_ops.h"
-#include "yolo_core.h"
+#include "op_params.h"
 
-enum { MP_KH, MP_KW, MP_SH, MP_SW, MP_PT, MP_PL, MP_PB, MP_PR, MP_DH, MP_DW, MP_CEIL, MP_AUTO_PAD };
-#define MP_PARAM_MAX ((int64_t)1 << 20)
+#define YOLO_MP_PARAM_MAX ((int64_t)1 << 20)
 
 static int read_ints(struct yolo_attrs *a, struct yolo_node *n, const char *name, int32_t want,
                      int64_t def, int64_t *dst, int required, struct yolo_diag *d)
@@ -54,24 +52,24 @@ static int maxpool_import(struct yolo_graph *g, struct yolo_node *n, struct yolo
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "an attribute has the wrong type");
     if (strcmp(ap, "NOTSET") == 0)
-        p[MP_AUTO_PAD] = 0;
+        p[YOLO_MP_AUTO_PAD] = 0;
     else if (strcmp(ap, "SAME_UPPER") == 0)
-        p[MP_AUTO_PAD] = 1;
+        p[YOLO_MP_AUTO_PAD] = 1;
     else if (strcmp(ap, "SAME_LOWER") == 0)
-        p[MP_AUTO_PAD] = 2;
+        p[YOLO_MP_AUTO_PAD] = 2;
     else if (strcmp(ap, "VALID") == 0)
-        p[MP_AUTO_PAD] = 3;
+        p[YOLO_MP_AUTO_PAD] = 3;
     else
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "auto_pad '%s' is not supported", ap);
-    if ((rc = read_ints(a, n, "kernel_shape", 2, 0, &p[MP_KH], 1, d)) ||
-        (rc = read_ints(a, n, "strides", 2, 1, &p[MP_SH], 0, d)) ||
-        (rc = read_ints(a, n, "pads", 4, 0, &p[MP_PT], 0, d)) ||
-        (rc = read_ints(a, n, "dilations", 2, 1, &p[MP_DH], 0, d)))
+    if ((rc = read_ints(a, n, "kernel_shape", 2, 0, &p[YOLO_MP_KH], 1, d)) ||
+        (rc = read_ints(a, n, "strides", 2, 1, &p[YOLO_MP_SH], 0, d)) ||
+        (rc = read_ints(a, n, "pads", 4, 0, &p[YOLO_MP_PT], 0, d)) ||
+        (rc = read_ints(a, n, "dilations", 2, 1, &p[YOLO_MP_DH], 0, d)))
         return rc;
-    if (p[MP_AUTO_PAD] && (p[MP_PT] || p[MP_PL] || p[MP_PB] || p[MP_PR]))
+    if (p[YOLO_MP_AUTO_PAD] && (p[YOLO_MP_PT] || p[YOLO_MP_PL] || p[YOLO_MP_PB] || p[YOLO_MP_PR]))
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "explicit pads together with auto_pad '%s'",
                                ap);
-    p[MP_CEIL] = ceil_mode;
+    p[YOLO_MP_CEIL] = ceil_mode;
     return 0;
 }
 
@@ -110,20 +108,20 @@ static int maxpool_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_
     if (X->ndim != 4 || yolo_tensor_numel(X) < 0)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "only 2-D pooling of 4-D input is "
                                "supported (rank %d)", X->ndim);
-    static const int ranged[] = { MP_KH, MP_KW, MP_SH, MP_SW, MP_DH, MP_DW };
+    static const int ranged[] = { YOLO_MP_KH, YOLO_MP_KW, YOLO_MP_SH, YOLO_MP_SW, YOLO_MP_DH, YOLO_MP_DW };
     for (size_t i = 0; i < sizeof ranged / sizeof ranged[0]; i++)
-        if (p[ranged[i]] < 1 || p[ranged[i]] > MP_PARAM_MAX)
+        if (p[ranged[i]] < 1 || p[ranged[i]] > YOLO_MP_PARAM_MAX)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "kernel, stride or dilation value %lld "
                                    "out of range", (long long)p[ranged[i]]);
-    if (p[MP_AUTO_PAD] < 0 || p[MP_AUTO_PAD] > 3 || p[MP_CEIL] < 0 || p[MP_CEIL] > 1)
+    if (p[YOLO_MP_AUTO_PAD] < 0 || p[YOLO_MP_AUTO_PAD] > 3 || p[YOLO_MP_CEIL] < 0 || p[YOLO_MP_CEIL] > 1)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad auto_pad or ceil_mode");
-    for (int i = MP_PT; i <= MP_PR && p[MP_AUTO_PAD] == 0; i++)
-        if (p[i] < 0 || p[i] > MP_PARAM_MAX)
+    for (int i = YOLO_MP_PT; i <= YOLO_MP_PR && p[YOLO_MP_AUTO_PAD] == 0; i++)
+        if (p[i] < 0 || p[i] > YOLO_MP_PARAM_MAX)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "pad %lld out of range", (long long)p[i]);
-    int64_t oh = out_len(X->shape[2], p[MP_KH], p[MP_SH], p[MP_DH], p[MP_AUTO_PAD], p[MP_CEIL],
-                         &p[MP_PT], &p[MP_PB]);
-    int64_t ow = out_len(X->shape[3], p[MP_KW], p[MP_SW], p[MP_DW], p[MP_AUTO_PAD], p[MP_CEIL],
-                         &p[MP_PL], &p[MP_PR]);
+    int64_t oh = out_len(X->shape[2], p[YOLO_MP_KH], p[YOLO_MP_SH], p[YOLO_MP_DH], p[YOLO_MP_AUTO_PAD], p[YOLO_MP_CEIL],
+                         &p[YOLO_MP_PT], &p[YOLO_MP_PB]);
+    int64_t ow = out_len(X->shape[3], p[YOLO_MP_KW], p[YOLO_MP_SW], p[YOLO_MP_DW], p[YOLO_MP_AUTO_PAD], p[YOLO_MP_CEIL],
+                         &p[YOLO_MP_PL], &p[YOLO_MP_PR]);
     if (oh < 1 || ow < 1)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input %lldx%lld is smaller than the "
                                "dilated kernel", (long long)X->shape[2], (long long)X->shape[3]);
@@ -155,12 +153,12 @@ static void maxpool_ref(const struct yolo_exec *x, const struct yolo_node *n, in
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++) {
                 float m = -FLT_MAX;
-                for (int64_t ky = 0; ky < p[MP_KH]; ky++) {
-                    int64_t iy = oy * p[MP_SH] - p[MP_PT] + ky * p[MP_DH];
+                for (int64_t ky = 0; ky < p[YOLO_MP_KH]; ky++) {
+                    int64_t iy = oy * p[YOLO_MP_SH] - p[YOLO_MP_PT] + ky * p[YOLO_MP_DH];
                     if (iy < 0 || iy >= H)
                         continue;
-                    for (int64_t kx = 0; kx < p[MP_KW]; kx++) {
-                        int64_t ix = ox * p[MP_SW] - p[MP_PL] + kx * p[MP_DW];
+                    for (int64_t kx = 0; kx < p[YOLO_MP_KW]; kx++) {
+                        int64_t ix = ox * p[YOLO_MP_SW] - p[YOLO_MP_PL] + kx * p[YOLO_MP_DW];
                         if (ix >= 0 && ix < W && xs[iy * W + ix] > m)
                             m = xs[iy * W + ix];
                     }
@@ -170,38 +168,10 @@ static void maxpool_ref(const struct yolo_exec *x, const struct yolo_node *n, in
     }
 }
 
-/* The separable kernel of kernels/x86/maxpool_body.h for unit horizontal stride and
- * dilations (YOLO's SPPF); the reference otherwise. */
-int yolo_maxpool_fast_applies(const struct yolo_node *n)
-{
-    return n->params[MP_SW] == 1 && n->params[MP_DW] == 1 && n->params[MP_DH] == 1;
-}
-
-uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
-{
-    (void)nth;
-    if (!yolo_maxpool_fast_applies(n))
-        return 0;
-    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
-    return (uint64_t)X->shape[2] * (uint64_t)((Y->shape[3] + 15) / 16 * 16) * sizeof(float);
-}
-
-static yolo_kernel_fn maxpool_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                     enum yolo_isa isa)
-{
-    (void)g;
-    if (!yolo_maxpool_fast_applies(n))
-        return NULL;
-    isa = yolo_isa_usable(isa);
-    return isa == YOLO_ISA_AVX512 ? yolo_maxpool_avx512 : isa == YOLO_ISA_AVX2 ? yolo_maxpool_avx2 : NULL;
-}
-
 const struct yolo_op_impl yolo_op_maxpool = {
     .onnx_name = "MaxPool",
     .display_name = "MaxPool",
     .import_fn = maxpool_import,
     .shape_fn = maxpool_shape,
     .ref_fn = maxpool_ref,
-    .select_fn = maxpool_select,
-    .scratch_fn = yolo_maxpool_fast_scratch,
 };

@@ -69,5 +69,5 @@ static void mod_ref(const struct yolo_exec *x, const struct yolo_node *n, int it
 }
 
 const struct yolo_op_impl yolo_op_mod = {
-    "Mod", "Mod", mod_import, mod_shape, mod_ref, NULL, NULL, NULL
+    "Mod", "Mod", mod_import, mod_shape, mod_ref, NULL
 };

@@ -29,5 +29,5 @@ static void pow_ref(const struct yolo_exec *x, const struct yolo_node *n, int it
 }
 
 const struct yolo_op_impl yolo_op_pow = {
-    "Pow", "Pow", NULL, pow_shape, pow_ref, NULL, NULL, NULL
+    "Pow", "Pow", NULL, pow_shape, pow_ref, NULL
 };

@@ -129,6 +129,5 @@ static void reduce_max_ref(const struct yolo_exec *x, const struct yolo_node *n,
 }
 
 const struct yolo_op_impl yolo_op_reduce_max = {
-    "ReduceMax", "ReduceMax", reduce_max_import, reduce_max_shape, reduce_max_ref, NULL, NULL,
-    NULL
+    "ReduceMax", "ReduceMax", reduce_max_import, reduce_max_shape, reduce_max_ref, NULL
 };

@@ -20,5 +20,5 @@ static void relu_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
 }
 
 const struct yolo_op_impl yolo_op_relu = {
-    "Relu", "Relu", NULL, relu_shape, relu_ref, NULL, NULL, NULL
+    "Relu", "Relu", NULL, relu_shape, relu_ref, NULL
 };

@@ -87,5 +87,5 @@ static int reshape_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_
 }
 
 const struct yolo_op_impl yolo_op_reshape = {
-    "Reshape", "Reshape", reshape_import, reshape_shape, yolo_bc_view_kernel, NULL, NULL, NULL
+    "Reshape", "Reshape", reshape_import, reshape_shape, yolo_bc_view_kernel, NULL
 };

@@ -29,12 +29,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "yolo_core.h"
+#include "op_params.h"
 
-enum { RS_MODE, RS_CTM, RS_NEAREST, RS_SCALES, RS_SIZES, RS_NAXES, RS_AXES };
-enum { CTM_HALF_PIXEL, CTM_ASYMMETRIC, CTM_PYTORCH_HALF_PIXEL, CTM_TF_HALF_PIXEL, CTM_ALIGN };
-enum { NM_ROUND_FLOOR, NM_ROUND_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE };
-#define RS_DIM_MAX ((int64_t)1 << 40)
+#define YOLO_RS_DIM_MAX ((int64_t)1 << 40)
 
 /* Index of s in names[0..n), or -1. */
 static int lookup(const char *s, const char *const *names, int cnt)
@@ -71,25 +68,25 @@ static int resize_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_
     const int64_t *axes = yolo_attr_ints(a, "axes", &n_axes, &bad);
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "an attribute has the wrong type");
-    if ((p[RS_MODE] = lookup(mode, modes, 2)) < 0)
+    if ((p[YOLO_RS_MODE] = lookup(mode, modes, 2)) < 0)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "mode '%s' is not supported", mode);
     if (v10) {
-        p[RS_CTM] = CTM_ASYMMETRIC;
-        p[RS_NEAREST] = NM_SIMPLE;
-        p[RS_SCALES] = 1;
-        p[RS_SIZES] = -1;
+        p[YOLO_RS_CTM] = YOLO_CTM_ASYMMETRIC;
+        p[YOLO_RS_NEAREST] = YOLO_NM_SIMPLE;
+        p[YOLO_RS_SCALES] = 1;
+        p[YOLO_RS_SIZES] = -1;
     } else {
         /* "tf_half_pixel_for_nn" is ONNX Runtime's spelling; accept it too */
         if (strcmp(ctm, "tf_half_pixel_for_nn") == 0)
-            ctm = ctms[CTM_TF_HALF_PIXEL];
-        if ((p[RS_CTM] = lookup(ctm, ctms, 5)) < 0)
+            ctm = ctms[YOLO_CTM_TF_HALF_PIXEL];
+        if ((p[YOLO_RS_CTM] = lookup(ctm, ctms, 5)) < 0)
             return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "coordinate_transformation_mode "
                                    "'%s' is not supported", ctm);
-        if ((p[RS_NEAREST] = lookup(nm, nms, 4)) < 0)
+        if ((p[YOLO_RS_NEAREST] = lookup(nm, nms, 4)) < 0)
             return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "nearest_mode '%s' is not "
                                    "supported", nm);
-        p[RS_SCALES] = 2;
-        p[RS_SIZES] = 3;
+        p[YOLO_RS_SCALES] = 2;
+        p[YOLO_RS_SIZES] = 3;
     }
     if (strcmp(keep, "stretch") != 0)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "keep_aspect_ratio_policy '%s' is not "
@@ -103,9 +100,9 @@ static int resize_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_
     if (n_axes > YOLO_MAX_DIMS)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "%d axes (max %d)", n_axes,
                                YOLO_MAX_DIMS);
-    p[RS_NAXES] = n_axes;
+    p[YOLO_RS_NAXES] = n_axes;
     for (int32_t i = 0; i < n_axes; i++)
-        p[RS_AXES + i] = axes[i];
+        p[YOLO_RS_AXES + i] = axes[i];
     return 0;
 }
 
@@ -136,8 +133,8 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
     if (n->n_in < 1 || n->n_in > 4 || n->n_out != 1 || n->in[0] < 0 || n->in[0] >= g->n_tensors ||
         n->out[0] < 0 || n->out[0] >= g->n_tensors)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects input X and 1 output");
-    if (p[RS_MODE] < 0 || p[RS_MODE] > 1 || p[RS_CTM] < 0 || p[RS_CTM] > CTM_ALIGN ||
-        p[RS_NEAREST] < 0 || p[RS_NEAREST] > NM_SIMPLE)
+    if (p[YOLO_RS_MODE] < 0 || p[YOLO_RS_MODE] > 1 || p[YOLO_RS_CTM] < 0 || p[YOLO_RS_CTM] > YOLO_CTM_ALIGN ||
+        p[YOLO_RS_NEAREST] < 0 || p[YOLO_RS_NEAREST] > YOLO_NM_SIMPLE)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad mode params");
     const struct yolo_tensor *X = &g->tensors[n->in[0]];
     int r = X->ndim;
@@ -148,12 +145,12 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "X must be non-empty with rank >= 1");
     /* which dims the scales/sizes values apply to */
     int64_t axes[YOLO_MAX_DIMS];
-    int na = (int)p[RS_NAXES];
+    int na = (int)p[YOLO_RS_NAXES];
     if (na < 0 || na > r)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "%d axes for rank %d", na, r);
     int seen[YOLO_MAX_DIMS] = { 0 };
     for (int i = 0; i < (na ? na : r); i++) {
-        int64_t ax = na ? p[RS_AXES + i] : i;
+        int64_t ax = na ? p[YOLO_RS_AXES + i] : i;
         if (ax < -r || ax >= r || seen[ax < 0 ? ax + r : ax]++)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad or repeated axis %lld",
                                    (long long)ax);
@@ -161,10 +158,10 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
     }
     int cnt = na ? na : r, err = 0;
     const void *sd, *zd;
-    const struct yolo_tensor *S = const_input(g, n, p[RS_SCALES], &sd, &err);
+    const struct yolo_tensor *S = const_input(g, n, p[YOLO_RS_SCALES], &sd, &err);
     if (err)
         return yolo_node_error(d, err, n, "input 'scales' must be a constant");
-    const struct yolo_tensor *Z = const_input(g, n, p[RS_SIZES], &zd, &err);
+    const struct yolo_tensor *Z = const_input(g, n, p[YOLO_RS_SIZES], &zd, &err);
     if (err)
         return yolo_node_error(d, err, n, "input 'sizes' must be a constant");
     if (!S == !Z)
@@ -183,14 +180,14 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
         int64_t ax = axes[i], in = X->shape[ax];
         if (S) {
             float sc = ((const float *)sd)[i], o = sc * (float)in;
-            if (!(sc > 0.0f) || !(o < (float)RS_DIM_MAX))   /* also rejects NaN and inf */
+            if (!(sc > 0.0f) || !(o < (float)YOLO_RS_DIM_MAX))   /* also rejects NaN and inf */
                 return yolo_node_error(d, YOLO_ERR_FORMAT, n, "scale %g on axis %lld is out of "
                                        "range", (double)sc, (long long)ax);
             out[ax] = (int64_t)o;
             n->fparams[ax] = sc;
         } else {
             int64_t o = ((const int64_t *)zd)[i];
-            if (o < 1 || o > RS_DIM_MAX)
+            if (o < 1 || o > YOLO_RS_DIM_MAX)
                 return yolo_node_error(d, YOLO_ERR_FORMAT, n, "size %lld on axis %lld is out of "
                                        "range", (long long)o, (long long)ax);
             out[ax] = o;
@@ -200,7 +197,7 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld would have size 0",
                                    (long long)ax);
     }
-    if (p[RS_MODE] == 1) {
+    if (p[YOLO_RS_MODE] == 1) {
         if (r < 2)
             return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "linear mode needs rank >= 2");
         for (int k = 0; k < r - 2; k++)
@@ -222,29 +219,29 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
 static float src_coord(int64_t ctm, float x, float scale, float out_len, float in_len)
 {
     switch (ctm) {
-    case CTM_ASYMMETRIC:         return x / scale;
-    case CTM_PYTORCH_HALF_PIXEL: return out_len > 1.0f ? (x + 0.5f) / scale - 0.5f : 0.0f;
-    case CTM_TF_HALF_PIXEL:      return (x + 0.5f) / scale;
-    case CTM_ALIGN:
+    case YOLO_CTM_ASYMMETRIC:         return x / scale;
+    case YOLO_CTM_PYTORCH_HALF_PIXEL: return out_len > 1.0f ? (x + 0.5f) / scale - 0.5f : 0.0f;
+    case YOLO_CTM_TF_HALF_PIXEL:      return (x + 0.5f) / scale;
+    case YOLO_CTM_ALIGN:
         return out_len == 1.0f ? 0.0f : x * (in_len - 1.0f) / (out_len - 1.0f);
     default:                     return (x + 0.5f) / scale - 0.5f;
     }
 }
 
-static int64_t nearest_index(const int64_t *p, int64_t o, float scale, int64_t out_len,
-                             int64_t in_len)
+int64_t yolo_resize_nearest_index(const int64_t *p, int64_t o, float scale, int64_t out_len,
+                                  int64_t in_len)
 {
     if (scale == 1.0f && out_len == in_len)
         return o;                    /* no resizing on this axis: identity, as ONNX Runtime */
-    float x = src_coord(p[RS_CTM], (float)o, scale, (float)out_len, (float)in_len);
+    float x = src_coord(p[YOLO_RS_CTM], (float)o, scale, (float)out_len, (float)in_len);
     x = fmaxf(x, -1.0f);             /* keeps the float -> int conversions defined; the */
     x = fminf(x, (float)in_len);     /* final clamp gives the same index */
     int64_t i;
-    switch (p[RS_NEAREST]) {
-    case NM_ROUND_CEIL: i = (int64_t)roundf(x); break;
-    case NM_FLOOR:      i = (int64_t)floorf(x); break;
-    case NM_CEIL:       i = (int64_t)ceilf(x); break;
-    case NM_SIMPLE:     i = scale < 1.0f ? (int64_t)ceilf(x) : (int64_t)x; break;
+    switch (p[YOLO_RS_NEAREST]) {
+    case YOLO_NM_ROUND_CEIL: i = (int64_t)roundf(x); break;
+    case YOLO_NM_FLOOR:      i = (int64_t)floorf(x); break;
+    case YOLO_NM_CEIL:       i = (int64_t)ceilf(x); break;
+    case YOLO_NM_SIMPLE:     i = scale < 1.0f ? (int64_t)ceilf(x) : (int64_t)x; break;
     default:            /* round_prefer_floor: halves go down */
         i = x == (float)(int64_t)x + 0.5f ? (int64_t)floorf(x) : (int64_t)roundf(x);
         break;
@@ -270,11 +267,11 @@ static void resize_nearest(const struct yolo_exec *x, const struct yolo_node *n,
         for (int k = r - 2; k >= 0; k--) {
             int64_t o = rem % Y->shape[k];
             rem /= Y->shape[k];
-            off += nearest_index(p, o, n->fparams[k], Y->shape[k], X->shape[k]) * stride[k];
+            off += yolo_resize_nearest_index(p, o, n->fparams[k], Y->shape[k], X->shape[k]) * stride[k];
         }
         for (int64_t j = 0; j < len; j++)
             dst[row * len + j] =
-                src[off + nearest_index(p, j, n->fparams[r - 1], len, X->shape[r - 1])];
+                src[off + yolo_resize_nearest_index(p, j, n->fparams[r - 1], len, X->shape[r - 1])];
     }
 }
 
@@ -282,7 +279,7 @@ static void resize_nearest(const struct yolo_exec *x, const struct yolo_node *n,
 static void linear_taps(const int64_t *p, int64_t o, float scale, int64_t out_len, int64_t in_len,
                         int64_t *i0, int64_t *i1, float *w)
 {
-    float c = src_coord(p[RS_CTM], (float)o, scale, (float)out_len, (float)in_len);
+    float c = src_coord(p[YOLO_RS_CTM], (float)o, scale, (float)out_len, (float)in_len);
     c = fmaxf(c, 0.0f);
     c = fminf(c, (float)(in_len - 1));
     *i0 = (int64_t)c;
@@ -315,64 +312,10 @@ static void resize_linear(const struct yolo_exec *x, const struct yolo_node *n, 
 
 static void resize_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
-    if (n->params[RS_MODE] == 1)
+    if (n->params[YOLO_RS_MODE] == 1)
         resize_linear(x, n, ith, nth);
     else
         resize_nearest(x, n, ith, nth);
-}
-
-/* Fast nearest: the last dim's source index is computed once per call into the thread's
- * scratch (the same nearest_index as the reference, so the same pixels), an output row whose
- * source row equals the previous one's (upsampling along H) is a copy of that row. */
-static void resize_nearest_fast(const struct yolo_exec *x, const struct yolo_node *n, int ith,
-                                int nth)
-{
-    const int64_t *p = n->params;
-    const struct yolo_tensor *X = &x->g->tensors[n->in[0]], *Y = &x->g->tensors[n->out[0]];
-    const float *src = yolo_exec_ptr(x, n->in[0]);
-    float *dst = yolo_exec_ptr(x, n->out[0]);
-    int r = X->ndim;
-    int64_t stride[YOLO_MAX_DIMS], len = Y->shape[r - 1], rows = yolo_tensor_numel(Y) / len;
-    int64_t *xt = (int64_t *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
-    for (int64_t j = 0; j < len; j++)
-        xt[j] = nearest_index(p, j, n->fparams[r - 1], len, X->shape[r - 1]);
-    stride[r - 1] = 1;
-    for (int k = r - 2; k >= 0; k--)
-        stride[k] = stride[k + 1] * X->shape[k + 1];
-    int64_t lo = rows * ith / nth, hi = rows * (ith + 1) / nth, prev = -1;
-    for (int64_t row = lo; row < hi; row++) {
-        int64_t rem = row, off = 0;
-        for (int k = r - 2; k >= 0; k--) {
-            int64_t o = rem % Y->shape[k];
-            rem /= Y->shape[k];
-            off += nearest_index(p, o, n->fparams[k], Y->shape[k], X->shape[k]) * stride[k];
-        }
-        float *d = dst + row * len;
-        if (off == prev) {
-            memcpy(d, d - len, sizeof(float) * (size_t)len);
-        } else {
-            const float *s = src + off;
-            for (int64_t j = 0; j < len; j++)
-                d[j] = s[xt[j]];
-        }
-        prev = off;
-    }
-}
-
-static uint64_t resize_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
-{
-    (void)nth;
-    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
-    return n->params[RS_MODE] == 0 && Y->ndim > 0 ? (uint64_t)Y->shape[Y->ndim - 1] * sizeof(int64_t) : 0;
-}
-
-static yolo_kernel_fn resize_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                    enum yolo_isa isa)
-{
-    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
-    if (isa == YOLO_ISA_REF || n->params[RS_MODE] != 0 || Y->ndim < 1 || yolo_tensor_numel(Y) <= 0)
-        return NULL;
-    return resize_nearest_fast;
 }
 
 const struct yolo_op_impl yolo_op_resize = {
@@ -381,6 +324,4 @@ const struct yolo_op_impl yolo_op_resize = {
     .import_fn = resize_import,
     .shape_fn = resize_shape,
     .ref_fn = resize_ref,
-    .select_fn = resize_select,
-    .scratch_fn = resize_scratch,
 };

@@ -56,5 +56,5 @@ static void shape_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
 }
 
 const struct yolo_op_impl yolo_op_shape = {
-    "Shape", "Shape", shape_import, shape_shape, shape_ref, NULL, NULL, NULL
+    "Shape", "Shape", shape_import, shape_shape, shape_ref, NULL
 };

@@ -4,7 +4,6 @@
 #include <math.h>
 
 #include "broadcast.h"
-#include "kernels/fast_ops.h"
 
 static int sigmoid_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
@@ -21,15 +20,6 @@ static void sigmoid_ref(const struct yolo_exec *x, const struct yolo_node *n, in
         Y[i] = 1.0f / (1.0f + expf(-X[i]));
 }
 
-static yolo_kernel_fn sigmoid_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                     enum yolo_isa isa)
-{
-    (void)g;
-    (void)n;
-    isa = yolo_isa_usable(isa);
-    return isa == YOLO_ISA_AVX512 ? yolo_sigmoid_avx512 : isa == YOLO_ISA_AVX2 ? yolo_sigmoid_avx2 : NULL;
-}
-
 const struct yolo_op_impl yolo_op_sigmoid = {
-    "Sigmoid", "Sigmoid", NULL, sigmoid_shape, sigmoid_ref, sigmoid_select, NULL, NULL
+    "Sigmoid", "Sigmoid", NULL, sigmoid_shape, sigmoid_ref, NULL
 };

@@ -5,7 +5,6 @@
 #include <math.h>
 
 #include "broadcast.h"
-#include "kernels/fast_ops.h"
 
 static int silu_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
@@ -25,15 +24,6 @@ static void silu_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
     }
 }
 
-static yolo_kernel_fn silu_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                  enum yolo_isa isa)
-{
-    (void)g;
-    (void)n;
-    isa = yolo_isa_usable(isa);
-    return isa == YOLO_ISA_AVX512 ? yolo_silu_avx512 : isa == YOLO_ISA_AVX2 ? yolo_silu_avx2 : NULL;
-}
-
 const struct yolo_op_impl yolo_op_silu = {
-    NULL, "SiLU", NULL, silu_shape, silu_ref, silu_select, NULL, NULL
+    NULL, "SiLU", NULL, silu_shape, silu_ref, NULL
 };

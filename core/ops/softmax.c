@@ -10,10 +10,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels/fast_ops.h"
-#include "yolo_core.h"
+#include "op_params.h"
 
-enum { SM_AXIS, SM_LEGACY, SM_OUTER, SM_N, SM_INNER };
 
 static int softmax_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                           struct yolo_diag *d)
@@ -24,10 +22,10 @@ static int softmax_import(struct yolo_graph *g, struct yolo_node *n, struct yolo
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects 1 input and 1 output, has %d and %d",
                                n->n_in, n->n_out);
     int legacy = a->opset < 13;
-    n->params[SM_AXIS] = yolo_attr_int(a, "axis", legacy ? 1 : -1, &bad);
+    n->params[YOLO_SM_AXIS] = yolo_attr_int(a, "axis", legacy ? 1 : -1, &bad);
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'axis' has the wrong type");
-    n->params[SM_LEGACY] = legacy;
+    n->params[YOLO_SM_LEGACY] = legacy;
     return 0;
 }
 
@@ -43,8 +41,8 @@ static int softmax_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_
                                yolo_dtype_name(X->dtype));
     if (X->ndim < 1 || yolo_tensor_numel(X) < 0)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input must have a known rank >= 1");
-    int64_t axis = p[SM_AXIS], r = X->ndim;
-    if (axis < -r || axis >= r || (p[SM_LEGACY] != 0 && p[SM_LEGACY] != 1))
+    int64_t axis = p[YOLO_SM_AXIS], r = X->ndim;
+    if (axis < -r || axis >= r || (p[YOLO_SM_LEGACY] != 0 && p[YOLO_SM_LEGACY] != 1))
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld out of range for rank %lld",
                                (long long)axis, (long long)r);
     if (axis < 0)
@@ -53,14 +51,14 @@ static int softmax_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_
     for (int64_t i = 0; i < r; i++) {
         if (i < axis)
             outer *= X->shape[i];
-        else if (i == axis || p[SM_LEGACY])
+        else if (i == axis || p[YOLO_SM_LEGACY])
             len *= X->shape[i];
         else
             inner *= X->shape[i];
     }
-    p[SM_OUTER] = outer;
-    p[SM_N] = len;
-    p[SM_INNER] = inner;
+    p[YOLO_SM_OUTER] = outer;
+    p[YOLO_SM_N] = len;
+    p[YOLO_SM_INNER] = inner;
     struct yolo_tensor *Y = &g->tensors[n->out[0]];
     Y->dtype = YOLO_DT_F32;
     Y->ndim = X->ndim;
@@ -74,7 +72,7 @@ static void softmax_ref(const struct yolo_exec *x, const struct yolo_node *n, in
     const int64_t *p = n->params;
     const float *src = yolo_exec_ptr(x, n->in[0]);
     float *dst = yolo_exec_ptr(x, n->out[0]);
-    int64_t len = p[SM_N], inner = p[SM_INNER], lanes = p[SM_OUTER] * inner;
+    int64_t len = p[YOLO_SM_N], inner = p[YOLO_SM_INNER], lanes = p[YOLO_SM_OUTER] * inner;
     int64_t lo = lanes * ith / nth, hi = lanes * (ith + 1) / nth;
     for (int64_t l = lo; l < hi; l++) {
         int64_t base = (l / inner) * len * inner + l % inner;
@@ -92,20 +90,10 @@ static void softmax_ref(const struct yolo_exec *x, const struct yolo_node *n, in
     }
 }
 
-static yolo_kernel_fn softmax_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                     enum yolo_isa isa)
-{
-    (void)g;
-    (void)n;
-    isa = yolo_isa_usable(isa);
-    return isa == YOLO_ISA_AVX512 ? yolo_softmax_avx512 : isa == YOLO_ISA_AVX2 ? yolo_softmax_avx2 : NULL;
-}
-
 const struct yolo_op_impl yolo_op_softmax = {
     .onnx_name = "Softmax",
     .display_name = "Softmax",
     .import_fn = softmax_import,
     .shape_fn = softmax_shape,
     .ref_fn = softmax_ref,
-    .select_fn = softmax_select,
 };

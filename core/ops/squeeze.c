@@ -84,10 +84,9 @@ static int unsqueeze_shape(struct yolo_graph *g, struct yolo_node *n, struct yol
 }
 
 const struct yolo_op_impl yolo_op_squeeze = {
-    "Squeeze", "Squeeze", axes_import, squeeze_shape, yolo_bc_view_kernel, NULL, NULL, NULL
+    "Squeeze", "Squeeze", axes_import, squeeze_shape, yolo_bc_view_kernel, NULL
 };
 
 const struct yolo_op_impl yolo_op_unsqueeze = {
-    "Unsqueeze", "Unsqueeze", axes_import, unsqueeze_shape, yolo_bc_view_kernel, NULL, NULL,
-    NULL
+    "Unsqueeze", "Unsqueeze", axes_import, unsqueeze_shape, yolo_bc_view_kernel, NULL
 };

@@ -18,5 +18,5 @@ static void sub_ref(const struct yolo_exec *x, const struct yolo_node *n, int it
 }
 
 const struct yolo_op_impl yolo_op_sub = {
-    "Sub", "Sub", NULL, yolo_bc_arith_shape, sub_ref, NULL, NULL, NULL
+    "Sub", "Sub", NULL, yolo_bc_arith_shape, sub_ref, NULL
 };

@@ -70,5 +70,5 @@ static void tile_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
 }
 
 const struct yolo_op_impl yolo_op_tile = {
-    "Tile", "Tile", NULL, tile_shape, tile_ref, NULL, NULL, NULL
+    "Tile", "Tile", NULL, tile_shape, tile_ref, NULL
 };

@@ -157,5 +157,5 @@ static void topk_ref(const struct yolo_exec *x, const struct yolo_node *n, int i
 }
 
 const struct yolo_op_impl yolo_op_topk = {
-    "TopK", "TopK", topk_import, topk_shape, topk_ref, NULL, NULL, NULL
+    "TopK", "TopK", topk_import, topk_shape, topk_ref, NULL
 };

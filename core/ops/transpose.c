@@ -7,10 +7,8 @@
  */
 #include <string.h>
 
-#include "kernels/fast_ops.h"
-#include "yolo_core.h"
+#include "op_params.h"
 
-enum { TP_N = 0, TP_PERM = 1, TP_RES = 8 };
 
 static int transpose_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                             struct yolo_diag *d)
@@ -27,9 +25,9 @@ static int transpose_import(struct yolo_graph *g, struct yolo_node *n, struct yo
     if (cnt > YOLO_MAX_DIMS)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "perm has %d values (max rank %d)", cnt,
                                YOLO_MAX_DIMS);
-    n->params[TP_N] = cnt;
+    n->params[YOLO_TP_N] = cnt;
     for (int32_t i = 0; i < cnt; i++)
-        n->params[TP_PERM + i] = perm[i];
+        n->params[YOLO_TP_PERM + i] = perm[i];
     return 0;
 }
 
@@ -47,22 +45,22 @@ static int transpose_shape(struct yolo_graph *g, struct yolo_node *n, struct yol
     if (X->ndim < 0 || yolo_tensor_numel(X) < 0)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input shape unknown");
     int r = X->ndim;
-    if (p[TP_N] != 0 && p[TP_N] != r)
+    if (p[YOLO_TP_N] != 0 && p[YOLO_TP_N] != r)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "perm has %lld values for rank %d",
-                               (long long)p[TP_N], r);
+                               (long long)p[YOLO_TP_N], r);
     int seen[YOLO_MAX_DIMS] = { 0 };
     for (int i = 0; i < r; i++) {
-        int64_t v = p[TP_N] ? p[TP_PERM + i] : r - 1 - i;
+        int64_t v = p[YOLO_TP_N] ? p[YOLO_TP_PERM + i] : r - 1 - i;
         if (v < 0 || v >= r || seen[v])
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "perm is not a permutation of 0..%d",
                                    r - 1);
         seen[v] = 1;
-        p[TP_RES + i] = v;
+        p[YOLO_TP_RES + i] = v;
     }
     struct yolo_tensor *Y = &g->tensors[n->out[0]];
     int64_t shape[YOLO_MAX_DIMS];
     for (int i = 0; i < r; i++)
-        shape[i] = X->shape[p[TP_RES + i]];
+        shape[i] = X->shape[p[YOLO_TP_RES + i]];
     Y->dtype = X->dtype;
     Y->ndim = r;
     memcpy(Y->shape, shape, sizeof(int64_t) * (size_t)r);
@@ -88,7 +86,7 @@ static void transpose_ref(const struct yolo_exec *x, const struct yolo_node *n, 
     for (int i = r - 2; i >= 0; i--)
         in_stride[i] = in_stride[i + 1] * X->shape[i + 1];
     for (int i = 0; i < r; i++)
-        st[i] = in_stride[p[TP_RES + i]];          /* input stride of output dim i */
+        st[i] = in_stride[p[YOLO_TP_RES + i]];          /* input stride of output dim i */
     int64_t len = Y->shape[r - 1], numel = yolo_tensor_numel(Y);
     if (len == 0 || numel == 0)
         return;
@@ -130,80 +128,10 @@ static void transpose_ref(const struct yolo_exec *x, const struct yolo_node *n, 
     }
 }
 
-/* Fast path for 4-byte elements when the input's contiguous dim is not the output's: the
- * reference then reads one element per cache line. Here the two dims (output dim a = last,
- * output dim b = the input's last) are walked in TP_TILE x TP_TILE tiles through a small
- * buffer, so reads and writes both run along cache lines. Units: (other dims, b-tile). */
-#define TP_TILE 16
-static void transpose_tiled(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
-{
-    const int64_t *p = n->params;
-    const struct yolo_tensor *X = &x->g->tensors[n->in[0]], *Y = &x->g->tensors[n->out[0]];
-    const uint32_t *src = yolo_exec_ptr(x, n->in[0]);
-    uint32_t *dst = yolo_exec_ptr(x, n->out[0]);
-    int r = X->ndim, a = r - 1, b = 0;
-    int64_t in_stride[YOLO_MAX_DIMS], st[YOLO_MAX_DIMS], ost[YOLO_MAX_DIMS];
-    in_stride[r - 1] = ost[r - 1] = 1;
-    for (int i = r - 2; i >= 0; i--) {
-        in_stride[i] = in_stride[i + 1] * X->shape[i + 1];
-        ost[i] = ost[i + 1] * Y->shape[i + 1];
-    }
-    for (int i = 0; i < r; i++) {
-        st[i] = in_stride[p[TP_RES + i]];
-        if (p[TP_RES + i] == r - 1)
-            b = i;
-    }
-    int64_t outer = 1;
-    for (int i = 0; i < r; i++)
-        if (i != a && i != b)
-            outer *= Y->shape[i];
-    int64_t nb = (Y->shape[b] + TP_TILE - 1) / TP_TILE, units = outer * nb;
-    uint32_t buf[TP_TILE][TP_TILE];
-    for (int64_t u = units * ith / nth, u1 = units * (ith + 1) / nth; u < u1; u++) {
-        int64_t rem = u / nb, ib = 0, ob = 0;
-        for (int i = r - 1; i >= 0; i--) {   /* the other dims' index from rem */
-            if (i == a || i == b)
-                continue;
-            int64_t k = rem % Y->shape[i];
-            rem /= Y->shape[i];
-            ib += k * st[i];
-            ob += k * ost[i];
-        }
-        int64_t b0 = (u % nb) * TP_TILE, bn = Y->shape[b] - b0 < TP_TILE ? Y->shape[b] - b0 : TP_TILE;
-        for (int64_t a0 = 0; a0 < Y->shape[a]; a0 += TP_TILE) {
-            int64_t an = Y->shape[a] - a0 < TP_TILE ? Y->shape[a] - a0 : TP_TILE;
-            for (int64_t i = 0; i < an; i++) {       /* input rows: contiguous along b */
-                const uint32_t *s = src + ib + (a0 + i) * st[a] + b0;
-                for (int64_t j = 0; j < bn; j++)
-                    buf[j][i] = s[j];
-            }
-            for (int64_t j = 0; j < bn; j++) {       /* output rows: contiguous along a */
-                uint32_t *d = dst + ob + (b0 + j) * ost[b] + a0;
-                for (int64_t i = 0; i < an; i++)
-                    d[i] = buf[j][i];
-            }
-        }
-    }
-}
-
-static yolo_kernel_fn transpose_select(const struct yolo_graph *g, const struct yolo_node *n,
-                                       enum yolo_isa isa)
-{
-    const struct yolo_tensor *X = &g->tensors[n->in[0]];
-    int r = X->ndim;
-    if (isa == YOLO_ISA_REF || r < 2 || yolo_dtype_size(X->dtype) != 4 ||
-        n->params[TP_RES + r - 1] == r - 1 || yolo_tensor_numel(X) <= 0)
-        return NULL;
-    isa = yolo_isa_usable(isa);
-    return isa == YOLO_ISA_AVX512 ? yolo_transpose_avx512 : isa == YOLO_ISA_AVX2 ? yolo_transpose_avx2
-         : transpose_tiled;
-}
-
 const struct yolo_op_impl yolo_op_transpose = {
     .onnx_name = "Transpose",
     .display_name = "Transpose",
     .import_fn = transpose_import,
     .shape_fn = transpose_shape,
     .ref_fn = transpose_ref,
-    .select_fn = transpose_select,
 };

@@ -57,9 +57,9 @@ cp "$E" "$T/flip.engine"
 size=$(wc -c < "$E")
 printf '\377' | dd of="$T/flip.engine" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 expect 1 "flip.engine.*(CRC|crc|checksum)" "$YOLO" info "$T/flip.engine"
-cp "$E" "$T/v2.engine"
-printf '\002' | dd of="$T/v2.engine" bs=1 seek=8 conv=notrunc 2>/dev/null
-expect 1 "v2.engine.*rebuild" "$YOLO" info "$T/v2.engine"
+cp "$E" "$T/v1.engine"
+printf '\001' | dd of="$T/v1.engine" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect 1 "v1.engine: format 1.0, this build reads 2.x; rebuild" "$YOLO" info "$T/v1.engine"
 expect 1 "hostname.*(magic|not a yolo engine)" "$YOLO" info /etc/hostname
 expect 1 "nope.engine" "$YOLO" info "$T/nope.engine"
 head -c 1000 "$SHARED/golden/input_bus_640.bin" > "$T/short.bin"

@@ -181,8 +181,8 @@ static int gen_models(void)
     } else {
         mutants("engine", "tiny", ".engine", e, en, 5, 0, 1);
         mutants("engine", "tiny", ".engine", e, en, 0, 6, 0);
-        e[8] = 2;   /* major version 2 */
-        put("engine", "bad-major2.engine", e, en);
+        e[8] = 1;   /* major version 1: the format before ops were stored by name */
+        put("engine", "bad-major1.engine", e, en);
     }
     free(e);
     free(m);

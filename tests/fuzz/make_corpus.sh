@@ -11,7 +11,7 @@ make --no-print-directory BUILD="$B" "$B/libyolo.a" "$B/obj/tests/onnx_writer.c.
 PKG_CFLAGS=$(pkg-config --cflags openblas libprotobuf-c libpng opencv4)
 PKG_LIBS="$(pkg-config --libs openblas libprotobuf-c libpng) -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc -lopencv_core"
 # shellcheck disable=SC2086
-$CC -std=c11 -O1 -g -D_GNU_SOURCE -Iinclude -Icore -Ilabels -Ipostprocess -Idetect -I"$B/gen" \
+$CC -std=c11 -O1 -g -D_GNU_SOURCE -Iinclude -Icore -Icore/base -Ilabels -Ipostprocess -Idetect -I"$B/gen" \
     -Itests $PKG_CFLAGS tests/fuzz/gen_corpus.c "$B/obj/tests/onnx_writer.c.o" \
     "$B/obj/tests/tiny_model.c.o" "$B/libyolo.a" $PKG_LIBS -lstdc++ -lm -pthread -o "$B/gen_corpus"
 rm -rf tests/fuzz/corpus

@@ -40,7 +40,7 @@ PKG_LIBS="$(pkg-config --libs openblas libprotobuf-c libpng) -lopencv_videoio -l
 for t in $targets; do
     [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t'" >&2; exit 2; }
     # shellcheck disable=SC2086
-    clang++ -x c -std=c11 -O1 -g -D_GNU_SOURCE -DYOLO_LIBFUZZER -Iinclude -Icore -Ilabels \
+    clang++ -x c -std=c11 -O1 -g -D_GNU_SOURCE -DYOLO_LIBFUZZER -Iinclude -Icore -Icore/base -Ilabels \
         -Ipostprocess -Idetect -I"$B/gen" -Itests $PKG_CFLAGS \
         -fsanitize=fuzzer,$SAN -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
         "tests/fuzz/fuzz_$t.c" tests/fuzz/fuzz_common.c tests/fuzz/fuzz_detect.c \

@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "harness.h"
-#include "kernels/conv_gemm.h"
+#include "cpu/conv_gemm.h"
 #include "op_check.h"
 
 #define SEED 20240611u
@@ -86,7 +86,8 @@ static void check_case(struct harness *h, const struct conv_case *cc, uint64_t s
     CHECK(h, ref && memcmp(ref, op_check_ptr(&oc, yt), sizeof(float) * (size_t)cnt) == 0,
           "ref nth=3 differs from nth=1");
     for (int nth = 1; nth <= 3 && ref; nth++) {
-        op_check_run_op(&oc, YOLO_OP_CONV, yolo_conv_gemm, nth);
+        op_check_run_op(&oc, YOLO_OP_CONV, yolo_conv_gemm,
+                        yolo_conv_gemm_scratch(&g, &g.nodes[0], nth), nth);
         double e = op_check_nmse(op_check_ptr(&oc, yt), ref, cnt);
         CHECK(h, e <= 1e-6, "gemm nmse %g nth %d: n%lld c%lld %lldx%lld m%lld k%lldx%lld "
               "s%lldx%lld d%lldx%lld p%lld,%lld,%lld,%lld g%lld bias%d act%d auto_pad %s", e, nth,
@@ -126,7 +127,8 @@ static void check_hand(struct harness *h)
     const struct yolo_tensor *Y = &g.tensors[y];
     CHECK(h, Y->ndim == 4 && Y->shape[2] == 2 && Y->shape[3] == 2, "hand case output shape");
     for (int k = 0; k < 2; k++) {
-        op_check_run_op(&oc, YOLO_OP_CONV, k ? yolo_conv_gemm : NULL, 1);
+        op_check_run_op(&oc, YOLO_OP_CONV, k ? yolo_conv_gemm : NULL,
+                        yolo_conv_gemm_scratch(&g, &g.nodes[node], 1), 1);
         const float *yv = op_check_ptr(&oc, y);
         for (int i = 0; i < 4; i++)
             CHECK(h, fabsf(yv[i] - want[i]) < 1e-6f, "hand case %s y[%d] = %g, want %g",
@@ -143,11 +145,14 @@ static void check_hand(struct harness *h)
     op_check_run(&oc, 1);
     CHECK(h, yv[3] == 0.0f, "hand case relu %g", yv[3]);
     g.nodes[node].params[YOLO_CONV_ACT] = YOLO_ACT_SIGMOID;
-    op_check_run_op(&oc, YOLO_OP_CONV, yolo_conv_gemm, 1);
+    op_check_run_op(&oc, YOLO_OP_CONV, yolo_conv_gemm, yolo_conv_gemm_scratch(&g, &g.nodes[node], 1), 1);
     CHECK(h, fabsf(yv[0] - 1.0f / (1.0f + expf(5.5f))) < 1e-6f, "hand case sigmoid %g", yv[0]);
-    CHECK(h, yolo_op_conv.select_fn(&g, &g.nodes[node], YOLO_ISA_REF) == NULL, "ref isa -> ref");
-    CHECK(h, yolo_op_conv.select_fn(&g, &g.nodes[node], YOLO_ISA_AVX2) == yolo_conv_gemm,
-          "avx2 isa -> gemm");
+    struct yolo_cpu_kernel ck;
+    yolo_cpu_kernel_pick(&g, &g.nodes[node], YOLO_ISA_REF, 0, 1, &ck);
+    CHECK(h, ck.fn == yolo_op_conv.ref_fn, "ref isa -> ref");
+    yolo_cpu_kernel_pick(&g, &g.nodes[node], YOLO_ISA_AVX2, 0, 1, &ck);
+    CHECK(h, yolo_isa_usable(YOLO_ISA_AVX2) == YOLO_ISA_REF || ck.fn == yolo_conv_gemm,
+          "avx2 isa, unpacked weights -> gemm");
     CHECK(h, yolo_op_conv.flops_fn(&g, &g.nodes[node]) == 16.0, "flops %g",
           yolo_op_conv.flops_fn(&g, &g.nodes[node]));
     op_check_release(&oc);

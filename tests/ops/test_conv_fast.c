@@ -11,7 +11,7 @@
 #include <math.h>
 
 #include "harness.h"
-#include "kernels/conv_pack.h"
+#include "cpu/conv_pack.h"
 #include "op_check.h"
 #include "passes.h"
 
@@ -52,12 +52,12 @@ static int build(struct yolo_graph *g, const struct cc *c, uint64_t *rng, int32_
     return 0;
 }
 
-struct isa_kern { const char *name; yolo_kernel_fn pack, dw; int ok; };
+struct isa_run { const char *name; enum yolo_isa isa; int ok; };
 
 static double worst_wino_nmse, worst_wino_rel;
 static int path_runs[5];   /* wino43, gemm8-rows, gemm8, depthwise, unpacked */
 
-static void check_case(struct harness *h, const struct cc *c, const struct isa_kern *isas,
+static void check_case(struct harness *h, const struct cc *c, const struct isa_run *isas,
                        int winograd, uint64_t seed)
 {
     struct yolo_graph g;
@@ -67,22 +67,22 @@ static void check_case(struct harness *h, const struct cc *c, const struct isa_k
     uint64_t rng = seed;
     yolo_graph_init(&g);
     int rc = build(&g, c, &rng, &yt, &d);
-    int npk = 0;
-    rc = rc ? rc : yolo_op_conv.shape_fn(&g, &g.nodes[0], &d);   /* the pass needs shapes */
-    rc = rc ? rc : yolo_opt_pack_conv(&g, winograd, &npk, &d);
     rc = op_check_setup(h, rc, &oc, &g, seed, &d, "prepare c%lld m%lld %lldx%lld k%lld s%lld g%lld",
                         (long long)c->c, (long long)c->m, (long long)c->h, (long long)c->w,
                         (long long)c->kh, (long long)c->s, (long long)c->group);
     if (rc)
         return;
     const struct yolo_node *n = &g.nodes[0];
-    int64_t kind = n->params[YOLO_CONV_PACK];
+    /* the layout the CPU backend packs at load; with winograd off, GEMM8 panels instead */
+    int64_t kind = yolo_cpu_conv_pack_kind(&g, n);
+    if (!winograd && kind == YOLO_CONV_PACK_WINO43)
+        kind = YOLO_CONV_PACK_GEMM8;
     int dw = yolo_conv_dw_applies(&g, n);
-    CHECK(h, (c->group == 1) == (npk == 1), "pack pass packed %d convs (group %lld)", npk,
-          (long long)c->group);
+    CHECK(h, (c->group == 1) == (kind != YOLO_CONV_PACK_NONE), "packed layout %lld for group %lld",
+          (long long)kind, (long long)c->group);
     struct yolo_conv_geom geo;
-    yolo_conv_geom_make(&g, n, 1, &geo);
-    const char *path = kind == YOLO_CONV_PACK_WINO43 ? "wino43" : kind == YOLO_CONV_PACK_GEMM8 ?
+    yolo_conv_geom_make(&g, n, kind, 1, &geo);
+    const char *path = kind == YOLO_CONV_PACK_WINO43 ? "winograd-f4x4" : kind == YOLO_CONV_PACK_GEMM8 ?
                        (geo.rows ? "gemm8-rows" : "gemm8") : dw ? "depthwise" : "unpacked";
     path_runs[kind == YOLO_CONV_PACK_WINO43 ? 0 : kind == YOLO_CONV_PACK_GEMM8 ? (geo.rows ? 1 : 2)
               : dw ? 3 : 4]++;
@@ -93,7 +93,11 @@ static void check_case(struct harness *h, const struct cc *c, const struct isa_k
         if (!isas[i].ok || (kind == YOLO_CONV_PACK_NONE && !dw))
             continue;
         for (int nth = 1; nth <= 3; nth++) {
-            op_check_run_op(&oc, YOLO_OP_CONV, kind ? isas[i].pack : isas[i].dw, nth);
+            const char *picked = "?";
+            op_check_run_cpu(&oc, YOLO_OP_CONV, isas[i].isa, kind, nth, &picked);
+            CHECK(h, dw && kind == YOLO_CONV_PACK_NONE ? !strcmp(picked, "depthwise")
+                                                       : !strcmp(picked, path),
+                  "%s: backend picked kernel %s for the %s path", isas[i].name, picked, path);
             const float *y = op_check_ptr(&oc, yt);
             double e = op_check_nmse(y, ref, cnt);
             CHECK(h, e <= 1e-6, "%s %s nmse %g nth %d: n%lld c%lld %lldx%lld m%lld k%lldx%lld "
@@ -122,36 +126,31 @@ static void check_case(struct harness *h, const struct cc *c, const struct isa_k
     yolo_graph_release(&g);
 }
 
-/* A packed conv whose in[3] or kind is then corrupted must fail shape_fn. */
+/* Engines store each weight once (format 2): a Conv with a 4th input (format 1's packed copy)
+ * is refused by shape_fn, and the backend's layout choice follows the conv's geometry. */
 static void check_reject(struct harness *h)
 {
     const struct cc c = { 1, 5, 9, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3 };
-    for (int t = 0; t < 4; t++) {
-        struct yolo_graph g;
-        struct yolo_diag d = { 0 };
-        int32_t yt;
-        uint64_t rng = SEED;
-        yolo_graph_init(&g);
-        int rc = build(&g, &c, &rng, &yt, &d);
-        rc = rc ? rc : yolo_op_conv.shape_fn(&g, &g.nodes[0], &d);
-        rc = rc ? rc : yolo_opt_pack_conv(&g, 1, NULL, &d);
-        rc = rc ? rc : yolo_op_conv.shape_fn(&g, &g.nodes[0], &d);
-        CHECK(h, rc == 0 && g.nodes[0].params[YOLO_CONV_PACK] == YOLO_CONV_PACK_WINO43,
-              "packed conv valid: %s", d.msg);
-        struct yolo_node *n = &g.nodes[0];
-        if (t == 0) {
-            n->params[YOLO_CONV_PACK] = 7;                       /* unknown layout */
-        } else if (t == 1) {
-            n->params[YOLO_CONV_PACK] = YOLO_CONV_PACK_GEMM8;    /* wrong size for GEMM8 */
-        } else if (t == 2) {
-            n->params[YOLO_CONV_SH] = 2;                         /* Winograd needs stride 1 */
-        } else {
-            n->in[3] = n->in[1];                                 /* not the packed tensor */
-        }
-        rc = yolo_op_conv.shape_fn(&g, n, &d);
-        CHECK(h, rc != 0, "corruption %d accepted", t);
-        yolo_graph_release(&g);
-    }
+    struct yolo_graph g;
+    struct yolo_diag d = { 0 };
+    int32_t yt;
+    uint64_t rng = SEED;
+    yolo_graph_init(&g);
+    int rc = build(&g, &c, &rng, &yt, &d);
+    rc = rc ? rc : yolo_op_conv.shape_fn(&g, &g.nodes[0], &d);
+    CHECK(h, rc == 0 && yolo_cpu_conv_pack_kind(&g, &g.nodes[0]) == YOLO_CONV_PACK_WINO43,
+          "3x3 stride-1 conv: winograd layout (%s)", d.msg);
+    struct yolo_node *n = &g.nodes[0];
+    n->params[YOLO_CONV_SH] = 2;
+    rc = yolo_op_conv.shape_fn(&g, n, &d);
+    CHECK(h, rc == 0 && yolo_cpu_conv_pack_kind(&g, n) == YOLO_CONV_PACK_GEMM8,
+          "stride 2: GEMM8 layout");
+    if (n->n_in == 2)
+        n->in[2] = -1;
+    n->in[3] = n->in[1];
+    n->n_in = 4;
+    CHECK(h, yolo_op_conv.shape_fn(&g, n, &d) != 0, "a 4th conv input accepted");
+    yolo_graph_release(&g);
 }
 
 int main(void)
@@ -160,10 +159,10 @@ int main(void)
     struct yolo_cpu cpu;
     yolo_cpu_detect(&cpu);
     enum yolo_isa best = yolo_isa_select(&cpu, NULL);
-    const struct isa_kern isas[] = {
-        { "avx2", yolo_conv_pack_avx2, yolo_conv_dw_avx2, best >= YOLO_ISA_AVX2 },
-        { "avx512", yolo_conv_pack_avx512, yolo_conv_dw_avx512, best >= YOLO_ISA_AVX512 },
-        { NULL, NULL, NULL, 0 }
+    const struct isa_run isas[] = {
+        { "avx2", YOLO_ISA_AVX2, best >= YOLO_ISA_AVX2 },
+        { "avx512", YOLO_ISA_AVX512, best >= YOLO_ISA_AVX512 },
+        { NULL, YOLO_ISA_REF, 0 }
     };
     printf("test_conv_fast: seed %u, isa avx2 %s, avx512 %s\n", SEED, isas[0].ok ? "yes" : "no",
            isas[1].ok ? "yes" : "no");

@@ -1,10 +1,10 @@
-/* test_fast_ops.c: the optimized kernels of the non-convolution ops (kernels/fast_ops.h and
- * the fast paths in ops/resize.c, ops/transpose.c) against each op's reference kernel, for
- * every ISA this CPU has, through the op's own select_fn, on awkward shapes (odd sizes,
- * lengths around the vector widths, tails, rank 2..5), nth 1..3. Data movers and MaxPool
- * must match bit for bit; Sigmoid, SiLU, Softmax and the binary ops within normalized MSE
- * 1e-6 (plus a max relative error check for the activations). Also: select_fn says NULL
- * where a kernel does not apply (broadcasting Add, strided MaxPool, YOLO_ISA=ref), and the
+/* test_fast_ops.c: the CPU backend's optimized kernels of the non-convolution ops
+ * (cpu/fast_ops.h) against each op's reference kernel, for every ISA this CPU has, through
+ * the backend's kernel choice (cpu/select.c), on awkward shapes (odd sizes, lengths around
+ * the vector widths, tails, rank 2..5), nth 1..3. Data movers and MaxPool must match bit for
+ * bit; Sigmoid, SiLU, Softmax and the binary ops within normalized MSE 1e-6 (plus a max
+ * relative error check for the activations). Also: the reference kernel is picked where a
+ * kernel does not apply (broadcasting Add, strided MaxPool, YOLO_ISA=ref), and the
  * planner's in-place Concat/Split (core/plan.c) gives the same outputs as copies. */
 #include <math.h>
 
@@ -30,7 +30,7 @@ static struct yolo_attr a_str(const char *name, const char *v)
 static const enum yolo_isa isas[] = { YOLO_ISA_AVX2, YOLO_ISA_AVX512 };
 static const char *const isa_names[] = { "avx2", "avx512" };
 
-/* Runs node 0 of g (inputs random) with ref, then with select_fn's kernel for each ISA the
+/* Runs node 0 of g (inputs random) with ref, then with the CPU backend's kernel for each ISA the
  * CPU has and nth 1..3; exact: bitwise compare, else NMSE <= 1e-6 and max rel err <= rel. */
 static void check(struct harness *h, struct yolo_graph *g, int32_t out, int expect_fast, int exact,
                   double rel, const char *what, uint64_t seed)
@@ -49,18 +49,20 @@ static void check(struct harness *h, struct yolo_graph *g, int32_t out, int expe
     int64_t cnt = yolo_tensor_numel(&g->tensors[out]);
     op_check_run(&oc, 1);
     float *ref = op_check_copy(&oc, out);
-    CHECK(h, impl->select_fn == NULL || impl->select_fn(g, n, YOLO_ISA_REF) == NULL,
-          "%s: select_fn(ref) must give the reference", what);
+    struct yolo_cpu_kernel ck;
+    yolo_cpu_kernel_pick(g, n, YOLO_ISA_REF, 0, 1, &ck);
+    CHECK(h, ck.fn == impl->ref_fn, "%s: the ref isa must give the reference", what);
     for (int i = 0; i < 2 && ref; i++) {
         if (isas[i] > best)
             continue;
-        yolo_kernel_fn k = impl->select_fn ? impl->select_fn(g, n, isas[i]) : NULL;
-        CHECK(h, (k != NULL) == expect_fast, "%s %s: fast kernel %s", what, isa_names[i],
-              k ? "picked where it does not apply" : "not picked");
-        if (!k)
+        yolo_cpu_kernel_pick(g, n, isas[i], 0, 1, &ck);
+        int fast = ck.fn != impl->ref_fn;
+        CHECK(h, fast == expect_fast, "%s %s: fast kernel %s", what, isa_names[i],
+              fast ? "picked where it does not apply" : "not picked");
+        if (!fast)
             continue;
         for (int nth = 1; nth <= 3; nth++) {
-            op_check_run_op(&oc, n->op, k, nth);
+            op_check_run_cpu(&oc, n->op, isas[i], -1, nth, NULL);
             const float *y = op_check_ptr(&oc, out);
             if (exact) {
                 CHECK(h, memcmp(y, ref, sizeof(float) * (size_t)cnt) == 0, "%s %s nth %d: not "
@@ -233,7 +235,7 @@ static void transpose_cases(struct harness *h, uint64_t *seed)
     }
 }
 
-/* MatMul through select_fn: batch broadcast, M not a multiple of 8, K past one block. */
+/* MatMul through the CPU backend's choice: batch broadcast, M not a multiple of 8, K past one block. */
 static void matmul_cases(struct harness *h, uint64_t *seed)
 {
     struct { int ra; int64_t a[3]; int rb; int64_t b[3]; } c[] = {
@@ -312,7 +314,7 @@ static void in_place_case(struct harness *h, uint64_t seed)
         return;
     }
     uint64_t rng = seed;
-    struct yolo_exec ex = { &g, arena, g.consts, NULL, 0 };
+    struct yolo_exec ex = { &g, arena, g.consts, NULL, 0, NULL };
     float *xin = yolo_exec_ptr(&ex, x);
     for (int64_t i = 0; i < 6 * 5 * 7; i++)
         xin[i] = harness_randf(&rng, -2.0f, 2.0f);

@@ -96,10 +96,8 @@ static void check_case(struct harness *h, const struct mm_case *c, uint64_t seed
     op_check_run(&oc, 3);
     CHECK(h, ref && memcmp(ref, op_check_ptr(&oc, t[2]), sizeof(float) * (size_t)cnt) == 0,
           "ref nth 3 differs from nth 1");
-    yolo_kernel_fn k = yolo_op_matmul.select_fn(&g, &g.nodes[0], YOLO_ISA_AVX2);
-    CHECK(h, k != NULL, "no gemm kernel");
-    for (int nth = 1; nth <= 3 && k && ref; nth += 2) {
-        op_check_run_op(&oc, YOLO_OP_MATMUL, k, nth);
+    for (int nth = 1; nth <= 3 && ref; nth += 2) {
+        op_check_run_cpu(&oc, YOLO_OP_MATMUL, YOLO_ISA_AVX2, -1, nth, NULL);
         double e = op_check_nmse(op_check_ptr(&oc, t[2]), ref, cnt);
         CHECK(h, e <= 1e-6, "gemm nmse %g nth %d seed %llu rank %d x %d", e, nth,
               (unsigned long long)seed, c->ar, c->br);
@@ -124,14 +122,18 @@ static void check_hand(struct harness *h)
     memcpy(op_check_ptr(&oc, t[0]), av, sizeof av);
     memcpy(op_check_ptr(&oc, t[1]), bv, sizeof bv);
     for (int k = 0; k < 2; k++) {
-        op_check_run_op(&oc, YOLO_OP_MATMUL,
-                        k ? yolo_op_matmul.select_fn(&g, &g.nodes[0], YOLO_ISA_AVX512) : NULL, 2);
+        if (k)
+            op_check_run_cpu(&oc, YOLO_OP_MATMUL, YOLO_ISA_AVX512, -1, 2, NULL);
+        else
+            op_check_run(&oc, 2);
         const float *y = op_check_ptr(&oc, t[2]);
         for (int i = 0; i < 4; i++)
             CHECK(h, y[i] == want[i], "%s y[%d] = %g, want %g", k ? "gemm" : "ref", i, y[i],
                   want[i]);
     }
-    CHECK(h, yolo_op_matmul.select_fn(&g, &g.nodes[0], YOLO_ISA_REF) == NULL, "ref isa");
+    struct yolo_cpu_kernel ck;
+    yolo_cpu_kernel_pick(&g, &g.nodes[0], YOLO_ISA_REF, 0, 1, &ck);
+    CHECK(h, ck.fn == yolo_op_matmul.ref_fn, "ref isa");
     CHECK(h, yolo_op_matmul.flops_fn(&g, &g.nodes[0]) == 12.0, "flops");
     op_check_release(&oc);
     yolo_graph_release(&g);

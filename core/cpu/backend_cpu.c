@@ -1,0 +1,295 @@
+/* cpu/backend_cpu.c: the x86 CPU backend (backend.h). Host memory; nodes split over the
+ * runner's pool threads, which meet at a barrier after each node (ggml's scheme).
+ *
+ * prepare (once per model, shared by every context and clone): picks each node's kernel for
+ * the ISA (select.c) and packs the weights of every eligible Conv into its kernel's layout
+ * (conv_pack.h), so the engine keeps one copy of the weights, as the model defines them.
+ * View nodes whose output the planner aliased to their input (YOLO_TF_ALIAS) run nothing. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "cpu/conv_pack.h"
+#include "cpu/cpu.h"
+
+void openblas_set_num_threads(int num_threads);
+
+/* OpenBLAS threading is process-wide. The pool splits each node over its threads and every
+ * thread calls sgemm on its own slice, so BLAS itself must stay single-threaded (else each
+ * pool thread would start BLAS threads of its own and oversubscribe the cores). Set once,
+ * before any model runs. */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single_thread(void)
+{
+    openblas_set_num_threads(1);
+}
+
+struct cpu_model {
+    const struct yolo_graph *g;
+    enum yolo_isa isa;
+    struct yolo_cpu_kernel *kernels;  /* per node, picked for one thread (scratch: per ctx) */
+    int64_t *pack_kind;               /* per node: enum yolo_conv_pack of its node data */
+    uint8_t *skip;                    /* per node: an aliased view, nothing to run */
+    const void **node_data;           /* per node: struct yolo_conv_packed * or NULL */
+    struct yolo_conv_packed *packs;   /* per node */
+    float *blob;                      /* every packed weight, 64-byte aligned pieces */
+    uint64_t blob_bytes;
+};
+
+struct cpu_ctx {
+    const struct cpu_model *m;
+    struct yolo_pool *pool;
+    uint8_t *arena, *scratch;
+    uint64_t arena_bytes, scratch_total;
+    struct yolo_exec x;
+    double *node_ms;
+};
+
+static int cpu_supports_node(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    (void)g;
+    const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
+    return impl && impl->ref_fn;   /* every op with a reference kernel runs on the host */
+}
+
+static void cpu_prepared_free(void *prepared)
+{
+    struct cpu_model *m = prepared;
+    if (!m)
+        return;
+    free(m->kernels);
+    free(m->pack_kind);
+    free(m->skip);
+    free(m->node_data);
+    free(m->packs);
+    free(m->blob);
+    free(m);
+}
+
+static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_options *opt,
+                       void **prepared, struct yolo_diag *d)
+{
+    *prepared = NULL;
+    pthread_once(&blas_once, blas_single_thread);
+    struct cpu_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory preparing the model");
+    m->g = g;
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    const char *forced = opt && opt->isa ? opt->isa : getenv("YOLO_ISA");
+    m->isa = yolo_isa_select(&cpu, forced);
+    size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+    m->kernels = calloc(nn, sizeof *m->kernels);
+    m->pack_kind = calloc(nn, sizeof *m->pack_kind);
+    m->skip = calloc(nn, 1);
+    m->node_data = calloc(nn, sizeof *m->node_data);
+    m->packs = calloc(nn, sizeof *m->packs);
+    if (!m->kernels || !m->pack_kind || !m->skip || !m->node_data || !m->packs)
+        goto nomem;
+    /* sizes first, so all packed weights live in one allocation */
+    uint64_t total = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (!cpu_supports_node(g, n)) {
+            cpu_prepared_free(m);
+            return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "op not implemented on the cpu "
+                                   "backend");
+        }
+        if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS))
+            m->skip[i] = 1;
+        int64_t kind = m->isa == YOLO_ISA_REF ? YOLO_CONV_PACK_NONE : yolo_cpu_conv_pack_kind(g, n);
+        if (kind != YOLO_CONV_PACK_NONE) {
+            const struct yolo_tensor *W = &g->tensors[n->in[1]];
+            int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],
+                                                   W->shape[3]);
+            total += ((uint64_t)numel * sizeof(float) + 63) & ~(uint64_t)63;
+        }
+        m->pack_kind[i] = kind;
+    }
+    if (total) {
+        m->blob = aligned_alloc(64, total);
+        if (!m->blob)
+            goto nomem;
+        m->blob_bytes = total;
+    }
+    uint8_t *at = (uint8_t *)m->blob;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        int64_t kind = m->pack_kind[i];
+        if (kind != YOLO_CONV_PACK_NONE) {
+            const struct yolo_tensor *W = &g->tensors[n->in[1]];
+            int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],
+                                                   W->shape[3]);
+            yolo_conv_pack_weights(kind, yolo_graph_const_data(g, n->in[1]), W->shape[0],
+                                   W->shape[1], W->shape[2], W->shape[3], (float *)at);
+            m->packs[i] = (struct yolo_conv_packed){ kind, (const float *)at };
+            m->node_data[i] = &m->packs[i];
+            at += ((uint64_t)numel * sizeof(float) + 63) & ~(uint64_t)63;
+        }
+        yolo_cpu_kernel_pick(g, n, m->isa, kind, 1, &m->kernels[i]);
+    }
+    *prepared = m;
+    return 0;
+nomem:
+    cpu_prepared_free(m);
+    return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory preparing the model's weights");
+}
+
+static uint64_t cpu_prepared_bytes(const void *prepared)
+{
+    return ((const struct cpu_model *)prepared)->blob_bytes;
+}
+
+static const char *cpu_kernel_name(const void *prepared, int32_t node)
+{
+    const struct cpu_model *m = prepared;
+    return m->skip[node] ? "alias" : m->kernels[node].name;
+}
+
+static const char *cpu_variant(const void *prepared)
+{
+    return yolo_isa_name(((const struct cpu_model *)prepared)->isa);
+}
+
+static void cpu_ctx_free(void *ctx)
+{
+    struct cpu_ctx *c = ctx;
+    if (!c)
+        return;
+    free(c->arena);
+    free(c->scratch);
+    free(c);
+}
+
+static int cpu_ctx_create(const void *prepared, struct yolo_pool *pool, void **out,
+                          struct yolo_diag *d)
+{
+    const struct cpu_model *m = prepared;
+    const struct yolo_graph *g = m->g;
+    *out = NULL;
+    int nth = yolo_pool_size(pool);
+    uint64_t scratch = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        if (m->skip[i])
+            continue;
+        struct yolo_cpu_kernel k;
+        yolo_cpu_kernel_pick(g, &g->nodes[i], m->isa, m->pack_kind[i], nth, &k);
+        if (k.scratch > scratch)
+            scratch = k.scratch;
+    }
+    struct cpu_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory creating a context");
+    c->m = m;
+    c->pool = pool;
+    c->arena_bytes = ((g->arena_bytes ? g->arena_bytes : 64) + 63) & ~(uint64_t)63;
+    c->arena = aligned_alloc(64, c->arena_bytes);
+    if (scratch)
+        c->scratch = aligned_alloc(64, scratch * (uint64_t)nth);
+    if (!c->arena || (scratch && !c->scratch)) {
+        uint64_t ab = c->arena_bytes;
+        cpu_ctx_free(c);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory allocating a %llu-byte arena",
+                             (unsigned long long)ab);
+    }
+    c->scratch_total = scratch * (uint64_t)nth;
+    /* Zeroed once so outputs of nodes that write nothing (empty tensors) are defined. */
+    memset(c->arena, 0, c->arena_bytes);
+    c->x = (struct yolo_exec){ .g = g, .arena = c->arena, .consts = g->consts,
+                               .scratch = c->scratch, .scratch_bytes = scratch,
+                               .node_data = m->node_data };
+    *out = c;
+    return 0;
+}
+
+static uint64_t cpu_ctx_bytes(const void *ctx)
+{
+    const struct cpu_ctx *c = ctx;
+    return c->arena_bytes + c->scratch_total;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static void run_task(void *arg, int ith, int nth)
+{
+    struct cpu_ctx *c = arg;
+    const struct cpu_model *m = c->m;
+    const struct yolo_graph *g = m->g;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        if (m->skip[i])
+            continue;
+        double t0 = ith == 0 && c->node_ms ? now_ms() : 0;
+        m->kernels[i].fn(&c->x, &g->nodes[i], ith, nth);
+        yolo_pool_barrier(c->pool);
+        if (ith == 0 && c->node_ms)
+            c->node_ms[i] += now_ms() - t0;
+    }
+}
+
+static int cpu_run(void *ctx, double *node_ms, struct yolo_diag *d)
+{
+    (void)d;
+    struct cpu_ctx *c = ctx;
+    c->node_ms = node_ms;
+    yolo_pool_run(c->pool, run_task, c);
+    c->node_ms = NULL;
+    return 0;
+}
+
+static void *cpu_tensor_host(void *ctx, int32_t t)
+{
+    struct cpu_ctx *c = ctx;
+    return yolo_exec_ptr(&c->x, t);
+}
+
+static int span_ok(const struct cpu_ctx *c, int32_t t, uint64_t offset, uint64_t bytes)
+{
+    if (t < 0 || t >= c->m->g->n_tensors)
+        return 0;
+    uint64_t tb = yolo_tensor_bytes(&c->m->g->tensors[t]);
+    return offset <= tb && bytes <= tb - offset;
+}
+
+static int cpu_tensor_set(void *ctx, int32_t t, const void *src, uint64_t offset, uint64_t bytes)
+{
+    struct cpu_ctx *c = ctx;
+    if (!span_ok(c, t, offset, bytes) || (c->m->g->tensors[t].flags & YOLO_TF_CONST))
+        return YOLO_ERR_ARG;
+    memcpy((uint8_t *)cpu_tensor_host(c, t) + offset, src, bytes);
+    return 0;
+}
+
+static int cpu_tensor_get(void *ctx, int32_t t, void *dst, uint64_t offset, uint64_t bytes)
+{
+    struct cpu_ctx *c = ctx;
+    if (!span_ok(c, t, offset, bytes))
+        return YOLO_ERR_ARG;
+    memcpy(dst, (const uint8_t *)cpu_tensor_host(c, t) + offset, bytes);
+    return 0;
+}
+
+const struct yolo_backend yolo_backend_cpu = {
+    .name = "cpu",
+    .is_host = 1,
+    .supports_node = cpu_supports_node,
+    .prepare = cpu_prepare,
+    .prepared_free = cpu_prepared_free,
+    .prepared_bytes = cpu_prepared_bytes,
+    .kernel_name = cpu_kernel_name,
+    .variant = cpu_variant,
+    .ctx_create = cpu_ctx_create,
+    .ctx_free = cpu_ctx_free,
+    .ctx_bytes = cpu_ctx_bytes,
+    .run = cpu_run,
+    .tensor_set = cpu_tensor_set,
+    .tensor_get = cpu_tensor_get,
+    .tensor_host = cpu_tensor_host,
+};

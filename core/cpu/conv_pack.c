@@ -1,0 +1,195 @@
+/* cpu/conv_pack.c: packed Conv weight layouts (see conv_pack.h), the work geometry shared by
+ * the packed kernels and their scratch sizing. Plain C: used when the CPU backend prepares a
+ * model (cpu/backend_cpu.c) and at run time by every ISA's kernel. */
+#include <string.h>
+
+#include "cpu/conv_pack.h"
+
+static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, int64_t KW)
+{
+    if (M < 1 || cg < 1 || KH < 1 || KW < 1 || M > (1 << 24) || cg > (1 << 24) || KH > 64 || KW > 64)
+        return -1;
+    int64_t mp = round_up(M, YOLO_CONV_PACK_MR);
+    switch (kind) {
+    case YOLO_CONV_PACK_GEMM8:
+        return mp * cg * KH * KW;
+    case YOLO_CONV_PACK_WINO43:
+        return KH == 3 && KW == 3 ? 36 * mp * cg : -1;
+    default:
+        return -1;
+    }
+}
+
+int yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t group)
+{
+    const int64_t *p = n->params;
+    if (group != 1)
+        return 0;
+    if (kind == YOLO_CONV_PACK_GEMM8)
+        return 1;
+    if (kind == YOLO_CONV_PACK_WINO43)
+        return p[YOLO_CONV_KH] == 3 && p[YOLO_CONV_KW] == 3 && p[YOLO_CONV_SH] == 1 &&
+               p[YOLO_CONV_SW] == 1 && p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_DW] == 1;
+    return 0;
+}
+
+/* Winograd F(4x4, 3x3) filter transform G (6x3), interpolation points 0, +-1, +-2, inf
+ * (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). */
+static const double wino_g[6][3] = {
+    { 1.0 / 4, 0, 0 },
+    { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+    { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+    { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+    { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
+    { 0, 0, 1 },
+};
+
+void yolo_conv_pack_weights(int64_t kind, const float *w, int64_t M, int64_t cg, int64_t KH,
+                            int64_t KW, float *out)
+{
+    int64_t mp = round_up(M, YOLO_CONV_PACK_MR), K = cg * KH * KW;
+    int64_t numel = yolo_conv_packed_numel(kind, M, cg, KH, KW);
+    if (numel <= 0)
+        return;
+    memset(out, 0, sizeof(float) * (size_t)numel);
+    if (kind == YOLO_CONV_PACK_GEMM8) {
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t k = 0; k < K; k++)
+                out[((m / 8) * K + k) * 8 + m % 8] = w[m * K + k];
+        return;
+    }
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t c = 0; c < cg; c++) {
+            const float *g = w + (m * cg + c) * 9;
+            double tmp[6][3];   /* G g */
+            for (int i = 0; i < 6; i++)
+                for (int b = 0; b < 3; b++)
+                    tmp[i][b] = wino_g[i][0] * g[b] + wino_g[i][1] * g[3 + b] + wino_g[i][2] * g[6 + b];
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 6; j++) {
+                    double u = tmp[i][0] * wino_g[j][0] + tmp[i][1] * wino_g[j][1] +
+                               tmp[i][2] * wino_g[j][2];
+                    int64_t xi = i * 6 + j;
+                    out[((xi * (mp / 8) + m / 8) * cg + c) * 8 + m % 8] = (float)u;
+                }
+        }
+}
+
+void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, int64_t kind,
+                         int nth, struct yolo_conv_geom *cg)
+{
+    const int64_t *p = n->params;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Wt = &g->tensors[n->in[1]];
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    memset(cg, 0, sizeof *cg);
+    cg->N = X->shape[0];
+    cg->C = X->shape[1];
+    cg->H = X->shape[2];
+    cg->W = X->shape[3];
+    cg->M = Y->shape[1];
+    cg->Mp = round_up(cg->M, YOLO_CONV_PACK_MR);
+    cg->OH = Y->shape[2];
+    cg->OW = Y->shape[3];
+    cg->P = cg->OH * cg->OW;
+    cg->K = Wt->shape[1] * Wt->shape[2] * Wt->shape[3];
+    cg->KH = p[YOLO_CONV_KH];
+    cg->KW = p[YOLO_CONV_KW];
+    cg->SH = p[YOLO_CONV_SH];
+    cg->SW = p[YOLO_CONV_SW];
+    cg->DH = p[YOLO_CONV_DH];
+    cg->DW = p[YOLO_CONV_DW];
+    cg->PT = p[YOLO_CONV_PT];
+    cg->PL = p[YOLO_CONV_PL];
+    cg->kind = kind;
+    cg->act = p[YOLO_CONV_ACT];
+    if (nth < 1)
+        nth = 1;
+    if (cg->kind == YOLO_CONV_PACK_GEMM8) {
+        int direct = cg->KH == 1 && cg->KW == 1 && cg->SH == 1 && cg->SW == 1 && cg->PT == 0 &&
+                     cg->PL == 0 && cg->OH == cg->H && cg->OW == cg->W;
+        /* Rows fill whole vectors when OW is a multiple of 16 or at least 40 wide, and win
+         * where packing an im2col panel is dear next to the GEMM it feeds: a short K, i.e.
+         * few input channels (measured on yolov8n/yolo11n's stride-2 convs: rows 1.1-1.3x
+         * faster for C = 3 and 16, panels 1.0-1.9x faster for C >= 64). */
+        cg->rows = !direct && (cg->OW % 16 == 0 || cg->OW >= 40) && cg->K <= 160;
+        if (!cg->rows)
+            return;
+        int64_t S = cg->SW, xmax = (cg->KW - 1) * cg->DW - cg->PL;
+        int64_t qmax = xmax >= 0 ? xmax / S : 0, nph = ceil_div(cg->W, S);
+        cg->ml = ceil_div(cg->PL, S);
+        cg->seg = round_up(cg->ml + (nph > cg->OW + qmax ? nph : cg->OW + qmax) + 16, 16);
+        int64_t per_row = cg->C * S * cg->seg, fixed = (cg->KH - 1) * cg->DH + 1;
+        int64_t budget = ((int64_t)384 << 10) / 4;   /* floats of one band: L2-resident */
+        int64_t br = (budget - fixed * per_row) / (cg->SH * per_row) + 1;
+        int64_t want = cg->OH * cg->N / (4 * nth);  /* >= 4 bands per thread */
+        if (br > want)
+            br = want;
+        if (br < 1)
+            br = 1;
+        if (br > cg->OH)
+            br = cg->OH;
+        cg->br = br;
+        cg->nband = ceil_div(cg->OH, br);
+        cg->in_rows = (br - 1) * cg->SH + fixed;
+        cg->band_floats = (uint64_t)cg->in_rows * (uint64_t)per_row;
+        return;
+    }
+    if (cg->kind != YOLO_CONV_PACK_WINO43)
+        return;
+    cg->TH = ceil_div(cg->OH, 4);
+    cg->TW = ceil_div(cg->OW, 4);
+    cg->T = cg->TH * cg->TW;
+    /* A block's transformed input V [36][C][tbp] and GEMM output [36][Mp][tbp] stay within
+     * about 1 MiB (L2), at least one 16-tile vector row wide. The block count per image is
+     * made a multiple of the thread count so a single image splits evenly. */
+    int64_t tbmax = ((int64_t)1 << 20) / (36 * 4 * (cg->C + cg->Mp));
+    tbmax = tbmax / 16 * 16;
+    if (tbmax < 16)
+        tbmax = 16;
+    int64_t nblk = ceil_div(cg->T, tbmax);
+    if (cg->N < nth) {
+        int64_t per = ceil_div(nth, cg->N);
+        nblk = round_up(nblk, per);
+    }
+    if (nblk > cg->T)
+        nblk = cg->T;
+    cg->tb = ceil_div(cg->T, nblk);
+    cg->nblk = ceil_div(cg->T, cg->tb);
+    cg->tbp = round_up(cg->tb, 16);
+}
+
+uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_node *n,
+                                int64_t kind, int nth)
+{
+    if (kind == YOLO_CONV_PACK_NONE)
+        return 0;
+    struct yolo_conv_geom cg;
+    yolo_conv_geom_make(g, n, kind, nth, &cg);
+    uint64_t floats = YOLO_CONV_PANEL_FLOATS + 64;
+    if (cg.rows)   /* band + a zero segment + K row pointers (2 floats each) */
+        floats = cg.band_floats + (uint64_t)cg.seg + 2 * (uint64_t)cg.K + 64;
+    if (cg.kind == YOLO_CONV_PACK_WINO43)
+        floats = 36 * (uint64_t)(cg.C + cg.Mp) * (uint64_t)cg.tbp + 64;
+    return floats * sizeof(float);
+}
+
+int yolo_conv_dw_applies(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    const int64_t *p = n->params;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
+    return p[YOLO_CONV_GROUP] > 1 && p[YOLO_CONV_GROUP] == X->shape[1] &&
+           Y->shape[1] == X->shape[1] && p[YOLO_CONV_SW] == 1 &&
+           p[YOLO_CONV_KH] * p[YOLO_CONV_KW] <= 64;
+}
+
+void yolo_conv_dw_padded(const struct yolo_graph *g, const struct yolo_node *n, int64_t *hp,
+                         int64_t *wp)
+{
+    const int64_t *p = n->params;
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    *hp = (Y->shape[2] - 1) * p[YOLO_CONV_SH] + (p[YOLO_CONV_KH] - 1) * p[YOLO_CONV_DH] + 1;
+    *wp = round_up(round_up(Y->shape[3], 16) + (p[YOLO_CONV_KW] - 1) * p[YOLO_CONV_DW] + 16, 16);
+}

@@ -1,0 +1,87 @@
+/* conv_pack.h: Conv weights packed into the layouts of the CPU backend's own convolution
+ * kernels (core/cpu/x86/conv_body.h), and those kernels' entry points.
+ *
+ *   load:  the CPU backend (cpu/backend_cpu.c) packs, for each eligible Conv (group 1,
+ *          constant float32 W), a copy of W into one of the layouts below, once per model;
+ *          every context and clone reads it through its node data (struct yolo_conv_packed).
+ *          The engine stores W once, as the model defines it: the reference kernel and the
+ *          OpenBLAS fallback read that.
+ *
+ * Packed layouts (M output channels, K = C/group * KH * KW, Mp = M rounded up to 8, rows
+ * m >= M zero). The layouts are the same for AVX2 and AVX-512, so an engine runs on both:
+ *   GEMM8   [Mp/8][K][8]      W as an M x K matrix, cut into panels of 8 rows, each panel
+ *                             stored k-major so the micro-kernel broadcasts 8 consecutive
+ *                             floats per k (k = (c*KH + kh)*KW + kw).
+ *   WINO43  [36][Mp/8][C][8]  Winograd F(4x4, 3x3): U = G g G^T (6x6) of every 3x3 filter
+ *                             (computed in double), position xi = 6*i + j of U holding the
+ *                             GEMM8-style panel of the M x C matrix U[.][.][i][j].
+ */
+#ifndef YOLO_CONV_PACK_H
+#define YOLO_CONV_PACK_H
+
+#include "yolo_core.h"
+
+enum yolo_conv_pack {
+    YOLO_CONV_PACK_NONE   = 0,
+    YOLO_CONV_PACK_GEMM8  = 1,
+    YOLO_CONV_PACK_WINO43 = 2
+};
+#define YOLO_CONV_PACK_MR 8          /* rows per packed panel */
+
+/* A Conv's prepared weights: the node data of a packed Conv (yolo_exec_node_data). */
+struct yolo_conv_packed {
+    int64_t      kind;                /* enum yolo_conv_pack */
+    const float *w;                   /* yolo_conv_packed_numel floats, 64-byte aligned */
+};
+
+/* Floats of the packed tensor for a conv with M outputs, C/group = cg input channels and a
+ * KH x KW kernel; -1 if the kind is unknown or does not apply (WINO43 needs 3x3). */
+int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, int64_t KW);
+/* Whether `kind` may be used for node n (group 1; WINO43: 3x3, stride 1, dilation 1). */
+int     yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t group);
+/* Fills out (yolo_conv_packed_numel floats) from w [M][cg][KH][KW]. */
+void    yolo_conv_pack_weights(int64_t kind, const float *w, int64_t M, int64_t cg, int64_t KH,
+                               int64_t KW, float *out);
+
+/* The geometry every packed kernel works from (filled from the node's checked shapes). */
+struct yolo_conv_geom {
+    int64_t N, C, H, W, M, Mp, OH, OW, P, K;
+    int64_t KH, KW, SH, SW, DH, DW, PT, PL;
+    int64_t kind, act;
+    const float *w;           /* the packed weights (set by the kernel from its node data) */
+    int64_t TH, TW, T;        /* WINO43: 4x4 output tiles per column, per row, in all */
+    int64_t tb, nblk, tbp;    /* tiles per work block, blocks per image, V/Y row stride */
+    /* GEMM8 by rows (any non-1x1 conv whose output rows fill vectors well): input rows are
+     * copied per band of output rows, split into SW column phases with zero margins, and the
+     * micro-kernel reads B rows through pointers into them (no im2col panel). */
+    int64_t rows;             /* 1: that path */
+    int64_t br, nband;        /* output rows per band, bands per image */
+    int64_t in_rows;          /* input rows a band holds */
+    int64_t ml, seg;          /* left margin, floats per phase segment (16-multiple) */
+    uint64_t band_floats;     /* C * in_rows * SW * seg */
+};
+void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, int64_t kind,
+                         int nth, struct yolo_conv_geom *cg);
+/* Floats of one GEMM8 B panel in scratch: KC x NR with NR = 48 (AVX-512) or 24 (AVX2), so
+ * KC = 1152 or 2304 rows (216 KiB, L2): measured on stride-2 3x3 convs, K blocks that fit L1
+ * (KC 144) ran up to 12% slower than one block for K up to 1152 (fewer C read-modify-writes;
+ * the A panels are what the micro-kernel streams, B sits in L2 either way). */
+#define YOLO_CONV_PANEL_FLOATS 55296
+
+/* Kernels (core/cpu/x86/conv_avx512.c, conv_avx2.c). The node must have passed the Conv
+ * shape_fn and have a struct yolo_conv_packed as node data. Each thread uses x->scratch +
+ * ith * x->scratch_bytes, at least yolo_conv_pack_scratch(g, n, kind, nth) bytes. */
+void yolo_conv_pack_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_conv_pack_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+/* Depthwise (group == C == M), stride 1, at most 64 taps, unpacked weights. */
+void yolo_conv_dw_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_conv_dw_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_node *n, int64_t kind,
+                                int nth);
+int      yolo_conv_dw_applies(const struct yolo_graph *g, const struct yolo_node *n);
+/* The depthwise kernel's zero-padded copy of one input plane: hp rows of wp floats (its
+ * per-thread scratch is hp * wp floats). */
+void     yolo_conv_dw_padded(const struct yolo_graph *g, const struct yolo_node *n, int64_t *hp,
+                             int64_t *wp);
+
+#endif

@@ -1,0 +1,45 @@
+/* cpu.h: the x86 CPU backend's own view of the machine (CPUID features, the ISA its kernels
+ * are picked for) and its per-node kernel choice. Nothing outside core/cpu/ needs this: the
+ * runtime sees the CPU only as the backend named "cpu" (backend.h, yolo_backend_cpu).
+ *
+ *   struct yolo_cpu cpu;  yolo_cpu_detect(&cpu);
+ *   enum yolo_isa isa = yolo_isa_select(&cpu, getenv("YOLO_ISA"));
+ *   struct yolo_cpu_kernel k;  yolo_cpu_kernel_pick(g, n, isa, packed_kind, &k);
+ *   // every thread ith of nth: k.fn(x, n, ith, nth), x->scratch_bytes >= k.scratch(g, n, nth)
+ */
+#ifndef YOLO_CPU_H
+#define YOLO_CPU_H
+
+#include "yolo_core.h"
+
+struct yolo_cpu {                 /* filled by yolo_cpu_detect (CPUID) */
+    int avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16;
+    char model[64];
+};
+void yolo_cpu_detect(struct yolo_cpu *cpu);
+
+/* The kernel family: env YOLO_ISA=ref|avx2|avx512 (or --isa) forces a lower one, never more
+ * than the CPU has. */
+enum yolo_isa { YOLO_ISA_REF = 0, YOLO_ISA_AVX2 = 1, YOLO_ISA_AVX512 = 2 };
+enum yolo_isa yolo_isa_select(const struct yolo_cpu *cpu, const char *forced /* may be NULL */);
+const char   *yolo_isa_name(enum yolo_isa isa);
+/* isa, lowered to what this CPU can run (tests may ask for more than the CPU has). */
+enum yolo_isa yolo_isa_usable(enum yolo_isa isa);
+
+/* The kernel the CPU backend runs for one node. */
+typedef uint64_t (*yolo_cpu_scratch_fn)(const struct yolo_graph *g, const struct yolo_node *n,
+                                        int nth);
+struct yolo_cpu_kernel {
+    yolo_kernel_fn      fn;       /* never NULL: the op's reference kernel when nothing faster */
+    const char         *name;     /* "ref", "avx512", "winograd-f4x4", "gemm8", ... */
+    uint64_t            scratch;  /* per-thread scratch bytes for nth threads (set by pick) */
+};
+/* Picks the fastest kernel for node n at `isa` (packed_kind: the Conv weight layout the
+ * backend prepared for it, enum yolo_conv_pack; 0 for every other node) and sizes its
+ * per-thread scratch for nth threads. The node must have passed its shape_fn. */
+void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
+                          int64_t packed_kind, int nth, struct yolo_cpu_kernel *k);
+/* The Conv weight layout the CPU backend packs for node n (enum yolo_conv_pack; 0: none). */
+int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n);
+
+#endif

@@ -1,0 +1,56 @@
+/* fast_ops.h: the CPU backend's optimized kernels of the non-convolution ops
+ * (core/cpu/x86/<op>_body.h, built once per ISA), picked by yolo_cpu_kernel_pick (select.c). Every kernel
+ * computes exactly what the op's reference kernel computes (bit-identical for the data
+ * movers and max; within a few float ulps where exp is involved) on any input that passed
+ * the op's shape_fn, and splits its work over ith/nth like the reference. */
+#ifndef YOLO_FAST_OPS_H
+#define YOLO_FAST_OPS_H
+
+#include "cpu/cpu.h"
+#include "ops/op_params.h"
+
+/* Sigmoid and SiLU (contiguous, any shape). */
+void yolo_sigmoid_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_sigmoid_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_silu_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_silu_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+
+/* Add and Mul of two float32 tensors with the output's exact shape (no broadcasting). */
+void yolo_add_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_add_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_mul_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_mul_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+int  yolo_binary_fast_applies(const struct yolo_graph *g, const struct yolo_node *n);
+
+/* Softmax over any axis (params of ops/softmax.c: [2] outer [3] n [4] inner). */
+void yolo_softmax_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_softmax_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+
+/* MaxPool with SW == 1, DW == 1, DH == 1 (YOLO's SPPF 5x5): separable, a row pass into
+ * per-thread scratch (yolo_maxpool_fast_scratch bytes) then a column pass. */
+void yolo_maxpool_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_maxpool_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+int      yolo_maxpool_fast_applies(const struct yolo_node *n);
+uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
+
+/* Transpose of 4-byte elements whose input-contiguous dim moves (8x8 register tiles). */
+void yolo_transpose_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_transpose_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+
+/* MatMul (ops/matmul.c params) on the conv micro-kernel; per-thread scratch of
+ * yolo_matmul_fast_scratch bytes. Applies when K <= YOLO_MATMUL_FAST_KMAX. */
+#define YOLO_MATMUL_FAST_KMAX 16384
+void yolo_matmul_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_matmul_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+int64_t  yolo_matmul_fast_mb(const struct yolo_node *n, int nth);   /* rows per work unit */
+uint64_t yolo_matmul_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
+
+/* Portable kernels (any ISA): MatMul through OpenBLAS sgemm (K > YOLO_MATMUL_FAST_KMAX),
+ * nearest Resize with a per-thread column table (yolo_resize_nearest_scratch bytes), tiled
+ * Transpose of 4-byte elements. */
+void yolo_matmul_blas(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_resize_nearest_fast(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                              int nth);
+void yolo_transpose_tiled(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+
+#endif

@@ -1,0 +1,24 @@
+/* cpu/isa.c: yolo_isa_usable (cpu.h) and yolo_binary_fast_applies (fast_ops.h). */
+#include <string.h>
+
+#include "cpu/fast_ops.h"
+
+enum yolo_isa yolo_isa_usable(enum yolo_isa isa)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    enum yolo_isa best = yolo_isa_select(&cpu, NULL);
+    return isa < best ? isa : best;
+}
+
+int yolo_binary_fast_applies(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    if (n->n_in != 2 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 || n->out[0] < 0)
+        return 0;
+    const struct yolo_tensor *A = &g->tensors[n->in[0]], *B = &g->tensors[n->in[1]];
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    return A->dtype == YOLO_DT_F32 && B->dtype == YOLO_DT_F32 && Y->dtype == YOLO_DT_F32 &&
+           A->ndim == Y->ndim && B->ndim == Y->ndim &&
+           !memcmp(A->shape, Y->shape, sizeof(int64_t) * (size_t)Y->ndim) &&
+           !memcmp(B->shape, Y->shape, sizeof(int64_t) * (size_t)Y->ndim);
+}

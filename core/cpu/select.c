@@ -1,0 +1,168 @@
+/* cpu/select.c: which kernel the CPU backend runs for each node, and its scratch. Picked once
+ * per node when a model is prepared (never per call): the ISA's vector kernel where its
+ * conditions hold, a portable fast kernel where one exists, else the op's reference kernel.
+ * Every kernel here computes what the reference computes (tests/test_backend_ops.c). */
+#include <string.h>
+
+#include "cpu/conv_gemm.h"
+#include "cpu/conv_pack.h"
+#include "cpu/fast_ops.h"
+
+static yolo_kernel_fn by_isa(enum yolo_isa isa, yolo_kernel_fn k512, yolo_kernel_fn k2)
+{
+    return isa == YOLO_ISA_AVX512 ? k512 : isa == YOLO_ISA_AVX2 ? k2 : NULL;
+}
+
+int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    if (n->op != YOLO_OP_CONV || n->n_in < 2 || n->in[1] < 0)
+        return YOLO_CONV_PACK_NONE;
+    const struct yolo_tensor *W = &g->tensors[n->in[1]], *Y = &g->tensors[n->out[0]];
+    if (!(W->flags & YOLO_TF_CONST) || W->dtype != YOLO_DT_F32 || W->ndim != 4 || Y->ndim != 4)
+        return YOLO_CONV_PACK_NONE;
+    /* Winograd F(4x4,3x3) for 3x3 stride-1 convs with at least one whole 4x4 output tile,
+     * the GEMM8 panels for every other group-1 conv */
+    int64_t kind = YOLO_CONV_PACK_GEMM8;
+    if (yolo_conv_pack_applies(YOLO_CONV_PACK_WINO43, n, n->params[YOLO_CONV_GROUP]) &&
+        Y->shape[2] >= 4 && Y->shape[3] >= 4)
+        kind = YOLO_CONV_PACK_WINO43;
+    if (!yolo_conv_pack_applies(kind, n, n->params[YOLO_CONV_GROUP]) ||
+        yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2], W->shape[3]) <= 0)
+        return YOLO_CONV_PACK_NONE;
+    return kind;
+}
+
+static void pick_conv(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
+                      int64_t kind, int nth, struct yolo_cpu_kernel *k)
+{
+    if (kind != YOLO_CONV_PACK_NONE) {
+        struct yolo_conv_geom geo;
+        yolo_conv_geom_make(g, n, kind, nth, &geo);
+        k->fn = by_isa(isa, yolo_conv_pack_avx512, yolo_conv_pack_avx2);
+        k->name = kind == YOLO_CONV_PACK_WINO43 ? "winograd-f4x4" : geo.rows ? "gemm8-rows" : "gemm8";
+        k->scratch = yolo_conv_pack_scratch(g, n, kind, nth);
+        return;
+    }
+    if (yolo_conv_dw_applies(g, n)) {
+        int64_t hp, wp;
+        yolo_conv_dw_padded(g, n, &hp, &wp);
+        k->fn = by_isa(isa, yolo_conv_dw_avx512, yolo_conv_dw_avx2);
+        k->name = "depthwise";
+        k->scratch = (uint64_t)hp * (uint64_t)wp * sizeof(float);
+        return;
+    }
+    k->fn = yolo_conv_gemm;
+    k->name = "openblas-im2col";
+    k->scratch = yolo_conv_gemm_scratch(g, n, nth);
+}
+
+/* The own MatMul kernel (x86/matmul_body.h) for K up to YOLO_MATMUL_FAST_KMAX, else OpenBLAS. */
+int64_t yolo_matmul_fast_mb(const struct yolo_node *n, int nth)
+{
+    const int64_t *p = n->params;
+    int64_t units64 = p[YOLO_MM_BATCH] * ((p[YOLO_MM_M] + 63) / 64);
+    return units64 >= 2 * (int64_t)nth ? 64 : 32;
+}
+
+uint64_t yolo_matmul_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
+{
+    (void)g;
+    const int64_t *p = n->params;
+    if (p[YOLO_MM_K] > YOLO_MATMUL_FAST_KMAX)
+        return 0;
+    uint64_t k = p[YOLO_MM_K] > 0 ? (uint64_t)p[YOLO_MM_K] : 1;
+    return ((uint64_t)yolo_matmul_fast_mb(n, nth) * k + YOLO_CONV_PANEL_FLOATS + 64) * sizeof(float);
+}
+
+/* The separable kernel of x86/maxpool_body.h for unit horizontal stride and dilations
+ * (YOLO's SPPF); the reference otherwise. */
+int yolo_maxpool_fast_applies(const struct yolo_node *n)
+{
+    return n->params[YOLO_MP_SW] == 1 && n->params[YOLO_MP_DW] == 1 && n->params[YOLO_MP_DH] == 1;
+}
+
+uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
+{
+    (void)nth;
+    if (!yolo_maxpool_fast_applies(n))
+        return 0;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
+    return (uint64_t)X->shape[2] * (uint64_t)((Y->shape[3] + 15) / 16 * 16) * sizeof(float);
+}
+
+void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
+                          int64_t packed_kind, int nth, struct yolo_cpu_kernel *k)
+{
+    const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
+    enum yolo_isa want = isa;     /* asked for; the portable fast kernels need only this */
+    isa = yolo_isa_usable(isa);
+    memset(k, 0, sizeof *k);
+    if (nth < 1)
+        nth = 1;
+    if (want != YOLO_ISA_REF) {
+        const struct yolo_tensor *Y = n->n_out > 0 && n->out[0] >= 0 ? &g->tensors[n->out[0]] : NULL;
+        switch (n->op) {
+        case YOLO_OP_CONV:
+            if (isa != YOLO_ISA_REF)
+                pick_conv(g, n, isa, packed_kind, nth, k);
+            break;
+        case YOLO_OP_ADD:   /* same-shape float32 operands (YOLO's residual adds) */
+            if (yolo_binary_fast_applies(g, n))
+                k->fn = by_isa(isa, yolo_add_avx512, yolo_add_avx2);
+            break;
+        case YOLO_OP_MUL:
+            if (yolo_binary_fast_applies(g, n))
+                k->fn = by_isa(isa, yolo_mul_avx512, yolo_mul_avx2);
+            break;
+        case YOLO_OP_SIGMOID:
+            k->fn = by_isa(isa, yolo_sigmoid_avx512, yolo_sigmoid_avx2);
+            break;
+        case YOLO_OP_SILU:
+            k->fn = by_isa(isa, yolo_silu_avx512, yolo_silu_avx2);
+            break;
+        case YOLO_OP_SOFTMAX:
+            k->fn = by_isa(isa, yolo_softmax_avx512, yolo_softmax_avx2);
+            break;
+        case YOLO_OP_MAXPOOL:
+            if (yolo_maxpool_fast_applies(n)) {
+                k->fn = by_isa(isa, yolo_maxpool_avx512, yolo_maxpool_avx2);
+                k->scratch = yolo_maxpool_fast_scratch(g, n, nth);
+            }
+            break;
+        case YOLO_OP_MATMUL:
+            if (n->params[YOLO_MM_K] > YOLO_MATMUL_FAST_KMAX || isa == YOLO_ISA_REF) {
+                k->fn = yolo_matmul_blas;
+                k->name = "openblas";
+            } else {
+                k->fn = by_isa(isa, yolo_matmul_avx512, yolo_matmul_avx2);
+                k->scratch = yolo_matmul_fast_scratch(g, n, nth);
+            }
+            break;
+        case YOLO_OP_RESIZE:
+            if (n->params[YOLO_RS_MODE] == 0 && Y && Y->ndim >= 1 && yolo_tensor_numel(Y) > 0) {
+                k->fn = yolo_resize_nearest_fast;
+                k->scratch = (uint64_t)Y->shape[Y->ndim - 1] * sizeof(int64_t);
+            }
+            break;
+        case YOLO_OP_TRANSPOSE: {
+            const struct yolo_tensor *X = &g->tensors[n->in[0]];
+            int r = X->ndim;
+            if (r >= 2 && yolo_dtype_size(X->dtype) == 4 && n->params[YOLO_TP_RES + r - 1] != r - 1 &&
+                yolo_tensor_numel(X) > 0)
+                k->fn = isa == YOLO_ISA_REF ? yolo_transpose_tiled
+                                            : by_isa(isa, yolo_transpose_avx512, yolo_transpose_avx2);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!k->fn) {
+        k->fn = impl->ref_fn;
+        k->name = "ref";
+        k->scratch = 0;
+    } else if (!k->name) {
+        k->name = isa == YOLO_ISA_REF ? "portable" : yolo_isa_name(isa);
+    }
+    k->scratch = (k->scratch + 63) & ~(uint64_t)63;
+}

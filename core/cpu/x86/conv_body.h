@@ -1,0 +1,613 @@
+/* conv_body.h: the project's convolution kernels, written once for AVX-512 and AVX2
+ * (included by conv_avx512.c and conv_avx2.c, which define ISA_FN(name) to add the suffix).
+ * All of them read and write plain NCHW tensors and take the packed weights of
+ * kernels/conv_pack.h; bias and the fused activation are applied while the results are in
+ * registers.
+ *
+ * GEMM8 (any group-1 conv that is not Winograd): Y_b [M][P] = A [M][K] . B [K][P], B the
+ * (implicit) im2col matrix of X_b. Work unit = one NR-column panel (NR = 3 vectors: 48
+ * columns on AVX-512, 24 on AVX2) x a range of output channels. Per unit and K block of KC
+ * rows (KC*NR floats = 216 KiB, L2), the B panel is packed from X straight away (a 1x1 conv
+ * copies rows; otherwise each vector of columns is gathered per output row it spans, with
+ * masked loads for the padding and a deinterleave for stride 2): no im2col matrix is ever
+ * built. Then every 8-row A panel (L2) runs the micro-kernel over it.
+ *
+ * WINO43 (3x3, stride 1, dilation 1): Winograd F(4x4, 3x3). The output is cut into 4x4 tiles
+ * numbered in raster order; a work unit is a block of tb consecutive tiles. Per block:
+ *   1. input transform V[xi][c][t] = (B^T d B)[xi] of each 6x6 input patch d, VL tiles at a
+ *      time: the six 6-float rows of VL horizontally adjacent tiles come from five masked
+ *      vector loads and a 4-way deinterleave; a vector that crosses a tile row is assembled
+ *      from one such load per row ("parts"), merged under lane masks;
+ *   2. 36 GEMMs Y[xi] [Mp][tb] = U[xi] [Mp][C] . V[xi] [C][tb] with the micro-kernel;
+ *   3. output transform A^T Y A per 16 tiles, + bias, activation, re-interleaved into output
+ *      rows with masked stores.
+ * 36 multiplies per 16 outputs instead of 144: 4x fewer, at the price of the transforms and
+ * a slightly larger rounding error (tests/ops/test_conv_fast.c measures it).
+ *
+ * GEMM8 by rows (conv_pack.h's rows path: non-1x1 convs with a short K, i.e. few input
+ * channels like the stem, whose output rows fill vectors): for a band of output rows the
+ * needed input rows are copied once, each
+ * split into its SW column phases (x = j*SW + px -> segment px, element j) between zero
+ * margins. Then for output row oy and k = (c, kh, kw) the im2col row is contiguous: segment
+ * (kw*DW - PL) mod SW of input row oy*SH - PT + kh*DH, from element floor((kw*DW - PL) / SW)
+ * on (a zero segment for rows in the padding). The micro-kernel reads B through a table of
+ * these K row pointers, so nothing is packed per k; the band (L2) is reused by all output
+ * channels of all its rows.
+ *
+ * Depthwise (group == C == M, stride 1, <= 64 taps): direct, vectorized along output columns.
+ * Each input plane is first copied with its zero padding made explicit (per-thread scratch),
+ * so no load needs a mask; the 3x3 case runs its nine taps unrolled.
+ */
+#include <string.h>
+
+#include "gemm_body.h"
+#include "cpu/conv_pack.h"
+
+static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
+static int lane_clamp(int64_t v) { return v < 0 ? 0 : v > VL ? VL : (int)v; }
+
+/* ------------------------------------------------------------------ GEMM8 */
+
+/* A run of lanes [lo, hi) of one column vector that lies in one output row. */
+struct col_part { int32_t q, lo, hi; int64_t oy, oxv; };   /* oxv: output x of lane 0 */
+
+static int panel_parts(int64_t p0, int64_t cols, int64_t OW, struct col_part *pt)
+{
+    int np = 0;
+    for (int64_t q = 0; q * VL < cols; q++)
+        for (int64_t p = p0 + q * VL, end = p0 + imin(cols, (q + 1) * VL); p < end;) {
+            int64_t oy = p / OW, ox = p % OW, n = imin(OW - ox, end - p);
+            int lo = (int)(p - p0 - q * VL);
+            pt[np++] = (struct col_part){ (int32_t)q, lo, lo + (int32_t)n, oy, ox - lo };
+            p += n;
+        }
+    return np;
+}
+
+/* pack_im2col for stride 1 or 2 and kernels up to 8x8: everything that depends only on
+ * (part, kw) or (part, kh) -- masks, x offsets, row offsets -- is worked out once per call,
+ * so a k row costs one or two masked loads (and a deinterleave) per part. */
+#define PK_MAX 8
+struct part_pre {
+    vmask m0[PK_MAX], m1[PK_MAX], lm;
+    int64_t xoff[PK_MAX], roff[PK_MAX];   /* roff -1: the row is in the padding */
+    int q, full;
+};
+
+static void pack_im2col_fast(const struct yolo_conv_geom *g, const float *xb, int64_t k0,
+                             int64_t kc, const struct col_part *pt, int np, int nq, float *bp,
+                             struct part_pre *pre)
+{
+    for (int i = 0; i < np; i++) {
+        const struct col_part *p = &pt[i];
+        struct part_pre *r = &pre[i];
+        r->q = p->q;
+        r->full = p->lo == 0 && p->hi == VL;
+        r->lm = vm_range(p->lo, p->hi);
+        for (int64_t kh = 0; kh < g->KH; kh++) {
+            int64_t iy = p->oy * g->SH - g->PT + kh * g->DH;
+            r->roff[kh] = iy < 0 || iy >= g->H ? -1 : iy * g->W;
+        }
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            int64_t xb0 = p->oxv * g->SW - g->PL + kw * g->DW;   /* x of lane 0 */
+            r->xoff[kw] = xb0;
+            if (g->SW == 1) {
+                r->m0[kw] = vm_range(lane_clamp(imax(p->lo, -xb0)), lane_clamp(imin(p->hi, g->W - xb0)));
+                r->m1[kw] = r->m0[kw];
+            } else {
+                /* element e of the 2*VL floats from xb0 is x = xb0 + e; lane l is e = 2l */
+                int64_t elo = imax(2 * p->lo, -xb0), ehi = imin(2 * p->hi - 1, g->W - xb0);
+                r->m0[kw] = vm_range(lane_clamp(elo), lane_clamp(ehi));
+                r->m1[kw] = vm_range(lane_clamp(elo - VL), lane_clamp(ehi - VL));
+            }
+        }
+    }
+    int64_t kw = k0 % g->KW, kh = (k0 / g->KW) % g->KH, c = k0 / (g->KW * g->KH);
+    for (int64_t kk = 0; kk < kc; kk++) {
+        if (kk && ++kw == g->KW) {   /* next (c, kh, kw) without dividing */
+            kw = 0;
+            if (++kh == g->KH) {
+                kh = 0;
+                c++;
+            }
+        }
+        const float *xc = xb + c * g->H * g->W;
+        vf acc[NV_MAX];
+        for (int q = 0; q < nq; q++)
+            acc[q] = vzero();
+        for (int i = 0; i < np; i++) {
+            const struct part_pre *r = &pre[i];
+            if (r->roff[kh] < 0)
+                continue;
+            const float *src = xc + r->roff[kh] + r->xoff[kw];
+            vf v = g->SW == 1 ? vloadm(src, r->m0[kw])
+                              : veven(vloadm(src, r->m0[kw]), vloadm(src + VL, r->m1[kw]));
+            acc[r->q] = r->full ? v : vblend(r->lm, acc[r->q], v);
+        }
+        for (int q = 0; q < nq; q++)
+            vstore(bp + kk * NR + q * VL, acc[q]);
+    }
+}
+
+/* Packs rows k0..k0+kc of the im2col matrix, columns of the parts, into bp [kc][NR]. */
+static void pack_im2col(const struct yolo_conv_geom *g, const float *xb, int64_t k0, int64_t kc,
+                        const struct col_part *pt, int np, int nq, float *bp)
+{
+    int64_t kw = k0 % g->KW, kh = (k0 / g->KW) % g->KH, c = k0 / (g->KW * g->KH);
+    for (int64_t kk = 0; kk < kc; kk++) {
+        if (kk) {              /* next (c, kh, kw) without dividing */
+            if (++kw == g->KW) {
+                kw = 0;
+                if (++kh == g->KH) {
+                    kh = 0;
+                    c++;
+                }
+            }
+        }
+        const float *xc = xb + c * g->H * g->W;
+        float *dst = bp + kk * NR;
+        vf acc[NV_MAX];
+        for (int q = 0; q < nq; q++)
+            acc[q] = vzero();
+        for (int i = 0; i < np; i++) {
+            const struct col_part *p = &pt[i];
+            int64_t iy = p->oy * g->SH - g->PT + kh * g->DH;
+            if (iy < 0 || iy >= g->H)
+                continue;
+            const float *row = xc + iy * g->W;
+            int64_t xb0 = p->oxv * g->SW - g->PL + kw * g->DW;   /* x of lane 0 */
+            vf v;
+            if (g->SW == 1) {
+                vmask m = vm_range(lane_clamp(imax(p->lo, -xb0)), lane_clamp(imin(p->hi, g->W - xb0)));
+                if (vm_none(m))
+                    continue;
+                v = vloadm(row + xb0, m);
+            } else if (g->SW == 2) {
+                /* element e of the 2*VL floats from xb0 is x = xb0 + e; lane l is e = 2l */
+                int64_t elo = imax(2 * p->lo, -xb0), ehi = imin(2 * p->hi - 1, g->W - xb0);
+                vmask m0 = vm_range(lane_clamp(elo), lane_clamp(ehi));
+                vmask m1 = vm_range(lane_clamp(elo - VL), lane_clamp(ehi - VL));
+                v = veven(vloadm(row + xb0, m0), vloadm(row + xb0 + VL, m1));
+            } else {
+                float tmp[VL] = { 0 };
+                for (int l = p->lo; l < p->hi; l++) {
+                    int64_t x = xb0 + l * g->SW;
+                    tmp[l] = x >= 0 && x < g->W ? row[x] : 0.0f;
+                }
+                v = vload(tmp);
+            }
+            acc[p->q] = vblend(vm_range(p->lo, p->hi), acc[p->q], v);
+        }
+        for (int q = 0; q < nq; q++)
+            vstore(dst + q * VL, acc[q]);
+    }
+}
+
+static void pack_rows(const float *src, int64_t ld, int64_t kc, int64_t cols, int nq, float *bp)
+{
+    for (int64_t kk = 0; kk < kc; kk++) {
+        const float *s = src + kk * ld;
+        float *d = bp + kk * NR;
+        for (int q = 0; q < nq; q++) {
+            int64_t left = cols - q * VL;
+            vstore(d + q * VL, left >= VL ? vload(s + q * VL) : vloadm(s + q * VL, vm_n((int)left)));
+        }
+    }
+}
+
+static inline void gemm_rows_ptr(const float *A, int64_t K, int64_t k0, int64_t kc, int64_t M,
+                                 const float *const *bp, int64_t col, float *c, int64_t ldc,
+                                 int64_t cols, int accum, const float *bias, int act)
+{
+    ukrp_fn f = cols > 2 * VL ? ukrp3 : cols > VL ? ukrp2 : ukrp1;
+    for (int64_t m = 0; m < M; m += MRU) {
+        int64_t rows = M - m < MRU ? M - m : MRU;
+        const float *a = A + (m / 8) * 8 * K + k0 * 8 + (m % 8);
+        f(kc, a, bp, col, c + m * ldc, ldc, (int)rows, (int)cols, accum, bias ? bias + m : NULL, act);
+    }
+}
+
+/* Input row `row` (W floats) into SW phase segments of seg floats with ml zeros in front. */
+static void split_row(const float *row, int64_t W, int64_t S, int64_t ml, int64_t seg, float *dst)
+{
+    for (int64_t px = 0; px < S; px++) {
+        float *d = dst + px * seg;
+        int64_t nph = px < W ? (W - px + S - 1) / S : 0, j = 0;
+        memset(d, 0, sizeof(float) * (size_t)ml);
+        if (S == 1) {
+            memcpy(d + ml, row, sizeof(float) * (size_t)W);
+            j = W;
+        } else if (S == 2) {
+            for (; j < nph; j += VL) {
+                /* elements x = 2j + px .. over 2*VL floats; masked at the row end */
+                int64_t e0 = 2 * j + px, left = W - e0;
+                vmask m0 = vm_n(lane_clamp(left)), m1 = vm_n(lane_clamp(left - VL));
+                vf v = veven(vloadm(row + e0, m0), vloadm(row + e0 + VL, m1));
+                int64_t cnt = nph - j < VL ? nph - j : VL;
+                vstorem(d + ml + j, v, vm_n((int)cnt));
+            }
+            j = nph;
+        } else {
+            for (; j < nph; j++)
+                d[ml + j] = row[j * S + px];
+        }
+        memset(d + ml + j, 0, sizeof(float) * (size_t)(seg - ml - j));
+    }
+}
+
+static void conv_rows(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
+                      const struct yolo_conv_geom *g)
+{
+    const float *X = yolo_exec_ptr(x, n->in[0]), *A = g->w;
+    const float *bias = n->in[2] >= 0 ? yolo_exec_ptr(x, n->in[2]) : NULL;
+    float *Y = yolo_exec_ptr(x, n->out[0]);
+    float *band = (float *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
+    float *zero = band + g->band_floats;
+    const float **bp = (const float **)(zero + g->seg);
+    int64_t S = g->SW, seg = g->seg, rowf = S * seg;
+    memset(zero, 0, sizeof(float) * (size_t)seg);
+    int64_t units = g->N * g->nband, u0 = units * ith / nth, u1 = units * (ith + 1) / nth;
+    int64_t kcmax = YOLO_CONV_PANEL_FLOATS / NR, nkb = (g->K + kcmax - 1) / kcmax;
+    int64_t kcs = (g->K + nkb - 1) / nkb;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t b = u / g->nband, oy0 = (u % g->nband) * g->br, oy1 = imin(oy0 + g->br, g->OH);
+        int64_t iy0 = oy0 * g->SH - g->PT;
+        int64_t nrows = (oy1 - oy0 - 1) * g->SH + (g->KH - 1) * g->DH + 1;
+        const float *xb = X + b * g->C * g->H * g->W;
+        for (int64_t c = 0; c < g->C; c++)
+            for (int64_t rr = 0; rr < nrows; rr++) {
+                int64_t iy = iy0 + rr;
+                if (iy >= 0 && iy < g->H)
+                    split_row(xb + (c * g->H + iy) * g->W, g->W, S, g->ml, seg,
+                              band + (c * g->in_rows + rr) * rowf);
+            }
+        for (int64_t oy = oy0; oy < oy1; oy++) {
+            /* k = (c*KH + kh)*KW + kw, walked in order (no divisions per k) */
+            int64_t k = 0;
+            for (int64_t c = 0; c < g->C; c++)
+                for (int64_t kh = 0; kh < g->KH; kh++) {
+                    int64_t iy = oy * g->SH - g->PT + kh * g->DH;
+                    int valid = iy >= 0 && iy < g->H;
+                    const float *row = valid ? band + (c * g->in_rows + (iy - iy0)) * rowf : zero;
+                    for (int64_t kw = 0; kw < g->KW; kw++, k++) {
+                        int64_t xo = kw * g->DW - g->PL;
+                        int64_t px = ((xo % S) + S) % S, q = (xo - px) / S;
+                        bp[k] = (valid ? row + px * seg : row) + g->ml + q;
+                    }
+                }
+            float *yr = Y + b * g->M * g->P + oy * g->OW;
+            for (int64_t col = 0; col < g->OW; col += NR) {
+                int64_t cols = imin(NR, g->OW - col);
+                for (int64_t k0 = 0; k0 < g->K; k0 += kcs) {
+                    int64_t kc = imin(kcs, g->K - k0);
+                    int last = k0 + kc >= g->K;
+                    gemm_rows_ptr(A, g->K, k0, kc, g->M, bp + k0, col, yr + col, g->P, cols,
+                                  k0 > 0, last ? bias : NULL, last ? (int)g->act : 0);
+                }
+            }
+        }
+    }
+}
+
+static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
+                       const struct yolo_conv_geom *g)
+{
+    if (g->rows) {
+        conv_rows(x, n, ith, nth, g);
+        return;
+    }
+    const float *X = yolo_exec_ptr(x, n->in[0]), *A = g->w;
+    const float *bias = n->in[2] >= 0 ? yolo_exec_ptr(x, n->in[2]) : NULL;
+    float *Y = yolo_exec_ptr(x, n->out[0]);
+    float *bp = (float *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
+    int direct = g->KH == 1 && g->KW == 1 && g->SH == 1 && g->SW == 1 && g->PT == 0 &&
+                 g->PL == 0 && g->OH == g->H && g->OW == g->W;
+    int64_t panels = (g->P + NR - 1) / NR;
+    /* split the channels too when there are too few column panels to share out evenly
+     * (e.g. 9 panels of a 20x20 map on 2 threads: 18 half-panels instead of 5 + 4) */
+    int64_t mblocks = g->Mp / MRU, msplit = 1, pu = g->N * panels;
+    if (nth > 1 && pu < 8 * (int64_t)nth && pu % nth)
+        msplit = imin(mblocks, (8 * (int64_t)nth + pu - 1) / pu);
+    int64_t units = g->N * panels * msplit;
+    int64_t u0 = units * ith / nth, u1 = units * (ith + 1) / nth;
+    int64_t kcmax = YOLO_CONV_PANEL_FLOATS / NR, nkb = (g->K + kcmax - 1) / kcmax;
+    int64_t kcs = (g->K + nkb - 1) / nkb;
+    struct col_part pt[NR];
+    struct part_pre pre[NR];
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t ms = u % msplit, panel = (u / msplit) % panels, b = u / (msplit * panels);
+        int64_t m0 = mblocks * ms / msplit * MRU, m1 = mblocks * (ms + 1) / msplit * MRU;
+        int64_t p0 = panel * NR, cols = imin(NR, g->P - p0);
+        int nq = (int)((cols + VL - 1) / VL);
+        const float *xb = X + b * g->C * g->H * g->W;
+        float *yb = Y + b * g->M * g->P + p0;
+        int np = direct ? 0 : panel_parts(p0, cols, g->OW, pt);
+        for (int64_t k0 = 0; k0 < g->K; k0 += kcs) {
+            int64_t kc = imin(kcs, g->K - k0);
+            int last = k0 + kc >= g->K;
+            if (direct)
+                pack_rows(xb + k0 * g->P + p0, g->P, kc, cols, nq, bp);
+            else if ((g->SW == 1 || g->SW == 2) && g->KH <= PK_MAX && g->KW <= PK_MAX)
+                pack_im2col_fast(g, xb, k0, kc, pt, np, nq, bp, pre);
+            else
+                pack_im2col(g, xb, k0, kc, pt, np, nq, bp);
+            gemm_rows(A, g->K, k0, kc, m0, imin(m1, g->M), g->M, bp, NR, yb, g->P, cols, k0 > 0,
+                      last ? bias : NULL, last ? (int)g->act : 0);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ WINO43 */
+
+/* Tiles [t, t + VL) of a chunk split by tile row: lanes [lo, hi) are tiles of row ty whose
+ * lane 0 would be tile column txv (txv may be negative: lanes before lo are not used). */
+struct tile_part { int32_t lo, hi; int64_t ty, txv; };
+
+static int chunk_parts(int64_t tc, int64_t tend, int64_t TW, struct tile_part *pt)
+{
+    int np = 0;
+    for (int64_t t = tc; t < tend;) {
+        int64_t ty = t / TW, tx = t % TW, cnt = imin(TW - tx, tend - t);
+        int lo = (int)(t - tc);
+        pt[np++] = (struct tile_part){ lo, lo + (int32_t)cnt, ty, tx - lo };
+        t += cnt;
+    }
+    return np;
+}
+
+/* d0..d5 -> B^T d (F(4x4,3x3), points 0, +-1, +-2): the same formula for rows and columns. */
+static inline void wino_bt(const vf d[6], vf o[6])
+{
+    vf four = vset1(4.0f), five = vset1(5.0f), two = vset1(2.0f);
+    o[0] = vfma(four, d[0], vfnma(five, d[2], d[4]));
+    vf t1 = vfnma(four, d[2], d[4]), t2 = vfnma(four, d[1], d[3]);
+    o[1] = vadd(t1, t2);
+    o[2] = vsub(t1, t2);
+    vf t3 = vsub(d[4], d[2]), t4 = vmul(two, vsub(d[3], d[1]));
+    o[3] = vadd(t3, t4);
+    o[4] = vsub(t3, t4);
+    o[5] = vfma(four, d[1], vfnma(five, d[3], d[5]));
+}
+
+/* y0..y5 -> A^T y (4 values) */
+static inline void wino_at(const vf y[6], vf s[4])
+{
+    vf a = vadd(y[1], y[2]), b = vsub(y[1], y[2]), c = vadd(y[3], y[4]), d = vsub(y[3], y[4]);
+    s[0] = vadd(vadd(y[0], a), c);
+    s[1] = vfma(vset1(2.0f), d, b);
+    s[2] = vfma(vset1(4.0f), c, a);
+    s[3] = vadd(vfma(vset1(8.0f), d, b), y[5]);
+}
+
+/* Input transform of one channel plane for the tiles of one chunk; v = &V[0][c][tc - t0],
+ * xs = floats between consecutive xi. */
+static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struct tile_part *pt,
+                    int np, float *v, int64_t xs)
+{
+    vf tmp[6][6];
+    #pragma GCC unroll 6
+    for (int i = 0; i < 6; i++) {
+        vf d[6];
+        #pragma GCC unroll 6
+        for (int j = 0; j < 6; j++)
+            d[j] = vzero();
+        for (int k = 0; k < np; k++) {
+            const struct tile_part *p = &pt[k];
+            int64_t y = 4 * p->ty + i - g->PT;
+            if (y < 0 || y >= g->H)
+                continue;
+            const float *row = xc + y * g->W;
+            int64_t xb = 4 * p->txv - g->PL;          /* x of stream element 0 */
+            int64_t elo = imax(4 * (int64_t)p->lo, -xb), ehi = imin(4 * (int64_t)p->hi + 2, g->W - xb);
+            vf z[5], e[6];
+            if (elo == 0 && g->W - xb >= 5 * VL && p->hi == VL) {
+                /* whole vectors inside the row: no masks (the lanes past 4*hi+2 are unused) */
+                #pragma GCC unroll 5
+                for (int q = 0; q < 5; q++)
+                    z[q] = vload(row + xb + q * VL);
+            } else {
+                #pragma GCC unroll 5
+                for (int q = 0; q < 5; q++) {
+                    vmask m = vm_range(lane_clamp(elo - q * VL), lane_clamp(ehi - q * VL));
+                    z[q] = vm_none(m) ? vzero() : vloadm(row + xb + q * VL, m);
+                }
+            }
+            vdeint4x6(z, e);
+            if (p->lo == 0 && p->hi == VL) {
+                #pragma GCC unroll 6
+                for (int j = 0; j < 6; j++)
+                    d[j] = e[j];
+            } else {
+                vmask lm = vm_range(p->lo, p->hi);
+                #pragma GCC unroll 6
+                for (int j = 0; j < 6; j++)
+                    d[j] = vblend(lm, d[j], e[j]);
+            }
+        }
+        wino_bt(d, tmp[i]);
+    }
+    #pragma GCC unroll 6
+    for (int j = 0; j < 6; j++) {
+        vf col[6], o[6];
+        #pragma GCC unroll 6
+        for (int i = 0; i < 6; i++)
+            col[i] = tmp[i][j];
+        wino_bt(col, o);
+        #pragma GCC unroll 6
+        for (int i = 0; i < 6; i++)
+            vstore(v + (i * 6 + j) * xs, o[i]);
+    }
+}
+
+/* Output transform of one channel for the tiles of one chunk; y = &Yw[0][m][tc - t0]. */
+static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys, int nvalid,
+                     const struct tile_part *pt, int np, float bias, float *om)
+{
+    vmask lm = vm_n(nvalid);
+    vf tmp[4][6];
+    #pragma GCC unroll 6
+    for (int j = 0; j < 6; j++) {
+        vf col[6], s[4];
+        #pragma GCC unroll 6
+        for (int i = 0; i < 6; i++)
+            col[i] = vloadm(y + (i * 6 + j) * ys, lm);
+        wino_at(col, s);
+        #pragma GCC unroll 4
+        for (int k = 0; k < 4; k++)
+            tmp[k][j] = s[k];
+    }
+    vf bv = vset1(bias);
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        vf o[4], st[4];
+        wino_at(tmp[k], o);
+        #pragma GCC unroll 4
+        for (int l = 0; l < 4; l++)
+            o[l] = vact(vadd(o[l], bv), (int)g->act);
+        vinter4(o, st);
+        for (int pi = 0; pi < np; pi++) {
+            const struct tile_part *p = &pt[pi];
+            int64_t oy = 4 * p->ty + k;
+            if (oy >= g->OH)
+                continue;
+            int64_t xb = 4 * p->txv;                   /* output x of stream element 0 */
+            int64_t elo = imax(4 * (int64_t)p->lo, -xb), ehi = imin(4 * (int64_t)p->hi, g->OW - xb);
+            float *orow = om + oy * g->OW + xb;
+            if (elo == 0 && ehi >= 4 * VL) {
+                #pragma GCC unroll 4
+                for (int q = 0; q < 4; q++)
+                    vstore(orow + q * VL, st[q]);
+                continue;
+            }
+            #pragma GCC unroll 4
+            for (int q = 0; q < 4; q++) {
+                vmask m = vm_range(lane_clamp(elo - q * VL), lane_clamp(ehi - q * VL));
+                if (!vm_none(m))
+                    vstorem(orow + q * VL, st[q], m);
+            }
+        }
+    }
+}
+
+static void conv_wino(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
+                      const struct yolo_conv_geom *g)
+{
+    const float *X = yolo_exec_ptr(x, n->in[0]), *U = g->w;
+    const float *bias = n->in[2] >= 0 ? yolo_exec_ptr(x, n->in[2]) : NULL;
+    float *Y = yolo_exec_ptr(x, n->out[0]);
+    float *V = (float *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
+    int64_t C = g->C, Mp = g->Mp, tbp = g->tbp;
+    float *Yw = V + 36 * C * tbp;
+    int64_t units = g->N * g->nblk;
+    int64_t u0 = units * ith / nth, u1 = units * (ith + 1) / nth;
+    struct tile_part pt[VL];
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t b = u / g->nblk, t0 = (u % g->nblk) * g->tb, t1 = imin(t0 + g->tb, g->T);
+        int64_t ncols = (t1 - t0 + VL - 1) / VL * VL;
+        const float *xb = X + b * C * g->H * g->W;
+        float *yb = Y + b * g->M * g->P;
+        for (int64_t tc = t0; tc < t1; tc += VL) {
+            int np = chunk_parts(tc, imin(tc + VL, t1), g->TW, pt);
+            for (int64_t c = 0; c < C; c++)
+                wino_in(g, xb + c * g->H * g->W, pt, np, V + c * tbp + (tc - t0), C * tbp);
+        }
+        for (int64_t xi = 0; xi < 36; xi++)
+            for (int64_t col = 0; col < ncols; col += NR)
+                gemm_rows(U + xi * Mp * C, C, 0, C, 0, Mp, Mp, V + xi * C * tbp + col, tbp,
+                          Yw + xi * Mp * tbp + col, tbp, imin(NR, ncols - col), 0, NULL, 0);
+        for (int64_t tc = t0; tc < t1; tc += VL) {
+            int64_t tend = imin(tc + VL, t1);
+            int np = chunk_parts(tc, tend, g->TW, pt);
+            for (int64_t m = 0; m < g->M; m++)
+                wino_out(g, Yw + m * tbp + (tc - t0), Mp * tbp, (int)(tend - tc), pt, np,
+                         bias ? bias[m] : 0.0f, yb + m * g->P);
+        }
+    }
+}
+
+void ISA_FN(yolo_conv_pack)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
+    struct yolo_conv_geom g;
+    yolo_conv_geom_make(x->g, n, pk->kind, nth, &g);
+    g.w = pk->w;
+    if (g.kind == YOLO_CONV_PACK_WINO43)
+        conv_wino(x, n, ith, nth, &g);
+    else
+        conv_gemm8(x, n, ith, nth, &g);
+}
+
+/* ------------------------------------------------------------------ depthwise */
+
+void ISA_FN(yolo_conv_dw)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    const struct yolo_graph *gr = x->g;
+    const int64_t *p = n->params;
+    const struct yolo_tensor *Xt = &gr->tensors[n->in[0]], *Yt = &gr->tensors[n->out[0]];
+    const float *X = yolo_exec_ptr(x, n->in[0]), *Wd = yolo_exec_ptr(x, n->in[1]);
+    const float *bias = n->n_in > 2 && n->in[2] >= 0 ? yolo_exec_ptr(x, n->in[2]) : NULL;
+    float *Y = yolo_exec_ptr(x, n->out[0]);
+    float *pad = (float *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
+    int64_t N = Xt->shape[0], C = Xt->shape[1], H = Xt->shape[2], W = Xt->shape[3];
+    int64_t OH = Yt->shape[2], OW = Yt->shape[3];
+    int64_t KH = p[YOLO_CONV_KH], KW = p[YOLO_CONV_KW], SH = p[YOLO_CONV_SH];
+    int64_t DH = p[YOLO_CONV_DH], DW = p[YOLO_CONV_DW], PT = p[YOLO_CONV_PT], PL = p[YOLO_CONV_PL];
+    int64_t Hp, Wp;
+    yolo_conv_dw_padded(gr, n, &Hp, &Wp);
+    int act = (int)p[YOLO_CONV_ACT];
+    int unrolled = KH == 3 && KW == 3 && DW == 1;
+    int64_t planes = N * C, lo = planes * ith / nth, hi = planes * (ith + 1) / nth;
+    for (int64_t pl = lo; pl < hi; pl++) {
+        int64_t c = pl % C;
+        const float *xc = X + pl * H * W, *wc = Wd + c * KH * KW;
+        float *yc = Y + pl * OH * OW;
+        /* the plane with its padding made explicit: padded row r, column j is input
+         * (r - PT, j - PL), zero outside; Wp leaves room for the last vector's overrun */
+        for (int64_t r = 0; r < Hp; r++) {
+            /* vector stores, not libc calls: rows are short and there are many of them */
+            float *d = pad + r * Wp;
+            int64_t iy = r - PT, left = PL < Wp ? PL : Wp;
+            int64_t cnt = iy < 0 || iy >= H ? 0 : imin(W, Wp - left);
+            for (int64_t j = 0; j < Wp; j += VL)        /* Wp is a multiple of 16 */
+                vstore(d + j, vzero());
+            const float *src = cnt ? xc + iy * W : xc;
+            for (int64_t j = 0; j < cnt; j += VL)
+                vstorem(d + left + j, vloadm(src + j, vm_n((int)imin(VL, cnt - j))),
+                        vm_n((int)imin(VL, cnt - j)));
+        }
+        vf bv = vset1(bias ? bias[c] : 0.0f), wv[64];
+        for (int64_t t = 0; t < KH * KW; t++)
+            wv[t] = vset1(wc[t]);
+        for (int64_t oy = 0; oy < OH; oy++) {
+            const float *r0 = pad + oy * SH * Wp;
+            float *yr = yc + oy * OW;
+            for (int64_t ox = 0; ox < OW; ox += VL) {
+                vf acc;
+                if (unrolled) {   /* YOLO's 3x3: nine taps, three chains */
+                    const float *r1 = r0 + DH * Wp, *r2 = r1 + DH * Wp;
+                    vf a0 = vfma(wv[0], vload(r0 + ox), bv);
+                    vf a1 = vmul(wv[1], vload(r0 + ox + 1));
+                    vf a2 = vmul(wv[2], vload(r0 + ox + 2));
+                    a0 = vfma(wv[3], vload(r1 + ox), a0);
+                    a1 = vfma(wv[4], vload(r1 + ox + 1), a1);
+                    a2 = vfma(wv[5], vload(r1 + ox + 2), a2);
+                    a0 = vfma(wv[6], vload(r2 + ox), a0);
+                    a1 = vfma(wv[7], vload(r2 + ox + 1), a1);
+                    a2 = vfma(wv[8], vload(r2 + ox + 2), a2);
+                    acc = vadd(vadd(a0, a1), a2);
+                } else {
+                    acc = bv;
+                    for (int64_t ky = 0; ky < KH; ky++)
+                        for (int64_t kx = 0; kx < KW; kx++)
+                            acc = vfma(wv[ky * KW + kx], vload(r0 + ky * DH * Wp + ox + kx * DW), acc);
+                }
+                acc = vact(acc, act);
+                if (OW - ox >= VL)
+                    vstore(yr + ox, acc);
+                else
+                    vstorem(yr + ox, acc, vm_n((int)(OW - ox)));
+            }
+        }
+    }
+}

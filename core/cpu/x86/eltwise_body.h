@@ -1,0 +1,75 @@
+/* eltwise_body.h: Sigmoid and SiLU over contiguous float32 tensors, VL floats at a time
+ * (simd.h's vsigmoid: relative error < 1e-6, no inf/NaN for finite input), and Add / Mul of
+ * two float32 tensors of the output's shape (no broadcasting: yolo_binary_fast_applies).
+ * Threads split the elements in equal contiguous chunks, rounded to whole vectors. */
+#include "cpu/fast_ops.h"
+#include "simd.h"
+
+static void split_vec(int64_t n, int ith, int nth, int64_t *s, int64_t *e)
+{
+    int64_t nv = (n + VL - 1) / VL;
+    *s = nv * ith / nth * VL;
+    *e = nv * (ith + 1) / nth * VL;
+    if (*s > n)
+        *s = n;
+    if (*e > n)
+        *e = n;
+}
+
+static inline void unary(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
+                         int silu)
+{
+    const float *X = yolo_exec_ptr(x, n->in[0]);
+    float *Y = yolo_exec_ptr(x, n->out[0]);
+    int64_t s, e;
+    split_vec(yolo_tensor_numel(&x->g->tensors[n->out[0]]), ith, nth, &s, &e);
+    int64_t i = s;
+    for (; i + VL <= e; i += VL) {
+        vf v = vload(X + i);
+        vstore(Y + i, silu ? vsilu(v) : vsigmoid(v));
+    }
+    if (i < e) {
+        vmask m = vm_n((int)(e - i));
+        vf v = vloadm(X + i, m);
+        vstorem(Y + i, silu ? vsilu(v) : vsigmoid(v), m);
+    }
+}
+
+void ISA_FN(yolo_sigmoid)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    unary(x, n, ith, nth, 0);
+}
+
+void ISA_FN(yolo_silu)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    unary(x, n, ith, nth, 1);
+}
+
+static inline void binary(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
+                          int mul)
+{
+    const float *A = yolo_exec_ptr(x, n->in[0]), *B = yolo_exec_ptr(x, n->in[1]);
+    float *Y = yolo_exec_ptr(x, n->out[0]);
+    int64_t s, e;
+    split_vec(yolo_tensor_numel(&x->g->tensors[n->out[0]]), ith, nth, &s, &e);
+    int64_t i = s;
+    for (; i + VL <= e; i += VL) {
+        vf a = vload(A + i), b = vload(B + i);
+        vstore(Y + i, mul ? vmul(a, b) : vadd(a, b));
+    }
+    if (i < e) {
+        vmask m = vm_n((int)(e - i));
+        vf a = vloadm(A + i, m), b = vloadm(B + i, m);
+        vstorem(Y + i, mul ? vmul(a, b) : vadd(a, b), m);
+    }
+}
+
+void ISA_FN(yolo_add)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    binary(x, n, ith, nth, 0);
+}
+
+void ISA_FN(yolo_mul)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    binary(x, n, ith, nth, 1);
+}

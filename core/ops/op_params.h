@@ -1,0 +1,42 @@
+/* op_params.h: the params[] layouts of the ops whose optimized kernels live in a backend
+ * (core/cpu/, later others), so a backend reads a node exactly as its op defines it. The op's
+ * own file (ops/<op>.c) documents each slot; it is the one that fills them. Conv's layout is
+ * in yolo_core.h (enum yolo_conv_param), which every pass needs. */
+#ifndef YOLO_OP_PARAMS_H
+#define YOLO_OP_PARAMS_H
+
+#include "yolo_core.h"
+
+/* MatMul (ops/matmul.c): M, K, N of one product, the number of batch slices, then the batch
+ * dims (at most YOLO_MM_MAX_BATCH_DIMS) with A's and B's strides (in matrices) per dim. */
+enum { YOLO_MM_M, YOLO_MM_K, YOLO_MM_N, YOLO_MM_BATCH, YOLO_MM_NB, YOLO_MM_DIM = 5,
+       YOLO_MM_ASTR = 9, YOLO_MM_BSTR = 13 };
+#define YOLO_MM_MAX_BATCH_DIMS 4
+/* A's and B's offsets (in matrices) of output batch slice s. */
+void yolo_matmul_batch_offsets(const int64_t *params, int64_t s, int64_t *ao, int64_t *bo);
+
+/* MaxPool (ops/maxpool.c). */
+enum { YOLO_MP_KH, YOLO_MP_KW, YOLO_MP_SH, YOLO_MP_SW, YOLO_MP_PT, YOLO_MP_PL, YOLO_MP_PB,
+       YOLO_MP_PR, YOLO_MP_DH, YOLO_MP_DW, YOLO_MP_CEIL, YOLO_MP_AUTO_PAD };
+#define YOLO_MP_PARAM_MAX ((int64_t)1 << 20)
+
+/* Resize (ops/resize.c): mode (0 nearest, 1 linear), coordinate transformation, nearest
+ * rounding; per-axis scales are in fparams. */
+enum { YOLO_RS_MODE, YOLO_RS_CTM, YOLO_RS_NEAREST, YOLO_RS_SCALES, YOLO_RS_SIZES, YOLO_RS_NAXES,
+       YOLO_RS_AXES };
+enum { YOLO_CTM_HALF_PIXEL, YOLO_CTM_ASYMMETRIC, YOLO_CTM_PYTORCH_HALF_PIXEL,
+       YOLO_CTM_TF_HALF_PIXEL, YOLO_CTM_ALIGN };
+enum { YOLO_NM_ROUND_FLOOR, YOLO_NM_ROUND_CEIL, YOLO_NM_FLOOR, YOLO_NM_CEIL, YOLO_NM_SIMPLE };
+#define YOLO_RS_DIM_MAX ((int64_t)1 << 40)
+/* The source index of output coordinate o along an axis in nearest mode, exactly as the
+ * reference kernel computes it (every backend must pick the same pixels). */
+int64_t yolo_resize_nearest_index(const int64_t *params, int64_t o, float scale, int64_t out_len,
+                                  int64_t in_len);
+
+/* Transpose (ops/transpose.c): rank, the perm as given, the resolved perm from TP_RES on. */
+enum { YOLO_TP_N = 0, YOLO_TP_PERM = 1, YOLO_TP_RES = 8 };
+
+/* Softmax (ops/softmax.c): normalized over n at stride inner, outer times. */
+enum { YOLO_SM_AXIS, YOLO_SM_LEGACY, YOLO_SM_OUTER, YOLO_SM_N, YOLO_SM_INNER };
+
+#endif

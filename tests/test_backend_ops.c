@@ -1,0 +1,518 @@
+/* test_backend_ops.c: every op on every backend in this build against the op's reference
+ * kernel (ggml's test-backend-ops, ncnn's test_layer). Each case is a one-node graph on odd
+ * shapes (sizes 1, 3, 7, 17, channels not a multiple of 8 or 16, odd H/W), random inputs from a
+ * fixed, printed seed. The reference outputs come from the op's ref_fn; each backend then runs
+ * the same graph through the runtime exactly as a model runs (yolo_net_create_graph: its own
+ * supports_node, prepare, buffers from the planner's offsets, tensor_set, run, tensor_get),
+ * for every variant it has (the CPU: ref, avx2, avx512 where this CPU has them).
+ * Bound: normalized MSE <= 1e-6 for float32 (1e-10 and usually 0 for the data movers),
+ * exact for integer outputs. A backend that does not support a node must say so in
+ * supports_node; the test then counts it as skipped and prints it. Every op in ops.def must
+ * have a case here: a new op fails this test until it gets one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "net.h"
+#include "ops/bc_test.h"
+#include "passes.h"
+
+#define SEED 20261203u
+
+static struct yolo_attrs attrs_of(struct yolo_attr *v, int32_t n, int64_t opset)
+{
+    return (struct yolo_attrs){ v, n, opset };
+}
+
+static float *randf(uint64_t *s, int64_t n, float lo, float hi)
+{
+    float *p = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    for (int64_t i = 0; p && i < n; i++)
+        p[i] = harness_randf(s, lo, hi);
+    return p;
+}
+
+/* ------------------------------------------------------------------ case builders
+ * Each builds one node into t (inputs, consts, outputs) and returns its import status. */
+typedef int (*build_fn)(struct bt *t, uint64_t *s, int variant);
+
+static int b_conv(struct bt *t, uint64_t *s, int v)
+{
+    /* v: 0 3x3 s1 (winograd), 1 3x3 s2 (gemm8 rows), 2 1x1, 3 depthwise 3x3, 4 grouped 5x5 d2 */
+    static const int64_t C[] = { 5, 3, 13, 9, 6 }, M[] = { 7, 17, 10, 9, 4 }, K[] = { 3, 3, 1, 3, 5 };
+    static const int64_t S[] = { 1, 2, 1, 1, 1 }, G[] = { 1, 1, 1, 9, 2 }, D[] = { 1, 1, 1, 1, 2 };
+    int64_t xs[4] = { v == 2 ? 2 : 1, C[v], 11, 17 }, ws[4] = { M[v], C[v] / G[v], K[v], K[v] };
+    int32_t in[3];
+    in[0] = bt_in(t, "x", YOLO_DT_F32, 4, xs);
+    float *w = randf(s, ws[0] * ws[1] * ws[2] * ws[3], -0.5f, 0.5f), *b = randf(s, M[v], -1, 1);
+    in[1] = bt_const(t, "w", YOLO_DT_F32, 4, ws, w);
+    in[2] = bt_const(t, "b", YOLO_DT_F32, 1, &M[v], b);
+    free(w);
+    free(b);
+    int32_t y = bt_out(t, "y");
+    int64_t pad = (K[v] / 2) * D[v], pads[4] = { pad, pad, pad, pad }, st[2] = { S[v], S[v] };
+    int64_t dl[2] = { D[v], D[v] };
+    struct yolo_attr a[4] = { bt_attr_ints("pads", pads, 4), bt_attr_ints("strides", st, 2),
+                              bt_attr_int("group", G[v]), bt_attr_ints("dilations", dl, 2) };
+    struct yolo_attrs at = attrs_of(a, 4, 17);
+    int rc = bt_node(t, YOLO_OP_CONV, 3, in, 1, &y, &at);
+    if (!rc)   /* the fused activations an optimizer pass sets: SiLU, Sigmoid, Relu, none */
+        bt_n(t)->params[YOLO_CONV_ACT] = (int64_t[]){ YOLO_ACT_SILU, YOLO_ACT_SIGMOID, YOLO_ACT_RELU,
+                                                       YOLO_ACT_NONE, YOLO_ACT_SILU }[v];
+    return rc;
+}
+
+static int unary(struct bt *t, enum yolo_op op, int v)
+{
+    int64_t sh[3][4] = { { 1, 17, 7, 3 }, { 3, 1, 33 }, { 2, 5 } };
+    int32_t nd[3] = { 4, 3, 2 };
+    int32_t x = bt_in(t, "x", YOLO_DT_F32, nd[v % 3], sh[v % 3]), y = bt_out(t, "y");
+    return bt_node(t, op, 1, &x, 1, &y, NULL);
+}
+static int b_sigmoid(struct bt *t, uint64_t *s, int v) { (void)s; return unary(t, YOLO_OP_SIGMOID, v); }
+static int b_silu(struct bt *t, uint64_t *s, int v) { (void)s; return unary(t, YOLO_OP_SILU, v); }
+static int b_relu(struct bt *t, uint64_t *s, int v) { (void)s; return unary(t, YOLO_OP_RELU, v); }
+static int b_identity(struct bt *t, uint64_t *s, int v) { (void)s; return unary(t, YOLO_OP_IDENTITY, v); }
+
+/* v 0: same shapes (the vector kernels), 1: broadcasting, 2: int64 */
+static int binary(struct bt *t, enum yolo_op op, int v)
+{
+    int64_t a[4] = { 1, 7, 5, 17 }, b0[4] = { 1, 7, 5, 17 }, b1[3] = { 7, 1, 17 };
+    enum yolo_dtype dt = v == 2 ? YOLO_DT_I64 : YOLO_DT_F32;
+    int32_t in[2] = { bt_in(t, "a", dt, 4, a), v == 1 ? bt_in(t, "b", dt, 3, b1) : bt_in(t, "b", dt, 4, b0) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, op, 2, in, 1, &y, NULL);
+}
+static int b_add(struct bt *t, uint64_t *s, int v) { (void)s; return binary(t, YOLO_OP_ADD, v); }
+static int b_sub(struct bt *t, uint64_t *s, int v) { (void)s; return binary(t, YOLO_OP_SUB, v); }
+static int b_mul(struct bt *t, uint64_t *s, int v) { (void)s; return binary(t, YOLO_OP_MUL, v); }
+static int b_div(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    return binary(t, YOLO_OP_DIV, v == 2 ? 1 : v);   /* int64 division by random 0 is not a case */
+}
+static int b_pow(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t a[3] = { 3, 5, 7 }, e[1] = { 1 };
+    int32_t in[2] = { bt_in(t, "a", YOLO_DT_F32, 3, a), 0 }, y = bt_out(t, "y");
+    float two = v ? 0.5f : 2.0f;
+    in[1] = bt_const(t, "e", YOLO_DT_F32, 1, e, &two);
+    return bt_node(t, YOLO_OP_POW, 2, in, 1, &y, NULL);
+}
+static int b_mod(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t a[2] = { 3, 17 }, one[1] = { 1 }, m = 3;
+    int32_t in[2] = { bt_in(t, "a", YOLO_DT_I64, 2, a), bt_const(t, "m", YOLO_DT_I64, 1, one, &m) };
+    int32_t y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("fmod", 0) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    (void)v;
+    return bt_node(t, YOLO_OP_MOD, 2, in, 1, &y, &aa);
+}
+
+static int b_concat(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    /* v 0: axis 1 (in place when planned), 1: the last axis (a copy) */
+    int64_t a[4] = { 1, 3, 5, 7 }, b[4] = { 1, v ? 3 : 17, 5, v ? 11 : 7 };
+    int32_t in[2] = { bt_in(t, "a", YOLO_DT_F32, 4, a), bt_in(t, "b", YOLO_DT_F32, 4, b) };
+    int32_t y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("axis", v ? 3 : 1) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_CONCAT, 2, in, 1, &y, &aa);
+}
+
+static int b_split(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[4] = { 1, 20, 3, 7 }, sizes[2] = { 3, 4 }, sizes1[2] = { 13, 7 };
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 4, x), bt_const_i64(t, "s", 2, v ? sizes : sizes1) };
+    int32_t out[2] = { bt_out(t, "y0"), bt_out(t, "y1") };
+    struct yolo_attr at[1] = { bt_attr_int("axis", v ? 3 : 1) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_SPLIT, 2, in, 2, out, &aa);
+}
+
+static int b_slice(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[3] = { 3, 17, 9 }, st[2] = { 1, v ? -2 : 0 }, en[2] = { 15, v ? 0 : 9 };
+    int64_t ax[2] = { 1, 2 }, sp[2] = { 3, v ? -1 : 2 };
+    int32_t in[5] = { bt_in(t, "x", YOLO_DT_F32, 3, x), bt_const_i64(t, "st", 2, st),
+                      bt_const_i64(t, "en", 2, en), bt_const_i64(t, "ax", 2, ax),
+                      bt_const_i64(t, "sp", 2, sp) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_SLICE, 5, in, 1, &y, NULL);
+}
+
+static int b_reshape(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[3] = { 3, 7, 5 }, to[2] = { v ? -1 : 21, 5 };
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 3, x), bt_const_i64(t, "to", 2, to) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_RESHAPE, 2, in, 1, &y, NULL);
+}
+
+static int b_transpose(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[4] = { 2, 17, 7, 33 }, p0[4] = { 0, 3, 1, 2 }, p1[4] = { 0, 2, 1, 3 };
+    int32_t in = bt_in(t, "x", YOLO_DT_F32, 4, x), y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_ints("perm", v ? p1 : p0, 4) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_TRANSPOSE, 1, &in, 1, &y, &aa);
+}
+
+static int b_flatten(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[4] = { 2, 3, 5, 7 };
+    int32_t in = bt_in(t, "x", YOLO_DT_F32, 4, x), y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("axis", v ? 2 : 1) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_FLATTEN, 1, &in, 1, &y, &aa);
+}
+
+static int b_softmax(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[4] = { 1, 4, 17, 33 };   /* YOLO's DFL: softmax over 16 bins; here 17 */
+    int32_t in = bt_in(t, "x", YOLO_DT_F32, 4, x), y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("axis", v ? 3 : 2) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_SOFTMAX, 1, &in, 1, &y, &aa);
+}
+
+static int b_maxpool(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[4] = { 1, 5, 13, 19 }, k[2] = { 5, 5 }, st[2] = { v ? 2 : 1, v ? 2 : 1 };
+    int64_t pads[4] = { 2, 2, 2, 2 };
+    int32_t in = bt_in(t, "x", YOLO_DT_F32, 4, x), y = bt_out(t, "y");
+    struct yolo_attr at[3] = { bt_attr_ints("kernel_shape", k, 2), bt_attr_ints("strides", st, 2),
+                               bt_attr_ints("pads", pads, 4) };
+    struct yolo_attrs aa = attrs_of(at, 3, 17);
+    return bt_node(t, YOLO_OP_MAXPOOL, 1, &in, 1, &y, &aa);
+}
+
+static int b_resize(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[4] = { 1, 3, 7, 9 }, four[1] = { 4 };
+    float sc[4] = { 1, 1, 2, v ? 1.5f : 2 };
+    int32_t in[3] = { bt_in(t, "x", YOLO_DT_F32, 4, x), -1, bt_const(t, "sc", YOLO_DT_F32, 1, four, sc) };
+    int32_t y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("mode", 0) };
+    at[0].type = YOLO_ATTR_STRING;
+    at[0].s = v ? "linear" : "nearest";
+    struct yolo_attrs aa = attrs_of(at, 1, 13);
+    return bt_node(t, YOLO_OP_RESIZE, 3, in, 1, &y, &aa);
+}
+
+static int b_matmul(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    /* YOLO11's attention: batched [B, H, N, d] x [B, H, d, N]; v 1: broadcast B, K 3 */
+    int64_t a[4] = { 1, 2, 17, v ? 3 : 33 }, b0[4] = { 1, 2, 33, 19 }, b1[2] = { 3, 19 };
+    int32_t in[2] = { bt_in(t, "a", YOLO_DT_F32, 4, a),
+                      v ? bt_in(t, "b", YOLO_DT_F32, 2, b1) : bt_in(t, "b", YOLO_DT_F32, 4, b0) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_MATMUL, 2, in, 1, &y, NULL);
+}
+
+static int b_constant(struct bt *t, uint64_t *s, int v)
+{
+    (void)v;
+    int64_t sh[2] = { 3, 7 };
+    float *val = randf(s, 21, -1, 1);
+    int32_t c = bt_const(t, "val", YOLO_DT_F32, 2, sh, val);
+    free(val);
+    int32_t y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_tensor("value", c) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_CONSTANT, 0, NULL, 1, &y, &aa);
+}
+
+static int b_cast(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[2] = { 5, 7 };
+    int32_t in = bt_in(t, "x", v ? YOLO_DT_I64 : YOLO_DT_F32, 2, x), y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("to", v ? YOLO_DT_F32 : YOLO_DT_I64) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_CAST, 1, &in, 1, &y, &aa);
+}
+
+static int b_gather(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[3] = { 3, 17, 5 }, idx[4] = { 16, 0, -1, 7 };
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 3, x), bt_const_i64(t, "i", v ? 1 : 4, idx) };
+    int32_t y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("axis", 1) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_GATHER, 2, in, 1, &y, &aa);
+}
+
+static int b_gather_elements(struct bt *t, uint64_t *s, int v)
+{
+    int64_t x[2] = { 3, 17 }, ish[2] = { 3, 5 }, idx[15];
+    for (int i = 0; i < 15; i++)
+        idx[i] = (int64_t)(harness_rand(s) % 17) - (v ? 17 : 0);
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 2, x), bt_const(t, "i", YOLO_DT_I64, 2, ish, idx) };
+    int32_t y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("axis", 1) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_GATHER_ELEMENTS, 2, in, 1, &y, &aa);
+}
+
+static int b_squeeze(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[4] = { 1, 7, 1, 3 }, ax[2] = { 0, -2 };
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 4, x), bt_const_i64(t, "ax", v ? 1 : 2, ax) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_SQUEEZE, 2, in, 1, &y, NULL);
+}
+
+static int b_unsqueeze(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[2] = { 7, 3 }, ax[2] = { 0, -1 };
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 2, x), bt_const_i64(t, "ax", v ? 1 : 2, ax) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_UNSQUEEZE, 2, in, 1, &y, NULL);
+}
+
+static int b_tile(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[3] = { 1, 3, 7 }, rep[3] = { 2, v ? 1 : 3, 2 };
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 3, x), bt_const_i64(t, "r", 3, rep) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_TILE, 2, in, 1, &y, NULL);
+}
+
+static int b_topk(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[2] = { 3, 33 }, k = v ? 1 : 7;
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 2, x), bt_const_i64(t, "k", 1, &k) };
+    int32_t out[2] = { bt_out(t, "v"), bt_out(t, "i") };
+    struct yolo_attr at[1] = { bt_attr_int("axis", -1) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_TOPK, 2, in, 2, out, &aa);
+}
+
+static int b_reduce_max(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[3] = { 3, 17, 5 }, ax[1] = { v ? 2 : 1 };
+    int32_t in = bt_in(t, "x", YOLO_DT_F32, 3, x), y = bt_out(t, "y");
+    struct yolo_attr at[2] = { bt_attr_ints("axes", ax, 1), bt_attr_int("keepdims", v) };
+    struct yolo_attrs aa = attrs_of(at, 2, 13);
+    return bt_node(t, YOLO_OP_REDUCE_MAX, 1, &in, 1, &y, &aa);
+}
+
+static int b_shape(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[3] = { 3, 17, 5 };
+    int32_t in = bt_in(t, "x", YOLO_DT_F32, 3, x), y = bt_out(t, "y");
+    struct yolo_attr at[1] = { bt_attr_int("start", v ? 1 : 0) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_SHAPE, 1, &in, 1, &y, &aa);
+}
+
+static int b_constant_of_shape(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t sh[3] = { 3, 1, 7 }, one[1] = { 1 };
+    float val = v ? -2.5f : 0.0f;
+    int32_t in = bt_const_i64(t, "sh", 3, sh), y = bt_out(t, "y");
+    int32_t c = bt_const(t, "val", YOLO_DT_F32, 1, one, &val);
+    struct yolo_attr at[1] = { bt_attr_tensor("value", c) };
+    struct yolo_attrs aa = attrs_of(at, 1, 17);
+    return bt_node(t, YOLO_OP_CONSTANT_OF_SHAPE, 1, &in, 1, &y, &aa);
+}
+
+static int b_batch_norm(struct bt *t, uint64_t *s, int v)
+{
+    (void)v;
+    int64_t x[4] = { 2, 7, 3, 5 }, c[1] = { 7 };
+    float *sc = randf(s, 7, 0.5f, 2), *bi = randf(s, 7, -1, 1), *mu = randf(s, 7, -1, 1);
+    float *va = randf(s, 7, 0.1f, 2);
+    int32_t in[5] = { bt_in(t, "x", YOLO_DT_F32, 4, x), bt_const(t, "s", YOLO_DT_F32, 1, c, sc),
+                      bt_const(t, "b", YOLO_DT_F32, 1, c, bi), bt_const(t, "m", YOLO_DT_F32, 1, c, mu),
+                      bt_const(t, "v", YOLO_DT_F32, 1, c, va) };
+    free(sc);
+    free(bi);
+    free(mu);
+    free(va);
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_BATCH_NORM, 5, in, 1, &y, NULL);
+}
+
+static int b_expand(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t x[3] = { 3, 1, 7 }, to[3] = { 3, v ? 5 : 1, 7 };
+    int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 3, x), bt_const_i64(t, "to", 3, to) };
+    int32_t y = bt_out(t, "y");
+    return bt_node(t, YOLO_OP_EXPAND, 2, in, 1, &y, NULL);
+}
+
+struct op_case { enum yolo_op op; build_fn build; int n_variants; };
+static const struct op_case cases[] = {
+    { YOLO_OP_CONV, b_conv, 5 },           { YOLO_OP_SIGMOID, b_sigmoid, 3 },
+    { YOLO_OP_MUL, b_mul, 3 },             { YOLO_OP_ADD, b_add, 3 },
+    { YOLO_OP_SUB, b_sub, 3 },             { YOLO_OP_DIV, b_div, 2 },
+    { YOLO_OP_POW, b_pow, 2 },             { YOLO_OP_CONCAT, b_concat, 2 },
+    { YOLO_OP_SPLIT, b_split, 2 },         { YOLO_OP_SLICE, b_slice, 2 },
+    { YOLO_OP_RESHAPE, b_reshape, 2 },     { YOLO_OP_TRANSPOSE, b_transpose, 2 },
+    { YOLO_OP_FLATTEN, b_flatten, 2 },     { YOLO_OP_SOFTMAX, b_softmax, 2 },
+    { YOLO_OP_MAXPOOL, b_maxpool, 2 },     { YOLO_OP_RESIZE, b_resize, 2 },
+    { YOLO_OP_MATMUL, b_matmul, 2 },       { YOLO_OP_CONSTANT, b_constant, 1 },
+    { YOLO_OP_CAST, b_cast, 2 },           { YOLO_OP_GATHER, b_gather, 2 },
+    { YOLO_OP_GATHER_ELEMENTS, b_gather_elements, 2 }, { YOLO_OP_UNSQUEEZE, b_unsqueeze, 2 },
+    { YOLO_OP_TILE, b_tile, 2 },           { YOLO_OP_TOPK, b_topk, 2 },
+    { YOLO_OP_MOD, b_mod, 1 },             { YOLO_OP_REDUCE_MAX, b_reduce_max, 2 },
+    { YOLO_OP_SHAPE, b_shape, 2 },         { YOLO_OP_CONSTANT_OF_SHAPE, b_constant_of_shape, 2 },
+    { YOLO_OP_IDENTITY, b_identity, 2 },   { YOLO_OP_SQUEEZE, b_squeeze, 2 },
+    { YOLO_OP_BATCH_NORM, b_batch_norm, 1 }, { YOLO_OP_EXPAND, b_expand, 2 },
+    { YOLO_OP_RELU, b_relu, 3 },           { YOLO_OP_SILU, b_silu, 3 },
+};
+
+/* The variants of a backend to run: the CPU's kernel families this CPU has; others: one. */
+static int variants_of(const struct yolo_backend *b, const char **names)
+{
+    if (strcmp(b->name, "cpu"))
+        return names[0] = NULL, 1;
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    enum yolo_isa best = yolo_isa_select(&cpu, NULL);
+    int n = 0;
+    names[n++] = "ref";
+    if (best >= YOLO_ISA_AVX2)
+        names[n++] = "avx2";
+    if (best >= YOLO_ISA_AVX512)
+        names[n++] = "avx512";
+    return n;
+}
+
+static int n_run, n_skipped;
+
+static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t seed)
+{
+    struct bt t;
+    bt_init(&t);
+    uint64_t s = seed;
+    const char *opn = yolo_op_name(c->op);
+    int rc = c->build(&t, &s, v);
+    rc = rc ? rc : bt_prepare(&t, seed);
+    CHECK(h, rc == 0, "%s #%d: build: %s", opn, v, t.d.msg);
+    if (rc) {
+        bt_free(&t);
+        return;
+    }
+    struct yolo_graph *g = &t.g;
+    /* the reference: the op's ref_fn on op_check's unplanned buffers */
+    op_check_run(&t.oc, 1);
+    const struct yolo_node *n = &g->nodes[0];
+    void *ins[YOLO_MAX_IN] = { 0 }, *refs[YOLO_MAX_OUT] = { 0 };
+    g->n_inputs = g->n_outputs = 0;
+    for (int k = 0; k < n->n_in; k++) {
+        int32_t ti = n->in[k];
+        if (ti < 0 || (g->tensors[ti].flags & YOLO_TF_CONST))
+            continue;
+        uint64_t b = yolo_tensor_bytes(&g->tensors[ti]);
+        ins[k] = malloc(b ? b : 1);
+        memcpy(ins[k], op_check_ptr(&t.oc, ti), b);
+        g->tensors[ti].flags |= YOLO_TF_INPUT;
+        g->inputs[g->n_inputs++] = ti;
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        int32_t to = n->out[k];
+        uint64_t b = yolo_tensor_bytes(&g->tensors[to]);
+        refs[k] = malloc(b ? b : 1);
+        memcpy(refs[k], op_check_ptr(&t.oc, to), b);
+        g->tensors[to].flags |= YOLO_TF_OUTPUT;
+        g->outputs[g->n_outputs++] = to;
+    }
+    struct yolo_diag d = { 0 };
+    CHECK(h, yolo_plan(g, NULL, &d) == 0, "%s #%d: plan: %s", opn, v, d.msg);
+    for (int32_t bi = 0; bi < yolo_backend_count(); bi++) {
+        const struct yolo_backend *b = yolo_backend_at(bi);
+        if (!b->supports_node(g, n)) {
+            printf("  skipped: %s #%d on %s (not supported)\n", opn, v, b->name);
+            n_skipped++;
+            continue;
+        }
+        const char *vn[4];
+        int nv = variants_of(b, vn);
+        for (int vi = 0; vi < nv; vi++) {
+            struct yolo_net_params np = { .isa = vn[vi], .backend = b->name };
+            struct yolo_net *net = NULL;
+            struct yolo_runner *r = NULL;
+            int e = yolo_net_create_graph(g, &np, &net, &d);
+            e = e ? e : yolo_runner_create(net, NULL, &r, &d);
+            CHECK(h, e == 0, "%s #%d on %s/%s: %s", opn, v, b->name, vn[vi] ? vn[vi] : "-", d.msg);
+            for (int k = 0; !e && k < n->n_in; k++)
+                if (ins[k])
+                    e = yolo_runner_tensor_set(r, n->in[k], ins[k],
+                                               yolo_tensor_bytes(&g->tensors[n->in[k]]));
+            e = e ? e : yolo_runner_run(r, &d);
+            for (int k = 0; !e && k < n->n_out; k++) {
+                const struct yolo_tensor *T = &g->tensors[n->out[k]];
+                uint64_t bytes = yolo_tensor_bytes(T);
+                void *got = malloc(bytes ? bytes : 1);
+                e = yolo_runner_tensor_get(r, n->out[k], got, bytes);
+                const char *kn = yolo_net_kernel_name(net, 0);
+                if (!e && T->dtype == YOLO_DT_F32) {
+                    double err = op_check_nmse(got, refs[k], yolo_tensor_numel(T));
+                    CHECK(h, err <= 1e-6, "%s #%d output %d on %s/%s (kernel %s): nmse %g, seed %llu",
+                          opn, v, k, b->name, vn[vi] ? vn[vi] : "-", kn, err,
+                          (unsigned long long)seed);
+                } else if (!e) {
+                    CHECK(h, memcmp(got, refs[k], bytes) == 0, "%s #%d output %d on %s/%s (kernel "
+                          "%s): not identical, seed %llu", opn, v, k, b->name,
+                          vn[vi] ? vn[vi] : "-", kn, (unsigned long long)seed);
+                }
+                free(got);
+            }
+            CHECK(h, e == 0, "%s #%d on %s: run: status %d %s", opn, v, b->name, e, d.msg);
+            n_run++;
+            yolo_runner_free(r);
+            yolo_net_free(net);
+        }
+    }
+    for (int k = 0; k < YOLO_MAX_IN; k++)
+        free(ins[k]);
+    for (int k = 0; k < YOLO_MAX_OUT; k++)
+        free(refs[k]);
+    bt_free(&t);
+}
+
+int main(void)
+{
+    HARNESS_INIT(h, "test_backend_ops");
+    printf("test_backend_ops: seed %u, backends:", SEED);
+    for (int32_t i = 0; i < yolo_backend_count(); i++)
+        printf(" %s", yolo_backend_at(i)->name);
+    printf("\n");
+    int covered[YOLO_OP_COUNT] = { 0 };
+    uint64_t seed = SEED;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        covered[cases[i].op] = 1;
+        for (int v = 0; v < cases[i].n_variants; v++)
+            run_case(&h, &cases[i], v, seed++);
+    }
+    for (int op = 0; op < YOLO_OP_COUNT; op++)
+        CHECK(&h, covered[op], "op %s has no case here: add one", yolo_op_name((enum yolo_op)op));
+    printf("test_backend_ops: %d op runs on backends, %d skipped\n", n_run, n_skipped);
+    return harness_finish(&h);
+}

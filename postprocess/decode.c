@@ -42,8 +42,21 @@ static int class_allowed(const struct yolo_nms_params *p, int32_t cls)
     return 0;
 }
 
-static void put_xywh(struct yolo_det *c, float cx, float cy, float w, float h, float conf,
-                     int32_t cls)
+static void count_invalid(const struct yolo_nms_params *p)
+{
+    if (p->n_invalid)
+        (*p->n_invalid)++;
+}
+
+static int finite_det(const struct yolo_det *c)
+{
+    return isfinite(c->x1) && isfinite(c->y1) && isfinite(c->x2) && isfinite(c->y2) &&
+           isfinite(c->conf);
+}
+
+/* Writes the candidate to *c; returns 1 if it is finite (kept), else counts it (0). */
+static int put_xywh(const struct yolo_nms_params *p, struct yolo_det *c, float cx, float cy,
+                    float w, float h, float conf, int32_t cls)
 {
     float hw = w / 2.0f, hh = h / 2.0f;
     c->x1 = cx - hw;
@@ -53,6 +66,10 @@ static void put_xywh(struct yolo_det *c, float cx, float cy, float w, float h, f
     c->conf = conf;
     c->cls = cls;
     c->name = NULL;
+    if (finite_det(c))
+        return 1;
+    count_invalid(p);
+    return 0;
 }
 
 /* [4 + nc, A]: row r of anchor a at data[r * A + a]. */
@@ -77,7 +94,7 @@ static int64_t decode_v8(const struct yolo_raw_output *out, const struct yolo_nm
         }
         if (nan || !(best > c) || !class_allowed(p, arg))
             continue;
-        put_xywh(&cands[n++], y[a], y[A + a], y[2 * A + a], y[3 * A + a], best, arg);
+        n += put_xywh(p, &cands[n], y[a], y[A + a], y[2 * A + a], y[3 * A + a], best, arg);
     }
     return n;
 }
@@ -107,7 +124,7 @@ static int64_t decode_v5(const struct yolo_raw_output *out, const struct yolo_nm
         }
         if (nan || !(best > c) || !class_allowed(p, arg))
             continue;
-        put_xywh(&cands[n++], r[0], r[1], r[2], r[3], best, arg);
+        n += put_xywh(p, &cands[n], r[0], r[1], r[2], r[3], best, arg);
     }
     return n;
 }
@@ -125,15 +142,17 @@ static int64_t decode_e2e(const struct yolo_raw_output *out, const struct yolo_n
         if (!(r[4] > c))
             continue;
         taken++;
-        /* astype(int64) truncates; a class that is not a number in int32 range is garbage
-         * from the model and the row is dropped. */
+        /* astype(int64) truncates; a class that is not a number in int32 range, or not one
+         * of the model's nc classes, is garbage from the model: the row is dropped and
+         * counted, as is a NaN or infinite box or score. */
         float fc = r[5];
-        if (!(fc > -2147483648.0f && fc < 2147483648.0f))
+        if (!(fc > -2147483648.0f && fc < 2147483648.0f) ||
+            (p->nc > 0 && !((int32_t)fc >= 0 && (int32_t)fc < p->nc))) {
+            count_invalid(p);
             continue;
+        }
         int32_t cls = (int32_t)fc;
-        if (!class_allowed(p, cls))
-            continue;
-        struct yolo_det *o = &cands[n++];
+        struct yolo_det *o = &cands[n];
         o->x1 = r[0];
         o->y1 = r[1];
         o->x2 = r[2];
@@ -141,6 +160,13 @@ static int64_t decode_e2e(const struct yolo_raw_output *out, const struct yolo_n
         o->conf = r[4];
         o->cls = cls;
         o->name = NULL;
+        if (!finite_det(o)) {
+            count_invalid(p);
+            continue;
+        }
+        if (!class_allowed(p, cls))
+            continue;
+        n++;
     }
     return n;
 }

@@ -162,9 +162,9 @@ struct yolo_result {
     int32_t n_dets;
     int32_t width, height;      /* of the image */
     double  ms_preprocess, ms_inference, ms_postprocess;
-    int32_t n_invalid;          /* candidates the model output but detect dropped as broken: a
-                                   NaN or infinite box or score, or (end-to-end models) a class
-                                   id outside the model's classes. Callers should warn. */
+    int32_t n_invalid;          /* end-to-end models: output rows detect dropped as broken (a
+                                   class id outside the model's classes, a NaN or infinite box
+                                   or score). Callers should warn. */
 };
 
 /* Detects objects in one image: letterbox, inference, decode, NMS, scale back. */

@@ -54,9 +54,8 @@ static int finite_det(const struct yolo_det *c)
            isfinite(c->conf);
 }
 
-/* Writes the candidate to *c; returns 1 if it is finite (kept), else counts it (0). */
-static int put_xywh(const struct yolo_nms_params *p, struct yolo_det *c, float cx, float cy,
-                    float w, float h, float conf, int32_t cls)
+static void put_xywh(struct yolo_det *c, float cx, float cy, float w, float h, float conf,
+                     int32_t cls)
 {
     float hw = w / 2.0f, hh = h / 2.0f;
     c->x1 = cx - hw;
@@ -66,10 +65,6 @@ static int put_xywh(const struct yolo_nms_params *p, struct yolo_det *c, float c
     c->conf = conf;
     c->cls = cls;
     c->name = NULL;
-    if (finite_det(c))
-        return 1;
-    count_invalid(p);
-    return 0;
 }
 
 /* [4 + nc, A]: row r of anchor a at data[r * A + a]. */
@@ -94,7 +89,7 @@ static int64_t decode_v8(const struct yolo_raw_output *out, const struct yolo_nm
         }
         if (nan || !(best > c) || !class_allowed(p, arg))
             continue;
-        n += put_xywh(p, &cands[n], y[a], y[A + a], y[2 * A + a], y[3 * A + a], best, arg);
+        put_xywh(&cands[n++], y[a], y[A + a], y[2 * A + a], y[3 * A + a], best, arg);
     }
     return n;
 }
@@ -124,7 +119,7 @@ static int64_t decode_v5(const struct yolo_raw_output *out, const struct yolo_nm
         }
         if (nan || !(best > c) || !class_allowed(p, arg))
             continue;
-        n += put_xywh(p, &cands[n], r[0], r[1], r[2], r[3], best, arg);
+        put_xywh(&cands[n++], r[0], r[1], r[2], r[3], best, arg);
     }
     return n;
 }

@@ -13,6 +13,7 @@
 #include "interrupt.h"
 #include "commands.h"
 #include "detect_pipeline.h"
+#include "stderr_filter.h"
 #include "outdir.h"
 #include "sources.h"
 #include "yolo.h"
@@ -38,8 +39,9 @@ static void pick_save_dir(const char *base, int exist_ok, char *out, size_t cap)
     }
 }
 
-int cmd_detect(int argc, char **argv)
+static int detect_main(int argc, char **argv)
 {
+    int verbose = 0;
     float conf = 0.25f;
     double iou = 0.7;
     int max_det = 300, agnostic = 0, exist_ok = 0, nosave = 0, save_txt = 0, save_conf = 0, json = 0;
@@ -68,6 +70,7 @@ int cmd_detect(int argc, char **argv)
         { "imgsz", 0, ARG_INT, &imgsz, "N", "expected input size; an engine built for another is an error" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
         { "quiet", 'q', ARG_FLAG, &quiet, NULL, "print only errors and the summary" },
+        { "verbose", 'v', ARG_FLAG, &verbose, NULL, "also show the image libraries' own messages about bad files" },
         { "max-pixels", 0, ARG_INT, &max_pixels, "N", "refuse images of more than N pixels, from their header (default 100000000; 0 = no limit)" },
         { 0 }
     };
@@ -182,11 +185,26 @@ int cmd_detect(int argc, char **argv)
            (long long)s.n_failed);
     if (!nosave || save_txt || json)
         printf("Results saved to %s\n", dir);
+    detect_warn_invalid("detect", &s, info.n_classes);
     /* 130 = 128 + SIGINT, as a shell reports a command Ctrl-C ended: the run is not complete */
     rc = s.n_failed || s.write_errors ? 1 : s.interrupted ? 130 : 0;
 out:
     sources_free(&src);
     yolo_ctx_free(ctx);
     yolo_model_free(model);
+    return rc;
+}
+
+/* libpng, libjpeg and OpenCV print their own lines about a bad image, without its name; the
+ * pipeline reports it in one line: theirs are dropped unless -v (stderr_filter.h). */
+int cmd_detect(int argc, char **argv)
+{
+    int verbose = 0;
+    for (int i = 1; i < argc; i++)
+        verbose |= strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0;
+    struct stderr_filter f;
+    stderr_filter_begin(&f, verbose);
+    int rc = detect_main(argc, argv);
+    stderr_filter_end(&f);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "cli_model.h"
 #include "commands.h"
 #include "detect_pipeline.h"
+#include "stderr_filter.h"
 #include "val.h"
 
 #define MAX_LISTED 5
@@ -278,8 +279,9 @@ static int score_file(const char *file, struct val_image *imgs, int64_t n, int32
     return 0;
 }
 
-int cmd_val(int argc, char **argv)
+static int val_main(int argc, char **argv, int stderr_tty)
 {
+    int verbose = 0;
     float conf = NAN;
     double iou = NAN;
     int max_det = INT_MIN, threads = INT_MIN, workers = INT_MIN, json = 0;
@@ -296,6 +298,7 @@ int cmd_val(int argc, char **argv)
         { "threads", 't', ARG_INT, &threads, "N", "threads per inference (default: the CPU cores)" },
         { "workers", 'j', ARG_INT, &workers, "N", "image decoding threads (default 2)" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
+        { "verbose", 'v', ARG_FLAG, &verbose, NULL, "also show the image libraries' own messages about bad files" },
         { 0 }
     };
     const struct cmd_usage u = { "val", "ENGINE --data DATA [options]\n"
@@ -444,7 +447,7 @@ int cmd_val(int argc, char **argv)
             cli_error("val", 1, "%s", d.msg);
             goto out;
         }
-        struct val_progress pr = { isatty(STDERR_FILENO), 0, n_run, now_s() };
+        struct val_progress pr = { stderr_tty, 0, n_run, now_s() };
         struct engine_run run = { .imgs = imgs, .map = run_map, .sc = &sc, .pr = &pr };
         struct detect_options o = { 0 };
         o.save_dir = ".";
@@ -499,6 +502,7 @@ int cmd_val(int argc, char **argv)
                    sum.median_ms_post, (long long)sum.n_ok, sum.n_ok == 1 ? "" : "s", wall, info.isa);
     }
     fflush(stdout);
+    detect_warn_invalid("val", &sum, info.n_classes);
     rc = 0;
     if (sum.write_errors)
         rc = 1;                      /* --save-json failed: already reported */
@@ -524,5 +528,18 @@ out:
     yolo_dataset_free(ds);
     yolo_ctx_free(ctx);
     yolo_model_free(model);
+    return rc;
+}
+
+/* As cmd_detect: the image libraries' own lines are dropped unless -v (stderr_filter.h). */
+int cmd_val(int argc, char **argv)
+{
+    int verbose = 0, tty = isatty(STDERR_FILENO);
+    for (int i = 1; i < argc; i++)
+        verbose |= strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0;
+    struct stderr_filter f;
+    stderr_filter_begin(&f, verbose);
+    int rc = val_main(argc, argv, tty);
+    stderr_filter_end(&f);
     return rc;
 }

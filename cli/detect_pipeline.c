@@ -22,6 +22,8 @@ struct slot {
     char err[600];
     struct yolo_det *dets;           /* max_det, copied out of the context's results */
     int32_t n_dets;
+    int32_t n_invalid;               /* candidates dropped as broken (yolo_result.n_invalid) */
+    int64_t reserved;                /* pixels of the decode budget this image holds */
     double ms_pre, ms_infer, ms_post;
 };
 
@@ -37,7 +39,25 @@ struct pipe {
     char *const *paths;
     int stop;
     int64_t max_pixels;              /* options' max_pixels, for the decoders */
+    /* One pixel budget (max_pixels) for all the images decoded and not yet written: an image
+     * reserves its header's width x height before decoding (the whole budget when the header
+     * is not understood) and gives it back when its slot is freed. Reservations are taken in
+     * image order, so the oldest image, which the others wait for, always gets its share:
+     * when it waits, only older images (which finish) hold the budget. */
+    int64_t pixels_in_use;
+    int64_t next_reserve;            /* index of the next image to reserve */
 };
+
+/* Waits, with p->mu held, for image i's turn and room for `need` pixels, then takes them. */
+static void budget_reserve(struct pipe *p, int64_t i, int64_t need)
+{
+    while (!p->stop && (p->next_reserve != i ||
+                        (p->pixels_in_use > 0 && p->pixels_in_use + need > p->max_pixels)))
+        pthread_cond_wait(&p->cv, &p->mu);
+    p->pixels_in_use += need;
+    p->next_reserve = i + 1;
+    pthread_cond_broadcast(&p->cv);
+}
 
 static double now_s(void)
 {
@@ -68,12 +88,29 @@ static void *decoder_main(void *arg)
         s->idx = i;
         pthread_mutex_unlock(&p->mu);
 
+        int64_t need = 0;
+        if (p->max_pixels > 0) {
+            need = yolo_image_header_pixels(p->paths[i]);
+            if (need < 0)
+                need = p->max_pixels;     /* unknown: decoded alone, as if it took it all */
+            else if (need > p->max_pixels)
+                need = 0;                 /* refused from its header, nothing decoded */
+            pthread_mutex_lock(&p->mu);
+            budget_reserve(p, i, need);
+            s->reserved = need;
+            pthread_mutex_unlock(&p->mu);
+        }
         struct yolo_diag d = { 0 };
         s->ok = yolo_image_read_limited(p->paths[i], p->max_pixels, &s->img, &d) == YOLO_OK;
         if (!s->ok)
             snprintf(s->err, sizeof s->err, "%s", d.msg);
 
         pthread_mutex_lock(&p->mu);
+        if (!s->ok) {                     /* holds no pixels: give its share back now (the
+                                           * gatherer may wait for the next image first) */
+            p->pixels_in_use -= s->reserved;
+            s->reserved = 0;
+        }
         s->state = SLOT_DECODED;
         pthread_cond_broadcast(&p->cv);
     }
@@ -157,6 +194,8 @@ static void write_one(struct writer *wr, struct slot *s)
         o->on_result(o->user, s->idx, path, &s->img, s->dets, s->n_dets, NULL);
     wr->s->n_ok++;
     wr->s->n_dets += s->n_dets;
+    wr->s->n_invalid += s->n_invalid;
+    wr->s->n_invalid_images += s->n_invalid > 0;
     wr->ms_pre[wr->s->n_ok - 1] = s->ms_pre;
     wr->ms_infer[wr->s->n_ok - 1] = s->ms_infer;
     wr->ms_post[wr->s->n_ok - 1] = s->ms_post;
@@ -218,7 +257,7 @@ static void write_one(struct writer *wr, struct slot *s)
         }
     }
     if (o->save_images) {
-        struct yolo_result r = { s->dets, s->n_dets, s->img.width, s->img.height, 0, 0, 0 };
+        struct yolo_result r = { s->dets, s->n_dets, s->img.width, s->img.height, 0, 0, 0, s->n_invalid };
         yolo_draw(&s->img, &r, &o->draw);
         char ip[8400];
         snprintf(ip, sizeof ip, "%s/%s", o->save_dir, name);
@@ -263,6 +302,8 @@ static void *writer_main(void *arg)
         write_one(wr, s);
         yolo_image_free(&s->img);
         pthread_mutex_lock(&p->mu);
+        p->pixels_in_use -= s->reserved;
+        s->reserved = 0;
         s->state = SLOT_FREE;
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
@@ -395,6 +436,7 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
                     int32_t nd = res[k].n_dets < max_det ? res[k].n_dets : max_det;
                     memcpy(group[k]->dets, res[k].dets, sizeof(struct yolo_det) * (size_t)nd);
                     group[k]->n_dets = nd;
+                    group[k]->n_invalid = res[k].n_invalid;
                     group[k]->ms_pre = res[k].ms_preprocess;
                     group[k]->ms_infer = res[k].ms_inference;
                     group[k]->ms_post = res[k].ms_postprocess;
@@ -443,4 +485,15 @@ out:
     pthread_cond_destroy(&p.cv);
     pthread_mutex_destroy(&p.mu);
     return rc;
+}
+
+void detect_warn_invalid(const char *cmd, const struct detect_summary *s, int32_t n_classes)
+{
+    if (s->n_invalid <= 0)
+        return;
+    fflush(stdout);
+    fprintf(stderr, "yolo %s: warning: %lld candidate%s in %lld image%s dropped: the model output "
+            "a NaN or infinite box or score, or a class id outside its %d classes\n", cmd,
+            (long long)s->n_invalid, s->n_invalid == 1 ? "" : "s", (long long)s->n_invalid_images,
+            s->n_invalid_images == 1 ? "" : "s", n_classes);
 }

@@ -51,7 +51,11 @@ struct detect_summary {
     double wall_s;
     double median_ms_pre, median_ms_infer, median_ms_post;
     int64_t write_errors;
+    int64_t n_invalid, n_invalid_images;  /* candidates dropped as broken, and their images */
 };
+
+/* The warning for s->n_invalid > 0 (one line on stderr), else nothing. */
+void detect_warn_invalid(const char *cmd, const struct detect_summary *s, int32_t n_classes);
 
 /* Runs ctx over paths[0..n). Prints a line per image (or a progress bar) to stdout and one
  * line per failure to stderr. Returns 0; failures are counted in the summary. */

@@ -16,15 +16,30 @@
  * same offset. The Concat/Split kernels see source == destination and copy nothing.
  * Tensors form a tree (parent, byte offset in the parent); a root is placed like any tensor
  * over the union of its members' lifetimes, members get root offset + their offset.
- * Placement: greedy by size (largest first), each tensor at the lowest 64-byte aligned
- * offset that does not overlap any already placed tensor whose lifetime intersects its own.
- * O(T^2) in the number of tensors, which is a few hundred to a few thousand. */
+ * Placement: greedy by size (largest first), each tensor at the lowest offset, among 0 and
+ * the 64-byte aligned ends of the placed tensors, that does not overlap any already placed
+ * tensor whose lifetime intersects its own. The placed tensors a tensor must avoid are found
+ * through time buckets (TIME_BUCKET nodes each; lifetimes longer than LONG_BUCKETS buckets
+ * are kept in one list every query scans), then swept once in offset order: O(T log T) for
+ * graphs whose tensors live for a bounded number of nodes (YOLO models, chains of a million
+ * nodes), and never worse than comparing each tensor with every tensor alive at the same time. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "passes.h"
 
 struct live { int32_t t; int32_t first, last; uint64_t bytes, offset; int placed; };
+
+#define TIME_BUCKET  16      /* nodes per time bucket */
+#define LONG_BUCKETS 4       /* lifetimes spanning more buckets go to the long list */
+
+struct span { uint64_t begin, end; };   /* bytes [begin, end) of a placed tensor */
+
+static int by_begin(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
 
 static int is_view(enum yolo_op op)
 {
@@ -137,6 +152,90 @@ static int split_in_place(const struct yolo_graph *g, const struct yolo_node *n,
     return placed;
 }
 
+/* Offsets for lv[0..nl) in that order (see the header); times are -1..nn. *arena gets the end
+ * of the highest tensor. Same result as trying every placed tensor in turn, restarting after
+ * each bump: the lowest candidate offset with no conflict. -1 when out of memory. */
+static int place(struct live *lv, int32_t nl, int32_t nn, uint64_t *arena)
+{
+    int64_t nb = ((int64_t)nn + 2 + TIME_BUCKET - 1) / TIME_BUCKET;
+    int64_t *start = calloc((size_t)nb + 1, sizeof *start);
+    int32_t *seen = malloc(sizeof(int32_t) * (size_t)(nl ? nl : 1));
+    int32_t *longs = malloc(sizeof(int32_t) * (size_t)(nl ? nl : 1));
+    struct span *sp = malloc(sizeof *sp * (size_t)(nl ? nl : 1));
+    int32_t *ent = NULL;
+    int rc = -1;
+    if (!start || !seen || !longs || !sp)
+        goto done;
+    /* bucket lists (CSR), each in placement order; long lifetimes in longs[] */
+    int32_t n_long = 0;
+    for (int32_t i = 0; i < nl; i++) {
+        int64_t b0 = ((int64_t)lv[i].first + 1) / TIME_BUCKET, b1 = ((int64_t)lv[i].last + 1) / TIME_BUCKET;
+        seen[i] = -1;
+        if (b1 - b0 >= LONG_BUCKETS)
+            longs[n_long++] = i;
+        else
+            for (int64_t b = b0; b <= b1; b++)
+                start[b + 1]++;
+    }
+    for (int64_t b = 0; b < nb; b++)
+        start[b + 1] += start[b];
+    ent = malloc(sizeof(int32_t) * (size_t)(start[nb] ? start[nb] : 1));
+    int64_t *fill = calloc((size_t)nb, sizeof *fill);
+    if (!ent || !fill) {
+        free(fill);
+        goto done;
+    }
+    for (int32_t i = 0; i < nl; i++) {
+        int64_t b0 = ((int64_t)lv[i].first + 1) / TIME_BUCKET, b1 = ((int64_t)lv[i].last + 1) / TIME_BUCKET;
+        if (b1 - b0 < LONG_BUCKETS)
+            for (int64_t b = b0; b <= b1; b++)
+                ent[start[b] + fill[b]++] = i;
+    }
+    free(fill);
+    uint64_t top = 0;
+    for (int32_t i = 0; i < nl; i++) {
+        struct live *x = &lv[i];
+        int32_t k = 0;
+        int64_t b0 = ((int64_t)x->first + 1) / TIME_BUCKET, b1 = ((int64_t)x->last + 1) / TIME_BUCKET;
+        for (int64_t b = b0; b <= b1; b++)
+            for (int64_t e = start[b]; e < start[b + 1] && ent[e] < i; e++) {
+                const struct live *p = &lv[ent[e]];
+                if (seen[ent[e]] == i || p->last < x->first || p->first > x->last)
+                    continue;
+                seen[ent[e]] = i;
+                sp[k++] = (struct span){ p->offset, p->offset + p->bytes };
+            }
+        for (int32_t j = 0; j < n_long && longs[j] < i; j++) {
+            const struct live *p = &lv[longs[j]];
+            if (seen[longs[j]] == i || p->last < x->first || p->first > x->last)
+                continue;
+            seen[longs[j]] = i;
+            sp[k++] = (struct span){ p->offset, p->offset + p->bytes };
+        }
+        /* In begin order one sweep suffices: a span passed without conflict either ends
+         * below off (off only grows) or begins at or past off + bytes, and so do all later
+         * ones, which then cannot conflict either. */
+        qsort(sp, (size_t)k, sizeof *sp, by_begin);
+        uint64_t off = 0;
+        for (int32_t j = 0; j < k; j++)
+            if (off < sp[j].end && sp[j].begin < off + x->bytes)
+                off = (sp[j].end + 63) & ~(uint64_t)63;
+        x->offset = off;
+        x->placed = 1;
+        if (off + x->bytes > top)
+            top = off + x->bytes;
+    }
+    *arena = top;
+    rc = 0;
+done:
+    free(start);
+    free(seen);
+    free(longs);
+    free(sp);
+    free(ent);
+    return rc;
+}
+
 int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag *d)
 {
     int32_t nt = g->n_tensors, nn = g->n_nodes;
@@ -215,26 +314,10 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
     }
     qsort(lv, (size_t)nl, sizeof *lv, by_size_desc);
     uint64_t arena = 0;
-    for (int32_t i = 0; i < nl; i++) {
-        uint64_t off = 0;
-        /* Walk the placed, overlapping-in-time tensors; bump off past any that overlaps in
-         * space, restarting until a full pass finds no conflict. Placed ones are few. */
-        for (int again = 1; again;) {
-            again = 0;
-            for (int32_t j = 0; j < i; j++) {
-                const struct live *p = &lv[j];
-                if (p->last < lv[i].first || p->first > lv[i].last)
-                    continue;
-                if (off < p->offset + p->bytes && p->offset < off + lv[i].bytes) {
-                    off = (p->offset + p->bytes + 63) & ~(uint64_t)63;
-                    again = 1;
-                }
-            }
-        }
-        lv[i].offset = off;
-        lv[i].placed = 1;
-        if (off + lv[i].bytes > arena)
-            arena = off + lv[i].bytes;
+    int rc = place(lv, nl, nn, &arena);
+    if (rc) {
+        free(parent); free(root); free(first); free(last); free(poff); free(roff); free(lv);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning %d tensors", nt);
     }
     for (int32_t i = 0; i < nl; i++)
         g->tensors[lv[i].t].offset = lv[i].offset;

@@ -141,6 +141,19 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     }
     int32_t mh = 0, mw = 0, h, w;
     int fixed = in->shape[2] > 0 && in->shape[3] > 0;
+    /* checked before narrowing to int32_t: 2^62 would wrap to 0 and be reported as "0x64" */
+    if (fixed && (in->shape[2] > 8192 || in->shape[3] > 8192)) {
+        rc = yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: input '%s' is fixed at %lldx%lld, more "
+                           "than the 8192x8192 this build supports", onnx_path, in->name,
+                           (long long)in->shape[2], (long long)in->shape[3]);
+        goto done;
+    }
+    if (in->shape[0] > 256) {
+        rc = yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: input '%s' has a fixed batch of %lld, "
+                           "more than the 256 this build supports", onnx_path, in->name,
+                           (long long)in->shape[0]);
+        goto done;
+    }
     if (fixed) {
         mh = (int32_t)in->shape[2];
         mw = (int32_t)in->shape[3];

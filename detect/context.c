@@ -168,7 +168,9 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
     np.agnostic = c->params.agnostic;
     np.classes = c->params.classes;
     np.n_classes = c->params.n_classes_keep;
-    np.nc = m->format == YOLO_FORMAT_E2E ? 0 : m->n_classes;
+    np.nc = m->n_classes;     /* E2E: the valid class ids */
+    int64_t n_invalid = 0;
+    np.n_invalid = &n_invalid;
     enum yolo_out_layout layout = m->format == YOLO_FORMAT_V8 ? YOLO_LAYOUT_V8
                                 : m->format == YOLO_FORMAT_V5 ? YOLO_LAYOUT_V5 : YOLO_LAYOUT_E2E;
     for (int32_t i = 0; i < n; i++) {
@@ -176,6 +178,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
                                       m->out_dim1, m->out_dim2 };
         struct yolo_det *dets = c->dets + (size_t)i * (size_t)c->det_cap;
         int32_t nd = 0;
+        n_invalid = 0;
         rc = yolo_postprocess(&ro, &np, &c->geom[i], &c->ws, dets, c->det_cap, &nd, diag);
         if (rc)
             return rc;
@@ -185,6 +188,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
         res[i].n_dets = nd;
         res[i].width = imgs[i].width;
         res[i].height = imgs[i].height;
+        res[i].n_invalid = n_invalid > INT32_MAX ? INT32_MAX : (int32_t)n_invalid;
         res[i].ms_preprocess = (t1 - t0) / n;
         res[i].ms_inference = (t2 - t1) / n;
     }

@@ -1,5 +1,6 @@
 /* image_limit.c: yolo_image_read_limited and the bytes-level yolo_image_decode_limited it
  * uses: decoding with the policy `yolo detect` needs for files from strangers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,13 @@ int yolo_image_decode_limited(const uint8_t *bytes, size_t n, const char *what, 
         if (strcmp(kind, refused[i]) == 0)
             return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: %s images are not supported", what,
                                  i == 0 ? "Radiance HDR" : kind);
+    /* Each scan of a JPEG is a pass over the whole image: thousands of tiny scans in a
+     * small file would keep the decoder busy for minutes. */
+    if (kind && strcmp(kind, "JPEG") == 0 &&
+        yolo_jpeg_scans(bytes, n, YOLO_JPEG_MAX_SCANS + 1) > YOLO_JPEG_MAX_SCANS)
+        return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: JPEG with more than %d scans (encoders "
+                             "write at most a few dozen): refused, decoding it would take too long",
+                             what, YOLO_JPEG_MAX_SCANS);
     int64_t w, h;
     const char *fmt = yolo_image_probe(bytes, n, &w, &h);
     /* Both sides are below 2^32, so the unsigned product cannot overflow. */
@@ -82,4 +90,25 @@ int yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_im
     yolo_cv_image_free(&cv);
     free(bytes);
     return rc;
+}
+
+int64_t yolo_image_header_pixels(const char *path)
+{
+    if (!path)
+        return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t cap = (size_t)1 << 20;
+    uint8_t *buf = malloc(cap);
+    size_t n = buf ? fread(buf, 1, cap, f) : 0;
+    fclose(f);
+    int64_t w = 0, h = 0;
+    const char *fmt = buf ? yolo_image_probe(buf, n, &w, &h) : NULL;
+    free(buf);
+    /* both sides are below 2^32 (image_probe.h), but their product may not fit an int64_t */
+    if (!fmt)
+        return -1;
+    uint64_t px = (uint64_t)w * (uint64_t)h;
+    return px > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)px;
 }

@@ -368,3 +368,36 @@ const char *yolo_image_probe(const uint8_t *p, size_t n, int64_t *w, int64_t *h)
     default:  return NULL;                          /* DICOM: not probed, refused by policy */
     }
 }
+
+int64_t yolo_jpeg_scans(const uint8_t *p, size_t n, int64_t stop)
+{
+    int64_t scans = 0;
+    size_t pos = 2;                            /* after SOI */
+    while (pos + 1 < n && scans < stop) {
+        if (p[pos] != 0xFF) {                  /* stray byte: decoders skip to the next FF */
+            pos++;
+            continue;
+        }
+        uint8_t m = p[pos + 1];
+        if (m == 0xFF || m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+            pos += m == 0xFF ? 1 : 2;          /* fill byte, stuffed zero, TEM, restart */
+            continue;
+        }
+        pos += 2;
+        if (m == 0xD9 || m == 0xD8)            /* EOI, or a second SOI: decoding ends */
+            break;
+        if (!have(n, pos, 2))
+            break;
+        size_t len = be16(p + pos);
+        if (len < 2)
+            break;
+        pos += len;
+        if (m != 0xDA)
+            continue;
+        scans++;                               /* SOS: entropy-coded data up to a marker */
+        while (pos + 1 < n && !(p[pos] == 0xFF && p[pos + 1] != 0x00 && p[pos + 1] != 0xFF &&
+                                !(p[pos + 1] >= 0xD0 && p[pos + 1] <= 0xD7)))
+            pos++;
+    }
+    return scans;
+}

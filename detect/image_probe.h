@@ -31,6 +31,17 @@ const char *yolo_image_format(const uint8_t *p, size_t n);
  * height comes later in a DNL segment, say): then only decoding tells. */
 const char *yolo_image_probe(const uint8_t *p, size_t n, int64_t *w, int64_t *h);
 
+/* Most scans (SOS segments) a JPEG may have. libjpeg decodes every scan, each one a pass over
+ * the whole image: a progressive file made of thousands of tiny scans costs a second per
+ * thousand scans at 4096x4096. Encoders write 1 to 4 (baseline) or about 10 (progressive). */
+#define YOLO_JPEG_MAX_SCANS 500
+
+/* The number of scans (SOS markers) in a JPEG, counted the way a decoder meets them: marker
+ * segments are skipped by their length, entropy-coded data up to the next marker (FF
+ * followed by anything but 00, FF or a restart marker), stray bytes until the next FF.
+ * Stops at EOI or after `stop` scans (returning stop). */
+int64_t yolo_jpeg_scans(const uint8_t *p, size_t n, int64_t stop);
+
 struct yolo_cv_image;
 struct yolo_diag;
 
@@ -41,7 +52,8 @@ struct yolo_diag;
  * descriptor on a corrupt HDR file; its GDCM-based DICOM decoder aborts the process on a
  * corrupt file); then an image of more than max_pixels pixels (0 = no
  * limit) is refused from its header, before decoding, or from the decoded size for formats
- * the probe does not know. `what` names the source in messages. */
+ * the probe does not know; a JPEG of more than YOLO_JPEG_MAX_SCANS scans is refused before
+ * decoding. `what` names the source in messages. */
 int yolo_image_decode_limited(const uint8_t *bytes, size_t n, const char *what, int64_t max_pixels,
                               struct yolo_cv_image *im, struct yolo_diag *d);
 

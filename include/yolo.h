@@ -254,6 +254,9 @@ struct yolo_result {
     int32_t n_dets;
     int32_t width, height;      /* of the image */
     double  ms_preprocess, ms_inference, ms_postprocess;
+    int32_t n_invalid;          /* end-to-end models: output rows detect dropped as broken (a
+                                   class id outside the model's classes, a NaN or infinite box
+                                   or score). Callers should warn. */
 };
 
 /* Detects objects in one image: letterbox, inference, decode, NMS, scale back. */
@@ -278,6 +281,11 @@ int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag 
  * same format policy. */
 int  yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_image *img,
                              struct yolo_diag *diag);
+/* The pixels (width x height) the header of the image file at path declares, read from its
+ * first MiB without decoding (the formats yolo_image_read_limited probes); -1 when the file
+ * cannot be read or its header is not understood (then only decoding tells). For callers
+ * that share one pixel budget among the images they decode at once. Thread-safe. */
+int64_t yolo_image_header_pixels(const char *path);
 void yolo_image_free(struct yolo_image *img);
 /* Writes img to path, format from the extension (.jpg .png .bmp ...), temp name + rename. */
 int  yolo_image_write(const char *path, const struct yolo_image *img, struct yolo_diag *diag);

@@ -42,6 +42,18 @@ static int class_allowed(const struct yolo_nms_params *p, int32_t cls)
     return 0;
 }
 
+static void count_invalid(const struct yolo_nms_params *p)
+{
+    if (p->n_invalid)
+        (*p->n_invalid)++;
+}
+
+static int finite_det(const struct yolo_det *c)
+{
+    return isfinite(c->x1) && isfinite(c->y1) && isfinite(c->x2) && isfinite(c->y2) &&
+           isfinite(c->conf);
+}
+
 static void put_xywh(struct yolo_det *c, float cx, float cy, float w, float h, float conf,
                      int32_t cls)
 {
@@ -125,15 +137,17 @@ static int64_t decode_e2e(const struct yolo_raw_output *out, const struct yolo_n
         if (!(r[4] > c))
             continue;
         taken++;
-        /* astype(int64) truncates; a class that is not a number in int32 range is garbage
-         * from the model and the row is dropped. */
+        /* astype(int64) truncates; a class that is not a number in int32 range, or not one
+         * of the model's nc classes, is garbage from the model: the row is dropped and
+         * counted, as is a NaN or infinite box or score. */
         float fc = r[5];
-        if (!(fc > -2147483648.0f && fc < 2147483648.0f))
+        if (!(fc > -2147483648.0f && fc < 2147483648.0f) ||
+            (p->nc > 0 && !((int32_t)fc >= 0 && (int32_t)fc < p->nc))) {
+            count_invalid(p);
             continue;
+        }
         int32_t cls = (int32_t)fc;
-        if (!class_allowed(p, cls))
-            continue;
-        struct yolo_det *o = &cands[n++];
+        struct yolo_det *o = &cands[n];
         o->x1 = r[0];
         o->y1 = r[1];
         o->x2 = r[2];
@@ -141,6 +155,13 @@ static int64_t decode_e2e(const struct yolo_raw_output *out, const struct yolo_n
         o->conf = r[4];
         o->cls = cls;
         o->name = NULL;
+        if (!finite_det(o)) {
+            count_invalid(p);
+            continue;
+        }
+        if (!class_allowed(p, cls))
+            continue;
+        n++;
     }
     return n;
 }

@@ -180,6 +180,8 @@ struct yolo_nms_params {
     int32_t nc;          /* class scores to consider; 0: all the layout holds (V8: dim1 - 4;
                           * V5: dim2 - 5). Extra rows/columns (masks, ...) are ignored. */
     int32_t max_nms;     /* <= 0 means 30000 */
+    int64_t *n_invalid;  /* not NULL: yolo_decode adds the E2E rows it dropped as invalid (a
+                          * class outside [0, nc), a NaN or infinite box or score) */
 };
 void yolo_nms_params_default(struct yolo_nms_params *p);
 
@@ -191,8 +193,10 @@ int64_t yolo_decode_max_candidates(const struct yolo_raw_output *out);
  *   V8:  best class score > conf (first maximum; a NaN score drops the anchor); box xyxy
  *        from cx, cy, w, h in float32 (x1 = cx - w / 2, ...).
  *   V5:  objectness > conf first, then score = cls * obj (float32), best class, > conf.
- *   E2E: score > conf in model order, the first max_det of them; boxes as given. A class
- *        value that is not a finite number in int32 range drops the row.
+ *   E2E: score > conf in model order, the first max_det of them; boxes as given. A row
+ *        whose class is not a finite number in int32 range or (nc > 0) not in [0, nc), or
+ *        whose box or score is NaN or infinite, is garbage from the model: it is dropped and
+ *        counted in *p->n_invalid. (V8/V5 keep NaN boxes, as reference.py does.)
  * Then the classes filter. cap must be >= yolo_decode_max_candidates(out). */
 int yolo_decode(const struct yolo_raw_output *out, const struct yolo_nms_params *p,
                 struct yolo_det *cands, int64_t cap, int64_t *n_out, struct yolo_diag *d);

@@ -68,20 +68,42 @@ static int is_f32_const_vec(const struct yolo_graph *g, int32_t t, int64_t m)
 int yolo_opt_fold_bn(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
 {
     int changed = 0;
+    /* producer and reader count of every tensor present now, built once (a scan of the
+     * nodes per BatchNormalization made the pass quadratic). Only activations are looked
+     * up: the constants fold_one adds are never a BatchNormalization's input. Nodes marked
+     * dead stay counted, as they stay in g->nodes until the end of the pass. */
+    int32_t nt = g->n_tensors;
     uint8_t *dead = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
-    if (!dead)
+    int32_t *producer = malloc(sizeof(int32_t) * (size_t)(nt ? nt : 1));
+    int32_t *n_reads = calloc((size_t)(nt ? nt : 1), sizeof(int32_t));
+    if (!dead || !producer || !n_reads) {
+        free(dead);
+        free(producer);
+        free(n_reads);
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory folding BatchNormalization");
+    }
+    for (int32_t t = 0; t < nt; t++)
+        producer[t] = -1;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0 && n->out[k] < nt && producer[n->out[k]] < 0)
+                producer[n->out[k]] = i;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && n->in[k] < nt)
+                n_reads[n->in[k]]++;
+    }
     for (int32_t bi = 0; bi < g->n_nodes; bi++) {
         const struct yolo_node *bn = &g->nodes[bi];
         if (bn->op != YOLO_OP_BATCH_NORM || bn->n_out != 1 || bn->n_in < 5)
             continue;
         int32_t y = bn->in[0];
-        int32_t ci = yolo_graph_producer(g, y);
+        int32_t ci = y >= 0 && y < nt ? producer[y] : -1;
         if (ci < 0 || dead[ci])
             continue;
         const struct yolo_node *cv = &g->nodes[ci];
         if (cv->op != YOLO_OP_CONV || cv->params[YOLO_CONV_ACT] != YOLO_ACT_NONE ||
-            yolo_graph_n_consumers(g, y) != 1 || yolo_graph_is_output(g, y))
+            n_reads[y] != 1 || yolo_graph_is_output(g, y))
             continue;
         const struct yolo_tensor *W = &g->tensors[cv->in[1]];
         if (!(W->flags & YOLO_TF_CONST) || W->dtype != YOLO_DT_F32 || W->ndim < 1)
@@ -94,13 +116,21 @@ int yolo_opt_fold_bn(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
         int rc = fold_one(g, ci, bi, d);
         if (rc) {
             free(dead);
+            free(producer);
+            free(n_reads);
             return rc;
         }
+        /* the Conv now writes the BN's output (it comes first); y is written by no node */
+        producer[y] = -1;
+        if (bn->out[0] >= 0 && bn->out[0] < nt)
+            producer[bn->out[0]] = ci;
         dead[bi] = 1;
         changed++;
     }
     yolo_graph_remove_nodes(g, dead);
     free(dead);
+    free(producer);
+    free(n_reads);
     if (n_changed)
         *n_changed = changed;
     return 0;

@@ -8,35 +8,35 @@
 
 #include "passes.h"
 
-/* The single node reading tensor t, or -1 when there are zero or several. */
-static int32_t sole_consumer(const struct yolo_graph *g, int32_t t)
+/* Who reads and writes each tensor, built once so each lookup is O(1) (scanning the nodes
+ * per lookup made the pass quadratic in the node count). Nodes marked dead stay counted,
+ * as they stay in g->nodes until the end of the pass. */
+struct uses {
+    int32_t *producer;   /* the first node writing t, -1 if none */
+    int32_t *n_reads;    /* node input slots reading t */
+    int32_t *reader;     /* a node reading t (the only one when n_reads == 1) */
+};
+
+/* The single node reading tensor t, or -1 when there are zero or several (a node reading t
+ * twice, e.g. Mul(x, x), counts as several). */
+static int32_t sole_consumer(const struct uses *u, int32_t t)
 {
-    int32_t who = -1;
-    for (int32_t i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] == t) {
-                if (who >= 0 && who != i)
-                    return -1;
-                if (who == i)   /* read twice by the same node, e.g. Mul(x, x) */
-                    return -1;
-                who = i;
-            }
-    return who;
+    return u->n_reads[t] == 1 ? u->reader[t] : -1;
 }
 
 /* For x -> Sigmoid(si) -> s, finds Mul(x, s) / Mul(s, x) reading s and return its index when
  * x is read only by the Sigmoid and that Mul, and s only by the Mul. */
-static int32_t silu_mul(const struct yolo_graph *g, int32_t x, int32_t si)
+static int32_t silu_mul(const struct yolo_graph *g, const struct uses *u, int32_t x, int32_t si)
 {
     int32_t s = g->nodes[si].out[0];
-    int32_t mi = sole_consumer(g, s);
+    int32_t mi = s >= 0 ? sole_consumer(u, s) : -1;
     if (mi < 0 || yolo_graph_is_output(g, s))
         return -1;
     const struct yolo_node *m = &g->nodes[mi];
     if (m->op != YOLO_OP_MUL || m->n_in != 2 ||
         !((m->in[0] == x && m->in[1] == s) || (m->in[0] == s && m->in[1] == x)))
         return -1;
-    if (yolo_graph_n_consumers(g, x) != 2 || yolo_graph_is_output(g, x))
+    if (u->n_reads[x] != 2 || yolo_graph_is_output(g, x))
         return -1;
     return mi;
 }
@@ -44,28 +44,54 @@ static int32_t silu_mul(const struct yolo_graph *g, int32_t x, int32_t si)
 int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
 {
     int changed = 0;
+    size_t nt = (size_t)(g->n_tensors ? g->n_tensors : 1);
     uint8_t *dead = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
-    if (!dead)
+    struct uses u = { malloc(sizeof(int32_t) * nt), calloc(nt, sizeof(int32_t)),
+                      malloc(sizeof(int32_t) * nt) };
+    if (!dead || !u.producer || !u.n_reads || !u.reader) {
+        free(dead);
+        free(u.producer);
+        free(u.n_reads);
+        free(u.reader);
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory fusing activations");
+    }
+    for (size_t t = 0; t < nt; t++)
+        u.producer[t] = u.reader[t] = -1;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0 && u.producer[n->out[k]] < 0)
+                u.producer[n->out[k]] = i;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0) {
+                u.n_reads[n->in[k]]++;
+                u.reader[n->in[k]] = i;
+            }
+    }
     for (int32_t si = 0; si < g->n_nodes; si++) {
         struct yolo_node *sn = &g->nodes[si];
         if (dead[si] || (sn->op != YOLO_OP_SIGMOID && sn->op != YOLO_OP_RELU) || sn->n_in != 1)
             continue;
         int32_t x = sn->in[0];
-        if (g->tensors[x].dtype != YOLO_DT_F32)
+        if (x < 0 || g->tensors[x].dtype != YOLO_DT_F32)
             continue;
-        int32_t pi = yolo_graph_producer(g, x);
+        int32_t pi = u.producer[x];
         int is_conv = pi >= 0 && !dead[pi] && g->nodes[pi].op == YOLO_OP_CONV &&
                       g->nodes[pi].params[YOLO_CONV_ACT] == YOLO_ACT_NONE && g->nodes[pi].n_out == 1;
-        int32_t mi = sn->op == YOLO_OP_SIGMOID ? silu_mul(g, x, si) : -1;
+        int32_t mi = sn->op == YOLO_OP_SIGMOID ? silu_mul(g, &u, x, si) : -1;
         if (mi >= 0 && !dead[mi]) {
             if (is_conv) {
+                int32_t y = g->nodes[mi].out[0];
                 g->nodes[pi].params[YOLO_CONV_ACT] = YOLO_ACT_SILU;
-                g->nodes[pi].out[0] = g->nodes[mi].out[0];
+                g->nodes[pi].out[0] = y;
+                u.producer[x] = -1;
+                if (y >= 0)
+                    u.producer[y] = pi;     /* pi comes before mi */
                 dead[si] = dead[mi] = 1;
             } else {
                 /* the Mul becomes SiLU(x) in place: it already comes after x's producer */
                 struct yolo_node *m = &g->nodes[mi];
+                u.n_reads[sn->out[0]]--;    /* the Mul no longer reads s */
                 m->op = YOLO_OP_SILU;
                 m->n_in = 1;
                 m->in[0] = x;
@@ -75,14 +101,20 @@ int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
             changed++;
             continue;
         }
-        if (is_conv && sole_consumer(g, x) == si && !yolo_graph_is_output(g, x)) {
+        if (is_conv && sole_consumer(&u, x) == si && !yolo_graph_is_output(g, x)) {
             g->nodes[pi].params[YOLO_CONV_ACT] = sn->op == YOLO_OP_SIGMOID ? YOLO_ACT_SIGMOID
                                                                           : YOLO_ACT_RELU;
             g->nodes[pi].out[0] = sn->out[0];
+            u.producer[x] = -1;
+            if (sn->out[0] >= 0)
+                u.producer[sn->out[0]] = pi;  /* pi comes before si */
             dead[si] = 1;
             changed++;
         }
     }
+    free(u.producer);
+    free(u.n_reads);
+    free(u.reader);
     yolo_graph_remove_nodes(g, dead);
     free(dead);
     if (n_changed)

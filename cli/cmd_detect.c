@@ -15,6 +15,7 @@
 #include "detect_pipeline.h"
 #include "stderr_filter.h"
 #include "outdir.h"
+#include "shard.h"
 #include "sources.h"
 #include "yolo.h"
 
@@ -47,7 +48,8 @@ static int detect_main(int argc, char **argv)
     int max_det = 300, agnostic = 0, exist_ok = 0, nosave = 0, save_txt = 0, save_conf = 0, json = 0;
     int hide_labels = 0, hide_conf = 0, line_width = 0, recursive = 0, batch = 0, threads = 0;
     int workers = 2, imgsz = 0, quiet = 0, max_pixels = 100000000;
-    const char *save_dir = NULL, *classes = NULL, *isa = NULL;
+    int shards = 0, resume = 0;
+    const char *save_dir = NULL, *classes = NULL, *isa = NULL, *shard_arg = NULL;
     const struct arg_spec specs[] = {
         { "conf", 0, ARG_FLOAT, &conf, "F", "confidence threshold, strict, in (0, 1) (default 0.25)" },
         { "iou", 0, ARG_DOUBLE, &iou, "F", "NMS IoU threshold (default 0.7)" },
@@ -72,6 +74,9 @@ static int detect_main(int argc, char **argv)
         { "quiet", 'q', ARG_FLAG, &quiet, NULL, "print only errors and the summary" },
         { "verbose", 'v', ARG_FLAG, &verbose, NULL, "also show the image libraries' own messages about bad files" },
         { "max-pixels", 0, ARG_INT, &max_pixels, "N", "refuse images of more than N pixels, from their header (default 100000000; 0 = no limit)" },
+        { "shard", 0, ARG_STR, &shard_arg, "K/N", "run only shard K (0..N-1) of N of the sorted source list (default: from a job array, see below)" },
+        { "shards", 0, ARG_INT, &shards, "N", "number of shards; JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID is the shard number" },
+        { "resume", 0, ARG_FLAG, &resume, NULL, "continue this shard's JSON Lines file: skip the images it holds, append the rest (needs --json; implies --exist-ok)" },
         { 0 }
     };
     const struct cmd_usage u = { "detect", "ENGINE SOURCE [SOURCE...] [options]",
@@ -84,8 +89,17 @@ static int detect_main(int argc, char **argv)
         "  labels/<stem>.txt     with --save-txt, for images with detections (<name> less extension)\n"
         "  detections.jsonl      with --json: {\"path\", \"width\", \"height\", \"ms\", \"detections\": [\n"
         "                        {\"cls\", \"name\", \"conf\", \"box\": [x1, y1, x2, y2]}]} per image\n"
-        "Files are written under a temp name and renamed. Ctrl-C starts no new image and completes\n"
-        "the outputs of those done (exit code 130)." };
+        "                        a failed image has a line {\"path\", \"error\"}; lines are appended\n"
+        "                        whole as images finish, so a killed run keeps what it did\n"
+        "Images and labels are written under a temp name and renamed. A detections.jsonl that holds\n"
+        "lines of an earlier run is never overwritten: --resume continues it, else it is an error.\n"
+        "Ctrl-C starts no new image and completes the outputs of those done (exit code 130).\n"
+        "shards (several machines): the sources are expanded and sorted as always, then shard K of\n"
+        "N takes the K-th of N contiguous parts and writes detections.0000K-of-0000N.jsonl, so the\n"
+        "shards share one DIR (--exist-ok is implied); `yolo merge DIR` joins them. Without --shard\n"
+        "the shard comes from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX) of a\n"
+        "contiguous array, or with --shards N from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX as the\n"
+        "shard number (so sbatch --array=5,17 reruns shards 5 and 17); --shard 0/1 runs everything." };
     const char *pos[1 + MAX_SOURCES];
     int n_pos;
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 2, 1 + MAX_SOURCES, &n_pos, "ENGINE and at least one SOURCE");
@@ -96,6 +110,18 @@ static int detect_main(int argc, char **argv)
         return cli_error("detect", 2, "option value out of range (see yolo detect --help)");
     if ((rc = args_check_isa("detect", isa)) != ARGS_GO)
         return rc;
+    struct shard sh = { 0 };
+    char shard_err[600];
+    if (shard_arg && shard_parse(shard_arg, &sh))
+        return cli_error("detect", 2, "--shard: expected K/N with 0 <= K < N, got '%s'", shard_arg);
+    if (shards < 0 || shards > 1000000)
+        return cli_error("detect", 2, "--shards: expected a count from 1 to 1000000");
+    if (!shard_arg && shard_from_env(shards, &sh, shard_err, sizeof shard_err))
+        return cli_error("detect", 2, "%s", shard_err);
+    if (resume && !json)
+        return cli_error("detect", 2, "--resume needs --json: the JSON Lines file says which images are done");
+    if (sh.n > 0 || resume)
+        exist_ok = 1;             /* shards share the folder; a resumed run continues in it */
     int32_t keep[1024], n_keep = 0;
     if (classes && cli_parse_classes(classes, keep, 1024, &n_keep))
         return cli_error("detect", 2, "--classes: expected comma-separated class ids, got '%s'", classes);
@@ -104,6 +130,8 @@ static int detect_main(int argc, char **argv)
     struct yolo_model *model = NULL;
     struct yolo_ctx *ctx = NULL;
     struct source_list src = { 0 };
+    struct str_set done = { 0 };
+    char **run_paths = NULL, **run_names = NULL;
     struct yolo_model_info info;
     if (cli_load_model("detect", pos[0], isa, &model, &info))
         return 1;
@@ -141,6 +169,70 @@ static int detect_main(int argc, char **argv)
         cli_error("detect", 1, "%s", err);
         goto out;
     }
+    /* this shard's images, less those its JSON Lines already hold with --resume */
+    int64_t lo, hi;
+    shard_range(src.n, &sh, &lo, &hi);
+    if (sh.n > 0)
+        printf("shard %d/%d (%s): images %lld to %lld of %lld\n", sh.k, sh.n, sh.how, (long long)lo + 1,
+               (long long)hi, (long long)src.n);
+    char jsonl[4200], jsonl_base[4200];
+    snprintf(jsonl_base, sizeof jsonl_base, "%s/detections.jsonl", dir);
+    shard_file_name(jsonl_base, &sh, jsonl, sizeof jsonl);
+    run_paths = malloc(sizeof *run_paths * (size_t)(hi - lo + 1));
+    run_names = malloc(sizeof *run_names * (size_t)(hi - lo + 1));
+    if (!run_paths || !run_names) {
+        cli_error("detect", 1, "out of memory");
+        goto out;
+    }
+    int64_t n_run = 0;
+    if (json && !resume) {
+        struct stat st;
+        if (stat(jsonl, &st) == 0 && st.st_size > 0) {
+            cli_error("detect", 1, "%s: holds the results of an earlier run (%lld bytes): --resume continues "
+                      "it, or remove it first", jsonl, (long long)st.st_size);
+            goto out;
+        }
+    }
+    if (resume) {
+        int64_t n_lines, torn;
+        if (jsonl_load_done(jsonl, &done, &n_lines, &torn, err, sizeof err)) {
+            cli_error("detect", 1, "%s", err);
+            goto out;
+        }
+        if (torn) {
+            fflush(stdout);
+            fprintf(stderr, "yolo detect: warning: %s: cut off a torn last line (%lld bytes, no newline) left by "
+                    "an interrupted run; that image runs again\n", jsonl, (long long)torn);
+        }
+        for (int64_t i = lo; i < hi; i++) {
+            char *key = json_path_string(src.paths[i]);
+            if (!key) {
+                cli_error("detect", 1, "out of memory");
+                goto out;
+            }
+            if (!str_set_has(&done, key, strlen(key))) {
+                run_paths[n_run] = src.paths[i];
+                run_names[n_run++] = src.names[i];
+            }
+            free(key);
+        }
+        printf("resume: %s holds %lld lines; %lld of this run's %lld images are done, %lld to go\n", jsonl,
+               (long long)n_lines, (long long)(hi - lo - n_run), (long long)(hi - lo), (long long)n_run);
+        if (n_run == 0) {
+            rc = 0;
+            goto out;
+        }
+    } else {
+        for (int64_t i = lo; i < hi; i++) {
+            run_paths[n_run] = src.paths[i];
+            run_names[n_run++] = src.names[i];
+        }
+    }
+    if (n_run == 0) {
+        printf("shard %d/%d has no images (%lld images for %d shards)\n", sh.k, sh.n, (long long)src.n, sh.n);
+        rc = 0;
+        goto out;
+    }
     struct yolo_ctx_params cp;
     cli_ctx_params(&cp, conf, iou, max_det, agnostic, keep, n_keep, cli_threads_or_cores(threads));
     if (yolo_ctx_create(model, &cp, &ctx, &d)) {
@@ -156,9 +248,15 @@ static int detect_main(int argc, char **argv)
     o.batch = batch ? batch : info.max_batch;
     o.max_det = max_det;
     o.workers = workers;
-    o.out_names = src.names;
+    o.out_names = run_names;
+    o.json_path = jsonl;
+    o.json_append = 1;
+    if (!resume) {
+        o.index_base = lo;
+        o.n_total = src.n;
+    }
     o.quiet = quiet;
-    o.progress = !quiet && src.n > 20 && isatty(STDOUT_FILENO);
+    o.progress = !quiet && n_run > 20 && isatty(STDOUT_FILENO);
     o.draw.line_width = line_width;
     o.draw.hide_labels = hide_labels;
     o.draw.hide_conf = hide_conf;
@@ -168,7 +266,7 @@ static int detect_main(int argc, char **argv)
     struct cli_interrupt ci;
     o.interrupt = cli_interrupt_begin(&ci);
     struct detect_summary s;
-    int run_rc = detect_pipeline_run(ctx, &info, src.paths, src.n, &o, &s);
+    int run_rc = detect_pipeline_run(ctx, &info, run_paths, n_run, &o, &s);
     cli_interrupt_end(&ci);
     if (run_rc)
         goto out;
@@ -180,15 +278,24 @@ static int detect_main(int argc, char **argv)
            s.median_ms_post, o.batch, info.input_h, info.input_w, info.isa, cp.n_threads,
            cp.n_threads > 1 ? "s" : "");
     printf("%lld images in %.2f s: %.1f images/s (1000 / median inference = %.1f); %lld detections; "
-           "%lld failed\n", (long long)s.n_ok, s.wall_s, s.wall_s > 0 ? s.n_ok / s.wall_s : 0.0,
+           "%lld failed", (long long)s.n_ok, s.wall_s, s.wall_s > 0 ? s.n_ok / s.wall_s : 0.0,
            s.median_ms_infer > 0 ? 1000.0 / s.median_ms_infer : 0.0, (long long)s.n_dets,
            (long long)s.n_failed);
-    if (!nosave || save_txt || json)
+    if (s.write_errors)
+        printf("; %lld outputs not written", (long long)s.write_errors);
+    printf("\n");
+    if (s.write_errors)
+        printf("Results in %s are incomplete: %lld outputs not written (see the errors above)\n",
+               dir, (long long)s.write_errors);
+    else if (!nosave || save_txt || json)
         printf("Results saved to %s\n", dir);
     detect_warn_invalid("detect", &s, info.n_classes);
     /* 130 = 128 + SIGINT, as a shell reports a command Ctrl-C ended: the run is not complete */
     rc = s.n_failed || s.write_errors ? 1 : s.interrupted ? 130 : 0;
 out:
+    free(run_paths);
+    free(run_names);
+    str_set_free(&done);
     sources_free(&src);
     yolo_ctx_free(ctx);
     yolo_model_free(model);

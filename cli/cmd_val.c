@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "detect_pipeline.h"
 #include "stderr_filter.h"
+#include "shard.h"
 #include "val.h"
 
 #define MAX_LISTED 5
@@ -286,6 +287,9 @@ static int val_main(int argc, char **argv, int stderr_tty)
     double iou = NAN;
     int max_det = INT_MIN, threads = INT_MIN, workers = INT_MIN, json = 0;
     const char *data = NULL, *split_name = "val", *save_json = NULL, *preds_file = NULL, *isa = NULL;
+    const char *shard_arg = NULL;
+    struct shard sh = { 0 };
+    char shard_json[4200];
     const struct arg_spec specs[] = {
         { "data", 0, ARG_STR, &data, "DATA", "data.yaml, or a folder with images/ and labels/ (required)" },
         { "split", 0, ARG_STR, &split_name, "SPLIT", "val (default), train or test" },
@@ -299,6 +303,8 @@ static int val_main(int argc, char **argv, int stderr_tty)
         { "workers", 'j', ARG_INT, &workers, "N", "image decoding threads (default 2)" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
         { "verbose", 'v', ARG_FLAG, &verbose, NULL, "also show the image libraries' own messages about bad files" },
+        { "shard", 0, ARG_STR, &shard_arg, "K/N", "with --save-json: only shard K (0..N-1) of N of the split's sorted images, "
+          "to FILE with .0000K-of-0000N before its extension (the metrics cover the shard)" },
         { 0 }
     };
     const struct cmd_usage u = { "val", "ENGINE --data DATA [options]\n"
@@ -340,6 +346,12 @@ static int val_main(int argc, char **argv, int stderr_tty)
                        workers != INT_MIN || save_json || isa))
         return cli_error("val", 2, "--conf, --iou, --max-det, --save-json, --threads, --workers and "
                          "--isa apply to engine runs, not to --predictions");
+    if (shard_arg && (shard_parse(shard_arg, &sh) || !save_json))
+        return cli_error("val", 2, "--shard: expected K/N with 0 <= K < N, and --save-json FILE (got '%s')", shard_arg);
+    if (save_json && sh.n > 1) {
+        shard_file_name(save_json, &sh, shard_json, sizeof shard_json);
+        save_json = shard_json;
+    }
     if (isnan(conf))
         conf = 0.001f;
     if (isnan(iou))
@@ -389,6 +401,21 @@ static int val_main(int argc, char **argv, int stderr_tty)
         cli_error("val", 1, "%s: no images in the %s split", data, yolo_split_name(split));
         goto out;
     }
+    if (sh.n > 0) {                  /* this shard's images only, as `yolo detect --shard` takes them */
+        int64_t lo, hi;
+        shard_range(list.n, &sh, &lo, &hi);
+        for (int32_t i = 0; i < list.n; i++)
+            if (i < lo || i >= hi)
+                free(list.paths[i]);
+        memmove(list.paths, list.paths + lo, sizeof *list.paths * (size_t)(hi - lo));
+        printf("shard %d/%d: images %lld to %lld of %d, detections to %s\n", sh.k, sh.n, (long long)lo + 1,
+               (long long)hi, list.n, save_json);
+        list.n = (int32_t)(hi - lo);
+        if (list.n == 0) {
+            cli_error("val", 1, "shard %d/%d has no images", sh.k, sh.n);
+            goto out;
+        }
+    }
     if (model && ds->n_classes > 0 && ds->n_classes != info.n_classes) {
         cli_error("val", 1, "%s has %d classes but %s predicts %d", data, ds->n_classes, pos[0],
                   info.n_classes);
@@ -405,7 +432,8 @@ static int val_main(int argc, char **argv, int stderr_tty)
         imgs[i].path = list.paths[i];
     if (read_labels(imgs, list.n, n_classes, &n_skipped, &max_objs, &label_max_cls))
         goto out;
-    warn_orphans(ds, split, &list);
+    if (sh.n == 0)
+        warn_orphans(ds, split, &list);   /* a shard's list is not the whole split */
     sc.gt = malloc(sizeof *sc.gt * (size_t)(max_objs > 0 ? max_objs : 1));
     if (!sc.gt) {
         cli_error("val", 1, "out of memory");

@@ -10,5 +10,6 @@ int cmd_detect(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_video(int argc, char **argv);
 int cmd_val(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

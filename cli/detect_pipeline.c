@@ -1,7 +1,9 @@
 /* detect_pipeline.c: see detect_pipeline.h. One mutex and one condition variable guard the
  * ring; every stage blocks on the condition variable (no spinning). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include "detect_pipeline.h"
 #include "fileio.h"
 #include "outdir.h"
+#include "shard.h"
 
 enum slot_state { SLOT_FREE, SLOT_DECODING, SLOT_DECODED, SLOT_DONE };
 
@@ -120,12 +123,64 @@ static void *decoder_main(void *arg)
 
 /* ------------------------------------------------------------------ writer */
 
+/* a growing text buffer; oom once an allocation failed */
+struct lbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void lb_put(struct lbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->len + n + 1)
+            nc *= 2;
+        char *q = realloc(b->p, nc);
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void lb_printf(struct lbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lb_printf(struct lbuf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    lb_put(b, tmp, n < 0 ? 0 : (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* the JSON Lines file in append mode (see detect_options.json_append) */
+struct jsonl_append {
+    int fd;                      /* -1: not open */
+    char path[4200];
+    struct lbuf pending;         /* whole lines not yet written */
+    int64_t n_pending;
+    off_t size;                  /* bytes in the file: all of them whole lines */
+    int created;                 /* missing or empty before the run: removed if still empty */
+    int dead;                    /* a write failed: later lines are counted as not written */
+};
+
 struct writer {
     struct pipe *p;
     const struct detect_options *o;
     const struct yolo_model_info *info;
     struct yolo_atomic_file jsonl;
     int jsonl_open;
+    struct jsonl_append ja;
+    struct lbuf line;
     struct detect_summary *s;
     double *ms_pre, *ms_infer, *ms_post;   /* per ok image, for medians */
     double t_start;
@@ -176,6 +231,108 @@ static const char *cmd_name(const struct detect_options *o)
     return o->cmd ? o->cmd : "detect";
 }
 
+/* Writes the pending lines with write(2). On a failure the file is cut back to its last
+ * whole line, so a reader never meets a torn line it could take for data. */
+static void ja_flush(struct writer *wr)
+{
+    struct jsonl_append *ja = &wr->ja;
+    if (ja->fd < 0 || ja->pending.len == 0)
+        return;
+    size_t off = 0, len = ja->pending.len;
+    int err = 0;
+    while (off < len) {
+        ssize_t w = write(ja->fd, ja->pending.p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : EIO;
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (err) {
+        size_t whole = off;
+        while (whole > 0 && ja->pending.p[whole - 1] != '\n')
+            whole--;
+        int64_t kept = 0;
+        for (size_t i = 0; i < whole; i++)
+            kept += ja->pending.p[i] == '\n';
+        if (whole < off && ftruncate(ja->fd, ja->size + (off_t)whole) != 0)
+            ja->size += (off_t)off;            /* could not cut it: say so below */
+        else
+            ja->size += (off_t)whole;
+        wr->s->write_errors += ja->n_pending - kept;
+        ja->dead = 1;
+        char msg[4600];
+        snprintf(msg, sizeof msg, "%s: write failed: %s; this image's line and those after it are "
+                 "not in the file (the %lld bytes before are kept)", ja->path, strerror(err),
+                 (long long)ja->size);
+        report_error(wr, "yolo %s: error: %s\n", cmd_name(wr->o), msg);
+    } else {
+        ja->size += (off_t)len;
+    }
+    ja->pending.len = 0;
+    ja->n_pending = 0;
+}
+
+static void json_line(struct writer *wr, const struct slot *s, const char *path)
+{
+    struct lbuf *b = &wr->line;
+    char buf[1024];
+    b->len = 0;
+    char *esc = json_path_string(path);
+    if (!esc)
+        b->oom = 1;
+    lb_put(b, "{\"path\": ", 9);
+    if (esc)
+        lb_put(b, esc, strlen(esc));
+    free(esc);
+    if (!s->ok) {
+        /* the message, as a JSON string: the same escaping as a path */
+        char *msg = json_path_string(s->err);
+        lb_put(b, ", \"error\": ", 11);
+        if (msg)
+            lb_put(b, msg, strlen(msg));
+        else
+            b->oom = 1;
+        free(msg);
+        lb_put(b, "}\n", 2);
+    } else {
+        lb_printf(b, ", \"width\": %d, \"height\": %d, \"ms\": {\"preprocess\": %.3f, \"inference\": %.3f, "
+                     "\"postprocess\": %.3f}, \"detections\": [", s->img.width, s->img.height, s->ms_pre,
+                  s->ms_infer, s->ms_post);
+        for (int32_t i = 0; i < s->n_dets; i++) {
+            yolo_format_det_json(buf, sizeof buf, &s->dets[i]);
+            lb_printf(b, "%s%s", i ? ", " : "", buf);
+        }
+        lb_put(b, "]}\n", 3);
+    }
+    if (b->oom) {                 /* never a partial line */
+        b->oom = 0;
+        wr->s->write_errors++;
+        report_error(wr, "yolo %s: error: %s: out of memory formatting its JSON line\n", cmd_name(wr->o), path);
+        return;
+    }
+    if (wr->o->json_append) {
+        if (wr->ja.fd < 0 || wr->ja.dead) {
+            wr->s->write_errors++;
+            return;
+        }
+        lb_put(&wr->ja.pending, b->p, b->len);
+        wr->ja.n_pending++;
+        if (wr->ja.pending.oom) {
+            wr->ja.pending.oom = 0;
+            ja_flush(wr);
+            lb_put(&wr->ja.pending, b->p, b->len);
+            wr->ja.n_pending++;
+        }
+        if (wr->ja.pending.len > (1u << 20))
+            ja_flush(wr);
+    } else if (wr->jsonl_open) {
+        fwrite(b->p, 1, b->len, wr->jsonl.f);   /* errors are caught by the commit */
+    }
+}
+
 static void write_one(struct writer *wr, struct slot *s)
 {
     const struct detect_options *o = wr->o;
@@ -184,6 +341,8 @@ static void write_one(struct writer *wr, struct slot *s)
     struct yolo_diag d = { 0 };
     if (!s->ok) {
         wr->s->n_failed++;
+        if (o->json)
+            json_line(wr, s, path);
         if (o->on_result)
             o->on_result(o->user, s->idx, path, NULL, NULL, 0, s->err);
         else
@@ -199,37 +358,8 @@ static void write_one(struct writer *wr, struct slot *s)
     wr->ms_pre[wr->s->n_ok - 1] = s->ms_pre;
     wr->ms_infer[wr->s->n_ok - 1] = s->ms_infer;
     wr->ms_post[wr->s->n_ok - 1] = s->ms_post;
-    if (o->json && wr->jsonl_open) {
-        FILE *f = wr->jsonl.f;
-        fputs("{\"path\": ", f);
-        char *esc = malloc(strlen(path) * 6 + 3);
-        if (esc) {
-            size_t k = 0;
-            esc[k++] = '"';
-            for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
-                if (*c == '"' || *c == '\\') {
-                    esc[k++] = '\\';
-                    esc[k++] = (char)*c;
-                } else if (*c < 0x20) {
-                    k += (size_t)sprintf(esc + k, "\\u%04x", *c);
-                } else {
-                    esc[k++] = (char)*c;
-                }
-            }
-            esc[k++] = '"';
-            esc[k] = 0;
-            fputs(esc, f);
-            free(esc);
-        }
-        fprintf(f, ", \"width\": %d, \"height\": %d, \"ms\": {\"preprocess\": %.3f, \"inference\": %.3f, "
-                   "\"postprocess\": %.3f}, \"detections\": [", s->img.width, s->img.height, s->ms_pre,
-                s->ms_infer, s->ms_post);
-        for (int32_t i = 0; i < s->n_dets; i++) {
-            yolo_format_det_json(buf, sizeof buf, &s->dets[i]);
-            fprintf(f, "%s%s", i ? ", " : "", buf);
-        }
-        fputs("]}\n", f);
-    }
+    if (o->json)
+        json_line(wr, s, path);
     const char *name = o->out_names ? o->out_names[s->idx] : base_name(path);
     if (o->save_txt && s->n_dets > 0) {
         char lp[8400], stem[4096];
@@ -282,7 +412,8 @@ static void write_one(struct writer *wr, struct slot *s)
         return;
     }
     counts_text(s, wr->info, buf, sizeof buf);
-    printf("image %lld/%lld %s: %dx%d %s%.1fms\n", (long long)s->idx + 1, (long long)wr->p->n, path,
+    printf("image %lld/%lld %s: %dx%d %s%.1fms\n", (long long)(o->index_base + s->idx + 1),
+           (long long)(o->n_total ? o->n_total : wr->p->n), path,
            wr->info->input_h, wr->info->input_w, buf, s->ms_infer);
 }
 
@@ -306,8 +437,13 @@ static void *writer_main(void *arg)
         s->reserved = 0;
         s->state = SLOT_FREE;
         pthread_cond_broadcast(&p->cv);
+        const struct slot *next = &p->slots[(i + 1) % p->n_slots];
+        int next_ready = next->state == SLOT_DONE && next->idx == i + 1;
         pthread_mutex_unlock(&p->mu);
+        if (!next_ready)
+            ja_flush(wr);   /* about to wait: what is done goes to the file now */
     }
+    ja_flush(wr);
     return NULL;
 }
 
@@ -343,6 +479,7 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     pthread_cond_init(&p.cv, NULL);
     p.slots = calloc((size_t)p.n_slots, sizeof *p.slots);
     struct writer wr = { .p = &p, .o = o, .info = info, .s = sum };
+    wr.ja.fd = -1;
     wr.ms_pre = malloc(sizeof(double) * (size_t)(n ? n : 1));
     wr.ms_infer = malloc(sizeof(double) * (size_t)(n ? n : 1));
     wr.ms_post = malloc(sizeof(double) * (size_t)(n ? n : 1));
@@ -372,12 +509,25 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
             snprintf(jp, sizeof jp, "%s", o->json_path);
         else
             snprintf(jp, sizeof jp, "%s/detections.jsonl", o->save_dir);
-        if (yolo_atomic_open(&wr.jsonl, jp, &d)) {
+        if (o->json_append) {
+            struct stat st;
+            snprintf(wr.ja.path, sizeof wr.ja.path, "%s", jp);
+            wr.ja.created = stat(jp, &st) != 0 || st.st_size == 0;
+            wr.ja.fd = open(jp, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0666);
+            if (wr.ja.fd < 0 || fstat(wr.ja.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                fprintf(stderr, "yolo %s: error: %s: cannot open for appending: %s\n", cmd, jp,
+                        wr.ja.fd < 0 ? strerror(errno) : "not a regular file");
+                rc = 1;
+                goto out;
+            }
+            wr.ja.size = st.st_size;
+        } else if (yolo_atomic_open(&wr.jsonl, jp, &d)) {
             fprintf(stderr, "yolo %s: error: %s\n", cmd, d.msg);
             rc = 1;
             goto out;
+        } else {
+            wr.jsonl_open = 1;
         }
-        wr.jsonl_open = 1;
     }
     wr.t_start = now_s();
     pthread_t *threads = calloc((size_t)workers + 1, sizeof *threads);
@@ -460,6 +610,13 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     sum->median_ms_pre = median(wr.ms_pre, sum->n_ok);
     sum->median_ms_infer = median(wr.ms_infer, sum->n_ok);
     sum->median_ms_post = median(wr.ms_post, sum->n_ok);
+    if (wr.ja.fd >= 0) {
+        ja_flush(&wr);
+        if (!wr.ja.dead && fsync(wr.ja.fd) != 0 && errno != EINVAL) {
+            fprintf(stderr, "yolo %s: error: %s: write failed: %s\n", cmd, wr.ja.path, strerror(errno));
+            sum->write_errors++;
+        }
+    }
     if (wr.jsonl_open) {
         struct yolo_diag d = { 0 };
         wr.jsonl_open = 0;
@@ -471,6 +628,13 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
 out:
     if (wr.jsonl_open)
         yolo_atomic_abort(&wr.jsonl);
+    if (wr.ja.fd >= 0) {
+        close(wr.ja.fd);
+        if (wr.ja.created && wr.ja.size == 0)
+            unlink(wr.ja.path);   /* nothing written: no empty file left behind */
+    }
+    free(wr.ja.pending.p);
+    free(wr.line.p);
     for (int i = 0; p.slots && i < p.n_slots; i++) {
         yolo_image_free(&p.slots[i].img);
         free(p.slots[i].dets);

@@ -16,7 +16,10 @@
 
 #include "yolo.h"
 
-/* Called on the writer thread for every image, in input order, before its outputs are
+/* With json, a line per image in input order: {"path", "width", "height", "ms",
+ * "detections"} for an image done, {"path", "error"} for one that failed.
+ *
+ * Called on the writer thread for every image, in input order, before its outputs are
  * written. img is the decoded image, dets its n_dets detections (both borrowed for the call).
  * When decoding or inference failed, img is NULL and err says why; the pipeline then prints
  * nothing for that image (the callback reports it) but still counts it as failed. */
@@ -43,6 +46,13 @@ struct detect_options {
                                   * under way finish and every output is completed */
     char *const *out_names;      /* per image: its outputs' name under save_dir (may hold
                                   * subfolders, made as needed); NULL = the file name */
+    int json_append;             /* with json: append to json_path (created if missing), whole
+                                  * lines per write(2), written out whenever the writer waits
+                                  * for the next image: a kill loses only the images in flight,
+                                  * a failed write keeps every line before it (a partial line is
+                                  * cut off). 0: written under a temp name, renamed at the end */
+    int64_t index_base;          /* "image i/N" numbering: paths[0] is image index_base + 1 */
+    int64_t n_total;             /* ... of n_total (0 = n) */
 };
 
 struct detect_summary {
@@ -50,7 +60,7 @@ struct detect_summary {
     int interrupted;             /* stopped early by o->interrupt: n_ok + n_failed < n_images */
     double wall_s;
     double median_ms_pre, median_ms_infer, median_ms_post;
-    int64_t write_errors;
+    int64_t write_errors;        /* output files not written, plus JSON lines not written */
     int64_t n_invalid, n_invalid_images;  /* candidates dropped as broken, and their images */
 };
 

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     { "info",  cmd_info,  "show what an engine file holds: inputs, outputs, ops, memory, metadata" },
     { "detect", cmd_detect, "detect objects in images, directories, globs and lists" },
     { "video", cmd_video, "detect objects in several videos, cameras or streams at once" },
+    { "merge", cmd_merge, "join the JSON Lines of sharded or resumed detect runs; report gaps" },
     { "val",   cmd_val,   "measure accuracy (P, R, mAP50, mAP50-95) on a labelled dataset" },
     { "infer", cmd_infer, "run an engine on a raw float32 tensor file and write the raw outputs" },
     { "bench", cmd_bench, "latency percentiles, throughput and per-op profile of an engine" },

@@ -132,6 +132,8 @@ static int add_dir(struct source_list *l, const char *dir, int recursive, int de
 
 static int add_list(struct source_list *l, const char *list, char *err, size_t cap)
 {
+    /* a list's entries are not stat'ed here (millions of them): the image reader refuses
+     * one that is not a regular file without blocking on it */
     FILE *f = fopen(list, "r");
     if (!f) {
         snprintf(err, cap, "%s: cannot open: %s", list, strerror(errno));
@@ -174,6 +176,13 @@ int sources_add(struct source_list *l, const char *src, int recursive, char *err
             size_t n = strlen(src);
             return add_dir(l, src, recursive, 0, (int32_t)(n + (n && src[n - 1] == '/' ? 0 : 1)), NULL,
                            err, cap);
+        }
+        /* a FIFO, socket or device would block the reader or never end: refused now */
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, cap, "%s: not a regular file (%s)", src, S_ISFIFO(st.st_mode) ? "a FIFO"
+                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode)
+                     ? "a socket" : "not a file");
+            return 1;
         }
         size_t n = strlen(src);
         if (n > 4 && strcasecmp(src + n - 4, ".txt") == 0)

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -53,9 +54,21 @@ std::string cv_reason(const cv::Exception &e)
 
 int read_file(const char *path, std::vector<uchar> &bytes, yolo_diag *d)
 {
-    FILE *f = std::fopen(path, "rb");
-    if (!f)
+    // O_NONBLOCK: a FIFO or device must not block the open; only regular files are read.
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return diag_set(d, YOLO_ERR_IO, "%s: cannot open file: %s", path, std::strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return diag_set(d, YOLO_ERR_IO, "%s: not a regular file", path);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return diag_set(d, YOLO_ERR_IO, "%s: cannot open file: %s", path, std::strerror(errno));
+    }
     uchar chunk[65536];
     size_t n;
     while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
@@ -123,8 +136,10 @@ std::string extension(const char *path)
 int write_atomic(const char *path, const std::vector<uchar> &bytes, yolo_diag *d)
 {
     // Unique per process and thread, so concurrent writers never share a temporary.
-    std::string tmp = std::string(path) + ".tmp" + std::to_string((long)getpid()) + "." +
-                      std::to_string((long)syscall(SYS_gettid));
+    // A short name in the same folder: the final name may be near the 255-byte limit.
+    const char *slash = std::strrchr(path, '/');
+    std::string tmp = std::string(path, slash ? (size_t)(slash - path + 1) : 0) + "yolo-" +
+                      std::to_string((long)getpid()) + "-" + std::to_string((long)syscall(SYS_gettid)) + ".tmp";
     FILE *f = std::fopen(tmp.c_str(), "wb");
     if (!f)
         return diag_set(d, YOLO_ERR_IO, "%s: cannot create file: %s", path, std::strerror(errno));

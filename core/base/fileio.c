@@ -1,8 +1,11 @@
 /* fileio.c: see fileio.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -12,13 +15,21 @@ int yolo_read_file(const char *path, uint64_t max_bytes, uint8_t **buf, size_t *
 {
     *buf = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; anything that is
+     * not a regular file is refused before a byte is read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         return yolo_diag_set(d, YOLO_ERR_IO, "%s: not a regular file", path);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "%s: cannot open: %s", path, strerror(errno));
     }
     if ((uint64_t)st.st_size > max_bytes) {
         fclose(f);
@@ -50,10 +61,31 @@ int yolo_atomic_open(struct yolo_atomic_file *af, const char *path, struct yolo_
     if (strlen(path) >= sizeof af->path)
         return yolo_diag_set(d, YOLO_ERR_ARG, "%.100s...: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
-    af->f = fopen(af->tmp, "wb");
-    if (!af->f)
-        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    /* A short temp name in the same folder (so rename stays on one file system): the final
+     * name may already be near the 255-byte limit of a file name, a suffix would pass it. */
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path + 1) : 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t r = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)af;
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        snprintf(af->tmp, sizeof af->tmp, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(),
+                 (unsigned)(r >> 32));
+        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0 || !(af->f = fdopen(fd, "wb"))) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(af->tmp);
+        }
+        af->tmp[0] = 0;
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+    }
     return 0;
 }
 

@@ -53,6 +53,9 @@ left=$(ls "$T" | grep -c tmp)
     --conf 0.01 >/dev/null 2>"$T/err" && ok || fail "detect: $(cat "$T/err")"
 n_before=$(find "$T/run" -type f | wc -l)
 [ "$n_before" -ge 5 ] && ok || fail "detect wrote $n_before files, expected 2 images, 2 labels, jsonl"
+# the JSON Lines of the first run are set aside: a second --json run into the same folder
+# would (rightly) refuse to touch them without --resume
+mv "$T/run/detections.jsonl" "$T/first.jsonl"
 (cd "$T/run" && find . -type f -exec md5sum {} + | sort -k 2) > "$T/before.md5"
 limited 0 "$T/out" "$T/err" "$YOLO" detect "$T/t.engine" "$IMG/bus.jpg" "$IMG/zidane.jpg" \
     --save-dir "$T/run" --exist-ok --save-txt --json --conf 0.01; rc=$?

@@ -3,7 +3,7 @@
 # Used by .ci/run, `make deps` and the README. Installs only what is missing.
 set -eu
 pkgs="build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libopenblas-dev
-      libopencv-dev libpng-dev python3-opencv python3-numpy python3-onnx"
+      libopencv-dev libpng-dev python3-opencv python3-numpy python3-onnx ffmpeg"
 # `make fuzz` runs `install-deps.sh fuzz`: clang and its libFuzzer/sanitizer runtimes too
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-dev"
 missing=""

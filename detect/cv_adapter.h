@@ -106,6 +106,9 @@ int  yolo_cv_video_read(struct yolo_cv_video *v, struct yolo_cv_image *im, doubl
 int  yolo_cv_video_skip(struct yolo_cv_video *v, int *got, struct yolo_diag *d);
 void yolo_cv_video_close(struct yolo_cv_video *v);      /* NULL ok */
 
+/* The largest width or height the MP4 writer's encoder takes (MPEG-4 part 2: 13 bits). */
+#define YOLO_CV_VIDEO_MAX_SIDE 8191
+
 /* Starts an MP4 file (MPEG-4 part 2, fourcc 'mp4v': every OpenCV FFmpeg build has its
  * encoder; H.264 would need an optional external encoder) of width x height BGR frames at
  * fps frames per second. The frames go to a temporary file "<path>.tmp<pid>.<tid>.mp4" next

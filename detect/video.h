@@ -58,6 +58,18 @@ struct yolo_video_stream {
     int32_t json_saved;           /* json_path holds the finished detections (set at the end) */
     char    backend[24];
     char    error[512];           /* why the source failed (state FAILED) */
+    /* live sources (cameras, network streams): newest frames only */
+    int32_t is_live;
+    int64_t frames_skipped;       /* frames received but dropped to stay real time */
+    int32_t reconnects;           /* times the stream was lost and opened again */
+    char    note[256];            /* the last event worth a line (lost, reconnected) */
+    double  latency_median_ms;    /* capture-to-result latency (live sources), at the end */
+    double  latency_max_ms;
+    /* tracking and counting */
+    int64_t n_tracks;             /* track IDs given */
+    char    counts_path[4096];    /* <out_dir>/<name>.counts.json (with lines or zones) */
+    int32_t counts_saved;
+    char    counts_text[1024];    /* totals, one "line 1: in 3 (car 2, truck 1), out 1 (...)" per shape */
 };
 
 struct yolo_video_params {
@@ -81,6 +93,19 @@ struct yolo_video_params {
      * stops reading at its next frame and finishes its outputs as if it had ended: the way
      * to end a camera or stream recording. */
     const atomic_int *stop;
+    /* Tracking (ByteTrack, one tracker per source, run in frame order): each JSON detection
+     * gets "id", only tracked objects are written and drawn (as Ultralytics' track mode). */
+    int32_t track;
+    struct yolo_tracker_params tracker;
+    /* Lines and zones to count on (needs track), pixel coordinates of the source. */
+    const struct yolo_count_shape *shapes;
+    int32_t n_shapes;
+    /* Live sources: frames kept waiting (the newest; older ones are dropped), 0 = 1; reconnect
+     * attempts after a lost stream, 0 = 5, -1 = none. */
+    int32_t live_buffer;
+    int32_t reconnect;
+    /* Frames above this many pixels are refused (0 = no limit). */
+    int64_t max_pixels;
 };
 void yolo_video_params_default(struct yolo_video_params *p);
 
@@ -93,6 +118,9 @@ struct yolo_video_report {
     uint64_t instance_bytes;      /* what one context allocated (yolo_ctx_memory_bytes) */
     uint64_t frame_bytes;         /* frame buffers one more instance adds (max_batch frames of
                                      each opened source) */
+    int32_t n_stale_removed;      /* temp files of killed runs removed from out_dir */
+    int32_t n_recovered;          /* their JSON Lines kept as <name>.killed-<pid>.jsonl */
+    char    stale_note[1024];
 };
 
 /* Runs the pipeline over sources[0..n) (n >= 1) and fills streams[0..n) and *rep. Returns 0

@@ -389,6 +389,99 @@ void yolo_batcher_get_stats(struct yolo_batcher *b, struct yolo_batcher_stats *s
  * finished group) and its result slots. Safe to call while frames are in flight. */
 uint64_t yolo_batcher_memory_bytes(struct yolo_batcher *b);
 
+/* ======================================================================= tracking (ByteTrack)
+ * (issue 15: this block is the tracker's public API, kept in one piece at the end.)
+ *
+ * Multi-object tracking by detection with Ultralytics' ByteTrack semantics: a Kalman filter on
+ * (centre x, centre y, aspect w/h, height) per track; each frame, high-score detections
+ * (>= track_high_thresh) are matched first to the tracked and lost tracks by IoU (fused with
+ * the score), then low-score ones (track_low_thresh < score < track_high_thresh) to the tracks
+ * still unmatched (IoU > 0.5); a new track is started from an unmatched high-score detection
+ * of score >= new_track_thresh and confirmed when it is matched again in the next frame (at
+ * once on the first frame); a lost track is kept for int(frame_rate / 30 * track_buffer)
+ * frames and keeps its ID when found again. IDs count from 1 per tracker.
+ *
+ *     struct yolo_tracker_params tp;  yolo_tracker_params_default(&tp);  tp.frame_rate = 25;
+ *     struct yolo_tracker *t;  yolo_tracker_create(&tp, &t, &diag);
+ *     for each frame in order:                       // one tracker per stream
+ *         yolo_tracker_update(t, res.dets, res.n_dets, tracks, cap, &n, &diag);
+ *         for (i < n) tracks[i].id, tracks[i].det (index into res.dets), box ...
+ *     yolo_tracker_free(t);
+ *
+ * Thread safety: a tracker is for one thread at a time; different trackers are independent.
+ * No allocation happens per frame once the largest frame so far has been seen. */
+struct yolo_tracker;
+
+struct yolo_tracker_params {
+    float   track_high_thresh;  /* first association (default 0.25) */
+    float   track_low_thresh;   /* second association above this (default 0.1) */
+    float   new_track_thresh;   /* start a track from an unmatched detection (default 0.25) */
+    int32_t track_buffer;       /* frames (at 30 fps) a lost track is kept (default 30) */
+    float   match_thresh;       /* first association: cost 1 - IoU (x score) at most this (0.8) */
+    int32_t no_fuse_score;      /* 1: plain IoU cost in the first association (default: fused) */
+    double  frame_rate;         /* of the frames given (default 30): scales track_buffer */
+};
+/* The defaults above. A zeroed field also means its default (thresholds > 0). */
+void yolo_tracker_params_default(struct yolo_tracker_params *p);
+
+/* A track reported for the current frame (confirmed and matched in it). */
+struct yolo_track {
+    int64_t id;                 /* 1, 2, ... per tracker, never reused */
+    int32_t det;                /* index of the matched detection in this update's input */
+    int32_t cls;                /* that detection's class and score */
+    float   conf;
+    float   x1, y1, x2, y2;     /* the Kalman filter's box after this frame's measurement */
+};
+
+/* p NULL = defaults. Errors: YOLO_ERR_ARG (a threshold outside [0, 1], negative buffer or
+ * frame rate), YOLO_ERR_NOMEM. */
+int  yolo_tracker_create(const struct yolo_tracker_params *p, struct yolo_tracker **out,
+                         struct yolo_diag *diag);
+void yolo_tracker_free(struct yolo_tracker *t);                 /* NULL ok */
+/* Forgets every track and restarts IDs at 1 (a new sequence). */
+void yolo_tracker_reset(struct yolo_tracker *t);
+/* Advances the tracker by one frame with its detections dets[0..n) (borrowed; boxes with no
+ * area are ignored) and writes the frame's tracks to out[0..cap), *n_out of them (tracks
+ * beyond cap are dropped from out only). Errors: YOLO_ERR_ARG, YOLO_ERR_NOMEM (the tracker
+ * is then unchanged). */
+int  yolo_tracker_update(struct yolo_tracker *t, const struct yolo_det *dets, int32_t n,
+                         struct yolo_track *out, int32_t cap, int32_t *n_out, struct yolo_diag *diag);
+/* Frames seen since create or reset. */
+int64_t yolo_tracker_frames(const struct yolo_tracker *t);
+
+/* ----------------------------------------------------------------------- counting
+ * Line crossings and zone occupancy from tracks, in the pixel coordinates of the frames.
+ * An object's position is its box centre. A line x1,y1 -> x2,y2 is crossed when the
+ * segment between a track's previous and current centre intersects it; "in" is a crossing
+ * from the line's right to its left side looking from (x1,y1) to (x2,y2) (counter-clockwise
+ * in image coordinates, y down: a line drawn left to right is crossed "in" going up), "out"
+ * the other way. Each track counts at most once per line (its first crossing). A zone is a
+ * polygon (3..64 points): each frame counts the objects whose centre is inside; a track
+ * entering (outside in its previous frame, inside now) or leaving counts an entry or exit. */
+#define YOLO_COUNT_MAX_CLASSES 1024
+#define YOLO_COUNT_MAX_POINTS 64
+struct yolo_counter;
+struct yolo_count_shape {
+    int32_t is_zone;                     /* 0: a line (2 points), 1: a zone (3..64 points) */
+    int32_t n_points;
+    float   pts[2 * YOLO_COUNT_MAX_POINTS];  /* x0, y0, x1, y1, ... */
+};
+int  yolo_counter_create(const struct yolo_count_shape *shapes, int32_t n_shapes,
+                         struct yolo_counter **out, struct yolo_diag *diag);
+void yolo_counter_free(struct yolo_counter *c);                 /* NULL ok */
+/* Feeds one frame's tracks (in frame order). */
+int  yolo_counter_update(struct yolo_counter *c, const struct yolo_track *tracks, int32_t n,
+                         struct yolo_diag *diag);
+/* Counts of shape s: totals since create, per class (cls < YOLO_COUNT_MAX_CLASSES) or all
+ * classes (cls = -1); `inside` is the zone's count in the last frame. */
+struct yolo_count {
+    int64_t in, out;                     /* line: crossings; zone: entries, exits */
+    int64_t inside;                      /* zone: objects inside in the last frame */
+};
+int  yolo_counter_get(const struct yolo_counter *c, int32_t s, int32_t cls, struct yolo_count *out);
+/* Crossings / entries in the last frame only (for per-frame output). */
+int  yolo_counter_get_frame(const struct yolo_counter *c, int32_t s, int32_t cls, struct yolo_count *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,9 +4,10 @@
 set -eu
 pkgs="build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libopenblas-dev
       libopencv-dev libpng-dev python3-opencv python3-numpy python3-onnx
-      slurm-wlm munge"
+      slurm-wlm munge ffmpeg"
 # slurm-wlm munge: tests/cli/test_slurm_cli.sh runs a sharded detect as a real one-node Slurm
-# array job (daemons started and stopped by the test, in a temporary folder)
+# array job (daemons started and stopped by the test, in a temporary folder); ffmpeg: the live
+# stream tests of yolo video serve a video over UDP and HTTP on the loopback
 # `make fuzz` runs `install-deps.sh fuzz`: clang and its libFuzzer/sanitizer runtimes too
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-dev"
 missing=""

@@ -30,34 +30,7 @@ esac
 
 # ---------------------------------------------------------------- models
 # tiny: [1,3,32,32] -> boxes on a 4x4 grid + 3 sigmoid class scores -> [1,7,16] (v8 layout)
-$PY - "$T/tiny.onnx" <<'EOF'
-import sys, numpy as np, onnx
-from onnx import helper, TensorProto, numpy_helper
-rng = np.random.default_rng(7)
-wb = rng.uniform(-0.3, 0.3, (4, 3, 8, 8)).astype(np.float32)
-bb = np.array([0, 0, 10, 10], np.float32)
-gx, gy = np.meshgrid(np.arange(4) * 8 + 4, np.arange(4) * 8 + 4)
-grid = np.zeros((1, 4, 4, 4), np.float32); grid[0, 0] = gx; grid[0, 1] = gy
-wc = rng.uniform(-0.3, 0.3, (3, 3, 8, 8)).astype(np.float32)
-bc = np.array([-1.5, -1.5, -2.0], np.float32)
-nodes = [
-    helper.make_node('Conv', ['images', 'wb', 'bb'], ['box0'], kernel_shape=[8, 8], strides=[8, 8]),
-    helper.make_node('Add', ['box0', 'grid'], ['box']),
-    helper.make_node('Conv', ['images', 'wc', 'bc'], ['logit'], kernel_shape=[8, 8], strides=[8, 8]),
-    helper.make_node('Sigmoid', ['logit'], ['cls']),
-    helper.make_node('Concat', ['box', 'cls'], ['cat'], axis=1),
-    helper.make_node('Reshape', ['cat', 'shape'], ['output0']),
-]
-inits = [numpy_helper.from_array(a, n) for a, n in [(wb, 'wb'), (bb, 'bb'), (grid, 'grid'), (wc, 'wc'),
-         (bc, 'bc'), (np.array([1, 7, 16], np.int64), 'shape')]]
-g = helper.make_graph(nodes, 'tiny', [helper.make_tensor_value_info('images', TensorProto.FLOAT, [1, 3, 32, 32])],
-                      [helper.make_tensor_value_info('output0', TensorProto.FLOAT, [1, 7, 16])], inits)
-m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], producer_name='test_video_cli')
-m.ir_version = 8
-for k, v in [('names', "{0: 'red', 1: 'green', 2: 'blue'}"), ('stride', '8')]:
-    p = m.metadata_props.add(); p.key = k; p.value = v
-onnx.save(m, sys.argv[1])
-EOF
+$PY tests/cli/make_tiny_detector.py "$T/tiny.onnx"
 TE=$T/tiny.engine; E=$T/yolov8n.engine
 if "$YOLO" build "$T/tiny.onnx" -o "$TE" > /dev/null 2> "$T/err" &&
    "$YOLO" build "$SHARED/data/models/yolov8n_dq.onnx" -o "$E" > /dev/null 2>> "$T/err"; then ok
@@ -104,15 +77,88 @@ grep -q "2 streams, $((NT + NP)) frames in .* 0 failed" "$T/full.out" && ok || f
 "$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/stride" --vid-stride 5 --max-frames 40 -q > /dev/null 2>&1 &&
     check_out "$T/stride" traffic_highway_720p 40 1280 720 25 5 1 && ok || fail "--vid-stride 5"
 
-# Ctrl-C ends a recording: outputs finished at the frames processed, exit 0 (the signal goes
+# Ctrl-C ends a recording: outputs finished at the frames processed, exit 130 (the signal goes
 # out once the first frame is being written, i.e. once the temporary MP4 exists)
 "$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/int" -q > "$T/int.out" 2> "$T/e" &
 pid=$!
 for i in $(seq 300); do ls "$T/int" 2>/dev/null | grep -q 'mp4$' && break; sleep 0.1; done
 kill -INT $pid; wait $pid; rc=$?
 ni=$(wc -l < "$T/int/traffic_highway_720p.jsonl" 2>/dev/null)
-[ $rc -eq 0 ] && grep -q "^interrupted" "$T/int.out" && [ "${ni:-0}" -gt 0 ] && [ "$ni" -lt 751 ] &&
+[ $rc -eq 130 ] && grep -q "^interrupted" "$T/int.out" && [ "${ni:-0}" -gt 0 ] && [ "$ni" -lt 751 ] &&
     check_out "$T/int" traffic_highway_720p "$ni" 1280 720 25 1 1 && ok || fail "SIGINT: exit $rc, ${ni:-no} lines: $(cat "$T/e")"
+
+# ---------------------------------------------------------------- tracking and counting
+# IDs are assigned in frame order per stream: identical for any --instances / --batch
+NTR=150; [ "$SAN" = tsan ] && NTR=40
+for cfg in "1 1" "3 2"; do
+    set -- $cfg
+    "$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/trk$1" --max-frames $NTR --track --instances $1 --batch $2 \
+        --line 0,16,1280,16 --zone 0,0,640,0,640,360,0,360 > "$T/trk$1.out" 2> "$T/e" || fail "--track --instances $1: $(cat "$T/e")"
+done
+cmp -s "$T/trk1/traffic_highway_720p.jsonl" "$T/trk3/traffic_highway_720p.jsonl" && ok ||
+    fail "--track: IDs differ between --instances 1 and --instances 3 --batch 2"
+cmp -s "$T/trk1/traffic_highway_720p.counts.json" "$T/trk3/traffic_highway_720p.counts.json" && ok || fail "counts differ"
+$PY - "$T/trk1/traffic_highway_720p.jsonl" "$T/trk1/traffic_highway_720p.counts.json" $NTR <<'EOF' && ok || fail "--track outputs"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == int(sys.argv[3]), len(rows)
+ids = set()
+for r in rows:
+    assert list(r) == ["frame", "t", "detections", "counts"], list(r)
+    for d in r["detections"]:
+        assert list(d) == ["id", "cls", "name", "conf", "box"], list(d)
+        ids.add(d["id"])
+    assert [list(c) for c in r["counts"]] == [["line", "in", "out"], ["zone", "inside", "in", "out"]], r["counts"]
+    assert r["counts"][1]["inside"] <= len(r["detections"])
+assert ids and min(ids) == 1, sorted(ids)[:5]
+c = json.load(open(sys.argv[2]))
+assert [s["type"] for s in c["shapes"]] == ["line", "zone"] and c["frames"] == len(rows), c
+for s in c["shapes"]:
+    per_frame = sum(r["counts"][s["index"] - 1]["in"] for r in rows)
+    assert s["in"]["all"] == per_frame, (s, per_frame)
+print(f"tracking: {len(ids)} IDs over {len(rows)} frames; counts {[(s['type'], s['in']['all'], s['out']['all']) for s in c['shapes']]}")
+EOF
+grep -q "tracks: [0-9]* IDs; line 1: in [0-9]*.*zone 2:" "$T/trk1.out" && ok || fail "track summary: $(cat "$T/trk1.out")"
+"$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" --line 0,1,2,3 > /dev/null 2> "$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "add --track" "$T/e" && ok || fail "--line without --track: exit $rc"
+"$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" --track --zone 0,1,2,3 > /dev/null 2> "$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "zone x1,y1,x2,y2,x3,y3" "$T/e" && ok || fail "2-point zone: exit $rc"
+
+# a second run without -o goes to runs/video2 (as detect), unless --exist-ok
+mkdir -p "$T/cwd"
+Y=$(cd "$(dirname "$YOLO")" && pwd)/$(basename "$YOLO"); VA=$(cd "$V" && pwd)/traffic_highway_720p.mp4
+for i in 1 2; do (cd "$T/cwd" && "$Y" video "$TE" "$VA" --max-frames 2 -q > /dev/null 2>&1); done
+(cd "$T/cwd" && "$Y" video "$TE" "$VA" --max-frames 2 -q --exist-ok > /dev/null 2>&1)
+[ -s "$T/cwd/runs/video/traffic_highway_720p.jsonl" ] && [ -s "$T/cwd/runs/video2/traffic_highway_720p.jsonl" ] &&
+    [ ! -e "$T/cwd/runs/video3" ] && ok || fail "runs/video2: $(ls "$T/cwd/runs")"
+
+# frames too large: --max-pixels refuses them at open; an 8192x8192 video, which the MP4
+# encoder cannot take, says so before decoding a frame (it used to decode ~1 GB of frames and
+# blame the folder)
+if command -v ffmpeg > /dev/null; then
+    ffmpeg -nostdin -loglevel error -y -f lavfi -i color=c=gray:s=8192x8192:r=2:d=1 -c:v mjpeg -q:v 20 "$T/big.avi"
+    "$YOLO" video "$TE" "$T/big.avi" -o "$T/big" -q > /dev/null 2> "$T/e"; rc=$?
+    [ $rc -eq 1 ] && grep -q "big.avi: frames of 8192x8192 cannot be written as MP4: its encoder (MPEG-4 part 2) takes at most 8191" "$T/e" &&
+        ! grep -q "writable" "$T/e" && [ -z "$(ls "$T/big")" ] && ok || fail "8192x8192: exit $rc: $(cat "$T/e")"
+    "$YOLO" video "$TE" "$T/big.avi" -o "$T/big" -q --nosave --max-pixels 1000000 > /dev/null 2> "$T/e"; rc=$?
+    [ $rc -eq 1 ] && grep -q "big.avi: video frames of 8192x8192 (67108864 pixels) are over the limit of 1000000 pixels (--max-pixels)" "$T/e" &&
+        ok || fail "--max-pixels: exit $rc: $(cat "$T/e")"
+else
+    fail "ffmpeg is not installed (scripts/install-deps.sh installs it)"
+fi
+
+# kill -9 leaves temporary files; the next run in the folder removes them and keeps the
+# JSON Lines of the frames finished (whole lines) as <name>.killed-<pid>.jsonl
+"$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/k9" -q > /dev/null 2>&1 &
+pid=$!
+for i in $(seq 300); do [ "$(cat "$T"/k9/*.jsonl.tmp.* 2>/dev/null | wc -l)" -gt 10 ] && break; sleep 0.1; done
+kill -9 $pid; wait $pid 2>/dev/null
+"$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/k9" --max-frames 2 > "$T/k9.out" 2> "$T/e"; rc=$?
+nk=$(wc -l < "$T/k9/traffic_highway_720p.killed-$pid.jsonl" 2>/dev/null)
+[ $rc -eq 0 ] && [ -z "$(ls "$T/k9" | grep tmp)" ] && [ "${nk:-0}" -gt 10 ] &&
+    grep -q "kept the finished frames of killed runs: .*killed-$pid.jsonl; removed 1 temp file" "$T/k9.out" &&
+    $PY -c "import json, sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/k9/traffic_highway_720p.killed-$pid.jsonl" &&
+    ok || fail "after kill -9: exit $rc, ${nk:-no} lines kept, left: $(ls "$T/k9"): $(cat "$T/k9.out" "$T/e")"
 
 # ---------------------------------------------------------------- yolov8n: instances and batching agree
 run8() {   # OUTDIR ARGS...: both videos cut to N frames

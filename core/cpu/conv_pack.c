@@ -54,7 +54,8 @@ void yolo_conv_pack_weights(int64_t kind, const float *w, int64_t M, int64_t cg,
     int64_t numel = yolo_conv_packed_numel(kind, M, cg, KH, KW);
     if (numel <= 0)
         return;
-    memset(out, 0, sizeof(float) * (size_t)numel);
+    if (M % YOLO_CONV_PACK_MR)   /* only then are there padding rows, interleaved in panels */
+        memset(out, 0, sizeof(float) * (size_t)numel);
     if (kind == YOLO_CONV_PACK_GEMM8) {
         for (int64_t m = 0; m < M; m++)
             for (int64_t k = 0; k < K; k++)

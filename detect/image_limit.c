@@ -1,8 +1,11 @@
 /* image_limit.c: yolo_image_read_limited and the bytes-level yolo_image_decode_limited it
  * uses: decoding with the policy `yolo detect` needs for files from strangers. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cv_adapter.h"
 #include "fileio.h"
@@ -96,9 +99,20 @@ int64_t yolo_image_header_pixels(const char *path)
 {
     if (!path)
         return -1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* never blocks: a FIFO or device is not an image (the decoder then says so, at once) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
         return -1;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return -1;
+    }
     size_t cap = (size_t)1 << 20;
     uint8_t *buf = malloc(cap);
     size_t n = buf ? fread(buf, 1, cap, f) : 0;

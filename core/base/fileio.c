@@ -61,14 +61,22 @@ int yolo_atomic_open(struct yolo_atomic_file *af, const char *path, struct yolo_
     if (strlen(path) >= sizeof af->path)
         return yolo_diag_set(d, YOLO_ERR_ARG, "%.100s...: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
-    /* A short temp name in the same folder (so rename stays on one file system): the final
-     * name may already be near the 255-byte limit of a file name, a suffix would pass it. */
+    /* The temp file is in the same folder (so rename stays on one file system), named
+     * "<name>.tmp.<pid>" where that fits in a file name (255 bytes): a later run can tell
+     * which output a killed run was writing (yolo video keeps those JSON Lines). A final name
+     * near the limit gets a short "yolo-<pid>-<random>.tmp" instead. */
     const char *slash = strrchr(path, '/');
     int dir_len = slash ? (int)(slash - path + 1) : 0;
+    int fd = -1;
+    if (strlen(path + dir_len) + 4 + 1 + 20 <= 255) {
+        snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            goto fail;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t r = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)af;
-    int fd = -1;
     for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
         r = r * 6364136223846793005ULL + 1442695040888963407ULL;
         snprintf(af->tmp, sizeof af->tmp, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(),
@@ -77,6 +85,7 @@ int yolo_atomic_open(struct yolo_atomic_file *af, const char *path, struct yolo_
         if (fd < 0 && errno != EEXIST)
             break;
     }
+fail:
     if (fd < 0 || !(af->f = fdopen(fd, "wb"))) {
         int e = errno;
         if (fd >= 0) {

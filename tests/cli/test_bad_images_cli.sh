@@ -70,8 +70,13 @@ print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 10
     "$YOLO" detect "$E" "$T/big" --max-pixels 25000000 --workers 4 --nosave --save-dir "$T/o4")
 echo "four 25-Mpixel PNGs, 4 workers: exit and peak RSS (MB): $peak"
 set -- $peak
-if [ "$1" = 0 ] && [ "$2" -lt 450 ]; then ok
-else fail "four 25-Mpixel PNGs with 4 workers: exit $1, peak RSS $2 MB (want < 450: one budget of 25 Mpixel)"; fi
+# Sanitizer builds carry their shadow memory and quarantine on top (ASan measured 575 MB for
+# the 280 MB of a plain build): their bound is 800 MB, still under the 680 MB x 1.2+ that four
+# images decoded at once take there.
+bound=450
+case "$BUILD" in *asan*|*ubsan*|*tsan*) bound=800;; esac
+if [ "$1" = 0 ] && [ "$2" -lt $bound ]; then ok
+else fail "four 25-Mpixel PNGs with 4 workers: exit $1, peak RSS $2 MB (want < $bound: one budget of 25 Mpixel)"; fi
 
 echo "test_bad_images_cli: $((checks - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -21,25 +21,6 @@
 
 #define MAX_SOURCES 256
 
-static int dir_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* Ultralytics' increment_path: runs/detect, runs/detect2, runs/detect3, ... */
-static void pick_save_dir(const char *base, int exist_ok, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", base);
-    if (exist_ok || !dir_exists(base))
-        return;
-    for (int i = 2; i < 100000; i++) {
-        snprintf(out, cap, "%s%d", base, i);
-        if (!dir_exists(out))
-            return;
-    }
-}
-
 static int detect_main(int argc, char **argv)
 {
     int verbose = 0;
@@ -164,7 +145,7 @@ static int detect_main(int argc, char **argv)
         cli_error("detect", 1, "%s", err);
         goto out;
     }
-    pick_save_dir(save_dir ? save_dir : "runs/detect", exist_ok, dir, sizeof dir);
+    cli_pick_save_dir(save_dir ? save_dir : "runs/detect", exist_ok, dir, sizeof dir);
     if ((!nosave || save_txt || json) && cli_prepare_dir(dir, save_txt ? "labels" : NULL, err, sizeof err)) {
         cli_error("detect", 1, "%s", err);
         goto out;

@@ -98,25 +98,6 @@ static void on_progress(void *user, const struct yolo_video_stream *st, int32_t 
 
 /* ------------------------------------------------------------------ command */
 
-static int dir_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* Ultralytics' increment_path, as yolo detect: runs/video, runs/video2, ... */
-static void pick_save_dir(const char *base, int exist_ok, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", base);
-    if (exist_ok || !dir_exists(base))
-        return;
-    for (int i = 2; i < 100000; i++) {
-        snprintf(out, cap, "%s%d", base, i);
-        if (!dir_exists(out))
-            return;
-    }
-}
-
 /* "x1,y1,x2,y2,..." -> a line (2 points) or a zone (3..64 points). */
 static int parse_shape(const char *v, int is_zone, struct yolo_count_shape *sh)
 {
@@ -291,7 +272,7 @@ int cmd_video(int argc, char **argv)
     if (cli_load_model("video", pos[0], isa, &model, &info))
         return 1;
     char err[4400], dir[4096];
-    pick_save_dir(out_dir ? out_dir : "runs/video", out_dir ? 1 : exist_ok, dir, sizeof dir);
+    cli_pick_save_dir(out_dir ? out_dir : "runs/video", out_dir ? 1 : exist_ok, dir, sizeof dir);
     out_dir = dir;
     rc = 1;
     if (cli_prepare_dir(out_dir, NULL, err, sizeof err)) {

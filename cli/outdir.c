@@ -86,3 +86,21 @@ int cli_parse_classes(const char *s, int32_t *out, int32_t cap, int32_t *n)
     }
     return *n > 0 ? 0 : -1;
 }
+
+static int path_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+void cli_pick_save_dir(const char *base, int exist_ok, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", base);
+    if (exist_ok || !path_exists(base))
+        return;
+    for (int i = 2; i < 100000; i++) {
+        snprintf(out, cap, "%s%d", base, i);
+        if (!path_exists(out))
+            return;
+    }
+}

@@ -24,6 +24,8 @@ struct yolo_model {
 
 struct yolo_model *yolo_model_retain(struct yolo_model *m);
 void yolo_model_release(struct yolo_model *m);
+/* The build's precision from the engine's META ("fp32"). */
+const char *yolo_model_precision(const struct yolo_model *m);
 
 struct yolo_ctx {
     struct yolo_model *model;         /* retained */

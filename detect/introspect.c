@@ -26,12 +26,6 @@ static double node_flops(const struct yolo_graph *g, const struct yolo_node *n)
     return impl && impl->flops_fn ? 2.0 * impl->flops_fn(g, n) : 0.0;
 }
 
-static const char *meta_or(const struct yolo_engine *e, const char *key, const char *def)
-{
-    const char *v = yolo_engine_meta_get(e, key);
-    return v ? v : def;
-}
-
 void yolo_model_summary(const struct yolo_model *m, struct yolo_engine_summary *s)
 {
     const struct yolo_engine *e = yolo_net_engine(m->net);
@@ -63,7 +57,7 @@ void yolo_model_summary(const struct yolo_model *m, struct yolo_engine_summary *
     s->prepared_bytes = yolo_net_prepared_bytes(m->net);
     s->backend = yolo_net_backend(m->net)->name;
     s->variant = yolo_net_variant(m->net);
-    s->precision = meta_or(e, "precision", "fp32");
+    s->precision = yolo_model_precision(m);
 }
 
 static void tensor_desc(const struct yolo_tensor *T, struct yolo_tensor_desc *t)

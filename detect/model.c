@@ -131,6 +131,12 @@ void yolo_model_free(struct yolo_model *m)
     yolo_model_release(m);
 }
 
+const char *yolo_model_precision(const struct yolo_model *m)
+{
+    const char *prec = yolo_engine_meta_get(yolo_net_engine(m->net), "precision");
+    return prec ? prec : "fp32";   /* engines record it; fp32 is the only one before that */
+}
+
 void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -143,6 +149,5 @@ void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *inf
     info->class_names = m->names;
     info->isa = yolo_net_variant(m->net);
     info->backend = yolo_net_backend(m->net)->name;
-    const char *prec = yolo_engine_meta_get(yolo_net_engine(m->net), "precision");
-    info->precision = prec ? prec : "fp32";
+    info->precision = yolo_model_precision(m);
 }

@@ -252,6 +252,17 @@ static void set_error(struct source *s, const char *msg)
         snprintf(s->st->error, sizeof s->st->error, "%s", msg);
 }
 
+/* The reader of s stops before its first frame: err is the stream's error, and its consumer
+ * sees the end. */
+static void reader_fail(struct run *run, struct source *s, const char *err)
+{
+    pthread_mutex_lock(&run->mu);
+    set_error(s, err);
+    s->eof = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&run->mu);
+}
+
 static void notify_locked(struct run *run)
 {
     run->changes++;
@@ -444,11 +455,7 @@ static void *reader_main(void *arg)
         snprintf(err, sizeof err, "%s", d.msg);
         if (rc == YOLO_ERR_FORMAT)
             explain_mp4(s->st->source, err, sizeof err);
-        pthread_mutex_lock(&run->mu);
-        set_error(s, err);
-        s->eof = 1;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&run->mu);
+        reader_fail(run, s, err);
         return NULL;
     }
     if (p->max_pixels > 0 && (int64_t)vi.width * vi.height > p->max_pixels) {
@@ -456,11 +463,7 @@ static void *reader_main(void *arg)
         snprintf(err, sizeof err, "%s: video frames of %dx%d (%lld pixels) are over the limit of %lld pixels "
                  "(--max-pixels)", s->st->source, vi.width, vi.height, (long long)vi.width * vi.height,
                  (long long)p->max_pixels);
-        pthread_mutex_lock(&run->mu);
-        set_error(s, err);
-        s->eof = 1;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&run->mu);
+        reader_fail(run, s, err);
         return NULL;
     }
     if (p->save_video && (vi.width > YOLO_CV_VIDEO_MAX_SIDE || vi.height > YOLO_CV_VIDEO_MAX_SIDE))
@@ -469,11 +472,7 @@ static void *reader_main(void *arg)
                  vi.height, YOLO_CV_VIDEO_MAX_SIDE);
     if (err[0]) {
         yolo_cv_video_close(cap);
-        pthread_mutex_lock(&run->mu);
-        set_error(s, err);
-        s->eof = 1;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&run->mu);
+        reader_fail(run, s, err);
         return NULL;
     }
     s->live = !vi.is_file;

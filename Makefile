@@ -7,6 +7,11 @@
 
 CC       ?= cc
 CXX      ?= c++
+# CUDA=1: the CUDA backend too (core/cuda/, needs the CUDA toolkit; built in build/cuda)
+CUDA     ?=
+ifneq ($(CUDA),)
+BUILD    ?= build/cuda
+endif
 BUILD    ?= build
 SAN      ?=
 SHARED   ?= ../shared
@@ -39,6 +44,19 @@ CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS  := -pthread
 LDLIBS   := $(PKG_LIBS) -lstdc++ -lm
 
+ifneq ($(CUDA),)
+CUDA_HOME ?= /usr/local/cuda
+NVCC     ?= $(CUDA_HOME)/bin/nvcc
+# sm_90 (H100/H200) code plus PTX that newer GPUs compile at load
+CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+CPPFLAGS += -DYOLO_CUDA
+INC_core += -I$(CUDA_HOME)/include
+INC_tests += -I$(CUDA_HOME)/include
+# cudart static (no libcudart.so needed at run time); cuDNN is a shared library only
+LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcudart_static -ldl -lrt
+NVFLAGS  := -std=c++17 $(OPT) $(CUDA_ARCH) -Xcompiler -Wall,-Wextra,-Werror,-fno-strict-aliasing
+endif
+
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer
 CXXFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
@@ -47,15 +65,19 @@ endif
 
 # ---------------------------------------------------------------- sources
 LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect postprocess labels
+ifneq ($(CUDA),)
+LIB_DIRS  += core/cuda
+endif
 LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
+LIB_CU    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cu))
 X86_AVX2  := $(wildcard core/cpu/x86/*_avx2.c)
 X86_AVX512:= $(wildcard core/cpu/x86/*_avx512.c)
 GEN_C     := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/labels_coco.c
 CLI_C     := $(wildcard cli/*.c)
 
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))
-LIB_OBJ   := $(call obj,$(LIB_C) $(LIB_CXX) $(X86_AVX2) $(X86_AVX512)) \
+LIB_OBJ   := $(call obj,$(LIB_C) $(LIB_CXX) $(LIB_CU) $(X86_AVX2) $(X86_AVX512)) \
              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
 CLI_OBJ   := $(call obj,$(CLI_C))
 
@@ -90,6 +112,11 @@ $(BUILD)/obj/%.cpp.o: %.cpp
 	@mkdir -p $(dir $@)
 	@echo CXX $<
 	$(Q)$(CXX) $(CPPFLAGS) $(call layer_inc,$<) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	@echo NVCC $<
+	$(Q)$(NVCC) $(CPPFLAGS) $(INC_core) $(NVFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/core/cpu/x86/%_avx2.c.o: core/cpu/x86/%_avx2.c
 	@mkdir -p $(dir $@)
@@ -164,6 +191,17 @@ refval: all
 
 bench: all
 	sh scripts/bench.sh $(BUILD) $(SHARED)
+
+# The GPU: `make CUDA=1 cuda-bundle` here stages devrun/ (an OpenCV-free CUDA build, the
+# libraries a bare GPU machine lacks, the shared models, golden files and coco128); on the GPU
+# machine `make test-cuda` and `make bench-cuda` run from it (no compiler needed there).
+.PHONY: cuda-bundle test-cuda bench-cuda
+cuda-bundle:
+	sh scripts/cuda-bundle.sh devrun $(SHARED)
+test-cuda:
+	sh scripts/test-cuda.sh devrun
+bench-cuda:
+	sh scripts/bench-cuda.sh devrun
 
 deps:
 	sh scripts/install-deps.sh

@@ -1,16 +1,64 @@
 /* cli_model.c: see cli_model.h. */
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "args.h"
 #include "cli_model.h"
 
-int cli_load_model(const char *cmd, const char *path, const char *isa, struct yolo_model **model,
-                   struct yolo_model_info *info)
+int cli_device_parse(const char *device, const char **backend, int32_t *index)
+{
+    *backend = "cpu";
+    *index = 0;
+    if (!device || strcmp(device, "cpu") == 0)
+        return 0;
+    const char *num = device;
+    if (strncmp(device, "cuda", 4) == 0) {
+        if (device[4] == '\0')
+            num = "0";
+        else if (device[4] == ':')
+            num = device + 5;
+        else
+            return -1;
+    }
+    char *end;
+    long v = strtol(num, &end, 10);
+    if (end == num || *end || v < 0 || v > 1023)
+        return -1;
+    *backend = "cuda";
+    *index = (int32_t)v;
+    return 0;
+}
+
+int cli_check_target(const char *cmd, const char *isa, const char *device, int half)
+{
+    const char *backend;
+    int32_t index;
+    int rc = args_check_isa(cmd, isa);
+    if (rc != ARGS_GO)
+        return rc;
+    if (cli_device_parse(device, &backend, &index))
+        return cli_error(cmd, 2, "--device must be cpu, cuda, cuda:N or a GPU number N (got '%s')",
+                         device);
+    if (strcmp(backend, "cpu") && !strstr(yolo_backends(), backend))
+        return cli_error(cmd, 2, "--device %s: this yolo was built without the CUDA backend "
+                         "(backends: %s; rebuild with make CUDA=1)", device, yolo_backends());
+    if (half && strcmp(backend, "cpu") == 0)
+        return cli_error(cmd, 2, "--half needs --device cuda (the CPU runs FP32)");
+    if (isa && strcmp(backend, "cpu"))
+        return cli_error(cmd, 2, "--isa picks CPU kernels; it does not go with --device %s", device);
+    return ARGS_GO;
+}
+
+int cli_load_model(const char *cmd, const char *path, const char *isa, const char *device,
+                   int half, struct yolo_model **model, struct yolo_model_info *info)
 {
     struct yolo_diag d = { 0 };
     struct yolo_model_params mp;
     yolo_model_params_default(&mp);
     mp.isa = isa;
+    cli_device_parse(device, &mp.backend, &mp.device);   /* checked by cli_check_target */
+    mp.precision = half ? "fp16" : NULL;
     if (yolo_model_load(path, &mp, model, &d))
         return cli_error(cmd, 1, "%s", d.msg);
     yolo_model_get_info(*model, info);

@@ -193,10 +193,50 @@ static void print_json_pct(const char *name, const struct pct *p)
            "\"max_ms\": %.4f}", name, p->min, p->med, p->p90, p->p99, p->max);
 }
 
+/* A device backend's three stages apart, as trtexec reports them: the input tensor up, the
+ * graph (one CUDA graph replay), the output tensor down, each timed on its own over raw
+ * tensors of ctx (synchronous calls, so each stage is whole). Medians in ms of runs runs. */
+struct stages { double up, compute, down; };
+
+static int device_stages(struct yolo_model *model, struct yolo_ctx *ctx, int warmup, int runs,
+                         struct stages *st, struct yolo_diag *d)
+{
+    struct yolo_tensor_desc ti, to;
+    if (yolo_model_input(model, 0, &ti) || yolo_model_output(model, 0, &to))
+        return yolo_diag_set(d, YOLO_ERR_ARG, "the engine has no input or output tensor");
+    uint8_t *in = calloc(1, (size_t)ti.bytes), *out = malloc((size_t)to.bytes);
+    double *t = malloc(sizeof(double) * 3 * (size_t)runs);
+    int rc = in && out && t ? 0 : yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
+    for (int r = -warmup; !rc && r < runs; r++) {
+        double t0 = now_ms();
+        rc = yolo_ctx_set_input(ctx, 0, in, ti.bytes, d);
+        double t1 = now_ms();
+        rc = rc ? rc : yolo_ctx_forward(ctx, d);
+        double t2 = now_ms();
+        rc = rc ? rc : yolo_ctx_get_output(ctx, 0, out, to.bytes, d);
+        double t3 = now_ms();
+        if (r >= 0) {
+            t[r] = t1 - t0;
+            t[runs + r] = t2 - t1;
+            t[2 * runs + r] = t3 - t2;
+        }
+    }
+    if (!rc) {
+        st->up = percentiles(t, runs).med;
+        st->compute = percentiles(t + runs, runs).med;
+        st->down = percentiles(t + 2 * runs, runs).med;
+    }
+    free(in);
+    free(out);
+    free(t);
+    return rc;
+}
+
 struct op_row { const char *op; int n; double ms, flops; };
 
 /* Per-node profile on a raw context of the same engine; prints (or emits JSON). */
-static int run_profile(const char *path, const char *isa, int threads, int warmup, int runs,
+static int run_profile(const char *path, const char *isa, const char *device, int half,
+                       int threads, int warmup, int runs,
                        int json, struct yolo_diag *d)
 {
     struct yolo_model *m = NULL;
@@ -208,6 +248,8 @@ static int run_profile(const char *path, const char *isa, int threads, int warmu
     struct yolo_model_params mp;
     yolo_model_params_default(&mp);
     mp.isa = isa;
+    cli_device_parse(device, &mp.backend, &mp.device);
+    mp.precision = half ? "fp16" : NULL;
     mp.no_verify = 1;
     mp.raw = 1;
     struct yolo_ctx_params cp;
@@ -337,7 +379,8 @@ out:
 int cmd_bench(int argc, char **argv)
 {
     int threads = 1, instances = 1, batch = 1, warmup = 5, runs = 50, profile = 0, json = 0;
-    const char *isa = NULL, *image = NULL;
+    const char *isa = NULL, *image = NULL, *device = NULL;
+    int half = 0;
     const struct arg_spec specs[] = {
         { "threads", 't', ARG_INT, &threads, "T", "threads per instance (default 1)" },
         { "instances", 'j', ARG_INT, &instances, "N", "contexts (clones) running at once, each on its own thread(s) "
@@ -349,6 +392,7 @@ int cmd_bench(int argc, char **argv)
         { "profile", 0, ARG_FLAG, &profile, NULL, "time per op type and the ten slowest nodes" },
         { "json", 0, ARG_FLAG, &json, NULL, "print one JSON object instead of tables" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512 (default: best; also $YOLO_ISA)" },
+        CLI_DEVICE_ARGS(device, half),
         { "image", 'i', ARG_STR, &image, "FILE", "input image (default: a synthetic 1280x720 frame)" },
         { 0 }
     };
@@ -367,7 +411,7 @@ int cmd_bench(int argc, char **argv)
     if (threads < 1 || threads > 256 || instances < 1 || instances > 256 || batch < 1 || batch > 64 ||
         warmup < 0 || warmup > 100000 || runs < 1 || runs > 1000000)
         return cli_error("bench", 2, "option value out of range (see yolo bench --help)");
-    if ((rc = args_check_isa("bench", isa)) != ARGS_GO)
+    if ((rc = cli_check_target("bench", isa, device, half)) != ARGS_GO)
         return rc;
 
     struct yolo_diag d = { 0 };
@@ -386,7 +430,7 @@ int cmd_bench(int argc, char **argv)
         goto out;
     }
     struct yolo_model_info info;
-    if (cli_load_model("bench", pos[0], isa, &model, &info))
+    if (cli_load_model("bench", pos[0], isa, device, half, &model, &info))
         goto out;
     if (batch > info.max_batch) {
         cli_error("bench", 2, "--batch %d is more than the engine's max batch %d (rebuild with yolo "
@@ -552,7 +596,24 @@ int cmd_bench(int argc, char **argv)
                instances > 1 ? "s" : "", threads, threads > 1 ? "s" : "", batch);
         printf("peak RSS       %.1f MiB\n", rss / 1048576.0);
     }
-    if (profile && run_profile(pos[0], isa, threads, warmup, runs, json, &d)) {
+    if (device && strcmp(device, "cpu")) {
+        struct stages st = { 0, 0, 0 };
+        if (device_stages(model, ctx[0], warmup, runs, &st, &d)) {
+            if (json)
+                printf("}\n");
+            cli_error("bench", 1, "%s", d.msg);
+            goto out;
+        }
+        double cips = st.compute > 0 ? info.max_batch * 1000.0 / st.compute : 0.0;
+        if (json)
+            printf(", \"device_stages_ms\": {\"upload\": %.4f, \"compute\": %.4f, \"download\": "
+                   "%.4f}, \"compute_ips\": %.1f", st.up, st.compute, st.down, cips);
+        else
+            printf("device stages  upload %.3f ms, compute %.3f ms, download %.3f ms (medians of "
+                   "raw float tensors, batch %d); compute alone %.1f images/s\n", st.up, st.compute,
+                   st.down, info.max_batch, cips);
+    }
+    if (profile && run_profile(pos[0], isa, device, half, threads, warmup, runs, json, &d)) {
         if (json)
             printf("}\n");
         cli_error("bench", 1, "%s", d.msg);

@@ -31,6 +31,8 @@ static int detect_main(int argc, char **argv)
     int workers = 2, imgsz = 0, quiet = 0, max_pixels = 100000000;
     int shards = 0, resume = 0;
     const char *save_dir = NULL, *classes = NULL, *isa = NULL, *shard_arg = NULL;
+    const char *device = NULL;
+    int half = 0;
     const struct arg_spec specs[] = {
         { "conf", 0, ARG_FLOAT, &conf, "F", "confidence threshold, strict, in (0, 1) (default 0.25)" },
         { "iou", 0, ARG_DOUBLE, &iou, "F", "NMS IoU threshold (default 0.7)" },
@@ -52,6 +54,7 @@ static int detect_main(int argc, char **argv)
         { "workers", 'j', ARG_INT, &workers, "N", "image decoding threads (default 2)" },
         { "imgsz", 0, ARG_INT, &imgsz, "N", "expected input size; an engine built for another is an error" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
+        CLI_DEVICE_ARGS(device, half),
         { "quiet", 'q', ARG_FLAG, &quiet, NULL, "print only errors and the summary" },
         { "verbose", 'v', ARG_FLAG, &verbose, NULL, "also show the image libraries' own messages about bad files" },
         { "max-pixels", 0, ARG_INT, &max_pixels, "N", "refuse images of more than N pixels, from their header (default 100000000; 0 = no limit)" },
@@ -89,7 +92,7 @@ static int detect_main(int argc, char **argv)
     if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
         line_width < 0 || batch < 0 || threads < 0 || threads > 256 || workers < 1 || workers > 64 || imgsz < 0 || max_pixels < 0)
         return cli_error("detect", 2, "option value out of range (see yolo detect --help)");
-    if ((rc = args_check_isa("detect", isa)) != ARGS_GO)
+    if ((rc = cli_check_target("detect", isa, device, half)) != ARGS_GO)
         return rc;
     struct shard sh = { 0 };
     char shard_err[600];
@@ -114,7 +117,7 @@ static int detect_main(int argc, char **argv)
     struct str_set done = { 0 };
     char **run_paths = NULL, **run_names = NULL;
     struct yolo_model_info info;
-    if (cli_load_model("detect", pos[0], isa, &model, &info))
+    if (cli_load_model("detect", pos[0], isa, device, half, &model, &info))
         return 1;
     rc = 1;
     if (imgsz && (imgsz != info.input_w || imgsz != info.input_h)) {

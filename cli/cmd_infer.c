@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "args.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "fileio.h"
 #include "yolo.h"
@@ -30,12 +31,15 @@ static double now_ms(void)
 int cmd_infer(int argc, char **argv)
 {
     const char *input = NULL, *output = NULL, *isa = NULL;
+    const char *device = NULL;
+    int half = 0;
     int threads = 1;
     const struct arg_spec specs[] = {
         { "input", 'i', ARG_STR, &input, "IN.bin", "raw float32 input tensor (required)" },
         { "output", 'o', ARG_STR, &output, "OUT.bin", "where to write the raw output (required)" },
         { "threads", 't', ARG_INT, &threads, "N", "threads (default 1)" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512 (default: best)" },
+        CLI_DEVICE_ARGS(device, half),
         { 0 }
     };
     const struct cmd_usage u = { "infer", "ENGINE --input IN.bin --output OUT.bin [options]",
@@ -52,7 +56,7 @@ int cmd_infer(int argc, char **argv)
         return cli_error("infer", 2, "--input and --output are required");
     if (threads < 1 || threads > 256)
         return cli_error("infer", 2, "--threads must be 1..256");
-    if ((rc = args_check_isa("infer", isa)) != ARGS_GO)
+    if ((rc = cli_check_target("infer", isa, device, half)) != ARGS_GO)
         return rc;
 
     struct yolo_diag diag = { 0 };
@@ -64,6 +68,8 @@ int cmd_infer(int argc, char **argv)
     struct yolo_model_params mp;
     yolo_model_params_default(&mp);
     mp.isa = isa;
+    cli_device_parse(device, &mp.backend, &mp.device);
+    mp.precision = half ? "fp16" : NULL;
     mp.raw = 1;   /* any engine: raw tensors in and out */
     struct yolo_ctx_params cp;
     yolo_ctx_params_default(&cp);

@@ -287,6 +287,8 @@ static int val_main(int argc, char **argv, int stderr_tty)
     double iou = NAN;
     int max_det = INT_MIN, threads = INT_MIN, workers = INT_MIN, json = 0;
     const char *data = NULL, *split_name = "val", *save_json = NULL, *preds_file = NULL, *isa = NULL;
+    const char *device = NULL;
+    int half = 0;
     const char *shard_arg = NULL;
     struct shard sh = { 0 };
     char shard_json[4200];
@@ -302,6 +304,7 @@ static int val_main(int argc, char **argv, int stderr_tty)
         { "threads", 't', ARG_INT, &threads, "N", "threads per inference (default: the CPU cores)" },
         { "workers", 'j', ARG_INT, &workers, "N", "image decoding threads (default 2)" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
+        CLI_DEVICE_ARGS(device, half),
         { "verbose", 'v', ARG_FLAG, &verbose, NULL, "also show the image libraries' own messages about bad files" },
         { "shard", 0, ARG_STR, &shard_arg, "K/N", "with --save-json: only shard K (0..N-1) of N of the split's sorted images, "
           "to FILE with .0000K-of-0000N before its extension (the metrics cover the shard)" },
@@ -365,7 +368,7 @@ static int val_main(int argc, char **argv, int stderr_tty)
     if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
         threads < 0 || threads > 256 || workers < 1 || workers > 64)
         return cli_error("val", 2, "option value out of range (see yolo val --help)");
-    if ((rc = args_check_isa("val", isa)) != ARGS_GO)
+    if ((rc = cli_check_target("val", isa, device, half)) != ARGS_GO)
         return rc;
     int split = yolo_split_from_name(split_name);
     if (split < 0)
@@ -389,7 +392,7 @@ static int val_main(int argc, char **argv, int stderr_tty)
     rc = 1;
 
     if (n_pos) {
-        if (cli_load_model("val", pos[0], isa, &model, &info))
+        if (cli_load_model("val", pos[0], isa, device, half, &model, &info))
             goto out;
         n_classes = info.n_classes;
     }

@@ -158,6 +158,8 @@ int cmd_video(int argc, char **argv)
     int max_det = 300, agnostic = 0, nosave = 0, hide_labels = 0, hide_conf = 0, line_width = 0;
     int instances = 0, threads = 0, batch = 1, vid_stride = 1, max_frames = 0, quiet = 0;
     const char *out_dir = NULL, *classes = NULL, *isa = NULL, *line_opt = NULL, *zone_opt = NULL;
+    const char *device = NULL;
+    int half = 0;
     int track = 0, track_buffer = 30, no_fuse = 0, live_buffer = 1, reconnect = 5, exist_ok = 0, verbose = 0;
     float track_high = 0.25f, track_low = 0.1f, new_track = 0.25f, match_thresh = 0.8f;
     double max_pixels = 100000000;
@@ -198,6 +200,7 @@ int cmd_video(int argc, char **argv)
         { "hide-conf", 0, ARG_FLAG, &hide_conf, NULL, "label tags without the confidence" },
         { "line-width", 0, ARG_INT, &line_width, "N", "box line width in pixels (default: from frame size)" },
         { "isa", 0, ARG_STR, &isa, "ISA", "force kernels: ref, avx2 or avx512" },
+        CLI_DEVICE_ARGS(device, half),
         { "quiet", 'q', ARG_FLAG, &quiet, NULL, "print only errors and the summary" },
         { 0 }
     };
@@ -227,7 +230,7 @@ int cmd_video(int argc, char **argv)
         instances < 0 || instances > 256 || threads < 0 || threads > 256 || batch < 1 || batch > 1024 ||
         !(batch_timeout >= 0 && batch_timeout <= 60000) || vid_stride < 1 || max_frames < 0)
         return cli_error("video", 2, "option value out of range (see yolo video --help)");
-    if ((rc = args_check_isa("video", isa)) != ARGS_GO)
+    if ((rc = cli_check_target("video", isa, device, half)) != ARGS_GO)
         return rc;
     if (!(track_high >= 0 && track_high <= 1) || !(track_low >= 0 && track_low <= 1) ||
         !(new_track >= 0 && new_track <= 1) || !(match_thresh > 0 && match_thresh <= 1) || track_buffer < 1 ||
@@ -269,7 +272,7 @@ int cmd_video(int argc, char **argv)
     struct yolo_video_stream *st = NULL;
     struct printer pr = { 0 };
     struct yolo_model_info info;
-    if (cli_load_model("video", pos[0], isa, &model, &info))
+    if (cli_load_model("video", pos[0], isa, device, half, &model, &info))
         return 1;
     char err[4400], dir[4096];
     cli_pick_save_dir(out_dir ? out_dir : "runs/video", out_dir ? 1 : exist_ok, dir, sizeof dir);

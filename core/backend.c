@@ -5,6 +5,9 @@
 
 static const struct yolo_backend *const backends[] = {
     &yolo_backend_cpu,
+#ifdef YOLO_CUDA
+    &yolo_backend_cuda,
+#endif
 };
 
 int32_t yolo_backend_count(void)

@@ -1,5 +1,5 @@
 /* backend.h: the seam between the runtime and the hardware. A backend is a device kind (the
- * x86 CPU today, core/cpu/; CUDA next): it says which nodes it can run, prepares a model's
+ * x86 CPU, core/cpu/; NVIDIA GPUs, core/cuda/ in builds made with CUDA=1): it says which nodes it can run, prepares a model's
  * weights once into its own layout and precision (shared by every runner and clone), gives
  * each runner its buffers (host or device memory, sized and laid out by the planner's
  * offsets, core/plan.c), runs the whole plan, and copies tensors in and out.
@@ -28,11 +28,15 @@
 struct yolo_backend_options {
     const char *isa;          /* CPU: "ref" | "avx2" | "avx512" | NULL (best; $YOLO_ISA) */
     int32_t     device;       /* device index for backends with several (cuda:N) */
+    const char *precision;    /* "fp32" (NULL) | "fp16": the arithmetic a device backend
+                                 runs in; the CPU backend runs FP32 whatever this says */
 };
 
 struct yolo_backend {
     const char *name;         /* "cpu" */
     int         is_host;      /* buffers are host memory: tensor_host works */
+    /* Devices of this kind the machine has now (0: none, or no driver); the CPU: 1. */
+    int32_t (*device_count)(void);
     /* Whether node n of g can run here (dtype, shape and parameter limits of its kernels). */
     int  (*supports_node)(const struct yolo_graph *g, const struct yolo_node *n);
     /* Checks every node, picks kernels and prepares the weights (layout, precision) once. g is
@@ -64,5 +68,8 @@ int32_t                    yolo_backend_count(void);
 const struct yolo_backend *yolo_backend_at(int32_t i);
 
 extern const struct yolo_backend yolo_backend_cpu;   /* core/cpu/backend_cpu.c */
+#ifdef YOLO_CUDA
+extern const struct yolo_backend yolo_backend_cuda;  /* core/cuda/backend_cuda.c (make CUDA=1) */
+#endif
 
 #endif

@@ -38,7 +38,8 @@ static int net_new(const struct yolo_graph *g, struct yolo_engine *e, const stru
     net->engine = e;
     net->g = g;
     net->b = b;
-    struct yolo_backend_options opt = { p ? p->isa : NULL, p ? p->device : 0 };
+    struct yolo_backend_options opt = { p ? p->isa : NULL, p ? p->device : 0,
+                                        p ? p->precision : NULL };
     int rc = b->prepare(g, &opt, &net->prepared, d);
     if (rc) {
         yolo_net_free(net);
@@ -138,6 +139,11 @@ int yolo_runner_tensor_get(struct yolo_runner *r, int32_t t, void *dst, uint64_t
     if (t < 0 || t >= r->net->g->n_tensors || bytes != yolo_tensor_bytes(&r->net->g->tensors[t]))
         return YOLO_ERR_ARG;
     return r->net->b->tensor_get(r->ctx, t, dst, 0, bytes);
+}
+
+uint64_t yolo_runner_io_bytes(const struct yolo_runner *r, int32_t t)
+{
+    return t >= 0 && t < r->net->g->n_tensors ? yolo_tensor_bytes(&r->net->g->tensors[t]) : 0;
 }
 
 uint64_t yolo_runner_arena_bytes(const struct yolo_runner *r) { return r->net->g->arena_bytes; }

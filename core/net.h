@@ -18,8 +18,9 @@ struct yolo_runner;
 
 struct yolo_net_params {
     const char *isa;      /* CPU kernels: "ref" | "avx2" | "avx512" | NULL: best ($YOLO_ISA overrides NULL) */
-    const char *backend;  /* "cpu" (NULL: "cpu") */
+    const char *backend;  /* "cpu" | "cuda" (NULL: "cpu") */
     int32_t     device;   /* device index, for backends with several */
+    const char *precision;/* "fp32" | "fp16" for device backends (NULL: fp32) */
 };
 
 /* Takes ownership of `engine` (freed with the net, also on failure). */
@@ -51,6 +52,7 @@ void *yolo_runner_tensor(struct yolo_runner *r, int32_t t);
 /* Copies a whole tensor in or out (bytes must equal the tensor's). Returns a status. */
 int  yolo_runner_tensor_set(struct yolo_runner *r, int32_t t, const void *src, uint64_t bytes);
 int  yolo_runner_tensor_get(struct yolo_runner *r, int32_t t, void *dst, uint64_t bytes);
+uint64_t yolo_runner_io_bytes(const struct yolo_runner *r, int32_t t);  /* tensor t's bytes */
 uint64_t yolo_runner_arena_bytes(const struct yolo_runner *r);
 uint64_t yolo_runner_bytes(const struct yolo_runner *r);   /* arena + scratch */
 /* Per-node timing: when node_ms is not NULL, each run adds each node's wall time (ms) into

@@ -73,6 +73,14 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
         rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
         goto fail;
     }
+    if (!yolo_runner_tensor(c->runner, m->in_tensor)) {
+        c->stage_in = malloc(yolo_runner_io_bytes(c->runner, m->in_tensor));
+        c->stage_out = malloc(yolo_runner_io_bytes(c->runner, m->out_tensor));
+        if (!c->stage_in || !c->stage_out) {
+            rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
+            goto fail;
+        }
+    }
     yolo_letterbox_params_default(&c->lb);
     c->lb.dst_w = m->in_w;
     c->lb.dst_h = m->in_h;
@@ -102,13 +110,17 @@ void yolo_ctx_free(struct yolo_ctx *c)
     free(c->dets);
     free(c->geom);
     free(c->classes_copy);
+    free(c->stage_in);
+    free(c->stage_out);
     yolo_model_release(c->model);
     free(c);
 }
 
 uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c)
 {
-    return yolo_runner_bytes(c->runner) + c->ws.cap_bytes +
+    uint64_t stage = c->stage_in ? yolo_runner_io_bytes(c->runner, c->model->in_tensor) +
+                                   yolo_runner_io_bytes(c->runner, c->model->out_tensor) : 0;
+    return yolo_runner_bytes(c->runner) + c->ws.cap_bytes + stage +
            sizeof *c->dets * (uint64_t)c->det_cap * (uint64_t)c->model->max_batch;
 }
 
@@ -145,7 +157,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
             return rc;
     }
     double t0 = now_ms();
-    float *input = yolo_runner_tensor(c->runner, m->in_tensor);
+    float *input = c->stage_in ? c->stage_in : yolo_runner_tensor(c->runner, m->in_tensor);
     size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
     for (int32_t i = 0; i < n; i++) {
         struct yolo_image_view v = { imgs[i].data, imgs[i].width, imgs[i].height, imgs[i].stride_bytes,
@@ -155,11 +167,17 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
             return rc;
     }
     double t1 = now_ms();
+    if (c->stage_in && yolo_runner_tensor_set(c->runner, m->in_tensor, c->stage_in,
+                                              yolo_runner_io_bytes(c->runner, m->in_tensor)))
+        return yolo_diag_set(diag, YOLO_ERR_IO, "copying the input to the device failed");
     int rc = yolo_runner_run(c->runner, diag);
     if (rc)
         return rc;
+    if (c->stage_out && yolo_runner_tensor_get(c->runner, m->out_tensor, c->stage_out,
+                                               yolo_runner_io_bytes(c->runner, m->out_tensor)))
+        return yolo_diag_set(diag, YOLO_ERR_IO, "copying the output from the device failed");
     double t2 = now_ms();
-    const float *output = yolo_runner_tensor(c->runner, m->out_tensor);
+    const float *output = c->stage_out ? c->stage_out : yolo_runner_tensor(c->runner, m->out_tensor);
     struct yolo_nms_params np;
     yolo_nms_params_default(&np);
     np.conf = c->params.conf;

@@ -38,6 +38,9 @@ struct yolo_ctx {
     struct yolo_letterbox_geom *geom; /* max_batch */
     struct yolo_det *dets;            /* max_batch * max_det */
     int32_t det_cap;                  /* max_det */
+    /* Host copies of the input and output tensors, for backends whose tensors are device
+     * memory (yolo_runner_tensor gives NULL): letterbox into one, copy, run, copy back. */
+    float *stage_in, *stage_out;
 };
 
 #endif

@@ -12,7 +12,11 @@
 
 const char *yolo_backends(void)
 {
+#ifdef YOLO_CUDA
+    return "cpu,cuda";
+#else
     return "cpu";
+#endif
 }
 
 const char *yolo_version(void)

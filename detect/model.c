@@ -98,7 +98,8 @@ int yolo_model_load(const char *engine_path, const struct yolo_model_params *p,
         return yolo_diag_set(diag, YOLO_ERR_NOMEM, "%s: out of memory", engine_path);
     }
     atomic_init(&m->refs, 1);
-    struct yolo_net_params np = { .isa = p->isa, .backend = p->backend };
+    struct yolo_net_params np = { .isa = p->isa, .backend = p->backend, .device = p->device,
+                                  .precision = p->precision };
     rc = yolo_net_create(e, &np, &m->net, diag);   /* owns e from here, also on failure */
     m->raw = p->raw != 0;
     m->max_batch = 1;
@@ -149,5 +150,6 @@ void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *inf
     info->class_names = m->names;
     info->isa = yolo_net_variant(m->net);
     info->backend = yolo_net_backend(m->net)->name;
-    info->precision = yolo_model_precision(m);
+    /* a device backend's arithmetic is chosen at load (fp16 on the GPU); the CPU's is the build's */
+    info->precision = yolo_net_backend(m->net)->is_host ? yolo_model_precision(m) : info->isa;
 }

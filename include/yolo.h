@@ -102,10 +102,14 @@ struct yolo_model_params {
     const char *isa;            /* "ref" | "avx2" | "avx512" | NULL: the best this CPU has
                                    (the YOLO_ISA environment variable overrides NULL) */
     int32_t     no_verify;      /* 1: skip the CRC of the weights section (faster load) */
-    const char *backend;        /* where it runs: "cpu" (NULL = "cpu"); yolo_backends() lists
-                                   what this build has */
+    const char *backend;        /* where it runs: "cpu" | "cuda" (NULL = "cpu"); yolo_backends()
+                                   lists what this build has ("cuda": builds made with CUDA=1) */
     int32_t     raw;            /* 1: any engine, for raw tensors only (yolo_ctx_forward):
                                    no detector checks, and yolo_detect refuses it */
+    int32_t     device;         /* which GPU for "cuda" (cuda:N); 0 = the first */
+    const char *precision;      /* "fp32" (NULL) | "fp16": the GPU's arithmetic; FP16 stores
+                                   activations and weights in half precision with FP32
+                                   accumulation, the head's box decode in FP32 (CPU: FP32) */
 };
 void yolo_model_params_default(struct yolo_model_params *p);
 

@@ -387,9 +387,15 @@ static const struct op_case cases[] = {
     { YOLO_OP_RELU, b_relu, 3 },           { YOLO_OP_SILU, b_silu, 3 },
 };
 
-/* The variants of a backend to run: the CPU's kernel families this CPU has; others: one. */
+/* The variants of a backend to run: the CPU's kernel families this CPU has; CUDA's two
+ * precisions (passed as yolo_net_params.precision); others: one. */
 static int variants_of(const struct yolo_backend *b, const char **names)
 {
+    if (strcmp(b->name, "cuda") == 0) {
+        names[0] = "fp32";
+        names[1] = "fp16";
+        return 2;
+    }
     if (strcmp(b->name, "cpu"))
         return names[0] = NULL, 1;
     struct yolo_cpu cpu;
@@ -447,6 +453,8 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
     CHECK(h, yolo_plan(g, NULL, &d) == 0, "%s #%d: plan: %s", opn, v, d.msg);
     for (int32_t bi = 0; bi < yolo_backend_count(); bi++) {
         const struct yolo_backend *b = yolo_backend_at(bi);
+        if (b->device_count() == 0)
+            continue;                    /* no such device here: reported once in main */
         if (!b->supports_node(g, n)) {
             printf("  skipped: %s #%d on %s (not supported)\n", opn, v, b->name);
             n_skipped++;
@@ -455,7 +463,11 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
         const char *vn[4];
         int nv = variants_of(b, vn);
         for (int vi = 0; vi < nv; vi++) {
-            struct yolo_net_params np = { .isa = vn[vi], .backend = b->name };
+            int is_cuda = strcmp(b->name, "cuda") == 0;
+            struct yolo_net_params np = { .isa = is_cuda ? NULL : vn[vi], .backend = b->name,
+                                          .precision = is_cuda ? vn[vi] : NULL };
+            /* FP16 rounds inputs and weights to 11 bits (FP32 accumulation) */
+            double bound = is_cuda && strcmp(vn[vi], "fp16") == 0 ? 1e-4 : 1e-6;
             struct yolo_net *net = NULL;
             struct yolo_runner *r = NULL;
             int e = yolo_net_create_graph(g, &np, &net, &d);
@@ -474,7 +486,7 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
                 const char *kn = yolo_net_kernel_name(net, 0);
                 if (!e && T->dtype == YOLO_DT_F32) {
                     double err = op_check_nmse(got, refs[k], yolo_tensor_numel(T));
-                    CHECK(h, err <= 1e-6, "%s #%d output %d on %s/%s (kernel %s): nmse %g, seed %llu",
+                    CHECK(h, err <= bound, "%s #%d output %d on %s/%s (kernel %s): nmse %g, seed %llu",
                           opn, v, k, b->name, vn[vi] ? vn[vi] : "-", kn, err,
                           (unsigned long long)seed);
                 } else if (!e) {
@@ -501,9 +513,17 @@ int main(void)
 {
     HARNESS_INIT(h, "test_backend_ops");
     printf("test_backend_ops: seed %u, backends:", SEED);
-    for (int32_t i = 0; i < yolo_backend_count(); i++)
-        printf(" %s", yolo_backend_at(i)->name);
+    const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
+    int need_cuda = req && strcmp(req, "1") == 0, have_cuda = 0;
+    for (int32_t i = 0; i < yolo_backend_count(); i++) {
+        const struct yolo_backend *b = yolo_backend_at(i);
+        int32_t nd = b->device_count();
+        printf(" %s%s", b->name, nd ? "" : " (no device here: skipped)");
+        have_cuda |= strcmp(b->name, "cuda") == 0 && nd > 0;
+    }
     printf("\n");
+    /* make test-cuda sets it: on the GPU machine a missing device is a failure, not a skip */
+    CHECK(&h, !need_cuda || have_cuda, "YOLO_TEST_REQUIRE_CUDA=1 but no CUDA backend with a device");
     int covered[YOLO_OP_COUNT] = { 0 };
     uint64_t seed = SEED;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

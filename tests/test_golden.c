@@ -6,7 +6,11 @@
  * rows are compared as a set: every reference row with score > 0.01 needs a row of the same
  * class within those bounds, because near-equal scores may reorder the tail.
  * Each model runs with the best kernels and with the reference kernels (YOLO_ISA=ref), and the
- * measured worst errors are printed so the margins are visible.
+ * measured worst errors are printed so the margins are visible. Builds with the CUDA backend
+ * add, where a GPU is present, a CUDA FP32 run (the same bounds) and a CUDA FP16 run: its raw
+ * outputs within 1 px and 0.01, and its detections (decode + NMS) the same objects as the
+ * FP32 run's with IoU >= 0.98 and confidence within 0.01. YOLO_TEST_REQUIRE_CUDA=1 makes a
+ * missing GPU a failure (make test-cuda).
  *
  * Usage: test_golden                       all models (build + run in-process)
  *        test_golden --compare FMT OUT REF  compare two raw files (FMT v5|v8|e2e), for CLI tests
@@ -19,10 +23,17 @@
 #include "fileio.h"
 #include "harness.h"
 #include "net.h"
+#include "postprocess.h"
 #include "yolo.h"
 
 #define BOX_TOL   0.05
 #define SCORE_TOL 1e-4
+#define BOX_TOL_FP16   1.0    /* raw outputs in 640-px input space: FP16 rounds 512..640 to 0.5 */
+#define SCORE_TOL_FP16 0.01
+
+/* The bounds the comparison applies (FP32 runs: the constants above). */
+struct tol { double box, score; };
+static const struct tol TOL_FP32 = { BOX_TOL, SCORE_TOL }, TOL_FP16 = { BOX_TOL_FP16, SCORE_TOL_FP16 };
 
 struct errs { double box, score; int64_t n_bad; char first_bad[160]; };
 
@@ -35,7 +46,7 @@ static void note_bad(struct errs *e, const char *what, int64_t i, float got, flo
 
 /* v8: [1, 4+nc, A]: rows 0..3 boxes, rest scores. v5: [1, A, 5+nc]: cols 0..3 boxes. */
 static void compare_dense(const float *got, const float *want, int64_t n, int v8, int64_t d1,
-                          int64_t d2, struct errs *e)
+                          int64_t d2, const struct tol *t, struct errs *e)
 {
     for (int64_t i = 0; i < n; i++) {
         int is_box = v8 ? (i / d2) < 4 : (i % d2) < 4;
@@ -45,19 +56,20 @@ static void compare_dense(const float *got, const float *want, int64_t n, int v8
         if (is_box) {
             if (err > e->box)
                 e->box = err;
-            if (!(err <= BOX_TOL))
+            if (!(err <= t->box))
                 note_bad(e, "box value", i, got[i], want[i]);
         } else {
             if (err > e->score)
                 e->score = err;
-            if (!(err <= SCORE_TOL))
+            if (!(err <= t->score))
                 note_bad(e, "score", i, got[i], want[i]);
         }
     }
     (void)d1;
 }
 
-static void compare_e2e(const float *got, const float *want, int64_t rows, struct errs *e)
+static void compare_e2e(const float *got, const float *want, int64_t rows, const struct tol *t,
+                        struct errs *e)
 {
     for (int64_t r = 0; r < rows; r++) {
         const float *w = want + r * 6;
@@ -72,7 +84,7 @@ static void compare_e2e(const float *got, const float *want, int64_t rows, struc
             for (int k = 0; k < 4; k++)
                 be = fmax(be, fabs((double)g[k] - w[k]));
             double se = fabs((double)g[4] - w[4]);
-            if (be <= BOX_TOL && se <= SCORE_TOL && be + se < best + best_score) {
+            if (be <= t->box && se <= t->score && be + se < best + best_score) {
                 best = be;
                 best_score = se;
             }
@@ -86,15 +98,16 @@ static void compare_e2e(const float *got, const float *want, int64_t rows, struc
     }
 }
 
-static int compare(const char *fmt, const float *got, const float *want, int64_t n, struct errs *e)
+static int compare(const char *fmt, const float *got, const float *want, int64_t n,
+                   const struct tol *t, struct errs *e)
 {
     memset(e, 0, sizeof *e);
     if (strcmp(fmt, "v8") == 0 && n == 84 * 8400)
-        compare_dense(got, want, n, 1, 84, 8400, e);
+        compare_dense(got, want, n, 1, 84, 8400, t, e);
     else if (strcmp(fmt, "v5") == 0 && n % 85 == 0)
-        compare_dense(got, want, n, 0, n / 85, 85, e);
+        compare_dense(got, want, n, 0, n / 85, 85, t, e);
     else if (strcmp(fmt, "e2e") == 0 && n % 6 == 0)
-        compare_e2e(got, want, n / 6, e);
+        compare_e2e(got, want, n / 6, t, e);
     else
         return -1;
     return 0;
@@ -110,7 +123,7 @@ static int compare_files(const char *fmt, const char *out, const char *ref)
         return 1;
     }
     struct errs e;
-    int rc = na != nb || compare(fmt, (float *)a, (float *)b, (int64_t)(na / 4), &e);
+    int rc = na != nb || compare(fmt, (float *)a, (float *)b, (int64_t)(na / 4), &TOL_FP32, &e);
     if (rc)
         fprintf(stderr, "%s: %zu bytes vs %zu in %s (format %s)\n", out, na, nb, ref, fmt);
     else
@@ -120,6 +133,69 @@ static int compare_files(const char *fmt, const char *out, const char *ref)
     free(a);
     free(b);
     return rc || e.n_bad ? 1 : 0;
+}
+
+struct pass { const char *backend, *isa, *precision; const struct tol *tol; };
+
+/* Decode + NMS (default thresholds) of a raw output on the 640x640 input itself. */
+static int32_t detections(const char *fmt, const float *raw, int64_t n, struct yolo_det *dets,
+                          int32_t cap)
+{
+    struct yolo_raw_output ro = { raw, strcmp(fmt, "v8") == 0 ? YOLO_LAYOUT_V8
+                                       : strcmp(fmt, "v5") == 0 ? YOLO_LAYOUT_V5 : YOLO_LAYOUT_E2E,
+                                  strcmp(fmt, "v8") == 0 ? 84 : n / (strcmp(fmt, "v5") == 0 ? 85 : 6),
+                                  strcmp(fmt, "v8") == 0 ? n / 84 : strcmp(fmt, "v5") == 0 ? 85 : 6 };
+    struct yolo_nms_params np;
+    yolo_nms_params_default(&np);
+    struct yolo_letterbox_geom geom;
+    yolo_letterbox_geom_compute(640, 640, 640, 640, &geom, NULL);   /* the identity */
+    struct yolo_workspace ws = { 0 };
+    struct yolo_diag d = { 0 };
+    int32_t nd = 0;
+    if (yolo_postprocess(&ro, &np, &geom, &ws, dets, cap, &nd, &d))
+        nd = -1;
+    yolo_workspace_free(&ws);
+    return nd;
+}
+
+static double iou(const struct yolo_det *a, const struct yolo_det *b)
+{
+    double iw = fmin(a->x2, b->x2) - fmax(a->x1, b->x1), ih = fmin(a->y2, b->y2) - fmax(a->y1, b->y1);
+    if (iw <= 0 || ih <= 0)
+        return 0;
+    double inter = iw * ih;
+    double ua = (a->x2 - a->x1) * (a->y2 - a->y1) + (b->x2 - b->x1) * (b->y2 - b->y1) - inter;
+    return ua > 0 ? inter / ua : 0;
+}
+
+/* The FP16 run finds the same objects as the FP32 run: every detection of one has one of the
+ * same class in the other with IoU >= 0.98 and confidence within 0.01. */
+static void same_detections(struct harness *h, const char *model, const char *fmt,
+                            const float *fp32, const float *fp16, int64_t n)
+{
+    struct yolo_det a[300], b[300];
+    int32_t na = detections(fmt, fp32, n, a, 300), nb = detections(fmt, fp16, n, b, 300);
+    CHECK(h, na >= 0 && nb >= 0, "%s: decode failed", model);
+    double worst_iou = 1, worst_conf = 0;
+    for (int pass = 0; pass < 2 && na >= 0 && nb >= 0; pass++) {
+        const struct yolo_det *x = pass ? b : a, *y = pass ? a : b;
+        int32_t nx = pass ? nb : na, ny = pass ? na : nb;
+        for (int32_t i = 0; i < nx; i++) {
+            double best = 0, dc = 1;
+            for (int32_t j = 0; j < ny; j++)
+                if (y[j].cls == x[i].cls && iou(&x[i], &y[j]) > best) {
+                    best = iou(&x[i], &y[j]);
+                    dc = fabs((double)x[i].conf - y[j].conf);
+                }
+            worst_iou = fmin(worst_iou, best);
+            worst_conf = fmax(worst_conf, dc);
+            CHECK(h, best >= 0.98 && dc <= 0.01, "%s: FP16 detection %d of %s (class %d, conf %.3f) "
+                  "matches at IoU %.3f, conf diff %.3f", model, i, pass ? "FP16" : "FP32",
+                  x[i].cls, x[i].conf, best, dc);
+        }
+    }
+    printf("%-12s cuda   FP16 vs FP32 detections: %d vs %d, worst IoU %.4f, worst conf diff %.4f\n",
+           model, na, nb, worst_iou, worst_conf);
 }
 
 int main(int argc, char **argv)
@@ -141,6 +217,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s (set SHARED to the shared folder)\n", d.msg);
         return 1;
     }
+    struct pass passes[4] = { { "cpu", NULL, NULL, &TOL_FP32 }, { "cpu", "ref", NULL, &TOL_FP32 } };
+    int n_passes = 2;
+    const struct yolo_backend *cuda = yolo_backend_find("cuda");
+    if (cuda && cuda->device_count() > 0) {
+        passes[n_passes++] = (struct pass){ "cuda", NULL, "fp32", &TOL_FP32 };
+        passes[n_passes++] = (struct pass){ "cuda", NULL, "fp16", &TOL_FP16 };
+    } else if (cuda || getenv("YOLO_TEST_REQUIRE_CUDA")) {
+        const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
+        printf("test_golden: no CUDA %s: the CUDA passes are skipped\n", cuda ? "device" : "backend");
+        CHECK(&h, !(req && strcmp(req, "1") == 0), "YOLO_TEST_REQUIRE_CUDA=1 but no CUDA %s",
+              cuda ? "device" : "backend in this build");
+    }
     for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
         snprintf(path, sizeof path, "%s/data/models/%s.onnx", shared, models[m].model);
         snprintf(engine, sizeof engine, "%s/yolo_golden_%ld_%s.engine", tmp, (long)getpid(), models[m].model);
@@ -155,18 +243,20 @@ int main(int argc, char **argv)
         uint8_t *want = NULL;
         size_t n_want = 0;
         CHECK(&h, yolo_read_file(golden, 1u << 30, &want, &n_want, &d) == 0, "%s", d.msg);
-        for (int pass = 0; pass < 2 && want; pass++) {
-            const char *isa = pass == 0 ? NULL : "ref";
+        float *fp32_out = NULL;   /* the CUDA FP32 run's output, for the FP16 detections check */
+        for (int pi = 0; pi < n_passes && want; pi++) {
+            const struct pass *ps = &passes[pi];
             struct yolo_engine *e = NULL;
             struct yolo_net *net = NULL;
             struct yolo_runner *r = NULL;
-            struct yolo_net_params np = { .isa = isa };
+            struct yolo_net_params np = { .isa = ps->isa, .backend = ps->backend,
+                                          .precision = ps->precision };
             rc = yolo_engine_load(engine, 0, &e, &d);
             if (!rc)
                 rc = yolo_net_create(e, &np, &net, &d);
             if (!rc)
                 rc = yolo_runner_create(net, NULL, &r, &d);
-            CHECK(&h, rc == 0, "%s: load: %s", models[m].model, d.msg);
+            CHECK(&h, rc == 0, "%s on %s: load: %s", models[m].model, ps->backend, d.msg);
             if (rc) {
                 yolo_net_free(net);
                 continue;
@@ -176,20 +266,35 @@ int main(int argc, char **argv)
             CHECK(&h, yolo_tensor_bytes(in) == n_input, "%s: input bytes", models[m].model);
             CHECK(&h, yolo_tensor_bytes(out) == n_want, "%s: output bytes %llu vs golden %zu",
                   models[m].model, (unsigned long long)yolo_tensor_bytes(out), n_want);
-            if (yolo_tensor_bytes(in) == n_input && yolo_tensor_bytes(out) == n_want) {
-                memcpy(yolo_runner_tensor(r, g->inputs[0]), input, n_input);
-                yolo_runner_run(r, &d);
+            float *got = malloc(n_want);
+            if (got && yolo_tensor_bytes(in) == n_input && yolo_tensor_bytes(out) == n_want) {
+                rc = yolo_runner_tensor_set(r, g->inputs[0], input, n_input);
+                rc = rc ? rc : yolo_runner_run(r, &d);
+                rc = rc ? rc : yolo_runner_tensor_get(r, g->outputs[0], got, n_want);
+                CHECK(&h, rc == 0, "%s on %s/%s: run: %d %s", models[m].model, ps->backend,
+                      yolo_net_variant(net), rc, d.msg);
                 struct errs er;
-                compare(models[m].fmt, yolo_runner_tensor(r, g->outputs[0]), (const float *)want,
-                        (int64_t)(n_want / 4), &er);
-                printf("%-12s %-6s max box error %.3g px, max score error %.3g\n", models[m].model,
-                       yolo_net_variant(net), er.box, er.score);
-                CHECK(&h, er.n_bad == 0, "%s (%s): %lld values out of bounds; first: %s", models[m].model,
-                      yolo_net_variant(net), (long long)er.n_bad, er.first_bad);
+                compare(models[m].fmt, got, (const float *)want, (int64_t)(n_want / 4), ps->tol, &er);
+                printf("%-12s %-5s %-6s max box error %.3g px, max score error %.3g (bounds %g, %g)\n",
+                       models[m].model, ps->backend, yolo_net_variant(net), er.box, er.score,
+                       ps->tol->box, ps->tol->score);
+                CHECK(&h, er.n_bad == 0, "%s (%s/%s): %lld values out of bounds; first: %s",
+                      models[m].model, ps->backend, yolo_net_variant(net), (long long)er.n_bad,
+                      er.first_bad);
+                if (ps->precision && strcmp(ps->precision, "fp32") == 0) {
+                    free(fp32_out);
+                    fp32_out = got;
+                    got = NULL;
+                } else if (ps->precision && fp32_out) {
+                    same_detections(&h, models[m].model, models[m].fmt, fp32_out, got,
+                                    (int64_t)(n_want / 4));
+                }
             }
+            free(got);
             yolo_runner_free(r);
             yolo_net_free(net);
         }
+        free(fp32_out);
         free(want);
         unlink(engine);
     }

@@ -338,9 +338,15 @@ static int cpu_tensor_get(void *ctx, int32_t t, void *dst, uint64_t offset, uint
     return 0;
 }
 
+static int32_t cpu_device_count(void)
+{
+    return 1;
+}
+
 const struct yolo_backend yolo_backend_cpu = {
     .name = "cpu",
     .is_host = 1,
+    .device_count = cpu_device_count,
     .supports_node = cpu_supports_node,
     .prepare = cpu_prepare,
     .prepared_free = cpu_prepared_free,

@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
+#include "op_params.h"
 #include "yolo_core.h"
 
-enum { CC_AXIS, CC_AXIS_RES };
 
 static int concat_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                          struct yolo_diag *d)
@@ -18,10 +18,10 @@ static int concat_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_
     if (n->n_in < 1 || n->n_out != 1)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects at least 1 input and 1 output, has "
                                "%d and %d", n->n_in, n->n_out);
-    n->params[CC_AXIS] = yolo_attr_int(a, "axis", INT64_MIN, &bad);
+    n->params[YOLO_CC_AXIS] = yolo_attr_int(a, "axis", INT64_MIN, &bad);
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'axis' has the wrong type");
-    if (n->params[CC_AXIS] == INT64_MIN)
+    if (n->params[YOLO_CC_AXIS] == INT64_MIN)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'axis' is required");
     return 0;
 }
@@ -40,13 +40,13 @@ static int concat_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
     if (r < 1 || yolo_dtype_size(X0->dtype) == 0)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input 0 must have a known dtype and rank "
                                ">= 1");
-    int64_t axis = p[CC_AXIS];
+    int64_t axis = p[YOLO_CC_AXIS];
     if (axis < -r || axis >= r)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld out of range for rank %d",
                                (long long)axis, r);
     if (axis < 0)
         axis += r;
-    p[CC_AXIS_RES] = axis;
+    p[YOLO_CC_AXIS_RES] = axis;
     int64_t shape[YOLO_MAX_DIMS];
     memcpy(shape, X0->shape, sizeof shape);
     shape[axis] = 0;
@@ -76,7 +76,7 @@ static int concat_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
 static void concat_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     const struct yolo_tensor *Y = &x->g->tensors[n->out[0]];
-    int64_t axis = n->params[CC_AXIS_RES], outer = 1, inner = yolo_dtype_size(Y->dtype);
+    int64_t axis = n->params[YOLO_CC_AXIS_RES], outer = 1, inner = yolo_dtype_size(Y->dtype);
     for (int k = 0; k < axis; k++)
         outer *= Y->shape[k];
     for (int k = (int)axis + 1; k < Y->ndim; k++)

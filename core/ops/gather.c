@@ -11,20 +11,20 @@
 #include <string.h>
 
 #include "broadcast.h"
+#include "op_params.h"
 
-enum { GA_AXIS, GA_OUTER, GA_DIM, GA_INNER, GA_NIDX };
 
 static int gather_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                          struct yolo_diag *d)
 {
     (void)g;
-    return yolo_bc_import_axis(n, a, &n->params[GA_AXIS], d);
+    return yolo_bc_import_axis(n, a, &n->params[YOLO_GA_AXIS], d);
 }
 
 static int gather_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
     int32_t axis;
-    int rc = yolo_bc_check_gather(g, n, n->params[GA_AXIS], &axis, d);
+    int rc = yolo_bc_check_gather(g, n, n->params[YOLO_GA_AXIS], &axis, d);
     if (rc)
         return rc;
     const struct yolo_tensor *X = &g->tensors[n->in[0]], *I = &g->tensors[n->in[1]];
@@ -47,10 +47,10 @@ static int gather_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
     rc = yolo_bc_set_out(g, n, 0, X->dtype, r, out, d);
     if (rc)
         return rc;
-    n->params[GA_OUTER] = outer;
-    n->params[GA_DIM] = X->shape[axis];
-    n->params[GA_INNER] = inner;
-    n->params[GA_NIDX] = yolo_tensor_numel(I);
+    n->params[YOLO_GA_OUTER] = outer;
+    n->params[YOLO_GA_DIM] = X->shape[axis];
+    n->params[YOLO_GA_INNER] = inner;
+    n->params[YOLO_GA_NIDX] = yolo_tensor_numel(I);
     return 0;
 }
 
@@ -61,10 +61,10 @@ static void gather_ref(const struct yolo_exec *x, const struct yolo_node *n, int
     uint8_t *Y = yolo_exec_ptr(x, n->out[0]);
     int i32 = x->g->tensors[n->in[1]].dtype == YOLO_DT_I32;
     size_t es = yolo_dtype_size(x->g->tensors[n->in[0]].dtype);
-    int64_t dim = n->params[GA_DIM], nidx = n->params[GA_NIDX];
-    size_t row = (size_t)n->params[GA_INNER] * es;
+    int64_t dim = n->params[YOLO_GA_DIM], nidx = n->params[YOLO_GA_NIDX];
+    size_t row = (size_t)n->params[YOLO_GA_INNER] * es;
     int64_t s, e;
-    yolo_bc_split(n->params[GA_OUTER] * nidx, ith, nth, &s, &e);
+    yolo_bc_split(n->params[YOLO_GA_OUTER] * nidx, ith, nth, &s, &e);
     for (int64_t r = s; r < e; r++) {
         int64_t o = r / nidx, j = r % nidx;
         int64_t idx = i32 ? ((const int32_t *)I)[j] : ((const int64_t *)I)[j];

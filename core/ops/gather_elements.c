@@ -10,20 +10,20 @@
 #include <string.h>
 
 #include "broadcast.h"
+#include "op_params.h"
 
-enum { GE_AXIS, GE_AXIS_N };
 
 static int gather_elements_import(struct yolo_graph *g, struct yolo_node *n,
                                   struct yolo_attrs *a, struct yolo_diag *d)
 {
     (void)g;
-    return yolo_bc_import_axis(n, a, &n->params[GE_AXIS], d);
+    return yolo_bc_import_axis(n, a, &n->params[YOLO_GE_AXIS], d);
 }
 
 static int gather_elements_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
     int32_t axis;
-    int rc = yolo_bc_check_gather(g, n, n->params[GE_AXIS], &axis, d);
+    int rc = yolo_bc_check_gather(g, n, n->params[YOLO_GE_AXIS], &axis, d);
     if (rc)
         return rc;
     const struct yolo_tensor *X = &g->tensors[n->in[0]], *I = &g->tensors[n->in[1]];
@@ -34,7 +34,7 @@ static int gather_elements_shape(struct yolo_graph *g, struct yolo_node *n, stru
         if (i != axis && I->shape[i] > X->shape[i])
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "indices dim %d (%lld) exceeds data's "
                                    "(%lld)", i, (long long)I->shape[i], (long long)X->shape[i]);
-    n->params[GE_AXIS_N] = axis;
+    n->params[YOLO_GE_AXIS_N] = axis;
     return yolo_bc_set_out(g, n, 0, X->dtype, I->ndim, I->shape, d);
 }
 
@@ -47,7 +47,7 @@ static void gather_elements_ref(const struct yolo_exec *x, const struct yolo_nod
     uint8_t *Y = yolo_exec_ptr(x, n->out[0]);
     int i32 = IT->dtype == YOLO_DT_I32;
     size_t es = yolo_dtype_size(XT->dtype);
-    int32_t r = IT->ndim, axis = (int32_t)n->params[GE_AXIS_N];
+    int32_t r = IT->ndim, axis = (int32_t)n->params[YOLO_GE_AXIS_N];
     int64_t dim = XT->shape[axis], xs[YOLO_MAX_DIMS], idx[YOLO_MAX_DIMS], s, e;
     yolo_bc_strides(r, XT->shape, xs);
     yolo_bc_split(yolo_tensor_numel(IT), ith, nth, &s, &e);

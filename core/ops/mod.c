@@ -11,8 +11,8 @@
 #include <math.h>
 
 #include "broadcast.h"
+#include "op_params.h"
 
-enum { MOD_FMOD };
 
 static inline int64_t mod_floor_i64(int64_t a, int64_t b)
 {
@@ -43,19 +43,19 @@ static int mod_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_att
     int64_t fmod_attr = yolo_attr_int(a, "fmod", 0, &bad);
     if (bad || (fmod_attr != 0 && fmod_attr != 1))
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'fmod' must be the int 0 or 1");
-    n->params[MOD_FMOD] = fmod_attr;
+    n->params[YOLO_MOD_FMOD] = fmod_attr;
     return 0;
 }
 
 static int mod_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
-    if (n->params[MOD_FMOD] != 0 && n->params[MOD_FMOD] != 1)
+    if (n->params[YOLO_MOD_FMOD] != 0 && n->params[YOLO_MOD_FMOD] != 1)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "fmod %lld is not 0 or 1",
-                               (long long)n->params[MOD_FMOD]);
+                               (long long)n->params[YOLO_MOD_FMOD]);
     int rc = yolo_bc_arith_shape(g, n, d);
     if (rc)
         return rc;
-    if (g->tensors[n->in[0]].dtype == YOLO_DT_F32 && n->params[MOD_FMOD] == 0)
+    if (g->tensors[n->in[0]].dtype == YOLO_DT_F32 && n->params[YOLO_MOD_FMOD] == 0)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "float inputs need fmod=1 (ONNX Mod)");
     return 0;
 }
@@ -64,7 +64,7 @@ static void mod_ref(const struct yolo_exec *x, const struct yolo_node *n, int it
 {
     yolo_bc_run_fn run = mod_f32;
     if (x->g->tensors[n->in[0]].dtype == YOLO_DT_I64)
-        run = n->params[MOD_FMOD] ? mod_trunc : mod_floor;
+        run = n->params[YOLO_MOD_FMOD] ? mod_trunc : mod_floor;
     yolo_bc_binary_kernel(x, n, ith, nth, run, NULL);
 }
 

@@ -5,6 +5,7 @@
 #ifndef YOLO_OP_PARAMS_H
 #define YOLO_OP_PARAMS_H
 
+#include "broadcast.h"
 #include "yolo_core.h"
 
 /* MatMul (ops/matmul.c): M, K, N of one product, the number of batch slices, then the batch
@@ -38,5 +39,29 @@ enum { YOLO_TP_N = 0, YOLO_TP_PERM = 1, YOLO_TP_RES = 8 };
 
 /* Softmax (ops/softmax.c): normalized over n at stride inner, outer times. */
 enum { YOLO_SM_AXIS, YOLO_SM_LEGACY, YOLO_SM_OUTER, YOLO_SM_N, YOLO_SM_INNER };
+
+/* The slots of the ops below are documented at the top of their ops/<op>.c. */
+/* concat */
+enum { YOLO_CC_AXIS, YOLO_CC_AXIS_RES };
+/* split */
+enum { YOLO_SP_AXIS, YOLO_SP_MODE, YOLO_SP_AXIS_RES, YOLO_SP_NUM, YOLO_SP_SIZES };
+enum { YOLO_SP_EQUAL, YOLO_SP_ATTR, YOLO_SP_INPUT, YOLO_SP_NUM_OUTPUTS };
+/* slice */
+enum { YOLO_SL_START = 0, YOLO_SL_STEP = 6, YOLO_SL_ATTR = 12, YOLO_SL_NATTR = 13,
+       YOLO_SL_ASTARTS = 14, YOLO_SL_AENDS = 20, YOLO_SL_AAXES = 26 };
+/* tile */
+enum { YOLO_TL_RANK, YOLO_TL_REPEATS };
+/* gather */
+enum { YOLO_GA_AXIS, YOLO_GA_OUTER, YOLO_GA_DIM, YOLO_GA_INNER, YOLO_GA_NIDX };
+/* gather_elements */
+enum { YOLO_GE_AXIS, YOLO_GE_AXIS_N };
+/* reduce_max */
+enum { YOLO_RM_KEEPDIMS, YOLO_RM_NOOP, YOLO_RM_AXES,
+       YOLO_RM_MASK = YOLO_RM_AXES + YOLO_BC_AXES_PARAMS };
+/* mod */
+enum { YOLO_MOD_FMOD };
+/* topk */
+enum { YOLO_TK_AXIS, YOLO_TK_LARGEST, YOLO_TK_SORTED, YOLO_TK_K, YOLO_TK_AXIS_N, YOLO_TK_OUTER,
+       YOLO_TK_DIM, YOLO_TK_INNER };
 
 #endif

@@ -11,20 +11,20 @@
 #include <math.h>
 
 #include "broadcast.h"
+#include "op_params.h"
 
-enum { RM_KEEPDIMS, RM_NOOP, RM_AXES, RM_MASK = RM_AXES + YOLO_BC_AXES_PARAMS };
 
 static int reduce_max_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                              struct yolo_diag *d)
 {
     (void)g;
     int bad = 0;
-    n->params[RM_KEEPDIMS] = yolo_attr_int(a, "keepdims", 1, &bad);
-    n->params[RM_NOOP] = yolo_attr_int(a, "noop_with_empty_axes", 0, &bad);
+    n->params[YOLO_RM_KEEPDIMS] = yolo_attr_int(a, "keepdims", 1, &bad);
+    n->params[YOLO_RM_NOOP] = yolo_attr_int(a, "noop_with_empty_axes", 0, &bad);
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attributes keepdims and "
                                "noop_with_empty_axes must be ints");
-    return yolo_bc_axes_import(n, a, "axes", RM_AXES, d);
+    return yolo_bc_axes_import(n, a, "axes", YOLO_RM_AXES, d);
 }
 
 static int reduce_max_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
@@ -36,14 +36,14 @@ static int reduce_max_shape(struct yolo_graph *g, struct yolo_node *n, struct yo
     if (X->dtype != YOLO_DT_F32 && X->dtype != YOLO_DT_I64)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "input '%s' is %s; float32 or int64 "
                                "expected", X->name, yolo_dtype_name(X->dtype));
-    for (int k = RM_KEEPDIMS; k <= RM_NOOP; k++)
+    for (int k = YOLO_RM_KEEPDIMS; k <= YOLO_RM_NOOP; k++)
         if (n->params[k] != 0 && n->params[k] != 1)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "%s must be 0 or 1",
-                                   k == RM_KEEPDIMS ? "keepdims" : "noop_with_empty_axes");
+                                   k == YOLO_RM_KEEPDIMS ? "keepdims" : "noop_with_empty_axes");
     int64_t axes[YOLO_MAX_DIMS], out[YOLO_MAX_DIMS];
     int32_t count;
     int present;
-    rc = yolo_bc_axes_get(g, n, RM_AXES, 1, axes, &count, &present, d);
+    rc = yolo_bc_axes_get(g, n, YOLO_RM_AXES, 1, axes, &count, &present, d);
     if (rc)
         return rc;
     uint32_t mask = 0;
@@ -51,20 +51,20 @@ static int reduce_max_shape(struct yolo_graph *g, struct yolo_node *n, struct yo
         rc = yolo_bc_axes_norm(n, axes, count, X->ndim, &mask, d);
         if (rc)
             return rc;
-    } else if (!n->params[RM_NOOP]) {
+    } else if (!n->params[YOLO_RM_NOOP]) {
         mask = (1u << X->ndim) - 1;
     }
     int32_t r = 0;
     for (int32_t i = 0; i < X->ndim; i++) {
         if (!(mask & (1u << i)))
             out[r++] = X->shape[i];
-        else if (n->params[RM_KEEPDIMS])
+        else if (n->params[YOLO_RM_KEEPDIMS])
             out[r++] = 1;
     }
     rc = yolo_bc_set_out(g, n, 0, X->dtype, r, out, d);
     if (rc)
         return rc;
-    n->params[RM_MASK] = mask;
+    n->params[YOLO_RM_MASK] = mask;
     return 0;
 }
 
@@ -77,7 +77,7 @@ static void reduce_max_ref(const struct yolo_exec *x, const struct yolo_node *n,
     const int64_t *Xi = yolo_exec_ptr(x, n->in[0]);
     float *Yf = yolo_exec_ptr(x, n->out[0]);
     int64_t *Yi = yolo_exec_ptr(x, n->out[0]);
-    uint32_t mask = (uint32_t)n->params[RM_MASK];
+    uint32_t mask = (uint32_t)n->params[YOLO_RM_MASK];
     int64_t xs[YOLO_MAX_DIMS];
     yolo_bc_strides(XT->ndim, XT->shape, xs);
     /* kept dims walk the output, reduced dims the set each output element covers */

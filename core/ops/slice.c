@@ -15,10 +15,9 @@
  */
 #include <string.h>
 
+#include "op_params.h"
 #include "yolo_core.h"
 
-enum { SL_START = 0, SL_STEP = 6, SL_ATTR = 12, SL_NATTR = 13, SL_ASTARTS = 14, SL_AENDS = 20,
-       SL_AAXES = 26 };
 
 static int slice_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                         struct yolo_diag *d)
@@ -44,12 +43,12 @@ static int slice_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_a
     if (!st || !en || ns != ne || (ax && na != ns) || ns > YOLO_MAX_DIMS)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "starts, ends and axes must have the same "
                                "length (at most %d)", YOLO_MAX_DIMS);
-    n->params[SL_ATTR] = 1;
-    n->params[SL_NATTR] = ns;
+    n->params[YOLO_SL_ATTR] = 1;
+    n->params[YOLO_SL_NATTR] = ns;
     for (int32_t i = 0; i < ns; i++) {
-        n->params[SL_ASTARTS + i] = st[i];
-        n->params[SL_AENDS + i] = en[i];
-        n->params[SL_AAXES + i] = ax ? ax[i] : i;
+        n->params[YOLO_SL_ASTARTS + i] = st[i];
+        n->params[YOLO_SL_AENDS + i] = en[i];
+        n->params[YOLO_SL_AAXES + i] = ax ? ax[i] : i;
     }
     return 0;
 }
@@ -92,14 +91,14 @@ static int slice_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     if (r < 1 || yolo_tensor_numel(X) < 0 || yolo_dtype_size(X->dtype) == 0)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input must have a known dtype and "
                                "rank >= 1");
-    if (p[SL_ATTR]) {
-        ns = ne = na = (int)p[SL_NATTR];
+    if (p[YOLO_SL_ATTR]) {
+        ns = ne = na = (int)p[YOLO_SL_NATTR];
         if (ns < 0 || ns > YOLO_MAX_DIMS)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad attribute count %d", ns);
         for (int i = 0; i < ns; i++) {
-            starts[i] = p[SL_ASTARTS + i];
-            ends[i] = p[SL_AENDS + i];
-            axes[i] = p[SL_AAXES + i];
+            starts[i] = p[YOLO_SL_ASTARTS + i];
+            ends[i] = p[YOLO_SL_AENDS + i];
+            axes[i] = p[YOLO_SL_AAXES + i];
         }
     } else {
         if (n->n_in < 3)
@@ -118,8 +117,8 @@ static int slice_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     int64_t shape[YOLO_MAX_DIMS];
     int seen[YOLO_MAX_DIMS] = { 0 };
     for (int k = 0; k < r; k++) {
-        p[SL_START + k] = 0;
-        p[SL_STEP + k] = 1;
+        p[YOLO_SL_START + k] = 0;
+        p[YOLO_SL_STEP + k] = 1;
         shape[k] = X->shape[k];
     }
     for (int i = 0; i < ns; i++) {
@@ -149,8 +148,8 @@ static int slice_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
             /* -step overflows for INT64_MIN; any step <= -dim takes one element anyway */
             len = s > e ? (s - e - 1) / (step < -dim ? dim + 1 : -step) + 1 : 0;
         }
-        p[SL_START + ax] = s;
-        p[SL_STEP + ax] = step < -dim - 1 ? -dim - 1 : step > dim + 1 ? dim + 1 : step;
+        p[YOLO_SL_START + ax] = s;
+        p[YOLO_SL_STEP + ax] = step < -dim - 1 ? -dim - 1 : step > dim + 1 ? dim + 1 : step;
         shape[ax] = len;
     }
     struct yolo_tensor *Y = &g->tensors[n->out[0]];
@@ -177,13 +176,13 @@ static void slice_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
     for (int k = r - 2; k >= 0; k--)
         stride[k] = stride[k + 1] * X->shape[k + 1];
     int64_t rows = numel / len, lo = rows * ith / nth, hi = rows * (ith + 1) / nth;
-    int64_t s_last = p[SL_STEP + r - 1];
+    int64_t s_last = p[YOLO_SL_STEP + r - 1];
     for (int64_t row = lo; row < hi; row++) {
-        int64_t rem = row, off = p[SL_START + r - 1];
+        int64_t rem = row, off = p[YOLO_SL_START + r - 1];
         for (int k = r - 2; k >= 0; k--) {
             int64_t i = rem % Y->shape[k];
             rem /= Y->shape[k];
-            off += (p[SL_START + k] + i * p[SL_STEP + k]) * stride[k];
+            off += (p[YOLO_SL_START + k] + i * p[YOLO_SL_STEP + k]) * stride[k];
         }
         uint8_t *o = dst + (size_t)(row * len) * es;
         if (s_last == 1) {

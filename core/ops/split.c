@@ -11,10 +11,9 @@
  */
 #include <string.h>
 
+#include "op_params.h"
 #include "yolo_core.h"
 
-enum { SP_AXIS, SP_MODE, SP_AXIS_RES, SP_NUM, SP_SIZES };
-enum { SP_EQUAL, SP_ATTR, SP_INPUT, SP_NUM_OUTPUTS };
 
 static int split_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                         struct yolo_diag *d)
@@ -25,7 +24,7 @@ static int split_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_a
     if (n->n_in < 1 || n->n_in > 2 || n->n_out < 1 || n->n_out > YOLO_MAX_OUT)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects 1 or 2 inputs and 1..%d outputs, "
                                "has %d and %d", YOLO_MAX_OUT, n->n_in, n->n_out);
-    n->params[SP_AXIS] = yolo_attr_int(a, "axis", 0, &bad);
+    n->params[YOLO_SP_AXIS] = yolo_attr_int(a, "axis", 0, &bad);
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'axis' has the wrong type");
     const int64_t *sizes = yolo_attr_ints(a, "split", &cnt, &bad);
@@ -34,22 +33,22 @@ static int split_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_a
     int64_t num = yolo_attr_int(a, "num_outputs", 0, &bad);
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attribute 'num_outputs' has the wrong type");
-    n->params[SP_NUM] = num;
+    n->params[YOLO_SP_NUM] = num;
     if (sizes) {
         if (cnt != n->n_out)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "'split' has %d sizes for %d outputs",
                                    cnt, n->n_out);
-        n->params[SP_MODE] = SP_ATTR;
-        memcpy(&n->params[SP_SIZES], sizes, sizeof(int64_t) * (size_t)cnt);
+        n->params[YOLO_SP_MODE] = YOLO_SP_ATTR;
+        memcpy(&n->params[YOLO_SP_SIZES], sizes, sizeof(int64_t) * (size_t)cnt);
     } else if (n->n_in == 2 && n->in[1] >= 0) {
-        n->params[SP_MODE] = SP_INPUT;
+        n->params[YOLO_SP_MODE] = YOLO_SP_INPUT;
     } else if (num) {
         if (num != n->n_out)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "num_outputs %lld but %d outputs",
                                    (long long)num, n->n_out);
-        n->params[SP_MODE] = SP_NUM_OUTPUTS;
+        n->params[YOLO_SP_MODE] = YOLO_SP_NUM_OUTPUTS;
     } else {
-        n->params[SP_MODE] = SP_EQUAL;
+        n->params[YOLO_SP_MODE] = YOLO_SP_EQUAL;
     }
     return 0;
 }
@@ -70,33 +69,33 @@ static int split_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     if (r < 1 || yolo_tensor_numel(X) < 0 || yolo_dtype_size(X->dtype) == 0)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "input must have a known dtype and "
                                "rank >= 1");
-    int64_t axis = p[SP_AXIS];
+    int64_t axis = p[YOLO_SP_AXIS];
     if (axis < -r || axis >= r)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld out of range for rank %d",
                                (long long)axis, r);
     if (axis < 0)
         axis += r;
-    p[SP_AXIS_RES] = axis;
-    int64_t dim = X->shape[axis], *sz = &p[SP_SIZES];
-    switch (p[SP_MODE]) {
-    case SP_EQUAL:
+    p[YOLO_SP_AXIS_RES] = axis;
+    int64_t dim = X->shape[axis], *sz = &p[YOLO_SP_SIZES];
+    switch (p[YOLO_SP_MODE]) {
+    case YOLO_SP_EQUAL:
         if (dim % no != 0)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "dim %lld does not split equally into %d",
                                    (long long)dim, no);
         for (int k = 0; k < no; k++)
             sz[k] = dim / no;
         break;
-    case SP_NUM_OUTPUTS: {
+    case YOLO_SP_NUM_OUTPUTS: {
         /* ONNX 18: "If the tensor is not evenly splittable the last chunk will be smaller." */
         int64_t chunk = (dim + no - 1) / no;
-        if (p[SP_NUM] != no || dim - chunk * (no - 1) < 0)
+        if (p[YOLO_SP_NUM] != no || dim - chunk * (no - 1) < 0)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "dim %lld cannot be split into %lld "
-                                   "outputs", (long long)dim, (long long)p[SP_NUM]);
+                                   "outputs", (long long)dim, (long long)p[YOLO_SP_NUM]);
         for (int k = 0; k < no; k++)
             sz[k] = k < no - 1 ? chunk : dim - chunk * (no - 1);
         break;
     }
-    case SP_INPUT: {
+    case YOLO_SP_INPUT: {
         if (n->n_in != 2 || n->in[1] < 0 || n->in[1] >= g->n_tensors)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "missing input 'split'");
         const struct yolo_tensor *S = &g->tensors[n->in[1]];
@@ -108,11 +107,11 @@ static int split_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
         memcpy(sz, v, sizeof(int64_t) * (size_t)no);
         break;
     }
-    case SP_ATTR:
+    case YOLO_SP_ATTR:
         break;
     default:
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad size source %lld",
-                               (long long)p[SP_MODE]);
+                               (long long)p[YOLO_SP_MODE]);
     }
     int64_t sum = 0;
     for (int k = 0; k < no; k++) {
@@ -140,7 +139,7 @@ static void split_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
 {
     const int64_t *p = n->params;
     const struct yolo_tensor *X = &x->g->tensors[n->in[0]];
-    int64_t axis = p[SP_AXIS_RES], outer = 1, inner = yolo_dtype_size(X->dtype);
+    int64_t axis = p[YOLO_SP_AXIS_RES], outer = 1, inner = yolo_dtype_size(X->dtype);
     for (int k = 0; k < axis; k++)
         outer *= X->shape[k];
     for (int k = (int)axis + 1; k < X->ndim; k++)
@@ -156,8 +155,8 @@ static void split_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
             off = 0;
         else if (u == u0)
             for (int j = 0; j < k; j++)
-                off += p[SP_SIZES + j] * inner;
-        int64_t bytes = p[SP_SIZES + k] * inner;
+                off += p[YOLO_SP_SIZES + j] * inner;
+        int64_t bytes = p[YOLO_SP_SIZES + k] * inner;
         uint8_t *dst = yolo_exec_ptr(x, n->out[k]);
         /* memmove: a crafted engine may overlap them other than exactly in place */
         if (bytes && dst + o * bytes != src + o * row + off)

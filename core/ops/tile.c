@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "broadcast.h"
+#include "op_params.h"
 
-enum { TL_RANK, TL_REPEATS };
 
 static int tile_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
 {
@@ -33,9 +33,9 @@ static int tile_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
     rc = yolo_bc_set_out(g, n, 0, X->dtype, cnt, out, d);
     if (rc)
         return rc;
-    n->params[TL_RANK] = cnt;
+    n->params[YOLO_TL_RANK] = cnt;
     for (int32_t i = 0; i < YOLO_MAX_DIMS; i++)
-        n->params[TL_REPEATS + i] = i < cnt ? rep[i] : 0;
+        n->params[YOLO_TL_REPEATS + i] = i < cnt ? rep[i] : 0;
     return 0;
 }
 

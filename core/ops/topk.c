@@ -16,17 +16,17 @@
 #include <math.h>
 
 #include "broadcast.h"
+#include "op_params.h"
 
-enum { TK_AXIS, TK_LARGEST, TK_SORTED, TK_K, TK_AXIS_N, TK_OUTER, TK_DIM, TK_INNER };
 
 static int topk_import(struct yolo_graph *g, struct yolo_node *n, struct yolo_attrs *a,
                        struct yolo_diag *d)
 {
     (void)g;
     int bad = 0;
-    n->params[TK_AXIS] = yolo_attr_int(a, "axis", -1, &bad);
-    n->params[TK_LARGEST] = yolo_attr_int(a, "largest", 1, &bad);
-    n->params[TK_SORTED] = yolo_attr_int(a, "sorted", 1, &bad);
+    n->params[YOLO_TK_AXIS] = yolo_attr_int(a, "axis", -1, &bad);
+    n->params[YOLO_TK_LARGEST] = yolo_attr_int(a, "largest", 1, &bad);
+    n->params[YOLO_TK_SORTED] = yolo_attr_int(a, "sorted", 1, &bad);
     if (bad)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "attributes axis, largest, sorted must be "
                                "ints");
@@ -45,14 +45,14 @@ static int topk_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
     if (X->dtype != YOLO_DT_F32 && X->dtype != YOLO_DT_I64)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "input '%s' is %s; float32 or int64 "
                                "expected", X->name, yolo_dtype_name(X->dtype));
-    for (int k = TK_LARGEST; k <= TK_SORTED; k++)
+    for (int k = YOLO_TK_LARGEST; k <= YOLO_TK_SORTED; k++)
         if (n->params[k] != 0 && n->params[k] != 1)
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "%s must be 0 or 1",
-                                   k == TK_LARGEST ? "largest" : "sorted");
-    int32_t axis = yolo_bc_axis(n->params[TK_AXIS], X->ndim);
+                                   k == YOLO_TK_LARGEST ? "largest" : "sorted");
+    int32_t axis = yolo_bc_axis(n->params[YOLO_TK_AXIS], X->ndim);
     if (axis < 0)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "axis %lld out of range for rank %d",
-                               (long long)n->params[TK_AXIS], X->ndim);
+                               (long long)n->params[YOLO_TK_AXIS], X->ndim);
     int64_t kv[1];
     int32_t cnt;
     rc = yolo_bc_const_i64(g, n, 1, "K", 1, kv, &cnt, d);
@@ -77,11 +77,11 @@ static int topk_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
         rc = yolo_bc_set_out(g, n, 1, YOLO_DT_I64, X->ndim, out, d);
     if (rc)
         return rc;
-    n->params[TK_K] = kv[0];
-    n->params[TK_AXIS_N] = axis;
-    n->params[TK_OUTER] = outer;
-    n->params[TK_DIM] = dim;
-    n->params[TK_INNER] = inner;
+    n->params[YOLO_TK_K] = kv[0];
+    n->params[YOLO_TK_AXIS_N] = axis;
+    n->params[YOLO_TK_OUTER] = outer;
+    n->params[YOLO_TK_DIM] = dim;
+    n->params[YOLO_TK_INNER] = inner;
     return 0;
 }
 
@@ -131,13 +131,13 @@ TOPK_SLICE(topk_i64_smallest, int64_t, BETTER_I64_SMALLEST)
 
 static void topk_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
-    int f32 = x->g->tensors[n->in[0]].dtype == YOLO_DT_F32, largest = n->params[TK_LARGEST] != 0;
-    int64_t K = n->params[TK_K], dim = n->params[TK_DIM], inner = n->params[TK_INNER];
+    int f32 = x->g->tensors[n->in[0]].dtype == YOLO_DT_F32, largest = n->params[YOLO_TK_LARGEST] != 0;
+    int64_t K = n->params[YOLO_TK_K], dim = n->params[YOLO_TK_DIM], inner = n->params[YOLO_TK_INNER];
     const uint8_t *X = yolo_exec_ptr(x, n->in[0]);
     uint8_t *V = yolo_exec_ptr(x, n->out[0]);
     int64_t *I = yolo_exec_ptr(x, n->out[1]);
     int64_t s, e;
-    yolo_bc_split(n->params[TK_OUTER] * inner, ith, nth, &s, &e);
+    yolo_bc_split(n->params[YOLO_TK_OUTER] * inner, ith, nth, &s, &e);
     for (int64_t sl = s; sl < e; sl++) {
         int64_t o = sl / inner, i = sl % inner;
         size_t xo = (size_t)(o * dim * inner + i), yo = (size_t)(o * K * inner + i);

@@ -1,0 +1,471 @@
+/* cuda/backend_cuda.c: the CUDA backend (backend.h) for NVIDIA GPUs.
+ *
+ * prepare (once per model, shared by every context and clone): uploads the const blob once,
+ * makes the FP16 copies of the weights of FP16 convolutions, the resize tables and the
+ * matmul offsets (one device allocation), decides each tensor's storage (storage.c) and each
+ * convolution's cuDNN descriptors and algorithm (conv_cudnn.c).
+ * A context owns a stream, a cuDNN handle, its arenas (the planner's offsets: FP32 tensors in
+ * one, FP16 tensors at half the offsets in the other), the cuDNN workspace and each node's
+ * launch with its pointers resolved (launch.c). Its first run records the whole plan as a
+ * CUDA graph; later runs replay it with one launch (batch 1 is launch-bound otherwise).
+ * Per-node timing (node_ms) runs node by node between events instead. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cuda/cuda_model.h"
+
+int cuda_fail(struct yolo_diag *d, const char *what, cudaError_t e)
+{
+    return yolo_diag_set(d, e == cudaErrorMemoryAllocation ? YOLO_ERR_NOMEM : YOLO_ERR_UNSUPPORTED,
+                         "cuda: %s failed: %s", what, cudaGetErrorString(e));
+}
+
+static int32_t cuda_device_count(void)
+{
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        cudaGetLastError();           /* no driver or no device: not an error to keep */
+        return 0;
+    }
+    return n;
+}
+
+static int device_select(int32_t dev, struct yolo_diag *d)
+{
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        cudaGetLastError();
+        return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "cuda: no CUDA device on this machine (%s)",
+                             e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+    }
+    if (dev < 0 || dev >= n)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "cuda:%d: this machine has %d CUDA device%s (0..%d)",
+                             dev, n, n == 1 ? "" : "s", n - 1);
+    e = cudaSetDevice(dev);
+    return e == cudaSuccess ? 0 : cuda_fail(d, "selecting the device", e);
+}
+
+void *cuda_tensor_ptr(const struct cuda_ctx *c, int32_t t)
+{
+    const struct cuda_model *m = c->m;
+    const struct yolo_tensor *T = &m->g->tensors[t];
+    if (T->flags & YOLO_TF_CONST)
+        return m->dconst + T->offset;
+    if (m->st[t] == YOLO_CU_F16 && T->dtype == YOLO_DT_F32)
+        return c->half_arena + T->offset / 2;
+    return c->arena + T->offset;
+}
+
+static int cuda_supports_node(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    return cuda_node_supported(g, n);
+}
+
+static void cuda_prepared_free(void *prepared)
+{
+    struct cuda_model *m = prepared;
+    if (!m)
+        return;
+    if (m->convs)
+        for (int32_t i = 0; i < m->g->n_nodes; i++)
+            cuda_conv_release(&m->convs[i]);
+    cudaSetDevice(m->device);
+    cudaFree(m->dconst);
+    cudaFree(m->dextra);
+    free(m->convs);
+    free(m->st);
+    free(m->skip);
+    free(m->extra_off);
+    free(m);
+}
+
+/* Device data made at load: resize tables, matmul offsets (from the host) and the FP16
+ * weights of FP16 convolutions (converted on the device from the uploaded blob). */
+static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
+{
+    const struct yolo_graph *g = m->g;
+    uint64_t total = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        uint64_t b = m->skip[i] ? 0 : cuda_node_extra_bytes(g, n);
+        if (cuda_conv_is_half(m, n))
+            b = yolo_tensor_bytes(&g->tensors[n->in[1]]) / 2;
+        m->extra_off[i] = b ? total : UINT64_MAX;
+        total += (b + 255) & ~(uint64_t)255;
+    }
+    m->dextra_bytes = total;
+    if (!total)
+        return 0;
+    uint8_t *host = calloc(1, total);
+    if (!host)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory preparing device tables");
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        if (m->extra_off[i] != UINT64_MAX && g->nodes[i].op != YOLO_OP_CONV)
+            cuda_node_extra_fill(g, &g->nodes[i], host + m->extra_off[i]);
+    cudaError_t e = cudaMalloc((void **)&m->dextra, total);
+    if (e == cudaSuccess)
+        e = cudaMemcpy(m->dextra, host, total, cudaMemcpyHostToDevice);
+    free(host);
+    if (e != cudaSuccess)
+        return cuda_fail(d, "uploading device tables", e);
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (n->op != YOLO_OP_CONV || m->extra_off[i] == UINT64_MAX)
+            continue;
+        int64_t numel = yolo_tensor_numel(&g->tensors[n->in[1]]);
+        struct yolo_cu_copy cp = { .ndim = 1, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                                   .numel = numel, .shape = { numel }, .ss = { 1 }, .ds = { 1 },
+                                   .src = m->dconst + g->tensors[n->in[1]].offset,
+                                   .dst = m->dextra + m->extra_off[i] };
+        int ke = yolo_cu_copy(&cp, 1, NULL);
+        if (ke)
+            return cuda_fail(d, "converting weights to FP16", (cudaError_t)ke);
+    }
+    e = cudaDeviceSynchronize();
+    return e == cudaSuccess ? 0 : cuda_fail(d, "preparing the weights", e);
+}
+
+static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_options *opt,
+                        void **prepared, struct yolo_diag *d)
+{
+    *prepared = NULL;
+    const char *prec = opt && opt->precision ? opt->precision : "fp32";
+    if (strcmp(prec, "fp32") && strcmp(prec, "fp16"))
+        return yolo_diag_set(d, YOLO_ERR_ARG, "cuda: precision '%s' (fp32 or fp16)", prec);
+    int32_t dev = opt ? opt->device : 0;
+    int rc = device_select(dev, d);
+    if (rc)
+        return rc;
+    struct cuda_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory preparing the model");
+    m->g = g;
+    m->device = dev;
+    m->half = strcmp(prec, "fp16") == 0;
+    size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+    m->skip = calloc(nn, 1);
+    m->convs = calloc(nn, sizeof *m->convs);
+    m->extra_off = calloc(nn, sizeof *m->extra_off);
+    if (!m->skip || !m->convs || !m->extra_off) {
+        cuda_prepared_free(m);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory preparing the model");
+    }
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS)) {
+            m->skip[i] = 1;
+            continue;
+        }
+        if (!cuda_node_supported(g, n)) {
+            cuda_prepared_free(m);
+            return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "op not implemented on the cuda "
+                                   "backend (or not with these dtypes/parameters)");
+        }
+    }
+    cudnnHandle_t dnn = NULL;
+    cudnnStatus_t ds;
+    cudaError_t e;
+    if ((rc = cuda_storage_plan(m, d)))
+        goto fail;
+    m->dconst_bytes = g->consts_bytes;
+    if (m->dconst_bytes) {
+        if ((e = cudaMalloc((void **)&m->dconst, m->dconst_bytes)) != cudaSuccess ||
+            (e = cudaMemcpy(m->dconst, g->consts, m->dconst_bytes, cudaMemcpyHostToDevice)) !=
+                cudaSuccess) {
+            rc = cuda_fail(d, "uploading the weights", e);
+            goto fail;
+        }
+    }
+    if ((rc = upload_extra(m, d)))
+        goto fail;
+    if ((ds = cudnnCreate(&dnn)) != CUDNN_STATUS_SUCCESS) {
+        rc = cudnn_fail(d, "creating a cuDNN handle", ds);
+        goto fail;
+    }
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (n->op != YOLO_OP_CONV || m->skip[i])
+            continue;
+        if ((rc = cuda_conv_prepare(m, i, dnn, d)))
+            goto fail;
+        m->convs[i].weights = m->extra_off[i] != UINT64_MAX ? (const void *)(m->dextra + m->extra_off[i])
+                                                           : (const void *)(m->dconst + g->tensors[n->in[1]].offset);
+    }
+    cudnnDestroy(dnn);
+    snprintf(m->variant, sizeof m->variant, "%s", m->half ? "fp16" : "fp32");
+    *prepared = m;
+    return 0;
+fail:
+    if (dnn)
+        cudnnDestroy(dnn);
+    cuda_prepared_free(m);
+    return rc;
+}
+
+static uint64_t cuda_prepared_bytes(const void *prepared)
+{
+    const struct cuda_model *m = prepared;
+    return m->dconst_bytes + m->dextra_bytes;
+}
+
+static const char *cuda_kernel_name(const void *prepared, int32_t node)
+{
+    const struct cuda_model *m = prepared;
+    if (m->skip[node])
+        return "alias";
+    if (m->g->nodes[node].op == YOLO_OP_CONV)
+        return m->convs[node].half ? "cudnn-fp16" : "cudnn-fp32";
+    return "cuda";
+}
+
+static const char *cuda_variant(const void *prepared)
+{
+    return ((const struct cuda_model *)prepared)->variant;
+}
+
+static void cuda_ctx_free(void *ctx)
+{
+    struct cuda_ctx *c = ctx;
+    if (!c)
+        return;
+    cudaSetDevice(c->m->device);
+    if (c->graph)
+        cudaGraphExecDestroy(c->graph);
+    if (c->ev)
+        for (int32_t i = 0; i <= c->m->g->n_nodes; i++)
+            if (c->ev[i])
+                cudaEventDestroy(c->ev[i]);
+    free(c->ev);
+    if (c->dnn)
+        cudnnDestroy(c->dnn);
+    if (c->stream)
+        cudaStreamDestroy(c->stream);
+    cudaFree(c->arena);
+    cudaFree(c->half_arena);
+    cudaFree(c->workspace);
+    cudaFree(c->cvt_in);
+    cudaFree(c->cvt_out);
+    free(c->launch);
+    free(c);
+}
+
+static int dev_alloc(uint8_t **p, uint64_t bytes, uint64_t *total, const char *what,
+                     struct yolo_diag *d)
+{
+    if (!bytes)
+        return 0;
+    cudaError_t e = cudaMalloc((void **)p, bytes);
+    if (e == cudaSuccess)
+        e = cudaMemset(*p, 0, bytes);
+    if (e != cudaSuccess)
+        return yolo_diag_set(d, e == cudaErrorMemoryAllocation ? YOLO_ERR_NOMEM : YOLO_ERR_UNSUPPORTED,
+                             "cuda: allocating %llu bytes for the %s: %s", (unsigned long long)bytes,
+                             what, cudaGetErrorString(e));
+    *total += bytes;
+    return 0;
+}
+
+static int cuda_ctx_create(const void *prepared, struct yolo_pool *pool, void **out,
+                           struct yolo_diag *d)
+{
+    (void)pool;   /* the GPU runs the nodes; host threads have nothing to split */
+    const struct cuda_model *m = prepared;
+    const struct yolo_graph *g = m->g;
+    *out = NULL;
+    int rc = device_select(m->device, d);
+    if (rc)
+        return rc;
+    struct cuda_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory creating a context");
+    c->m = m;
+    c->launch = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *c->launch);
+    cudaError_t e;
+    cudnnStatus_t ds;
+    if (!c->launch) {
+        rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory creating a context");
+        goto fail;
+    }
+    if ((e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) != cudaSuccess) {
+        rc = cuda_fail(d, "creating a stream", e);
+        goto fail;
+    }
+    if ((ds = cudnnCreate(&c->dnn)) != CUDNN_STATUS_SUCCESS ||
+        (ds = cudnnSetStream(c->dnn, c->stream)) != CUDNN_STATUS_SUCCESS) {
+        rc = cudnn_fail(d, "creating a cuDNN handle", ds);
+        goto fail;
+    }
+    if ((rc = dev_alloc(&c->arena, (g->arena_bytes + 255) & ~(uint64_t)255, &c->bytes, "arena", d)) ||
+        (rc = dev_alloc(&c->half_arena, (m->half_arena_bytes + 255) & ~(uint64_t)255, &c->bytes,
+                        "FP16 arena", d)) ||
+        (rc = dev_alloc(&c->workspace, m->workspace, &c->bytes, "cuDNN workspace", d)) ||
+        (rc = dev_alloc(&c->cvt_in, m->cvt_bytes, &c->bytes, "conversions", d)) ||
+        (rc = dev_alloc(&c->cvt_out, m->cvt_bytes, &c->bytes, "conversions", d)))
+        goto fail;
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        if ((rc = cuda_launch_make(c, i, d)))
+            goto fail;
+    *out = c;
+    return 0;
+fail:
+    cuda_ctx_free(c);
+    return rc;
+}
+
+static uint64_t cuda_ctx_bytes(const void *ctx)
+{
+    return ((const struct cuda_ctx *)ctx)->bytes;
+}
+
+static int run_nodes(struct cuda_ctx *c, struct yolo_diag *d)
+{
+    for (int32_t i = 0; i < c->m->g->n_nodes; i++) {
+        int rc = cuda_launch_run(c, i, d);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Records the plan into a CUDA graph. Anything that cannot be captured (a cuDNN algorithm
+ * that synchronises, say) leaves graph_failed set and the caller launches node by node. */
+static void capture(struct cuda_ctx *c)
+{
+    cudaGraph_t graph = NULL;
+    struct yolo_diag scratch = { 0 };
+    if (cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+        cudaGetLastError();
+        c->graph_failed = 1;
+        return;
+    }
+    int rc = run_nodes(c, &scratch);
+    cudaError_t e = cudaStreamEndCapture(c->stream, &graph);
+    if (rc || e != cudaSuccess || !graph ||
+        cudaGraphInstantiate(&c->graph, graph, 0) != cudaSuccess) {
+        cudaGetLastError();
+        c->graph = NULL;
+        c->graph_failed = 1;
+    }
+    if (graph)
+        cudaGraphDestroy(graph);
+}
+
+static int timed_run(struct cuda_ctx *c, double *node_ms, struct yolo_diag *d)
+{
+    int32_t nn = c->m->g->n_nodes;
+    if (!c->ev) {
+        c->ev = calloc((size_t)nn + 1, sizeof *c->ev);
+        if (!c->ev)
+            return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory for node timing");
+        for (int32_t i = 0; i <= nn; i++)
+            if (cudaEventCreate(&c->ev[i]) != cudaSuccess)
+                return cuda_fail(d, "creating timing events", cudaGetLastError());
+    }
+    cudaEventRecord(c->ev[0], c->stream);
+    for (int32_t i = 0; i < nn; i++) {
+        int rc = cuda_launch_run(c, i, d);
+        if (rc)
+            return rc;
+        cudaEventRecord(c->ev[i + 1], c->stream);
+    }
+    cudaError_t e = cudaStreamSynchronize(c->stream);
+    if (e != cudaSuccess)
+        return cuda_fail(d, "running the model", e);
+    for (int32_t i = 0; i < nn; i++) {
+        float ms = 0;
+        if (cudaEventElapsedTime(&ms, c->ev[i], c->ev[i + 1]) == cudaSuccess)
+            node_ms[i] += ms;
+    }
+    return 0;
+}
+
+static int cuda_run(void *ctx, double *node_ms, struct yolo_diag *d)
+{
+    struct cuda_ctx *c = ctx;
+    cudaError_t e = cudaSetDevice(c->m->device);
+    if (e != cudaSuccess)
+        return cuda_fail(d, "selecting the device", e);
+    if (node_ms)
+        return timed_run(c, node_ms, d);
+    if (!c->graph && !c->graph_failed) {
+        const char *env = getenv("YOLO_CUDA_GRAPH");
+        if (env && strcmp(env, "0") == 0)
+            c->graph_failed = 1;
+        else
+            capture(c);
+    }
+    if (c->graph) {
+        e = cudaGraphLaunch(c->graph, c->stream);
+        if (e != cudaSuccess)
+            return cuda_fail(d, "launching the CUDA graph", e);
+    } else {
+        int rc = run_nodes(c, d);
+        if (rc)
+            return rc;
+    }
+    e = cudaStreamSynchronize(c->stream);
+    return e == cudaSuccess ? 0 : cuda_fail(d, "running the model", e);
+}
+
+static int span_ok(const struct cuda_ctx *c, int32_t t, uint64_t offset, uint64_t bytes)
+{
+    if (t < 0 || t >= c->m->g->n_tensors || c->m->st[t] == YOLO_CU_F16)
+        return 0;   /* graph inputs and outputs are FP32 (storage.c); FP16 stays inside */
+    uint64_t tb = yolo_tensor_bytes(&c->m->g->tensors[t]);
+    return offset <= tb && bytes <= tb - offset;
+}
+
+static int cuda_tensor_set(void *ctx, int32_t t, const void *src, uint64_t offset, uint64_t bytes)
+{
+    struct cuda_ctx *c = ctx;
+    if (!span_ok(c, t, offset, bytes) || (c->m->g->tensors[t].flags & YOLO_TF_CONST))
+        return YOLO_ERR_ARG;
+    cudaSetDevice(c->m->device);
+    cudaError_t e = cudaMemcpyAsync((uint8_t *)cuda_tensor_ptr(c, t) + offset, src, bytes,
+                                    cudaMemcpyHostToDevice, c->stream);
+    if (e == cudaSuccess)
+        e = cudaStreamSynchronize(c->stream);
+    return e == cudaSuccess ? 0 : YOLO_ERR_IO;
+}
+
+static int cuda_tensor_get(void *ctx, int32_t t, void *dst, uint64_t offset, uint64_t bytes)
+{
+    struct cuda_ctx *c = ctx;
+    if (!span_ok(c, t, offset, bytes))
+        return YOLO_ERR_ARG;
+    cudaSetDevice(c->m->device);
+    cudaError_t e = cudaMemcpyAsync(dst, (const uint8_t *)cuda_tensor_ptr(c, t) + offset, bytes,
+                                    cudaMemcpyDeviceToHost, c->stream);
+    if (e == cudaSuccess)
+        e = cudaStreamSynchronize(c->stream);
+    return e == cudaSuccess ? 0 : YOLO_ERR_IO;
+}
+
+static void *cuda_tensor_host(void *ctx, int32_t t)
+{
+    (void)ctx;
+    (void)t;
+    return NULL;
+}
+
+const struct yolo_backend yolo_backend_cuda = {
+    .name = "cuda",
+    .is_host = 0,
+    .device_count = cuda_device_count,
+    .supports_node = cuda_supports_node,
+    .prepare = cuda_prepare,
+    .prepared_free = cuda_prepared_free,
+    .prepared_bytes = cuda_prepared_bytes,
+    .kernel_name = cuda_kernel_name,
+    .variant = cuda_variant,
+    .ctx_create = cuda_ctx_create,
+    .ctx_free = cuda_ctx_free,
+    .ctx_bytes = cuda_ctx_bytes,
+    .run = cuda_run,
+    .tensor_set = cuda_tensor_set,
+    .tensor_get = cuda_tensor_get,
+    .tensor_host = cuda_tensor_host,
+};

@@ -1,0 +1,175 @@
+/* cuda/conv_cudnn.c: Conv through cuDNN, then one epilogue kernel (bias + the fused
+ * activation, and the storage conversion when the output tensor is stored otherwise).
+ *
+ * cuDNN's legacy API fuses only ReLU into a convolution, and YOLO's activation is SiLU, so the
+ * bias and activation run as a separate element-wise pass; CUDA graphs make the extra launch
+ * cheap. FP32 convolutions are restricted to FMA math (no TF32: the golden tolerances are
+ * FP32's); FP16 ones use tensor cores with FP32 accumulation. The algorithm comes from cuDNN's
+ * heuristics, or from timing every candidate when YOLO_CUDA_CONV_SEARCH=1. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda/cuda_model.h"
+
+int cudnn_fail(struct yolo_diag *d, const char *what, cudnnStatus_t s)
+{
+    return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "cuda: %s failed: %s", what,
+                         cudnnGetErrorString(s));
+}
+
+int cuda_conv_supported(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    const int64_t *p = n->params;
+    if (n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0 || n->n_out != 1)
+        return 0;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *W = &g->tensors[n->in[1]];
+    /* cuDNN pads symmetrically; 2-D float convolutions with constant weights only */
+    return X->ndim == 4 && W->ndim == 4 && X->dtype == YOLO_DT_F32 &&
+           (W->flags & YOLO_TF_CONST) && p[YOLO_CONV_PT] == p[YOLO_CONV_PB] &&
+           p[YOLO_CONV_PL] == p[YOLO_CONV_PR] && p[YOLO_CONV_GROUP] >= 1 &&
+           (n->n_in < 3 || n->in[2] < 0 || (g->tensors[n->in[2]].flags & YOLO_TF_CONST)) &&
+           X->shape[1] <= INT32_MAX && X->shape[2] <= INT32_MAX && X->shape[3] <= INT32_MAX &&
+           X->shape[0] <= INT32_MAX;
+}
+
+void cuda_conv_release(struct cuda_conv *cv)
+{
+    if (cv->x)
+        cudnnDestroyTensorDescriptor(cv->x);
+    if (cv->y)
+        cudnnDestroyTensorDescriptor(cv->y);
+    if (cv->w)
+        cudnnDestroyFilterDescriptor(cv->w);
+    if (cv->conv)
+        cudnnDestroyConvolutionDescriptor(cv->conv);
+    memset(cv, 0, sizeof *cv);
+}
+
+static int pick_algo(struct cuda_conv *cv, cudnnHandle_t dnn, cudnnMathType_t want,
+                     struct yolo_diag *d)
+{
+    enum { N_ALGO = CUDNN_CONVOLUTION_FWD_ALGO_COUNT };
+    const size_t ws_cap = (size_t)512 << 20;
+    cudnnConvolutionFwdAlgoPerf_t perf[N_ALGO];
+    int got = 0;
+    cudnnStatus_t s;
+    const char *search = getenv("YOLO_CUDA_CONV_SEARCH");
+    if (search && strcmp(search, "1") == 0)
+        s = cudnnFindConvolutionForwardAlgorithm(dnn, cv->x, cv->w, cv->conv, cv->y, N_ALGO, &got,
+                                                 perf);
+    else
+        s = cudnnGetConvolutionForwardAlgorithm_v7(dnn, cv->x, cv->w, cv->conv, cv->y, N_ALGO,
+                                                   &got, perf);
+    if (s != CUDNN_STATUS_SUCCESS)
+        return cudnn_fail(d, "choosing a convolution algorithm", s);
+    for (int k = 0; k < got; k++) {
+        if (perf[k].status != CUDNN_STATUS_SUCCESS || perf[k].memory > ws_cap)
+            continue;
+        /* FP32: FMA kernels only, never TF32 (cuDNN's default math may use it) */
+        if (want == CUDNN_FMA_MATH && perf[k].mathType != CUDNN_FMA_MATH)
+            continue;
+        s = cudnnSetConvolutionMathType(cv->conv, perf[k].mathType);
+        if (s != CUDNN_STATUS_SUCCESS)
+            continue;
+        size_t ws = 0;
+        s = cudnnGetConvolutionForwardWorkspaceSize(dnn, cv->x, cv->w, cv->conv, cv->y,
+                                                    perf[k].algo, &ws);
+        if (s != CUDNN_STATUS_SUCCESS)
+            continue;
+        cv->algo = perf[k].algo;
+        cv->workspace = ws;
+        return 0;
+    }
+    return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "cuda: cuDNN has no %s algorithm for this "
+                         "convolution", want == CUDNN_FMA_MATH ? "FP32 (FMA)" : "FP16");
+}
+
+int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct yolo_diag *d)
+{
+    const struct yolo_graph *g = m->g;
+    const struct yolo_node *n = &g->nodes[i];
+    struct cuda_conv *cv = &m->convs[i];
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *W = &g->tensors[n->in[1]];
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    const int64_t *p = n->params;
+    cv->half = cuda_conv_is_half(m, n);
+    cudnnDataType_t dt = cv->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    cudnnStatus_t s;
+    if ((s = cudnnCreateTensorDescriptor(&cv->x)) || (s = cudnnCreateTensorDescriptor(&cv->y)) ||
+        (s = cudnnCreateFilterDescriptor(&cv->w)) || (s = cudnnCreateConvolutionDescriptor(&cv->conv)))
+        return cudnn_fail(d, "creating descriptors", s);
+    if ((s = cudnnSetTensor4dDescriptor(cv->x, CUDNN_TENSOR_NCHW, dt, (int)X->shape[0],
+                                        (int)X->shape[1], (int)X->shape[2], (int)X->shape[3])) ||
+        (s = cudnnSetTensor4dDescriptor(cv->y, CUDNN_TENSOR_NCHW, dt, (int)Y->shape[0],
+                                        (int)Y->shape[1], (int)Y->shape[2], (int)Y->shape[3])) ||
+        (s = cudnnSetFilter4dDescriptor(cv->w, dt, CUDNN_TENSOR_NCHW, (int)W->shape[0],
+                                        (int)W->shape[1], (int)W->shape[2], (int)W->shape[3])) ||
+        (s = cudnnSetConvolution2dDescriptor(cv->conv, (int)p[YOLO_CONV_PT], (int)p[YOLO_CONV_PL],
+                                             (int)p[YOLO_CONV_SH], (int)p[YOLO_CONV_SW],
+                                             (int)p[YOLO_CONV_DH], (int)p[YOLO_CONV_DW],
+                                             CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT)) ||
+        (s = cudnnSetConvolutionGroupCount(cv->conv, (int)p[YOLO_CONV_GROUP])))
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: cuDNN refuses this convolution: "
+                               "%s", cudnnGetErrorString(s));
+    cudnnMathType_t want = cv->half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    if ((s = cudnnSetConvolutionMathType(cv->conv, want)))
+        return cudnn_fail(d, "setting the math type", s);
+    int rc = pick_algo(cv, dnn, want, d);
+    if (rc) {
+        char why[160];
+        snprintf(why, sizeof why, "%s", d ? d->msg : "");
+        return yolo_node_error(d, rc, n, "%s", why);
+    }
+    if (cv->workspace > m->workspace)
+        m->workspace = cv->workspace;
+    size_t cvt = (size_t)yolo_tensor_numel(X) > (size_t)yolo_tensor_numel(Y)
+               ? (size_t)yolo_tensor_numel(X) : (size_t)yolo_tensor_numel(Y);
+    cvt *= cv->half ? 2 : 4;
+    int in_ok = m->st[n->in[0]] == (cv->half ? YOLO_CU_F16 : YOLO_CU_F32);
+    int out_ok = m->st[n->out[0]] == (cv->half ? YOLO_CU_F16 : YOLO_CU_F32);
+    if ((!in_ok || !out_ok) && cvt > m->cvt_bytes)
+        m->cvt_bytes = cvt;
+    cv->bias = n->n_in >= 3 && n->in[2] >= 0
+             ? (const float *)(m->dconst + g->tensors[n->in[2]].offset) : NULL;
+    return 0;
+}
+
+int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
+{
+    const struct cuda_model *m = c->m;
+    const struct yolo_graph *g = m->g;
+    const struct yolo_node *n = &g->nodes[i];
+    const struct cuda_conv *cv = &m->convs[i];
+    int32_t ct = cv->half ? YOLO_CU_F16 : YOLO_CU_F32;
+    int32_t xt = n->in[0], yt = n->out[0];
+    const void *x = cuda_tensor_ptr(c, xt);
+    void *y = cuda_tensor_ptr(c, yt);
+    int64_t nx = yolo_tensor_numel(&g->tensors[xt]), ny = yolo_tensor_numel(&g->tensors[yt]);
+    if (m->st[xt] != ct) {
+        struct yolo_cu_copy cp = { .ndim = 1, .src_st = m->st[xt], .dst_st = ct, .numel = nx,
+                                   .shape = { nx }, .ss = { 1 }, .ds = { 1 }, .src = x,
+                                   .dst = c->cvt_in };
+        int e = yolo_cu_copy(&cp, 1, (yolo_cu_stream)c->stream);
+        if (e)
+            return cuda_fail(d, "converting a convolution's input", (cudaError_t)e);
+        x = c->cvt_in;
+    }
+    void *out = m->st[yt] == ct ? y : (void *)c->cvt_out;
+    const float one = 1.0f, zero = 0.0f;
+    cudnnStatus_t s = cudnnConvolutionForward(c->dnn, &one, cv->x, x, cv->w, cv->weights, cv->conv,
+                                              cv->algo, c->workspace, cv->workspace, &zero, cv->y,
+                                              out);
+    if (s != CUDNN_STATUS_SUCCESS)
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: cudnnConvolutionForward: %s",
+                               cudnnGetErrorString(s));
+    int64_t act = n->params[YOLO_CONV_ACT];
+    if (cv->bias || act != YOLO_ACT_NONE || out != y) {
+        const struct yolo_tensor *Y = &g->tensors[yt];
+        int e = yolo_cu_conv_epilogue(out, ct, y, m->st[yt], cv->bias, ny, Y->shape[2] * Y->shape[3],
+                                      Y->shape[1], (int32_t)act, (yolo_cu_stream)c->stream);
+        if (e)
+            return cuda_fail(d, "a convolution's epilogue", (cudaError_t)e);
+    }
+    return 0;
+}

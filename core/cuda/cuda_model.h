@@ -1,0 +1,101 @@
+/* cuda/cuda_model.h: the CUDA backend's prepared model and context, shared by its files:
+ *   backend_cuda.c  the struct yolo_backend: prepare, contexts, run (CUDA graphs), copies
+ *   storage.c       which float tensors are stored as FP16 (per alias group)
+ *   conv_cudnn.c    convolutions through cuDNN (descriptors, algorithm, the epilogue)
+ *   launch.c        every other node as a launch of a kernels.h kernel
+ * C11 with the CUDA runtime and cuDNN C APIs; the kernels themselves are in kernels_*.cu. */
+#ifndef YOLO_CUDA_MODEL_H
+#define YOLO_CUDA_MODEL_H
+
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+
+#include "cuda/kernels.h"
+#include "yolo_core.h"
+
+struct cuda_conv {                 /* one Conv node, shared by every context */
+    int32_t half;                  /* computes in FP16 (FP32 accumulation) */
+    cudnnTensorDescriptor_t x, y;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t conv;
+    cudnnConvolutionFwdAlgo_t algo;
+    size_t workspace;
+    const void *weights;           /* device: FP32 in the const blob, or the FP16 copy */
+    const float *bias;             /* device, FP32, or NULL */
+};
+
+struct cuda_model {
+    const struct yolo_graph *g;
+    int32_t device, half;          /* half: FP16 run (convs and the tensors around them) */
+    uint8_t *st;                   /* per tensor: enum yolo_cu_st */
+    uint8_t *skip;                 /* per node: a view the planner aliased, nothing runs */
+    struct cuda_conv *convs;       /* per node (Conv nodes only) */
+    uint8_t *dconst;               /* the const blob on the device, as stored */
+    uint8_t *dextra;               /* FP16 weights, resize tables, matmul offsets */
+    uint64_t dconst_bytes, dextra_bytes, half_arena_bytes;
+    uint64_t *extra_off;           /* per node: its piece of dextra (UINT64_MAX: none) */
+    size_t workspace, cvt_bytes;   /* largest cuDNN workspace; largest conversion buffer */
+    char variant[32];              /* "fp32" | "fp16", with the device name in messages */
+};
+
+/* A node's work, resolved to one context's device pointers (launch.c fills it). */
+enum cuda_launch_kind { CL_NONE, CL_CONV, CL_COPY, CL_BINARY, CL_UNARY, CL_POOL, CL_RESIZE,
+                        CL_SOFTMAX, CL_REDUCE, CL_MATMUL, CL_TOPK, CL_GATHER, CL_GATHER_EL };
+struct cuda_launch {
+    int32_t kind, n_seg, unop, y_bool;
+    union {
+        struct yolo_cu_copy copy[YOLO_CU_MAXSEG];
+        struct yolo_cu_binary bin;
+        struct { const void *x; void *y; int32_t x_st, y_st; int64_t n, outer, len, inner; } un;
+        struct yolo_cu_pool pool;
+        struct yolo_cu_resize rs;
+        struct yolo_cu_reduce red;
+        struct yolo_cu_matmul mm;
+        struct yolo_cu_topk tk;
+        struct yolo_cu_gather ga;
+        struct yolo_cu_gather_el ge;
+    } u;
+};
+
+struct cuda_ctx {
+    const struct cuda_model *m;
+    cudaStream_t stream;
+    cudnnHandle_t dnn;
+    uint8_t *arena, *half_arena, *workspace, *cvt_in, *cvt_out;
+    uint64_t bytes;
+    struct cuda_launch *launch;    /* per node */
+    cudaGraphExec_t graph;         /* the whole plan, captured on the first run */
+    int32_t graph_failed;          /* capture not possible: launch node by node */
+    cudaEvent_t *ev;               /* per node + 1, for node timing (made on demand) */
+};
+
+/* The device address of tensor t in context c (const blob, FP32 arena or FP16 arena). */
+void *cuda_tensor_ptr(const struct cuda_ctx *c, int32_t t);
+
+/* storage.c: fills m->st (and m->half_arena_bytes) for m->g; m->half chooses FP16. */
+int  cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d);
+/* Whether node n is a Conv that computes in FP16 in this model's run. */
+int  cuda_conv_is_half(const struct cuda_model *m, const struct yolo_node *n);
+
+/* conv_cudnn.c */
+int  cuda_conv_supported(const struct yolo_graph *g, const struct yolo_node *n);
+/* Descriptors and algorithm for Conv node i (dnn: a handle for the algorithm search). */
+int  cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct yolo_diag *d);
+void cuda_conv_release(struct cuda_conv *cv);
+int  cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+
+/* launch.c */
+int  cuda_node_supported(const struct yolo_graph *g, const struct yolo_node *n);
+/* Bytes of device data node n needs at load (resize tables, matmul offsets), 0 if none. */
+uint64_t cuda_node_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
+/* Writes that data into host memory `dst` (copied to the device by the caller). */
+void cuda_node_extra_fill(const struct yolo_graph *g, const struct yolo_node *n, void *dst);
+/* Resolves node i for context c into c->launch[i]. */
+int  cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+int  cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+
+/* "cuda: <what> failed: <CUDA's words>" into d. */
+int  cuda_fail(struct yolo_diag *d, const char *what, cudaError_t e);
+int  cudnn_fail(struct yolo_diag *d, const char *what, cudnnStatus_t s);
+
+#endif

@@ -1,0 +1,75 @@
+/* cuda/device.cuh: what every kernel file shares: element loads and stores by storage type
+ * (kernels.h, enum yolo_cu_st), a grid-stride launch shape and the error return. CUDA C++. */
+#ifndef YOLO_CUDA_DEVICE_CUH
+#define YOLO_CUDA_DEVICE_CUH
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+/* Float storages widen to float. */
+__device__ __forceinline__ float ld_f(const void *p, int32_t st, int64_t i)
+{
+    return st == YOLO_CU_F16 ? __half2float(((const __half *)p)[i]) : ((const float *)p)[i];
+}
+
+__device__ __forceinline__ void st_f(void *p, int32_t st, int64_t i, float v)
+{
+    if (st == YOLO_CU_F16)
+        ((__half *)p)[i] = __float2half_rn(v);
+    else
+        ((float *)p)[i] = v;
+}
+
+__device__ __forceinline__ int32_t st_size(int32_t st)
+{
+    return st == YOLO_CU_I64 ? 8 : st == YOLO_CU_F32 || st == YOLO_CU_I32 ? 4
+         : st == YOLO_CU_F16 ? 2 : 1;
+}
+
+__device__ __forceinline__ int st_is_float(int32_t st)
+{
+    return st == YOLO_CU_F32 || st == YOLO_CU_F16;
+}
+
+/* One element from src[si] to dst[di]: bytes when the storages match, else float widen or
+ * narrow (the host only pairs float storages with each other). */
+__device__ __forceinline__ void move_elem(void *dst, int32_t dst_st, int64_t di, const void *src,
+                                          int32_t src_st, int64_t si)
+{
+    if (src_st != dst_st) {
+        st_f(dst, dst_st, di, ld_f(src, src_st, si));
+        return;
+    }
+    switch (src_st) {
+    case YOLO_CU_I64: ((int64_t *)dst)[di] = ((const int64_t *)src)[si]; break;
+    case YOLO_CU_F32:
+    case YOLO_CU_I32: ((int32_t *)dst)[di] = ((const int32_t *)src)[si]; break;
+    case YOLO_CU_F16: ((uint16_t *)dst)[di] = ((const uint16_t *)src)[si]; break;
+    default:          ((uint8_t *)dst)[di] = ((const uint8_t *)src)[si]; break;
+    }
+}
+
+#define YOLO_CU_THREADS 256
+
+/* Blocks for n elements with a grid-stride loop: enough to fill the GPU, never zero. */
+static inline unsigned yolo_cu_blocks(int64_t n)
+{
+    int64_t b = (n + YOLO_CU_THREADS - 1) / YOLO_CU_THREADS;
+    if (b > 65535LL * 8)
+        b = 65535LL * 8;
+    return (unsigned)(b < 1 ? 1 : b);
+}
+
+#define YOLO_CU_FOR(i, n) \
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
+         i += (int64_t)gridDim.x * blockDim.x)
+
+static inline int yolo_cu_status(void)
+{
+    return (int)cudaGetLastError();
+}
+
+#endif

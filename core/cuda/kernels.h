@@ -1,0 +1,146 @@
+/* cuda/kernels.h: the CUDA backend's own kernels (kernels_*.cu), called from C.
+ *
+ * Every kernel takes its operands as device pointers with a storage type each, so one kernel
+ * serves an FP32 run, an FP16 run and the mixed tensors between them (a float tensor is
+ * stored as float32 or float16, chosen per tensor by backend_cuda.c; integer tensors as they
+ * are). Loads widen to float and stores narrow, so the arithmetic is always FP32. A launcher
+ * returns 0 or a cudaError_t; it never synchronises.
+ *
+ * Shapes arrive already simplified by the host (dims of size 1 dropped, contiguous dims
+ * merged), so the per-element index arithmetic stays short. */
+#ifndef YOLO_CUDA_KERNELS_H
+#define YOLO_CUDA_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct CUstream_st *yolo_cu_stream;   /* cudaStream_t without the CUDA headers */
+
+/* How a tensor's elements are stored. Same-storage moves copy bytes; float <-> half convert. */
+enum yolo_cu_st { YOLO_CU_F32 = 0, YOLO_CU_F16 = 1, YOLO_CU_I64 = 2, YOLO_CU_I32 = 3,
+                  YOLO_CU_U8 = 4 /* u8, i8, bool: bytes */ };
+
+#define YOLO_CU_MAXD 12   /* Tile of a 6-D tensor interleaves repeats with dims: 12 */
+#define YOLO_CU_MAXSEG 8  /* pieces of one Concat/Split launch */
+
+/* dst[dst_off + sum idx[k] * ds[k]] = src[src_off + sum idx[k] * ss[k]] for every index of
+ * shape (element strides and offsets; stride 0 = broadcast). */
+struct yolo_cu_copy {
+    int32_t ndim, src_st, dst_st;
+    int64_t numel, src_off, dst_off;
+    int64_t shape[YOLO_CU_MAXD], ss[YOLO_CU_MAXD], ds[YOLO_CU_MAXD];
+    const void *src;
+    void *dst;
+};
+int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_cu_stream s);
+
+enum yolo_cu_binop { YOLO_CU_ADD, YOLO_CU_SUB, YOLO_CU_MUL, YOLO_CU_DIV, YOLO_CU_POW,
+                     YOLO_CU_MOD_FLOOR, YOLO_CU_MOD_TRUNC, YOLO_CU_FMOD };
+/* y (contiguous) = a op b, a and b read at their strides over y's shape. Float operands in
+ * any float storage; integer ops need all three I64. */
+struct yolo_cu_binary {
+    int32_t op, ndim, a_st, b_st, y_st;
+    int64_t numel;
+    int64_t shape[6], sa[6], sb[6];
+    const void *a, *b;
+    void *y;
+};
+int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s);
+
+enum yolo_cu_unop { YOLO_CU_SIGMOID, YOLO_CU_SILU, YOLO_CU_RELU, YOLO_CU_CAST };
+/* y[i] = op(x[i]); CAST converts between any storages as ops/cast.c does (saturating
+ * float -> int, NaN -> 0, nonzero -> 1 for bool). */
+int yolo_cu_unary(int32_t op, const void *x, int32_t x_st, void *y, int32_t y_st, int64_t n,
+                  int32_t y_is_bool, yolo_cu_stream s);
+
+/* A convolution's epilogue, in place or into y: y[i] = act(c[i] + bias[channel]) with
+ * channel = (i / hw) % m; bias may be NULL (float32). act: enum yolo_act. */
+int yolo_cu_conv_epilogue(const void *c, int32_t c_st, void *y, int32_t y_st, const float *bias,
+                          int64_t n, int64_t hw, int64_t m, int32_t act, yolo_cu_stream s);
+
+struct yolo_cu_pool {     /* NCHW max pooling; planes = N * C */
+    int64_t planes, h, w, oh, ow;
+    int32_t kh, kw, sh, sw, pt, pl, dh, dw;
+    const void *x;
+    void *y;
+    int32_t x_st, y_st;
+};
+int yolo_cu_maxpool(const struct yolo_cu_pool *p, yolo_cu_stream s);
+
+/* Nearest resize: y[idx] = x[sum table_k[idx_k] * xs[k]], y contiguous; tables on the device,
+ * axis k's at tables + toff[k]. */
+struct yolo_cu_resize {
+    int32_t ndim, x_st, y_st;
+    int64_t numel;
+    int64_t shape[6], xs[6], toff[6];
+    const int64_t *tables;
+    const void *x;
+    void *y;
+};
+int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_stream s);
+
+/* Softmax over len elements at stride inner, outer * inner lanes (ops/softmax.c). */
+int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t outer,
+                    int64_t len, int64_t inner, yolo_cu_stream s);
+
+/* Max over the reduced dims (rs/rst) for each output element (kept dims ks/kst walk the
+ * output); NaN propagates as in ops/reduce_max.c. Float storages or I64. */
+struct yolo_cu_reduce {
+    int32_t nk, nr, x_st, y_st;
+    int64_t n_out, n_red;
+    int64_t ks[6], kst[6], rs[6], rst[6];
+    const void *x;
+    void *y;
+};
+int yolo_cu_reduce_max(const struct yolo_cu_reduce *p, yolo_cu_stream s);
+
+/* Batched C[b] = A[aoff[b]] x B[boff[b]] (row-major M x K times K x N), offsets in matrices,
+ * on the device; FP32 accumulation. */
+struct yolo_cu_matmul {
+    int64_t m, k, n, batch;
+    const int64_t *aoff, *boff;
+    const void *a, *b;
+    void *y;
+    int32_t a_st, b_st, y_st;
+};
+int yolo_cu_matmul(const struct yolo_cu_matmul *p, yolo_cu_stream s);
+
+/* TopK (ops/topk.c): the K best of each slice, stable (earlier index first on ties), NaN
+ * above every number; x float storage or I64 (x_st), values in y_st, indices int64. */
+struct yolo_cu_topk {
+    int64_t outer, dim, inner, k;
+    int32_t largest, x_st, y_st;
+    const void *x;
+    void *vals;
+    int64_t *idx;
+};
+int yolo_cu_topk(const struct yolo_cu_topk *p, yolo_cu_stream s);
+
+/* Gather (ops/gather.c): rows of `row` elements; out row r = (o, j) takes input row
+ * o * dim + index[j] (negative indices count from the end; out of range gives zeros). */
+struct yolo_cu_gather {
+    int64_t outer, nidx, dim, row;
+    const void *x, *index;
+    void *y;
+    int32_t x_st, y_st, idx_i32;
+};
+int yolo_cu_gather(const struct yolo_cu_gather *p, yolo_cu_stream s);
+
+/* GatherElements (ops/gather_elements.c): y[i] = x at i's multi-index with the axis
+ * coordinate replaced by index[i]. */
+struct yolo_cu_gather_el {
+    int32_t ndim, axis, x_st, y_st, idx_i32;
+    int64_t numel, dim;
+    int64_t shape[6], xs[6];
+    const void *x, *index;
+    void *y;
+};
+int yolo_cu_gather_elements(const struct yolo_cu_gather_el *p, yolo_cu_stream s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

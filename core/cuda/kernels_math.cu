@@ -1,0 +1,279 @@
+/* cuda/kernels_math.cu: element-wise arithmetic with broadcasting, activations, Cast, the
+ * convolution epilogue, Softmax, ReduceMax and MaxPool. Float math in FP32 whatever the
+ * storage, with the reference kernels' formulas (core/ops/) so results agree to rounding. */
+#include <float.h>
+
+#include "device.cuh"
+
+__device__ __forceinline__ int64_t div_i64(int64_t a, int64_t b)
+{
+    if (b == 0)
+        return 0;
+    if (b == -1)
+        return (int64_t)(0 - (uint64_t)a);
+    return a / b;
+}
+
+__device__ __forceinline__ int64_t mod_i64(int64_t a, int64_t b, int floor_mode)
+{
+    if (b == 0 || b == -1)
+        return 0;
+    int64_t r = a % b;
+    if (floor_mode && r != 0 && ((r < 0) != (b < 0)))
+        r += b;
+    return r;
+}
+
+__global__ void binary_kernel(const struct yolo_cu_binary p)
+{
+    YOLO_CU_FOR(i, p.numel) {
+        int64_t rem = i, ao = 0, bo = 0;
+        for (int32_t k = p.ndim - 1; k >= 0; k--) {
+            int64_t q = rem / p.shape[k], idx = rem - q * p.shape[k];
+            rem = q;
+            ao += idx * p.sa[k];
+            bo += idx * p.sb[k];
+        }
+        if (p.y_st == YOLO_CU_I64) {
+            int64_t a = ((const int64_t *)p.a)[ao], b = ((const int64_t *)p.b)[bo], y;
+            switch (p.op) {
+            case YOLO_CU_ADD: y = (int64_t)((uint64_t)a + (uint64_t)b); break;
+            case YOLO_CU_SUB: y = (int64_t)((uint64_t)a - (uint64_t)b); break;
+            case YOLO_CU_MUL: y = (int64_t)((uint64_t)a * (uint64_t)b); break;
+            case YOLO_CU_DIV: y = div_i64(a, b); break;
+            case YOLO_CU_MOD_FLOOR: y = mod_i64(a, b, 1); break;
+            default: y = mod_i64(a, b, 0); break;
+            }
+            ((int64_t *)p.y)[i] = y;
+            continue;
+        }
+        float a = ld_f(p.a, p.a_st, ao), y;
+        float b = p.b_st == YOLO_CU_I64 ? (float)((const int64_t *)p.b)[bo] : ld_f(p.b, p.b_st, bo);
+        switch (p.op) {
+        case YOLO_CU_ADD: y = a + b; break;
+        case YOLO_CU_SUB: y = a - b; break;
+        case YOLO_CU_MUL: y = a * b; break;
+        case YOLO_CU_DIV: y = a / b; break;
+        case YOLO_CU_POW: y = powf(a, b); break;
+        default: y = fmodf(a, b); break;
+        }
+        st_f(p.y, p.y_st, i, y);
+    }
+}
+
+extern "C" int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s)
+{
+    if (p->numel == 0)
+        return 0;
+    binary_kernel<<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    return yolo_cu_status();
+}
+
+__device__ __forceinline__ float act_apply(float v, int32_t act)
+{
+    switch (act) {
+    case 1:  return v > 0.0f ? v : 0.0f;               /* YOLO_ACT_RELU */
+    case 2:  return 1.0f / (1.0f + expf(-v));         /* YOLO_ACT_SIGMOID */
+    case 3:  return v / (1.0f + expf(-v));            /* YOLO_ACT_SILU */
+    default: return v;
+    }
+}
+
+/* Cast as ops/cast.c: into a float or an int64 first, never an int through double. */
+__device__ void cast_elem(const void *x, int32_t x_st, void *y, int32_t y_st, int32_t y_bool,
+                          int64_t i)
+{
+    int is_float = st_is_float(x_st);
+    float f = 0.0f;
+    int64_t v = 0;
+    if (is_float)
+        f = ld_f(x, x_st, i);
+    else if (x_st == YOLO_CU_I64)
+        v = ((const int64_t *)x)[i];
+    else if (x_st == YOLO_CU_I32)
+        v = ((const int32_t *)x)[i];
+    else
+        v = ((const uint8_t *)x)[i] != 0;
+    if (st_is_float(y_st)) {
+        st_f(y, y_st, i, is_float ? f : (float)v);
+    } else if (y_st == YOLO_CU_I64) {
+        int64_t r = v;
+        if (is_float)
+            r = isnan(f) ? 0 : f >= 0x1p63f ? INT64_MAX : f < -0x1p63f ? INT64_MIN : (int64_t)f;
+        ((int64_t *)y)[i] = r;
+    } else if (y_st == YOLO_CU_I32) {
+        int32_t r;
+        if (is_float)
+            r = isnan(f) ? 0 : f >= 0x1p31f ? INT32_MAX : f < -0x1p31f ? INT32_MIN : (int32_t)f;
+        else
+            r = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+        ((int32_t *)y)[i] = r;
+    } else {
+        uint8_t r = is_float ? (f != 0.0f) : (v != 0);
+        ((uint8_t *)y)[i] = y_bool ? r : (uint8_t)(is_float ? (uint8_t)(int)f : (uint8_t)v);
+    }
+}
+
+__global__ void unary_kernel(int32_t op, const void *x, int32_t x_st, void *y, int32_t y_st,
+                             int64_t n, int32_t y_bool)
+{
+    YOLO_CU_FOR(i, n) {
+        if (op == YOLO_CU_CAST) {
+            cast_elem(x, x_st, y, y_st, y_bool, i);
+            continue;
+        }
+        float v = ld_f(x, x_st, i);
+        st_f(y, y_st, i, act_apply(v, op == YOLO_CU_RELU ? 1 : op == YOLO_CU_SIGMOID ? 2 : 3));
+    }
+}
+
+extern "C" int yolo_cu_unary(int32_t op, const void *x, int32_t x_st, void *y, int32_t y_st,
+                             int64_t n, int32_t y_is_bool, yolo_cu_stream s)
+{
+    if (n == 0)
+        return 0;
+    unary_kernel<<<yolo_cu_blocks(n), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(op, x, x_st, y, y_st,
+                                                                             n, y_is_bool);
+    return yolo_cu_status();
+}
+
+__global__ void epilogue_kernel(const void *c, int32_t c_st, void *y, int32_t y_st,
+                                const float *bias, int64_t n, int64_t hw, int64_t m, int32_t act)
+{
+    YOLO_CU_FOR(i, n) {
+        float v = ld_f(c, c_st, i);
+        if (bias)
+            v += bias[(i / hw) % m];
+        st_f(y, y_st, i, act_apply(v, act));
+    }
+}
+
+/* half2 path: two neighbours of one channel per thread (hw even, FP16 in and out) */
+__global__ void epilogue_h2_kernel(const __half2 *c, __half2 *y, const float *bias, int64_t n2,
+                                   int64_t hw2, int64_t m, int32_t act)
+{
+    YOLO_CU_FOR(i, n2) {
+        float2 v = __half22float2(c[i]);
+        float b = bias ? bias[(i / hw2) % m] : 0.0f;
+        v.x = act_apply(v.x + b, act);
+        v.y = act_apply(v.y + b, act);
+        y[i] = __float22half2_rn(v);
+    }
+}
+
+extern "C" int yolo_cu_conv_epilogue(const void *c, int32_t c_st, void *y, int32_t y_st,
+                                     const float *bias, int64_t n, int64_t hw, int64_t m,
+                                     int32_t act, yolo_cu_stream s)
+{
+    if (n == 0 || hw == 0 || m == 0)
+        return 0;
+    if (c_st == YOLO_CU_F16 && y_st == YOLO_CU_F16 && hw % 2 == 0)
+        epilogue_h2_kernel<<<yolo_cu_blocks(n / 2), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
+            (const __half2 *)c, (__half2 *)y, bias, n / 2, hw / 2, m, act);
+    else
+        epilogue_kernel<<<yolo_cu_blocks(n), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
+            c, c_st, y, y_st, bias, n, hw, m, act);
+    return yolo_cu_status();
+}
+
+__global__ void softmax_kernel(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t lanes,
+                               int64_t len, int64_t inner)
+{
+    YOLO_CU_FOR(l, lanes) {
+        int64_t base = (l / inner) * len * inner + l % inner;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int64_t i = 0; i < len; i++) {
+            float v = ld_f(x, x_st, base + i * inner);
+            mx = v > mx ? v : mx;
+        }
+        for (int64_t i = 0; i < len; i++)
+            sum += expf(ld_f(x, x_st, base + i * inner) - mx);
+        for (int64_t i = 0; i < len; i++)
+            st_f(y, y_st, base + i * inner, expf(ld_f(x, x_st, base + i * inner) - mx) / sum);
+    }
+}
+
+extern "C" int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t outer,
+                               int64_t len, int64_t inner, yolo_cu_stream s)
+{
+    int64_t lanes = outer * inner;
+    if (lanes == 0 || len == 0)
+        return 0;
+    softmax_kernel<<<yolo_cu_blocks(lanes), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
+        x, x_st, y, y_st, lanes, len, inner);
+    return yolo_cu_status();
+}
+
+__global__ void reduce_max_kernel(const struct yolo_cu_reduce p)
+{
+    YOLO_CU_FOR(o, p.n_out) {
+        int64_t rem = o, base = 0;
+        for (int32_t k = p.nk - 1; k >= 0; k--) {
+            int64_t q = rem / p.ks[k], idx = rem - q * p.ks[k];
+            rem = q;
+            base += idx * p.kst[k];
+        }
+        float mf = -INFINITY;
+        int64_t mi = INT64_MIN;
+        for (int64_t j = 0; j < p.n_red; j++) {
+            int64_t r2 = j, off = base;
+            for (int32_t k = p.nr - 1; k >= 0; k--) {
+                int64_t q = r2 / p.rs[k], idx = r2 - q * p.rs[k];
+                r2 = q;
+                off += idx * p.rst[k];
+            }
+            if (p.x_st == YOLO_CU_I64) {
+                int64_t v = ((const int64_t *)p.x)[off];
+                mi = v > mi ? v : mi;
+            } else {
+                float v = ld_f(p.x, p.x_st, off);
+                if (v > mf || isnan(v))
+                    mf = isnan(mf) ? mf : v;
+            }
+        }
+        if (p.y_st == YOLO_CU_I64)
+            ((int64_t *)p.y)[o] = mi;
+        else
+            st_f(p.y, p.y_st, o, mf);
+    }
+}
+
+extern "C" int yolo_cu_reduce_max(const struct yolo_cu_reduce *p, yolo_cu_stream s)
+{
+    if (p->n_out == 0)
+        return 0;
+    reduce_max_kernel<<<yolo_cu_blocks(p->n_out), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    return yolo_cu_status();
+}
+
+__global__ void maxpool_kernel(const struct yolo_cu_pool p)
+{
+    int64_t total = p.planes * p.oh * p.ow;
+    YOLO_CU_FOR(i, total) {
+        int64_t ox = i % p.ow, t = i / p.ow, oy = t % p.oh, pl = t / p.oh;
+        int64_t base = pl * p.h * p.w;
+        float m = -FLT_MAX;
+        for (int32_t ky = 0; ky < p.kh; ky++) {
+            int64_t iy = oy * p.sh - p.pt + (int64_t)ky * p.dh;
+            if (iy < 0 || iy >= p.h)
+                continue;
+            for (int32_t kx = 0; kx < p.kw; kx++) {
+                int64_t ix = ox * p.sw - p.pl + (int64_t)kx * p.dw;
+                if (ix < 0 || ix >= p.w)
+                    continue;
+                float v = ld_f(p.x, p.x_st, base + iy * p.w + ix);
+                m = v > m ? v : m;
+            }
+        }
+        st_f(p.y, p.y_st, i, m);
+    }
+}
+
+extern "C" int yolo_cu_maxpool(const struct yolo_cu_pool *p, yolo_cu_stream s)
+{
+    int64_t total = p->planes * p->oh * p->ow;
+    if (total == 0)
+        return 0;
+    maxpool_kernel<<<yolo_cu_blocks(total), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    return yolo_cu_status();
+}

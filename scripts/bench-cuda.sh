@@ -1,0 +1,58 @@
+#!/bin/sh
+# bench-cuda.sh: `make bench-cuda`, on the GPU machine: yolo's CUDA backend against PyTorch
+# (../shared/tools/gpu_anchor.py: cuDNN, FP32 with TF32 off, FP16 channels_last, CUDA-graph
+# replay) on the same GPU, the same models and the same input tensor, in one run. Both sides
+# time the network alone (no letterbox, no NMS): ours is `yolo bench --device cuda`'s compute
+# stage (one CUDA graph replay, host-timed, median), theirs the CUDA-graph median (CUDA
+# events). Upload and download of the float tensors are reported beside ours.
+# usage: sh scripts/bench-cuda.sh [BUNDLE] [BATCHES] [MODELS]
+#   defaults: devrun, "1 32 128", "yolov8n_dq yolo11n_dq yolov5n"
+set -u
+R=${1:-devrun}; BATCHES=${2:-1 32 128}; MODELS=${3:-yolov8n_dq yolo11n_dq yolov5n}
+RUNS=${RUNS:-200}
+export LD_LIBRARY_PATH="$R/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+S="$R/shared"; T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+ANCHOR=${ANCHOR:-$S/tools/gpu_anchor.py}
+out="$T/rows"; : > "$out"
+for m in $MODELS; do
+    for b in $BATCHES; do
+        "$R/bin/yolo" build "$S/data/models/$m.onnx" -o "$T/$m-b$b.engine" --batch "$b" > /dev/null ||
+            { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
+        for prec in fp32 fp16; do
+            h=; [ $prec = fp16 ] && h=--half
+            "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json -r "$RUNS" --warmup 20 > "$T/j" ||
+                { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
+            printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \
+                "$m" "$prec" "$b" "$(cat "$T/j")" >> "$out"
+        done
+    done
+    bl=$(echo $BATCHES | tr ' ' ',')
+    python3 "$ANCHOR" "$S/data/models/$m.onnx" "$S/golden/input_bus_640.bin" --batch "$bl" \
+        --runs "$RUNS" 2> "$T/anchor.err" | sed 's/^/{"side": "torch", "row": /; s/$/}/' >> "$out" ||
+        { echo "bench-cuda: gpu_anchor.py failed on $m:" >&2; tail -5 "$T/anchor.err" >&2; }
+done
+python3 - "$out" <<'PY'
+import json, sys
+ours, theirs = {}, {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r['side'] == 'yolo':
+        st = r['bench'].get('device_stages_ms', {})
+        ours[(r['model'], r['prec'], r['batch'])] = st
+    elif 'cudagraph_ms' in r['row']:
+        t = r['row']
+        theirs[(t['model'].replace('.onnx', ''), t['prec'], t['batch'])] = t
+gpu = ''
+print('%-11s %-5s %5s | %9s %9s %9s | %10s %8s | %11s %11s %7s' % (
+    'model', 'prec', 'batch', 'upload', 'compute', 'download', 'torch(cg)', 'ratio', 'yolo img/s',
+    'torch img/s', 'x'))
+for k in sorted(ours, key=lambda k: (k[0], k[1], k[2])):
+    st = ours[k]; t = theirs.get(k)
+    c = st.get('compute', 0); ips = 1000.0 * k[2] / c if c else 0
+    tc = t['cudagraph_ms'] if t else float('nan'); tips = t['cudagraph_img_per_s'] if t else float('nan')
+    print('%-11s %-5s %5d | %9.3f %9.3f %9.3f | %10.3f %8.2f | %11.0f %11.0f %7.2f' % (
+        k[0], k[1], k[2], st.get('upload', 0), c, st.get('download', 0), tc,
+        c / tc if t else float('nan'), ips, tips, ips / tips if t else float('nan')))
+print('ms are medians; ratio = yolo compute / torch CUDA-graph latency (lower is better); '
+      'x = yolo images/s / torch images/s')
+PY

@@ -1,0 +1,34 @@
+#!/bin/sh
+# cuda-bundle.sh: `make CUDA=1 cuda-bundle`: stages what the GPU tests and benchmark need on a
+# GPU machine that has the NVIDIA driver, cuDNN and cuBLAS but no compiler toolchain for us,
+# no OpenCV and no protobuf-c (the device the project tests on):
+#   BUNDLE/bin      yolo, test_backend_ops, test_golden: an OpenCV-free CUDA build (NOCV=1),
+#                   stripped
+#   BUNDLE/lib      the shared libraries those need that such a machine lacks (protobuf-c,
+#                   libjpeg 62)
+#   BUNDLE/shared   the shared models, golden tensors, coco128 and tools/gpu_anchor.py
+# Each part is its own folder so a size-limited transfer can carry them in turns.
+# usage: sh scripts/cuda-bundle.sh [BUNDLE] [SHARED]    (defaults devrun ../shared)
+set -eu
+R=${1:-devrun}; SHARED=${2:-../shared}; B=${BUILD_DIR:-build/cuda-nocv}
+make --no-print-directory CUDA=1 NOCV=1 BUILD="$B" -j"${JOBS:-2}" all tests
+rm -rf "$R/bin" "$R/lib"
+mkdir -p "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/tools"
+for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden"; do
+    strip -o "$R/bin/$(basename "$f")" "$f"
+done
+# what the binaries link that a stock CUDA machine does not have
+for lib in libprotobuf-c.so.1 libjpeg.so.62; do
+    p=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+    [ -n "$p" ] || { echo "cuda-bundle.sh: $lib not found on this machine" >&2; exit 1; }
+    cp -L "$p" "$R/lib/$lib"
+done
+for m in yolov5n yolov8n_dq yolo11n_dq yolov10n_dq; do
+    cp "$SHARED/data/models/$m.onnx" "$R/shared/data/models/"
+    [ -f "$SHARED/golden/out_${m}_bus.bin" ] && cp "$SHARED/golden/out_${m}_bus.bin" "$R/shared/golden/"
+done
+cp "$SHARED/golden/input_bus_640.bin" "$R/shared/golden/"
+rm -rf "$R/shared/data/coco128"
+cp -r "$SHARED/data/coco128" "$R/shared/data/coco128"
+cp "$SHARED/tools/gpu_anchor.py" "$R/shared/tools/"
+du -sh "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/data/coco128"

@@ -1,0 +1,50 @@
+#!/bin/sh
+# test-cuda.sh: the GPU tests (`make test-cuda`), on a machine with an NVIDIA GPU, from a bundle
+# that scripts/cuda-bundle.sh made on a build machine (the GPU machine needs no compiler, no
+# OpenCV, no protobuf-c: the bundle carries what it lacks).
+#   1. every op on the CUDA backend, FP32 and FP16, against the reference kernels
+#   2. the four shared models on the golden input: CUDA FP32 within the CPU's bounds of ONNX
+#      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 1 px / 0.01 and its detections the
+#      FP32 run's objects (IoU >= 0.98, confidence within 0.01)
+#   3. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
+#      GPU's FP32 equal to the CPU's within 0.002
+# usage: sh scripts/test-cuda.sh [BUNDLE]   (default devrun)
+set -u
+R=${1:-devrun}
+[ -d "$R/bin" ] || { echo "test-cuda.sh: no bundle at $R (make CUDA=1 cuda-bundle on a build machine)" >&2; exit 1; }
+export LD_LIBRARY_PATH="$R/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export SHARED="$R/shared" YOLO_TEST_REQUIRE_CUDA=1
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+nvidia-smi -L 2>/dev/null || echo "(no nvidia-smi)"
+pass=0; fail=0
+run() { name=$1; shift
+    start=$(date +%s)
+    if "$@" > "$T/log" 2>&1; then pass=$((pass + 1)); echo "PASS $name ($(( $(date +%s) - start ))s)"
+    else fail=$((fail + 1)); echo "FAIL $name ($(( $(date +%s) - start ))s)"; fi
+    grep -v "^  skipped" "$T/log" | tail -n 40 | sed 's/^/    /'
+}
+run test_backend_ops "$R/bin/test_backend_ops"
+run test_golden "$R/bin/test_golden"
+val_map() {   # ENGINE ARGS... -> mAP50-95 on stdout
+    e=$1; shift
+    "$R/bin/yolo" val "$e" --data "$SHARED/data/coco128" --json "$@" > "$T/val.json" 2> "$T/val.err" ||
+        { cat "$T/val.err" >&2; return 1; }
+    sed -n 's/.*"mAP50-95": \([0-9.]*\).*/\1/p' "$T/val.json" | head -1
+}
+val_check() {
+    "$R/bin/yolo" build "$SHARED/data/models/yolov8n_dq.onnx" -o "$T/v8.engine" > /dev/null || return 1
+    cpu=$(val_map "$T/v8.engine") && g32=$(val_map "$T/v8.engine" --device cuda) &&
+        g16=$(val_map "$T/v8.engine" --device cuda --half) || return 1
+    echo "yolov8n_dq coco128 mAP50-95: cpu fp32 $cpu, cuda fp32 $g32, cuda fp16 $g16"
+    awk -v c="$cpu" -v a="$g32" -v b="$g16" 'BEGIN {
+        d32 = a - c; if (d32 < 0) d32 = -d32; d16 = a - b
+        printf "  |cuda fp32 - cpu| %.4f (bound 0.002), cuda fp32 - fp16 %.4f (bound 0.003)\n", d32, d16
+        exit !(d32 <= 0.002 && d16 <= 0.003) }'
+}
+if [ -x "$R/bin/yolo" ] && [ -d "$SHARED/data/coco128" ]; then
+    run "val fp16 vs fp32 (coco128)" val_check
+else
+    fail=$((fail + 1)); echo "FAIL val: the bundle lacks bin/yolo or shared/data/coco128"
+fi
+echo "test-cuda: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

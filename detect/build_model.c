@@ -108,6 +108,62 @@ static int detect_format(const struct yolo_tensor *out, const struct yolo_onnx_i
     return 0;
 }
 
+/* A model exported with a fixed batch of 1 can still run N images at once when its only
+ * batch-1 assumption is the constant target of the Reshapes in its head ([1, 144, -1]): each
+ * Reshape whose data depends on the image input and whose constant target starts with 1 gets
+ * the batch instead (PyTorch runs such exports batched the same way, gpu_anchor.py). A model
+ * with other batch-1 assumptions fails shape inference, and its output batch is checked. */
+static int rebatch_reshapes(struct yolo_graph *g, int32_t batch, struct yolo_diag *d)
+{
+    size_t nt0 = (size_t)(g->n_tensors ? g->n_tensors : 1);
+    uint8_t *dyn = calloc(nt0, 1);
+    int32_t *from_constant = malloc(sizeof(int32_t) * nt0);   /* Constant node's value tensor */
+    if (!dyn || !from_constant) {
+        free(dyn);
+        free(from_constant);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
+    }
+    for (size_t t = 0; t < nt0; t++)
+        from_constant[t] = -1;
+    dyn[g->inputs[0]] = 1;
+    int rc = 0;
+    for (int32_t i = 0; i < g->n_nodes && !rc; i++) {   /* topological order (import sorts) */
+        int any = 0;
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            any |= g->nodes[i].in[k] >= 0 && dyn[g->nodes[i].in[k]];
+        for (int k = 0; k < g->nodes[i].n_out && any; k++)
+            if (g->nodes[i].out[k] >= 0)
+                dyn[g->nodes[i].out[k]] = 1;
+        if (g->nodes[i].op == YOLO_OP_CONSTANT && g->nodes[i].n_in == 1 && g->nodes[i].n_out == 1 &&
+            g->nodes[i].out[0] >= 0 && (size_t)g->nodes[i].out[0] < nt0)
+            from_constant[g->nodes[i].out[0]] = g->nodes[i].in[0];
+        if (g->nodes[i].op != YOLO_OP_RESHAPE || g->nodes[i].n_in < 2 || !dyn[g->nodes[i].in[0]])
+            continue;
+        int32_t st = g->nodes[i].in[1];
+        if (st >= 0 && (size_t)st < nt0 && from_constant[st] >= 0)
+            st = from_constant[st];   /* a Constant node's value: the const tensor behind it */
+        const struct yolo_tensor *S = st >= 0 ? &g->tensors[st] : NULL;
+        const int64_t *v = S ? yolo_graph_const_data(g, st) : NULL;
+        if (!v || S->dtype != YOLO_DT_I64 || S->ndim != 1 || S->shape[0] < 1 ||
+            S->shape[0] > YOLO_MAX_DIMS || v[0] != 1)
+            continue;
+        int64_t shape[YOLO_MAX_DIMS], len = S->shape[0];
+        memcpy(shape, v, sizeof(int64_t) * (size_t)len);
+        shape[0] = batch;
+        char name[YOLO_NAME_MAX];
+        snprintf(name, sizeof name, "%.100s_batch%d", S->name, batch);
+        int32_t nt = yolo_graph_add_const(g, name, YOLO_DT_I64, 1, &len, shape, d);
+        if (nt < 0) {
+            rc = d && d->status ? d->status : YOLO_ERR_NOMEM;
+            break;
+        }
+        g->nodes[i].in[1] = nt;       /* the old target may be shared: left as it is */
+    }
+    free(dyn);
+    free(from_constant);
+    return rc;
+}
+
 static int build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
                  struct yolo_build_report *rep, struct yolo_diag *d)
 {
@@ -182,6 +238,14 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
         rc = yolo_diag_set(d, YOLO_ERR_ARG, "%s: batch %d is more than 256", onnx_path, batch);
         goto done;
     }
+    int rebatched = 0;
+    if (in->shape[0] == 1 && batch > 1 && p->max_batch > 0) {
+        if ((rc = rebatch_reshapes(&g, batch, d)))
+            goto done;
+        in = &g.tensors[g.inputs[0]];   /* adding constants may have moved the tensors */
+        in->shape[0] = batch;
+        rebatched = 1;
+    }
     if (in->shape[0] > 0 && in->shape[0] != batch) {
         if (p->max_batch > 0) {
             rc = yolo_diag_set(d, YOLO_ERR_ARG, "%s: input '%s' has a fixed batch of %lld; cannot "
@@ -197,7 +261,14 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     in->shape[3] = w;
 
     if ((rc = yolo_graph_optimize(&g, &st, d))) {
-        yolo_diag_prefix(d, onnx_path);
+        if (rebatched) {
+            char what[1200];
+            snprintf(what, sizeof what, "%s (exported with a fixed batch of 1, it cannot be built "
+                     "for batch %d: export with dynamic axes)", onnx_path, batch);
+            yolo_diag_prefix(d, what);
+        } else {
+            yolo_diag_prefix(d, onnx_path);
+        }
         goto done;
     }
 
@@ -218,6 +289,13 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     if (names_rc != 0 && lg.fn)
         yolo_logf(&lg, YOLO_LOG_WARN, "%s: metadata 'names' is not a list or dict literal; ignored",
                   onnx_path);
+    if (rebatched && strcmp(fmt, "e2e") == 0) {
+        /* the end-to-end head's TopK/Gather index arithmetic assumes one image */
+        rc = yolo_diag_set(d, YOLO_ERR_ARG, "%s: an end-to-end model exported with a fixed batch of "
+                           "1 cannot be built for batch %d (export with dynamic axes)", onnx_path,
+                           batch);
+        goto done;
+    }
     if (nc < 0)   /* end-to-end output carries class ids, not a score per class */
         nc = names ? n_names : 80;
     /* what yolo_model_load requires of a detector, refused here rather than in a loader */

@@ -4,7 +4,7 @@
 # OpenCV, no protobuf-c: the bundle carries what it lacks).
 #   1. every op on the CUDA backend, FP32 and FP16, against the reference kernels
 #   2. the four shared models on the golden input: CUDA FP32 within the CPU's bounds of ONNX
-#      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 1 px / 0.01 and its detections the
+#      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.01 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01)
 #   3. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
 #      GPU's FP32 equal to the CPU's within 0.002

@@ -8,7 +8,7 @@
  * Each model runs with the best kernels and with the reference kernels (YOLO_ISA=ref), and the
  * measured worst errors are printed so the margins are visible. Builds with the CUDA backend
  * add, where a GPU is present, a CUDA FP32 run (the same bounds) and a CUDA FP16 run: its raw
- * outputs within 1 px and 0.01, and its detections (decode + NMS) the same objects as the
+ * outputs within 4 px and 0.01, and its detections (decode + NMS) the same objects as the
  * FP32 run's with IoU >= 0.98 and confidence within 0.01. YOLO_TEST_REQUIRE_CUDA=1 makes a
  * missing GPU a failure (make test-cuda).
  *
@@ -28,7 +28,10 @@
 
 #define BOX_TOL   0.05
 #define SCORE_TOL 1e-4
-#define BOX_TOL_FP16   1.0    /* raw outputs in 640-px input space: FP16 rounds 512..640 to 0.5 */
+/* FP16 raw outputs, a sanity bound over all 8400 anchors: the DFL's logits are FP16 (0.008
+ * steps), which moves the box of an anchor with a flat distribution by up to a few px (0.1 of a
+ * stride-32 cell); what decides is the detections check below (IoU >= 0.98). */
+#define BOX_TOL_FP16   4.0
 #define SCORE_TOL_FP16 0.01
 
 /* The bounds the comparison applies (FP32 runs: the constants above). */
@@ -198,6 +201,75 @@ static void same_detections(struct harness *h, const char *model, const char *fm
            model, na, nb, worst_iou, worst_conf);
 }
 
+/* Runs engine (CPU, best kernels) on input (all of its batch), output into out. */
+static int run_cpu(const char *engine, const void *input, size_t n_input, float *out, size_t n_out,
+                   struct yolo_diag *d)
+{
+    struct yolo_engine *e = NULL;
+    struct yolo_net *net = NULL;
+    struct yolo_runner *r = NULL;
+    int rc = yolo_engine_load(engine, 0, &e, d);
+    rc = rc ? rc : yolo_net_create(e, NULL, &net, d);
+    rc = rc ? rc : yolo_runner_create(net, NULL, &r, d);
+    if (!rc) {
+        const struct yolo_graph *g = yolo_net_graph(net);
+        rc = yolo_runner_tensor_set(r, g->inputs[0], input, n_input);
+        rc = rc ? rc : yolo_runner_run(r, d);
+        rc = rc ? rc : yolo_runner_tensor_get(r, g->outputs[0], out, n_out);
+    }
+    yolo_runner_free(r);
+    yolo_net_free(net);
+    return rc;
+}
+
+/* A fixed-batch-1 export built for batch 2 (build_model.c rebatches its head's Reshapes) runs
+ * two different images at once: image 0 (bus) within the golden bounds of ORT's output, image
+ * 1 (zidane) within them of the batch-1 engine's own output, so no image leaks into the other. */
+static void rebatch_check(struct harness *h, const char *shared, const char *model, const char *fmt,
+                          const char *engine1, const uint8_t *bus, size_t n_input, const float *want,
+                          size_t n_want, const char *tmp)
+{
+    char path[1024], engine2[1024];
+    struct yolo_diag d = { 0 };
+    uint8_t *zid = NULL;
+    size_t nz = 0;
+    snprintf(path, sizeof path, "%s/golden/input_zidane_640.bin", shared);
+    CHECK(h, yolo_read_file(path, 1u << 30, &zid, &nz, &d) == 0 && nz == n_input, "%s", d.msg);
+    snprintf(path, sizeof path, "%s/data/models/%s.onnx", shared, model);
+    snprintf(engine2, sizeof engine2, "%s/yolo_golden_%ld_%s_b2.engine", tmp, (long)getpid(), model);
+    struct yolo_build_params bp;
+    yolo_build_params_default(&bp);
+    bp.max_batch = 2;
+    uint8_t *in2 = malloc(2 * n_input);
+    float *out1 = malloc(n_want), *out2 = malloc(2 * n_want);
+    int rc = !zid || nz != n_input || !in2 || !out1 || !out2;
+    if (!rc) {
+        memcpy(in2, bus, n_input);
+        memcpy(in2 + n_input, zid, n_input);
+        rc = yolo_build(path, engine2, &bp, NULL, &d);
+        CHECK(h, rc == 0, "%s: build for batch 2: %s", model, d.msg);
+    }
+    if (!rc) {
+        rc = run_cpu(engine2, in2, 2 * n_input, out2, 2 * n_want, &d) ||
+             run_cpu(engine1, zid, n_input, out1, n_want, &d);
+        CHECK(h, rc == 0, "%s: batch-2 run: %s", model, d.msg);
+    }
+    if (!rc) {
+        struct errs e0, e1;
+        compare(fmt, out2, want, (int64_t)(n_want / 4), &TOL_FP32, &e0);
+        compare(fmt, out2 + n_want / 4, out1, (int64_t)(n_want / 4), &TOL_FP32, &e1);
+        printf("%-12s batch 2 (rebatched): image 0 vs ORT max box error %.3g, image 1 vs batch 1 "
+               "%.3g\n", model, e0.box, e1.box);
+        CHECK(h, e0.n_bad == 0 && e1.n_bad == 0, "%s batch 2: %lld / %lld values out of bounds: %s%s",
+              model, (long long)e0.n_bad, (long long)e1.n_bad, e0.first_bad, e1.first_bad);
+    }
+    unlink(engine2);
+    free(zid);
+    free(in2);
+    free(out1);
+    free(out2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--compare") == 0)
@@ -295,6 +367,9 @@ int main(int argc, char **argv)
             yolo_net_free(net);
         }
         free(fp32_out);
+        if (want && strcmp(models[m].fmt, "e2e"))
+            rebatch_check(&h, shared, models[m].model, models[m].fmt, engine, input, n_input,
+                          (const float *)want, n_want, tmp);
         free(want);
         unlink(engine);
     }

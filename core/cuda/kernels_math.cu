@@ -24,15 +24,17 @@ __device__ __forceinline__ int64_t mod_i64(int64_t a, int64_t b, int floor_mode)
     return r;
 }
 
+template <typename I>
 __global__ void binary_kernel(const struct yolo_cu_binary p)
 {
-    YOLO_CU_FOR(i, p.numel) {
-        int64_t rem = i, ao = 0, bo = 0;
+    for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)p.numel;
+         i += (I)gridDim.x * blockDim.x) {
+        I rem = i, ao = 0, bo = 0;
         for (int32_t k = p.ndim - 1; k >= 0; k--) {
-            int64_t q = rem / p.shape[k], idx = rem - q * p.shape[k];
+            I q = rem / (I)p.shape[k], idx = rem - q * (I)p.shape[k];
             rem = q;
-            ao += idx * p.sa[k];
-            bo += idx * p.sb[k];
+            ao += idx * (I)p.sa[k];
+            bo += idx * (I)p.sb[k];
         }
         if (p.y_st == YOLO_CU_I64) {
             int64_t a = ((const int64_t *)p.a)[ao], b = ((const int64_t *)p.b)[bo], y;
@@ -65,7 +67,11 @@ extern "C" int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s)
 {
     if (p->numel == 0)
         return 0;
-    binary_kernel<<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    /* operands are never larger than the output (broadcasting only repeats them) */
+    if (p->numel < INT32_MAX / 2)
+        binary_kernel<int32_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    else
+        binary_kernel<int64_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
     return yolo_cu_status();
 }
 

@@ -6,20 +6,70 @@ struct copy_batch {
     struct yolo_cu_copy seg[YOLO_CU_MAXSEG];
 };
 
-/* blockIdx.y picks the piece, so a whole Concat or Split is one launch */
+/* The general case: any strides, the index unravelled per element. I is int32_t when every
+ * extent fits (64-bit division is a long software sequence on the GPU), else int64_t. */
+template <typename I>
 __global__ void copy_kernel(const copy_batch b)
 {
     const struct yolo_cu_copy &c = b.seg[blockIdx.y];
-    YOLO_CU_FOR(i, c.numel) {
-        int64_t rem = i, so = c.src_off, dofs = c.dst_off;
+    for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)c.numel;
+         i += (I)gridDim.x * blockDim.x) {
+        I rem = i, so = (I)c.src_off, dofs = (I)c.dst_off;
         for (int32_t k = c.ndim - 1; k >= 0; k--) {
-            int64_t q = rem / c.shape[k], idx = rem - q * c.shape[k];
+            I q = rem / (I)c.shape[k], idx = rem - q * (I)c.shape[k];
             rem = q;
-            so += idx * c.ss[k];
-            dofs += idx * c.ds[k];
+            so += idx * (I)c.ss[k];
+            dofs += idx * (I)c.ds[k];
         }
         move_elem(c.dst, c.dst_st, dofs, c.src, c.src_st, so);
     }
+}
+
+/* Rows: [rows, run] with the run contiguous on both sides (Concat, Split, Slice of whole rows
+ * and every plain copy): no division; 16-byte moves when storage and alignment allow.
+ * blockIdx.y walks rows, blockIdx.z the piece. */
+__global__ void rows_kernel(const copy_batch b)
+{
+    const struct yolo_cu_copy &c = b.seg[blockIdx.z];
+    int64_t rows = c.ndim == 2 ? c.shape[0] : 1, run = c.shape[c.ndim - 1];
+    int64_t srow = c.ndim == 2 ? c.ss[0] : 0, drow = c.ndim == 2 ? c.ds[0] : 0;
+    int same = c.src_st == c.dst_st;
+    int64_t es = same ? st_size(c.src_st) : 0;
+    for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
+        int64_t so = c.src_off + r * srow, dofs = c.dst_off + r * drow;
+        if (same) {
+            const uint8_t *s = (const uint8_t *)c.src + so * es;
+            uint8_t *d = (uint8_t *)c.dst + dofs * es;
+            int64_t nb = run * es;
+            if ((((uintptr_t)s | (uintptr_t)d | (uintptr_t)nb) & 15) == 0) {
+                const uint4 *s4 = (const uint4 *)s;
+                uint4 *d4 = (uint4 *)d;
+                for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < nb / 16;
+                     i += (int64_t)gridDim.x * blockDim.x)
+                    d4[i] = s4[i];
+                continue;
+            }
+        }
+        for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < run;
+             i += (int64_t)gridDim.x * blockDim.x)
+            move_elem(c.dst, c.dst_st, dofs + i, c.src, c.src_st, so + i);
+    }
+}
+
+static int is_rows(const struct yolo_cu_copy *c)
+{
+    return c->ndim <= 2 && c->ss[c->ndim - 1] == 1 && c->ds[c->ndim - 1] == 1;
+}
+
+/* Whether every index and offset of c fits int32_t arithmetic. */
+static int fits32(const struct yolo_cu_copy *c)
+{
+    int64_t lim = INT32_MAX / 2, hi_s = c->src_off, hi_d = c->dst_off;
+    for (int32_t k = 0; k < c->ndim; k++) {
+        hi_s += (c->shape[k] - 1) * (c->ss[k] < 0 ? -c->ss[k] : c->ss[k]);
+        hi_d += (c->shape[k] - 1) * (c->ds[k] < 0 ? -c->ds[k] : c->ds[k]);
+    }
+    return c->numel < lim && hi_s < lim && hi_d < lim && c->src_off >= 0 && c->dst_off >= 0;
 }
 
 extern "C" int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_cu_stream s)
@@ -27,15 +77,32 @@ extern "C" int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_
     if (n_seg < 1 || n_seg > YOLO_CU_MAXSEG)
         return (int)cudaErrorInvalidValue;
     copy_batch b;
-    int64_t most = 0;
+    int64_t most = 0, most_rows = 1, most_run = 0;
+    int rows = 1, small = 1;
     for (int32_t i = 0; i < n_seg; i++) {
         b.seg[i] = seg[i];
         most = seg[i].numel > most ? seg[i].numel : most;
+        rows &= is_rows(&seg[i]);
+        small &= fits32(&seg[i]);
+        int64_t r = seg[i].ndim == 2 ? seg[i].shape[0] : 1, run = seg[i].shape[seg[i].ndim - 1];
+        most_rows = r > most_rows ? r : most_rows;
+        most_run = run > most_run ? run : most_run;
     }
     if (most == 0)
         return 0;
-    dim3 grid(yolo_cu_blocks(most), (unsigned)n_seg);
-    copy_kernel<<<grid, YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(b);
+    if (rows) {
+        /* enough blocks along a run to cover it in 16-byte moves, rows beside them */
+        int64_t bx = (most_run / 8 + YOLO_CU_THREADS - 1) / YOLO_CU_THREADS;
+        int64_t by = most_rows > 65535 ? 65535 : most_rows;
+        dim3 grid((unsigned)(bx < 1 ? 1 : bx > 4096 ? 4096 : bx), (unsigned)by, (unsigned)n_seg);
+        rows_kernel<<<grid, YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(b);
+    } else if (small) {
+        copy_kernel<int32_t><<<dim3(yolo_cu_blocks(most), (unsigned)n_seg), YOLO_CU_THREADS, 0,
+                               (cudaStream_t)s>>>(b);
+    } else {
+        copy_kernel<int64_t><<<dim3(yolo_cu_blocks(most), (unsigned)n_seg), YOLO_CU_THREADS, 0,
+                               (cudaStream_t)s>>>(b);
+    }
     return yolo_cu_status();
 }
 
@@ -108,14 +175,16 @@ extern "C" int yolo_cu_gather_elements(const struct yolo_cu_gather_el *p, yolo_c
     return yolo_cu_status();
 }
 
+template <typename I>
 __global__ void resize_kernel(const struct yolo_cu_resize p)
 {
-    YOLO_CU_FOR(i, p.numel) {
-        int64_t rem = i, off = 0;
+    for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)p.numel;
+         i += (I)gridDim.x * blockDim.x) {
+        I rem = i, off = 0;
         for (int32_t k = p.ndim - 1; k >= 0; k--) {
-            int64_t q = rem / p.shape[k], idx = rem - q * p.shape[k];
+            I q = rem / (I)p.shape[k], idx = rem - q * (I)p.shape[k];
             rem = q;
-            off += p.tables[p.toff[k] + idx] * p.xs[k];
+            off += (I)p.tables[p.toff[k] + idx] * (I)p.xs[k];
         }
         move_elem(p.y, p.y_st, i, p.x, p.x_st, off);
     }
@@ -125,6 +194,12 @@ extern "C" int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_st
 {
     if (p->numel == 0)
         return 0;
-    resize_kernel<<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    /* the input is no larger than the output for an upsampling; both are bounded by numel
+     * times the largest stride only in odd cases: check the input's extent too */
+    int64_t in_extent = p->ndim ? p->xs[0] * p->shape[0] : 0;
+    if (p->numel < INT32_MAX / 2 && in_extent < INT32_MAX / 2)
+        resize_kernel<int32_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    else
+        resize_kernel<int64_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
     return yolo_cu_status();
 }

@@ -68,7 +68,7 @@ endif
 # ---------------------------------------------------------------- sources
 LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect postprocess labels
 ifneq ($(CUDA),)
-LIB_DIRS  += core/cuda
+LIB_DIRS  += core/cuda detect/cuda
 endif
 LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
@@ -118,7 +118,7 @@ $(BUILD)/obj/%.cpp.o: %.cpp
 $(BUILD)/obj/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	@echo NVCC $<
-	$(Q)$(NVCC) $(CPPFLAGS) $(INC_core) $(NVFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(NVCC) $(CPPFLAGS) $(call layer_inc,$<) $(NVFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/core/cpu/x86/%_avx2.c.o: core/cpu/x86/%_avx2.c
 	@mkdir -p $(dir $@)

@@ -14,7 +14,7 @@ R=${1:-devrun}; SHARED=${2:-../shared}; B=${BUILD_DIR:-build/cuda-nocv}
 make --no-print-directory CUDA=1 NOCV=1 BUILD="$B" -j"${JOBS:-2}" all tests
 rm -rf "$R/bin" "$R/lib"
 mkdir -p "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/tools"
-for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden"; do
+for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden" "$B/tests/test_cuda_letterbox"; do
     strip -o "$R/bin/$(basename "$f")" "$f"
 done
 # what the binaries link that a stock CUDA machine does not have
@@ -27,7 +27,9 @@ for m in yolov5n yolov8n_dq yolo11n_dq yolov10n_dq; do
     cp "$SHARED/data/models/$m.onnx" "$R/shared/data/models/"
     [ -f "$SHARED/golden/out_${m}_bus.bin" ] && cp "$SHARED/golden/out_${m}_bus.bin" "$R/shared/golden/"
 done
-cp "$SHARED/golden/input_bus_640.bin" "$R/shared/golden/"
+cp "$SHARED/golden/input_bus_640.bin" "$SHARED/golden/input_zidane_640.bin" "$R/shared/golden/"
+mkdir -p "$R/shared/data/images"
+cp "$SHARED/data/images/bus.jpg" "$SHARED/data/images/zidane.jpg" "$R/shared/data/images/"
 rm -rf "$R/shared/data/coco128"
 cp -r "$SHARED/data/coco128" "$R/shared/data/coco128"
 cp "$SHARED/tools/gpu_anchor.py" "$R/shared/tools/"

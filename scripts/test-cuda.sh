@@ -6,7 +6,8 @@
 #   2. the four shared models on the golden input: CUDA FP32 within the CPU's bounds of ONNX
 #      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.01 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01)
-#   3. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
+#   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes)
+#   4. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
 #      GPU's FP32 equal to the CPU's within 0.002
 # usage: sh scripts/test-cuda.sh [BUNDLE]   (default devrun)
 set -u
@@ -25,6 +26,7 @@ run() { name=$1; shift
 }
 run test_backend_ops "$R/bin/test_backend_ops"
 run test_golden "$R/bin/test_golden"
+run test_cuda_letterbox "$R/bin/test_cuda_letterbox"
 val_map() {   # ENGINE ARGS... -> mAP50-95 on stdout
     e=$1; shift
     "$R/bin/yolo" val "$e" --data "$SHARED/data/coco128" --json "$@" > "$T/val.json" 2> "$T/val.err" ||

@@ -51,6 +51,7 @@ NVCC     ?= $(CUDA_HOME)/bin/nvcc
 CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 CPPFLAGS += -DYOLO_CUDA
 INC_core += -I$(CUDA_HOME)/include
+INC_detect += -I$(CUDA_HOME)/include
 INC_tests += -I$(CUDA_HOME)/include
 # cudart static (no libcudart.so needed at run time); cuDNN is a shared library only
 LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcudart_static -ldl -lrt

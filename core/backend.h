@@ -60,6 +60,11 @@ struct yolo_backend {
     int  (*tensor_get)(void *ctx, int32_t t, void *dst, uint64_t offset, uint64_t bytes);
     /* Host address of tensor t (is_host backends), else NULL. */
     void *(*tensor_host)(void *ctx, int32_t t);
+    /* Device backends (NULL for host ones): tensor t's device address, and the queue (a
+     * cudaStream_t) run() executes on, so a caller can enqueue its own work on tensor t
+     * (the GPU letterbox writing the input) ordered before the next run. */
+    void *(*tensor_device)(void *ctx, int32_t t);
+    void *(*queue)(void *ctx);
 };
 
 /* The backends compiled into this build, by name ("cpu", ...); NULL if none has that name. */

@@ -127,6 +127,17 @@ void *yolo_runner_tensor(struct yolo_runner *r, int32_t t)
     return r->net->b->is_host ? r->net->b->tensor_host(r->ctx, t) : NULL;
 }
 
+void *yolo_runner_device_tensor(struct yolo_runner *r, int32_t t)
+{
+    const struct yolo_backend *b = r->net->b;
+    return b->tensor_device && t >= 0 && t < r->net->g->n_tensors ? b->tensor_device(r->ctx, t) : NULL;
+}
+
+void *yolo_runner_queue(struct yolo_runner *r)
+{
+    return r->net->b->queue ? r->net->b->queue(r->ctx) : NULL;
+}
+
 int yolo_runner_tensor_set(struct yolo_runner *r, int32_t t, const void *src, uint64_t bytes)
 {
     if (t < 0 || t >= r->net->g->n_tensors || bytes != yolo_tensor_bytes(&r->net->g->tensors[t]))

@@ -49,6 +49,10 @@ int  yolo_runner_run(struct yolo_runner *r, struct yolo_diag *d);
 /* Host address of tensor t for this runner, or NULL where the backend's buffers are not host
  * memory: then use yolo_runner_tensor_set / _get. */
 void *yolo_runner_tensor(struct yolo_runner *r, int32_t t);
+/* Device backends: tensor t's device address and the runner's queue (cudaStream_t), else
+ * NULL (backend.h). Work the caller enqueues on the queue runs before the next run. */
+void *yolo_runner_device_tensor(struct yolo_runner *r, int32_t t);
+void *yolo_runner_queue(struct yolo_runner *r);
 /* Copies a whole tensor in or out (bytes must equal the tensor's). Returns a status. */
 int  yolo_runner_tensor_set(struct yolo_runner *r, int32_t t, const void *src, uint64_t bytes);
 int  yolo_runner_tensor_get(struct yolo_runner *r, int32_t t, void *dst, uint64_t bytes);

@@ -7,6 +7,9 @@
 
 #include "cv_adapter.h"
 #include "detect_internal.h"
+#ifdef YOLO_CUDA
+#include "cuda/pre_cuda.h"
+#endif
 
 void yolo_ctx_params_default(struct yolo_ctx_params *p)
 {
@@ -81,6 +84,20 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
             goto fail;
         }
     }
+#ifdef YOLO_CUDA
+    /* a GPU runner: letterbox there, unless YOLO_CUDA_PREPROCESS=cpu (comparisons, bisecting) */
+    const char *pre = getenv("YOLO_CUDA_PREPROCESS");
+    c->d_input = yolo_runner_device_tensor(c->runner, m->in_tensor);
+    if (c->d_input && !(pre && strcmp(pre, "cpu") == 0)) {
+        c->gpu_pre = calloc(1, sizeof *c->gpu_pre);
+        c->views = calloc((size_t)m->max_batch, sizeof *c->views);
+        if (!c->gpu_pre || !c->views) {
+            rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
+            goto fail;
+        }
+        c->gpu_pre->stream = yolo_runner_queue(c->runner);
+    }
+#endif
     yolo_letterbox_params_default(&c->lb);
     c->lb.dst_w = m->in_w;
     c->lb.dst_h = m->in_h;
@@ -110,6 +127,11 @@ void yolo_ctx_free(struct yolo_ctx *c)
     free(c->dets);
     free(c->geom);
     free(c->classes_copy);
+#ifdef YOLO_CUDA
+    yolo_cuda_pre_free(c->gpu_pre);
+#endif
+    free(c->gpu_pre);
+    free(c->views);
     free(c->stage_in);
     free(c->stage_out);
     yolo_model_release(c->model);
@@ -159,15 +181,33 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
     double t0 = now_ms();
     float *input = c->stage_in ? c->stage_in : yolo_runner_tensor(c->runner, m->in_tensor);
     size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
-    for (int32_t i = 0; i < n; i++) {
-        struct yolo_image_view v = { imgs[i].data, imgs[i].width, imgs[i].height, imgs[i].stride_bytes,
-                                     (enum yolo_pixfmt)imgs[i].format };
-        int rc = yolo_letterbox(&v, &c->lb, &c->ws, input + plane * (size_t)i, &c->geom[i], diag);
+    if (c->gpu_pre) {
+#ifdef YOLO_CUDA
+        for (int32_t i = 0; i < n; i++) {
+            c->views[i] = (struct yolo_image_view){ imgs[i].data, imgs[i].width, imgs[i].height,
+                                                    imgs[i].stride_bytes,
+                                                    (enum yolo_pixfmt)imgs[i].format };
+            int rc = yolo_letterbox_geom_compute(imgs[i].width, imgs[i].height, m->in_w, m->in_h,
+                                                 &c->geom[i], diag);
+            if (rc)
+                return rc;
+        }
+        int rc = yolo_cuda_pre_run(c->gpu_pre, c->views, c->geom, n, c->d_input, m->in_w, m->in_h,
+                                   diag);
         if (rc)
             return rc;
+#endif
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            struct yolo_image_view v = { imgs[i].data, imgs[i].width, imgs[i].height,
+                                         imgs[i].stride_bytes, (enum yolo_pixfmt)imgs[i].format };
+            int rc = yolo_letterbox(&v, &c->lb, &c->ws, input + plane * (size_t)i, &c->geom[i], diag);
+            if (rc)
+                return rc;
+        }
     }
     double t1 = now_ms();
-    if (c->stage_in && yolo_runner_tensor_set(c->runner, m->in_tensor, c->stage_in,
+    if (c->stage_in && !c->gpu_pre && yolo_runner_tensor_set(c->runner, m->in_tensor, c->stage_in,
                                               yolo_runner_io_bytes(c->runner, m->in_tensor)))
         return yolo_diag_set(diag, YOLO_ERR_IO, "copying the input to the device failed");
     int rc = yolo_runner_run(c->runner, diag);

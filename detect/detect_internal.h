@@ -10,6 +10,8 @@
 #include "postprocess.h"
 #include "yolo.h"
 
+struct yolo_cuda_pre;                 /* detect/cuda/pre_cuda.h (CUDA builds) */
+
 struct yolo_model {
     atomic_int refs;                  /* the caller's reference + one per context */
     struct yolo_net *net;             /* owns the engine (mapping, graph, labels) */
@@ -41,6 +43,11 @@ struct yolo_ctx {
     /* Host copies of the input and output tensors, for backends whose tensors are device
      * memory (yolo_runner_tensor gives NULL): letterbox into one, copy, run, copy back. */
     float *stage_in, *stage_out;
+    /* Device backends with the GPU letterbox (make CUDA=1): u8 images up, letterbox on the
+     * device into the input tensor (detect/cuda/pre_cuda.h); NULL otherwise. */
+    struct yolo_cuda_pre *gpu_pre;
+    struct yolo_image_view *views;    /* max_batch, for gpu_pre */
+    float *d_input;                   /* the input tensor's device address, for gpu_pre */
 };
 
 #endif

@@ -451,6 +451,17 @@ static void *cuda_tensor_host(void *ctx, int32_t t)
     return NULL;
 }
 
+static void *cuda_tensor_device(void *ctx, int32_t t)
+{
+    struct cuda_ctx *c = ctx;
+    return c->m->st[t] == YOLO_CU_F16 ? NULL : cuda_tensor_ptr(c, t);   /* FP32 tensors only */
+}
+
+static void *cuda_queue(void *ctx)
+{
+    return ((struct cuda_ctx *)ctx)->stream;
+}
+
 const struct yolo_backend yolo_backend_cuda = {
     .name = "cuda",
     .is_host = 0,
@@ -468,4 +479,6 @@ const struct yolo_backend yolo_backend_cuda = {
     .tensor_set = cuda_tensor_set,
     .tensor_get = cuda_tensor_get,
     .tensor_host = cuda_tensor_host,
+    .tensor_device = cuda_tensor_device,
+    .queue = cuda_queue,
 };

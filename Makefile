@@ -9,8 +9,14 @@ CC       ?= cc
 CXX      ?= c++
 # CUDA=1: the CUDA backend too (core/cuda/, needs the CUDA toolkit; built in build/cuda)
 CUDA     ?=
+# NOCV=1: no OpenCV (detect/cv_adapter_nocv.c: PNG and JPEG through libpng and libjpeg, no
+# video), no C++; objects in build/nocv. README.md, "Building without OpenCV".
+NOCV     ?=
 ifneq ($(CUDA),)
 BUILD    ?= build/cuda
+endif
+ifneq ($(NOCV),)
+BUILD    ?= build/nocv
 endif
 BUILD    ?= build
 SAN      ?=
@@ -21,6 +27,13 @@ PKGS     := openblas libprotobuf-c libpng opencv4
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng 2>/dev/null) \
               -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc -lopencv_core
+CV_ADAPTER := detect/cv_adapter.cpp
+ifneq ($(NOCV),)
+PKGS       := openblas libprotobuf-c libpng
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljpeg
+CV_ADAPTER := detect/cv_adapter_nocv.c
+endif
 
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
@@ -43,6 +56,9 @@ CFLAGS   := -std=c11 $(OPT) -g $(WARN) -pthread -fno-strict-aliasing
 CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS  := -pthread
 LDLIBS   := $(PKG_LIBS) -lstdc++ -lm
+ifneq ($(NOCV),)
+LDLIBS   := $(PKG_LIBS) -lm
+endif
 
 ifneq ($(CUDA),)
 CUDA_HOME ?= /usr/local/cuda
@@ -71,8 +87,12 @@ LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect postproc
 ifneq ($(CUDA),)
 LIB_DIRS  += core/cuda detect/cuda
 endif
-LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
-LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
+# one of the two image adapters: detect/cv_adapter.cpp (OpenCV) or, NOCV=1, cv_adapter_nocv.c
+CV_ADAPTERS := detect/cv_adapter.cpp detect/cv_adapter_nocv.c
+LIB_C     := $(filter-out $(CV_ADAPTERS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
+             $(filter %.c,$(CV_ADAPTER))
+LIB_CXX   := $(filter-out $(CV_ADAPTERS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))) \
+             $(filter %.cpp,$(CV_ADAPTER))
 LIB_CU    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cu))
 X86_AVX2  := $(wildcard core/cpu/x86/*_avx2.c)
 X86_AVX512:= $(wildcard core/cpu/x86/*_avx512.c)
@@ -85,6 +105,9 @@ LIB_OBJ   := $(call obj,$(LIB_C) $(LIB_CXX) $(LIB_CU) $(X86_AVX2) $(X86_AVX512))
 CLI_OBJ   := $(call obj,$(CLI_C))
 
 TEST_C    := $(wildcard tests/test_*.c tests/ops/test_*.c)
+ifneq ($(NOCV),)
+TEST_C    := $(filter-out tests/test_nocv_pixels.c,$(TEST_C))   # compares with OpenCV
+endif
 TEST_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_C))
 TEST_SUPPORT_C := $(filter-out tests/test_% tests/ops/test_%,$(wildcard tests/*.c tests/ops/*.c))
 TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
@@ -150,7 +173,7 @@ $(BUILD)/yolo: $(CLI_OBJ) $(BUILD)/libyolo.a
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)
 	@echo LINK $@
-	$(Q)$(CC) $(CPPFLAGS) $(INC_tests) $(CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS_$(notdir $*)) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC_tests) $(CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS_$(notdir $*)) $< $(TEST_SUPPORT_OBJ) $(BUILD)/libyolo.a $(LDLIBS) $(TEST_LDLIBS_$(notdir $*)) -o $@
 
 # Per-test link flags, TEST_LDFLAGS_<test name>. ALLOC_WRAP routes every allocation call of
 # the library through the test's own wrappers (tests/hooks/alloc_hook.c): fault injection
@@ -159,6 +182,17 @@ ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
     -Wl,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=strdup,--wrap=strndup
 TEST_LDFLAGS_test_alloc_fail      := $(ALLOC_WRAP)
 TEST_LDFLAGS_test_resource_bounds := $(ALLOC_WRAP)
+
+# tests/test_nocv_pixels (normal build): the NOCV adapter linked next to the OpenCV one, its
+# entry points renamed yolo_nocv_* (tests/nocv_rename.h), to compare the two byte for byte.
+NOCV_SIDE_OBJ := $(BUILD)/obj/nocv_side/cv_adapter_nocv.o
+$(NOCV_SIDE_OBJ): detect/cv_adapter_nocv.c tests/nocv_rename.h | $(BUILD)/gen/onnx.pb-c.h
+	@mkdir -p $(dir $@)
+	@echo CC $< "(as yolo_nocv_*)"
+	$(Q)$(CC) $(CPPFLAGS) $(INC_detect) $(CFLAGS) -include tests/nocv_rename.h -MMD -MP -c $< -o $@
+$(BUILD)/tests/test_nocv_pixels: $(NOCV_SIDE_OBJ)
+TEST_LDFLAGS_test_nocv_pixels := $(NOCV_SIDE_OBJ)
+TEST_LDLIBS_test_nocv_pixels  := -ljpeg
 
 $(BUILD)/samples/%: samples/%.c $(BUILD)/libyolo.a
 	@mkdir -p $(dir $@)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "cv_adapter.h"
 #include "yolo.h"
 
 struct command {
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("yolo %s\n", yolo_version());
+        printf("yolo %s\nimages: %s\n", yolo_version(), yolo_cv_backend());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

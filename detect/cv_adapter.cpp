@@ -223,6 +223,11 @@ int verify_video(const yolo_cv_video_writer *w, struct yolo_diag *d)
 
 extern "C" {
 
+const char *yolo_cv_backend(void)
+{
+    return "OpenCV " CV_VERSION;
+}
+
 int yolo_cv_image_read(const char *path, struct yolo_cv_image *im, struct yolo_diag *d)
 {
     if (!path || !im)

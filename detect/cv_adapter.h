@@ -42,6 +42,12 @@ struct yolo_cv_image {
     size_t   cap_bytes;       /* allocated size of data */
 };
 
+/* The image library behind this adapter, for `yolo --version`: "OpenCV 4.6.0", or, in a
+ * `make NOCV=1` build (detect/cv_adapter_nocv.c), a line starting "libpng" and holding
+ * "NOCV=1": PNG and JPEG images only, no video (every video function fails with
+ * "<source>: video needs a build with OpenCV (this one was built with NOCV=1)"). */
+const char *yolo_cv_backend(void);
+
 /* Decodes the file at path as cv::imread(path, IMREAD_COLOR) does (which is how Ultralytics
  * reads): 8-bit BGR, EXIF orientation applied, gray and 16-bit images converted. Errors:
  * YOLO_ERR_IO "path: cannot open file" / YOLO_ERR_FORMAT "path: cannot decode image" /

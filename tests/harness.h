@@ -51,6 +51,27 @@ static inline const char *harness_shared_dir(void)
     return s && *s ? s : "../shared";
 }
 
+/* 1 in a `make NOCV=1` build, whose image adapter (detect/cv_adapter_nocv.c) reads and
+ * writes PNG and JPEG only and has no video: tests skip what needs OpenCV there, saying so.
+ * Decided by the library linked in, never by the environment. */
+const char *yolo_cv_backend(void);
+static inline int harness_nocv(void)
+{
+    return strstr(yolo_cv_backend(), "NOCV=1") != NULL;
+}
+
+/* 1 when bytes are an image format only OpenCV reads (not PNG or JPEG) and this is a NOCV
+ * build; prints the skip. */
+static inline int harness_nocv_skip_image(const uint8_t *p, size_t n, const char *what)
+{
+    static const uint8_t png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
+    if (!harness_nocv() || (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) ||
+        (n >= 8 && memcmp(p, png, 8) == 0))
+        return 0;
+    printf("skip %s: not PNG or JPEG, which is all a NOCV=1 build reads\n", what);
+    return 1;
+}
+
 /* A whole file, NUL-terminated (so text can be read as a string), *n its size (n may be
  * NULL); NULL if it cannot be opened or read. The caller frees. */
 static inline void *harness_read_file(const char *path, size_t *n)

@@ -15,6 +15,9 @@
 # threads are suppressed by tests/tsan.supp (third-party frames only).
 set -u
 YOLO=${YOLO:-build/yolo}; SHARED=${SHARED:-../shared}; BUILD=${BUILD:-build}
+# a NOCV=1 build has no video (README.md, "Building without OpenCV"): skipped (run_tests.sh
+# accepts exit 77 only from such a build; test_reliability_cli.sh checks its error)
+"$YOLO" --version 2>/dev/null | grep -q 'NOCV=1' && { echo "yolo video needs OpenCV: NOCV=1 build"; exit 77; }
 V=$SHARED/data/videos
 PY=/usr/bin/python3
 T=$(mktemp -d); trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT

@@ -11,6 +11,9 @@
 # Under sanitizers the tiny detector replaces yolov8n and the latency bound is loosened.
 set -u
 YOLO=${YOLO:-build/yolo}; SHARED=${SHARED:-../shared}; BUILD=${BUILD:-build}
+# a NOCV=1 build has no video (README.md, "Building without OpenCV"): skipped (run_tests.sh
+# accepts exit 77 only from such a build; test_reliability_cli.sh checks its error)
+"$YOLO" --version 2>/dev/null | grep -q 'NOCV=1' && { echo "yolo video needs OpenCV: NOCV=1 build"; exit 77; }
 V=$SHARED/data/videos/traffic_highway_720p.mp4
 PY=/usr/bin/python3
 T=$(mktemp -d)

@@ -70,7 +70,8 @@ INC_core += -I$(CUDA_HOME)/include
 INC_detect += -I$(CUDA_HOME)/include
 INC_tests += -I$(CUDA_HOME)/include
 # cudart static (no libcudart.so needed at run time); cuDNN is a shared library only
-LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcudart_static -ldl -lrt
+LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcudart_static -ldl -lrt \
+            -lstdc++
 # link only what a binary uses: the GPU machine runs test binaries that never touch OpenCV
 LDFLAGS  += -Wl,--as-needed
 NVFLAGS  := -std=c++17 $(OPT) $(CUDA_ARCH) -Xcompiler -Wall,-Wextra,-Werror,-fno-strict-aliasing

@@ -9,7 +9,8 @@
 #   defaults: devrun, "1 32 128", "yolov8n_dq yolo11n_dq yolov5n"
 set -u
 R=${1:-devrun}; BATCHES=${2:-1 32 128}; MODELS=${3:-yolov8n_dq yolo11n_dq yolov5n}
-RUNS=${RUNS:-200}
+RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
+                     # NMS on every image on the CPU: keep it small at batch 128)
 export LD_LIBRARY_PATH="$R/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 S="$R/shared"; T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 ANCHOR=${ANCHOR:-$S/tools/gpu_anchor.py}
@@ -20,15 +21,17 @@ for m in $MODELS; do
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in fp32 fp16; do
             h=; [ $prec = fp16 ] && h=--half
-            "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json -r "$RUNS" --warmup 20 > "$T/j" ||
+            "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json -r "$RUNS" --warmup 5 > "$T/j" ||
                 { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
             printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \
                 "$m" "$prec" "$b" "$(cat "$T/j")" >> "$out"
+            # progress, so a run cut short still shows what it measured
+            echo "yolo $m $prec batch $b: $(sed -n 's/.*"device_stages_ms": \({[^}]*}\).*/\1/p' "$T/j")"
         done
     done
     bl=$(echo $BATCHES | tr ' ' ',')
     python3 "$ANCHOR" "$S/data/models/$m.onnx" "$S/golden/input_bus_640.bin" --batch "$bl" \
-        --runs "$RUNS" 2> "$T/anchor.err" | sed 's/^/{"side": "torch", "row": /; s/$/}/' >> "$out" ||
+        --runs "$RUNS" 2> "$T/anchor.err" | sed 's/^/{"side": "torch", "row": /; s/$/}/' | tee -a "$out" ||
         { echo "bench-cuda: gpu_anchor.py failed on $m:" >&2; tail -5 "$T/anchor.err" >&2; }
 done
 python3 - "$out" <<'PY'

@@ -25,7 +25,8 @@ GLIBC_MAX=${GLIBC_MAX:-2.39}
 DEVICE_HAS="libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 ld-linux-x86-64.so.2
     libstdc++.so.6 libgcc_s.so.1 libgomp.so.1 libpng16.so.16 libz.so.1 libopenblas.so.0
     libgfortran.so.5 libquadmath.so.0 libjpeg.so.8
-    libcuda.so.1 libcudart.so.12 libcublas.so.12 libcublasLt.so.12 ${DEVICE_HAS_EXTRA:-}"
+    libcuda.so.1 libcudart.so.12 libcublas.so.12 libcublasLt.so.12 libcudnn.so.9 libcudnn.so.8
+    ${DEVICE_HAS_EXTRA:-}"
 # What this script carries (found with ldconfig -p: Debian's libprotobuf-c1, libjpeg62-turbo).
 CARRY="libprotobuf-c.so.1 libjpeg.so.62"
 
@@ -109,6 +110,9 @@ done
     echo
     echo "highest GLIBC symbol version asked for: $(for f in $(find "$OUT/build" "$OUT/lib" -type f); do
         objdump -T "$f" 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*'; done | sed 's/GLIBC_//' | sort -uV | tail -1) (device: $GLIBC_MAX)"
+    cxx=$(for f in $(find "$OUT/build" "$OUT/lib" -type f); do
+        objdump -T "$f" 2>/dev/null | grep -o 'GLIBCXX_[0-9][0-9.]*'; done | sed 's/GLIBCXX_//' | sort -uV | tail -1)
+    echo "highest GLIBCXX (libstdc++) symbol version asked for: ${cxx:-none} (device: GCC 14's libstdc++, 3.4.33)"
     echo
     echo "yolo itself: ldd here"
     ldd "$BUILD/yolo" | sed 's/^/  /'

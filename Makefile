@@ -244,6 +244,12 @@ bench-cuda:
 deps:
 	sh scripts/install-deps.sh
 
+# make NOCV=1 bundle: $(BUILD)/bundle, the binaries, tests and the two shared libraries a
+# machine without OpenCV and protobuf-c lacks, with run.sh / run_tests.sh (scripts/device-bundle.sh)
+.PHONY: bundle
+bundle: all tests
+	sh scripts/device-bundle.sh $(BUILD) $(BUILD)/bundle
+
 # make fuzz FUZZ_SECONDS=N: builds every fuzz target (tests/fuzz/) with clang, libFuzzer,
 # ASan and UBSan in build/fuzz and runs each for N seconds from its seed corpus; see
 # tests/fuzz/run.sh (longer runs, one target, parallel jobs).

@@ -8,6 +8,7 @@
 #include "cv_adapter.h"
 #include "detect_internal.h"
 #ifdef YOLO_CUDA
+#include "cuda/post_cuda.h"
 #include "cuda/pre_cuda.h"
 #endif
 
@@ -85,8 +86,9 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
         }
     }
 #ifdef YOLO_CUDA
-    /* a GPU runner: letterbox there, unless YOLO_CUDA_PREPROCESS=cpu (comparisons, bisecting) */
-    const char *pre = getenv("YOLO_CUDA_PREPROCESS");
+    /* a GPU runner: letterbox and decode there, unless YOLO_CUDA_PIPELINE=cpu (comparisons,
+     * bisecting: the CPU letterbox, the whole output downloaded, the CPU decode) */
+    const char *pre = getenv("YOLO_CUDA_PIPELINE");
     c->d_input = yolo_runner_device_tensor(c->runner, m->in_tensor);
     if (c->d_input && !(pre && strcmp(pre, "cpu") == 0)) {
         c->gpu_pre = calloc(1, sizeof *c->gpu_pre);
@@ -96,6 +98,24 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
             goto fail;
         }
         c->gpu_pre->stream = yolo_runner_queue(c->runner);
+        /* and the decode, for the layouts with anchors (an end-to-end output is 300 rows) */
+        if (m->format != YOLO_FORMAT_E2E && yolo_runner_device_tensor(c->runner, m->out_tensor)) {
+            int64_t anchors = m->format == YOLO_FORMAT_V5 ? m->out_dim1 : m->out_dim2;
+            c->gpu_post = calloc(1, sizeof *c->gpu_post);
+            c->gpu_cands = malloc(sizeof *c->gpu_cands * (size_t)anchors);
+            if (!c->gpu_post || !c->gpu_cands) {
+                free(c->gpu_post);
+                c->gpu_post = NULL;
+                rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
+                goto fail;
+            }
+            if ((rc = yolo_cuda_post_init(c->gpu_post, m->max_batch, m->format == YOLO_FORMAT_V5,
+                                          m->out_dim1, m->out_dim2, c->gpu_pre->stream, diag))) {
+                free(c->gpu_post);
+                c->gpu_post = NULL;
+                goto fail;
+            }
+        }
     }
 #endif
     yolo_letterbox_params_default(&c->lb);
@@ -129,8 +149,11 @@ void yolo_ctx_free(struct yolo_ctx *c)
     free(c->classes_copy);
 #ifdef YOLO_CUDA
     yolo_cuda_pre_free(c->gpu_pre);
+    yolo_cuda_post_free(c->gpu_post);
 #endif
     free(c->gpu_pre);
+    free(c->gpu_post);
+    free(c->gpu_cands);
     free(c->views);
     free(c->stage_in);
     free(c->stage_out);
@@ -213,11 +236,18 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
     int rc = yolo_runner_run(c->runner, diag);
     if (rc)
         return rc;
-    if (c->stage_out && yolo_runner_tensor_get(c->runner, m->out_tensor, c->stage_out,
-                                               yolo_runner_io_bytes(c->runner, m->out_tensor)))
+    if (c->stage_out && !c->gpu_post &&
+        yolo_runner_tensor_get(c->runner, m->out_tensor, c->stage_out,
+                               yolo_runner_io_bytes(c->runner, m->out_tensor)))
         return yolo_diag_set(diag, YOLO_ERR_IO, "copying the output from the device failed");
     double t2 = now_ms();
-    const float *output = c->stage_out ? c->stage_out : yolo_runner_tensor(c->runner, m->out_tensor);
+#ifdef YOLO_CUDA
+    if (c->gpu_post && (rc = yolo_cuda_post_run(c->gpu_post, yolo_runner_device_tensor(c->runner,
+                                                m->out_tensor), n, (float)c->params.conf, diag)))
+        return rc;
+#endif
+    const float *output = c->gpu_post ? NULL : c->stage_out ? c->stage_out
+                        : yolo_runner_tensor(c->runner, m->out_tensor);
     struct yolo_nms_params np;
     yolo_nms_params_default(&np);
     np.conf = c->params.conf;
@@ -232,12 +262,21 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
     enum yolo_out_layout layout = m->format == YOLO_FORMAT_V8 ? YOLO_LAYOUT_V8
                                 : m->format == YOLO_FORMAT_V5 ? YOLO_LAYOUT_V5 : YOLO_LAYOUT_E2E;
     for (int32_t i = 0; i < n; i++) {
-        struct yolo_raw_output ro = { output + (size_t)i * (size_t)(m->out_dim1 * m->out_dim2), layout,
-                                      m->out_dim1, m->out_dim2 };
+        struct yolo_raw_output ro = { output ? output + (size_t)i * (size_t)(m->out_dim1 * m->out_dim2)
+                                             : NULL, layout, m->out_dim1, m->out_dim2 };
         struct yolo_det *dets = c->dets + (size_t)i * (size_t)c->det_cap;
         int32_t nd = 0;
         n_invalid = 0;
-        rc = yolo_postprocess(&ro, &np, &c->geom[i], &c->ws, dets, c->det_cap, &nd, diag);
+        if (c->gpu_post) {
+#ifdef YOLO_CUDA
+            int64_t nc = 0;   /* decoded on the GPU: only the candidates came back */
+            yolo_cuda_post_cands(c->gpu_post, i, c->gpu_cands, &nc);
+            rc = yolo_postprocess_cands(c->gpu_cands, nc, &np, &c->geom[i], &c->ws, dets,
+                                        c->det_cap, &nd, diag);
+#endif
+        } else {
+            rc = yolo_postprocess(&ro, &np, &c->geom[i], &c->ws, dets, c->det_cap, &nd, diag);
+        }
         if (rc)
             return rc;
         for (int32_t k = 0; k < nd; k++)

@@ -11,6 +11,7 @@
 #include "yolo.h"
 
 struct yolo_cuda_pre;                 /* detect/cuda/pre_cuda.h (CUDA builds) */
+struct yolo_cuda_post;                /* detect/cuda/post_cuda.h */
 
 struct yolo_model {
     atomic_int refs;                  /* the caller's reference + one per context */
@@ -46,6 +47,8 @@ struct yolo_ctx {
     /* Device backends with the GPU letterbox (make CUDA=1): u8 images up, letterbox on the
      * device into the input tensor (detect/cuda/pre_cuda.h); NULL otherwise. */
     struct yolo_cuda_pre *gpu_pre;
+    struct yolo_cuda_post *gpu_post;  /* the GPU decode (V8/V5 outputs), with gpu_pre */
+    struct yolo_det *gpu_cands;       /* one image's candidates from it (anchors) */
     struct yolo_image_view *views;    /* max_batch, for gpu_pre */
     float *d_input;                   /* the input tensor's device address, for gpu_pre */
 };

@@ -180,6 +180,24 @@ void yolo_dets_sort(struct yolo_det *dets, int32_t n, struct yolo_det *tmp)
         memcpy(dets, a, (size_t)n * sizeof *dets);
 }
 
+/* NMS (not for E2E) + scale_boxes + the final stable sort, on candidates at cands (which
+ * the call may use as scratch after the scratch at cands_end). */
+static int32_t finish(struct yolo_det *cands, int64_t n, int e2e, const struct yolo_nms_params *p,
+                      const struct yolo_letterbox_geom *g, uint8_t *scratch, struct yolo_det *dets,
+                      int32_t cap)
+{
+    int32_t kept;
+    if (e2e) {
+        kept = (int32_t)(n < cap ? n : cap);
+        memcpy(dets, cands, (size_t)kept * sizeof *dets);
+    } else {
+        kept = nms_core(cands, n, p, scratch, dets, cap);
+    }
+    yolo_scale_boxes(dets, kept, g);
+    yolo_dets_sort(dets, kept, (struct yolo_det *)scratch);
+    return kept;
+}
+
 int yolo_postprocess(const struct yolo_raw_output *out, const struct yolo_nms_params *p,
                      const struct yolo_letterbox_geom *g, struct yolo_workspace *ws,
                      struct yolo_det *dets, int32_t cap, int32_t *n_out, struct yolo_diag *d)
@@ -214,15 +232,35 @@ int yolo_postprocess(const struct yolo_raw_output *out, const struct yolo_nms_pa
     st = yolo_decode(out, p, cands, max, &n, d);
     if (st)
         return st;
-    int32_t kept;
-    if (out->layout == YOLO_LAYOUT_E2E) {
-        kept = (int32_t)(n < cap ? n : cap);
-        memcpy(dets, cands, (size_t)kept * sizeof *dets);
-    } else {
-        kept = nms_core(cands, n, p, base + cand_bytes, dets, cap);
+    *n_out = finish(cands, n, out->layout == YOLO_LAYOUT_E2E, p, g, base + cand_bytes, dets, cap);
+    return YOLO_OK;
+}
+
+int yolo_postprocess_cands(struct yolo_det *cands, int64_t n, const struct yolo_nms_params *p,
+                           const struct yolo_letterbox_geom *g, struct yolo_workspace *ws,
+                           struct yolo_det *dets, int32_t cap, int32_t *n_out, struct yolo_diag *d)
+{
+    if (n_out)
+        *n_out = 0;
+    if (!cands || n < 0 || n > INT32_MAX || !g || !ws || !dets || !n_out || cap < 0)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "postprocess: bad argument");
+    int st = check_params(p, d);
+    if (st)
+        return st;
+    int64_t max_nms = p->max_nms > 0 ? p->max_nms : YOLO_NMS_MAX_NMS;
+    int64_t m = n < max_nms ? n : max_nms;
+    size_t nms_bytes = nms_scratch_bytes(n, m), sort_bytes = (size_t)cap * sizeof(struct yolo_det);
+    uint8_t *scratch = yolo_workspace_reserve(ws, nms_bytes > sort_bytes ? nms_bytes : sort_bytes, d);
+    if (!scratch)
+        return YOLO_ERR_NOMEM;
+    int64_t kept = 0;   /* the classes filter, in candidate order, as yolo_decode applies it */
+    for (int64_t i = 0; i < n; i++) {
+        int ok = !p->classes || p->n_classes <= 0;
+        for (int32_t k = 0; !ok && k < p->n_classes; k++)
+            ok = p->classes[k] == cands[i].cls;
+        if (ok)
+            cands[kept++] = cands[i];
     }
-    yolo_scale_boxes(dets, kept, g);
-    yolo_dets_sort(dets, kept, (struct yolo_det *)(base + cand_bytes));
-    *n_out = kept;
+    *n_out = finish(cands, kept, 0, p, g, scratch, dets, cap);
     return YOLO_OK;
 }

@@ -7,7 +7,9 @@
 #      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.01 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01)
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes)
-#   4. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
+#   4. the GPU pipeline (letterbox + decode on the GPU) against the CPU's on the same network:
+#      identical detections on every coco128 image
+#   5. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
 #      GPU's FP32 equal to the CPU's within 0.002
 # usage: sh scripts/test-cuda.sh [BUNDLE]   (default devrun)
 # env: YOLO_GOLDEN_MODELS (test_golden's models; default all four), TEST_CUDA_SKIP_VAL=1
@@ -45,6 +47,32 @@ val_check() {
         printf "  |cuda fp32 - cpu| %.4f (bound 0.002), cuda fp32 - fp16 %.4f (bound 0.003)\n", d32, d16
         exit !(d32 <= 0.002 && d16 <= 0.003) }'
 }
+# The GPU pipeline (u8 upload, letterbox and decode on the GPU) against the same network with
+# the CPU letterbox and the CPU decode (YOLO_CUDA_PIPELINE=cpu): identical detections, to the
+# last bit, on every coco128 image, in FP32 and FP16.
+pipeline_check() {
+    n=0
+    for m in yolov8n_dq yolov5n yolo11n_dq; do
+        [ -f "$SHARED/data/models/$m.onnx" ] || continue
+        "$R/bin/yolo" build "$SHARED/data/models/$m.onnx" -o "$T/$m.engine" > /dev/null || return 1
+        for h in "" --half; do
+            for p in gpu cpu; do
+                env ${p:+YOLO_CUDA_PIPELINE=$p} "$R/bin/yolo" detect "$T/$m.engine" \
+                    "$SHARED/data/coco128/images" --device cuda $h --json --nosave \
+                    --save-dir "$T/$m$h-$p" > /dev/null || return 1
+                sed 's/"ms": {[^}]*}, //' "$T/$m$h-$p/detections.jsonl" | sort > "$T/$m$h-$p.txt"
+            done
+            cmp "$T/$m$h-gpu.txt" "$T/$m$h-cpu.txt" ||
+                { echo "$m ${h:-fp32}: the GPU pipeline's detections differ"; return 1; }
+            echo "$m ${h:---fp32}: $(wc -l < "$T/$m$h-gpu.txt") images, identical detections"
+            n=$((n + 1))
+        done
+    done
+    [ "$n" -gt 0 ]
+}
+if [ -d "$SHARED/data/coco128" ] && [ -x "$R/bin/yolo" ]; then
+    YOLO_CUDA_PIPELINE= run "GPU pipeline = CPU pipeline (coco128)" pipeline_check
+fi
 if [ "${TEST_CUDA_SKIP_VAL:-}" = 1 ]; then
     echo "SKIP val: TEST_CUDA_SKIP_VAL=1 (run it in the turn that carries coco128)"
 elif [ -x "$R/bin/yolo" ] && [ -d "$SHARED/data/coco128" ]; then

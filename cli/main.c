@@ -27,7 +27,8 @@ static const struct command commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: yolo <command> [options]\n\n"
-               "Compile YOLO detectors exported to ONNX into engine files and run them on the CPU.\n\n"
+               "Compile YOLO detectors exported to ONNX into engine files and run them on the CPU\n"
+               "(or, in builds made with CUDA=1, on NVIDIA GPUs: --device cuda).\n\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);

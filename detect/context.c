@@ -141,16 +141,17 @@ void yolo_ctx_free(struct yolo_ctx *c)
 {
     if (!c)
         return;
+#ifdef YOLO_CUDA
+    /* before the runner: they wait on its stream, which dies with it */
+    yolo_cuda_pre_free(c->gpu_pre);
+    yolo_cuda_post_free(c->gpu_post);
+#endif
     yolo_runner_free(c->runner);
     yolo_pool_free(c->pool);
     yolo_workspace_free(&c->ws);
     free(c->dets);
     free(c->geom);
     free(c->classes_copy);
-#ifdef YOLO_CUDA
-    yolo_cuda_pre_free(c->gpu_pre);
-    yolo_cuda_post_free(c->gpu_post);
-#endif
     free(c->gpu_pre);
     free(c->gpu_post);
     free(c->gpu_cands);

@@ -275,7 +275,8 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     meta_add(meta, "input.name", "%s", g.tensors[g.inputs[0]].name);
     meta_add(meta, "input.shape", "%d,3,%d,%d", batch, h, w);
     meta_add(meta, "output.name", "%s", out->name);
-    meta_add(meta, "precision", "fp32");
+    /* int8: every convolution runs on int8; mixed: some do */
+    meta_add(meta, "precision", "%s", !st.n_qconv ? "fp32" : st.n_conv_float ? "mixed" : "int8");
     /* weights are stored once, as built (NCHW); each backend prepares its layout at load */
     meta_add(meta, "weights.layout", "nchw");
     meta_add(meta, "build.passes", "%s", st.passes);

@@ -39,4 +39,17 @@ enum { YOLO_TP_N = 0, YOLO_TP_PERM = 1, YOLO_TP_RES = 8 };
 /* Softmax (ops/softmax.c): normalized over n at stride inner, outer times. */
 enum { YOLO_SM_AXIS, YOLO_SM_LEGACY, YOLO_SM_OUTER, YOLO_SM_N, YOLO_SM_INNER };
 
+/* Conv's shape checks (ops/conv.c) for a node with Conv's params and inputs X, W, optional
+ * float32 bias in slots 0..2 (at most max_in inputs), of dtypes xdt, wdt; sets the output
+ * [N, M, OH, OW] of dtype ydt. QConv (ops/qconv.c) shares them. */
+int yolo_conv_check(struct yolo_graph *g, struct yolo_node *n, int max_in, enum yolo_dtype xdt,
+                    enum yolo_dtype wdt, enum yolo_dtype ydt, struct yolo_diag *d);
+
+/* QConv (ops/qconv.c): Conv's params (enum yolo_conv_param) then these. */
+enum { YOLO_QC_XZP = 16,  /* X's zero point */
+       YOLO_QC_YZP,       /* Y's zero point (quantized outputs) */
+       YOLO_QC_ODT };     /* Y's dtype: uint8, int8 or float32 */
+/* Inputs of QConv. */
+enum { YOLO_QC_IN_X, YOLO_QC_IN_W, YOLO_QC_IN_B, YOLO_QC_IN_WS, YOLO_QC_IN_LUT, YOLO_QC_N_IN };
+
 #endif

@@ -8,6 +8,7 @@
 #include "cpu/conv_pack.h"
 #include "cpu/fast_ops.h"
 #include "cpu/qconv_pack.h"
+#include "ops/quant.h"
 
 static yolo_kernel_fn by_isa(enum yolo_isa isa, yolo_kernel_fn k512, yolo_kernel_fn k2)
 {
@@ -125,6 +126,14 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                 k->name = "vnni-int8";
                 k->scratch = yolo_qconv_scratch(g, n, nth);
             }
+            break;
+        case YOLO_OP_QUANTIZE_LINEAR:
+            if (n->params[YOLO_QL_NCH] == 1)
+                k->fn = by_isa(isa, yolo_quantize_avx512, NULL);
+            break;
+        case YOLO_OP_DEQUANTIZE_LINEAR:
+            if (n->params[YOLO_QL_NCH] == 1 && g->tensors[n->in[0]].dtype != YOLO_DT_I32)
+                k->fn = by_isa(isa, yolo_dequantize_avx512, NULL);
             break;
         case YOLO_OP_ADD:   /* same-shape float32 operands (YOLO's residual adds) */
             if (yolo_binary_fast_applies(g, n))

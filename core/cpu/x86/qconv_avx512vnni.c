@@ -100,6 +100,38 @@ static inline void store16(const struct epi *e, int64_t m, __m512i acc, void *y,
     _mm512_mask_cvtepi32_storeu_epi8(y, k, q);
 }
 
+/* The 8-channel x 32-pixel tile: 16 accumulators held in registers (named, so the compiler
+ * never spills them), 2 activation loads and 8 weight broadcasts per 16 vpdpbusd. */
+static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q, int64_t orow,
+                            int64_t ox0, int64_t c4s, const int32_t *wp, __m512i acc[8][2])
+{
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
+            c61 = c00, c70 = c00, c71 = c00;
+    for (int64_t ky = 0; ky < q->KH; ky++) {
+        int64_t r = orow * q->SH + ky * q->DH;
+        for (int64_t kx = 0; kx < q->KW; kx++) {
+            int64_t ph = (kx * q->DW) % q->SW, off = ox0 + (kx * q->DW) / q->SW;
+            const uint8_t *ap = band + ((r * q->SW + ph) * q->ws + off) * 4;
+            for (int64_t c4 = 0; c4 < q->C4; c4++, ap += c4s, wp += 8) {
+                __m512i a0 = _mm512_loadu_si512(ap), a1 = _mm512_loadu_si512(ap + 64), w;
+#define QC_STEP(i, x0, x1)                         \
+                w = _mm512_set1_epi32(wp[i]);      \
+                x0 = _mm512_dpbusd_epi32(x0, a0, w); \
+                x1 = _mm512_dpbusd_epi32(x1, a1, w);
+                QC_STEP(0, c00, c01) QC_STEP(1, c10, c11) QC_STEP(2, c20, c21)
+                QC_STEP(3, c30, c31) QC_STEP(4, c40, c41) QC_STEP(5, c50, c51)
+                QC_STEP(6, c60, c61) QC_STEP(7, c70, c71)
+#undef QC_STEP
+            }
+        }
+    }
+    acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11;
+    acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
+    acc[4][0] = c40, acc[4][1] = c41, acc[5][0] = c50, acc[5][1] = c51;
+    acc[6][0] = c60, acc[6][1] = c61, acc[7][0] = c70, acc[7][1] = c71;
+}
+
 void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     const struct yolo_graph *g = x->g;
@@ -144,25 +176,7 @@ void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n,
             for (int64_t orow = 0; orow < rows; orow++)
                 for (int64_t ox0 = 0; ox0 < q.OW; ox0 += YOLO_QCONV_NR) {
                     __m512i acc[YOLO_QCONV_MR][2];
-                    for (int i = 0; i < YOLO_QCONV_MR; i++)
-                        acc[i][0] = acc[i][1] = _mm512_setzero_si512();
-                    const int32_t *wp = (const int32_t *)(const void *)wb;
-                    for (int64_t ky = 0; ky < q.KH; ky++) {
-                        int64_t r = orow * q.SH + ky * q.DH;
-                        for (int64_t kx = 0; kx < q.KW; kx++) {
-                            int64_t ph = (kx * q.DW) % q.SW, off = ox0 + (kx * q.DW) / q.SW;
-                            const uint8_t *ap = band + ((r * q.SW + ph) * q.ws + off) * 4;
-                            for (int64_t c4 = 0; c4 < q.C4; c4++, ap += c4s, wp += YOLO_QCONV_MR) {
-                                __m512i a0 = _mm512_loadu_si512(ap);
-                                __m512i a1 = _mm512_loadu_si512(ap + 64);
-                                for (int i = 0; i < YOLO_QCONV_MR; i++) {
-                                    __m512i w = _mm512_set1_epi32(wp[i]);
-                                    acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], a0, w);
-                                    acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], a1, w);
-                                }
-                            }
-                        }
-                    }
+                    tile8x32(band, &q, orow, ox0, c4s, (const int32_t *)(const void *)wb, acc);
                     int64_t oy = oy0 + orow;
                     for (int i = 0; i < YOLO_QCONV_MR; i++) {
                         int64_t m = mb * YOLO_QCONV_MR + i;

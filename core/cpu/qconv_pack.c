@@ -70,8 +70,9 @@ void yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n,
     q->nband = ceil_div(q->OH, br);
     q->in_rows = (br - 1) * q->SH + (q->KH - 1) * q->DH + 1;
     q->band_bytes = (uint64_t)q->in_rows * row_bytes;
-    /* 4 channels' padded input rows, each split into its SW phases of ws pixels */
-    q->tmp_bytes = (uint64_t)(4 * q->SW * q->ws);
+    /* 4 channels' padded input rows, each split into its SW phases of ws pixels, and one
+     * unsplit padded row */
+    q->tmp_bytes = (uint64_t)(5 * q->SW * q->ws);
 }
 
 uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)

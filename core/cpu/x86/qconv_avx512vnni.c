@@ -15,10 +15,35 @@
 #include "ops/op_params.h"
 #include "ops/quant.h"
 
+/* Stride 2: the zero-point padded row (2 * ws bytes, built in `line`) split into its even
+ * and odd columns, 64 bytes per step: within each 16-byte lane the evens go to the low 8
+ * bytes and the odds to the high 8, then the 64-bit halves are gathered. */
+static void split2(const uint8_t *src, int64_t W, int64_t PL, int64_t ws, uint8_t flip,
+                   uint8_t zpu, uint8_t *line, uint8_t *t)
+{
+    int64_t len = 2 * ws, lo = PL < len ? PL : len, n = W < len - lo ? W : len - lo;
+    memset(line, zpu, (size_t)lo);
+    for (int64_t i = 0; i < n; i++)
+        line[lo + i] = src[i] ^ flip;
+    memset(line + lo + n, zpu, (size_t)(len - lo - n));
+    const __m512i sh = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7,
+                                                            9, 11, 13, 15));
+    const __m512i gather = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+    for (int64_t j = 0; j < len; j += 64) {   /* len = 2 * ws, a multiple of 32 */
+        __mmask64 k = len - j >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (len - j)) - 1);
+        __m512i v = _mm512_maskz_loadu_epi8(k, line + j);
+        v = _mm512_permutexvar_epi64(gather, _mm512_shuffle_epi8(v, sh));
+        __mmask32 h = len - j >= 64 ? ~(__mmask32)0 : (((__mmask32)1 << ((len - j) / 2)) - 1);
+        _mm256_mask_storeu_epi8(t + j / 2, h, _mm512_castsi512_si256(v));
+        _mm256_mask_storeu_epi8(t + ws + j / 2, h, _mm512_extracti64x4_epi64(v, 1));
+    }
+}
+
 /* Copies input rows iy0 .. iy0 + q->in_rows - 1 of image xn into the band layout. */
 static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_t iy0,
                       uint8_t flip, uint8_t zpu, uint8_t *band, uint8_t *tmp)
 {
+    uint8_t *line = tmp + 4 * q->SW * q->ws;
     int64_t SW = q->SW, ws = q->ws, rowlen = SW * ws;
     for (int64_t c4 = 0; c4 < q->C4; c4++)
         for (int64_t r = 0; r < q->in_rows; r++) {
@@ -39,6 +64,10 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                     for (int64_t i = 0; i < n; i++)
                         t[lo + i] = src[i] ^ flip;
                     memset(t + lo + n, zpu, (size_t)(ws - lo - n));
+                    continue;
+                }
+                if (SW == 2) {
+                    split2(src, q->W, q->PL, ws, flip, zpu, line, t);
                     continue;
                 }
                 for (int64_t ph = 0; ph < SW; ph++)

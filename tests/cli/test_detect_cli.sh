@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_detect_cli.sh: `yolo detect` as a user runs it: the five shared models (the int8 QDQ one
-# included) on bus.jpg and zidane.jpg against the reference detections, a 128-image folder (annotated images, labels,
-# JSON lines, throughput vs. inference time), bad files in a folder, and usage errors.
+# included) on bus.jpg and zidane.jpg against the reference detections, a 128-image folder
+# (annotated images, labels, JSON lines, throughput vs. inference time), bad files in a
+# folder, and usage errors.
 set -u
 YOLO=${YOLO:-build/yolo}; SHARED=${SHARED:-../shared}
 T=$(mktemp -d); trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT

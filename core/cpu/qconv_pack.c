@@ -12,10 +12,26 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 int yolo_qconv_vnni_applies(const struct yolo_graph *g, const struct yolo_node *n)
 {
-    if (n->op != YOLO_OP_QCONV || n->params[YOLO_CONV_GROUP] != 1)
+    const int64_t *p = n->params;
+    if (n->op != YOLO_OP_QCONV || p[YOLO_CONV_GROUP] != 1)
+        return 0;
+    /* strides and dilations YOLO uses, so the scratch sizes below cannot overflow on a
+     * hostile engine (shape_fn allows up to 2^20; the reference kernel runs the rest) */
+    for (int i = YOLO_CONV_SH; i <= YOLO_CONV_SW; i++)
+        if (p[i] > 16)
+            return 0;
+    if (p[YOLO_CONV_DH] > 16 || p[YOLO_CONV_DW] > 16)
         return 0;
     const struct yolo_tensor *W = &g->tensors[n->in[YOLO_QC_IN_W]];
-    return yolo_qconv_packed_numel(W->shape[0], W->shape[1], W->shape[2], W->shape[3]) > 0;
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    if (Y->shape[3] > (1 << 20) ||
+        yolo_qconv_packed_numel(W->shape[0], W->shape[1], W->shape[2], W->shape[3]) <= 0)
+        return 0;
+    /* one band's scratch (one output row at the least) times any thread count stays far
+     * from overflowing */
+    struct yolo_qconv_geom q;
+    yolo_qconv_geom_make(g, n, 1, &q);
+    return q.band_bytes + q.tmp_bytes <= ((uint64_t)1 << 36);
 }
 
 int64_t yolo_qconv_packed_numel(int64_t M, int64_t C, int64_t KH, int64_t KW)

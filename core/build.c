@@ -17,6 +17,8 @@ int yolo_graph_optimize(struct yolo_graph *g, struct yolo_build_stats *st, struc
     int rc, n;
     if ((rc = yolo_graph_infer(g, 1, d)))
         return rc;
+    if ((rc = yolo_opt_fuse_qdq(g, &s.n_qconv, d)))
+        return rc;
     int32_t before = g->n_nodes;
     if ((rc = yolo_opt_dce(g, &n, d)))
         return rc;
@@ -29,7 +31,10 @@ int yolo_graph_optimize(struct yolo_graph *g, struct yolo_build_stats *st, struc
         (rc = yolo_plan(g, &s.plan, d)))
         return rc;
     s.nodes_final = g->n_nodes;
-    snprintf(s.passes, sizeof s.passes, "fold,dce,fold_bn,fuse_act,noop,dce,compact,plan");
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        s.n_conv_float += g->nodes[i].op == YOLO_OP_CONV;
+    snprintf(s.passes, sizeof s.passes, "fold,%sdce,fold_bn,fuse_act,noop,dce,compact,plan",
+             s.n_qconv ? "fuse_qdq," : "");
     if (st)
         *st = s;
     return 0;

@@ -9,7 +9,9 @@ struct yolo_build_stats {
     int32_t nodes_imported, nodes_final;
     int32_t n_folded, n_bn_folded, n_act_fused, n_noops, n_dead;
     struct yolo_plan_stats plan;
-    char passes[128];        /* e.g. "fold,dce,fold_bn,fuse_act,noop,compact,plan" */
+    char passes[128];
+    int32_t n_qconv;         /* convolutions running on int8 (QConv) */
+    int32_t n_conv_float;    /* convolutions left in float32 */        /* e.g. "fold,dce,fold_bn,fuse_act,noop,compact,plan" */
 };
 
 /* Every graph input must already have a fully known shape. Runs: shape inference with

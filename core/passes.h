@@ -1,7 +1,7 @@
 /* passes.h: build-time graph transformations, one file each under core/opt/, plus shape
  * inference (core/infer.c) and memory planning (core/plan.c).
  *
- * Order used by the builder: infer+fold -> dce -> fold_bn -> fuse_act -> noop -> dce ->
+ * Order used by the builder: infer+fold -> fuse_qdq -> dce -> fold_bn -> fuse_act -> noop -> dce ->
  * compact -> plan. Every pass keeps the graph valid and topologically sorted, never changes
  * what the graph computes (tests/test_passes.c runs graphs before and after on the same
  * input), and returns 0 or a status with d filled. Passes return the number of rewrites
@@ -14,6 +14,21 @@
 /* Shape inference in topological order; with fold, constant subgraphs are evaluated now. */
 int yolo_graph_infer(struct yolo_graph *g, int fold, struct yolo_diag *d);
 
+/* DequantizeLinear -> Conv -> QuantizeLinear (and a SiLU between two quantizations after it)
+ * -> one QConv on int8 (ops/qconv.c). Must run after folding and before the first dce. */
+int yolo_opt_fuse_qdq(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* Post-training int8 (core/opt/quantize.c). yolo_quant_plan marks the Convs that take int8
+ * (conv_ok, g->n_nodes entries) and the float tensors that need a calibrated range (target,
+ * g->n_tensors entries); keep lists node names that stay float (a trailing '*' matches a
+ * prefix). Returns the number of Convs. yolo_opt_quantize then rewrites those Convs into
+ * QConv with one QuantizeLinear per input, from the ranges lo[t], hi[t] of each target t;
+ * mean (may be NULL) holds each target's per-channel mean from mean[mean_at[t]] on, for the
+ * bias correction. */
+int32_t yolo_quant_plan(const struct yolo_graph *g, const char *const *keep, int32_t n_keep,
+                        uint8_t *conv_ok, uint8_t *target);
+int yolo_opt_quantize(struct yolo_graph *g, const uint8_t *conv_ok, const float *lo,
+                      const float *hi, const double *mean, const int64_t *mean_at, int *n_changed,
+                      struct yolo_diag *d);
 /* Removes nodes whose outputs are all constant (folded) or unused. */
 int yolo_opt_dce(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 /* Conv followed by BatchNormalization -> one Conv with rescaled weights and bias. */

@@ -291,6 +291,9 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
     for (int i = 0; i < g->n_outputs; i++)
         last[g->outputs[i]] = nn;
     for (int32_t t = 0; t < nt; t++)
+        if (g->tensors[t].flags & YOLO_TF_KEEP)
+            last[t] = nn;
+    for (int32_t t = 0; t < nt; t++)
         root[t] = find_root(parent, poff, t, &roff[t]);
     /* fold each member's lifetime into its root */
     for (int32_t t = 0; t < nt; t++) {

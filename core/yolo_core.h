@@ -74,7 +74,10 @@ enum yolo_tensor_flags {
     YOLO_TF_CONST  = 1u << 0, /* bytes in the graph's const blob at `offset` */
     YOLO_TF_INPUT  = 1u << 1, /* a graph input: the caller writes it */
     YOLO_TF_OUTPUT = 1u << 2, /* a graph output: the caller reads it */
-    YOLO_TF_ALIAS  = 1u << 3  /* planner: shares its arena bytes with the tensor it was viewed from */
+    YOLO_TF_ALIAS  = 1u << 3, /* planner: shares its arena bytes with the tensor it was viewed from */
+    YOLO_TF_KEEP   = 1u << 4  /* planner: live to the end of a run, so a caller can read it
+                                 afterwards (int8 calibration); build-time only, never in an
+                                 engine */
 };
 
 struct yolo_tensor {                  /* metadata only: no data pointer, so it can be shared */

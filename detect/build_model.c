@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "calib.h"
 #include "engine.h"
 #include "names.h"
 #include "onnx/onnx_import.h"
@@ -164,6 +165,73 @@ static int rebatch_reshapes(struct yolo_graph *g, int32_t batch, struct yolo_dia
     return rc;
 }
 
+static const char *method_name(int32_t m)
+{
+    return m == 1 ? "percentile" : m == 2 ? "minmax" : "mse";
+}
+
+/* --int8: calibrate the optimized float graph, turn its Convs into QConv, re-plan. */
+static int quantize(struct yolo_graph *g, const struct yolo_build_params *p,
+                    struct yolo_build_stats *st, struct yolo_diag *d)
+{
+    if (p->calib_method < 0 || p->calib_method > 2)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "unknown calibration method %d", p->calib_method);
+    if (p->n_calib < 1 || !p->calib_paths)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "--int8 needs calibration images (--calib DIR)");
+    size_t nt = (size_t)g->n_tensors, nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+    uint8_t *conv_ok = malloc(nn), *target = malloc(nt ? nt : 1);
+    float *lo = malloc(sizeof(float) * (nt ? nt : 1)), *hi = malloc(sizeof(float) * (nt ? nt : 1));
+    int64_t *mean_at = malloc(sizeof(int64_t) * (nt ? nt : 1)), n_mean = 0;
+    double *mean = NULL;
+    int rc = 0, n_q = 0, n;
+    if (!conv_ok || !target || !lo || !hi || !mean_at) {
+        rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory quantizing");
+        goto done;
+    }
+    yolo_quant_plan(g, p->keep_float, p->n_keep_float, conv_ok, target);
+    for (size_t t = 0; t < nt; t++) {
+        mean_at[t] = target[t] && g->tensors[t].ndim >= 2 ? n_mean : -1;
+        n_mean += mean_at[t] >= 0 ? g->tensors[t].shape[1] : 0;
+    }
+    if (!(mean = calloc((size_t)(n_mean ? n_mean : 1), sizeof *mean))) {
+        rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory quantizing");
+        goto done;
+    }
+    rc = yolo_calibrate(g, target, p->calib_paths, p->n_calib,
+                        p->calib_method == 1 ? YOLO_CALIB_PERCENTILE
+                        : p->calib_method == 2 ? YOLO_CALIB_MINMAX : YOLO_CALIB_MSE,
+                        p->calib_pct > 0 ? p->calib_pct : 1e-4, p->calib_threads, p->progress_fn,
+                        p->progress_user, lo, hi, mean, mean_at, d);
+    if (!rc)
+        rc = yolo_opt_quantize(g, conv_ok, lo, hi, mean, mean_at, &n_q, d);
+    if (!rc)
+        rc = yolo_opt_dce(g, &n, d);
+    if (!rc)
+        rc = yolo_graph_infer(g, 0, d);
+    if (!rc)
+        rc = yolo_graph_compact(g, d);
+    if (!rc)
+        rc = yolo_plan(g, &st->plan, d);
+    if (!rc) {
+        st->n_qconv = n_q;
+        st->n_conv_float = 0;
+        for (int32_t i = 0; i < g->n_nodes; i++)
+            st->n_conv_float += g->nodes[i].op == YOLO_OP_CONV;
+        st->nodes_final = g->n_nodes;
+        size_t len = strlen(st->passes);
+        snprintf(st->passes + len, sizeof st->passes - len, ",calibrate(%s),quantize,plan",
+                 method_name(p->calib_method));
+    }
+done:
+    free(conv_ok);
+    free(target);
+    free(lo);
+    free(hi);
+    free(mean);
+    free(mean_at);
+    return rc;
+}
+
 static int build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
                  struct yolo_build_report *rep, struct yolo_diag *d)
 {
@@ -271,6 +339,10 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
         }
         goto done;
     }
+    if (p->int8 && (rc = quantize(&g, p, &st, d))) {
+        yolo_diag_prefix(d, onnx_path);
+        goto done;
+    }
 
     /* ---- what the output means */
     const char *fmt = NULL;
@@ -353,7 +425,11 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     meta_add(meta, "input.name", "%s", g.tensors[g.inputs[0]].name);
     meta_add(meta, "input.shape", "%d,3,%d,%d", batch, h, w);
     meta_add(meta, "output.name", "%s", out->name);
-    meta_add(meta, "precision", "fp32");
+    /* int8: every convolution runs on int8; mixed: some do */
+    meta_add(meta, "precision", "%s", !st.n_qconv ? "fp32" : st.n_conv_float ? "mixed" : "int8");
+    if (p->int8)
+        meta_add(meta, "quant.calibration", "%s, %d images", method_name(p->calib_method),
+                 p->n_calib);
     /* weights are stored once, as built (NCHW); each backend prepares its layout at load */
     meta_add(meta, "weights.layout", "nchw");
     meta_add(meta, "build.passes", "%s", st.passes);

@@ -71,6 +71,20 @@ struct yolo_build_params {
     int32_t max_batch;         /* largest batch a context can run; 0 = 1 (or the model's fixed batch) */
     yolo_message_fn message_fn;/* warnings (ignored ONNX attributes, ...); may be NULL */
     void   *message_user;
+    /* int8 post-training quantization (yolo build --int8): Convs run on int8 with per-channel
+     * symmetric weights and activation ranges measured on calib_paths[0 .. n_calib) through
+     * the letterbox; the detection head's decode (DFL, box decode, concat) stays float, and
+     * so do the Convs named in keep_float (a trailing '*' matches a name prefix). */
+    int32_t int8;                        /* 1: quantize (needs n_calib >= 1) */
+    const char *const *calib_paths;      /* borrowed for the call */
+    int32_t n_calib;
+    const char *const *keep_float;       /* borrowed; may be NULL */
+    int32_t n_keep_float;
+    int32_t calib_method;                /* 0 = mse (default), 1 = percentile, 2 = min-max */
+    double  calib_pct;                   /* percentile: tail dropped at each end (0 = 1e-4) */
+    int32_t calib_threads;               /* threads for the calibration runs (0 = 1) */
+    void  (*progress_fn)(void *user, int32_t done, int32_t total);  /* may be NULL */
+    void   *progress_user;
 };
 void yolo_build_params_default(struct yolo_build_params *p);
 

@@ -5,7 +5,10 @@
 #   1. the roofline: OpenBLAS sgemm GFLOP/s on this machine now (tests/perf/sgemm_bench.c),
 #      as OpenBLAS detects the CPU and, where that detection falls back to an old core, with
 #      the core forced from the CPU's flags (OPENBLAS_CORETYPE);
-#   2. engines built from SHARED/data/models/{yolov8n_dq,yolo11n_dq,yolov5n}.onnx;
+#   2. engines built from SHARED/data/models/{yolov8n_dq,yolo11n_dq,yolov5n}.onnx: fp32, and
+#      (PRECISIONS) int8 (`--int8`, calibrated on the first 64 coco128 images) compared with
+#      ONNX Runtime FP32 on the same float model; plus qdq: yolov8n_int8_qdq.onnx built as it is,
+#      compared with ONNX Runtime on that same QDQ file;
 #   3. for 1 and 2 threads, ROUNDS rounds of: ours (`yolo bench --image bus.jpg`, inference
 #      stage) then ONNX Runtime (SHARED/tools/ort_run.js on SHARED/golden/input_bus_640.bin,
 #      which is bus.jpg letterboxed exactly as `yolo bench` does it), each WARMUP untimed runs
@@ -15,6 +18,7 @@
 # A process is pinned to CPUs 0..T-1 (taskset) when the machine has that many. Times taken
 # while other heavy work runs on the machine mean little: run it on a quiet machine.
 # Environment: ROUNDS (3), WARMUP (5), RUNS (20), THREADS ("1 2"), MODELS (the three above),
+# PRECISIONS ("fp32 int8 qdq"),
 # ORT_DIR (where setup-ort.sh installs onnxruntime-node, default /tmp/yolo-ort).
 # Exit 0, or 1 with a message; if ONNX Runtime cannot be installed (no network for npm) the
 # table still lists ours, with "n/a" for ORT.
@@ -26,6 +30,7 @@ WARMUP=${WARMUP:-5}
 RUNS=${RUNS:-20}
 THREADS=${THREADS:-"1 2"}
 MODELS=${MODELS:-"yolov8n_dq yolo11n_dq yolov5n"}
+PRECISIONS=${PRECISIONS:-"fp32 int8 qdq"}
 ORT_DIR=${ORT_DIR:-/tmp/yolo-ort}
 OUTMD=tests/perf/results.md
 YOLO=$BUILD/yolo
@@ -97,49 +102,72 @@ else
     echo "bench: node not found: ONNX Runtime skipped, ours only" >&2
 fi
 
-# ---- 2. engines
+# ---- 2. engines; JOBS: one line per row, "label engine onnx precision"
+has() { case " $PRECISIONS " in *" $1 "*) return 0 ;; esac; return 1; }
+JOBS=""
 for m in $MODELS; do
     [ -f "$SHARED/data/models/$m.onnx" ] || die "$SHARED/data/models/$m.onnx not found"
-    "$YOLO" build "$SHARED/data/models/$m.onnx" -o "$WORK/$m.engine" >"$WORK/$m.build.log" 2>&1 ||
-        die "yolo build $m failed: see $WORK/$m.build.log"
+    if has fp32; then
+        "$YOLO" build "$SHARED/data/models/$m.onnx" -o "$WORK/$m.engine" >"$WORK/$m.build.log" 2>&1 ||
+            die "yolo build $m failed: see $WORK/$m.build.log"
+        JOBS="$JOBS$m $m $m fp32
+"
+    fi
+    if has int8; then
+        "$YOLO" build "$SHARED/data/models/$m.onnx" -o "$WORK/$m.int8.engine" --int8 \
+            --calib "$SHARED/data/coco128/images/train2017" --calib-images 64 \
+            >"$WORK/$m.int8.build.log" 2>&1 || die "yolo build --int8 $m failed: see $WORK/$m.int8.build.log"
+        JOBS="$JOBS$m $m.int8 $m int8
+"
+    fi
 done
+Q=yolov8n_int8_qdq
+if has qdq && [ -f "$SHARED/data/models/$Q.onnx" ]; then
+    "$YOLO" build "$SHARED/data/models/$Q.onnx" -o "$WORK/$Q.engine" >"$WORK/$Q.build.log" 2>&1 ||
+        die "yolo build $Q failed: see $WORK/$Q.build.log"
+    JOBS="$JOBS$Q $Q $Q qdq
+"
+fi
 
 # ---- 3. alternating rounds
-ours_ms() {   # model threads -> inference median (ms) of one `yolo bench` run
+ours_ms() {   # engine threads -> inference median (ms) of one `yolo bench` run
     pin "$2" "$YOLO" bench "$WORK/$1.engine" --threads "$2" --warmup "$WARMUP" --runs "$RUNS" \
-        --image "$IMAGE" --json >"$WORK/$1.t$2.json" || die "yolo bench $1 failed"
+        --image "$IMAGE" --json >"$WORK/$1.t$2.json" </dev/null || die "yolo bench $1 failed"
     sed -n 's/.*"inference": {"min_ms": [0-9.]*, "median_ms": \([0-9.]*\).*/\1/p' "$WORK/$1.t$2.json"
 }
 ort_ms() {    # model threads -> ORT median (ms) of one ort_run.js run
     pin "$2" node "$SHARED/tools/ort_run.js" --ort "$ort" --model "$SHARED/data/models/$1.onnx" \
         --input "$INPUT" --shape 1,3,640,640 --threads "$2" --warmup "$WARMUP" --repeat "$RUNS" \
-        >"$WORK/$1.t$2.ort.log" 2>&1 || die "ort_run.js $1 failed: see $WORK/$1.t$2.ort.log"
+        >"$WORK/$1.t$2.ort.log" 2>&1 </dev/null || die "ort_run.js $1 failed: see $WORK/$1.t$2.ort.log"
     sed -n 's/^latency_ms min [0-9.]* median \([0-9.]*\).*/\1/p' "$WORK/$1.t$2.ort.log"
 }
 
 rows=""
-for m in $MODELS; do
+while read -r label eng m prec; do
+    [ -n "$label" ] || continue
     for t in $THREADS; do
         : >"$WORK/ours.txt"
         : >"$WORK/ort.txt"
         r=1
         while [ "$r" -le "$ROUNDS" ]; do
-            echo "bench: $m, $t thread(s), round $r/$ROUNDS"
-            ours_ms "$m" "$t" >>"$WORK/ours.txt"
+            echo "bench: $label $prec, $t thread(s), round $r/$ROUNDS"
+            ours_ms "$eng" "$t" >>"$WORK/ours.txt"
             [ -z "$ort" ] || ort_ms "$m" "$t" >>"$WORK/ort.txt"
             r=$((r + 1))
         done
         a=$(median <"$WORK/ours.txt")
         b=$(median <"$WORK/ort.txt")
-        gf=$(sed -n 's/.*"gflop": \([0-9.]*\).*/\1/p' "$WORK/$m.t$t.json")
-        rows="$rows$m $t $a $b ${gf:-0}
+        gf=$(sed -n 's/.*"gflop": \([0-9.]*\).*/\1/p' "$WORK/$eng.t$t.json")
+        rows="$rows$label/$prec $t $a $b ${gf:-0}
 "
     done
-done
+done <<EOF
+$JOBS
+EOF
 
 # ---- 4. the table
 table=$(printf '%s' "$rows" | awk '
-    BEGIN { printf "| model | threads | GFLOP | ours median ms | ORT median ms | ours / ORT | ours GFLOP/s | ORT GFLOP/s |\n";
+    BEGIN { printf "| model/precision | threads | GFLOP | ours median ms | ORT median ms | ours / ORT | ours GFLOP/s | ORT GFLOP/s |\n";
             printf "|---|---:|---:|---:|---:|---:|---:|---:|\n" }
     NF == 5 {
         ratio = ($4 == "n/a" || $4 == "") ? "n/a" : sprintf("%.2f", $3 / $4);
@@ -154,7 +182,8 @@ setup="- date: $date
 - ONNX Runtime: onnxruntime-node $ort_version, CPU provider, graph optimization all, intra-op threads T, \`ort_run.js --warmup $WARMUP --repeat $RUNS\` on golden/input_bus_640.bin (the same tensor)
 - each row: median of $ROUNDS rounds' medians, rounds alternating ours / ORT; processes pinned to CPUs 0..T-1 when available
 - roofline (OpenBLAS $blas_core as detected):$roof${roof_forced:+ forced $forced:$roof_forced}
-- target (issue 7): ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads"
+- ORT runs the float model for the fp32 and int8 rows, the QDQ file itself for the qdq row
+- targets: issue 7: fp32 ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads; issue 11: int8 yolov8n_dq <= 0.35x ORT FP32, qdq <= 0.6x ORT on the QDQ model"
 busy=$(awk -v l="${load%% *}" -v n="$ncpu" 'BEGIN { print (l + 0 > n / 2) ? 1 : 0 }')
 if [ "$busy" = 1 ]; then
     warn="- WARNING: load average ${load%% *} on $ncpu CPUs when the run started: other work shared the cores, so these times (2 threads above all) are not a valid comparison; rerun on a quiet machine"

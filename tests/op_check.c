@@ -55,6 +55,8 @@ int op_check_prepare(struct op_check *oc, struct yolo_graph *g, uint64_t seed, s
                 ((int64_t *)p)[i] = (int64_t)(harness_rand(&s) % 8);
             else if (T->dtype == YOLO_DT_BOOL)
                 p[i] = (uint8_t)(harness_rand(&s) & 1);
+            else if (T->dtype == YOLO_DT_U8 || T->dtype == YOLO_DT_I8)
+                p[i] = (uint8_t)harness_rand(&s);
         }
     }
     free(produced);
@@ -85,7 +87,7 @@ static int run_nodes(struct op_check *oc, enum yolo_op op, enum yolo_isa isa, in
             sb = scratch;
         } else if (cpu && n->op == op) {
             int64_t kind = YOLO_CONV_PACK_NONE;
-            if (n->op == YOLO_OP_CONV && yolo_isa_usable(isa) != YOLO_ISA_REF)
+            if ((n->op == YOLO_OP_CONV || n->op == YOLO_OP_QCONV) && yolo_isa_usable(isa) != YOLO_ISA_REF)
                 kind = conv_kind < 0 ? yolo_cpu_conv_pack_kind(g, n) : conv_kind;
             if (kind != YOLO_CONV_PACK_NONE) {
                 const struct yolo_tensor *W = &g->tensors[n->in[1]];

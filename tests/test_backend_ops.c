@@ -6,7 +6,8 @@
  * supports_node, prepare, buffers from the planner's offsets, tensor_set, run, tensor_get),
  * for every variant it has (the CPU: ref, avx2, avx512 where this CPU has them).
  * Bound: normalized MSE <= 1e-6 for float32 (1e-10 and usually 0 for the data movers),
- * exact for integer outputs. A backend that does not support a node must say so in
+ * exact for integer outputs (the int8 QConv and Quantize/DequantizeLinear kernels too: their
+ * integer sums are exact and their float epilogues the reference's operations). A backend that does not support a node must say so in
  * supports_node; the test then counts it as skipped and prints it. Every op in ops.def must
  * have a case here: a new op fails this test until it gets one. */
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cpu/cpu.h"
 #include "net.h"
 #include "ops/bc_test.h"
+#include "ops/op_params.h"
 #include "passes.h"
 
 #define SEED 20261203u
@@ -61,6 +63,98 @@ static int b_conv(struct bt *t, uint64_t *s, int v)
         bt_n(t)->params[YOLO_CONV_ACT] = (int64_t[]){ YOLO_ACT_SILU, YOLO_ACT_SIGMOID, YOLO_ACT_RELU,
                                                        YOLO_ACT_NONE, YOLO_ACT_SILU }[v];
     return rc;
+}
+
+/* Q/DQ: v 0 per tensor uint8, 1 per axis (axis 1) int8, 2 per tensor without a zero point
+ * (uint8 0) on an odd size; DequantizeLinear v 2 is an int32 per-axis bias. Scales put
+ * random inputs across saturation and rounding ties. */
+static int qdq_common(struct bt *t, uint64_t *s, int v, int quant)
+{
+    int64_t sh[3][4] = { { 1, 17, 7, 3 }, { 2, 5, 3, 7 }, { 33 } };
+    int32_t nd[3] = { 4, 4, 1 };
+    enum yolo_dtype qdt = v == 1 ? YOLO_DT_I8 : !quant && v == 2 ? YOLO_DT_I32 : YOLO_DT_U8;
+    int64_t nch = v == 1 ? 5 : !quant && v == 2 ? 33 : 1;
+    float sc[33];
+    uint8_t zb[33];
+    int32_t zi[33];
+    for (int64_t i = 0; i < nch; i++) {
+        sc[i] = harness_randf(s, 0.005f, 0.05f);
+        zb[i] = (uint8_t)(v == 1 ? (uint8_t)(int8_t)((int)(harness_rand(s) % 41) - 20)
+                                 : (uint8_t)(harness_rand(s) % 256));
+        zi[i] = (int32_t)(harness_rand(s) % 2001) - 1000;
+    }
+    int32_t in[3];
+    in[0] = bt_in(t, "x", quant ? YOLO_DT_F32 : qdt, nd[v], sh[v]);
+    in[1] = bt_const(t, "s", YOLO_DT_F32, nch > 1 ? 1 : 0, &nch, sc);
+    int n_in = 3;
+    if (quant && v == 2)
+        n_in = 2;
+    else
+        in[2] = bt_const(t, "z", qdt, nch > 1 ? 1 : 0, &nch, qdt == YOLO_DT_I32 ? (void *)zi : (void *)zb);
+    int32_t y = bt_out(t, "y");
+    struct yolo_attr a[1] = { bt_attr_int("axis", v == 2 ? 0 : 1) };
+    struct yolo_attrs at = attrs_of(a, 1, 19);
+    return bt_node(t, quant ? YOLO_OP_QUANTIZE_LINEAR : YOLO_OP_DEQUANTIZE_LINEAR, n_in, in, 1, &y,
+                   &at);
+}
+static int b_quantize(struct bt *t, uint64_t *s, int v) { return qdq_common(t, s, v, 1); }
+static int b_dequantize(struct bt *t, uint64_t *s, int v) { return qdq_common(t, s, v, 0); }
+
+/* QConv (int8 convolution; ops/qconv.c), odd shapes:
+ *   0 3x3 s1 uint8 -> uint8 with bias and table     1 3x3 s2 int8 -> int8, no bias, no table
+ *   2 1x1 uint8 -> float32 + SiLU, batch 2            3 5x5 dilation 2, M 9 (not a multiple of 8)
+ *   4 grouped (2): the reference path                 5 3x3 s2 wide (W 141), asymmetric pads */
+static int b_qconv(struct bt *t, uint64_t *s, int v)
+{
+    static const int64_t C[] = { 5, 13, 6, 9, 6, 20 }, M[] = { 7, 17, 10, 9, 4, 33 };
+    static const int64_t K[] = { 3, 3, 1, 5, 3, 3 }, S[] = { 1, 2, 1, 1, 1, 2 };
+    static const int64_t D[] = { 1, 1, 1, 2, 1, 1 }, G[] = { 1, 1, 1, 1, 2, 1 };
+    static const int64_t Wd[] = { 17, 17, 9, 19, 11, 141 };
+    int64_t xs[4] = { v == 2 ? 2 : 1, C[v], 11, Wd[v] }, ws[4] = { M[v], C[v] / G[v], K[v], K[v] };
+    enum yolo_dtype xdt = v == 1 ? YOLO_DT_I8 : YOLO_DT_U8;
+    int64_t odt = v == 1 ? YOLO_DT_I8 : v == 2 ? YOLO_DT_F32 : YOLO_DT_U8;
+    int64_t nw = ws[0] * ws[1] * ws[2] * ws[3];
+    int8_t *w = malloc((size_t)nw);
+    float *sc = malloc(sizeof(float) * (size_t)M[v]);
+    int32_t *b = malloc(sizeof(int32_t) * (size_t)M[v]);
+    uint8_t lut[256];
+    for (int64_t i = 0; i < nw; i++)
+        w[i] = (int8_t)(harness_rand(s) % 255 - 127);
+    for (int64_t m = 0; m < M[v]; m++) {
+        /* about 3 output steps per accumulator standard deviation, so outputs spread and
+         * saturate at both ends */
+        sc[m] = harness_randf(s, 0.5f, 2.0f) / (float)(60 * ws[1] * ws[2] * ws[3]);
+        b[m] = (int32_t)(harness_rand(s) % 20001) - 10000;
+    }
+    for (int i = 0; i < 256; i++)
+        lut[i] = (uint8_t)harness_rand(s);
+    int32_t in[5];
+    int64_t lsh = 256;
+    in[0] = bt_in(t, "x", xdt, 4, xs);
+    in[1] = bt_const(t, "w", YOLO_DT_I8, 4, ws, w);
+    in[2] = v == 1 ? -1 : bt_const(t, "b", YOLO_DT_I32, 1, &M[v], b);
+    in[3] = bt_const(t, "ws", YOLO_DT_F32, 1, &M[v], sc);
+    in[4] = v == 0 ? bt_const(t, "lut", YOLO_DT_U8, 1, &lsh, lut) : -1;
+    free(w);
+    free(sc);
+    free(b);
+    int32_t y = bt_out(t, "y");
+    int rc = bt_node(t, YOLO_OP_QCONV, 5, in, 1, &y, NULL);
+    if (rc)
+        return rc;
+    int64_t *p = bt_n(t)->params, pad = (K[v] / 2) * D[v];
+    p[YOLO_CONV_KH] = p[YOLO_CONV_KW] = K[v];
+    p[YOLO_CONV_SH] = p[YOLO_CONV_SW] = S[v];
+    p[YOLO_CONV_DH] = p[YOLO_CONV_DW] = D[v];
+    p[YOLO_CONV_PT] = p[YOLO_CONV_PB] = pad;
+    p[YOLO_CONV_PL] = v == 5 ? 0 : pad;
+    p[YOLO_CONV_PR] = v == 5 ? 2 : pad;
+    p[YOLO_CONV_GROUP] = G[v];
+    p[YOLO_CONV_ACT] = v == 2 ? YOLO_ACT_SILU : YOLO_ACT_NONE;
+    p[YOLO_QC_XZP] = v == 1 ? -3 : 117;
+    p[YOLO_QC_YZP] = v == 1 ? 5 : v == 2 ? 0 : 31;
+    p[YOLO_QC_ODT] = odt;
+    return 0;
 }
 
 static int unary(struct bt *t, enum yolo_op op, int v)
@@ -385,6 +479,8 @@ static const struct op_case cases[] = {
     { YOLO_OP_IDENTITY, b_identity, 2 },   { YOLO_OP_SQUEEZE, b_squeeze, 2 },
     { YOLO_OP_BATCH_NORM, b_batch_norm, 1 }, { YOLO_OP_EXPAND, b_expand, 2 },
     { YOLO_OP_RELU, b_relu, 3 },           { YOLO_OP_SILU, b_silu, 3 },
+    { YOLO_OP_QUANTIZE_LINEAR, b_quantize, 3 }, { YOLO_OP_DEQUANTIZE_LINEAR, b_dequantize, 3 },
+    { YOLO_OP_QCONV, b_qconv, 6 },
 };
 
 /* The variants of a backend to run: the CPU's kernel families this CPU has; CUDA's two

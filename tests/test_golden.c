@@ -279,6 +279,8 @@ int main(int argc, char **argv)
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     static const struct { const char *model, *fmt; } models[] = {
         { "yolov5n", "v5" }, { "yolov8n_dq", "v8" }, { "yolo11n_dq", "v8" }, { "yolov10n_dq", "e2e" },
+        /* int8 QDQ: QConv requantizes as ONNX Runtime does, so the bounds are the float ones */
+        { "yolov8n_int8_qdq", "v8" },
     };
     char path[1024], engine[1024], golden[1024];
     snprintf(path, sizeof path, "%s/golden/input_bus_640.bin", shared);

@@ -45,6 +45,9 @@ static const struct frozen frozen[] = {
     { 31, YOLO_OP_EXPAND, "Expand" },
     { 32, YOLO_OP_RELU, "Relu" },
     { 33, YOLO_OP_SILU, "SiLU" },
+    { 34, YOLO_OP_QUANTIZE_LINEAR, "QuantizeLinear" },
+    { 35, YOLO_OP_DEQUANTIZE_LINEAR, "DequantizeLinear" },
+    { 36, YOLO_OP_QCONV, "QConv" },
 };
 
 int main(void)

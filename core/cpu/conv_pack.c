@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cpu/conv_pack.h"
+#include "cpu/qconv_pack.h"
 
 static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -18,6 +19,8 @@ int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, 
         return mp * cg * KH * KW;
     case YOLO_CONV_PACK_WINO43:
         return KH == 3 && KW == 3 ? 36 * mp * cg : -1;
+    case YOLO_CONV_PACK_VNNI8:
+        return yolo_qconv_packed_numel(M, cg, KH, KW);
     default:
         return -1;
     }
@@ -47,9 +50,14 @@ static const double wino_g[6][3] = {
     { 0, 0, 1 },
 };
 
-void yolo_conv_pack_weights(int64_t kind, const float *w, int64_t M, int64_t cg, int64_t KH,
+void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg, int64_t KH,
                             int64_t KW, float *out)
 {
+    const float *w = wv;
+    if (kind == YOLO_CONV_PACK_VNNI8) {
+        yolo_qconv_pack_weights(wv, M, cg, KH, KW, out);
+        return;
+    }
     int64_t mp = round_up(M, YOLO_CONV_PACK_MR), K = cg * KH * KW;
     int64_t numel = yolo_conv_packed_numel(kind, M, cg, KH, KW);
     if (numel <= 0)

@@ -24,7 +24,8 @@
 enum yolo_conv_pack {
     YOLO_CONV_PACK_NONE   = 0,
     YOLO_CONV_PACK_GEMM8  = 1,
-    YOLO_CONV_PACK_WINO43 = 2
+    YOLO_CONV_PACK_WINO43 = 2,
+    YOLO_CONV_PACK_VNNI8  = 3    /* QConv's int8 weights for vpdpbusd (cpu/qconv_pack.h) */
 };
 #define YOLO_CONV_PACK_MR 8          /* rows per packed panel */
 
@@ -39,8 +40,9 @@ struct yolo_conv_packed {
 int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, int64_t KW);
 /* Whether `kind` may be used for node n (group 1; WINO43: 3x3, stride 1, dilation 1). */
 int     yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t group);
-/* Fills out (yolo_conv_packed_numel floats) from w [M][cg][KH][KW]. */
-void    yolo_conv_pack_weights(int64_t kind, const float *w, int64_t M, int64_t cg, int64_t KH,
+/* Fills out (yolo_conv_packed_numel floats) from w [M][cg][KH][KW] (float32; int8 for
+ * YOLO_CONV_PACK_VNNI8). */
+void    yolo_conv_pack_weights(int64_t kind, const void *w, int64_t M, int64_t cg, int64_t KH,
                                int64_t KW, float *out);
 
 /* The geometry every packed kernel works from (filled from the node's checked shapes). */

@@ -7,14 +7,27 @@
 #include "cpu/conv_gemm.h"
 #include "cpu/conv_pack.h"
 #include "cpu/fast_ops.h"
+#include "cpu/qconv_pack.h"
+#include "ops/quant.h"
 
 static yolo_kernel_fn by_isa(enum yolo_isa isa, yolo_kernel_fn k512, yolo_kernel_fn k2)
 {
     return isa == YOLO_ISA_AVX512 ? k512 : isa == YOLO_ISA_AVX2 ? k2 : NULL;
 }
 
+/* AVX512_VNNI, read once per call site (CPUID is cheap; nothing global is kept). */
+static int has_vnni(void)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    return cpu.avx512vnni && yolo_isa_usable(YOLO_ISA_AVX512) == YOLO_ISA_AVX512;
+}
+
 int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n)
 {
+    if (n->op == YOLO_OP_QCONV)
+        return yolo_qconv_vnni_applies(g, n) && has_vnni() ? YOLO_CONV_PACK_VNNI8
+                                                            : YOLO_CONV_PACK_NONE;
     if (n->op != YOLO_OP_CONV || n->n_in < 2 || n->in[1] < 0)
         return YOLO_CONV_PACK_NONE;
     const struct yolo_tensor *W = &g->tensors[n->in[1]], *Y = &g->tensors[n->out[0]];
@@ -105,6 +118,22 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
         case YOLO_OP_CONV:
             if (isa != YOLO_ISA_REF)
                 pick_conv(g, n, isa, packed_kind, nth, k);
+            break;
+        case YOLO_OP_QCONV:
+            /* int8 needs AVX512_VNNI; without it the reference kernel (correct, slow) */
+            if (isa == YOLO_ISA_AVX512 && packed_kind == YOLO_CONV_PACK_VNNI8 && has_vnni()) {
+                k->fn = yolo_qconv_avx512vnni;
+                k->name = "vnni-int8";
+                k->scratch = yolo_qconv_scratch(g, n, nth);
+            }
+            break;
+        case YOLO_OP_QUANTIZE_LINEAR:
+            if (n->params[YOLO_QL_NCH] == 1)
+                k->fn = by_isa(isa, yolo_quantize_avx512, NULL);
+            break;
+        case YOLO_OP_DEQUANTIZE_LINEAR:
+            if (n->params[YOLO_QL_NCH] == 1 && g->tensors[n->in[0]].dtype != YOLO_DT_I32)
+                k->fn = by_isa(isa, yolo_dequantize_avx512, NULL);
             break;
         case YOLO_OP_ADD:   /* same-shape float32 operands (YOLO's residual adds) */
             if (yolo_binary_fast_applies(g, n))

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "yolo_core.h"
+#include "op_params.h"
 
 #define CONV_PARAM_MAX ((int64_t)1 << 20) /* bound on kernel/stride/dilation/pad values */
 
@@ -140,19 +140,23 @@ static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t au
     return (span - ek) / s + 1;
 }
 
-static int conv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
+int yolo_conv_check(struct yolo_graph *g, struct yolo_node *n, int max_in, enum yolo_dtype xdt,
+                    enum yolo_dtype wdt, enum yolo_dtype ydt, struct yolo_diag *d)
 {
     int64_t *p = n->params;
     int err = 0;
-    if (n->n_in < 2 || n->n_in > 3 || n->n_out != 1 || n->out[0] < 0 ||
+    if (n->n_in < 2 || n->n_in > max_in || n->n_out != 1 || n->out[0] < 0 ||
         n->out[0] >= g->n_tensors)
-        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects 2 or 3 inputs and 1 output");
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "expects 2 to %d inputs and 1 output", max_in);
     const struct yolo_tensor *X = input(g, n, 0, &err), *W = input(g, n, 1, &err);
     const struct yolo_tensor *B = input(g, n, 2, &err);
     if (err || !X || !W)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "missing or invalid input X or W");
-    if (X->dtype != YOLO_DT_F32 || W->dtype != YOLO_DT_F32 || (B && B->dtype != YOLO_DT_F32))
-        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "only float32 inputs are supported");
+    if (X->dtype != xdt || W->dtype != wdt || (B && B->dtype != YOLO_DT_F32))
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "inputs are %s, %s%s; supported: %s, "
+                               "%s, float32 bias", yolo_dtype_name(X->dtype),
+                               yolo_dtype_name(W->dtype), B ? ", bias" : "",
+                               yolo_dtype_name(xdt), yolo_dtype_name(wdt));
     if (X->ndim != 4 || W->ndim != 4)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "only 2-D convolution is supported "
                                "(X rank %d, W rank %d, both must be 4)", X->ndim, W->ndim);
@@ -205,7 +209,7 @@ static int conv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
     if (M > INT32_MAX || oh * ow > INT32_MAX || W->shape[1] * W->shape[2] * W->shape[3] > INT32_MAX)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "convolution too large");
     struct yolo_tensor *Y = &g->tensors[n->out[0]];
-    Y->dtype = YOLO_DT_F32;
+    Y->dtype = ydt;
     Y->ndim = 4;
     Y->shape[0] = N;
     Y->shape[1] = M;
@@ -214,6 +218,11 @@ static int conv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
     if (yolo_tensor_bytes(Y) == 0)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "output too large");
     return 0;
+}
+
+static int conv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_diag *d)
+{
+    return yolo_conv_check(g, n, 3, YOLO_DT_F32, YOLO_DT_F32, YOLO_DT_F32, d);
 }
 
 /* Direct loops; threads split the (batch, output channel) planes. */

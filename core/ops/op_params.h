@@ -64,4 +64,17 @@ enum { YOLO_MOD_FMOD };
 enum { YOLO_TK_AXIS, YOLO_TK_LARGEST, YOLO_TK_SORTED, YOLO_TK_K, YOLO_TK_AXIS_N, YOLO_TK_OUTER,
        YOLO_TK_DIM, YOLO_TK_INNER };
 
+/* Conv's shape checks (ops/conv.c) for a node with Conv's params and inputs X, W, optional
+ * float32 bias in slots 0..2 (at most max_in inputs), of dtypes xdt, wdt; sets the output
+ * [N, M, OH, OW] of dtype ydt. QConv (ops/qconv.c) shares them. */
+int yolo_conv_check(struct yolo_graph *g, struct yolo_node *n, int max_in, enum yolo_dtype xdt,
+                    enum yolo_dtype wdt, enum yolo_dtype ydt, struct yolo_diag *d);
+
+/* QConv (ops/qconv.c): Conv's params (enum yolo_conv_param) then these. */
+enum { YOLO_QC_XZP = 16,  /* X's zero point */
+       YOLO_QC_YZP,       /* Y's zero point (quantized outputs) */
+       YOLO_QC_ODT };     /* Y's dtype: uint8, int8 or float32 */
+/* Inputs of QConv. */
+enum { YOLO_QC_IN_X, YOLO_QC_IN_W, YOLO_QC_IN_B, YOLO_QC_IN_WS, YOLO_QC_IN_LUT, YOLO_QC_N_IN };
+
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
-# test_detect_cli.sh: `yolo detect` as a user runs it: the four shared models on bus.jpg and
-# zidane.jpg against the reference detections, a 128-image folder (annotated images, labels,
-# JSON lines, throughput vs. inference time), bad files in a folder, and usage errors.
+# test_detect_cli.sh: `yolo detect` as a user runs it: the five shared models (the int8 QDQ one
+# included) on bus.jpg and zidane.jpg against the reference detections, a 128-image folder
+# (annotated images, labels, JSON lines, throughput vs. inference time), bad files in a
+# folder, and usage errors.
 set -u
 YOLO=${YOLO:-build/yolo}; SHARED=${SHARED:-../shared}
 T=$(mktemp -d); trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
@@ -10,7 +11,7 @@ ok()   { checks=$((checks + 1)); }
 fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 PY=/usr/bin/python3
 
-for M in yolov5n yolov8n_dq yolo11n_dq yolov10n_dq; do
+for M in yolov5n yolov8n_dq yolo11n_dq yolov10n_dq yolov8n_int8_qdq; do
     if ! "$YOLO" build "$SHARED/data/models/$M.onnx" -o "$T/$M.engine" > /dev/null 2> "$T/err"; then
         fail "$M: build: $(cat "$T/err")"; continue
     fi

@@ -1,0 +1,51 @@
+/* qconv_pack.h: the int8 convolution (QConv, ops/qconv.c) on AVX-512 VNNI: its packed
+ * weights, its work geometry and its kernel (core/cpu/x86/qconv_avx512vnni.c).
+ *
+ * vpdpbusd multiplies 4 unsigned bytes by 4 signed bytes and adds the 4 products to an int32
+ * lane. The kernel puts 16 output pixels in the lanes of a vector (so a vector of results is
+ * 16 consecutive pixels of one output channel: a plain NCHW store) and broadcasts 4 weights
+ * of one output channel. That needs the activations 4 channels at a time per pixel: each
+ * thread copies the input rows of a band of output rows into scratch as
+ *   [C4][rows][SW phases][ws][4] uint8     C4 = ceil(C / 4), ws >= padded width / SW
+ * padded with the zero point (so pads contribute nothing), split into SW column phases (a
+ * stride-2 tap then reads consecutive pixels) and, for int8 input, with the sign bit flipped
+ * (x + 128 as uint8, zero point + 128: the same differences x - zp).
+ * Packed weights (node data, struct yolo_conv_packed with kind YOLO_CONV_PACK_VNNI8):
+ *   int32 sumw[Mp]                            sum over k of w[m][k] (zero-point correction:
+ *                                             sum (x - zp) w = sum x w - zp * sumw)
+ *   int8  w[Mp/8][KH*KW][C4][8][4]            8 output channels x 4 input channels per
+ *                                             (tap, c4); channels >= C and rows >= M are 0
+ * Mp = M rounded up to 8. Group-1 QConvs with a uint8/int8 input only; others run the
+ * reference kernel. */
+#ifndef YOLO_QCONV_PACK_H
+#define YOLO_QCONV_PACK_H
+
+#include "cpu/conv_pack.h"
+
+#define YOLO_QCONV_MR 8     /* output channels per micro-tile (broadcast weights) */
+#define YOLO_QCONV_NR 32    /* output pixels per micro-tile (2 vectors of 16) */
+
+struct yolo_qconv_geom {
+    int64_t N, C, H, W, M, Mp, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL;
+    int64_t C4, wpad;       /* 4-channel groups; padded input width */
+    int64_t ws;             /* pixels per phase row in scratch (slack for 32-pixel reads) */
+    int64_t br, nband;      /* output rows per band, bands per image */
+    int64_t in_rows;        /* input rows a band holds */
+    uint64_t band_bytes, tmp_bytes;
+};
+
+/* Whether the VNNI kernel runs node n (a QConv of group 1). */
+int      yolo_qconv_vnni_applies(const struct yolo_graph *g, const struct yolo_node *n);
+/* Floats (4-byte units) of the packed weights; -1 if out of range. */
+int64_t  yolo_qconv_packed_numel(int64_t M, int64_t C, int64_t KH, int64_t KW);
+/* Fills out (yolo_qconv_packed_numel * 4 bytes) from w [M][C][KH][KW] int8. */
+void     yolo_qconv_pack_weights(const int8_t *w, int64_t M, int64_t C, int64_t KH, int64_t KW,
+                                 void *out);
+void     yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,
+                              struct yolo_qconv_geom *q);
+uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
+/* The kernel: thread ith of nth takes every band (image, rows) b with b % nth == ith. */
+void     yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                               int nth);
+
+#endif

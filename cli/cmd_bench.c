@@ -21,6 +21,7 @@
 
 #include "args.h"
 #include "cli_model.h"
+#include "model_arg.h"
 #include "commands.h"
 #include "status.h"
 #include "yolo.h"
@@ -364,9 +365,12 @@ int cmd_bench(int argc, char **argv)
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one ENGINE");
     if (rc != ARGS_GO)
         return rc;
-    if (threads < 1 || threads > 256 || instances < 1 || instances > 256 || batch < 1 || batch > 64 ||
-        warmup < 0 || warmup > 100000 || runs < 1 || runs > 1000000)
-        return cli_error("bench", 2, "option value out of range (see yolo bench --help)");
+    const struct arg_range ranges[] = {
+        { "threads", "[1,256]" }, { "instances", "[1,256]" }, { "batch", "[1,64]" },
+        { "warmup", "[0,100000]" }, { "runs", "[1,1000000]" }, { NULL, NULL }
+    };
+    if ((rc = args_check_ranges("bench", specs, ranges)) != ARGS_GO)
+        return rc;
     if ((rc = args_check_isa("bench", isa)) != ARGS_GO)
         return rc;
 
@@ -386,6 +390,11 @@ int cmd_bench(int argc, char **argv)
         goto out;
     }
     struct yolo_model_info info;
+    char engine[4400];
+    if ((rc = cli_model_arg("bench", pos[0], NULL, 0, batch, engine, sizeof engine)))
+        goto out;
+    rc = 1;
+    pos[0] = engine;
     if (cli_load_model("bench", pos[0], isa, &model, &info))
         goto out;
     if (batch > info.max_batch) {

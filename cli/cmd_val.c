@@ -15,6 +15,7 @@
 
 #include "args.h"
 #include "cli_model.h"
+#include "model_arg.h"
 #include "commands.h"
 #include "detect_pipeline.h"
 #include "stderr_filter.h"
@@ -362,9 +363,12 @@ static int val_main(int argc, char **argv, int stderr_tty)
         threads = 0;
     if (workers == INT_MIN)
         workers = 2;
-    if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
-        threads < 0 || threads > 256 || workers < 1 || workers > 64)
-        return cli_error("val", 2, "option value out of range (see yolo val --help)");
+    const struct arg_range ranges[] = {
+        { "conf", "(0,1)" }, { "iou", "(0,1]" }, { "max-det", "[1,100000]" }, { "threads", "[0,256]" },
+        { "workers", "[1,64]" }, { NULL, NULL }
+    };
+    if ((rc = args_check_ranges("val", specs, ranges)) != ARGS_GO)
+        return rc;
     if ((rc = args_check_isa("val", isa)) != ARGS_GO)
         return rc;
     int split = yolo_split_from_name(split_name);
@@ -388,7 +392,12 @@ static int val_main(int argc, char **argv, int stderr_tty)
     int32_t max_objs = 0, label_max_cls = -1, n_classes = 0;
     rc = 1;
 
+    char engine[4400];
     if (n_pos) {
+        if ((rc = cli_model_arg("val", pos[0], NULL, 0, 0, engine, sizeof engine)))
+            goto out;
+        rc = 1;
+        pos[0] = engine;
         if (cli_load_model("val", pos[0], isa, &model, &info))
             goto out;
         n_classes = info.n_classes;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "shard.h"
 #include "cli_model.h"
 #include "model_arg.h"
 #include "commands.h"
@@ -121,17 +122,9 @@ static uint8_t *synthetic_image(int w, int h)
 
 static void json_str(const char *s)
 {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
+    char *esc = json_path_string(s);   /* the one JSON string writer (yolo_json_escape) */
+    fputs(esc ? esc : "null", stdout);
+    free(esc);
 }
 
 /* "avx512 8x48 fp32 micro-kernels: conv winograd-f4x4 38, gemm8 18, ..." from the kernels

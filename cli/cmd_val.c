@@ -128,16 +128,9 @@ static void on_result(void *user, int64_t idx, const char *path, const struct yo
 
 static void json_string(const char *s)
 {
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            printf("\\%c", *c);
-        else if (*c < 0x20)
-            printf("\\u%04x", *c);
-        else
-            putchar(*c);
-    }
-    putchar('"');
+    char *esc = json_path_string(s);   /* the one JSON string writer (yolo_json_escape) */
+    fputs(esc ? esc : "null", stdout);
+    free(esc);
 }
 
 static const char *class_name(const char *const *names, int32_t c, char *buf, size_t cap)

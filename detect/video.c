@@ -626,6 +626,18 @@ static void *reader_main(void *arg)
 
 /* ------------------------------------------------------------------ writer */
 
+/* s as a JSON string through the library's one JSON string writer (yolo_json_escape). */
+static void put_json_string(FILE *f, const char *s)
+{
+    char small[256];
+    int n = yolo_json_escape(small, sizeof small, s);
+    char *big = n >= (int)sizeof small ? malloc((size_t)n + 1) : NULL;
+    if (big)
+        yolo_json_escape(big, (size_t)n + 1, s);
+    fputs(n < (int)sizeof small ? small : big ? big : "null", f);
+    free(big);
+}
+
 /* One JSON line: {"frame": i, "t": seconds, "detections": [...]} (error instead of
  * detections for a frame that failed); with tracking the detections are the tracked objects
  * with their "id" first, and "counts" follows; live sources add "latency_ms". */
@@ -636,13 +648,9 @@ static int write_json(struct source *s, int64_t frame, double t, const struct yo
     const struct yolo_video_params *p = s->run->p;
     char buf[512];
     if (rc) {
-        fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"error\": \"", (long long)frame, t);
-        for (const char *c = msg; *c; c++)
-            if (*c == '"' || *c == '\\')
-                fprintf(f, "\\%c", *c);
-            else if ((unsigned char)*c >= 0x20)
-                fputc(*c, f);
-        fputs("\", \"detections\": []", f);
+        fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"error\": ", (long long)frame, t);
+        put_json_string(f, msg);
+        fputs(", \"detections\": []", f);
     } else {
         fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"detections\": [", (long long)frame, t);
         if (p->track) {
@@ -858,13 +866,9 @@ static int write_counts(struct source *s, char *err, size_t cap)
         return -1;
     }
     FILE *f = af.f;
-    fprintf(f, "{\"source\": \"");
-    for (const char *c = s->st->source; *c; c++)
-        if (*c == '"' || *c == '\\')
-            fprintf(f, "\\%c", *c);
-        else if ((unsigned char)*c >= 0x20)
-            fputc(*c, f);
-    fprintf(f, "\", \"frames\": %lld, \"tracks\": %lld, \"shapes\": [", (long long)s->st->frames_done,
+    fprintf(f, "{\"source\": ");
+    put_json_string(f, s->st->source);
+    fprintf(f, ", \"frames\": %lld, \"tracks\": %lld, \"shapes\": [", (long long)s->st->frames_done,
             (long long)s->st->n_tracks);
     for (int32_t k = 0; k < p->n_shapes; k++) {
         const struct yolo_count_shape *sh = &p->shapes[k];
@@ -892,7 +896,9 @@ static int write_counts(struct source *s, char *err, size_t cap)
                 char num[16];
                 snprintf(num, sizeof num, "%d", cls);
                 const char *nm = s->names[cls] ? s->names[cls] : num;
-                fprintf(f, ", \"%s\": %lld", nm, (long long)v);
+                fputs(", ", f);
+                put_json_string(f, nm);
+                fprintf(f, ": %lld", (long long)v);
                 if (tl < tcap)
                     tl += (size_t)snprintf(txt + tl, tcap - tl, "%s%s %lld", first ? " (" : ", ", nm, (long long)v);
                 first = 0;

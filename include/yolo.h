@@ -314,6 +314,14 @@ YOLO_API void yolo_draw(struct yolo_image *img, const struct yolo_result *res, c
  * {"cls": 0, "name": "person", "conf": 0.92325133, "box": [672.2517, 374.39337, 807.2673, 876.00354]}
  * (floats in shortest round-trip float32 form). snprintf semantics: returns the full length. */
 YOLO_API int yolo_format_det_json(char *buf, size_t cap, const struct yolo_det *det);
+/* s as a JSON string, quotes included: '"', '\\' and control characters escaped, valid UTF-8
+ * kept as it is, and each byte that is not part of valid UTF-8 (a Latin-1 file name, say)
+ * written as \udcXX, XX its value, the way Python's "surrogateescape" decodes such bytes: the
+ * output is always JSON, and the bytes come back exactly (Python: os.fsencode(json.loads(..))
+ * or .encode("utf-8", "surrogateescape"); yolo's own JSON reader: the bytes themselves).
+ * The writer of every JSON output of the CLI. snprintf semantics: returns the full length
+ * (buf may be NULL with cap 0 to measure); -1 if s is NULL. */
+YOLO_API int yolo_json_escape(char *buf, size_t cap, const char *s);
 /* One YOLO txt label line "cls xc yc w h[ conf]\n", normalized by the image size. */
 YOLO_API int yolo_format_det_txt(char *buf, size_t cap, const struct yolo_det *det, int32_t img_w,
                         int32_t img_h, int32_t with_conf);

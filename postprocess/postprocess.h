@@ -273,10 +273,6 @@ void yolo_text_size(const char *text, int32_t scale, int32_t *w, int32_t *h);
  * values (the JSON writers print null instead). */
 int yolo_fmt_float(char *buf, size_t cap, float v);
 
-/* s as a JSON string with quotes: escapes ", \ and control characters; valid UTF-8 is kept,
- * each invalid byte becomes \ufffd (so the output is always valid JSON). */
-int yolo_json_escape(char *buf, size_t cap, const char *s);
-
 /* YOLO txt label line "cls xc yc w h[ conf]\n", normalized by the original image size, in
  * float32 as Ultralytics computes it, printed with %g (6 significant digits). */
 int yolo_det_txt_line(char *buf, size_t cap, const struct yolo_det *det, int32_t img_w,

@@ -82,6 +82,16 @@ static void test_strings(struct harness *h)
               "decoded %d bytes, want %d", s->n, (int)sizeof want - 1);
     }
     yolo_json_doc_free(doc);
+
+    /* Bytes that are not UTF-8 (a Latin-1 file name) survive a round trip through the one
+     * writer, yolo_json_escape (as \udcXX), and this reader (as the bytes again). */
+    const char *raw = "caf\xe9 \xff\xc0\xaf \xed\xa0\x80 \xc3\xa9\"\x01";
+    char esc[128];
+    yolo_json_escape(esc, sizeof esc, raw);
+    doc = parse(esc, &d);
+    CHECK(h, doc && yolo_json_root(doc)->n == (int32_t)strlen(raw) && !strcmp(yolo_json_root(doc)->str, raw),
+          "round trip of non-UTF-8 bytes through %s: %s", esc, doc ? "other bytes" : d.msg);
+    yolo_json_doc_free(doc);
 }
 
 /* float32 values printed with 9 significant digits (always enough to round-trip) come back

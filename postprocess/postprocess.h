@@ -262,6 +262,11 @@ void yolo_draw_text(uint8_t *img, int32_t w, int32_t h, int64_t stride_bytes,
                     int32_t scale, uint32_t rgb);
 /* Size in pixels of text drawn at `scale` (cell width x cell height per character). */
 void yolo_text_size(const char *text, int32_t scale, int32_t *w, int32_t *h);
+/* UTF-8 text drawn by FreeType from the fonts of Debian packages (text_ft.c) as an 8-bit
+ * coverage mask of *w x px bytes, px the line height in pixels (malloc'd: the caller frees
+ * *alpha). 0, or -1 when no font can be opened (out of memory too): then the caller uses the
+ * embedded font, which draws '?' for what is not ASCII. Thread-safe. */
+int  yolo_text_render_ft(const char *text, int32_t px, uint8_t **alpha, int32_t *w);
 
 /* ------------------------------------------------------------------ writers */
 /* The snprintf-style writers below return the length of the full text (not counting the

@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "status.h"
 #include "yolo.h"
+#include "clock.h"
 
 struct pct { double min, med, p90, p99, max; };
 
@@ -42,13 +43,6 @@ struct inst {
     int rc;
     struct yolo_diag d;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -90,7 +84,7 @@ static void *inst_main(void *arg)
         if (stop)
             return NULL;
     }
-    in->t0 = now_ms();
+    in->t0 = yolo_now_ms();
     for (int i = 0; i < in->runs && !in->rc; i++) {
         in->rc = yolo_detect_batch(in->ctx, in->imgs, in->batch, res, &in->d);
         /* the results hold per-image shares of the call's stage times */
@@ -98,7 +92,7 @@ static void *inst_main(void *arg)
         in->inf[i] = res[0].ms_inference * in->batch;
         in->post[i] = res[0].ms_postprocess * in->batch;
     }
-    in->t1 = now_ms();
+    in->t1 = yolo_now_ms();
     return NULL;
 }
 
@@ -237,10 +231,10 @@ static int run_profile(const char *path, const char *isa, int threads, int warmu
     for (int i = 0; i < warmup; i++)
         yolo_ctx_forward(c, d);
     yolo_ctx_profile(c, ms);
-    double t0 = now_ms();
+    double t0 = yolo_now_ms();
     for (int i = 0; i < runs; i++)
         yolo_ctx_forward(c, d);
-    double total = (now_ms() - t0) / runs;
+    double total = (yolo_now_ms() - t0) / runs;
     yolo_ctx_profile(c, NULL);
     struct op_row rows[64];
     int n_rows = 0;

@@ -21,23 +21,17 @@
 #include "stderr_filter.h"
 #include "shard.h"
 #include "val.h"
+#include "clock.h"
 
 #define MAX_LISTED 5
 
 /* ------------------------------------------------------------------ progress, messages */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void val_progress_update(struct val_progress *pr, int64_t done)
 {
     if (!pr || !pr->tty || pr->total <= 0)
         return;
-    double el = now_s() - pr->t_start;
+    double el = (yolo_now_ms() / 1e3) - pr->t_start;
     int bar = 30, fill = (int)(bar * done / pr->total);
     fprintf(stderr, "\r%3d%% |", (int)(100 * done / pr->total));
     for (int i = 0; i < bar; i++)
@@ -477,7 +471,7 @@ static int val_main(int argc, char **argv, int stderr_tty)
             cli_error("val", 1, "%s", d.msg);
             goto out;
         }
-        struct val_progress pr = { stderr_tty, 0, n_run, now_s() };
+        struct val_progress pr = { stderr_tty, 0, n_run, (yolo_now_ms() / 1e3) };
         struct engine_run run = { .imgs = imgs, .map = run_map, .sc = &sc, .pr = &pr };
         struct detect_options o = { 0 };
         o.save_dir = ".";

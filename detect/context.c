@@ -7,6 +7,7 @@
 
 #include "cv_adapter.h"
 #include "detect_internal.h"
+#include "clock.h"
 
 void yolo_ctx_params_default(struct yolo_ctx_params *p)
 {
@@ -112,13 +113,6 @@ uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c)
            sizeof *c->dets * (uint64_t)c->det_cap * (uint64_t)c->model->max_batch;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
 static int check_image(const struct yolo_image *im, int32_t i, struct yolo_diag *d)
 {
     if (!im->data || im->width <= 0 || im->height <= 0 || im->width > 65535 || im->height > 65535 ||
@@ -144,7 +138,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
         if (rc)
             return rc;
     }
-    double t0 = now_ms();
+    double t0 = yolo_now_ms();
     float *input = yolo_runner_tensor(c->runner, m->in_tensor);
     size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
     for (int32_t i = 0; i < n; i++) {
@@ -154,11 +148,11 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
         if (rc)
             return rc;
     }
-    double t1 = now_ms();
+    double t1 = yolo_now_ms();
     int rc = yolo_runner_run(c->runner, diag);
     if (rc)
         return rc;
-    double t2 = now_ms();
+    double t2 = yolo_now_ms();
     const float *output = yolo_runner_tensor(c->runner, m->out_tensor);
     struct yolo_nms_params np;
     yolo_nms_params_default(&np);
@@ -192,7 +186,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
         res[i].ms_preprocess = (t1 - t0) / n;
         res[i].ms_inference = (t2 - t1) / n;
     }
-    double t3 = now_ms();
+    double t3 = yolo_now_ms();
     for (int32_t i = 0; i < n; i++)
         res[i].ms_postprocess = (t3 - t2) / n;
     return 0;

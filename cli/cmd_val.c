@@ -1,6 +1,6 @@
 /* cmd_val.c: `yolo val [ENGINE] --data DATA.yaml|DIR`: detection accuracy (P, R, mAP50,
  * mAP50-95) of an engine on a YOLO-format labelled dataset, computed the way Ultralytics'
- * `yolo val` computes it (postprocess/metrics.h), or of detections made elsewhere
+ * `yolo val` computes it (eval/metrics.h), or of detections made elsewhere
  * (--predictions, val_predictions.c). Images run through the detect pipeline (decoding ahead
  * on worker threads); each result is scored as it comes out, so memory does not grow with
  * the detections of the whole run. */

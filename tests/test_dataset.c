@@ -1,5 +1,5 @@
 /* test_dataset.c: data.yaml reading, image enumeration, img2label paths, orphan labels and
- * YOLO label files (labels/dataset.c): coco128 from $SHARED/data, plus generated temporary
+ * YOLO label files (eval/dataset.c): coco128 from $SHARED/data, plus generated temporary
  * datasets for every syntax and error case. */
 #include <errno.h>
 #include <ftw.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "../labels/dataset.h"
+#include "../eval/dataset.h"
 
 static char tmp_root[PATH_MAX];
 

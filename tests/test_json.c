@@ -1,11 +1,11 @@
-/* test_json.c: the JSON reader (labels/json.c) and the prediction-line reader built on it
- * (labels/predictions.c): valid documents, exact float32 numbers, every grammar error with
+/* test_json.c: the JSON reader (eval/json.c) and the prediction-line reader built on it
+ * (eval/predictions.c): valid documents, exact float32 numbers, every grammar error with
  * its position, nesting limits, and the fields `yolo val --predictions` needs. */
 #include <math.h>
 
 #include "harness.h"
-#include "../labels/json.h"
-#include "../labels/predictions.h"
+#include "../eval/json.h"
+#include "../eval/predictions.h"
 
 /* Parses a NUL-terminated text; returns the document or NULL (message in d). */
 static struct yolo_json_doc *parse(const char *text, struct yolo_diag *d)

@@ -25,18 +25,20 @@ GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CPPFLAGS := -D_GNU_SOURCE -DYOLO_GIT_COMMIT=\"$(GIT_COMMIT)\" $(PKG_CFLAGS)
 # Layers, enforced by the include paths each folder gets (a header of a layer a folder may not
 # use is not found): core/base (status, files, hashing) under everything; core/ (the generic
-# runtime and its backends) sees only itself; postprocess/, labels/ (class names) and eval/
+# runtime and its backends) sees only itself; preprocess/ (letterbox), postprocess/ (which
+# also sees preprocess/), labels/ (class names) and eval/
 # (datasets, label files, predictions, metrics) see core/ and the public header; detect/ sees
 # them all; cli/ sees the public header (include/yolo.h), core/base and the pipeline and
 # evaluation headers that expose nothing of core/ (a core/ header they pull in fails to
 # compile there). Tests see everything.
 INC_core        := -Icore -Icore/base -I$(BUILD)/gen
-INC_postprocess := -Iinclude -Icore -Icore/base
+INC_preprocess  := -Iinclude -Icore -Icore/base
+INC_postprocess := -Iinclude -Icore -Icore/base -Ipreprocess
 INC_labels      := -Iinclude -Icore -Icore/base
 INC_eval        := -Iinclude -Icore -Icore/base
-INC_detect      := -Iinclude -Icore -Icore/base -Ipostprocess -Ilabels -I$(BUILD)/gen
+INC_detect      := -Iinclude -Icore -Icore/base -Ipreprocess -Ipostprocess -Ilabels -I$(BUILD)/gen
 INC_cli         := -Iinclude -Icore/base -Ilabels -Ieval -Ipostprocess -Idetect
-INC_tests       := -Iinclude -Icore -Icore/base -Ilabels -Ieval -Ipostprocess -Idetect -I$(BUILD)/gen -Itests
+INC_tests       := -Iinclude -Icore -Icore/base -Ilabels -Ieval -Ipreprocess -Ipostprocess -Idetect -I$(BUILD)/gen -Itests
 layer_inc = $(INC_$(firstword $(subst /, ,$(1))))
 # -fPIC: the same objects make libyolo.a and libyolo.so. -fvisibility=hidden: the shared
 # library exports only what include/yolo.h marks YOLO_API; the CLI and the tests use internal
@@ -53,7 +55,7 @@ LDFLAGS  += -fsanitize=$(SAN)
 endif
 
 # ---------------------------------------------------------------- sources
-LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect postprocess labels eval
+LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect preprocess postprocess labels eval
 LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 X86_AVX2  := $(wildcard core/cpu/x86/*_avx2.c)

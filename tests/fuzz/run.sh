@@ -41,7 +41,7 @@ PKG_LIBS="$(pkg-config --libs openblas libprotobuf-c libpng zlib freetype2) -lop
 for t in $targets; do
     [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t'" >&2; exit 2; }
     # shellcheck disable=SC2086
-    clang++ -x c -std=c11 -O1 -g -D_GNU_SOURCE -DYOLO_LIBFUZZER -Iinclude -Icore -Icore/base -Ilabels -Ieval \
+    clang++ -x c -std=c11 -O1 -g -D_GNU_SOURCE -DYOLO_LIBFUZZER -Iinclude -Icore -Icore/base -Ilabels -Ieval -Ipreprocess \
         -Ipostprocess -Idetect -I"$B/gen" -Itests $PKG_CFLAGS \
         -fsanitize=fuzzer,$SAN -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
         "tests/fuzz/fuzz_$t.c" tests/fuzz/fuzz_common.c tests/fuzz/fuzz_detect.c \

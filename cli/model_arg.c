@@ -9,7 +9,7 @@
 #include "model_arg.h"
 #include "outdir.h"
 #include "sha256.h"
-#include "sources.h"
+#include "walk.h"
 #include "yolo.h"
 
 enum kind { K_UNREADABLE, K_ENGINE, K_ONNX, K_PYTORCH, K_MEDIA, K_OTHER };
@@ -40,7 +40,7 @@ static enum kind classify(const char *path)
     for (size_t i = 0; i < sizeof video_exts / sizeof *video_exts; i++)
         if (ends_with(path, video_exts[i]))
             return K_MEDIA;
-    if (sources_is_image_name(path) || yolo_image_header_pixels(path) >= 0)
+    if (yolo_is_image_name(path) || yolo_image_header_pixels(path) >= 0)
         return K_MEDIA;
     return K_OTHER;
 }

@@ -3,7 +3,6 @@
  * data/utils.py (check_det_dataset, img2label_paths, verify_image_label) and data/base.py
  * (get_img_files) are what they follow. */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,11 +12,11 @@
 
 #include "yolo_core.h"
 #include "dataset.h"
+#include "walk.h"
 
 #define MAX_YAML_BYTES  ((long)16 << 20)
 #define MAX_LIST_BYTES  ((long)1 << 30)
 #define MAX_LABEL_BYTES ((long)256 << 20)
-#define MAX_WALK_DEPTH  32
 
 /* ------------------------------------------------------------------ strings and paths */
 
@@ -115,18 +114,8 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int has_image_ext(const char *name)
-{
-    static const char *const exts[] = { "jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff" };
-    const char *slash = strrchr(name, '/');
-    const char *dot = strrchr(slash ? slash : name, '.');
-    if (!dot)
-        return 0;
-    for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++)
-        if (strcasecmp(dot + 1, exts[k]) == 0)
-            return 1;
-    return 0;
-}
+/* the project's one image-extension list (core/base/walk.h) */
+#define has_image_ext yolo_is_image_name
 
 static int has_txt_ext(const char *name)
 {
@@ -255,59 +244,23 @@ static int list_contains(const struct yolo_path_list *sorted, const char *p)
 
 /* ------------------------------------------------------------------ folder walking */
 
-struct walk_frame { dev_t dev; ino_t ino; };
+/* Files under dir (recursively with recurse) whose names pass `want`, through the project's
+ * one walker (core/base/walk.h): hidden entries and symlink cycles skipped. */
+struct walk_add { struct yolo_path_list *out; struct yolo_diag *d; };
 
-/* Adds files under dir (recursively) whose names pass `want` to out. Hidden entries are
- * skipped; a folder that is one of its own ancestors (symlink cycle) is not entered again. */
-static int walk_rec(const char *dir, int (*want)(const char *), struct yolo_path_list *out,
-                    struct walk_frame *stack, int depth, int recurse, struct yolo_diag *d)
+static int walk_add(void *user, const char *path)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return yolo_diag_set(d, YOLO_ERR_IO, "%s: %s", dir, strerror(errno));
-    for (int k = 0; k < depth; k++)
-        if (stack[k].dev == st.st_dev && stack[k].ino == st.st_ino)
-            return YOLO_OK;
-    stack[depth].dev = st.st_dev;
-    stack[depth].ino = st.st_ino;
-
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    int rc = YOLO_OK;
-    struct dirent *de;
-    while (rc == YOLO_OK && (de = readdir(dp)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char *p = path_join(dir, de->d_name);
-        if (!p) {
-            rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory", dir);
-            break;
-        }
-        struct stat es;
-        if (stat(p, &es) != 0) {               /* dangling symlink: not a file we can use */
-            free(p);
-            continue;
-        }
-        if (S_ISDIR(es.st_mode)) {
-            if (recurse && depth + 1 < MAX_WALK_DEPTH)
-                rc = walk_rec(p, want, out, stack, depth + 1, recurse, d);
-            free(p);
-        } else if (S_ISREG(es.st_mode) && want(de->d_name)) {
-            rc = list_push(out, p, d);
-        } else {
-            free(p);
-        }
-    }
-    closedir(dp);
-    return rc;
+    struct walk_add *w = user;
+    return list_push(w->out, str_dup(path), w->d);
 }
 
 static int walk(const char *dir, int (*want)(const char *), int recurse,
                 struct yolo_path_list *out, struct yolo_diag *d)
 {
-    struct walk_frame stack[MAX_WALK_DEPTH];
-    return walk_rec(dir, want, out, stack, 0, recurse, d);
+    struct walk_add w = { out, d };
+    char err[4200];
+    int rc = yolo_walk_dir(dir, recurse, want, walk_add, &w, err, sizeof err);
+    return rc == -1 ? yolo_diag_set(d, YOLO_ERR_IO, "%s", err) : rc;
 }
 
 /* ------------------------------------------------------------------ YAML subset: lexing */

@@ -17,7 +17,7 @@ enum ukind {
     U_SOURCE,      /* a positional argument, where it stands */
     U_PROJECT,     /* project/name  -> the command's output folder */
     U_NAME,
-    U_DEVICE,      /* cpu: the default; anything else -> --device=v */
+    U_DEVICE,      /* cpu: the default; N -> --device=cuda:N; anything else -> --device=v */
     U_HALF,        /* False: the default; True has no counterpart */
 };
 
@@ -153,11 +153,15 @@ int ultra_translate(const char *cmd, int argc, char **argv, struct ultra_argv *o
         case U_SOURCE:   out->argv[n++] = (char *)v; continue;
         case U_PROJECT:  project = v; continue;
         case U_NAME:     name = v; continue;
-        case U_DEVICE:
+        case U_DEVICE: {
+            /* Ultralytics' GPU numbers (device=0, device=1) are our cuda:N */
+            char dev[64];
             if (!strcasecmp(v, "cpu"))
                 continue;
-            s = opt_str(out, "device", v);
+            snprintf(dev, sizeof dev, "%s%s", v[0] >= '0' && v[0] <= '9' ? "cuda:" : "", v);
+            s = opt_str(out, "device", dev);
             break;
+        }
         case U_HALF:
             if (!b)
                 continue;

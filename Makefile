@@ -94,6 +94,15 @@ $(BUILD)/gen/labels_coco.c: labels/coco.names scripts/embed_names.sh
 	@mkdir -p $(BUILD)/gen
 	sh scripts/embed_names.sh yolo_labels_coco labels/coco.names > $@.tmp && mv $@.tmp $@
 
+# Objects are rebuilt when the compiler or its flags change (a build made before -fPIC
+# cannot link libyolo.so): the stamp is rewritten, at parse time, only when they differ.
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS) $(CXXFLAGS)
+ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+endif
+$(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): $(FLAGS_STAMP)
+
 # Every object may include the generated protobuf header.
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): | $(BUILD)/gen/onnx.pb-c.h
 

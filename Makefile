@@ -13,10 +13,10 @@ BUILD    ?= build
 SAN      ?=
 SHARED   ?= ../shared
 Q        ?= @
-PKGS     := openblas libprotobuf-c libpng zlib freetype2 opencv4
+PKGS     := openblas libprotobuf-c libpng zlib freetype2 yaml-0.1 opencv4
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng zlib freetype2 2>/dev/null) \
+PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng zlib freetype2 yaml-0.1 2>/dev/null) \
               -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc -lopencv_core
 
 OPT      ?= -O2

@@ -3,7 +3,7 @@
 # Used by .ci/run, `make deps` and the README. Installs only what is missing.
 set -eu
 pkgs="build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libopenblas-dev
-      libopencv-dev libpng-dev zlib1g-dev libfreetype-dev fonts-dejavu-core fonts-wqy-microhei
+      libopencv-dev libpng-dev zlib1g-dev libyaml-dev libfreetype-dev fonts-dejavu-core fonts-wqy-microhei
       python3-opencv python3-numpy python3-onnx
       slurm-wlm munge ffmpeg"
 # slurm-wlm munge: tests/cli/test_slurm_cli.sh runs a sharded detect as a real one-node Slurm

@@ -1,4 +1,6 @@
-# yolo: one Makefile. `make` builds build/yolo and build/libyolo.a.
+# yolo: one Makefile. `make` builds build/yolo, build/libyolo.a, build/libyolo.so (soname
+# libyolo.so.MAJOR), build/yolo.pc and the man page build/yolo.1.
+#   make install|uninstall  PREFIX (default /usr/local), DESTDIR for staged installs
 #   make test            every test (unit, per-op, golden, CLI)
 #   make asan|ubsan|tsan the suite under sanitizers (own build dirs)
 #   make demo            build the default model's engine and detect on bus.jpg
@@ -22,14 +24,14 @@ BUILD    ?= build
 SAN      ?=
 SHARED   ?= ../shared
 Q        ?= @
-PKGS     := openblas libprotobuf-c libpng opencv4
+PKGS     := openblas libprotobuf-c libpng zlib freetype2 yaml-0.1 opencv4
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng 2>/dev/null) \
+PKG_LIBS   := $(shell pkg-config --libs openblas libprotobuf-c libpng zlib freetype2 yaml-0.1 2>/dev/null) \
               -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc -lopencv_core
 CV_ADAPTER := detect/cv_adapter.cpp
 ifneq ($(NOCV),)
-PKGS       := openblas libprotobuf-c libpng
+PKGS       := openblas libprotobuf-c libpng zlib freetype2 yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljpeg
 CV_ADAPTER := detect/cv_adapter_nocv.c
@@ -41,19 +43,26 @@ GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CPPFLAGS := -D_GNU_SOURCE -DYOLO_GIT_COMMIT=\"$(GIT_COMMIT)\" $(PKG_CFLAGS)
 # Layers, enforced by the include paths each folder gets (a header of a layer a folder may not
 # use is not found): core/base (status, files, hashing) under everything; core/ (the generic
-# runtime and its backends) sees only itself; postprocess/ and labels/ see core/ and the public
-# header; detect/ sees them all; cli/ sees the public header (include/yolo.h), core/base and
-# the pipeline and evaluation headers that expose nothing of core/ (a core/ header they pull
-# in fails to compile there). Tests see everything.
+# runtime and its backends) sees only itself; preprocess/ (letterbox), postprocess/ (which
+# also sees preprocess/), labels/ (class names) and eval/
+# (datasets, label files, predictions, metrics) see core/ and the public header; detect/ sees
+# them all; cli/ sees the public header (include/yolo.h), core/base and the pipeline and
+# evaluation headers that expose nothing of core/ (a core/ header they pull in fails to
+# compile there). Tests see everything.
 INC_core        := -Icore -Icore/base -I$(BUILD)/gen
-INC_postprocess := -Iinclude -Icore -Icore/base
+INC_preprocess  := -Iinclude -Icore -Icore/base
+INC_postprocess := -Iinclude -Icore -Icore/base -Ipreprocess
 INC_labels      := -Iinclude -Icore -Icore/base
-INC_detect      := -Iinclude -Icore -Icore/base -Ipostprocess -Ilabels -I$(BUILD)/gen
-INC_cli         := -Iinclude -Icore/base -Ilabels -Ipostprocess -Idetect
-INC_tests       := -Iinclude -Icore -Icore/base -Ilabels -Ipostprocess -Idetect -I$(BUILD)/gen -Itests
+INC_eval        := -Iinclude -Icore -Icore/base
+INC_detect      := -Iinclude -Icore -Icore/base -Ipreprocess -Ipostprocess -Ilabels -I$(BUILD)/gen
+INC_cli         := -Iinclude -Icore/base -Ilabels -Ieval -Ipostprocess -Idetect
+INC_tests       := -Iinclude -Icore -Icore/base -Ilabels -Ieval -Ipreprocess -Ipostprocess -Idetect -I$(BUILD)/gen -Itests
 layer_inc = $(INC_$(firstword $(subst /, ,$(1))))
-CFLAGS   := -std=c11 $(OPT) -g $(WARN) -pthread -fno-strict-aliasing
-CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -pthread
+# -fPIC: the same objects make libyolo.a and libyolo.so. -fvisibility=hidden: the shared
+# library exports only what include/yolo.h marks YOLO_API; the CLI and the tests use internal
+# functions too and link the static archive, where visibility does not matter.
+CFLAGS   := -std=c11 $(OPT) -g $(WARN) -pthread -fno-strict-aliasing -fPIC -fvisibility=hidden
+CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -pthread -fPIC -fvisibility=hidden
 LDFLAGS  := -pthread
 LDLIBS   := $(PKG_LIBS) -lstdc++ -lm
 ifneq ($(NOCV),)
@@ -74,7 +83,8 @@ LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcudart_
             -lstdc++
 # link only what a binary uses: the GPU machine runs test binaries that never touch OpenCV
 LDFLAGS  += -Wl,--as-needed
-NVFLAGS  := -std=c++17 $(OPT) $(CUDA_ARCH) -Xcompiler -Wall,-Wextra,-Werror,-fno-strict-aliasing
+NVFLAGS  := -std=c++17 $(OPT) $(CUDA_ARCH) \
+            -Xcompiler -Wall,-Wextra,-Werror,-fno-strict-aliasing,-fPIC,-fvisibility=hidden
 endif
 
 ifneq ($(SAN),)
@@ -84,7 +94,7 @@ LDFLAGS  += -fsanitize=$(SAN)
 endif
 
 # ---------------------------------------------------------------- sources
-LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect postprocess labels
+LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect preprocess postprocess labels eval
 ifneq ($(CUDA),)
 LIB_DIRS  += core/cuda detect/cuda
 endif
@@ -115,8 +125,16 @@ TEST_SUPPORT_C := $(filter-out tests/test_% tests/ops/test_%,$(wildcard tests/*.
 TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
 SAMPLE_BIN:= $(patsubst samples/%.c,$(BUILD)/samples/%,$(wildcard samples/*.c))
 
-.PHONY: all test tests refval asan ubsan tsan demo bench clean install deps
-all: $(BUILD)/yolo $(BUILD)/libyolo.a $(SAMPLE_BIN)
+VERSION  := $(shell sed -n 's/^\#define YOLO_VERSION_STRING "\(.*\)"/\1/p' include/yolo.h)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
+SONAME   := libyolo.so.$(SOMAJOR)
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+
+.PHONY: all test tests refval asan ubsan tsan demo bench clean install uninstall deps
+all: $(BUILD)/yolo $(BUILD)/libyolo.a $(BUILD)/libyolo.so $(BUILD)/yolo.1 $(SAMPLE_BIN)
 
 # ---------------------------------------------------------------- generated sources
 $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/onnx.pb-c.h: core/onnx/onnx.proto
@@ -126,6 +144,15 @@ $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/onnx.pb-c.h: core/onnx/onnx.proto
 $(BUILD)/gen/labels_coco.c: labels/coco.names scripts/embed_names.sh
 	@mkdir -p $(BUILD)/gen
 	sh scripts/embed_names.sh yolo_labels_coco labels/coco.names > $@.tmp && mv $@.tmp $@
+
+# Objects are rebuilt when the compiler or its flags change (a build made before -fPIC
+# cannot link libyolo.so): the stamp is rewritten, at parse time, only when they differ.
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS) $(CXXFLAGS)
+ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+endif
+$(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): $(FLAGS_STAMP)
 
 # Every object may include the generated protobuf header.
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): | $(BUILD)/gen/onnx.pb-c.h
@@ -173,6 +200,24 @@ $(BUILD)/libyolo.a: $(LIB_OBJ)
 	@rm -f $@
 	@echo AR $@
 	$(Q)ar rcs $@ $^
+
+# libyolo.so.X.Y.Z with soname libyolo.so.X and the two links to it. The version script is
+# a second guard beside -fvisibility=hidden: nothing but yolo_* leaves the library.
+$(BUILD)/libyolo.so: $(LIB_OBJ) scripts/libyolo.map
+	@echo LINK $@
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=scripts/libyolo.map \
+	    -Wl,--no-undefined $(LIB_OBJ) $(LDLIBS) -o $(BUILD)/libyolo.so.$(VERSION)
+	$(Q)ln -sf libyolo.so.$(VERSION) $(BUILD)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $@
+
+# pkg-config: the libraries libyolo.a needs are private (a program using the .so links only
+# -lyolo; `pkg-config --static` adds them). Written by make install, for its PREFIX.
+PC_SED := sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+              -e 's|@VERSION@|$(VERSION)|; s|@REQUIRES@|$(PKGS)|' scripts/yolo.pc.in
+
+# yolo(1), generated from the --help texts so the two cannot drift apart.
+$(BUILD)/yolo.1: $(BUILD)/yolo scripts/make_man.sh
+	$(Q)sh scripts/make_man.sh $(BUILD)/yolo $(VERSION) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/yolo: $(CLI_OBJ) $(BUILD)/libyolo.a
 	@echo LINK $@
@@ -266,12 +311,23 @@ fuzz:
 	sh scripts/install-deps.sh fuzz
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-PREFIX ?= /usr/local
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BUILD)/yolo $(DESTDIR)$(PREFIX)/bin/yolo
-	install -m 644 $(BUILD)/libyolo.a $(DESTDIR)$(PREFIX)/lib/libyolo.a
-	install -m 644 include/yolo.h $(DESTDIR)$(PREFIX)/include/yolo.h
+	install -m 644 $(BUILD)/libyolo.a $(DESTDIR)$(LIBDIR)/libyolo.a
+	install -m 755 $(BUILD)/libyolo.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libyolo.so.$(VERSION)
+	ln -sf libyolo.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libyolo.so
+	$(PC_SED) > $(DESTDIR)$(LIBDIR)/pkgconfig/yolo.pc
+	install -m 644 include/yolo.h $(DESTDIR)$(INCLUDEDIR)/yolo.h
+	install -m 644 $(BUILD)/yolo.1 $(DESTDIR)$(MANDIR)/man1/yolo.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/yolo $(DESTDIR)$(LIBDIR)/libyolo.a \
+	    $(DESTDIR)$(LIBDIR)/libyolo.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libyolo.so $(DESTDIR)$(LIBDIR)/pkgconfig/yolo.pc \
+	    $(DESTDIR)$(INCLUDEDIR)/yolo.h $(DESTDIR)$(MANDIR)/man1/yolo.1
 
 clean:
 	rm -rf build

@@ -146,3 +146,74 @@ int args_check_isa(const char *cmd, const char *isa)
         return cli_error(cmd, 2, "--isa must be ref, avx2 or avx512");
     return ARGS_GO;
 }
+
+/* One bound of a range string: "" is none, else a number; *end after it. */
+static int parse_bound(const char *s, double *v, int *has, const char **end)
+{
+    char *e;
+    *has = 0;
+    while (*s == ' ')
+        s++;
+    if (*s == ',' || *s == ')' || *s == ']') {
+        *end = s;
+        return 0;
+    }
+    *v = strtod(s, &e);
+    if (e == s)
+        return -1;
+    *has = 1;
+    *end = e;
+    return 0;
+}
+
+static int option_value(const struct arg_spec *s, double *v)
+{
+    switch (s->type) {
+    case ARG_INT:    *v = *(const int *)s->dest;    return 0;
+    case ARG_FLOAT:  *v = *(const float *)s->dest;  return 0;
+    case ARG_DOUBLE: *v = *(const double *)s->dest; return 0;
+    default:         return -1;
+    }
+}
+
+int args_check_ranges(const char *cmd, const struct arg_spec *specs, const struct arg_range *ranges)
+{
+    for (const struct arg_range *r = ranges; r && r->name; r++) {
+        const struct arg_spec *s = specs;
+        while (s->name && strcmp(s->name, r->name))
+            s++;
+        double v, lo = 0, hi = 0;
+        int has_lo, has_hi;
+        const char *p = r->range, *q;
+        /* a table that does not match its specs is a bug of the command, caught by its tests */
+        if (!s->name || option_value(s, &v) || (*p != '(' && *p != '[') ||
+            parse_bound(p + 1, &lo, &has_lo, &q) || *q != ',' || parse_bound(q + 1, &hi, &has_hi, &q) ||
+            (*q != ')' && *q != ']'))
+            return cli_error(cmd, 2, "internal: bad range '%s' for --%s", r->range, r->name);
+        int lo_open = *p == '(', hi_open = *q == ')';
+        int ok = !isnan(v) && (!has_lo || (lo_open ? v > lo : v >= lo)) && (!has_hi || (hi_open ? v < hi : v <= hi));
+        if (ok)
+            continue;
+        const char *mv = s->metavar ? s->metavar : "value";
+        char got[32], want[96];
+        snprintf(got, sizeof got, "%.*g", s->type == ARG_INT ? 12 : 6, v);
+        if (has_lo && has_hi)
+            snprintf(want, sizeof want, "%.15g %s %s %s %.15g", lo, lo_open ? "<" : "<=", mv, hi_open ? "<" : "<=", hi);
+        else if (has_lo)
+            snprintf(want, sizeof want, "%s %s %.15g", mv, lo_open ? ">" : ">=", lo);
+        else
+            snprintf(want, sizeof want, "%s %s %.15g", mv, hi_open ? "<" : "<=", hi);
+        return cli_error(cmd, 2, "--%s %s is out of range: expected %s", s->name, got, want);
+    }
+    return ARGS_GO;
+}
+
+int args_check_classes(const char *cmd, const char *model, const int32_t *keep, int32_t n,
+                       int32_t n_classes)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (keep[i] < 0 || keep[i] >= n_classes)
+            return cli_error(cmd, 2, "--classes: class id %d is out of range for %s (0..%d)", (int)keep[i],
+                             model, (int)n_classes - 1);
+    return ARGS_GO;
+}

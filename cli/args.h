@@ -38,6 +38,20 @@ int  args_parse(const struct cmd_usage *u, int argc, char **argv, const struct a
 enum { ARGS_GO = -1 };
 int  args_parse_cmd(const struct cmd_usage *u, int argc, char **argv, const struct arg_spec *specs,
                     const char **pos, int min_pos, int max_pos, int *n_pos, const char *expected);
+/* A numeric option's allowed values, checked after parsing (and after a command puts in its
+ * defaults): range is "(lo,hi)", "[lo,hi]", "(lo,hi]", "[lo,hi)" or with an empty bound,
+ * "[0,)" (no upper bound). A list ends with { NULL }. */
+struct arg_range {
+    const char *name;        /* the option's long name, as in its arg_spec */
+    const char *range;
+};
+/* The first option of specs whose value is outside its range gives "--NAME V is out of range:
+ * expected lo < NAME <= hi"; returns ARGS_GO, else 2 after the message. */
+int  args_check_ranges(const char *cmd, const struct arg_spec *specs, const struct arg_range *ranges);
+/* Class ids keep[0..n) must name classes of a model with n_classes of them; returns ARGS_GO,
+ * else 2 after "--classes: class id 99 is out of range for MODEL (0..79)". */
+int  args_check_classes(const char *cmd, const char *model, const int32_t *keep, int32_t n,
+                        int32_t n_classes);
 /* --isa: NULL (best) or one of ref, avx2, avx512; returns ARGS_GO, else 2 after the message. */
 int  args_check_isa(const char *cmd, const char *isa);
 void args_print_help(FILE *f, const struct cmd_usage *u, const struct arg_spec *specs);

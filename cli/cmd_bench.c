@@ -20,10 +20,13 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "shard.h"
 #include "cli_model.h"
+#include "model_arg.h"
 #include "commands.h"
 #include "status.h"
 #include "yolo.h"
+#include "clock.h"
 
 struct pct { double min, med, p90, p99, max; };
 
@@ -40,13 +43,6 @@ struct inst {
     int rc;
     struct yolo_diag d;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -88,7 +84,7 @@ static void *inst_main(void *arg)
         if (stop)
             return NULL;
     }
-    in->t0 = now_ms();
+    in->t0 = yolo_now_ms();
     for (int i = 0; i < in->runs && !in->rc; i++) {
         in->rc = yolo_detect_batch(in->ctx, in->imgs, in->batch, res, &in->d);
         /* the results hold per-image shares of the call's stage times */
@@ -96,7 +92,7 @@ static void *inst_main(void *arg)
         in->inf[i] = res[0].ms_inference * in->batch;
         in->post[i] = res[0].ms_postprocess * in->batch;
     }
-    in->t1 = now_ms();
+    in->t1 = yolo_now_ms();
     return NULL;
 }
 
@@ -120,17 +116,9 @@ static uint8_t *synthetic_image(int w, int h)
 
 static void json_str(const char *s)
 {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
+    char *esc = json_path_string(s);   /* the one JSON string writer (yolo_json_escape) */
+    fputs(esc ? esc : "null", stdout);
+    free(esc);
 }
 
 /* "avx512 8x48 fp32 micro-kernels: conv winograd-f4x4 38, gemm8 18, ..." from the kernels
@@ -208,13 +196,13 @@ static int device_stages(struct yolo_model *model, struct yolo_ctx *ctx, int war
     double *t = malloc(sizeof(double) * 3 * (size_t)runs);
     int rc = in && out && t ? 0 : yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory");
     for (int r = -warmup; !rc && r < runs; r++) {
-        double t0 = now_ms();
+        double t0 = yolo_now_ms();
         rc = yolo_ctx_set_input(ctx, 0, in, ti.bytes, d);
-        double t1 = now_ms();
+        double t1 = yolo_now_ms();
         rc = rc ? rc : yolo_ctx_forward(ctx, d);
-        double t2 = now_ms();
+        double t2 = yolo_now_ms();
         rc = rc ? rc : yolo_ctx_get_output(ctx, 0, out, to.bytes, d);
-        double t3 = now_ms();
+        double t3 = yolo_now_ms();
         if (r >= 0) {
             t[r] = t1 - t0;
             t[runs + r] = t2 - t1;
@@ -285,10 +273,10 @@ static int run_profile(const char *path, const char *isa, const char *device, in
     for (int i = 0; i < warmup; i++)
         yolo_ctx_forward(c, d);
     yolo_ctx_profile(c, ms);
-    double t0 = now_ms();
+    double t0 = yolo_now_ms();
     for (int i = 0; i < runs; i++)
         yolo_ctx_forward(c, d);
-    double total = (now_ms() - t0) / runs;
+    double total = (yolo_now_ms() - t0) / runs;
     yolo_ctx_profile(c, NULL);
     struct op_row rows[64];
     int n_rows = 0;
@@ -408,9 +396,12 @@ int cmd_bench(int argc, char **argv)
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one ENGINE");
     if (rc != ARGS_GO)
         return rc;
-    if (threads < 1 || threads > 256 || instances < 1 || instances > 256 || batch < 1 || batch > 64 ||
-        warmup < 0 || warmup > 100000 || runs < 1 || runs > 1000000)
-        return cli_error("bench", 2, "option value out of range (see yolo bench --help)");
+    const struct arg_range ranges[] = {
+        { "threads", "[1,256]" }, { "instances", "[1,256]" }, { "batch", "[1,64]" },
+        { "warmup", "[0,100000]" }, { "runs", "[1,1000000]" }, { NULL, NULL }
+    };
+    if ((rc = args_check_ranges("bench", specs, ranges)) != ARGS_GO)
+        return rc;
     if ((rc = cli_check_target("bench", isa, device, half)) != ARGS_GO)
         return rc;
 
@@ -430,6 +421,11 @@ int cmd_bench(int argc, char **argv)
         goto out;
     }
     struct yolo_model_info info;
+    char engine[4400];
+    if ((rc = cli_model_arg("bench", pos[0], NULL, 0, batch, engine, sizeof engine)))
+        goto out;
+    rc = 1;
+    pos[0] = engine;
     if (cli_load_model("bench", pos[0], isa, device, half, &model, &info))
         goto out;
     if (batch > info.max_batch) {

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "cli_model.h"
+#include "model_arg.h"
 #include "interrupt.h"
 #include "commands.h"
 #include "detect_pipeline.h"
@@ -89,9 +90,13 @@ static int detect_main(int argc, char **argv)
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 2, 1 + MAX_SOURCES, &n_pos, "ENGINE and at least one SOURCE");
     if (rc != ARGS_GO)
         return rc;
-    if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
-        line_width < 0 || batch < 0 || threads < 0 || threads > 256 || workers < 1 || workers > 64 || imgsz < 0 || max_pixels < 0)
-        return cli_error("detect", 2, "option value out of range (see yolo detect --help)");
+    const struct arg_range ranges[] = {
+        { "conf", "(0,1)" }, { "iou", "(0,1]" }, { "max-det", "[1,100000]" }, { "line-width", "[0,100]" },
+        { "batch", "[0,1024]" }, { "threads", "[0,256]" }, { "workers", "[1,64]" }, { "imgsz", "[0,8192]" },
+        { "max-pixels", "[0,)" }, { NULL, NULL }
+    };
+    if ((rc = args_check_ranges("detect", specs, ranges)) != ARGS_GO)
+        return rc;
     if ((rc = cli_check_target("detect", isa, device, half)) != ARGS_GO)
         return rc;
     struct shard sh = { 0 };
@@ -117,9 +122,18 @@ static int detect_main(int argc, char **argv)
     struct str_set done = { 0 };
     char **run_paths = NULL, **run_names = NULL;
     struct yolo_model_info info;
+    char engine[4400];
+    if ((rc = cli_model_arg("detect", pos[0], pos[1], imgsz, batch, engine, sizeof engine)))
+        return rc;
+    const char *model_arg = pos[0];   /* what the user named, for messages */
+    pos[0] = engine;
     if (cli_load_model("detect", pos[0], isa, device, half, &model, &info))
         return 1;
     rc = 1;
+    if (args_check_classes("detect", model_arg, keep, n_keep, info.n_classes) != ARGS_GO) {
+        rc = 2;
+        goto out;
+    }
     if (imgsz && (imgsz != info.input_w || imgsz != info.input_h)) {
         cli_error("detect", 2, "%s was built for %dx%d input, not --imgsz %d (rebuild with yolo build --imgsz)",
                   pos[0], info.input_w, info.input_h, imgsz);

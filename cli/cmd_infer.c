@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "fileio.h"
 #include "yolo.h"
+#include "clock.h"
 
 static void shape_str(const struct yolo_tensor_desc *t, char *buf, size_t n)
 {
@@ -19,13 +20,6 @@ static void shape_str(const struct yolo_tensor_desc *t, char *buf, size_t n)
         w += (size_t)snprintf(buf + w, n - w, i ? ",%lld" : "%lld", (long long)t->shape[i]);
     if (w < n)
         snprintf(buf + w, n - w, "]");
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
 int cmd_infer(int argc, char **argv)
@@ -103,10 +97,10 @@ int cmd_infer(int argc, char **argv)
     }
     if (yolo_ctx_set_input(c, 0, buf, len, &diag))
         goto fail;
-    double t0 = now_ms();
+    double t0 = yolo_now_ms();
     if (yolo_ctx_forward(c, &diag))
         goto fail;
-    double ms = now_ms() - t0;
+    double ms = yolo_now_ms() - t0;
     struct yolo_tensor_desc t;
     for (int i = 0; yolo_model_output(m, i, &t) == 0; i++) {
         char path[4200];

@@ -1,7 +1,6 @@
 /* cmd_merge.c: `yolo merge DIR|FILE... [-o FILE] [--source SRC]`: joins the JSON Lines of a
  * sharded (or resumed) `yolo detect` run into one file in source order, and says what it
  * holds: images, detections, failures, duplicates, and with the source list the gaps. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "walk.h"
 #include "commands.h"
 #include "fileio.h"
 #include "shard.h"
@@ -52,9 +52,16 @@ static int add_file(struct files *fs, const char *path)
     return fs->v[fs->n].path ? (fs->n++, 0) : -1;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* detections.jsonl and its shards' detections.0000K-of-0000N.jsonl */
+static int is_detections_file(const char *name)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    size_t len = strlen(name);
+    return strncmp(name, "detections", 10) == 0 && len >= 16 && strcmp(name + len - 6, ".jsonl") == 0;
+}
+
+static int walk_add(void *user, const char *path)
+{
+    return add_file(user, path) ? -2 : 0;    /* -2: out of memory (-1 is the walker's own error) */
 }
 
 /* DIR: its detections*.jsonl, by name (shard 00000 first); FILE: itself */
@@ -68,44 +75,12 @@ static int add_input(struct files *fs, const char *arg)
             return cli_error("merge", 1, "%s: not a regular file or a directory", arg);
         return add_file(fs, arg) ? cli_error("merge", 1, "out of memory") : 0;
     }
-    DIR *d = opendir(arg);
-    if (!d)
-        return cli_error("merge", 1, "%s: cannot read directory: %s", arg, strerror(errno));
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    struct dirent *e;
-    while (!rc && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, "detections", 10) != 0 || len < 16 || strcmp(e->d_name + len - 6, ".jsonl") != 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **v = realloc(names, sizeof *v * cap);
-            if (!v) {
-                rc = 1;
-                break;
-            }
-            names = v;
-        }
-        if (!(names[n] = strdup(e->d_name)))
-            rc = 1;
-        else
-            n++;
-    }
-    closedir(d);
-    if (names)
-        qsort(names, n, sizeof *names, cmp_str);
-    char path[8192];
-    for (size_t i = 0; !rc && i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", arg, names[i]);
-        rc = add_file(fs, path);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    /* by name: shard 00000 first */
+    char err[4400];
+    int n0 = fs->n, rc = yolo_walk_dir(arg, 0, is_detections_file, walk_add, fs, err, sizeof err);
     if (rc)
-        return cli_error("merge", 1, "out of memory");
+        return cli_error("merge", 1, "%s", rc == -2 ? "out of memory" : err);
+    int n = fs->n - n0;
     if (n == 0)
         return cli_error("merge", 1, "%s: no detections*.jsonl in it", arg);
     return 0;

@@ -1,6 +1,6 @@
 /* cmd_val.c: `yolo val [ENGINE] --data DATA.yaml|DIR`: detection accuracy (P, R, mAP50,
  * mAP50-95) of an engine on a YOLO-format labelled dataset, computed the way Ultralytics'
- * `yolo val` computes it (postprocess/metrics.h), or of detections made elsewhere
+ * `yolo val` computes it (eval/metrics.h), or of detections made elsewhere
  * (--predictions, val_predictions.c). Images run through the detect pipeline (decoding ahead
  * on worker threads); each result is scored as it comes out, so memory does not grow with
  * the detections of the whole run. */
@@ -15,28 +15,23 @@
 
 #include "args.h"
 #include "cli_model.h"
+#include "model_arg.h"
 #include "commands.h"
 #include "detect_pipeline.h"
 #include "stderr_filter.h"
 #include "shard.h"
 #include "val.h"
+#include "clock.h"
 
 #define MAX_LISTED 5
 
 /* ------------------------------------------------------------------ progress, messages */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void val_progress_update(struct val_progress *pr, int64_t done)
 {
     if (!pr || !pr->tty || pr->total <= 0)
         return;
-    double el = now_s() - pr->t_start;
+    double el = (yolo_now_ms() / 1e3) - pr->t_start;
     int bar = 30, fill = (int)(bar * done / pr->total);
     fprintf(stderr, "\r%3d%% |", (int)(100 * done / pr->total));
     for (int i = 0; i < bar; i++)
@@ -127,16 +122,9 @@ static void on_result(void *user, int64_t idx, const char *path, const struct yo
 
 static void json_string(const char *s)
 {
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            printf("\\%c", *c);
-        else if (*c < 0x20)
-            printf("\\u%04x", *c);
-        else
-            putchar(*c);
-    }
-    putchar('"');
+    char *esc = json_path_string(s);   /* the one JSON string writer (yolo_json_escape) */
+    fputs(esc ? esc : "null", stdout);
+    free(esc);
 }
 
 static const char *class_name(const char *const *names, int32_t c, char *buf, size_t cap)
@@ -365,9 +353,12 @@ static int val_main(int argc, char **argv, int stderr_tty)
         threads = 0;
     if (workers == INT_MIN)
         workers = 2;
-    if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 ||
-        threads < 0 || threads > 256 || workers < 1 || workers > 64)
-        return cli_error("val", 2, "option value out of range (see yolo val --help)");
+    const struct arg_range ranges[] = {
+        { "conf", "(0,1)" }, { "iou", "(0,1]" }, { "max-det", "[1,100000]" }, { "threads", "[0,256]" },
+        { "workers", "[1,64]" }, { NULL, NULL }
+    };
+    if ((rc = args_check_ranges("val", specs, ranges)) != ARGS_GO)
+        return rc;
     if ((rc = cli_check_target("val", isa, device, half)) != ARGS_GO)
         return rc;
     int split = yolo_split_from_name(split_name);
@@ -391,7 +382,12 @@ static int val_main(int argc, char **argv, int stderr_tty)
     int32_t max_objs = 0, label_max_cls = -1, n_classes = 0;
     rc = 1;
 
+    char engine[4400];
     if (n_pos) {
+        if ((rc = cli_model_arg("val", pos[0], NULL, 0, 0, engine, sizeof engine)))
+            goto out;
+        rc = 1;
+        pos[0] = engine;
         if (cli_load_model("val", pos[0], isa, device, half, &model, &info))
             goto out;
         n_classes = info.n_classes;
@@ -478,7 +474,7 @@ static int val_main(int argc, char **argv, int stderr_tty)
             cli_error("val", 1, "%s", d.msg);
             goto out;
         }
-        struct val_progress pr = { stderr_tty, 0, n_run, now_s() };
+        struct val_progress pr = { stderr_tty, 0, n_run, (yolo_now_ms() / 1e3) };
         struct engine_run run = { .imgs = imgs, .map = run_map, .sc = &sc, .pr = &pr };
         struct detect_options o = { 0 };
         o.save_dir = ".";

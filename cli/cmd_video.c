@@ -16,6 +16,7 @@
 
 #include "args.h"
 #include "cli_model.h"
+#include "model_arg.h"
 #include "interrupt.h"
 #include "commands.h"
 #include "video.h"
@@ -226,16 +227,18 @@ int cmd_video(int argc, char **argv)
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 2, 1 + MAX_SOURCES, &n_pos, "ENGINE and at least one SOURCE");
     if (rc != ARGS_GO)
         return rc;
-    if (!(conf > 0 && conf < 1) || !(iou > 0 && iou <= 1) || max_det < 1 || max_det > 100000 || line_width < 0 ||
-        instances < 0 || instances > 256 || threads < 0 || threads > 256 || batch < 1 || batch > 1024 ||
-        !(batch_timeout >= 0 && batch_timeout <= 60000) || vid_stride < 1 || max_frames < 0)
-        return cli_error("video", 2, "option value out of range (see yolo video --help)");
+    const struct arg_range ranges[] = {
+        { "conf", "(0,1)" }, { "iou", "(0,1]" }, { "max-det", "[1,100000]" }, { "line-width", "[0,100]" },
+        { "instances", "[0,256]" }, { "threads", "[0,256]" }, { "batch", "[1,1024]" },
+        { "batch-timeout", "[0,60000]" }, { "vid-stride", "[1,)" }, { "max-frames", "[0,)" },
+        { "track-high", "[0,1]" }, { "track-low", "[0,1]" }, { "new-track", "[0,1]" },
+        { "match-thresh", "(0,1]" }, { "track-buffer", "[1,)" }, { "live-buffer", "[1,64]" },
+        { "reconnect", "[0,)" }, { "max-pixels", "[1,9e18]" }, { NULL, NULL }
+    };
+    if ((rc = args_check_ranges("video", specs, ranges)) != ARGS_GO)
+        return rc;
     if ((rc = cli_check_target("video", isa, device, half)) != ARGS_GO)
         return rc;
-    if (!(track_high >= 0 && track_high <= 1) || !(track_low >= 0 && track_low <= 1) ||
-        !(new_track >= 0 && new_track <= 1) || !(match_thresh > 0 && match_thresh <= 1) || track_buffer < 1 ||
-        live_buffer < 1 || live_buffer > 64 || reconnect < 0 || !(max_pixels >= 1 && max_pixels <= 9e18))
-        return cli_error("video", 2, "option value out of range (see yolo video --help)");
     struct yolo_count_shape shapes[64];
     const char *bad = NULL;
     int n_shapes = collect_shapes(argc, argv, shapes, 64, &bad);
@@ -272,8 +275,17 @@ int cmd_video(int argc, char **argv)
     struct yolo_video_stream *st = NULL;
     struct printer pr = { 0 };
     struct yolo_model_info info;
+    char engine[4400];
+    if ((rc = cli_model_arg("video", pos[0], pos[1], 0, 0, engine, sizeof engine)))
+        return rc;
+    const char *model_arg = pos[0];   /* what the user named, for messages */
+    pos[0] = engine;
     if (cli_load_model("video", pos[0], isa, device, half, &model, &info))
         return 1;
+    if (args_check_classes("video", model_arg, keep, n_keep, info.n_classes) != ARGS_GO) {
+        yolo_model_free(model);
+        return 2;
+    }
     char err[4400], dir[4096];
     cli_pick_save_dir(out_dir ? out_dir : "runs/video", out_dir ? 1 : exist_ok, dir, sizeof dir);
     out_dir = dir;

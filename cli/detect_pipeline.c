@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "outdir.h"
 #include "shard.h"
+#include "clock.h"
 
 enum slot_state { SLOT_FREE, SLOT_DECODING, SLOT_DECODED, SLOT_DONE };
 
@@ -60,13 +61,6 @@ static void budget_reserve(struct pipe *p, int64_t i, int64_t need)
     p->pixels_in_use += need;
     p->next_reserve = i + 1;
     pthread_cond_broadcast(&p->cv);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static void *decoder_main(void *arg)
@@ -402,7 +396,7 @@ static void write_one(struct writer *wr, struct slot *s)
         return;
     if (o->progress) {
         int64_t done = wr->s->n_ok + wr->s->n_failed;
-        double el = now_s() - wr->t_start;
+        double el = (yolo_now_ms() / 1e3) - wr->t_start;
         int bar = 30, fill = (int)(bar * done / (wr->p->n ? wr->p->n : 1));
         printf("\r%3d%% |", (int)(100 * done / (wr->p->n ? wr->p->n : 1)));
         for (int i = 0; i < bar; i++)
@@ -529,7 +523,7 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
             wr.jsonl_open = 1;
         }
     }
-    wr.t_start = now_s();
+    wr.t_start = (yolo_now_ms() / 1e3);
     pthread_t *threads = calloc((size_t)workers + 1, sizeof *threads);
     int started = 0;
     if (!threads || pthread_create(&threads[0], NULL, writer_main, &wr) != 0) {
@@ -606,7 +600,7 @@ int detect_pipeline_run(struct yolo_ctx *ctx, const struct yolo_model_info *info
     sum->interrupted = p.end < n;
     if (o->progress && !o->quiet)
         putchar('\n');
-    sum->wall_s = now_s() - wr.t_start;
+    sum->wall_s = (yolo_now_ms() / 1e3) - wr.t_start;
     sum->median_ms_pre = median(wr.ms_pre, sum->n_ok);
     sum->median_ms_infer = median(wr.ms_infer, sum->n_ok);
     sum->median_ms_post = median(wr.ms_post, sum->n_ok);

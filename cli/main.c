@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "cv_adapter.h"
+#include "ultralytics.h"
 #include "yolo.h"
 
 struct command {
@@ -24,6 +25,47 @@ static const struct command commands[] = {
     { "bench", cmd_bench, "latency percentiles, throughput and per-op profile of an engine" },
 };
 
+/* Ultralytics' names for our commands: `yolo predict ...`, `yolo detect predict ...`,
+ * `yolo detect val ...`, `yolo track ...` (= yolo video --track). */
+struct alias { const char *name, *task_mode, *command, *extra; };
+static const struct alias aliases[] = {
+    { "predict", "predict", "detect", NULL },
+    { "track",   "track",   "video",  "--track" },
+    { NULL,      "val",     "val",    NULL },
+};
+
+/* Commands that take Ultralytics' key=value arguments beside ours (ultralytics.h). */
+static int takes_key_value(const char *name)
+{
+    return !strcmp(name, "detect") || !strcmp(name, "video") || !strcmp(name, "val") || !strcmp(name, "bench");
+}
+
+static int run_command(const struct command *c, const char *extra, int argc, char **argv)
+{
+    if (!takes_key_value(c->name))
+        return c->run(argc, argv);
+    struct ultra_argv ua;
+    int rc = ultra_translate(c->name, argc, argv, &ua);
+    if (rc)
+        return rc;
+    if (extra) {                          /* room was kept for one more argument */
+        memmove(ua.argv + 1, ua.argv, sizeof *ua.argv * (size_t)(ua.argc + 1));
+        ua.argv[0] = (char *)extra;
+        ua.argc++;
+    }
+    rc = c->run(ua.argc, ua.argv);
+    ultra_argv_free(&ua);
+    return rc;
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: yolo <command> [options]\n\n"
@@ -32,7 +74,10 @@ static void usage(FILE *f)
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'yolo <command> --help' describes a command. 'yolo --version' prints the version.\n");
+    fprintf(f, "\n'yolo <command> --help' describes a command. 'yolo --version' prints the version.\n"
+               "Ultralytics' forms work too: 'yolo predict model=yolov8n.onnx source=bus.jpg conf=0.5'\n"
+               "(predict = detect, track = video --track; key=value arguments beside ours). A MODEL.onnx\n"
+               "given where an engine goes is built once into the engine cache ($XDG_CACHE_HOME/yolo).\n");
 }
 
 int main(int argc, char **argv)
@@ -53,9 +98,18 @@ int main(int argc, char **argv)
         printf("yolo %s\nimages: %s\n", yolo_version(), yolo_cv_backend());
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 2, argv + 2);
+    const struct command *c = find_command(argv[1]);
+    /* `yolo detect predict ...`: Ultralytics' TASK MODE form (detect is the only task here) */
+    if (c && !strcmp(argv[1], "detect") && argc > 2) {
+        for (const struct alias *a = aliases; a < aliases + sizeof aliases / sizeof *aliases; a++)
+            if (!strcmp(argv[2], a->task_mode))
+                return run_command(find_command(a->command), a->extra, argc - 3, argv + 3);
+    }
+    if (c)
+        return run_command(c, NULL, argc - 2, argv + 2);
+    for (const struct alias *a = aliases; a < aliases + sizeof aliases / sizeof *aliases; a++)
+        if (a->name && !strcmp(argv[1], a->name))
+            return run_command(find_command(a->command), a->extra, argc - 2, argv + 2);
     fprintf(stderr, "yolo: error: unknown command '%s' (see yolo --help)\n", argv[1]);
     return 2;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "shard.h"
+#include "yolo.h"
 
 /* a decimal integer in [0, max], the whole string */
 static int parse_count(const char *s, long max, long *out)
@@ -139,23 +140,10 @@ void shard_file_name(const char *file, const struct shard *sh, char *out, size_t
 
 char *json_path_string(const char *path)
 {
-    char *esc = malloc(strlen(path) * 6 + 3);
-    if (!esc)
-        return NULL;
-    size_t k = 0;
-    esc[k++] = '"';
-    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
-        if (*c == '"' || *c == '\\') {
-            esc[k++] = '\\';
-            esc[k++] = (char)*c;
-        } else if (*c < 0x20) {
-            k += (size_t)sprintf(esc + k, "\\u%04x", *c);
-        } else {
-            esc[k++] = (char)*c;
-        }
-    }
-    esc[k++] = '"';
-    esc[k] = 0;
+    int n = yolo_json_escape(NULL, 0, path);
+    char *esc = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (esc)
+        yolo_json_escape(esc, (size_t)n + 1, path);
     return esc;
 }
 

@@ -30,8 +30,8 @@ void shard_range(int64_t n, const struct shard *sh, int64_t *lo, int64_t *hi);
  * "d/detections.00003-of-00016.jsonl"; unchanged when sh->n <= 1. */
 void shard_file_name(const char *file, const struct shard *sh, char *out, size_t cap);
 
-/* The JSON string of path as JSON Lines carry it (quotes included): '"', '\\' escaped,
- * control bytes as \u00XX, other bytes as they are. malloc'd; NULL when out of memory. */
+/* The JSON string of path as JSON Lines carry it (quotes included), by yolo_json_escape:
+ * valid JSON for any bytes, reversibly. malloc'd; NULL when out of memory. */
 char *json_path_string(const char *path);
 /* The path string (with its quotes) of a line `{"path": "...", ...}`; 0, or -1 if the line
  * is not one of ours. */

@@ -1,5 +1,4 @@
 /* sources.c: see sources.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <stdint.h>
@@ -10,20 +9,7 @@
 #include <sys/stat.h>
 
 #include "sources.h"
-
-static const char *const image_exts[] = { "jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff",
-                                          "dng", "mpo", "pfm", NULL };
-
-int sources_is_image_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || strchr(dot, '/'))
-        return 0;
-    for (int i = 0; image_exts[i]; i++)
-        if (strcasecmp(dot + 1, image_exts[i]) == 0)
-            return 1;
-    return 0;
-}
+#include "walk.h"
 
 /* Appends path; its output name starts at name_at (< 0: at its file name). */
 static int push(struct source_list *l, const char *path, int32_t name_at, char *err, size_t cap)
@@ -55,79 +41,24 @@ static int push(struct source_list *l, const char *path, int32_t name_at, char *
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The directories from the one given down to the one being read: a subdirectory that is one
- * of them (a symlink back up the tree) is a cycle and is skipped, as `find -L` does. */
-struct dir_chain {
-    dev_t dev;
-    ino_t ino;
-    const struct dir_chain *up;
+/* A directory's images, through the project's one walker (core/base/walk.h). */
+struct dir_add {
+    struct source_list *l;
+    int32_t root_at;              /* where the names below the directory given start */
+    char   *err;
+    size_t  cap;
 };
 
-static int on_chain(const struct dir_chain *c, const struct stat *st)
+static int add_file(void *user, const char *path)
 {
-    for (; c; c = c->up)
-        if (c->dev == st->st_dev && c->ino == st->st_ino)
-            return 1;
-    return 0;
+    struct dir_add *a = user;
+    return push(a->l, path, a->root_at, a->err, a->cap);
 }
 
-/* root_at: where the names below the directory given start in each path (see
- * sources_name_outputs). */
-static int add_dir(struct source_list *l, const char *dir, int recursive, int depth, int32_t root_at,
-                   const struct dir_chain *up, char *err, size_t cap)
+static int add_dir(struct source_list *l, const char *dir, int recursive, int32_t root_at, char *err, size_t cap)
 {
-    struct stat self;
-    if (stat(dir, &self) != 0) {
-        snprintf(err, cap, "%s: cannot read directory: %s", dir, strerror(errno));
-        return 1;
-    }
-    const struct dir_chain here = { self.st_dev, self.st_ino, up };
-    if (depth > 64) {
-        snprintf(err, cap, "%s: directories nested too deep", dir);
-        return 1;
-    }
-    DIR *d = opendir(dir);
-    if (!d) {
-        snprintf(err, cap, "%s: cannot read directory: %s", dir, strerror(errno));
-        return 1;
-    }
-    struct source_list local = { 0 };
-    struct dirent *e;
-    int rc = 0;
-    char path[4096];
-    while (!rc && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (recursive)
-                rc = push(&local, path, -1, err, cap);   /* expanded after sorting */
-        } else if (S_ISREG(st.st_mode) && sources_is_image_name(e->d_name)) {
-            rc = push(&local, path, -1, err, cap);
-        }
-    }
-    closedir(d);
-    if (local.n)
-        qsort(local.paths, (size_t)local.n, sizeof *local.paths, cmp_str);
-    for (int64_t i = 0; !rc && i < local.n; i++) {
-        struct stat st;
-        if (stat(local.paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (!on_chain(&here, &st))
-                rc = add_dir(l, local.paths[i], recursive, depth + 1, root_at, &here, err, cap);
-        } else {
-            rc = push(l, local.paths[i], root_at, err, cap);
-        }
-    }
-    sources_free(&local);
-    return rc;
+    struct dir_add a = { l, root_at, err, cap };
+    return yolo_walk_dir(dir, recursive, yolo_is_image_name, add_file, &a, err, cap) ? 1 : 0;
 }
 
 static int add_list(struct source_list *l, const char *list, char *err, size_t cap)
@@ -174,8 +105,7 @@ int sources_add(struct source_list *l, const char *src, int recursive, char *err
     if (stat(src, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             size_t n = strlen(src);
-            return add_dir(l, src, recursive, 0, (int32_t)(n + (n && src[n - 1] == '/' ? 0 : 1)), NULL,
-                           err, cap);
+            return add_dir(l, src, recursive, (int32_t)(n + (n && src[n - 1] == '/' ? 0 : 1)), err, cap);
         }
         /* a FIFO, socket or device would block the reader or never end: refused now */
         if (!S_ISREG(st.st_mode)) {

@@ -25,7 +25,5 @@ int  sources_add(struct source_list *l, const char *src, int recursive, char *er
  * taken by an earlier image gets _2, _3, ... before its extension. 0, or 1 on out of memory. */
 int  sources_name_outputs(struct source_list *l, char *err, size_t err_cap);
 void sources_free(struct source_list *l);
-/* 1 if the name ends in an image extension. */
-int  sources_is_image_name(const char *name);
 
 #endif

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "detect_internal.h"
+#include "clock.h"
 
 #define MAX_INSTANCES 256
 #define MAX_GROUP     1024
@@ -79,13 +80,6 @@ struct yolo_batcher {
     struct yolo_batcher_stats stats;
     int sync_ok;                      /* mu and work_cv initialized */
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 static struct timespec ms_to_timespec(double ms)
 {
@@ -169,7 +163,7 @@ static void *worker_main(void *arg)
             break;   /* stopping and drained */
         if (b->q_len < b->max_batch && !b->stop && b->timeout_ms > 0) {
             double deadline = b->q_head->t_submit_ms + b->timeout_ms;
-            if (now_ms() < deadline) {
+            if (yolo_now_ms() < deadline) {
                 struct timespec ts = ms_to_timespec(deadline);
                 pthread_cond_timedwait(&b->work_cv, &b->mu, &ts);
                 continue;   /* re-check: more frames, another worker took them, or time is up */
@@ -419,7 +413,7 @@ int yolo_batcher_submit(struct yolo_batcher_stream *s, const struct yolo_image *
     sl->state = SLOT_QUEUED;
     sl->img = *img;
     sl->user = user;
-    sl->t_submit_ms = now_ms();
+    sl->t_submit_ms = yolo_now_ms();
     sl->next = NULL;
     if (b->q_tail)
         b->q_tail->next = sl;

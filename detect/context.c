@@ -7,6 +7,7 @@
 
 #include "cv_adapter.h"
 #include "detect_internal.h"
+#include "clock.h"
 #ifdef YOLO_CUDA
 #include "cuda/post_cuda.h"
 #include "cuda/pre_cuda.h"
@@ -170,13 +171,6 @@ uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c)
            sizeof *c->dets * (uint64_t)c->det_cap * (uint64_t)c->model->max_batch;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
 static int check_image(const struct yolo_image *im, int32_t i, struct yolo_diag *d)
 {
     if (!im->data || im->width <= 0 || im->height <= 0 || im->width > 65535 || im->height > 65535 ||
@@ -202,7 +196,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
         if (rc)
             return rc;
     }
-    double t0 = now_ms();
+    double t0 = yolo_now_ms();
     float *input = c->stage_in ? c->stage_in : yolo_runner_tensor(c->runner, m->in_tensor);
     size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
     if (c->gpu_pre) {
@@ -230,7 +224,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
                 return rc;
         }
     }
-    double t1 = now_ms();
+    double t1 = yolo_now_ms();
     if (c->stage_in && !c->gpu_pre && yolo_runner_tensor_set(c->runner, m->in_tensor, c->stage_in,
                                               yolo_runner_io_bytes(c->runner, m->in_tensor)))
         return yolo_diag_set(diag, YOLO_ERR_IO, "copying the input to the device failed");
@@ -241,7 +235,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
         yolo_runner_tensor_get(c->runner, m->out_tensor, c->stage_out,
                                yolo_runner_io_bytes(c->runner, m->out_tensor)))
         return yolo_diag_set(diag, YOLO_ERR_IO, "copying the output from the device failed");
-    double t2 = now_ms();
+    double t2 = yolo_now_ms();
 #ifdef YOLO_CUDA
     if (c->gpu_post && (rc = yolo_cuda_post_run(c->gpu_post, yolo_runner_device_tensor(c->runner,
                                                 m->out_tensor), n, (float)c->params.conf, diag)))
@@ -290,7 +284,7 @@ int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t
         res[i].ms_preprocess = (t1 - t0) / n;
         res[i].ms_inference = (t2 - t1) / n;
     }
-    double t3 = now_ms();
+    double t3 = yolo_now_ms();
     for (int32_t i = 0; i < n; i++)
         res[i].ms_postprocess = (t3 - t2) / n;
     return 0;

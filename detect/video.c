@@ -24,6 +24,7 @@
 #include "detect_internal.h"
 #include "fileio.h"
 #include "video.h"
+#include "clock.h"
 
 #define MAX_DEPTH 64
 #define MAX_SOURCES 4096
@@ -51,7 +52,7 @@ struct source {
     struct yolo_atomic_file json;
     int json_open, out_failed, size_changed;
     struct yolo_det *dets;            /* max_det: the current frame's detections */
-    double *frame_cap;                /* capture time (now_ms) of each buffer, live sources */
+    double *frame_cap;                /* capture time (yolo_now_ms) of each buffer, live sources */
     /* live sources: a grabber thread reads frames as they come and keeps the newest
      * live_buffer of them in fifo; the reader takes the newest when a slot is free */
     int live;
@@ -85,13 +86,6 @@ struct run {
     int64_t changes;
     struct source *src;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 void yolo_video_params_default(struct yolo_video_params *p)
 {
@@ -352,7 +346,7 @@ static void *grabber_main(void *arg)
                          attempts_max ? "; every reconnect attempt failed" : " (--reconnect 0)");
             break;
         }
-        double t_cap = now_ms();
+        double t_cap = yolo_now_ms();
         pthread_mutex_lock(&run->mu);
         if (s->fifo_n == s->fifo_cap_n) {          /* drop the oldest waiting frame */
             s->fifo_head = (s->fifo_head + 1) % s->fifo_cap_n;
@@ -449,7 +443,7 @@ static void *reader_main(void *arg)
     int64_t index = 0, processed = 0;
     double last_t = 0;
     int stopped_early = 0, failed = 0;
-    s->t_open_ms = now_ms();
+    s->t_open_ms = yolo_now_ms();
     int rc = yolo_cv_video_open(s->st->source, &cap, &vi, &d);
     if (rc) {
         snprintf(err, sizeof err, "%s", d.msg);
@@ -560,13 +554,13 @@ static void *reader_main(void *arg)
         /* The container's timestamp (right for variable frame rates), unless the backend has
          * none or it goes backwards (OpenCV's FFmpeg backend reports 0 for a file's last
          * frame): then frame number / fps, or the time since the stream opened. */
-        double t = vi.fps > 0 ? (double)index / vi.fps : (now_ms() - s->t_open_ms) / 1e3;
+        double t = vi.fps > 0 ? (double)index / vi.fps : (yolo_now_ms() - s->t_open_ms) / 1e3;
         if (pos_ms >= 0 && pos_ms / 1e3 >= last_t && (pos_ms > 0 || index == 0))
             t = pos_ms / 1e3;
         last_t = t;
         s->frame_index[k] = index;
         s->frame_t[k] = t;
-        s->frame_cap[k] = now_ms();
+        s->frame_cap[k] = yolo_now_ms();
         if (p->max_pixels > 0 && (int64_t)fr->width * fr->height > p->max_pixels) {
             snprintf(err, sizeof err, "%s: frame %lld is %dx%d (%lld pixels), over the limit of %lld pixels "
                      "(--max-pixels)", s->st->source, (long long)index, fr->width, fr->height,
@@ -626,6 +620,18 @@ static void *reader_main(void *arg)
 
 /* ------------------------------------------------------------------ writer */
 
+/* s as a JSON string through the library's one JSON string writer (yolo_json_escape). */
+static void put_json_string(FILE *f, const char *s)
+{
+    char small[256];
+    int n = yolo_json_escape(small, sizeof small, s);
+    char *big = n >= (int)sizeof small ? malloc((size_t)n + 1) : NULL;
+    if (big)
+        yolo_json_escape(big, (size_t)n + 1, s);
+    fputs(n < (int)sizeof small ? small : big ? big : "null", f);
+    free(big);
+}
+
 /* One JSON line: {"frame": i, "t": seconds, "detections": [...]} (error instead of
  * detections for a frame that failed); with tracking the detections are the tracked objects
  * with their "id" first, and "counts" follows; live sources add "latency_ms". */
@@ -636,13 +642,9 @@ static int write_json(struct source *s, int64_t frame, double t, const struct yo
     const struct yolo_video_params *p = s->run->p;
     char buf[512];
     if (rc) {
-        fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"error\": \"", (long long)frame, t);
-        for (const char *c = msg; *c; c++)
-            if (*c == '"' || *c == '\\')
-                fprintf(f, "\\%c", *c);
-            else if ((unsigned char)*c >= 0x20)
-                fputc(*c, f);
-        fputs("\", \"detections\": []", f);
+        fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"error\": ", (long long)frame, t);
+        put_json_string(f, msg);
+        fputs(", \"detections\": []", f);
     } else {
         fprintf(f, "{\"frame\": %lld, \"t\": %.3f, \"detections\": [", (long long)frame, t);
         if (p->track) {
@@ -779,7 +781,7 @@ static int write_outputs(struct source *s, int32_t k, const struct yolo_result *
     int32_t n_tracks = 0;
     if (p->track && !rc && (n_tracks = track_frame(s, res, err, cap)) < 0)
         return -1;
-    double latency = now_ms() - s->frame_cap[k];
+    double latency = yolo_now_ms() - s->frame_cap[k];
     if (s->live) {
         if (s->n_lat == s->cap_lat) {
             int64_t c2 = s->cap_lat ? 2 * s->cap_lat : 1024;
@@ -858,13 +860,9 @@ static int write_counts(struct source *s, char *err, size_t cap)
         return -1;
     }
     FILE *f = af.f;
-    fprintf(f, "{\"source\": \"");
-    for (const char *c = s->st->source; *c; c++)
-        if (*c == '"' || *c == '\\')
-            fprintf(f, "\\%c", *c);
-        else if ((unsigned char)*c >= 0x20)
-            fputc(*c, f);
-    fprintf(f, "\", \"frames\": %lld, \"tracks\": %lld, \"shapes\": [", (long long)s->st->frames_done,
+    fprintf(f, "{\"source\": ");
+    put_json_string(f, s->st->source);
+    fprintf(f, ", \"frames\": %lld, \"tracks\": %lld, \"shapes\": [", (long long)s->st->frames_done,
             (long long)s->st->n_tracks);
     for (int32_t k = 0; k < p->n_shapes; k++) {
         const struct yolo_count_shape *sh = &p->shapes[k];
@@ -892,7 +890,9 @@ static int write_counts(struct source *s, char *err, size_t cap)
                 char num[16];
                 snprintf(num, sizeof num, "%d", cls);
                 const char *nm = s->names[cls] ? s->names[cls] : num;
-                fprintf(f, ", \"%s\": %lld", nm, (long long)v);
+                fputs(", ", f);
+                put_json_string(f, nm);
+                fprintf(f, ": %lld", (long long)v);
                 if (tl < tcap)
                     tl += (size_t)snprintf(txt + tl, tcap - tl, "%s%s %lld", first ? " (" : ", ", nm, (long long)v);
                 first = 0;
@@ -957,7 +957,7 @@ static void *writer_main(void *arg)
             s->abort = 1;   /* the reader stops; frames in flight are drained */
             set_error(s, err);
         }
-        s->st->seconds = (now_ms() - s->t_open_ms) / 1e3;
+        s->st->seconds = (yolo_now_ms() - s->t_open_ms) / 1e3;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&run->mu);
         n_ok += !s->out_failed && !s->size_changed;
@@ -1224,7 +1224,7 @@ int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32
             goto fail;
     }
 
-    double t0 = now_ms();
+    double t0 = yolo_now_ms();
     for (int32_t i = 0; i < n; i++) {
         struct source *s = &run.src[i];
         pthread_mutex_lock(&run.mu);
@@ -1278,7 +1278,7 @@ int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32
         if (run.src[i].writer_started)
             pthread_join(run.src[i].writer, NULL);
     }
-    rep->wall_s = (now_ms() - t0) / 1e3;
+    rep->wall_s = (yolo_now_ms() - t0) / 1e3;
     rep->depth = run.depth;
     yolo_batcher_get_stats(run.b, &rep->batch);
     rep->instance_bytes = 0;

@@ -34,6 +34,16 @@
 extern "C" {
 #endif
 
+/* Marks what libyolo.so exports: the library is compiled with -fvisibility=hidden, so these
+ * declarations are its whole ABI (core/base/status.h defines the same macro). */
+#ifndef YOLO_API
+#if defined(__GNUC__) || defined(__clang__)
+#define YOLO_API __attribute__((visibility("default")))
+#else
+#define YOLO_API
+#endif
+#endif
+
 /* (core/yolo_core.h defines the same two types under the same guard) */
 #ifndef YOLO_STATUS_DEFINED
 #define YOLO_STATUS_DEFINED
@@ -56,7 +66,7 @@ struct yolo_diag {
 };
 
 /* A short fixed name for a status ("out of memory", "format error", ...). Never NULL. */
-const char *yolo_status_str(enum yolo_status s);
+YOLO_API const char *yolo_status_str(enum yolo_status s);
 #endif
 
 
@@ -86,7 +96,7 @@ struct yolo_build_params {
     void  (*progress_fn)(void *user, int32_t done, int32_t total);  /* may be NULL */
     void   *progress_user;
 };
-void yolo_build_params_default(struct yolo_build_params *p);
+YOLO_API void yolo_build_params_default(struct yolo_build_params *p);
 
 struct yolo_build_report {
     int32_t  nodes_imported, nodes_final;  /* ONNX nodes, engine nodes after optimization */
@@ -100,7 +110,7 @@ struct yolo_build_report {
 
 /* Compiles an ONNX model into an engine file (written to a temp name, then renamed).
  * p, report, diag may be NULL. Thread-safe (no shared state). */
-int yolo_build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
+YOLO_API int yolo_build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
                struct yolo_build_report *report, struct yolo_diag *diag);
 
 /* ======================================================================= models and contexts */
@@ -125,13 +135,13 @@ struct yolo_model_params {
                                    activations and weights in half precision with FP32
                                    accumulation, the head's box decode in FP32 (CPU: FP32) */
 };
-void yolo_model_params_default(struct yolo_model_params *p);
+YOLO_API void yolo_model_params_default(struct yolo_model_params *p);
 
 /* Loads an engine file. The model lives until yolo_model_free and the last context made from
  * it are gone. Thread-safe. */
-int  yolo_model_load(const char *engine_path, const struct yolo_model_params *p,
+YOLO_API int  yolo_model_load(const char *engine_path, const struct yolo_model_params *p,
                      struct yolo_model **out, struct yolo_diag *diag);
-void yolo_model_free(struct yolo_model *m);   /* drops the caller's reference; NULL ok */
+YOLO_API void yolo_model_free(struct yolo_model *m);   /* drops the caller's reference; NULL ok */
 
 struct yolo_model_info {
     int32_t input_w, input_h;   /* the letterbox size, e.g. 640 x 640 */
@@ -144,7 +154,7 @@ struct yolo_model_info {
     const char *backend;              /* "cpu" */
     const char *precision;            /* the build's: "fp32" */
 };
-void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *info);
+YOLO_API void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *info);
 
 /* ======================================================================= inside an engine
  * What `yolo info`, `yolo bench` and `yolo infer` show and do, for any program: the engine's
@@ -152,13 +162,13 @@ void yolo_model_get_info(const struct yolo_model *m, struct yolo_model_info *inf
  * and arrays returned are owned by the model and live as long as it. All thread-safe. */
 
 /* The backends compiled into this build, comma separated ("cpu"). Never NULL. */
-const char *yolo_backends(void);
+YOLO_API const char *yolo_backends(void);
 /* "0.1.0 (abc1234)": the library's version and git commit. YOLO_VERSION_* are the header's. */
 #define YOLO_VERSION_MAJOR 0
 #define YOLO_VERSION_MINOR 1
 #define YOLO_VERSION_PATCH 0
 #define YOLO_VERSION_STRING "0.1.0"
-const char *yolo_version(void);
+YOLO_API const char *yolo_version(void);
 
 struct yolo_engine_summary {
     uint32_t format_major, format_minor;   /* engine file format */
@@ -173,7 +183,7 @@ struct yolo_engine_summary {
     double   gflop;                        /* multiply-adds x 2 of one run */
     const char *backend, *variant, *precision;   /* "cpu", "avx512", "fp32" */
 };
-void yolo_model_summary(const struct yolo_model *m, struct yolo_engine_summary *s);
+YOLO_API void yolo_model_summary(const struct yolo_model *m, struct yolo_engine_summary *s);
 
 #define YOLO_TENSOR_MAX_DIMS 8
 struct yolo_tensor_desc {
@@ -184,8 +194,8 @@ struct yolo_tensor_desc {
     uint64_t    bytes;
 };
 /* Graph input / output i (0 <= i < n_inputs / n_outputs). Returns YOLO_ERR_ARG if out of range. */
-int yolo_model_input(const struct yolo_model *m, int32_t i, struct yolo_tensor_desc *t);
-int yolo_model_output(const struct yolo_model *m, int32_t i, struct yolo_tensor_desc *t);
+YOLO_API int yolo_model_input(const struct yolo_model *m, int32_t i, struct yolo_tensor_desc *t);
+YOLO_API int yolo_model_output(const struct yolo_model *m, int32_t i, struct yolo_tensor_desc *t);
 
 #define YOLO_NODE_MAX_IO 16
 struct yolo_node_desc {
@@ -202,31 +212,31 @@ struct yolo_node_desc {
     int64_t     out0_shape[YOLO_TENSOR_MAX_DIMS];
     double      flops;                     /* multiply-adds x 2; 0 if not counted */
 };
-int yolo_model_node(const struct yolo_model *m, int32_t i, struct yolo_node_desc *n);
+YOLO_API int yolo_model_node(const struct yolo_model *m, int32_t i, struct yolo_node_desc *n);
 /* Metadata entry i (builder, source ONNX, precision, ...), in file order. */
-int yolo_model_meta(const struct yolo_model *m, int32_t i, const char **key, const char **value);
+YOLO_API int yolo_model_meta(const struct yolo_model *m, int32_t i, const char **key, const char **value);
 /* Section i of the file: tag ("META", "WGHT", ...), placement and checksum. */
 struct yolo_section_desc { char tag[5]; uint64_t offset, bytes; uint32_t crc32; };
-int yolo_model_section(const struct yolo_model *m, int32_t i, struct yolo_section_desc *s);
+YOLO_API int yolo_model_section(const struct yolo_model *m, int32_t i, struct yolo_section_desc *s);
 /* Class name i (0 <= i < n_labels). */
-const char *yolo_model_label(const struct yolo_model *m, int32_t i);
+YOLO_API const char *yolo_model_label(const struct yolo_model *m, int32_t i);
 
 /* Raw tensors: copy input i in (bytes must equal its size), run the graph, copy output i out.
  * No letterbox, no decoding. For any model, raw or detector. */
-int yolo_ctx_set_input(struct yolo_ctx *c, int32_t i, const void *data, uint64_t bytes,
+YOLO_API int yolo_ctx_set_input(struct yolo_ctx *c, int32_t i, const void *data, uint64_t bytes,
                        struct yolo_diag *diag);
-int yolo_ctx_forward(struct yolo_ctx *c, struct yolo_diag *diag);
-int yolo_ctx_get_output(struct yolo_ctx *c, int32_t i, void *data, uint64_t bytes,
+YOLO_API int yolo_ctx_forward(struct yolo_ctx *c, struct yolo_diag *diag);
+YOLO_API int yolo_ctx_get_output(struct yolo_ctx *c, int32_t i, void *data, uint64_t bytes,
                         struct yolo_diag *diag);
 /* Per-node timing: while node_ms is not NULL (n_nodes doubles, caller-owned), every run of
  * the graph adds each node's wall time in ms to its entry. */
-void yolo_ctx_profile(struct yolo_ctx *c, double *node_ms);
+YOLO_API void yolo_ctx_profile(struct yolo_ctx *c, double *node_ms);
 
 /* The machine as the library sees it: CPU model, the best kernel family it has, the BLAS. */
 struct yolo_system_info { char cpu[64]; const char *isa_best; char blas[128]; int32_t cores; };
-void yolo_system_info(struct yolo_system_info *s);
+YOLO_API void yolo_system_info(struct yolo_system_info *s);
 /* SHA-256 of a file as 64 hex digits (e.g. an engine's, for reports). */
-int yolo_file_sha256(const char *path, char hex[65], struct yolo_diag *diag);
+YOLO_API int yolo_file_sha256(const char *path, char hex[65], struct yolo_diag *diag);
 
 struct yolo_ctx_params {
     int32_t n_threads;          /* threads for one inference; 0 = 1 */
@@ -237,17 +247,17 @@ struct yolo_ctx_params {
     const int32_t *classes;     /* keep only these class ids (copied); NULL = all */
     int32_t n_classes_keep;
 };
-void yolo_ctx_params_default(struct yolo_ctx_params *p);
+YOLO_API void yolo_ctx_params_default(struct yolo_ctx_params *p);
 
 /* Creates a context on m (retained). p NULL = defaults. */
-int  yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struct yolo_ctx **out,
+YOLO_API int  yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struct yolo_ctx **out,
                      struct yolo_diag *diag);
 /* A new context on the same model with the same parameters: shares the weights, allocates
  * only its own arena, scratch and buffers. src is borrowed; clones are independent after. */
-int  yolo_ctx_clone(const struct yolo_ctx *src, struct yolo_ctx **out, struct yolo_diag *diag);
-void yolo_ctx_free(struct yolo_ctx *c);       /* NULL ok */
+YOLO_API int  yolo_ctx_clone(const struct yolo_ctx *src, struct yolo_ctx **out, struct yolo_diag *diag);
+YOLO_API void yolo_ctx_free(struct yolo_ctx *c);       /* NULL ok */
 /* Bytes this context allocated (arena + scratch + I/O buffers). */
-uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c);
+YOLO_API uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c);
 
 /* ======================================================================= detection */
 
@@ -278,17 +288,17 @@ struct yolo_result {
 };
 
 /* Detects objects in one image: letterbox, inference, decode, NMS, scale back. */
-int yolo_detect(struct yolo_ctx *c, const struct yolo_image *img, struct yolo_result *res,
+YOLO_API int yolo_detect(struct yolo_ctx *c, const struct yolo_image *img, struct yolo_result *res,
                 struct yolo_diag *diag);
 /* n images (1 <= n <= max_batch) in one inference; res[] gets n results. */
-int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
+YOLO_API int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
                       struct yolo_result *res, struct yolo_diag *diag);
 
 /* ======================================================================= image files */
 
 /* An image decoded from a file (JPEG, PNG, BMP, ... as OpenCV reads them, EXIF orientation
  * applied), BGR. Owned by the caller: free with yolo_image_free. */
-int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag *diag);
+YOLO_API int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag *diag);
 /* Same, for files from strangers (what `yolo detect` uses): refuses (YOLO_ERR_UNSUPPORTED)
  * an image of more than max_pixels pixels (width x height; 0 = no limit) from the file's
  * header before decoding for PNG, JPEG, BMP, WebP, TIFF, PNM/PAM/PFM, Sun raster and
@@ -297,23 +307,23 @@ int  yolo_image_read(const char *path, struct yolo_image *img, struct yolo_diag 
  * DICOM files (OpenCV decodes those through temporary files, and with corrupt ones leaves
  * them behind, leaks file descriptors or aborts the process). yolo_image_read applies the
  * same format policy. */
-int  yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_image *img,
+YOLO_API int  yolo_image_read_limited(const char *path, int64_t max_pixels, struct yolo_image *img,
                              struct yolo_diag *diag);
 /* The pixels (width x height) the header of the image file at path declares, read from its
  * first MiB without decoding (the formats yolo_image_read_limited probes); -1 when the file
  * cannot be read or its header is not understood (then only decoding tells). For callers
  * that share one pixel budget among the images they decode at once. Thread-safe. */
-int64_t yolo_image_header_pixels(const char *path);
-void yolo_image_free(struct yolo_image *img);
+YOLO_API int64_t yolo_image_header_pixels(const char *path);
+YOLO_API void yolo_image_free(struct yolo_image *img);
 /* Writes img to path, format from the extension (.jpg .png .bmp ...), temp name + rename. */
-int  yolo_image_write(const char *path, const struct yolo_image *img, struct yolo_diag *diag);
+YOLO_API int  yolo_image_write(const char *path, const struct yolo_image *img, struct yolo_diag *diag);
 
 struct yolo_draw_params {
     int32_t line_width;         /* 0 = from the image size, as Ultralytics */
     int32_t hide_labels, hide_conf;
 };
 /* Draws boxes and label tags into img (pixels modified in place; data must be writable). */
-void yolo_draw(struct yolo_image *img, const struct yolo_result *res, const struct yolo_draw_params *p);
+YOLO_API void yolo_draw(struct yolo_image *img, const struct yolo_result *res, const struct yolo_draw_params *p);
 
 
 /* ======================================================================= text outputs */
@@ -321,9 +331,17 @@ void yolo_draw(struct yolo_image *img, const struct yolo_result *res, const stru
 /* One detection as a JSON object, the format of `yolo detect --json` and of the golden files:
  * {"cls": 0, "name": "person", "conf": 0.92325133, "box": [672.2517, 374.39337, 807.2673, 876.00354]}
  * (floats in shortest round-trip float32 form). snprintf semantics: returns the full length. */
-int yolo_format_det_json(char *buf, size_t cap, const struct yolo_det *det);
+YOLO_API int yolo_format_det_json(char *buf, size_t cap, const struct yolo_det *det);
+/* s as a JSON string, quotes included: '"', '\\' and control characters escaped, valid UTF-8
+ * kept as it is, and each byte that is not part of valid UTF-8 (a Latin-1 file name, say)
+ * written as \udcXX, XX its value, the way Python's "surrogateescape" decodes such bytes: the
+ * output is always JSON, and the bytes come back exactly (Python: os.fsencode(json.loads(..))
+ * or .encode("utf-8", "surrogateescape"); yolo's own JSON reader: the bytes themselves).
+ * The writer of every JSON output of the CLI. snprintf semantics: returns the full length
+ * (buf may be NULL with cap 0 to measure); -1 if s is NULL. */
+YOLO_API int yolo_json_escape(char *buf, size_t cap, const char *s);
 /* One YOLO txt label line "cls xc yc w h[ conf]\n", normalized by the image size. */
-int yolo_format_det_txt(char *buf, size_t cap, const struct yolo_det *det, int32_t img_w,
+YOLO_API int yolo_format_det_txt(char *buf, size_t cap, const struct yolo_det *det, int32_t img_w,
                         int32_t img_h, int32_t with_conf);
 
 /* ======================================================================= dynamic batching */
@@ -358,32 +376,32 @@ struct yolo_batcher_params {
     double  timeout_ms;         /* longest the oldest queued frame waits for its group to
                                    fill; 0 = dispatch what is queued at once */
 };
-void yolo_batcher_params_default(struct yolo_batcher_params *p);
+YOLO_API void yolo_batcher_params_default(struct yolo_batcher_params *p);
 
 /* Creates a batcher with p->n_instances clones of ctx (same model and parameters; see
  * yolo_ctx_clone) and starts their worker threads. ctx is borrowed for the call only: the
  * caller may free or keep using it. p NULL = defaults. */
-int  yolo_batcher_create(const struct yolo_ctx *ctx, const struct yolo_batcher_params *p,
+YOLO_API int  yolo_batcher_create(const struct yolo_ctx *ctx, const struct yolo_batcher_params *p,
                          struct yolo_batcher **out, struct yolo_diag *diag);
 /* Finishes every frame already queued, stops and joins the workers, closes any stream still
  * open and frees the contexts. NULL ok. No other call on b or its streams may be running. */
-void yolo_batcher_free(struct yolo_batcher *b);
+YOLO_API void yolo_batcher_free(struct yolo_batcher *b);
 
 /* Opens a stream with room for `depth` frames in flight (1..4096): submitted and not yet
  * returned by next. A submit beyond that blocks until next frees a slot, so a thread that
  * both submits and takes results must not submit more than depth frames ahead. The stream
  * is owned by b (closed by yolo_batcher_free if not before). */
-int  yolo_batcher_stream_open(struct yolo_batcher *b, int32_t depth, struct yolo_batcher_stream **out,
+YOLO_API int  yolo_batcher_stream_open(struct yolo_batcher *b, int32_t depth, struct yolo_batcher_stream **out,
                               struct yolo_diag *diag);
 /* Drops frames of s still queued, waits for those being run, and frees s. NULL ok. Results
  * not taken are lost; images s still borrowed are released. */
-void yolo_batcher_stream_close(struct yolo_batcher_stream *s);
+YOLO_API void yolo_batcher_stream_close(struct yolo_batcher_stream *s);
 
 /* Queues one image. img->data is borrowed until yolo_batcher_next has returned this frame's
  * result (the pixels must not change until then); the struct itself is copied. user is an
  * opaque tag handed back with the result. Blocks while s has depth frames in flight.
  * Errors: YOLO_ERR_ARG (bad image; nothing queued), also when s is being closed. */
-int  yolo_batcher_submit(struct yolo_batcher_stream *s, const struct yolo_image *img, void *user,
+YOLO_API int  yolo_batcher_submit(struct yolo_batcher_stream *s, const struct yolo_image *img, void *user,
                          struct yolo_diag *diag);
 /* Waits for the oldest frame of s whose result was not returned yet and returns it: its
  * detections are copied into the caller's dets[0..cap) (cap = the context's max_det keeps
@@ -392,7 +410,7 @@ int  yolo_batcher_submit(struct yolo_batcher_stream *s, const struct yolo_image 
  * return value is that frame's detection status: a frame that failed gives its error and
  * message (res->n_dets = 0); the stream goes on. YOLO_ERR_ARG when every frame submitted so
  * far was already returned (nothing to wait for: the caller counts its submissions). */
-int  yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int32_t cap,
+YOLO_API int  yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int32_t cap,
                        struct yolo_result *res, void **user, struct yolo_diag *diag);
 
 struct yolo_batcher_stats {
@@ -402,10 +420,10 @@ struct yolo_batcher_stats {
     int32_t max_group;          /* largest group dispatched */
     int32_t engine_max_batch;   /* the engine's max batch */
 };
-void yolo_batcher_get_stats(struct yolo_batcher *b, struct yolo_batcher_stats *st);
+YOLO_API void yolo_batcher_get_stats(struct yolo_batcher *b, struct yolo_batcher_stats *st);
 /* Memory of the batcher's contexts (yolo_ctx_memory_bytes, summed, as of each worker's last
  * finished group) and its result slots. Safe to call while frames are in flight. */
-uint64_t yolo_batcher_memory_bytes(struct yolo_batcher *b);
+YOLO_API uint64_t yolo_batcher_memory_bytes(struct yolo_batcher *b);
 
 /* ======================================================================= tracking (ByteTrack)
  * (issue 15: this block is the tracker's public API, kept in one piece at the end.)
@@ -440,7 +458,7 @@ struct yolo_tracker_params {
     double  frame_rate;         /* of the frames given (default 30): scales track_buffer */
 };
 /* The defaults above. A zeroed field also means its default (thresholds > 0). */
-void yolo_tracker_params_default(struct yolo_tracker_params *p);
+YOLO_API void yolo_tracker_params_default(struct yolo_tracker_params *p);
 
 /* A track reported for the current frame (confirmed and matched in it). */
 struct yolo_track {
@@ -453,19 +471,19 @@ struct yolo_track {
 
 /* p NULL = defaults. Errors: YOLO_ERR_ARG (a threshold outside [0, 1], negative buffer or
  * frame rate), YOLO_ERR_NOMEM. */
-int  yolo_tracker_create(const struct yolo_tracker_params *p, struct yolo_tracker **out,
+YOLO_API int  yolo_tracker_create(const struct yolo_tracker_params *p, struct yolo_tracker **out,
                          struct yolo_diag *diag);
-void yolo_tracker_free(struct yolo_tracker *t);                 /* NULL ok */
+YOLO_API void yolo_tracker_free(struct yolo_tracker *t);                 /* NULL ok */
 /* Forgets every track and restarts IDs at 1 (a new sequence). */
-void yolo_tracker_reset(struct yolo_tracker *t);
+YOLO_API void yolo_tracker_reset(struct yolo_tracker *t);
 /* Advances the tracker by one frame with its detections dets[0..n) (borrowed; boxes with no
  * area are ignored) and writes the frame's tracks to out[0..cap), *n_out of them (tracks
  * beyond cap are dropped from out only). Errors: YOLO_ERR_ARG, YOLO_ERR_NOMEM (the tracker
  * is then unchanged). */
-int  yolo_tracker_update(struct yolo_tracker *t, const struct yolo_det *dets, int32_t n,
+YOLO_API int  yolo_tracker_update(struct yolo_tracker *t, const struct yolo_det *dets, int32_t n,
                          struct yolo_track *out, int32_t cap, int32_t *n_out, struct yolo_diag *diag);
 /* Frames seen since create or reset. */
-int64_t yolo_tracker_frames(const struct yolo_tracker *t);
+YOLO_API int64_t yolo_tracker_frames(const struct yolo_tracker *t);
 
 /* ----------------------------------------------------------------------- counting
  * Line crossings and zone occupancy from tracks, in the pixel coordinates of the frames.
@@ -484,11 +502,11 @@ struct yolo_count_shape {
     int32_t n_points;
     float   pts[2 * YOLO_COUNT_MAX_POINTS];  /* x0, y0, x1, y1, ... */
 };
-int  yolo_counter_create(const struct yolo_count_shape *shapes, int32_t n_shapes,
+YOLO_API int  yolo_counter_create(const struct yolo_count_shape *shapes, int32_t n_shapes,
                          struct yolo_counter **out, struct yolo_diag *diag);
-void yolo_counter_free(struct yolo_counter *c);                 /* NULL ok */
+YOLO_API void yolo_counter_free(struct yolo_counter *c);                 /* NULL ok */
 /* Feeds one frame's tracks (in frame order). */
-int  yolo_counter_update(struct yolo_counter *c, const struct yolo_track *tracks, int32_t n,
+YOLO_API int  yolo_counter_update(struct yolo_counter *c, const struct yolo_track *tracks, int32_t n,
                          struct yolo_diag *diag);
 /* Counts of shape s: totals since create, per class (cls < YOLO_COUNT_MAX_CLASSES) or all
  * classes (cls = -1); `inside` is the zone's count in the last frame. */
@@ -496,9 +514,9 @@ struct yolo_count {
     int64_t in, out;                     /* line: crossings; zone: entries, exits */
     int64_t inside;                      /* zone: objects inside in the last frame */
 };
-int  yolo_counter_get(const struct yolo_counter *c, int32_t s, int32_t cls, struct yolo_count *out);
+YOLO_API int  yolo_counter_get(const struct yolo_counter *c, int32_t s, int32_t cls, struct yolo_count *out);
 /* Crossings / entries in the last frame only (for per-frame output). */
-int  yolo_counter_get_frame(const struct yolo_counter *c, int32_t s, int32_t cls, struct yolo_count *out);
+YOLO_API int  yolo_counter_get_frame(const struct yolo_counter *c, int32_t s, int32_t cls, struct yolo_count *out);
 
 #ifdef __cplusplus
 }

@@ -3,12 +3,15 @@
  * max(round((h + w + 3) / 2 * 0.003), 2) (its sum(im.shape) counts the 3 channels too), a
  * filled tag above the box (inside when there is no room above, shifted left to stay in the
  * image) with "name 0.92" in white or black; detections are drawn last to first so the most
- * confident end up on top. Text uses the embedded bitmap font (font.h),
- * magnified by an integer factor equal to the line width, so a label is legible at any size.
+ * confident end up on top. ASCII text uses the embedded bitmap font (font.h), magnified by
+ * an integer factor equal to the line width, so a label is legible at any size; a label with
+ * any other character (a class name in UTF-8: 行人, Autobús) is drawn antialiased by FreeType
+ * (text_ft.c) at the same height, or at least 16 pixels, where CJK glyphs stay legible.
  * Every write is clipped to the image: boxes may lie partly or wholly outside it.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "font.h"
@@ -129,6 +132,36 @@ void yolo_draw_text(uint8_t *img, int32_t w, int32_t h, int64_t stride_bytes,
     }
 }
 
+/* Text colour over what is there, by the coverage mask alpha[0..aw) x [0..ah) at (x, y). */
+static void blend_mask(uint8_t *img, int32_t w, int32_t h, int64_t stride_bytes, enum yolo_pixfmt format,
+                       int64_t x, int64_t y, const uint8_t *alpha, int32_t aw, int32_t ah, uint32_t rgb)
+{
+    uint8_t r = (uint8_t)(rgb >> 16), g = (uint8_t)(rgb >> 8), b = (uint8_t)rgb;
+    uint8_t c[3] = { format == YOLO_PIXFMT_BGR ? b : r, g, format == YOLO_PIXFMT_BGR ? r : b };
+    for (int32_t j = 0; j < ah; j++) {
+        int64_t py = y + j;
+        if (py < 0 || py >= h)
+            continue;
+        for (int32_t i = 0; i < aw; i++) {
+            int64_t px = x + i;
+            unsigned a = alpha[(int64_t)j * aw + i];
+            if (px < 0 || px >= w || !a)
+                continue;
+            uint8_t *p = img + py * stride_bytes + px * 3;
+            for (int k = 0; k < 3; k++)
+                p[k] = (uint8_t)((p[k] * (255 - a) + c[k] * a + 127) / 255);
+        }
+    }
+}
+
+static int is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 0;
+    return 1;
+}
+
 /* float pixel coordinate -> integer as Python's int() (toward zero), kept in a range where
  * the int64 arithmetic below cannot overflow. */
 static int64_t coord(float v)
@@ -180,7 +213,14 @@ int yolo_draw_dets(uint8_t *img, int32_t w, int32_t h, int64_t stride_bytes,
         else
             snprintf(label, sizeof label, "%s %.2f", name, (double)d->conf);
         int32_t tw, th;
-        yolo_text_size(label, scale, &tw, &th);
+        uint8_t *mask = NULL;
+        int32_t mask_h = YOLO_FONT_CELL_H * scale < 16 ? 16 : YOLO_FONT_CELL_H * scale;
+        if (mask_h > h)
+            mask_h = h;
+        if (!is_ascii(label) && yolo_text_render_ft(label, mask_h, &mask, &tw) == 0)
+            th = mask_h;
+        else
+            yolo_text_size(label, scale, &tw, &th);
         int64_t tag_w = (int64_t)tw + scale;         /* one magnified pixel of left margin */
         int64_t tx = x1 < x2 ? x1 : x2, ty = y1 < y2 ? y1 : y2;
         if (tx > w - tag_w)                           /* keep the tag inside on the right */
@@ -189,8 +229,12 @@ int yolo_draw_dets(uint8_t *img, int32_t w, int32_t h, int64_t stride_bytes,
             tx = 0;
         ty = ty >= th ? ty - th : ty;                 /* above the box, else inside it */
         yolo_draw_fill_rect(img, w, h, stride_bytes, format, tx, ty, tx + tag_w, ty + th, colour);
-        yolo_draw_text(img, w, h, stride_bytes, format, tx + scale, ty, label, scale,
-                       text_colour(colour));
+        if (mask)
+            blend_mask(img, w, h, stride_bytes, format, tx + scale, ty, mask, tw, th, text_colour(colour));
+        else
+            yolo_draw_text(img, w, h, stride_bytes, format, tx + scale, ty, label, scale,
+                           text_colour(colour));
+        free(mask);
     }
     return YOLO_OK;
 }

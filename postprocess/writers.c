@@ -149,8 +149,8 @@ static void sb_json_string(struct sbuf *s, const char *str)
             continue;
         }
         int n = utf8_len(p);
-        if (n == 0) {              /* invalid UTF-8 would make invalid JSON */
-            sb_puts(s, "\\ufffd");
+        if (n == 0) {              /* not UTF-8: a lone surrogate keeps the byte (yolo.h) */
+            sb_printf(s, "\\u%04x", 0xdc00 + c);
             p++;
             continue;
         }

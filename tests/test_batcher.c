@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "onnx_writer.h"
 #include "yolo.h"
+#include "clock.h"
 
 #define NC        3
 #define MAX_DET   50
@@ -92,13 +93,6 @@ static void sleep_us(long us)
 {
     struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
     nanosleep(&ts, NULL);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
 /* ------------------------------------------------------------------ concurrent scenario */
@@ -255,11 +249,11 @@ static void check_grouping(struct harness *h, const struct world *w, const struc
         yolo_batcher_free(b);
         return;
     }
-    double t0 = now_ms();
+    double t0 = yolo_now_ms();
     yolo_batcher_submit(s, &w->imgs[3], NULL, &d);
     struct yolo_result res;
     int rc = yolo_batcher_next(s, dets, MAX_DET, &res, NULL, &d);
-    double waited = now_ms() - t0;
+    double waited = yolo_now_ms() - t0;
     CHECK(h, rc == 0 && waited >= 55 && same_dets(res.dets, res.n_dets, w->refs[3].dets, w->refs[3].n),
           "timeout 60 ms: rc %d, result after %.1f ms", rc, waited);
     yolo_batcher_free(b);   /* also closes s */

@@ -1,5 +1,5 @@
 /* test_dataset.c: data.yaml reading, image enumeration, img2label paths, orphan labels and
- * YOLO label files (labels/dataset.c): coco128 from $SHARED/data, plus generated temporary
+ * YOLO label files (eval/dataset.c): coco128 from $SHARED/data, plus generated temporary
  * datasets for every syntax and error case. */
 #include <errno.h>
 #include <ftw.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "../labels/dataset.h"
+#include "../eval/dataset.h"
 
 static char tmp_root[PATH_MAX];
 
@@ -376,13 +376,13 @@ static void test_yaml_errors(struct harness *h)
           "missing yaml: %s", d.msg);
 
     expect_load_error(h, "e/quote.yaml", "nc: 1\nnames: ['a', 'b\n", YOLO_ERR_FORMAT,
-                      "quote.yaml:2: names: unterminated single-quoted string");
+                      "quote.yaml:3: found unexpected end of stream");
     expect_load_error(h, "e/bracket.yaml", "names: [a, b,\n  c\nval: x\n", YOLO_ERR_FORMAT,
-                      "bracket.yaml:3: names: expected ',' or ']', found 'v'");
+                      "bracket.yaml:3: did not find expected ',' or ']'");
     expect_load_error(h, "e/bracket2.yaml", "names: [a, b,\n  c\n", YOLO_ERR_FORMAT,
-                      "bracket2.yaml:1: names: unterminated '['");
+                      "bracket2.yaml:3: did not find expected ',' or ']'");
     expect_load_error(h, "e/tab.yaml", "names:\n\t- a\n", YOLO_ERR_FORMAT,
-                      "tab.yaml:2: names: tab in indentation");
+                      "tab.yaml:2: found character that cannot start any token");
     expect_load_error(h, "e/indent.yaml", "nc: 2\n  names: [a, b]\n", YOLO_ERR_FORMAT,
                       "indent.yaml:2:");
     expect_load_error(h, "e/mismatch.yaml", "nc: 3\n\nnames: [a, b]\n", YOLO_ERR_FORMAT,
@@ -405,47 +405,53 @@ static void test_yaml_errors(struct harness *h)
     expect_load_error(h, "e/nested2.yaml", "names:\n  - a: b\n", YOLO_ERR_FORMAT,
                       "nested2.yaml:2: names: nested mappings");
     expect_load_error(h, "e/nested3.yaml", "names: [a, [b]]\n", YOLO_ERR_FORMAT,
-                      "nested3.yaml:1: names: nested collections");
-    expect_load_error(h, "e/deeper.yaml", "names:\n  - a\n    - b\n", YOLO_ERR_FORMAT,
-                      "deeper.yaml:3: names: nested or continued");
+                      "nested3.yaml:1: names: nested lists are not supported");
     expect_load_error(h, "e/empty.yaml", "names: [a,,b]\n", YOLO_ERR_FORMAT,
-                      "empty.yaml:1: names: empty entry");
+                      "empty.yaml:1: did not find expected node content");
     expect_load_error(h, "e/emptyname.yaml", "names: [a, ~]\n", YOLO_ERR_FORMAT,
                       "emptyname.yaml:1: names: class 1 has no name");
     expect_load_error(h, "e/noname.yaml", "names: []\n", YOLO_ERR_FORMAT,
                       "noname.yaml:1: names: is empty");
     expect_load_error(h, "e/mixed.yaml", "names:\n  - a\n  1: b\n", YOLO_ERR_FORMAT,
-                      "mixed.yaml:3: names: mixes list items");
-    expect_load_error(h, "e/anchor.yaml", "names: &n [a]\n", YOLO_ERR_FORMAT,
-                      "anchor.yaml:1: names: '&'");
+                      "mixed.yaml:3: did not find expected '-' indicator");
     expect_load_error(h, "e/block.yaml", "names: |\n  a\n", YOLO_ERR_FORMAT,
-                      "block.yaml:1: names: '|'");
+                      "block.yaml:1: names: must be a list");
     expect_load_error(h, "e/scalar.yaml", "names: person\n", YOLO_ERR_FORMAT,
                       "scalar.yaml:1: names: must be a list");
     expect_load_error(h, "e/item.yaml", "- a\n", YOLO_ERR_FORMAT,
-                      "item.yaml:1: expected 'key: value', found a list item");
+                      "item.yaml:1: expected 'key: value' at the top, found a list");
     expect_load_error(h, "e/nokey.yaml", "names [a]\n", YOLO_ERR_FORMAT,
                       "nokey.yaml:1: expected 'key: value'");
     expect_load_error(h, "e/after.yaml", "names: [a] b\n", YOLO_ERR_FORMAT,
-                      "after.yaml:1: names: unexpected 'b'");
+                      "after.yaml:1: did not find expected key");
     expect_load_error(h, "e/after2.yaml", "val: 'x' y\nnames: [a]\n", YOLO_ERR_FORMAT,
-                      "after2.yaml:1: val: unexpected 'y'");
-    expect_load_error(h, "e/multi.yaml", "val: images\n  more\nnames: [a]\n", YOLO_ERR_FORMAT,
-                      "multi.yaml:2: val: multi-line");
+                      "after2.yaml:1: did not find expected key");
     expect_load_error(h, "e/valmap.yaml", "names: [a]\nval:\n  x: y\n", YOLO_ERR_FORMAT,
                       "valmap.yaml:2: val: must be a path or a list");
     expect_load_error(h, "e/escape.yaml", "names: [\"a\\q\"]\n", YOLO_ERR_FORMAT,
-                      "escape.yaml:1: names: unsupported escape \\q");
+                      "escape.yaml:1: found unknown escape character");
     expect_load_error(h, "e/pathlist.yaml", "path: [a]\nnames: [a]\n", YOLO_ERR_FORMAT,
                       "pathlist.yaml:1: path: must be a string");
     expect_load_error(h, "e/skipbad.yaml", "download: [a, 'b\nnames: [a]\n", YOLO_ERR_FORMAT,
-                      "skipbad.yaml:1: download: unterminated");
+                      "skipbad.yaml:3: found unexpected end of stream");
     expect_load_error(h, "e/colon.yaml", "path: a: b\nnames: [a]\n", YOLO_ERR_FORMAT,
-                      "colon.yaml:1: path: unexpected ':'");
+                      "colon.yaml:1: mapping values are not allowed");
+    /* YAML the old hand-written subset refused and libyaml reads as YAML does: a continued
+     * plain scalar, an anchor, a multi-line plain value */
+    const char *valid[][3] = { { "v/deeper.yaml", "names:\n  - a\n    - b\n", "a - b" },
+                               { "v/anchor.yaml", "names: &n [a]\n", "a" },
+                               { "v/multi.yaml", "val: images\n  more\nnames: [a]\n", "a" } };
+    for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
+        struct yolo_dataset *v = NULL;
+        int rc = yolo_dataset_load(put(valid[i][0], valid[i][1]), &v, &d);
+        CHECK(h, rc == YOLO_OK && v && v->n_classes == 1 && !strcmp(v->names[0], valid[i][2]),
+              "%s: rc %d (%s)", valid[i][0], rc, rc ? d.msg : "other names");
+        yolo_dataset_free(v);
+    }
     put_n("e/nul.yaml", "names: [a]\n\0x\n", 14);
     ds = (struct yolo_dataset *)1;
     CHECK(h, yolo_dataset_load(tpath("e/nul.yaml"), &ds, &d) == YOLO_ERR_FORMAT && ds == NULL &&
-          strstr(d.msg, "nul.yaml:2: NUL byte"), "NUL in yaml: %s", d.msg);
+          strstr(d.msg, "nul.yaml:1: control characters are not allowed"), "NUL in yaml: %s", d.msg);
 }
 
 /* ------------------------------------------------------------------ label paths and files */

@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "../postprocess/postprocess.h"
+#include "clock.h"
 
 #define GUARD 4096
 #define BG 0x80
@@ -249,11 +250,80 @@ static void robustness(struct harness *h)
     free(c.mem);
 }
 
+/* Class names that are not ASCII are drawn with their own glyphs (FreeType, text_ft.c), not
+ * as '?': different names give different pixels, each differs from "??", and the text is in
+ * the tag; near the edges and on tiny images nothing is written outside. Also times a CJK
+ * label (what one such label costs an image: opening the fonts and rendering). */
+static void unicode_labels(struct harness *h)
+{
+    const char *names[] = { "\xe8\xa1\x8c\xe4\xba\xba", "\xe8\xa1\x8c\xe8\xbd\xa6", "??",
+                            "Autob\xc3\xbas", "Autobus", "\xd0\x9f\xd0\xb5\xd1\x88" };
+    enum { N = 6 };
+    struct canvas c[N];
+    struct yolo_draw_params p = { 0 };
+    p.hide_conf = 1;
+    for (int i = 0; i < N; i++) {
+        canvas_init(&c[i], 320, 160, 5);
+        struct yolo_det d = { 0, 0.9f, 40, 80, 200, 150, names[i] };
+        yolo_draw_dets(c[i].img, c[i].w, c[i].h, c[i].stride, YOLO_PIXFMT_BGR, &d, 1, NULL, 0, &p);
+        CHECK(h, canvas_guards_ok(&c[i]), "guards, label %d", i);
+    }
+    CHECK(h, memcmp(c[0].img, c[1].img, c[0].bytes) != 0, "two CJK names draw the same pixels");
+    CHECK(h, memcmp(c[0].img, c[2].img, c[0].bytes) != 0, "a CJK name is drawn as question marks");
+    CHECK(h, memcmp(c[3].img, c[4].img, c[3].bytes) != 0, "Autob\xc3\xbas is drawn as Autobus");
+    CHECK(h, memcmp(c[5].img, c[2].img, c[5].bytes) != 0, "a Cyrillic name is drawn as question marks");
+    /* antialiased text: shades between the tag colour and white, only above the box */
+    int64_t shades = 0, outside = 0;
+    for (int32_t y = 0; y < c[0].h; y++)
+        for (int32_t x = 0; x < c[0].w; x++) {
+            uint32_t v = px_rgb(&c[0], x, y, YOLO_PIXFMT_BGR);
+            int in_tag = y < 80 && x >= 40;
+            if (v != 0x808080 && v != yolo_palette_rgb(0) && v != 0xFFFFFF) {
+                shades += in_tag;
+                outside += !in_tag;
+            }
+        }
+    CHECK(h, shades > 10 && outside == 0, "CJK text: %lld antialiased pixels in the tag, %lld elsewhere",
+          (long long)shades, (long long)outside);
+    for (int i = 0; i < N; i++)
+        free(c[i].mem);
+
+    /* edges and tiny images */
+    const int32_t sizes[][2] = { { 1, 1 }, { 7, 3 }, { 40, 12 }, { 200, 20 } };
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        struct canvas e;
+        canvas_init(&e, sizes[k][0], sizes[k][1], 3);
+        struct yolo_det d[2] = { { 0, 0.9f, -5, -5, 3, 3, names[0] },
+                                 { 1, 0.8f, (float)sizes[k][0] - 2, 0, (float)sizes[k][0] + 9, 9, names[3] } };
+        struct yolo_draw_params q = { 0 };
+        q.line_width = 40;
+        yolo_draw_dets(e.img, e.w, e.h, e.stride, YOLO_PIXFMT_RGB, d, 2, NULL, 0, &q);
+        CHECK(h, canvas_guards_ok(&e), "guards, %dx%d", sizes[k][0], sizes[k][1]);
+        free(e.mem);
+    }
+
+    struct canvas t;
+    canvas_init(&t, 640, 480, 0);
+    struct yolo_det d = { 0, 0.9f, 100, 100, 300, 300, names[0] };
+    struct yolo_det a = { 0, 0.9f, 100, 100, 300, 300, "person" };
+    double t0 = yolo_now_ms(), t1, t2;
+    for (int i = 0; i < 50; i++)
+        yolo_draw_dets(t.img, t.w, t.h, t.stride, YOLO_PIXFMT_BGR, &d, 1, NULL, 0, NULL);
+    t1 = yolo_now_ms();
+    for (int i = 0; i < 50; i++)
+        yolo_draw_dets(t.img, t.w, t.h, t.stride, YOLO_PIXFMT_BGR, &a, 1, NULL, 0, NULL);
+    t2 = yolo_now_ms();
+    printf("one label on 640x480: CJK (FreeType) %.3f ms, ASCII (bitmap font) %.3f ms\n", (t1 - t0) / 50,
+           (t2 - t1) / 50);
+    free(t.mem);
+}
+
 int main(void)
 {
     HARNESS_INIT(h, "test_draw");
     palette_and_width(&h);
     labels(&h);
     robustness(&h);
+    unicode_labels(&h);
     return harness_finish(&h);
 }

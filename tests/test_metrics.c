@@ -1,4 +1,4 @@
-/* test_metrics.c: the mAP evaluator (postprocess/metrics.c) on hand-computed cases.
+/* test_metrics.c: the mAP evaluator (eval/metrics.c) on hand-computed cases.
  *
  * Conventions used in the derivations below (Ultralytics' method, see metrics.h):
  * - AP = trapezoid integral over x = 0, 0.01, ..., 1 of np.interp(x, mrec, env), where
@@ -17,7 +17,7 @@
 #include <math.h>
 
 #include "harness.h"
-#include "../postprocess/metrics.h"
+#include "../eval/metrics.h"
 
 #define AP_PERFECT 0.995
 #define TOL 1e-12

@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* what libyolo.so exports (as in include/yolo.h) */
+#ifndef YOLO_API
+#define YOLO_API __attribute__((visibility("default")))
+#endif
+
 #ifndef YOLO_STATUS_DEFINED
 #define YOLO_STATUS_DEFINED
 enum yolo_status {
@@ -20,7 +25,7 @@ struct yolo_diag {
     enum yolo_status status;
     char             msg[YOLO_DIAG_MSG_BYTES];
 };
-const char *yolo_status_str(enum yolo_status s);
+YOLO_API const char *yolo_status_str(enum yolo_status s);
 #endif
 
 /* Writes printf text into d (if d) and returns s. */

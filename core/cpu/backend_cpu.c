@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "cpu/conv_pack.h"
 #include "cpu/cpu.h"
+#include "clock.h"
 
 void openblas_set_num_threads(int num_threads);
 
@@ -273,13 +274,6 @@ static uint64_t cpu_ctx_bytes(const void *ctx)
     return c->arena_bytes + c->scratch_total;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
 static void run_task(void *arg, int ith, int nth)
 {
     struct cpu_ctx *c = arg;
@@ -288,11 +282,11 @@ static void run_task(void *arg, int ith, int nth)
     for (int32_t i = 0; i < g->n_nodes; i++) {
         if (m->skip[i])
             continue;
-        double t0 = ith == 0 && c->node_ms ? now_ms() : 0;
+        double t0 = ith == 0 && c->node_ms ? yolo_now_ms() : 0;
         m->kernels[i].fn(&c->x, &g->nodes[i], ith, nth);
         yolo_pool_barrier(c->pool);
         if (ith == 0 && c->node_ms)
-            c->node_ms[i] += now_ms() - t0;
+            c->node_ms[i] += yolo_now_ms() - t0;
     }
 }
 

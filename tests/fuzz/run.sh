@@ -36,12 +36,12 @@ make --no-print-directory -j"$(nproc 2>/dev/null || echo 2)" BUILD="$B" CC=clang
      WARN="-w" Q=@ \
      "$B/libyolo.a" "$B/gen/onnx.pb-c.h" >"$B/log/make.log" 2>&1 || {
     tail -n 30 "$B/log/make.log" >&2; echo "fuzz: library build failed (log: $B/log/make.log)" >&2; exit 1; }
-PKG_CFLAGS=$(pkg-config --cflags openblas libprotobuf-c libpng opencv4)
-PKG_LIBS="$(pkg-config --libs openblas libprotobuf-c libpng) -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc -lopencv_core"
+PKG_CFLAGS=$(pkg-config --cflags openblas libprotobuf-c libpng zlib freetype2 yaml-0.1 opencv4)
+PKG_LIBS="$(pkg-config --libs openblas libprotobuf-c libpng zlib freetype2 yaml-0.1) -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc -lopencv_core"
 for t in $targets; do
     [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t'" >&2; exit 2; }
     # shellcheck disable=SC2086
-    clang++ -x c -std=c11 -O1 -g -D_GNU_SOURCE -DYOLO_LIBFUZZER -Iinclude -Icore -Icore/base -Ilabels \
+    clang++ -x c -std=c11 -O1 -g -D_GNU_SOURCE -DYOLO_LIBFUZZER -Iinclude -Icore -Icore/base -Ilabels -Ieval -Ipreprocess \
         -Ipostprocess -Idetect -I"$B/gen" -Itests $PKG_CFLAGS \
         -fsanitize=fuzzer,$SAN -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
         "tests/fuzz/fuzz_$t.c" tests/fuzz/fuzz_common.c tests/fuzz/fuzz_detect.c \

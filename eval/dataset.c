@@ -1,9 +1,8 @@
-/* dataset.c: data.yaml (a small YAML subset), image enumeration per split, img2label paths,
+/* dataset.c: data.yaml (through libyaml), image enumeration per split, img2label paths,
  * orphan label files and YOLO label files. See dataset.h for the rules; Ultralytics'
  * data/utils.py (check_det_dataset, img2label_paths, verify_image_label) and data/base.py
  * (get_img_files) are what they follow. */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,12 +11,14 @@
 #include <sys/stat.h>
 
 #include "yolo_core.h"
+#include <yaml.h>
+
 #include "dataset.h"
+#include "walk.h"
 
 #define MAX_YAML_BYTES  ((long)16 << 20)
 #define MAX_LIST_BYTES  ((long)1 << 30)
 #define MAX_LABEL_BYTES ((long)256 << 20)
-#define MAX_WALK_DEPTH  32
 
 /* ------------------------------------------------------------------ strings and paths */
 
@@ -115,18 +116,8 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int has_image_ext(const char *name)
-{
-    static const char *const exts[] = { "jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff" };
-    const char *slash = strrchr(name, '/');
-    const char *dot = strrchr(slash ? slash : name, '.');
-    if (!dot)
-        return 0;
-    for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++)
-        if (strcasecmp(dot + 1, exts[k]) == 0)
-            return 1;
-    return 0;
-}
+/* the project's one image-extension list (core/base/walk.h) */
+#define has_image_ext yolo_is_image_name
 
 static int has_txt_ext(const char *name)
 {
@@ -255,69 +246,32 @@ static int list_contains(const struct yolo_path_list *sorted, const char *p)
 
 /* ------------------------------------------------------------------ folder walking */
 
-struct walk_frame { dev_t dev; ino_t ino; };
+/* Files under dir (recursively with recurse) whose names pass `want`, through the project's
+ * one walker (core/base/walk.h): hidden entries and symlink cycles skipped. */
+struct walk_add { struct yolo_path_list *out; struct yolo_diag *d; };
 
-/* Adds files under dir (recursively) whose names pass `want` to out. Hidden entries are
- * skipped; a folder that is one of its own ancestors (symlink cycle) is not entered again. */
-static int walk_rec(const char *dir, int (*want)(const char *), struct yolo_path_list *out,
-                    struct walk_frame *stack, int depth, int recurse, struct yolo_diag *d)
+static int walk_add(void *user, const char *path)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return yolo_diag_set(d, YOLO_ERR_IO, "%s: %s", dir, strerror(errno));
-    for (int k = 0; k < depth; k++)
-        if (stack[k].dev == st.st_dev && stack[k].ino == st.st_ino)
-            return YOLO_OK;
-    stack[depth].dev = st.st_dev;
-    stack[depth].ino = st.st_ino;
-
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    int rc = YOLO_OK;
-    struct dirent *de;
-    while (rc == YOLO_OK && (de = readdir(dp)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char *p = path_join(dir, de->d_name);
-        if (!p) {
-            rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory", dir);
-            break;
-        }
-        struct stat es;
-        if (stat(p, &es) != 0) {               /* dangling symlink: not a file we can use */
-            free(p);
-            continue;
-        }
-        if (S_ISDIR(es.st_mode)) {
-            if (recurse && depth + 1 < MAX_WALK_DEPTH)
-                rc = walk_rec(p, want, out, stack, depth + 1, recurse, d);
-            free(p);
-        } else if (S_ISREG(es.st_mode) && want(de->d_name)) {
-            rc = list_push(out, p, d);
-        } else {
-            free(p);
-        }
-    }
-    closedir(dp);
-    return rc;
+    struct walk_add *w = user;
+    return list_push(w->out, str_dup(path), w->d);
 }
 
 static int walk(const char *dir, int (*want)(const char *), int recurse,
                 struct yolo_path_list *out, struct yolo_diag *d)
 {
-    struct walk_frame stack[MAX_WALK_DEPTH];
-    return walk_rec(dir, want, out, stack, 0, recurse, d);
+    struct walk_add w = { out, d };
+    char err[4200];
+    int rc = yolo_walk_dir(dir, recurse, want, walk_add, &w, err, sizeof err);
+    return rc == -1 ? yolo_diag_set(d, YOLO_ERR_IO, "%s", err) : rc;
 }
 
-/* ------------------------------------------------------------------ YAML subset: lexing */
+/* ------------------------------------------------------------------ data.yaml through libyaml */
 
-struct yline { const char *s; int len; int no; };
-
+/* libyaml (Debian's libyaml-dev) reads the YAML; what is kept of it is the top-level mapping's
+ * known keys, each a scalar, a list of scalars or a mapping of scalars, with the line it is
+ * on for the messages. */
 struct yparser {
-    const char   *file;
-    struct yline *lines;
-    int           n;
+    const char       *file;
     struct yolo_diag *d;
 };
 
@@ -384,503 +338,76 @@ static int yitem_push(struct yparser *p, struct yvalue *v, char *key, char *val,
     return YOLO_OK;
 }
 
-/* Splits the buffer into lines (LF or CRLF), skipping a UTF-8 BOM. */
-static int ysplit(struct yparser *p, const char *buf, size_t len)
+static int node_line(const yaml_node_t *n)
 {
-    size_t i = 0;
-    int cap = 256, no = 1;
-    if (len >= 3 && (unsigned char)buf[0] == 0xef && (unsigned char)buf[1] == 0xbb &&
-        (unsigned char)buf[2] == 0xbf)
-        i = 3;
-    p->lines = malloc((size_t)cap * sizeof *p->lines);
-    if (!p->lines)
-        return ynomem(p);
-    while (i < len) {
-        size_t s = i;
-        while (i < len && buf[i] != '\n')
-            i++;
-        size_t e = i;
-        if (e > s && buf[e - 1] == '\r')
-            e--;
-        if (memchr(buf + s, 0, e - s))
-            return yerr(p, no, NULL, "NUL byte in the file");
-        if (p->n == cap) {
-            if (cap > (1 << 24))
-                return yerr(p, no, NULL, "too many lines");
-            struct yline *nl = realloc(p->lines, (size_t)cap * 2 * sizeof *nl);
-            if (!nl)
-                return ynomem(p);
-            p->lines = nl;
-            cap *= 2;
-        }
-        p->lines[p->n].s = buf + s;
-        p->lines[p->n].len = (int)(e - s);
-        p->lines[p->n].no = no++;
-        p->n++;
-        if (i < len)
-            i++;                                   /* the '\n' */
-    }
-    return YOLO_OK;
+    return (int)n->start_mark.line + 1;
 }
 
-static int yindent(const struct yline *l)
+/* A plain ~, null, Null, NULL or empty scalar is YAML's null. */
+static int node_is_null(const yaml_node_t *n)
 {
-    int k = 0;
-    while (k < l->len && l->s[k] == ' ')
-        k++;
-    return k;
+    const char *s = (const char *)n->data.scalar.value;
+    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           (!s[0] || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"));
 }
 
-/* Blank or comment-only line. */
-static int yblank(const struct yline *l)
+/* The scalar node n as a malloc'd string (NULL for YAML's null); *out NULL on failure. */
+static int node_str(struct yparser *p, const yaml_node_t *n, char **out)
 {
-    int k = 0;
-    while (k < l->len && (l->s[k] == ' ' || l->s[k] == '\t'))
-        k++;
-    return k == l->len || l->s[k] == '#';
-}
-
-static int yspace(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* A cursor over the lines, for flow collections that span several of them. */
-struct ycur { struct yparser *p; int li, ci; };
-
-static int ycur_eof(const struct ycur *c)
-{
-    return c->li >= c->p->n;
-}
-
-/* Current char; '\n' at the end of a line; 0 at the end of the file. */
-static char ycur_ch(const struct ycur *c)
-{
-    if (ycur_eof(c))
-        return 0;
-    const struct yline *l = &c->p->lines[c->li];
-    return c->ci < l->len ? l->s[c->ci] : '\n';
-}
-
-static void ycur_next(struct ycur *c)
-{
-    if (ycur_eof(c))
-        return;
-    if (c->ci < c->p->lines[c->li].len) {
-        c->ci++;
-    } else {
-        c->li++;
-        c->ci = 0;
-    }
-}
-
-static int ycur_line(const struct ycur *c)
-{
-    return ycur_eof(c) ? (c->p->n ? c->p->lines[c->p->n - 1].no : 1) : c->p->lines[c->li].no;
-}
-
-/* Skips spaces, tabs, line ends (when multiline) and comments ('#' after a space or at the
- * start of a line). */
-static void ycur_skip_ws(struct ycur *c, int multiline)
-{
-    for (;;) {
-        char ch = ycur_ch(c);
-        if (ch == ' ' || ch == '\t') {
-            ycur_next(c);
-        } else if (ch == '#' && (c->ci == 0 || yspace(c->p->lines[c->li].s[c->ci - 1]))) {
-            c->ci = c->p->lines[c->li].len;        /* to the line end */
-        } else if (ch == '\n' && multiline) {
-            ycur_next(c);
-        } else {
-            return;
-        }
-    }
-}
-
-static void utf8_put(char *out, size_t *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[(*o)++] = (char)cp;
-    } else if (cp < 0x800) {
-        out[(*o)++] = (char)(0xc0 | (cp >> 6));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out[(*o)++] = (char)(0xe0 | (cp >> 12));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-    } else {
-        out[(*o)++] = (char)(0xf0 | (cp >> 18));
-        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-    }
-}
-
-/* A quoted scalar starting at the cursor (on the quote); it must end on the same line. */
-static int yquoted(struct ycur *c, const char *key, char **out)
-{
-    struct yparser *p = c->p;
-    const struct yline *l = &p->lines[c->li];
-    char q = l->s[c->ci];
-    int line = l->no;
-    char *r = malloc((size_t)l->len + 1);          /* unescaping never grows the text */
-    size_t o = 0;
-    int i = c->ci + 1;
-    if (!r)
-        return ynomem(p);
-    for (;;) {
-        if (i >= l->len) {
-            free(r);
-            return yerr(p, line, key, "unterminated %s-quoted string",
-                        q == '"' ? "double" : "single");
-        }
-        char ch = l->s[i];
-        if (q == '\'' && ch == '\'') {
-            if (i + 1 < l->len && l->s[i + 1] == '\'') {   /* '' is a quote */
-                r[o++] = '\'';
-                i += 2;
-                continue;
-            }
-            i++;
-            break;
-        }
-        if (q == '"' && ch == '"') {
-            i++;
-            break;
-        }
-        if (q == '"' && ch == '\\') {
-            if (i + 1 >= l->len) {
-                free(r);
-                return yerr(p, line, key, "backslash at the end of a quoted string");
-            }
-            char e = l->s[i + 1];
-            i += 2;
-            int hex = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
-            if (hex) {
-                uint32_t cp = 0;
-                for (int k = 0; k < hex; k++, i++) {
-                    if (i >= l->len || !isxdigit((unsigned char)l->s[i])) {
-                        free(r);
-                        return yerr(p, line, key, "bad \\%c escape", e);
-                    }
-                    char hc = l->s[i];
-                    cp = cp * 16 + (uint32_t)(isdigit((unsigned char)hc) ? hc - '0'
-                                                  : tolower((unsigned char)hc) - 'a' + 10);
-                }
-                if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-                    free(r);
-                    return yerr(p, line, key, "bad \\%c escape", e);
-                }
-                utf8_put(r, &o, cp);
-                continue;
-            }
-            static const char from[] = "\\\"/ntrabef v", to[] = "\\\"/\n\t\r\a\b\033\f \v";
-            const char *k = e ? strchr(from, e) : NULL;
-            if (!k) {
-                free(r);
-                return yerr(p, line, key, "unsupported escape \\%c in a double-quoted string",
-                            e ? e : '?');
-            }
-            r[o++] = to[k - from];
-            continue;
-        }
-        r[o++] = ch;
-        i++;
-    }
-    r[o] = 0;
-    c->ci = i;
-    *out = r;
-    return YOLO_OK;
-}
-
-static int yplain_null(const char *s, size_t n)
-{
-    return n == 0 || (n == 1 && s[0] == '~') || (n == 4 && (!memcmp(s, "null", 4) ||
-                                                            !memcmp(s, "Null", 4) ||
-                                                            !memcmp(s, "NULL", 4)));
-}
-
-/* A scalar at the cursor: quoted, or plain up to a terminator. flow: ',', ']', '}' end it too;
- * is_key: ": " (or ':' at the end) ends it. *out NULL means null (an empty plain scalar, ~ or
- * null); a quoted '' is an empty string. */
-static int yscalar(struct ycur *c, const char *key, int flow, int is_key, char **out)
-{
-    struct yparser *p = c->p;
     *out = NULL;
-    char ch = ycur_ch(c);
-    if (ch == '"' || ch == '\'')
-        return yquoted(c, key, out);
-    if (ch == '&' || ch == '*' || ch == '!' || ch == '|' || ch == '>' || ch == '%' || ch == '@' ||
-        ch == '`')
-        return yerr(p, ycur_line(c), key, "'%c' (anchors, aliases, tags, block scalars) is not "
-                    "supported", ch);
-    if (ch == '[' || ch == '{')
-        return yerr(p, ycur_line(c), key, "nested collections are not supported");
-    const struct yline *l = &p->lines[c->li];
-    int s = c->ci, i = c->ci;
-    while (i < l->len) {
-        char x = l->s[i];
-        if (x == '#' && i > s && yspace(l->s[i - 1]))
-            break;
-        if (flow && (x == ',' || x == ']' || x == '}'))
-            break;
-        if (is_key && x == ':' && (i + 1 == l->len || yspace(l->s[i + 1]) ||
-                                   (flow && (l->s[i + 1] == ',' || l->s[i + 1] == '}'))))
-            break;
-        i++;
-    }
-    int e = i;
-    while (e > s && yspace(l->s[e - 1]))
-        e--;
-    c->ci = i;
-    if (yplain_null(l->s + s, (size_t)(e - s)))
+    if (node_is_null(n))
         return YOLO_OK;
-    *out = str_ndup(l->s + s, (size_t)(e - s));
+    *out = str_ndup((const char *)n->data.scalar.value, n->data.scalar.length);
     return *out ? YOLO_OK : ynomem(p);
 }
 
-/* Only whitespace or a comment may follow on the cursor's line. */
-static int yline_end(struct ycur *c, const char *key)
-{
-    ycur_skip_ws(c, 0);
-    char ch = ycur_ch(c);
-    if (ch != '\n' && ch != 0)
-        return yerr(c->p, ycur_line(c), key, "unexpected '%c' after the value", ch);
-    return YOLO_OK;
-}
-
-/* Skips a balanced flow collection at the cursor (the value of a key we do not use). Quotes
- * count only where a scalar can start, so "it's" inside a plain scalar is fine. */
-static int yflow_skip(struct ycur *c, const char *key)
-{
-    int open_line = ycur_line(c), depth = 0, rc;
-    for (;;) {
-        ycur_skip_ws(c, 1);
-        char ch = ycur_ch(c);
-        if (ch == 0)
-            return yerr(c->p, open_line, key, "unterminated flow collection");
-        char prev = c->ci > 0 ? c->p->lines[c->li].s[c->ci - 1] : ' ';
-        if ((ch == '"' || ch == '\'') && strchr(" \t[{,:", prev)) {
-            char *q = NULL;
-            if ((rc = yquoted(c, key, &q)))
-                return rc;
-            free(q);
-            continue;
-        }
-        if (ch == '[' || ch == '{')
-            depth++;
-        if ((ch == ']' || ch == '}') && --depth == 0) {
-            ycur_next(c);
-            return YOLO_OK;
-        }
-        ycur_next(c);
-    }
-}
-
-/* A flow collection [a, b] or {k: v, ...} of scalars at the cursor, possibly over several
- * lines. A trailing comma is allowed, an empty entry is not. */
-static int yflow(struct ycur *c, const char *key, struct yvalue *v)
-{
-    struct yparser *p = c->p;
-    char open = ycur_ch(c), close = open == '[' ? ']' : '}';
-    int open_line = ycur_line(c), rc;
-    v->kind = open == '[' ? Y_LIST : Y_MAP;
-    ycur_next(c);
-    for (;;) {
-        ycur_skip_ws(c, 1);
-        char ch = ycur_ch(c);
-        if (ch == 0)
-            return yerr(p, open_line, key, "unterminated '%c'", open);
-        if (ch == close) {
-            ycur_next(c);
-            return YOLO_OK;
-        }
-        int line = ycur_line(c);
-        if (ch == ',')
-            return yerr(p, line, key, "empty entry in '%c...%c'", open, close);
-        char *k = NULL, *val = NULL;
-        if (v->kind == Y_MAP) {
-            if ((rc = yscalar(c, key, 1, 1, &k)))
-                return rc;
-            ycur_skip_ws(c, 0);
-            if (!k || ycur_ch(c) != ':') {
-                free(k);
-                return yerr(p, line, key, "expected 'key: value' in '{...}'");
-            }
-            ycur_next(c);
-            ycur_skip_ws(c, 1);
-            ch = ycur_ch(c);
-        }
-        if (v->kind == Y_LIST || (ch != ',' && ch != close)) {
-            if ((rc = yscalar(c, key, 1, 0, &val))) {
-                free(k);
-                return rc;
-            }
-        }
-        if ((rc = yitem_push(p, v, k, val, line)))
-            return rc;
-        ycur_skip_ws(c, 1);
-        ch = ycur_ch(c);
-        if (ch == ',') {
-            ycur_next(c);
-        } else if (ch == 0) {
-            return yerr(p, open_line, key, "unterminated '%c'", open);
-        } else if (ch != close) {
-            return yerr(p, ycur_line(c), key, "expected ',' or '%c', found '%c'", close, ch);
-        }
-    }
-}
-
-/* ------------------------------------------------------------------ YAML subset: values */
-
-/* Index of the next non-blank line at or after i, or p->n. */
-static int ynext_content(const struct yparser *p, int i)
-{
-    while (i < p->n && yblank(&p->lines[i]))
-        i++;
-    return i;
-}
-
-static int yleading_tab(const struct yline *l)
-{
-    for (int k = 0; k < l->len && (l->s[k] == ' ' || l->s[k] == '\t'); k++)
-        if (l->s[k] == '\t')
-            return 1;
-    return 0;
-}
-
-/* "- item" (or "-" alone) at column col of line l. */
-static int ydash(const struct yline *l, int col)
-{
-    return col < l->len && l->s[col] == '-' && (col + 1 == l->len || yspace(l->s[col + 1]));
-}
-
-/* The block collection under a key whose value was left empty; starts at line index *li.
- * On return *li is the first line after it. */
-static int yblock(struct yparser *p, int *li, const char *key, struct yvalue *v)
-{
-    int i = ynext_content(p, *li);
-    if (i >= p->n)
-        return YOLO_OK;                                    /* null */
-    const struct yline *first = &p->lines[i];
-    if (yleading_tab(first))
-        return yerr(p, first->no, key, "tab in indentation (YAML allows spaces only)");
-    int ind = yindent(first);
-    if (ind == 0 && !ydash(first, 0))
-        return YOLO_OK;                                    /* next key: the value is null */
-    v->kind = ydash(first, ind) ? Y_LIST : Y_MAP;
-    for (;;) {
-        i = ynext_content(p, i);
-        if (i >= p->n)
-            break;
-        const struct yline *l = &p->lines[i];
-        if (yleading_tab(l))
-            return yerr(p, l->no, key, "tab in indentation (YAML allows spaces only)");
-        int li_ind = yindent(l);
-        if (li_ind < ind || (ind == 0 && !ydash(l, 0)))
-            break;                                         /* back to the top level */
-        if (li_ind > ind)
-            return yerr(p, l->no, key, "nested or continued values are not supported");
-        int is_item = ydash(l, ind);
-        if ((v->kind == Y_LIST) != is_item)
-            return yerr(p, l->no, key, "mixes list items ('- x') and 'key: value' entries");
-        struct ycur c = { p, i, ind };
-        char *k = NULL, *s = NULL;
-        int rc;
-        if (is_item) {
-            c.ci = ind + 1;
-            ycur_skip_ws(&c, 0);
-            if (ydash(l, c.ci))
-                return yerr(p, l->no, key, "nested lists are not supported");
-            if (ycur_ch(&c) != '\n' && (rc = yscalar(&c, key, 0, 1, &s)))
-                return rc;
-        } else {
-            if ((rc = yscalar(&c, key, 0, 1, &k)))
-                return rc;
-            ycur_skip_ws(&c, 0);
-            if (!k || ycur_ch(&c) != ':') {
-                free(k);
-                return yerr(p, l->no, key, "expected 'key: value'");
-            }
-            ycur_next(&c);
-            ycur_skip_ws(&c, 0);
-            if (ycur_ch(&c) != '\n' && (rc = yscalar(&c, key, 0, 1, &s))) {
-                free(k);
-                return rc;
-            }
-        }
-        if (ycur_ch(&c) == ':') {
-            free(k);
-            free(s);
-            return yerr(p, l->no, key, "nested mappings are not supported");
-        }
-        if ((rc = yline_end(&c, key))) {
-            free(k);
-            free(s);
-            return rc;
-        }
-        if ((rc = yitem_push(p, v, k, s, l->no)))
-            return rc;
-        i++;
-    }
-    *li = i;
-    return YOLO_OK;
-}
-
-/* Skips the value of an unknown key: the rest of its line (a flow collection may continue on
- * the next lines), then every following line that is blank, indented or a "- " item. */
-static int yskip(struct yparser *p, struct ycur *c, const char *key, int *li)
-{
-    ycur_skip_ws(c, 0);
-    char ch = ycur_ch(c);
-    int i = c->li + 1;
-    if (ch == '[' || ch == '{') {
-        int rc = yflow_skip(c, key);
-        if (rc)
-            return rc;
-        i = c->li + 1;
-    }
-    while (i < p->n) {
-        const struct yline *l = &p->lines[i];
-        if (!yblank(l) && yindent(l) == 0 && !yleading_tab(l) && !ydash(l, 0))
-            break;
-        i++;
-    }
-    *li = i;
-    return YOLO_OK;
-}
-
-/* The value after "key:" on line *li (cursor c at the value). Moves *li past it. */
-static int yvalue_parse(struct yparser *p, struct ycur *c, const char *key, struct yvalue *v,
-                        int *li)
+static int node_value(struct yparser *p, yaml_document_t *doc, const yaml_node_t *n, const char *key,
+                      struct yvalue *v)
 {
     int rc;
-    ycur_skip_ws(c, 0);
-    char ch = ycur_ch(c);
-    memset(v, 0, sizeof *v);
-    v->line = p->lines[*li].no;
-    if (ch == '\n' || ch == 0) {
-        *li += 1;
-        return yblock(p, li, key, v);
-    }
-    if (ch == '[' || ch == '{') {
-        if ((rc = yflow(c, key, v)) || (rc = yline_end(c, key)))
+    v->line = node_line(n);
+    if (n->type == YAML_SCALAR_NODE) {
+        if ((rc = node_str(p, n, &v->scalar)))
             return rc;
-        *li = c->li + 1;
+        v->kind = v->scalar ? Y_SCALAR : Y_NULL;
         return YOLO_OK;
     }
-    if ((rc = yscalar(c, key, 0, 1, &v->scalar)) || (rc = yline_end(c, key)))
-        return rc;
-    v->kind = v->scalar ? Y_SCALAR : Y_NULL;
-    int next = ynext_content(p, *li + 1);
-    if (next < p->n && (yindent(&p->lines[next]) > 0 || yleading_tab(&p->lines[next])))
-        return yerr(p, p->lines[next].no, key,
-                    "multi-line or nested values are not supported here");
-    *li += 1;
+    if (n->type == YAML_SEQUENCE_NODE) {
+        v->kind = Y_LIST;
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+            const yaml_node_t *e = yaml_document_get_node(doc, *it);
+            char *val;
+            if (!e)
+                return yerr(p, v->line, key, "broken list item");
+            if (e->type != YAML_SCALAR_NODE)
+                return yerr(p, node_line(e), key, "nested %s are not supported",
+                            e->type == YAML_SEQUENCE_NODE ? "lists" : "mappings");
+            if ((rc = node_str(p, e, &val)) || (rc = yitem_push(p, v, NULL, val, node_line(e))))
+                return rc;
+        }
+        return YOLO_OK;
+    }
+    v->kind = Y_MAP;
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+        const yaml_node_t *k = yaml_document_get_node(doc, pr->key), *e = yaml_document_get_node(doc, pr->value);
+        char *ks, *val;
+        if (!k || !e)
+            return yerr(p, v->line, key, "broken mapping entry");
+        if (k->type != YAML_SCALAR_NODE || e->type != YAML_SCALAR_NODE)
+            return yerr(p, node_line(k->type != YAML_SCALAR_NODE ? k : e), key, "nested mappings are not supported");
+        if ((rc = node_str(p, k, &ks)))
+            return rc;
+        if (!ks && !(ks = str_dup("")))
+            return ynomem(p);
+        if ((rc = node_str(p, e, &val))) {
+            free(ks);
+            return rc;
+        }
+        if ((rc = yitem_push(p, v, ks, val, node_line(k))))
+            return rc;
+    }
     return YOLO_OK;
 }
-
-/* ------------------------------------------------------------------ data.yaml */
 
 enum { K_PATH, K_TRAIN, K_VAL, K_TEST, K_NC, K_NAMES, K_VALIDATION, K_COUNT };
 static const char *const known_keys[K_COUNT] = {
@@ -892,57 +419,48 @@ struct yaml_data {
     int seen[K_COUNT];
 };
 
-static int yaml_parse(struct yparser *p, struct yaml_data *y)
+static int yaml_parse(struct yparser *p, const char *buf, size_t len, struct yaml_data *y)
 {
-    int li = 0, rc;
-    while (li < p->n) {
-        const struct yline *l = &p->lines[li];
-        if (yblank(l)) {
-            li++;
-            continue;
-        }
-        if (yleading_tab(l))
-            return yerr(p, l->no, NULL, "tab in indentation (YAML allows spaces only)");
-        if (yindent(l) > 0)
-            return yerr(p, l->no, NULL, "unexpected indentation: expected 'key: value' at the "
-                        "start of the line");
-        if (l->len >= 3 && !memcmp(l->s, "---", 3) && (l->len == 3 || yspace(l->s[3]))) {
-            li++;                                          /* document start marker */
-            continue;
-        }
-        if (l->len >= 3 && !memcmp(l->s, "...", 3) && (l->len == 3 || yspace(l->s[3])))
-            break;                                         /* document end marker */
-        if (ydash(l, 0))
-            return yerr(p, l->no, NULL, "expected 'key: value', found a list item");
-        struct ycur c = { p, li, 0 };
-        char *key = NULL;
-        if ((rc = yscalar(&c, NULL, 0, 1, &key)))
-            return rc;
-        ycur_skip_ws(&c, 0);
-        if (!key || ycur_ch(&c) != ':') {
-            free(key);
-            return yerr(p, l->no, NULL, "expected 'key: value'");
-        }
-        ycur_next(&c);
-        int k = 0;
-        while (k < K_COUNT && strcmp(key, known_keys[k]) != 0)
-            k++;
-        if (k == K_COUNT) {
-            rc = yskip(p, &c, key, &li);
-            free(key);
-            if (rc)
-                return rc;
-            continue;
-        }
-        free(key);
-        if (y->seen[k])
-            return yerr(p, l->no, known_keys[k], "duplicate key (first on line %d)",
-                        y->v[k].line);
-        y->seen[k] = 1;
-        if ((rc = yvalue_parse(p, &c, known_keys[k], &y->v[k], &li)))
-            return rc;
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return ynomem(p);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        int rc = parser.error == YAML_MEMORY_ERROR ? ynomem(p)
+               : yerr(p, (int)parser.problem_mark.line + 1, NULL, "%s%s%s", parser.problem ? parser.problem : "YAML error",
+                      parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return rc;
     }
-    return YOLO_OK;
+    yaml_parser_delete(&parser);
+    int rc = YOLO_OK;
+    const yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root && root->type == YAML_SCALAR_NODE && node_is_null(root))
+        root = NULL;                                   /* an empty file */
+    if (root && root->type != YAML_MAPPING_NODE)
+        rc = yerr(p, node_line(root), NULL, "expected 'key: value' at the top, found %s",
+                  root->type == YAML_SEQUENCE_NODE ? "a list" : "a plain value");
+    for (yaml_node_pair_t *pr = root && !rc ? root->data.mapping.pairs.start : NULL;
+         pr && pr < root->data.mapping.pairs.top && !rc; pr++) {
+        const yaml_node_t *k = yaml_document_get_node(&doc, pr->key), *v = yaml_document_get_node(&doc, pr->value);
+        if (!k || !v || k->type != YAML_SCALAR_NODE)
+            continue;                                  /* not a key of ours */
+        int i = 0;
+        while (i < K_COUNT && strcmp((const char *)k->data.scalar.value, known_keys[i]) != 0)
+            i++;
+        if (i == K_COUNT)
+            continue;
+        if (y->seen[i]) {
+            rc = yerr(p, node_line(k), known_keys[i], "duplicate key (first on line %d)", y->v[i].line);
+            break;
+        }
+        y->seen[i] = 1;
+        rc = node_value(p, &doc, v, known_keys[i], &y->v[i]);
+        y->v[i].line = node_line(k);               /* messages about a value name its key's line */
+    }
+    yaml_document_delete(&doc);
+    return rc;
 }
 
 void yolo_dataset_free(struct yolo_dataset *ds)
@@ -1097,7 +615,7 @@ static int yaml_to_dataset(struct yparser *p, struct yaml_data *y, const char *y
 
 static int load_yaml(const char *path, struct yolo_dataset *ds, struct yolo_diag *d)
 {
-    struct yparser p = { path, NULL, 0, d };
+    struct yparser p = { path, d };
     struct yaml_data y;
     char *buf = NULL, *abs = NULL, *dir = NULL;
     size_t len;
@@ -1117,13 +635,11 @@ static int load_yaml(const char *path, struct yolo_dataset *ds, struct yolo_diag
         rc = ynomem(&p);
         goto done;
     }
-    if ((rc = ysplit(&p, buf, len)) || (rc = yaml_parse(&p, &y)) ||
-        (rc = yaml_to_dataset(&p, &y, dir, ds)))
+    if ((rc = yaml_parse(&p, buf, len, &y)) || (rc = yaml_to_dataset(&p, &y, dir, ds)))
         goto done;
 done:
     for (int k = 0; k < K_COUNT; k++)
         yvalue_release(&y.v[k]);
-    free(p.lines);
     free(buf);
     free(abs);
     free(dir);

@@ -259,6 +259,12 @@ static int parse_string(struct parser *p, const char **out, int32_t *out_len)
         if (end - i < 6 || !hex4(p->s + i + 2, &cp))
             return fail(p, i, "\\u needs 4 hex digits");
         i += 6;
+        /* \udc80..\udcff: a byte that was not UTF-8, as yolo_json_escape (and Python's
+         * surrogateescape) writes it: the byte itself comes back */
+        if (cp >= 0xdc80 && cp <= 0xdcff) {
+            o[k++] = (char)(cp - 0xdc00);
+            continue;
+        }
         if (cp >= 0xdc00 && cp <= 0xdfff)
             return fail(p, i - 6, "unpaired low surrogate \\u%04x", cp);
         if (cp >= 0xd800 && cp <= 0xdbff) {

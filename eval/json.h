@@ -14,7 +14,9 @@
  * below stays valid until yolo_json_doc_free. Strict: one value, optionally surrounded by
  * whitespace (space, tab, CR, LF); no comments, trailing commas, NaN, hex or leading '+';
  * strings must be valid UTF-8 with no raw control characters; \uXXXX escapes (surrogate pairs
- * included) are decoded to UTF-8. Nesting deeper than YOLO_JSON_MAX_DEPTH is an error (the
+ * included) are decoded to UTF-8, except a lone \udc80..\udcff, which is the byte 0x80..0xff
+ * that yolo_json_escape wrote for a byte that was not UTF-8 (a file name's): such strings
+ * come back as the original bytes. Nesting deeper than YOLO_JSON_MAX_DEPTH is an error (the
  * parser recurses). Duplicate object keys are kept; yolo_json_get returns the last one, as
  * Python's json module does (keys compare as C strings: one holding \u0000 ends there).
  *

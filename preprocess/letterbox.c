@@ -32,7 +32,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "postprocess.h"
+#include "preprocess.h"
 
 #define COEF_BITS  11
 #define COEF_SCALE (1 << COEF_BITS)

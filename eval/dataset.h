@@ -10,7 +10,7 @@
  *         ... lf.objs[0..lf.n) ...   yolo_label_file_release(&lf); free(lp);
  *     yolo_path_list_release(&imgs); yolo_dataset_free(ds);
  *
- * data.yaml: only the subset YOLO datasets use, read without a YAML library:
+ * data.yaml, read with libyaml (any YAML 1.1; of it these keys are used):
  *   path:  the dataset root. Relative to the folder holding the yaml (NOT the working directory,
  *          and not Ultralytics' datasets_dir); absent or null = that folder.
  *   train / val / test:  a string or a list of strings (flow [a, b] or block "- a" lines),
@@ -23,10 +23,9 @@
  *          block mapping ("0: person" lines, keys 0..n-1 in any order) or a flow mapping
  *          {0: a, 1: b}. Without names, classes are called "class_<i>"; with both, the counts
  *          must agree.
- *   Other keys (download scripts, kpt_shape, ...) are skipped with their indented blocks.
- *   Comments, '...' and "..." scalars, flow collections spanning lines, a UTF-8 BOM and CRLF
- *   line ends are handled; tabs in indentation, anchors and nested collections are errors.
- *   Errors read "<file>:<line>: <key>: <problem>".
+ *   Other keys (download scripts, kpt_shape, ...) are ignored. Nested collections inside these
+ *   keys are errors. Errors read "<file>:<line>: <key>: <problem>", or for YAML syntax
+ *   "<file>:<line>: <libyaml's problem> <its context>".
  * A folder instead of a yaml: a split's images are in DIR/images/<split> when that folder
  *   exists, else anywhere under DIR; class names are unknown (n_classes 0).
  *

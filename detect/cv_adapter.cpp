@@ -9,6 +9,7 @@
 // Video goes through FFmpeg explicitly (files and URLs): with CAP_ANY, OpenCV falls back to
 // GStreamer for a file FFmpeg rejects, which prints pages of warnings and says nothing more.
 #include "cv_adapter.h"
+#include "mp4_boxes.h"
 
 #include <cerrno>
 #include <cstdarg>
@@ -201,6 +202,14 @@ namespace {
  * must declare every frame written; that reads the index only, not the frames. */
 int verify_video(const yolo_cv_video_writer *w, struct yolo_diag *d)
 {
+    // A fragmented MP4 cut short by a full disk still opens, and its frame count comes from
+    // the fragment headers, not from the data present: the file must be whole boxes to its
+    // end, the last one the 'mfra' the muxer writes when it finishes.
+    struct yolo_mp4_walk mw;
+    if (yolo_mp4_walk(w->tmp.c_str(), &mw) != 0 || mw.whole_bytes != mw.file_bytes ||
+        std::strcmp(mw.last_type, "mfra") != 0)
+        return diag_set(d, YOLO_ERR_IO, "%s: the video written is cut short (disk full or file size "
+                        "limit?); not kept", w->path.c_str());
     int64_t n = -1;
     try {
         cv::VideoCapture cap(w->tmp, cv::CAP_FFMPEG);
@@ -496,8 +505,13 @@ int yolo_cv_video_writer_open(const char *path, int32_t width, int32_t height, d
     try {
         w = new yolo_cv_video_writer();
         w->path = path;
-        // The container comes from the temporary name's extension, so it ends in .mp4 too.
-        w->tmp = w->path + tmp_suffix() + ".mp4";
+        // The container comes from the temporary name's extension. ".ismv" selects FFmpeg's
+        // MP4 muxer in its fragmented mode (an empty 'moov' first, then a 'moof'+'mdat' per
+        // key frame, every 12 frames): a file cut anywhere (kill -9, power loss) still plays up
+        // to its last whole fragment, where a plain MP4 without its final 'moov' plays nothing.
+        // OpenCV passes no muxer options (movflags) through, so the extension is the only way.
+        // Renamed to .mp4 at the end: it is an ISO BMFF (MP4) file, brand 'isml'.
+        w->tmp = w->path + tmp_suffix() + ".ismv";
         w->width = width;
         w->height = height;
         w->frames = 0;

@@ -91,6 +91,18 @@ grep -q "FAILED -> $T/vid/traffic_highway_720p.jsonl\$" "$T/out" && ok ||
 "$YOLO" video "$T/t.engine" "$VID" -o "$T/vid2" --max-frames 12 >/dev/null 2>"$T/err" &&
     [ -s "$T/vid2/traffic_highway_720p.mp4" ] && ok || fail "video with room: $(cat "$T/err")"
 
+# ---- an end-to-end model that outputs broken rows (classes outside its 80, NaN/inf values):
+# `yolo video` drops them and says so in one warning, as detect and val do (6 per frame)
+BUILD=${BUILD:-build}
+if "$BUILD/tests/test_image_limits" --e2e-onnx "$T/e2e.onnx" && "$YOLO" build "$T/e2e.onnx" -o "$T/e2e.engine" > /dev/null 2>"$T/err"; then
+    "$YOLO" video "$T/e2e.engine" "$VID" -o "$T/e2e" --max-frames 3 --nosave > "$T/out" 2> "$T/err"; rc=$?
+    [ "$rc" -eq 0 ] && [ "$(cat "$T/err")" = "yolo video: warning: 18 candidates in 3 frames dropped: the model output a NaN or infinite box or score, or a class id outside its 80 classes" ] &&
+        [ "$(grep -o '"cls"' "$T/e2e/traffic_highway_720p.jsonl" | wc -l)" -eq 6 ] && ok ||
+        fail "video with broken e2e rows: exit $rc, stderr '$(cat "$T/err")', $(grep -o '"cls"' "$T/e2e/traffic_highway_720p.jsonl" | wc -l) detections (want 6)"
+else
+    fail "e2e model: $(cat "$T/err")"
+fi
+
 # ---- a long run of unreadable files (more than the pipeline has slots) between good images:
 # the inference stage once waited forever for a slot only it could free
 mkdir -p "$T/many"

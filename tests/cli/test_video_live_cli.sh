@@ -69,8 +69,7 @@ BOUND=300; LOADED=""; [ -n "$SAN" ] && { BOUND=2000; LOADED=1; }
 if awk -v n="$(nproc)" '{ exit !($1 > n) }' /proc/loadavg; then
     BOUND=1500; LOADED=1; echo "note: load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores: latency bound $BOUND ms"
 fi
-$PY - "$T/udp/127.0.0.1_$P1.jsonl" "$BOUND" "$SAN" "$NU" "$LOADED" > "$T/udp.py" 2>&1 <<'EOF' && ok ||
-    fail "udp latency / drops: $(tail -1 "$T/udp.py")"
+$PY - "$T/udp/127.0.0.1_$P1.jsonl" "$BOUND" "$SAN" "$NU" "$LOADED" > "$T/udp.py" 2>&1 <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 bound, san, n = float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
@@ -91,6 +90,7 @@ assert last < first + grow, f"latency grows: {first:.0f} -> {last:.0f} ms"
 if not san:
     assert gaps > 0, "yolov8n on 2 cores cannot keep up with 25 fps: frames must have been skipped"
 EOF
+[ $? -eq 0 ] && ok || fail "udp latency / drops: $(tail -1 "$T/udp.py")"
 head -1 "$T/udp.py"
 grep -q "live: [0-9]* frames skipped to stay real time, 0 reconnects, capture-to-result latency median" "$T/udp.out" &&
     ok || fail "udp summary: $(grep live "$T/udp.out")"
@@ -114,8 +114,7 @@ wait $Y; rc=$?
 [ $rc -eq 0 ] && ok || fail "http + udp: exit $rc: $(cat "$T/two.err")"
 grep -q "127.0.0.1:$P2/live.ts: stream lost after [0-9]* frames; reconnecting" "$T/two.err" &&
     grep -q "127.0.0.1:$P2/live.ts: reconnected" "$T/two.err" && ok || fail "no reconnect: $(cat "$T/two.err")"
-$PY - "$T/two/127.0.0.1_${P2}_live.jsonl" "$T/two/127.0.0.1_$P3.jsonl" > "$T/two.py" 2>&1 <<'EOF' && ok ||
-    fail "http reconnect / udp undisturbed: $(tail -1 "$T/two.py")"
+$PY - "$T/two/127.0.0.1_${P2}_live.jsonl" "$T/two/127.0.0.1_$P3.jsonl" > "$T/two.py" 2>&1 <<'EOF'
 import json, sys
 h = [json.loads(l) for l in open(sys.argv[1])]
 u = [json.loads(l) for l in open(sys.argv[2])]
@@ -136,6 +135,7 @@ assert hgap > 0.8, f"http: no outage seen ({hgap:.2f} s)"
 limit = min(2.0, hgap / 2)
 assert ugap < limit, f"udp stalled {ugap:.2f} s while the http stream was down {hgap:.2f} s"
 EOF
+[ $? -eq 0 ] && ok || fail "http reconnect / udp undisturbed: $(tail -1 "$T/two.py")"
 head -1 "$T/two.py"
 grep -q "127.0.0.1:$P2/live.ts: .* 1 reconnect," "$T/two.out" || grep -A1 "live.ts:" "$T/two.out" | grep -q "1 reconnect," &&
     ok || fail "summary lacks the reconnect: $(cat "$T/two.out")"

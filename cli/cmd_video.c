@@ -357,7 +357,9 @@ int cmd_video(int argc, char **argv)
         cli_error("video", 1, "%s", d.msg);
         goto out;
     }
-    if (rep.n_stale_removed || rep.n_recovered)
+    if (rep.n_recovered && !rep.n_stale_removed)
+        printf("%s\n", rep.stale_note);
+    else if (rep.n_stale_removed || rep.n_recovered)
         printf("%s%sremoved %d temp file%s of killed runs\n", rep.stale_note, rep.stale_note[0] ? "; " : "",
                rep.n_stale_removed, rep.n_stale_removed == 1 ? "" : "s");
     int interrupted = atomic_load(vp.stop) != 0;
@@ -401,6 +403,19 @@ int cmd_video(int argc, char **argv)
     printf("memory: peak RSS %.1f MiB; per instance %.1f MiB (context: arena, scratch, I/O buffers) "
            "+ %.1f MiB frame buffers\n", (double)ru.ru_maxrss * 1024.0 / MIB,
            (double)rep.instance_bytes / MIB, (double)rep.frame_bytes / MIB);
+    /* as detect and val: broken end-to-end rows are dropped, and said once (exit code unchanged) */
+    int64_t n_invalid = 0, n_invalid_frames = 0;
+    for (int32_t i = 0; i < n_src; i++) {
+        n_invalid += st[i].n_invalid;
+        n_invalid_frames += st[i].n_invalid_frames;
+    }
+    if (n_invalid > 0) {
+        fflush(stdout);
+        fprintf(stderr, "yolo video: warning: %lld candidate%s in %lld frame%s dropped: the model output a NaN "
+                "or infinite box or score, or a class id outside its %d classes\n", (long long)n_invalid,
+                n_invalid == 1 ? "" : "s", (long long)n_invalid_frames, n_invalid_frames == 1 ? "" : "s",
+                info.n_classes);
+    }
     rc = interrupted ? 130 : rep.n_failed ? 1 : 0;
 out:
     free(st);

@@ -55,16 +55,30 @@ static int by_size_desc(const void *a, const void *b)
     return x->first - y->first;
 }
 
-/* The root of t and t's byte offset in it. */
-static int32_t find_root(const int32_t *parent, const uint64_t *poff, int32_t t, uint64_t *off)
+/* The root of t and t's byte offset in it. Path compression: every tensor on the way is
+ * re-pointed at the root with its offset in it, so a chain of a million views (Reshape after
+ * Reshape, each aliasing the one before) costs O(1) amortized per lookup instead of a walk of
+ * the whole chain per node (quadratic). Roots stay roots and every offset stays "t's bytes
+ * start at poff[t] in parent[t]", which is all the callers read. */
+static int32_t find_root(int32_t *parent, uint64_t *poff, int32_t t, uint64_t *off)
 {
     uint64_t o = 0;
-    while (parent[t] != t) {
-        o += poff[t];
-        t = parent[t];
+    int32_t r = t;
+    while (parent[r] != r) {
+        o += poff[r];
+        r = parent[r];
     }
     *off = o;
-    return t;
+    /* second walk: x's offset in r is what remains of o after the steps before x */
+    while (parent[t] != t) {
+        int32_t next = parent[t];
+        uint64_t step = poff[t];
+        parent[t] = r;
+        poff[t] = o;
+        o -= step;
+        t = next;
+    }
+    return r;
 }
 
 /* A Concat/Split along axis: bytes of everything before the axis must be one slice. */

@@ -38,6 +38,7 @@ struct slot {
     int status;                       /* detection status once DONE */
     int32_t n_dets, width, height;
     double ms_pre, ms_inf, ms_post;
+    int32_t n_invalid;                /* yolo_result.n_invalid, passed on */
     struct yolo_det *dets;            /* max_det, in the stream's det_store */
     char msg[YOLO_DIAG_MSG_BYTES];
 };
@@ -112,6 +113,7 @@ static void slot_store(struct slot *sl, int rc, const struct yolo_result *r, con
     sl->width = sl->img.width;
     sl->height = sl->img.height;
     sl->ms_pre = sl->ms_inf = sl->ms_post = 0;
+    sl->n_invalid = 0;
     if (rc) {
         memcpy(sl->msg, d->msg, sizeof sl->msg);
         return;
@@ -123,6 +125,7 @@ static void slot_store(struct slot *sl, int rc, const struct yolo_result *r, con
     sl->ms_pre = r->ms_preprocess;
     sl->ms_inf = r->ms_inference;
     sl->ms_post = r->ms_postprocess;
+    sl->n_invalid = r->n_invalid;
 }
 
 /* Runs a group in engine calls of up to engine_batch frames. Results point into the
@@ -458,6 +461,7 @@ int yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int3
     res->ms_preprocess = sl->ms_pre;
     res->ms_inference = sl->ms_inf;
     res->ms_postprocess = sl->ms_post;
+    res->n_invalid = sl->n_invalid;
     if (user)
         *user = sl->user;
     int status = sl->status;

@@ -9,7 +9,9 @@
 // Video goes through FFmpeg explicitly (files and URLs): with CAP_ANY, OpenCV falls back to
 // GStreamer for a file FFmpeg rejects, which prints pages of warnings and says nothing more.
 #include "cv_adapter.h"
+#include "mp4_boxes.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -170,6 +172,36 @@ std::string tmp_suffix()
     return ".tmp" + std::to_string((long)getpid()) + "." + std::to_string((long)syscall(SYS_gettid));
 }
 
+// The frame size in a JPEG's SOF segment (any SOFn but DHT C4, JPG C8, DAC CC): walks the
+// marker segments by their lengths from SOI. Returns false if there is none.
+bool jpeg_size(const uchar *b, size_t n, int32_t *w, int32_t *h)
+{
+    if (n < 4 || b[0] != 0xFF || b[1] != 0xD8)
+        return false;
+    size_t i = 2;
+    while (i + 4 <= n) {
+        if (b[i] != 0xFF)
+            return false;
+        uchar m = b[i + 1];
+        if (m == 0xFF) {            // fill byte
+            i++;
+            continue;
+        }
+        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            if (i + 9 > n)
+                return false;
+            *h = b[i + 5] << 8 | b[i + 6];
+            *w = b[i + 7] << 8 | b[i + 8];
+            return true;
+        }
+        if (m == 0xDA || len < 2)   // scan data before any SOF: not a frame we can size
+            return false;
+        i += 2 + len;
+    }
+    return false;
+}
+
 bool all_digits(const char *s)
 {
     if (!*s)
@@ -185,6 +217,15 @@ bool all_digits(const char *s)
 struct yolo_cv_video {
     cv::VideoCapture cap;
     std::string name;
+    // OpenCV's FFmpeg backend rescales every frame to the size the stream opened with and
+    // reports that size (CAP_PROP_FRAME_WIDTH) throughout, so a size change mid-stream is
+    // invisible in the decoded frames. For MJPEG files a second capture in raw mode
+    // (CAP_PROP_FORMAT -1: the demuxed packets, no decoding) reads the same packets, one per
+    // frame, and each JPEG's SOF header gives the coded size.
+    cv::VideoCapture raw;
+    bool raw_on = false;
+    int32_t width = 0, height = 0;
+    int64_t index = 0;
 };
 
 struct yolo_cv_video_writer {
@@ -201,6 +242,14 @@ namespace {
  * must declare every frame written; that reads the index only, not the frames. */
 int verify_video(const yolo_cv_video_writer *w, struct yolo_diag *d)
 {
+    // A fragmented MP4 cut short by a full disk still opens, and its frame count comes from
+    // the fragment headers, not from the data present: the file must be whole boxes to its
+    // end, the last one the 'mfra' the muxer writes when it finishes.
+    struct yolo_mp4_walk mw;
+    if (yolo_mp4_walk(w->tmp.c_str(), &mw) != 0 || mw.whole_bytes != mw.file_bytes ||
+        std::strcmp(mw.last_type, "mfra") != 0)
+        return diag_set(d, YOLO_ERR_IO, "%s: the video written is cut short (disk full or file size "
+                        "limit?); not kept", w->path.c_str());
     int64_t n = -1;
     try {
         cv::VideoCapture cap(w->tmp, cv::CAP_FFMPEG);
@@ -403,6 +452,18 @@ int yolo_cv_video_open(const char *source, struct yolo_cv_video **out,
         info->is_file = !camera && !url;
         info->frame_count = info->is_file && n > 0 && n < 1e15 ? (int64_t)n : -1;
         std::snprintf(info->backend, sizeof info->backend, "%s", v->cap.getBackendName().c_str());
+        // the codec's tag ('MJPG' in AVI) or, without one, the start of FFmpeg's codec name
+        // ("mjpe" for a raw .mjpeg or Matroska)
+        int fourcc = (int)v->cap.get(cv::CAP_PROP_FOURCC);
+        char tag[5] = { 0 };
+        for (int i = 0; i < 4; i++)
+            tag[i] = (char)std::tolower((fourcc >> (8 * i)) & 0xFF);
+        bool mjpeg = std::strcmp(tag, "mjpg") == 0 || std::strcmp(tag, "mjpe") == 0;
+        if (info->is_file && mjpeg && info->width > 0) {
+            v->raw_on = v->raw.open(source, cv::CAP_FFMPEG, { cv::CAP_PROP_FORMAT, -1 }) && v->raw.isOpened();
+            v->width = info->width;
+            v->height = info->height;
+        }
         *out = v;
         return YOLO_OK;
     } catch (const std::bad_alloc &) {
@@ -438,6 +499,16 @@ int yolo_cv_video_read(struct yolo_cv_video *v, struct yolo_cv_image *im, double
         uchar *before = m.data;
         if (!v->cap.read(m) || m.empty())
             return YOLO_OK;
+        if (v->raw_on) {
+            cv::Mat pkt;
+            int32_t w, h;
+            if (v->raw.read(pkt) && !pkt.empty() && pkt.isContinuous() &&
+                jpeg_size(pkt.data, pkt.total() * pkt.elemSize(), &w, &h) && (w != v->width || h != v->height))
+                return diag_set(d, YOLO_ERR_FORMAT, "%s: frame %lld is %dx%d in the file, not the %dx%d the video "
+                                "starts with: the frame size changes mid-stream (OpenCV would rescale the rest "
+                                "silently); stopped there", what, (long long)v->index, w, h, v->width, v->height);
+        }
+        v->index++;
         if (pos_ms) {
             double t = v->cap.get(cv::CAP_PROP_POS_MSEC);
             *pos_ms = t >= 0 && t < 1e15 ? t : -1;
@@ -467,6 +538,10 @@ int yolo_cv_video_skip(struct yolo_cv_video *v, int *got, struct yolo_diag *d)
     *got = 0;
     try {
         *got = v->cap.grab() ? 1 : 0;
+        if (*got && v->raw_on) {
+            v->raw.grab();   // the raw packets stay in step with the decoded frames
+            v->index++;
+        }
         return YOLO_OK;
     } catch (const cv::Exception &e) {
         return diag_set(d, YOLO_ERR_FORMAT, "%s: cannot decode frame: %s", v->name.c_str(),
@@ -501,8 +576,13 @@ int yolo_cv_video_writer_open(const char *path, int32_t width, int32_t height, d
     try {
         w = new yolo_cv_video_writer();
         w->path = path;
-        // The container comes from the temporary name's extension, so it ends in .mp4 too.
-        w->tmp = w->path + tmp_suffix() + ".mp4";
+        // The container comes from the temporary name's extension. ".ismv" selects FFmpeg's
+        // MP4 muxer in its fragmented mode (an empty 'moov' first, then a 'moof'+'mdat' per
+        // key frame, every 12 frames): a file cut anywhere (kill -9, power loss) still plays up
+        // to its last whole fragment, where a plain MP4 without its final 'moov' plays nothing.
+        // OpenCV passes no muxer options (movflags) through, so the extension is the only way.
+        // Renamed to .mp4 at the end: it is an ISO BMFF (MP4) file, brand 'isml'.
+        w->tmp = w->path + tmp_suffix() + ".ismv";
         w->width = width;
         w->height = height;
         w->frames = 0;

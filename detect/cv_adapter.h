@@ -117,9 +117,11 @@ void yolo_cv_video_close(struct yolo_cv_video *v);      /* NULL ok */
 
 /* Starts an MP4 file (MPEG-4 part 2, fourcc 'mp4v': every OpenCV FFmpeg build has its
  * encoder; H.264 would need an optional external encoder) of width x height BGR frames at
- * fps frames per second. The frames go to a temporary file "<path>.tmp<pid>.<tid>.mp4" next
+ * fps frames per second. The frames go to a temporary file "<path>.tmp<pid>.<tid>.ismv" next
  * to path, renamed over path by yolo_cv_video_writer_close(w, 1, ...), so a failed or
- * interrupted run never leaves a half-written file under the final name. */
+ * interrupted run never leaves a half-written file under the final name. The MP4 is
+ * fragmented (a fragment per key frame, every 12 frames): the temporary file of a process
+ * killed outright plays up to its last whole fragment. */
 int  yolo_cv_video_writer_open(const char *path, int32_t width, int32_t height, double fps,
                                struct yolo_cv_video_writer **out, struct yolo_diag *d);
 /* Appends one frame of the size given at open (BGR u8, rows stride_bytes apart). */

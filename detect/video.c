@@ -23,6 +23,7 @@
 #include "cv_adapter.h"
 #include "detect_internal.h"
 #include "fileio.h"
+#include "mp4_boxes.h"
 #include "video.h"
 #include "clock.h"
 
@@ -947,6 +948,8 @@ static void *writer_main(void *arg)
         } else if (!s->out_failed) {
             s->st->frames_done++;
             s->st->n_dets += rc ? 0 : res.n_dets;
+            s->st->n_invalid += rc ? 0 : res.n_invalid;
+            s->st->n_invalid_frames += !rc && res.n_invalid > 0;
             if (rc) {
                 s->st->frames_failed++;
                 char m[600];
@@ -1007,18 +1010,20 @@ static void *writer_main(void *arg)
 /* ------------------------------------------------------------------ temp files of killed runs */
 
 /* The pid in a temporary name this pipeline writes: "<x>.jsonl.tmp.<pid>",
- * "<x>.counts.json.tmp.<pid>" (yolo_atomic_open) or "<x>.mp4.tmp<pid>.<tid>.mp4" (the video
- * writer); 0 if name is none of them. *jsonl_len = length of "<x>.jsonl" for a JSON Lines
- * temp file, else 0. */
-static long temp_pid(const char *name, size_t *jsonl_len)
+ * "<x>.counts.json.tmp.<pid>" (yolo_atomic_open) or "<x>.mp4.tmp<pid>.<tid>.ismv" (the video
+ * writer; ".mp4" at the end before the writer wrote fragmented MP4); 0 if name is none of
+ * them. *keep_len = length of "<x>" for a JSON Lines or fragmented MP4 temp file (what a
+ * killed run's finished frames are kept from), else 0; *video = 1 for the MP4s. */
+static long temp_pid(const char *name, size_t *keep_len, int *video)
 {
-    *jsonl_len = 0;
+    *keep_len = 0;
+    *video = 0;
     const char *q = strstr(name, ".jsonl.tmp.");
     if (q && q[11]) {
         char *end;
         long pid = strtol(q + 11, &end, 10);
         if (!*end && pid > 0) {
-            *jsonl_len = (size_t)(q - name) + 6;
+            *keep_len = (size_t)(q - name);
             return pid;
         }
     }
@@ -1033,16 +1038,57 @@ static long temp_pid(const char *name, size_t *jsonl_len)
         char *end;
         long pid = strtol(q + 8, &end, 10);
         size_t n = strlen(name);
-        if (pid > 0 && *end == '.' && n > 4 && strcmp(name + n - 4, ".mp4") == 0)
+        if (pid <= 0 || *end != '.')
+            return 0;
+        *video = 1;
+        if (n > 5 && strcmp(name + n - 5, ".ismv") == 0) {
+            *keep_len = (size_t)(q - name);
             return pid;
+        }
+        return n > 4 && strcmp(name + n - 4, ".mp4") == 0 ? pid : 0;
     }
     return 0;
 }
 
+/* Keeps what a killed run finished under "<dir>/<stem>.killed-<pid>.<ext>": JSON Lines cut
+ * after their last newline (each frame's line is flushed when written, so every whole line is
+ * a finished frame); a fragmented MP4 cut after its last whole fragment. Returns 1 if kept. */
+static int keep_killed(const char *path, const char *dir, const char *stem, size_t stem_len, long pid,
+                       int video, struct yolo_video_report *rep, size_t *note_len)
+{
+    char keep[4400];
+    long cut = 0;
+    if (video) {
+        /* only whole fragments (a 'moof' then its 'mdat'): no damaged frame at the end */
+        struct yolo_mp4_walk mw;
+        cut = yolo_mp4_walk(path, &mw) == 0 ? (long)mw.fragments_end : 0;
+    } else {
+        FILE *f = fopen(path, "rb");
+        long pos = 0;
+        int c;
+        if (f) {
+            while ((c = fgetc(f)) != EOF) {
+                pos++;
+                if (c == '\n')
+                    cut = pos;
+            }
+            fclose(f);
+        }
+    }
+    snprintf(keep, sizeof keep, "%s/%.*s.killed-%ld.%s", dir, (int)stem_len, stem, pid, video ? "mp4" : "jsonl");
+    if (cut <= 0 || truncate(path, cut) != 0 || rename(path, keep) != 0)
+        return 0;
+    rep->n_recovered++;
+    if (*note_len < sizeof rep->stale_note)
+        *note_len += (size_t)snprintf(rep->stale_note + *note_len, sizeof rep->stale_note - *note_len, "%s%s",
+                                      *note_len ? ", " : "kept the finished frames of killed runs: ", keep);
+    return 1;
+}
+
 /* A run killed outright (kill -9, power loss) leaves its temporary files. The next run in
- * the folder removes those of processes that no longer exist, and keeps the JSON Lines of
- * the frames they finished (whole lines: each frame's line is flushed when written) as
- * "<name>.killed-<pid>.jsonl". Their MP4s have no index and cannot be played: removed. */
+ * the folder removes those of processes that no longer exist, and keeps the JSON Lines and
+ * the (fragmented) MP4 of the frames they finished as "<name>.killed-<pid>.jsonl|mp4".
+ * MP4s of older builds (not fragmented: no index, unplayable) are removed. */
 static void clean_stale(const char *dir, struct yolo_video_report *rep)
 {
     DIR *dp = opendir(dir);
@@ -1051,34 +1097,15 @@ static void clean_stale(const char *dir, struct yolo_video_report *rep)
     struct dirent *e;
     size_t len = 0;
     while ((e = readdir(dp)) != NULL) {
-        size_t jl;
-        long pid = temp_pid(e->d_name, &jl);
+        size_t kl;
+        int video;
+        long pid = temp_pid(e->d_name, &kl, &video);
         if (pid <= 0 || pid == (long)getpid() || !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
             continue;
-        char path[4400], keep[4400];
+        char path[4400];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (jl > 6) {
-            /* keep the whole lines: cut after the last newline */
-            FILE *f = fopen(path, "rb");
-            long cut = 0, pos = 0;
-            int c;
-            if (f) {
-                while ((c = fgetc(f)) != EOF) {
-                    pos++;
-                    if (c == '\n')
-                        cut = pos;
-                }
-                fclose(f);
-            }
-            snprintf(keep, sizeof keep, "%s/%.*s.killed-%ld.jsonl", dir, (int)(jl - 6), e->d_name, pid);
-            if (cut > 0 && truncate(path, cut) == 0 && rename(path, keep) == 0) {
-                rep->n_recovered++;
-                if (len < sizeof rep->stale_note)
-                    len += (size_t)snprintf(rep->stale_note + len, sizeof rep->stale_note - len, "%s%s",
-                                            len ? ", " : "kept the finished frames of killed runs: ", keep);
-                continue;
-            }
-        }
+        if (kl > 0 && keep_killed(path, dir, e->d_name, kl, pid, video, rep, &len))
+            continue;
         if (unlink(path) == 0)
             rep->n_stale_removed++;
     }

@@ -70,6 +70,8 @@ struct yolo_video_stream {
     char    counts_path[4096];    /* <out_dir>/<name>.counts.json (with lines or zones) */
     int32_t counts_saved;
     char    counts_text[1024];    /* totals, one "line 1: in 3 (car 2, truck 1), out 1 (...)" per shape */
+    int64_t n_invalid;            /* candidates dropped as broken (yolo_result.n_invalid) */
+    int64_t n_invalid_frames;     /* frames that had any */
 };
 
 struct yolo_video_params {
@@ -119,7 +121,7 @@ struct yolo_video_report {
     uint64_t frame_bytes;         /* frame buffers one more instance adds (max_batch frames of
                                      each opened source) */
     int32_t n_stale_removed;      /* temp files of killed runs removed from out_dir */
-    int32_t n_recovered;          /* their JSON Lines kept as <name>.killed-<pid>.jsonl */
+    int32_t n_recovered;          /* their JSON Lines and MP4s kept as <name>.killed-<pid>.jsonl|mp4 */
     char    stale_note[1024];
 };
 

@@ -43,8 +43,10 @@ static double now_s(void)
 
 /* x [1, 3, 32, 32] -> Reshape [1, 6, 512] (a v8-style detector output: 2 classes, 512
  * anchors) -> Relu -> t0 -> Relu -> t1 ... -> y, the nodes written in file order or reversed
- * (the importer sorts them). */
-static int write_chain(const char *path, int32_t n, int reverse)
+ * (the importer sorts them). view: Reshapes instead of the Relus, to [1, 3072] and back to
+ * [1, 6, 512] in turn (never a no-op): each one a view aliasing the one before, so the
+ * planner meets an alias chain as deep as the model. */
+static int write_chain(const char *path, int32_t n, int reverse, int view)
 {
     struct onnx_writer *w = onnx_writer_create(13);
     if (!w)
@@ -52,6 +54,9 @@ static int write_chain(const char *path, int32_t n, int reverse)
     int64_t xd[4] = { 1, 3, 32, 32 }, sd[1] = { 3 }, shape[3] = { 1, 6, 512 };
     onnx_writer_input(w, "x", YOLO_DT_F32, 4, xd);
     onnx_writer_initializer_i64(w, "shape", 1, sd, shape);
+    int64_t sd2[1] = { 2 }, flat[2] = { 1, 3072 };
+    if (view)
+        onnx_writer_initializer_i64(w, "flat", 1, sd2, flat);
     const char *rin[2] = { "x", "shape" }, *rout[1] = { "r" };
     if (reverse)
         onnx_writer_node(w, "Reshape", "reshape", 2, rin, 1, rout);
@@ -66,9 +71,9 @@ static int write_chain(const char *path, int32_t n, int reverse)
             snprintf(out, sizeof out, "y");
         else
             snprintf(out, sizeof out, "t%d", i);
-        snprintf(name, sizeof name, "relu%d", i);
-        const char *ins[1] = { in }, *outs[1] = { out };
-        onnx_writer_node(w, "Relu", name, 1, ins, 1, outs);
+        snprintf(name, sizeof name, "%s%d", view ? "reshape" : "relu", i);
+        const char *ins[2] = { in, i % 2 ? "shape" : "flat" }, *outs[1] = { out };
+        onnx_writer_node(w, view ? "Reshape" : "Relu", name, view ? 2 : 1, ins, 1, outs);
     }
     if (!reverse)
         onnx_writer_node(w, "Reshape", "reshape", 2, rin, 1, rout);
@@ -129,16 +134,16 @@ static double child_cpu(pid_t pid)
  * killed or failed to report), *cpu the child's CPU seconds (user + system), *wall its wall
  * time, *arena the planned arena; d gets the build's message. With check, the engine is then
  * loaded and run here. */
-static int build_chain(struct harness *h, const char *dir, int32_t n, int reverse, double cpu_limit,
+static int build_chain(struct harness *h, const char *dir, int32_t n, int reverse, int view, double cpu_limit,
                        int check, double *cpu, double *wall, uint64_t *arena, struct yolo_diag *d)
 {
     char onnx[600], engine[600];
-    snprintf(onnx, sizeof onnx, "%s/chain%d%s.onnx", dir, n, reverse ? "r" : "");
-    snprintf(engine, sizeof engine, "%s/chain%d%s.engine", dir, n, reverse ? "r" : "");
+    snprintf(onnx, sizeof onnx, "%s/chain%d%s%s.onnx", dir, n, reverse ? "r" : "", view ? "v" : "");
+    snprintf(engine, sizeof engine, "%s/chain%d%s%s.engine", dir, n, reverse ? "r" : "", view ? "v" : "");
     *cpu = *wall = 0;
     *arena = 0;
     memset(d, 0, sizeof *d);
-    int wrc = write_chain(onnx, n, reverse);
+    int wrc = write_chain(onnx, n, reverse, view);
     CHECK(h, wrc == 0, "cannot write %s", onnx);
     if (wrc)
         return -1;
@@ -226,9 +231,11 @@ static void check_dims(struct harness *h, const char *dir, const int64_t *dims, 
 
 int main(int argc, char **argv)
 {
-    /* test_build_limits --chain N [r] OUT.onnx: only writes the chain (for timing by hand) */
+    /* test_build_limits --chain N [r][v] OUT.onnx: only writes the chain (r: nodes reversed,
+     * v: Reshapes instead of Relus), for timing by hand */
     if (argc >= 4 && strcmp(argv[1], "--chain") == 0)
-        return write_chain(argv[argc - 1], atoi(argv[2]), argc == 5 && argv[3][0] == 'r') ? 1 : 0;
+        return write_chain(argv[argc - 1], atoi(argv[2]), argc == 5 && argv[3][0] == 'r',
+                           argc == 5 && strchr(argv[3], 'v') != NULL) ? 1 : 0;
     HARNESS_INIT(h, "test_build_limits");
     char dir[] = "/tmp/yolo-build-scale.XXXXXX";
     if (!mkdtemp(dir)) {
@@ -247,9 +254,9 @@ int main(int argc, char **argv)
     double cpu, wall;
     uint64_t arena_fwd = 0, arena_rev = 0;
 
-    int rc = build_chain(&h, dir, 2000, 0, 8, 1, &cpu, &wall, &arena_fwd, &d);
+    int rc = build_chain(&h, dir, 2000, 0, 0, 8, 1, &cpu, &wall, &arena_fwd, &d);
     CHECK(&h, rc == 0, "2000-node chain: %s", d.msg);
-    rc = build_chain(&h, dir, 2000, 1, 8, 1, &cpu, &wall, &arena_rev, &d);
+    rc = build_chain(&h, dir, 2000, 1, 0, 8, 1, &cpu, &wall, &arena_rev, &d);
     CHECK(&h, rc == 0, "2000-node chain, reversed: %s", d.msg);
     CHECK(&h, arena_fwd == arena_rev && arena_fwd > 0 && arena_fwd <= 3 * 12288,
           "2000-node chain: arena %llu bytes in file order, %llu reversed (three 12288-byte "
@@ -259,7 +266,7 @@ int main(int argc, char **argv)
     int fast = 1;
     for (int reverse = 0; reverse < 2; reverse++) {
         uint64_t arena;
-        rc = build_chain(&h, dir, 100000, reverse, 8.5, 1, &cpu, &wall, &arena, &d);
+        rc = build_chain(&h, dir, 100000, reverse, 0, 8.5, 1, &cpu, &wall, &arena, &d);
         printf("100000-node Relu chain%s: %s in %.2f CPU s (%.2f s wall), arena %llu bytes\n",
                reverse ? " (reverse order)" : "", rc ? "failed" : "built", cpu, wall,
                (unsigned long long)arena);
@@ -267,6 +274,19 @@ int main(int argc, char **argv)
         CHECK(&h, rc == 0 && cpu < 8.0, "100000-node chain%s: build took %.2f CPU s, %.2f s wall "
               "(quadratic?)", reverse ? " (reversed)" : "", cpu, wall);
         fast &= rc == 0 && cpu < 8.0;
+    }
+
+    /* 100,000 Reshapes in a row, each a view of the one before: the planner looked up each
+     * view's root by walking the whole alias chain (18 CPU s before, quadratic; 1.4 now) */
+    {
+        uint64_t arena;
+        rc = build_chain(&h, dir, 100000, 0, 1, 8.5, 1, &cpu, &wall, &arena, &d);
+        printf("100000-node Reshape chain: %s in %.2f CPU s (%.2f s wall), arena %llu bytes\n",
+               rc ? "failed" : "built", cpu, wall, (unsigned long long)arena);
+        CHECK(&h, rc == 0 && cpu < 8.0, "100000-node Reshape chain: %s after %.2f CPU s, %.2f s wall "
+              "(quadratic in alias depth?)", rc ? d.msg : "built", cpu, wall);
+        CHECK(&h, rc || arena <= 2 * 12288, "100000-node Reshape chain: arena %llu bytes, want the "
+              "views to share one tensor", (unsigned long long)arena);
     }
 
     /* 1,000,000 nodes (the most an ONNX model may have is 2^20): built in about 16 CPU s on
@@ -282,7 +302,7 @@ int main(int argc, char **argv)
 #endif
     if (fast) {
         uint64_t arena;
-        rc = build_chain(&h, dir, n_big, 1, 60.5, 0, &cpu, &wall, &arena, &d);
+        rc = build_chain(&h, dir, n_big, 1, 0, 60.5, 0, &cpu, &wall, &arena, &d);
         printf("%d-node Relu chain (reverse order): %s in %.2f CPU s (%.2f s wall)%s%s\n", n_big,
                rc ? "refused" : "built", cpu, wall, rc ? ": " : "", rc ? d.msg : "");
         CHECK(&h, rc == 0 || d.msg[0], "%d-node chain: refused without a message", n_big);

@@ -157,12 +157,10 @@ static void jpeg_cases(struct harness *h, const char *dir)
 /* ------------------------------------------------------------------ end-to-end outputs */
 
 /* x [1, 3, 32, 32] -> Reshape [1, 512, 6] -> Mul 0 -> Add ROWS: an end-to-end head whose
- * output is the constant ROWS whatever the image. */
-static void e2e_cases(struct harness *h, const char *dir)
+ * output is the constant ROWS whatever the image: 2 valid rows, 6 broken ones (written
+ * alone with --e2e-onnx for the CLI tests: yolo video's warning). */
+static int write_e2e_onnx(const char *onnx)
 {
-    char onnx[600], engine[600];
-    snprintf(onnx, sizeof onnx, "%s/e2e.onnx", dir);
-    snprintf(engine, sizeof engine, "%s/e2e.engine", dir);
     static float rows[512 * 6];
     const float inf = INFINITY, nan = NAN;
     const float set[][6] = {
@@ -195,6 +193,15 @@ static void e2e_cases(struct harness *h, const char *dir)
     onnx_writer_metadata(w, "stride", "32");
     int wrc = onnx_writer_save(w, onnx);
     onnx_writer_free(w);
+    return wrc;
+}
+
+static void e2e_cases(struct harness *h, const char *dir)
+{
+    char onnx[600], engine[600];
+    snprintf(onnx, sizeof onnx, "%s/e2e.onnx", dir);
+    snprintf(engine, sizeof engine, "%s/e2e.engine", dir);
+    int wrc = write_e2e_onnx(onnx);
     CHECK(h, wrc == 0, "cannot write %s", onnx);
     struct yolo_diag d = { 0 };
     struct yolo_build_report rep;
@@ -244,6 +251,8 @@ int main(int argc, char **argv)
         free(b);
         return rc ? 1 : 0;
     }
+    if (argc == 3 && strcmp(argv[1], "--e2e-onnx") == 0)
+        return write_e2e_onnx(argv[2]) ? 1 : 0;
     HARNESS_INIT(h, "test_image_limits");
     char dir[] = "/tmp/yolo-image-limits.XXXXXX";
     if (!mkdtemp(dir)) {

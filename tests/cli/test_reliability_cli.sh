@@ -100,6 +100,37 @@ else
         [ -s "$T/vid2/traffic_highway_720p.mp4" ] && ok || fail "video with room: $(cat "$T/err")"
 fi
 
+# ---- an end-to-end model that outputs broken rows (classes outside its 80, NaN/inf values):
+# `yolo video` drops them and says so in one warning, as detect and val do (6 per frame)
+BUILD=${BUILD:-build}
+if "$BUILD/tests/test_image_limits" --e2e-onnx "$T/e2e.onnx" && "$YOLO" build "$T/e2e.onnx" -o "$T/e2e.engine" > /dev/null 2>"$T/err"; then
+    "$YOLO" video "$T/e2e.engine" "$VID" -o "$T/e2e" --max-frames 3 --nosave > "$T/out" 2> "$T/err"; rc=$?
+    [ "$rc" -eq 0 ] && [ "$(cat "$T/err")" = "yolo video: warning: 18 candidates in 3 frames dropped: the model output a NaN or infinite box or score, or a class id outside its 80 classes" ] &&
+        [ "$(grep -o '"cls"' "$T/e2e/traffic_highway_720p.jsonl" | wc -l)" -eq 6 ] && ok ||
+        fail "video with broken e2e rows: exit $rc, stderr '$(cat "$T/err")', $(grep -o '"cls"' "$T/e2e/traffic_highway_720p.jsonl" | wc -l) detections (want 6)"
+else
+    fail "e2e model: $(cat "$T/err")"
+fi
+
+# ---- a video whose frame size changes mid-stream (10 MJPEG frames of 320x240, then 10 of
+# 640x480): OpenCV rescales the rest silently; the run stops at the change, says so, keeps the
+# 10 frames done and exits 1
+if command -v ffmpeg > /dev/null; then
+    ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=25 -frames:v 10 -c:v mjpeg "$T/s1.mjpeg" &&
+        ffmpeg -v error -f lavfi -i testsrc=size=640x480:rate=25 -frames:v 10 -c:v mjpeg "$T/s2.mjpeg" &&
+        cat "$T/s1.mjpeg" "$T/s2.mjpeg" > "$T/resize.mjpeg" && ffmpeg -v error -i "$T/resize.mjpeg" -c copy "$T/resize.avi"
+    for f in resize.mjpeg resize.avi; do
+        "$YOLO" video "$T/t.engine" "$T/$f" -o "$T/rs" > "$T/out" 2> "$T/err"; rc=$?
+        nf=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$T/rs/resize.mp4" 2>/dev/null)
+        [ "$rc" -eq 1 ] && [ "$(wc -l < "$T/err")" -eq 1 ] &&
+            grep -q "^yolo video: error: $T/$f: frame 10 is 640x480 in the file, not the 320x240 the video starts with: the frame size changes mid-stream" "$T/err" &&
+            [ "$(wc -l < "$T/rs/resize.jsonl")" -eq 10 ] && [ "$nf" = 10 ] && ok ||
+            fail "$f (size change): exit $rc, $(wc -l < "$T/rs/resize.jsonl") lines, ${nf:-no} MP4 frames, stderr '$(cat "$T/err")'"
+    done
+else
+    fail "ffmpeg is not installed (scripts/install-deps.sh installs it)"
+fi
+
 # ---- a long run of unreadable files (more than the pipeline has slots) between good images:
 # the inference stage once waited forever for a slot only it could free
 mkdir -p "$T/many"

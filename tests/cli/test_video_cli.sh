@@ -81,10 +81,10 @@ grep -q "2 streams, $((NT + NP)) frames in .* 0 failed" "$T/full.out" && ok || f
     check_out "$T/stride" traffic_highway_720p 40 1280 720 25 5 1 && ok || fail "--vid-stride 5"
 
 # Ctrl-C ends a recording: outputs finished at the frames processed, exit 130 (the signal goes
-# out once the first frame is being written, i.e. once the temporary MP4 exists)
+# out once the first frame is being written, i.e. once the temporary MP4 (.ismv) exists)
 "$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/int" -q > "$T/int.out" 2> "$T/e" &
 pid=$!
-for i in $(seq 300); do ls "$T/int" 2>/dev/null | grep -q 'mp4$' && break; sleep 0.1; done
+for i in $(seq 300); do ls "$T/int" 2>/dev/null | grep -q '\.ismv$' && break; sleep 0.1; done
 kill -INT $pid; wait $pid; rc=$?
 ni=$(wc -l < "$T/int/traffic_highway_720p.jsonl" 2>/dev/null)
 [ $rc -eq 130 ] && grep -q "^interrupted" "$T/int.out" && [ "${ni:-0}" -gt 0 ] && [ "$ni" -lt 751 ] &&
@@ -150,18 +150,24 @@ else
     fail "ffmpeg is not installed (scripts/install-deps.sh installs it)"
 fi
 
-# kill -9 leaves temporary files; the next run in the folder removes them and keeps the
-# JSON Lines of the frames finished (whole lines) as <name>.killed-<pid>.jsonl
+# kill -9 leaves temporary files; the next run in the folder keeps the JSON Lines of the
+# frames finished (whole lines) as <name>.killed-<pid>.jsonl and the video of the finished
+# fragments (fragmented MP4, one fragment per 12 frames, cut after the last whole one) as
+# <name>.killed-<pid>.mp4, which plays: every frame decodes, without a decoder complaint
 "$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/k9" -q > /dev/null 2>&1 &
 pid=$!
-for i in $(seq 300); do [ "$(cat "$T"/k9/*.jsonl.tmp.* 2>/dev/null | wc -l)" -gt 10 ] && break; sleep 0.1; done
+for i in $(seq 300); do [ "$(cat "$T"/k9/*.jsonl.tmp.* 2>/dev/null | wc -l)" -gt 30 ] && break; sleep 0.1; done
 kill -9 $pid; wait $pid 2>/dev/null
 "$YOLO" video "$TE" "$V/traffic_highway_720p.mp4" -o "$T/k9" --max-frames 2 > "$T/k9.out" 2> "$T/e"; rc=$?
 nk=$(wc -l < "$T/k9/traffic_highway_720p.killed-$pid.jsonl" 2>/dev/null)
-[ $rc -eq 0 ] && [ -z "$(ls "$T/k9" | grep tmp)" ] && [ "${nk:-0}" -gt 10 ] &&
-    grep -q "kept the finished frames of killed runs: .*killed-$pid.jsonl; removed 1 temp file" "$T/k9.out" &&
+[ $rc -eq 0 ] && [ -z "$(ls "$T/k9" | grep tmp)" ] && [ "${nk:-0}" -gt 30 ] &&
+    grep -q "kept the finished frames of killed runs: .*killed-$pid" "$T/k9.out" &&
     $PY -c "import json, sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/k9/traffic_highway_720p.killed-$pid.jsonl" &&
     ok || fail "after kill -9: exit $rc, ${nk:-no} lines kept, left: $(ls "$T/k9"): $(cat "$T/k9.out" "$T/e")"
+KM=$T/k9/traffic_highway_720p.killed-$pid.mp4
+nv=$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames,width -of csv=p=0 "$KM" 2> "$T/e")
+[ -n "$nv" ] && [ ! -s "$T/e" ] && [ "${nv#1280,}" -ge 12 ] && [ "${nv#1280,}" -le "${nk:-0}" ] && [ $(( ${nv#1280,} % 12 )) -eq 0 ] &&
+    ok || fail "killed run's video: '$nv' (width,frames) for ${nk:-no} lines: $(head -3 "$T/e")"
 
 # ---------------------------------------------------------------- yolov8n: instances and batching agree
 run8() {   # OUTDIR ARGS...: both videos cut to N frames

@@ -72,7 +72,7 @@ BOUND=300; LOADED=""; [ -n "$SAN" ] && { BOUND=2000; LOADED=1; }
 if awk -v n="$(nproc)" '{ exit !($1 > n) }' /proc/loadavg; then
     BOUND=1500; LOADED=1; echo "note: load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores: latency bound $BOUND ms"
 fi
-$PY - "$T/udp/127.0.0.1_$P1.jsonl" "$BOUND" "$SAN" "$NU" "$LOADED" <<'EOF' && ok || fail "udp latency / drops"
+$PY - "$T/udp/127.0.0.1_$P1.jsonl" "$BOUND" "$SAN" "$NU" "$LOADED" > "$T/udp.py" 2>&1 <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 bound, san, n = float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
@@ -93,6 +93,8 @@ assert last < first + grow, f"latency grows: {first:.0f} -> {last:.0f} ms"
 if not san:
     assert gaps > 0, "yolov8n on 2 cores cannot keep up with 25 fps: frames must have been skipped"
 EOF
+[ $? -eq 0 ] && ok || fail "udp latency / drops: $(tail -1 "$T/udp.py")"
+head -1 "$T/udp.py"
 grep -q "live: [0-9]* frames skipped to stay real time, 0 reconnects, capture-to-result latency median" "$T/udp.out" &&
     ok || fail "udp summary: $(grep live "$T/udp.out")"
 [ -s "$T/udp/127.0.0.1_$P1.mp4" ] && ok || fail "udp: no 127.0.0.1_$P1.mp4: $(ls "$T/udp")"
@@ -108,13 +110,14 @@ Y=$!; PIDS="$PIDS $Y"
 # once the HTTP stream's results flow, kill its server; start a new one 1 s later
 for i in $(seq 200); do ls "$T/two" 2>/dev/null | grep -q "_live.jsonl.tmp" && break; sleep 0.1; done
 sleep 2
-kill $H1; sleep 1
+kill $H1; wait $H1 2>/dev/null   # its port free before the new server binds it
+sleep 1
 serve_http "$P2"
 wait $Y; rc=$?
 [ $rc -eq 0 ] && ok || fail "http + udp: exit $rc: $(cat "$T/two.err")"
 grep -q "127.0.0.1:$P2/live.ts: stream lost after [0-9]* frames; reconnecting" "$T/two.err" &&
     grep -q "127.0.0.1:$P2/live.ts: reconnected" "$T/two.err" && ok || fail "no reconnect: $(cat "$T/two.err")"
-$PY - "$T/two/127.0.0.1_${P2}_live.jsonl" "$T/two/127.0.0.1_$P3.jsonl" "$LOADED" <<'EOF' && ok || fail "http reconnect / udp undisturbed"
+$PY - "$T/two/127.0.0.1_${P2}_live.jsonl" "$T/two/127.0.0.1_$P3.jsonl" > "$T/two.py" 2>&1 <<'EOF'
 import json, sys
 h = [json.loads(l) for l in open(sys.argv[1])]
 u = [json.loads(l) for l in open(sys.argv[2])]
@@ -127,10 +130,16 @@ ut = [r["t"] for r in u]
 ugap = max(b - a for a, b in zip(ut, ut[1:]))
 print(f"http: longest gap {hgap:.2f} s (the outage); udp beside it: longest gap {ugap:.2f} s")
 assert hgap > 0.8, f"http: no outage seen ({hgap:.2f} s)"
-# a busy machine may starve a stream for a moment, never for the whole outage
-limit = min(2.0, hgap / 2) if sys.argv[3] else 0.5
+# "Undisturbed" means not held up by the other stream's outage: a UDP stream blocked by it
+# would stall for the whole outage (>= 1.5 s: one failed reconnect at 0.5 s, the next at
+# 1.5 s). The bound is half the outage, at most 2 s, whatever the load: a tighter one (it was
+# 0.5 s when the 1-minute load average, read before the run, was at most the core count)
+# measured the machine's scheduling instead, and failed when other work started meanwhile.
+limit = min(2.0, hgap / 2)
 assert ugap < limit, f"udp stalled {ugap:.2f} s while the http stream was down {hgap:.2f} s"
 EOF
+[ $? -eq 0 ] && ok || fail "http reconnect / udp undisturbed: $(tail -1 "$T/two.py")"
+head -1 "$T/two.py"
 grep -q "127.0.0.1:$P2/live.ts: .* 1 reconnect," "$T/two.out" || grep -A1 "live.ts:" "$T/two.out" | grep -q "1 reconnect," &&
     ok || fail "summary lacks the reconnect: $(cat "$T/two.out")"
 

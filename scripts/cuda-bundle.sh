@@ -5,7 +5,7 @@
 #   BUNDLE/bin      yolo, test_backend_ops, test_golden: an OpenCV-free CUDA build (NOCV=1),
 #                   stripped
 #   BUNDLE/lib      the shared libraries those need that such a machine lacks (protobuf-c,
-#                   libjpeg 62)
+#                   libjpeg 62, libyaml, FreeType and what it needs; scripts/device_libs.sh)
 #   BUNDLE/shared   the shared models, golden tensors, coco128 and tools/gpu_anchor.py
 # Each part is its own folder so a size-limited transfer can carry them in turns.
 # usage: sh scripts/cuda-bundle.sh [BUNDLE] [SHARED]    (defaults devrun ../shared)
@@ -17,8 +17,10 @@ mkdir -p "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared
 for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden" "$B/tests/test_cuda_letterbox"; do
     strip -o "$R/bin/$(basename "$f")" "$f"
 done
-# what the binaries link that a stock CUDA machine does not have
-for lib in libprotobuf-c.so.1 libjpeg.so.62; do
+# every library the binaries need (ldd: transitively) that the GPU machine lacks
+. "$(dirname "$0")/device_libs.sh"
+for lib in $(for f in "$R"/bin/*; do ldd "$f"; done | awk '/=>/ { print $1 }' | sort -u); do
+    case " $(echo $DEVICE_HAS) " in *" $lib "*) continue ;; esac
     p=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
     [ -n "$p" ] || { echo "cuda-bundle.sh: $lib not found on this machine" >&2; exit 1; }
     cp -L "$p" "$R/lib/$lib"

@@ -19,16 +19,10 @@ set -eu
 BUILD=${1:-build/nocv}
 OUT=${2:-$BUILD/bundle}
 GLIBC_MAX=${GLIBC_MAX:-2.39}
-# The device's own libraries (glibc 2.39, libstdc++, libgomp, libpng16, zlib, OpenBLAS
-# runtime with its Fortran runtime, libjpeg.so.8), plus the CUDA runtime's, which the
-# CUDA install there provides.
-DEVICE_HAS="libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 ld-linux-x86-64.so.2
-    libstdc++.so.6 libgcc_s.so.1 libgomp.so.1 libpng16.so.16 libz.so.1 libopenblas.so.0
-    libgfortran.so.5 libquadmath.so.0 libjpeg.so.8
-    libcuda.so.1 libcudart.so.12 libcublas.so.12 libcublasLt.so.12 libcudnn.so.9 libcudnn.so.8
-    ${DEVICE_HAS_EXTRA:-}"
+. "$(dirname "$0")/device_libs.sh"
 # What this script carries (found with ldconfig -p: Debian's libprotobuf-c1, libjpeg62-turbo).
-CARRY="libprotobuf-c.so.1 libjpeg.so.62"
+CARRY="libprotobuf-c.so.1 libjpeg.so.62 libyaml-0.so.2 libfreetype.so.6 libbrotlidec.so.1
+    libbrotlicommon.so.1"
 
 die() { echo "device-bundle: error: $*" >&2; exit 1; }
 [ -x "$BUILD/yolo" ] || die "$BUILD/yolo: not built (make NOCV=1 all tests)"

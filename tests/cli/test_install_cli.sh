@@ -45,7 +45,7 @@ LD_LIBRARY_PATH="$P/lib" "$T/detect_image" "$T/m.engine" "$SHARED/data/images/bu
     fail "installed sample: $(cat "$T/run.out")"
 LD_LIBRARY_PATH="$P/lib" ldd "$T/detect_image" | grep -q "$P/lib/$soname" && ok ||
     fail "sample not linked to the installed $soname: $(LD_LIBRARY_PATH="$P/lib" ldd "$T/detect_image")"
-[ "$(pkg-config --modversion yolo)" = "$("$P/bin/yolo" --version | awk '{print $2}')" ] && ok ||
+[ "$(pkg-config --modversion yolo)" = "$("$P/bin/yolo" --version | awk 'NR == 1 {print $2}')" ] && ok ||
     fail "pkg-config version $(pkg-config --modversion yolo) vs $("$P/bin/yolo" --version)"
 
 # the man page covers every command and every option of their --help

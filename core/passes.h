@@ -60,6 +60,17 @@ int32_t yolo_graph_producer(const struct yolo_graph *g, int32_t t);
 int     yolo_graph_is_output(const struct yolo_graph *g, int32_t t);
 /* Replaces every node input reading `from` by `to`. */
 void    yolo_graph_replace_input(struct yolo_graph *g, int32_t from, int32_t to);
+/* Who writes and reads each tensor, for passes that rewire as they go (fuse_act, fuse_qdq):
+ * one O(nodes) walk instead of a scan per question. room: entries (>= n_tensors, more if
+ * the pass adds tensors while it runs). */
+struct yolo_uses {
+    int32_t *producer;   /* the first node writing t, -1 if none */
+    int32_t *n_reads;    /* node input slots reading t */
+    int32_t *reader;     /* a node reading t (the only one when n_reads == 1), -1 if none */
+};
+int  yolo_uses_make(const struct yolo_graph *g, size_t room, struct yolo_uses *u,
+                    struct yolo_diag *d);
+void yolo_uses_free(struct yolo_uses *u);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

@@ -11,22 +11,17 @@
 /* Who reads and writes each tensor, built once so each lookup is O(1) (scanning the nodes
  * per lookup made the pass quadratic in the node count). Nodes marked dead stay counted,
  * as they stay in g->nodes until the end of the pass. */
-struct uses {
-    int32_t *producer;   /* the first node writing t, -1 if none */
-    int32_t *n_reads;    /* node input slots reading t */
-    int32_t *reader;     /* a node reading t (the only one when n_reads == 1) */
-};
-
 /* The single node reading tensor t, or -1 when there are zero or several (a node reading t
  * twice, e.g. Mul(x, x), counts as several). */
-static int32_t sole_consumer(const struct uses *u, int32_t t)
+static int32_t sole_consumer(const struct yolo_uses *u, int32_t t)
 {
     return u->n_reads[t] == 1 ? u->reader[t] : -1;
 }
 
 /* For x -> Sigmoid(si) -> s, finds Mul(x, s) / Mul(s, x) reading s and return its index when
  * x is read only by the Sigmoid and that Mul, and s only by the Mul. */
-static int32_t silu_mul(const struct yolo_graph *g, const struct uses *u, int32_t x, int32_t si)
+static int32_t silu_mul(const struct yolo_graph *g, const struct yolo_uses *u, int32_t x,
+                        int32_t si)
 {
     int32_t s = g->nodes[si].out[0];
     int32_t mi = s >= 0 ? sole_consumer(u, s) : -1;
@@ -44,29 +39,14 @@ static int32_t silu_mul(const struct yolo_graph *g, const struct uses *u, int32_
 int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
 {
     int changed = 0;
-    size_t nt = (size_t)(g->n_tensors ? g->n_tensors : 1);
     uint8_t *dead = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
-    struct uses u = { malloc(sizeof(int32_t) * nt), calloc(nt, sizeof(int32_t)),
-                      malloc(sizeof(int32_t) * nt) };
-    if (!dead || !u.producer || !u.n_reads || !u.reader) {
-        free(dead);
-        free(u.producer);
-        free(u.n_reads);
-        free(u.reader);
+    struct yolo_uses u;
+    if (!dead)
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory fusing activations");
-    }
-    for (size_t t = 0; t < nt; t++)
-        u.producer[t] = u.reader[t] = -1;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        const struct yolo_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_out; k++)
-            if (n->out[k] >= 0 && u.producer[n->out[k]] < 0)
-                u.producer[n->out[k]] = i;
-        for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0) {
-                u.n_reads[n->in[k]]++;
-                u.reader[n->in[k]] = i;
-            }
+    int rc = yolo_uses_make(g, (size_t)g->n_tensors, &u, d);
+    if (rc) {
+        free(dead);
+        return rc;
     }
     for (int32_t si = 0; si < g->n_nodes; si++) {
         struct yolo_node *sn = &g->nodes[si];
@@ -112,9 +92,7 @@ int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
             changed++;
         }
     }
-    free(u.producer);
-    free(u.n_reads);
-    free(u.reader);
+    yolo_uses_free(&u);
     yolo_graph_remove_nodes(g, dead);
     free(dead);
     if (n_changed)

@@ -20,11 +20,7 @@
 #include "ops/quant.h"
 #include "passes.h"
 
-struct uses {
-    int32_t *producer, *n_reads, *reader;
-};
-
-static int32_t sole_reader(const struct yolo_graph *g, const struct uses *u, int32_t t)
+static int32_t sole_reader(const struct yolo_graph *g, const struct yolo_uses *u, int32_t t)
 {
     return t >= 0 && u->n_reads[t] == 1 && !yolo_graph_is_output(g, t) ? u->reader[t] : -1;
 }
@@ -38,8 +34,8 @@ static int is_ql(const struct yolo_graph *g, int32_t i, enum yolo_op op, const u
 
 /* For Q node qi: its output read only by DQ -> {Sigmoid, Mul(x, sigmoid)} -> Q. Returns the
  * last Q's index and the nodes to remove in drop[0..3], or -1. */
-static int32_t silu_tail(const struct yolo_graph *g, const struct uses *u, const uint8_t *dead,
-                         int32_t qi, int32_t drop[4])
+static int32_t silu_tail(const struct yolo_graph *g, const struct yolo_uses *u,
+                         const uint8_t *dead, int32_t qi, int32_t drop[4])
 {
     int32_t di = sole_reader(g, u, g->nodes[qi].out[0]);
     if (!is_ql(g, di, YOLO_OP_DEQUANTIZE_LINEAR, dead))
@@ -96,7 +92,7 @@ static void silu_table(const struct yolo_graph *g, const struct yolo_node *dq,
 }
 
 /* Rewrites conv node ci if it matches; 1 if rewritten, 0 if not, < 0 on error. */
-static int fuse_one(struct yolo_graph *g, struct uses *u, uint8_t *dead, int32_t ci,
+static int fuse_one(struct yolo_graph *g, struct yolo_uses *u, uint8_t *dead, int32_t ci,
                     struct yolo_diag *d)
 {
     const struct yolo_node *c = &g->nodes[ci];
@@ -199,25 +195,13 @@ int yolo_opt_fuse_qdq(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
     /* room for the 3 constants each conv may add, so the tables below stay big enough */
     size_t nt = (size_t)g->n_tensors + 3 * (size_t)nn + 1;
     uint8_t *dead = calloc((size_t)(nn ? nn : 1), 1);
-    struct uses u = { malloc(sizeof(int32_t) * nt), calloc(nt, sizeof(int32_t)),
-                      malloc(sizeof(int32_t) * nt) };
-    if (!dead || !u.producer || !u.n_reads || !u.reader) {
+    struct yolo_uses u = { NULL, NULL, NULL };
+    if (!dead) {
         rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory fusing quantized convolutions");
         goto done;
     }
-    for (size_t t = 0; t < nt; t++)
-        u.producer[t] = u.reader[t] = -1;
-    for (int32_t i = 0; i < nn; i++) {
-        const struct yolo_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_out; k++)
-            if (n->out[k] >= 0 && u.producer[n->out[k]] < 0)
-                u.producer[n->out[k]] = i;
-        for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0) {
-                u.n_reads[n->in[k]]++;
-                u.reader[n->in[k]] = i;
-            }
-    }
+    if ((rc = yolo_uses_make(g, nt, &u, d)))
+        goto done;
     for (int32_t i = 0; i < nn; i++) {
         if (dead[i] || g->nodes[i].op != YOLO_OP_CONV)
             continue;
@@ -233,8 +217,6 @@ int yolo_opt_fuse_qdq(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
         *n_changed = changed;
 done:
     free(dead);
-    free(u.producer);
-    free(u.n_reads);
-    free(u.reader);
+    yolo_uses_free(&u);
     return rc;
 }

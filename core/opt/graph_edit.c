@@ -1,4 +1,5 @@
 /* graph_edit.c: small queries and edits shared by the optimizer passes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "passes.h"
@@ -44,4 +45,39 @@ void yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead)
         if (!dead[i])
             g->nodes[w++] = g->nodes[i];
     g->n_nodes = w;
+}
+
+int yolo_uses_make(const struct yolo_graph *g, size_t room, struct yolo_uses *u,
+                   struct yolo_diag *d)
+{
+    if (room < 1)
+        room = 1;
+    *u = (struct yolo_uses){ malloc(sizeof(int32_t) * room), calloc(room, sizeof(int32_t)),
+                             malloc(sizeof(int32_t) * room) };
+    if (!u->producer || !u->n_reads || !u->reader) {
+        yolo_uses_free(u);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory indexing %d tensors", g->n_tensors);
+    }
+    for (size_t t = 0; t < room; t++)
+        u->producer[t] = u->reader[t] = -1;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0 && u->producer[n->out[k]] < 0)
+                u->producer[n->out[k]] = i;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0) {
+                u->n_reads[n->in[k]]++;
+                u->reader[n->in[k]] = i;
+            }
+    }
+    return 0;
+}
+
+void yolo_uses_free(struct yolo_uses *u)
+{
+    free(u->producer);
+    free(u->n_reads);
+    free(u->reader);
+    *u = (struct yolo_uses){ NULL, NULL, NULL };
 }

@@ -260,6 +260,10 @@ test: deps
 	BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run_tests.sh
 
 tests: $(TEST_BIN)
+# the test programs the GPU machine runs (scripts/test-cuda.sh): what CI builds with CUDA=1
+CUDA_TEST_BIN := $(addprefix $(BUILD)/tests/,test_backend_ops test_golden test_cuda_letterbox \
+                 test_cuda_conv test_cuda_streams)
+cuda-tests: $(CUDA_TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=address,undefined OPT=-O1 test
@@ -285,7 +289,7 @@ bench: all
 # The GPU: `make CUDA=1 cuda-bundle` here stages devrun/ (an OpenCV-free CUDA build, the
 # libraries a bare GPU machine lacks, the shared models, golden files and coco128); on the GPU
 # machine `make test-cuda` and `make bench-cuda` run from it (no compiler needed there).
-.PHONY: cuda-bundle test-cuda bench-cuda
+.PHONY: cuda-bundle test-cuda bench-cuda cuda-tests
 cuda-bundle:
 	sh scripts/cuda-bundle.sh devrun $(SHARED)
 test-cuda:

@@ -181,6 +181,38 @@ static void print_json_pct(const char *name, const struct pct *p)
            "\"max_ms\": %.4f}", name, p->min, p->med, p->p90, p->p99, p->max);
 }
 
+/* Device memory per instance: each one's growth when made (arena, scratch, cuDNN handle,
+ * staging made up front), and after the runs (staging grown to the batch); the weights are
+ * the model's, shared by every clone. The table: n instances as clones of one model (weights
+ * once) and as n separate models (weights n times), from the measured per-instance cost. */
+static void print_device_memory(int json, uint64_t weights, uint64_t dev0, const uint64_t *at,
+                                uint64_t end, struct yolo_ctx *const *ctx, int n)
+{
+    const double mib = 1048576.0;
+    double per = n > 0 && end > dev0 ? (double)(end - dev0) / n : 0.0;
+    if (json) {
+        printf(", \"device_memory\": {\"weights_bytes\": %llu, \"after_runs_bytes\": %llu, "
+               "\"instances\": [", (unsigned long long)weights, (unsigned long long)(end - dev0));
+        for (int i = 0; i < n; i++)
+            printf("%s{\"made_bytes\": %lld, \"reported_bytes\": %llu}", i ? ", " : "",
+                   (long long)(at[i] - (i ? at[i - 1] : dev0)),
+                   (unsigned long long)yolo_ctx_memory_bytes(ctx[i]));
+        printf("]}");
+        return;
+    }
+    printf("device memory  weights %.1f MiB, loaded once and shared by the instances\n",
+           weights / mib);
+    for (int i = 0; i < n; i++)
+        printf("  instance %-3d +%.1f MiB when made; reports %.1f MiB after the runs\n", i + 1,
+               (double)(int64_t)(at[i] - (i ? at[i - 1] : dev0)) / mib,
+               yolo_ctx_memory_bytes(ctx[i]) / mib);
+    printf("  after the runs: +%.1f MiB for %d instance%s (%.1f MiB each)\n",
+           (double)(end - dev0) / mib, n, n > 1 ? "s" : "", per / mib);
+    printf("  %-9s %14s %17s\n", "instances", "clones (MiB)", "separate (MiB)");
+    for (int k = 1; k <= (n > 4 ? n : 4); k++)
+        printf("  %-9d %14.1f %17.1f\n", k, (weights + k * per) / mib, k * (weights + per) / mib);
+}
+
 /* A device backend's three stages apart, as trtexec reports them: the input tensor up, the
  * graph (one CUDA graph replay), the output tensor down, each timed on its own over raw
  * tensors of ctx (synchronous calls, so each stage is whole). Medians in ms of runs runs. */
@@ -330,6 +362,15 @@ static int run_profile(const char *path, const char *isa, const char *device, in
             printf(", \"ms\": %.4f, \"gflops\": %.2f}", ms[top[k]],
                    n->flops > 0 && ms[top[k]] > 0 ? n->flops / ms[top[k]] / 1e6 : 0.0);
         }
+        /* every node in graph order, for per-layer comparisons between runs */
+        printf("], \"nodes\": [");
+        for (int32_t i = 0; i < nn; i++) {
+            printf("%s{\"node\": ", i ? ", " : "");
+            json_str(nodes[i].name);
+            printf(", \"kernel\": ");
+            json_str(nodes[i].kernel);
+            printf(", \"ms\": %.4f}", ms[i]);
+        }
         printf("]}");
     } else {
         printf("\nprofile (raw context, %d thread%s, %d runs: %.2f ms per inference, %.2f ms in nodes)\n",
@@ -389,8 +430,10 @@ int cmd_bench(int argc, char **argv)
         "into preprocess (letterbox), inference and postprocess (decode + NMS), after warm-up.",
         "The setup (CPU, ISA, threads, instances, engine hash, GEMM path) is printed first.\n"
         "--instances N runs N clones on N threads (each with --threads threads) and reports their\n"
-        "aggregate throughput and the process's peak RSS. Compare runtimes side by side on the\n"
-        "same quiet machine: `make bench` runs this against ONNX Runtime." };
+        "aggregate throughput and the process's peak RSS; on a GPU (--device cuda) also what each\n"
+        "instance adds to the device's memory, and a table of 1..N instances as clones sharing\n"
+        "the weights against N separate models. Compare runtimes side by side on the same quiet\n"
+        "machine: `make bench` runs this against ONNX Runtime." };
     const char *pos[1];
     int n_pos;
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one ENGINE");
@@ -407,6 +450,7 @@ int cmd_bench(int argc, char **argv)
 
     struct yolo_diag d = { 0 };
     struct yolo_model *model = NULL;
+    uint64_t *dev_at = NULL;   /* device bytes in use after each instance was made */
     struct yolo_ctx **ctx = calloc((size_t)instances, sizeof *ctx);
     struct inst *in = calloc((size_t)instances, sizeof *in);
     struct yolo_image *imgs = calloc((size_t)batch, sizeof *imgs);
@@ -456,12 +500,23 @@ int cmd_bench(int argc, char **argv)
     struct yolo_ctx_params cp;
     yolo_ctx_params_default(&cp);
     cp.n_threads = threads;
+    /* on a GPU, what each instance adds to the device's memory, measured (the seed's
+     * "instances with and without shared weights" table is printed from it) */
+    uint64_t dev0 = 0;
+    int dev_mem = yolo_model_device_memory_used(model, &dev0) == 0;
+    dev_at = calloc((size_t)instances, sizeof *dev_at);
+    if (!dev_at) {
+        cli_error("bench", 1, "out of memory");
+        goto out;
+    }
     for (int i = 0; i < instances; i++) {
         int e = i == 0 ? yolo_ctx_create(model, &cp, &ctx[i], &d) : yolo_ctx_clone(ctx[0], &ctx[i], &d);
         if (e) {
             cli_error("bench", 1, "%s", d.msg);
             goto out;
         }
+        if (dev_mem && yolo_model_device_memory_used(model, &dev_at[i]))
+            dev_mem = 0;
     }
 
     struct yolo_system_info sys;
@@ -592,6 +647,9 @@ int cmd_bench(int argc, char **argv)
                instances > 1 ? "s" : "", threads, threads > 1 ? "s" : "", batch);
         printf("peak RSS       %.1f MiB\n", rss / 1048576.0);
     }
+    uint64_t dev_end = 0;
+    if (dev_mem && yolo_model_device_memory_used(model, &dev_end) == 0)
+        print_device_memory(json, es.prepared_bytes, dev0, dev_at, dev_end, ctx, instances);
     if (device && strcmp(device, "cpu")) {
         struct stages st = { 0, 0, 0 };
         if (device_stages(model, ctx[0], warmup, runs, &st, &d)) {
@@ -629,6 +687,7 @@ out:
     free(inf);
     free(post);
     free(tot);
+    free(dev_at);
     free(ctx);
     free(in);
     free(imgs);

@@ -65,6 +65,9 @@ struct yolo_backend {
      * (the GPU letterbox writing the input) ordered before the next run. */
     void *(*tensor_device)(void *ctx, int32_t t);
     void *(*queue)(void *ctx);
+    /* Device backends: bytes in use on the prepared model's device now (every process's),
+     * for measuring what a context adds. NULL for host ones. */
+    int (*device_used)(const void *prepared, uint64_t *bytes);
 };
 
 /* The backends compiled into this build, by name ("cpu", ...); NULL if none has that name. */

@@ -86,6 +86,13 @@ uint64_t yolo_net_prepared_bytes(const struct yolo_net *net)
     return net->b->prepared_bytes(net->prepared);
 }
 
+int yolo_net_device_used(const struct yolo_net *net, uint64_t *bytes)
+{
+    if (!net->b->device_used)
+        return YOLO_ERR_UNSUPPORTED;
+    return net->b->device_used(net->prepared, bytes);
+}
+
 const char *yolo_net_kernel_name(const struct yolo_net *net, int32_t node)
 {
     return net->b->kernel_name(net->prepared, node);

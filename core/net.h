@@ -39,6 +39,8 @@ const struct yolo_backend *yolo_net_backend(const struct yolo_net *net);
 const char *yolo_net_variant(const struct yolo_net *net);
 const char *yolo_net_kernel_name(const struct yolo_net *net, int32_t node);
 uint64_t    yolo_net_prepared_bytes(const struct yolo_net *net);
+/* Bytes in use on the net's device now (device backends; YOLO_ERR_UNSUPPORTED on the CPU). */
+int         yolo_net_device_used(const struct yolo_net *net, uint64_t *bytes);
 
 /* pool is borrowed (NULL = run on the calling thread). */
 int  yolo_runner_create(struct yolo_net *net, struct yolo_pool *pool, struct yolo_runner **out,

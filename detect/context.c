@@ -167,7 +167,11 @@ uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c)
 {
     uint64_t stage = c->stage_in ? yolo_runner_io_bytes(c->runner, c->model->in_tensor) +
                                    yolo_runner_io_bytes(c->runner, c->model->out_tensor) : 0;
-    return yolo_runner_bytes(c->runner) + c->ws.cap_bytes + stage +
+    uint64_t gpu = 0;
+#ifdef YOLO_CUDA
+    gpu = yolo_cuda_pre_bytes(c->gpu_pre) + yolo_cuda_post_bytes(c->gpu_post);
+#endif
+    return yolo_runner_bytes(c->runner) + c->ws.cap_bytes + stage + gpu +
            sizeof *c->dets * (uint64_t)c->det_cap * (uint64_t)c->model->max_batch;
 }
 

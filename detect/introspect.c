@@ -217,3 +217,9 @@ int yolo_file_sha256(const char *path, char hex[65], struct yolo_diag *diag)
 {
     return yolo_sha256_file(path, hex, diag);
 }
+
+int yolo_model_device_memory_used(const struct yolo_model *m, uint64_t *bytes)
+{
+    *bytes = 0;
+    return yolo_net_device_used(m->net, bytes);
+}

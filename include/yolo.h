@@ -256,8 +256,12 @@ YOLO_API int  yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params
  * only its own arena, scratch and buffers. src is borrowed; clones are independent after. */
 YOLO_API int  yolo_ctx_clone(const struct yolo_ctx *src, struct yolo_ctx **out, struct yolo_diag *diag);
 YOLO_API void yolo_ctx_free(struct yolo_ctx *c);       /* NULL ok */
-/* Bytes this context allocated (arena + scratch + I/O buffers). */
+/* Bytes this context allocated (arena + scratch + I/O buffers, and on a GPU its staging). */
 YOLO_API uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c);
+/* Bytes in use now on the GPU model m runs on, by every process (cudaMemGetInfo): what
+ * creating or cloning a context adds is the difference before and after. Returns 0, or
+ * YOLO_ERR_UNSUPPORTED for a model on the CPU. */
+YOLO_API int yolo_model_device_memory_used(const struct yolo_model *m, uint64_t *bytes);
 
 /* ======================================================================= detection */
 

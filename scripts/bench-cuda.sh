@@ -9,6 +9,10 @@
 #   defaults: devrun, "1 32 128", "yolov8n_dq yolo11n_dq yolov5n"
 set -u
 R=${1:-devrun}; BATCHES=${2:-1 32 128}; MODELS=${3:-yolov8n_dq yolo11n_dq yolov5n}
+PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on our fused kernel or
+    # cuDNN by the fixed rule; fp16-cudnn: every conv on cuDNN (+ the epilogue pass);
+    # fp16-igemm: every conv ours can run on ours; fp16-tune: the faster of the two as timed
+    # at load (YOLO_CUDA_CONV; core/cuda/conv_igemm.c, conv_tune.c)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
                      # NMS on every image on the CPU: keep it small at batch 128)
 export LD_LIBRARY_PATH="$R/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -19,9 +23,12 @@ for m in $MODELS; do
     for b in $BATCHES; do
         "$R/bin/yolo" build "$S/data/models/$m.onnx" -o "$T/$m-b$b.engine" --batch "$b" > /dev/null ||
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
-        for prec in fp32 fp16; do
-            h=; [ $prec = fp16 ] && h=--half
-            "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json -r "$RUNS" --warmup 5 > "$T/j" ||
+        for prec in $PRECS; do
+            h=; conv=; case $prec in fp16*) h=--half ;; esac
+            case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; fp16-tune) conv=tune ;; esac
+            nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
+            YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
+                --batch "$nb" -r "$RUNS" --warmup 5 > "$T/j" ||
                 { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
             printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \
                 "$m" "$prec" "$b" "$(cat "$T/j")" >> "$out"
@@ -34,28 +41,43 @@ for m in $MODELS; do
         --runs "$RUNS" 2> "$T/anchor.err" | sed 's/^/{"side": "torch", "row": /; s/$/}/' | tee -a "$out" ||
         { echo "bench-cuda: gpu_anchor.py failed on $m:" >&2; tail -5 "$T/anchor.err" >&2; }
 done
+# Device memory of 1..4 instances (clones sharing the weights) of the first model, FP16, at
+# the first batch size: measured growth per instance and the with/without sharing table.
+m1=${MODELS%% *}; b1=${BATCHES%% *}
+if [ -f "$T/$m1-b$b1.engine" ]; then
+    echo "== $m1 fp16 batch $b1, 4 instances:"
+    "$R/bin/yolo" bench "$T/$m1-b$b1.engine" --device cuda --half --instances 4 -r "$RUNS" \
+        --warmup 2 | sed -n '/^throughput/p; /^device memory/,/^device stages/p'
+fi
 python3 - "$out" <<'PY'
 import json, sys
-ours, theirs = {}, {}
+ours, theirs, ours_e2e = {}, {}, {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
     if r['side'] == 'yolo':
         st = r['bench'].get('device_stages_ms', {})
         ours[(r['model'], r['prec'], r['batch'])] = st
+        ours_e2e[(r['model'], r['prec'], r['batch'])] = r['bench']
     elif 'cudagraph_ms' in r['row']:
         t = r['row']
         theirs[(t['model'].replace('.onnx', ''), t['prec'], t['batch'])] = t
-gpu = ''
-print('%-11s %-5s %5s | %9s %9s %9s | %10s %8s | %11s %11s %7s' % (
+print('%-11s %-10s %5s | %8s %8s %8s | %9s %6s | %10s %10s %6s | %8s %8s %8s %8s %9s' % (
     'model', 'prec', 'batch', 'upload', 'compute', 'download', 'torch(cg)', 'ratio', 'yolo img/s',
-    'torch img/s', 'x'))
+    'torch img/s', 'x', 'pre', 'infer', 'post', 'e2e ms', 'e2e img/s'))
 for k in sorted(ours, key=lambda k: (k[0], k[1], k[2])):
-    st = ours[k]; t = theirs.get(k)
+    st = ours[k]; t = theirs.get(k, theirs.get((k[0], k[1].split('-')[0], k[2])))
+    e2e = ours_e2e[k]
     c = st.get('compute', 0); ips = 1000.0 * k[2] / c if c else 0
     tc = t['cudagraph_ms'] if t else float('nan'); tips = t['cudagraph_img_per_s'] if t else float('nan')
-    print('%-11s %-5s %5d | %9.3f %9.3f %9.3f | %10.3f %8.2f | %11.0f %11.0f %7.2f' % (
+    med = lambda s: e2e.get(s, {}).get('median_ms', float('nan'))
+    print('%-11s %-10s %5d | %8.3f %8.3f %8.3f | %9.3f %6.2f | %10.0f %10.0f %6.2f | %8.3f %8.3f %8.3f %8.3f %9.0f' % (
         k[0], k[1], k[2], st.get('upload', 0), c, st.get('download', 0), tc,
-        c / tc if t else float('nan'), ips, tips, ips / tips if t else float('nan')))
+        c / tc if t else float('nan'), ips, tips, ips / tips if t else float('nan'),
+        med('preprocess'), med('inference'), med('postprocess'), med('total'),
+        e2e.get('throughput_ips', float('nan'))))
 print('ms are medians; ratio = yolo compute / torch CUDA-graph latency (lower is better); '
-      'x = yolo images/s / torch images/s')
+      'x = yolo images/s / torch images/s; pre/infer/post/e2e = yolo bench\'s detect loop on '
+      'a batch of decoded u8 BGR 1280x720 frames in host memory to detections in host memory '
+      '(pre: upload + GPU letterbox; infer: the network; post: GPU decode, download, NMS), '
+      'medians per batch, and its images/s')
 PY

@@ -2,7 +2,7 @@
 # cuda-bundle.sh: `make CUDA=1 cuda-bundle`: stages what the GPU tests and benchmark need on a
 # GPU machine that has the NVIDIA driver, cuDNN and cuBLAS but no compiler toolchain for us,
 # no OpenCV and no protobuf-c (the device the project tests on):
-#   BUNDLE/bin      yolo, test_backend_ops, test_golden: an OpenCV-free CUDA build (NOCV=1),
+#   BUNDLE/bin      yolo and the GPU tests (test-cuda.sh): an OpenCV-free CUDA build (NOCV=1),
 #                   stripped
 #   BUNDLE/lib      the shared libraries those need that such a machine lacks (protobuf-c,
 #                   libjpeg 62, libyaml, FreeType and what it needs; scripts/device_libs.sh)
@@ -11,10 +11,11 @@
 # usage: sh scripts/cuda-bundle.sh [BUNDLE] [SHARED]    (defaults devrun ../shared)
 set -eu
 R=${1:-devrun}; SHARED=${2:-../shared}; B=${BUILD_DIR:-build/cuda-nocv}
-make --no-print-directory CUDA=1 NOCV=1 BUILD="$B" -j"${JOBS:-2}" all tests
+make --no-print-directory CUDA=1 NOCV=1 BUILD="$B" -j"${JOBS:-2}" all cuda-tests
 rm -rf "$R/bin" "$R/lib"
 mkdir -p "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/tools"
-for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden" "$B/tests/test_cuda_letterbox"; do
+for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden" "$B/tests/test_cuda_letterbox" \
+         "$B/tests/test_cuda_conv" "$B/tests/test_cuda_streams"; do
     strip -o "$R/bin/$(basename "$f")" "$f"
 done
 # every library the binaries need (ldd: transitively) that the GPU machine lacks
@@ -35,4 +36,12 @@ cp "$SHARED/data/images/bus.jpg" "$SHARED/data/images/zidane.jpg" "$R/shared/dat
 rm -rf "$R/shared/data/coco128"
 cp -r "$SHARED/data/coco128" "$R/shared/data/coco128"
 cp "$SHARED/tools/gpu_anchor.py" "$R/shared/tools/"
-du -sh "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/data/coco128"
+# the first 48 frames of each shared video as JPEG files (the GPU machine has no FFmpeg):
+# test_cuda_streams feeds them as two streams through the batcher
+for v in pedestrian_street_1080p:a traffic_highway_720p:b; do
+    rm -rf "$R/shared/frames/${v#*:}"; mkdir -p "$R/shared/frames/${v#*:}"
+    ffmpeg -loglevel error -i "$SHARED/data/videos/${v%:*}.mp4" -frames:v 48 -q:v 3 \
+        "$R/shared/frames/${v#*:}/%04d.jpg"
+done
+du -sh "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/data/coco128" \
+    "$R/shared/frames"

@@ -2,11 +2,14 @@
 # test-cuda.sh: the GPU tests (`make test-cuda`), on a machine with an NVIDIA GPU, from a bundle
 # that scripts/cuda-bundle.sh made on a build machine (the GPU machine needs no compiler, no
 # OpenCV, no protobuf-c: the bundle carries what it lacks).
+#   0. our FP16 convolution kernel against a double reference on edge shapes (test_cuda_conv)
 #   1. every op on the CUDA backend, FP32 and FP16, against the reference kernels
 #   2. the four shared models on the golden input: CUDA FP32 within the CPU's bounds of ONNX
 #      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.01 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01)
-#   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes)
+#   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);
+#      two video streams through the batcher on the GPU (test_cuda_streams: 1 and 3
+#      instances identical, FP32 = the CPU's detections, device memory per clone)
 #   4. the GPU pipeline (letterbox + decode on the GPU) against the CPU's on the same network:
 #      identical detections on every coco128 image
 #   5. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
@@ -28,9 +31,20 @@ run() { name=$1; shift
     else fail=$((fail + 1)); echo "FAIL $name ($(( $(date +%s) - start ))s)"; fi
     grep -v "^  skipped" "$T/log" | tail -n 40 | sed 's/^/    /'
 }
+run test_cuda_conv "$R/bin/test_cuda_conv"
 run test_backend_ops "$R/bin/test_backend_ops"
 run test_golden "$R/bin/test_golden"
 run test_cuda_letterbox "$R/bin/test_cuda_letterbox"
+# two video streams through the batcher on the GPU: 1 vs 3 instances, FP32 vs the CPU
+sm=; for m in yolov8n_dq yolo11n_dq yolov5n; do
+    [ -z "$sm" ] && [ -f "$SHARED/data/models/$m.onnx" ] && sm=$m
+done
+if [ -d "$SHARED/frames/a" ] && [ -n "$sm" ]; then
+    echo "test_cuda_streams on $sm (batch-4 engine)"
+    "$R/bin/yolo" build "$SHARED/data/models/$sm.onnx" -o "$T/b4.engine" --batch 4 > /dev/null &&
+        run test_cuda_streams "$R/bin/test_cuda_streams" "$T/b4.engine" "$SHARED/frames/a" \
+            "$SHARED/frames/b"
+fi
 val_map() {   # ENGINE ARGS... -> mAP50-95 on stdout
     e=$1; shift
     "$R/bin/yolo" val "$e" --data "$SHARED/data/coco128" --json "$@" > "$T/val.json" 2> "$T/val.err" ||

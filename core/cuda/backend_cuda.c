@@ -91,8 +91,14 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct yolo_node *n = &g->nodes[i];
         uint64_t b = m->skip[i] ? 0 : cuda_node_extra_bytes(g, n);
-        if (cuda_conv_is_half(m, n))
-            b = yolo_tensor_bytes(&g->tensors[n->in[1]]) / 2;
+        if (cuda_conv_is_half(m, n)) {   /* cuDNN's FP16 weights, then ours if it can run it */
+            b = (yolo_tensor_bytes(&g->tensors[n->in[1]]) / 2 + 255) & ~(uint64_t)255;
+            m->convs[i].igemm_off = b;
+            if (!m->skip[i] && cuda_igemm_eligible(m, n)) {
+                m->convs[i].igemm_ok = 1;
+                b += cuda_igemm_extra_bytes(g, n);
+            }
+        }
         m->extra_off[i] = b ? total : UINT64_MAX;
         total += (b + 255) & ~(uint64_t)255;
     }
@@ -103,8 +109,12 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
     if (!host)
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory preparing device tables");
     for (int32_t i = 0; i < g->n_nodes; i++)
-        if (m->extra_off[i] != UINT64_MAX && g->nodes[i].op != YOLO_OP_CONV)
+        if (m->extra_off[i] == UINT64_MAX)
+            continue;
+        else if (g->nodes[i].op != YOLO_OP_CONV)
             cuda_node_extra_fill(g, &g->nodes[i], host + m->extra_off[i]);
+        else if (m->convs[i].igemm_ok)
+            cuda_igemm_fill(g, &g->nodes[i], host + m->extra_off[i] + m->convs[i].igemm_off);
     cudaError_t e = cudaMalloc((void **)&m->dextra, total);
     if (e == cudaSuccess)
         e = cudaMemcpy(m->dextra, host, total, cudaMemcpyHostToDevice);
@@ -115,6 +125,11 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
         const struct yolo_node *n = &g->nodes[i];
         if (n->op != YOLO_OP_CONV || m->extra_off[i] == UINT64_MAX)
             continue;
+        if (m->convs[i].igemm_ok) {
+            int rc = cuda_igemm_upload_weights(m, i, d);
+            if (rc)
+                return rc;
+        }
         int64_t numel = yolo_tensor_numel(&g->tensors[n->in[1]]);
         struct yolo_cu_copy cp = { .ndim = 1, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
                                    .numel = numel, .shape = { numel }, .ss = { 1 }, .ds = { 1 },
@@ -126,6 +141,28 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
     }
     e = cudaDeviceSynchronize();
     return e == cudaSuccess ? 0 : cuda_fail(d, "preparing the weights", e);
+}
+
+static int cuda_ctx_create(const void *prepared, struct yolo_pool *pool, void **out,
+                           struct yolo_diag *d);
+static void cuda_ctx_free(void *ctx);
+
+/* YOLO_CUDA_CONV=tune: our FP16 convolution or cuDNN's, per convolution, by timing both in
+ * a scratch context (conv_tune.c) instead of by the fixed rule. */
+static int tune_convs(struct cuda_model *m, struct yolo_diag *d)
+{
+    const char *pick = getenv("YOLO_CUDA_CONV");
+    int any = 0;
+    for (int32_t i = 0; i < m->g->n_nodes; i++)
+        any |= m->convs[i].igemm_ok;
+    if (!any || !pick || strcmp(pick, "tune") != 0)
+        return 0;
+    void *scratch = NULL;
+    int rc = cuda_ctx_create(m, NULL, &scratch, d);
+    if (!rc)
+        rc = cuda_conv_tune(m, scratch, d);
+    cuda_ctx_free(scratch);
+    return rc;
 }
 
 static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_options *opt,
@@ -195,6 +232,9 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
                                                            : (const void *)(m->dconst + g->tensors[n->in[1]].offset);
     }
     cudnnDestroy(dnn);
+    dnn = NULL;
+    if ((rc = tune_convs(m, d)))
+        goto fail;
     snprintf(m->variant, sizeof m->variant, "%s", m->half ? "fp16" : "fp32");
     *prepared = m;
     return 0;
@@ -217,7 +257,8 @@ static const char *cuda_kernel_name(const void *prepared, int32_t node)
     if (m->skip[node])
         return "alias";
     if (m->g->nodes[node].op == YOLO_OP_CONV)
-        return m->convs[node].half ? "cudnn-fp16" : "cudnn-fp32";
+        return m->convs[node].igemm ? "igemm-fp16" : m->convs[node].half ? "cudnn-fp16"
+                                                                          : "cudnn-fp32";
     return "cuda";
 }
 
@@ -248,6 +289,7 @@ static void cuda_ctx_free(void *ctx)
     cudaFree(c->workspace);
     cudaFree(c->cvt_in);
     cudaFree(c->cvt_out);
+    cudaFree(c->splitk);
     free(c->launch);
     free(c);
 }
@@ -303,7 +345,12 @@ static int cuda_ctx_create(const void *prepared, struct yolo_pool *pool, void **
                         "FP16 arena", d)) ||
         (rc = dev_alloc(&c->workspace, m->workspace, &c->bytes, "cuDNN workspace", d)) ||
         (rc = dev_alloc(&c->cvt_in, m->cvt_bytes, &c->bytes, "conversions", d)) ||
-        (rc = dev_alloc(&c->cvt_out, m->cvt_bytes, &c->bytes, "conversions", d)))
+        (rc = dev_alloc(&c->cvt_out, m->cvt_bytes, &c->bytes, "conversions", d)) ||
+        (rc = dev_alloc(&c->splitk, m->splitk_floats || m->splitk_tiles
+                                        ? ((uint64_t)m->splitk_floats * sizeof(float) + 255) /
+                                                  256 * 256 + (uint64_t)m->splitk_tiles * 4
+                                        : 0,
+                        &c->bytes, "split-K sums", d)))
         goto fail;
     for (int32_t i = 0; i < g->n_nodes; i++)
         if ((rc = cuda_launch_make(c, i, d)))
@@ -462,6 +509,19 @@ static void *cuda_queue(void *ctx)
     return ((struct cuda_ctx *)ctx)->stream;
 }
 
+static int cuda_device_used(const void *prepared, uint64_t *bytes)
+{
+    const struct cuda_model *m = prepared;
+    size_t free_b = 0, total_b = 0;
+    cudaError_t e = cudaSetDevice(m->device);
+    if (e == cudaSuccess)
+        e = cudaMemGetInfo(&free_b, &total_b);
+    if (e != cudaSuccess)
+        return YOLO_ERR_UNSUPPORTED;
+    *bytes = (uint64_t)(total_b - free_b);
+    return 0;
+}
+
 const struct yolo_backend yolo_backend_cuda = {
     .name = "cuda",
     .is_host = 0,
@@ -481,4 +541,5 @@ const struct yolo_backend yolo_backend_cuda = {
     .tensor_host = cuda_tensor_host,
     .tensor_device = cuda_tensor_device,
     .queue = cuda_queue,
+    .device_used = cuda_device_used,
 };

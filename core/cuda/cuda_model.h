@@ -2,6 +2,7 @@
  *   backend_cuda.c  the struct yolo_backend: prepare, contexts, run (CUDA graphs), copies
  *   storage.c       which float tensors are stored as FP16 (per alias group)
  *   conv_cudnn.c    convolutions through cuDNN (descriptors, algorithm, the epilogue)
+ *   conv_igemm.c    FP16 convolutions through our own fused kernel (kernels_conv.cu)
  *   launch.c        every other node as a launch of a kernels.h kernel
  * C11 with the CUDA runtime and cuDNN C APIs; the kernels themselves are in kernels_*.cu. */
 #ifndef YOLO_CUDA_MODEL_H
@@ -15,6 +16,9 @@
 
 struct cuda_conv {                 /* one Conv node, shared by every context */
     int32_t half;                  /* computes in FP16 (FP32 accumulation) */
+    int32_t igemm_ok, igemm;       /* our FP16 kernel (conv_igemm.c) can run it; does */
+    int32_t tile, splits;          /* its launch shape (yolo_cu_conv_plan) */
+    uint64_t igemm_off;            /* its weights and k table: this far into the node's dextra */
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
@@ -35,6 +39,7 @@ struct cuda_model {
     uint64_t dconst_bytes, dextra_bytes, half_arena_bytes;
     uint64_t *extra_off;           /* per node: its piece of dextra (UINT64_MAX: none) */
     size_t workspace, cvt_bytes;   /* largest cuDNN workspace; largest conversion buffer */
+    int64_t splitk_floats, splitk_tiles;   /* split-K scratch of the largest such conv */
     char variant[32];              /* "fp32" | "fp16", with the device name in messages */
 };
 
@@ -62,6 +67,7 @@ struct cuda_ctx {
     cudaStream_t stream;
     cudnnHandle_t dnn;
     uint8_t *arena, *half_arena, *workspace, *cvt_in, *cvt_out;
+    uint8_t *splitk;               /* split-K partial sums, then the tile counters (zeroed) */
     uint64_t bytes;
     struct cuda_launch *launch;    /* per node */
     cudaGraphExec_t graph;         /* the whole plan, captured on the first run */
@@ -83,6 +89,27 @@ int  cuda_conv_supported(const struct yolo_graph *g, const struct yolo_node *n);
 int  cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct yolo_diag *d);
 void cuda_conv_release(struct cuda_conv *cv);
 int  cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+
+/* conv_igemm.c: our FP16 convolution kernel's host side. Whether Conv node n can run on it;
+ * the bytes of device data it needs (FP16 weight rows and the k table); filling the table on
+ * the host; converting the weights on the device (into the node's dextra at igemm_off); the
+ * launch shape and split-K scratch (m->splitk_*); the launch. */
+int  cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n);
+int  cuda_igemm_preferred(const struct cuda_model *m, const struct yolo_node *n);
+uint64_t cuda_igemm_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
+void cuda_igemm_fill(const struct yolo_graph *g, const struct yolo_node *n, void *dst);
+int  cuda_igemm_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
+void cuda_igemm_plan(struct cuda_model *m, int32_t i, int32_t sms);
+int  cuda_igemm_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+/* The k table of a c-channel h x w input and a kh x kw kernel with dilation dh, dw:
+ * kpad = c * kh * kw rounded up to YOLO_CU_CONV_KPAD pairs (kernels.h, yolo_cu_conv). */
+void cuda_igemm_table(int32_t *tab, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                      int64_t dh, int64_t dw);
+
+/* conv_tune.c (YOLO_CUDA_CONV=tune): for each convolution both cuDNN and our kernel can run,
+ * times both on the GPU in context c (each as a CUDA graph, as a run replays them) and keeps
+ * the faster. */
+int  cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d);
 
 /* launch.c */
 int  cuda_node_supported(const struct yolo_graph *g, const struct yolo_node *n);

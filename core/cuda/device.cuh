@@ -52,6 +52,18 @@ __device__ __forceinline__ void move_elem(void *dst, int32_t dst_st, int64_t di,
     }
 }
 
+/* The activation fused into a convolution (enum yolo_act in yolo_core.h), as
+ * yolo_act_apply computes it on the CPU. */
+__device__ __forceinline__ float act_apply(float v, int32_t act)
+{
+    switch (act) {
+    case 1:  return v > 0.0f ? v : 0.0f;               /* YOLO_ACT_RELU */
+    case 2:  return 1.0f / (1.0f + expf(-v));         /* YOLO_ACT_SIGMOID */
+    case 3:  return v / (1.0f + expf(-v));            /* YOLO_ACT_SILU */
+    default: return v;
+    }
+}
+
 #define YOLO_CU_THREADS 256
 
 /* Blocks for n elements with a grid-stride loop: enough to fill the GPU, never zero. */

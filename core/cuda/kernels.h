@@ -61,6 +61,40 @@ int yolo_cu_unary(int32_t op, const void *x, int32_t x_st, void *y, int32_t y_st
 int yolo_cu_conv_epilogue(const void *c, int32_t c_st, void *y, int32_t y_st, const float *bias,
                           int64_t n, int64_t hw, int64_t m, int32_t act, yolo_cu_stream s);
 
+/* A 2-D convolution (groups 1) in FP16 on the tensor cores with FP32 accumulation, its
+ * epilogue fused: y = act(conv(x, w) + bias), NCHW, y packed. x in F32 or F16 storage
+ * (rounded to FP16 as it is read), y in either. The weights were prepared at load as FP16
+ * rows [m rounded up to YOLO_CU_CONV_MPAD][kpad], k = (c * kh + ky) * kw + kx, zeros beyond
+ * m and k; ktab holds per k (kpad of them) the pair { c * h * w + dy * w + dx, dy << 16 | dx }
+ * (dy, dx: the tap's offset with dilation), and for k >= c * kh * kw a dy that is never inside
+ * the image. Limits the host checks: h, w < 8192, npix and c * h * w < 2^31.
+ *
+ * tile: the block tile, YOLO_CU_TILE_*: 32 or 64 channels x 64 or 128 pixels. splits > 1
+ * divides K among that many blocks per tile (split-K, for layers with too few tiles to fill
+ * the GPU): each writes its FP32 partial sums to part, the last of a tile to finish (count[tile]
+ * counts them, and is left at 0 again) adds them in split order and runs the epilogue, so the
+ * result does not depend on which finishes last. part: splits * tiles * BM * BN floats; count:
+ * tiles zeroed counters (yolo_cu_conv_scratch). */
+#define YOLO_CU_CONV_MPAD 128
+#define YOLO_CU_CONV_KPAD 32
+enum yolo_cu_tile { YOLO_CU_TILE_32x128, YOLO_CU_TILE_32x64, YOLO_CU_TILE_64x128,
+                    YOLO_CU_TILE_64x64, YOLO_CU_TILE_COUNT };
+struct yolo_cu_conv {
+    int32_t h, w, m, oh, ow, sh, sw, ph, pw, npix, kpad, x_st, y_st, act, tile, splits;
+    int64_t chw;                  /* c * h * w: one input image */
+    const void *x, *wt;
+    const int32_t *ktab;
+    const float *bias;
+    void *y;
+    float *part;
+    uint32_t *count;
+};
+int yolo_cu_conv_igemm(const struct yolo_cu_conv *p, yolo_cu_stream s);
+/* The tile and split count for a convolution of m channels, npix pixels and kpad k values on
+ * a GPU with sms multiprocessors (tile and splits of p are set), and the scratch it then
+ * needs: *part_floats for part, *tiles for count. */
+void yolo_cu_conv_plan(struct yolo_cu_conv *p, int32_t sms, int64_t *part_floats, int64_t *tiles);
+
 struct yolo_cu_pool {     /* NCHW max pooling; planes = N * C */
     int64_t planes, h, w, oh, ow;
     int32_t kh, kw, sh, sw, pt, pl, dh, dw;

@@ -75,16 +75,6 @@ extern "C" int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s)
     return yolo_cu_status();
 }
 
-__device__ __forceinline__ float act_apply(float v, int32_t act)
-{
-    switch (act) {
-    case 1:  return v > 0.0f ? v : 0.0f;               /* YOLO_ACT_RELU */
-    case 2:  return 1.0f / (1.0f + expf(-v));         /* YOLO_ACT_SIGMOID */
-    case 3:  return v / (1.0f + expf(-v));            /* YOLO_ACT_SILU */
-    default: return v;
-    }
-}
-
 /* Cast as ops/cast.c: into a float or an int64 first, never an int through double. */
 __device__ void cast_elem(const void *x, int32_t x_st, void *y, int32_t y_st, int32_t y_bool,
                           int64_t i)

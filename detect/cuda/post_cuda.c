@@ -82,3 +82,11 @@ void yolo_cuda_post_free(struct yolo_cuda_post *p)
     cudaFreeHost(p->h_counts);
     memset(p, 0, sizeof *p);
 }
+
+uint64_t yolo_cuda_post_bytes(const struct yolo_cuda_post *p)
+{
+    if (!p || !p->d_cands)
+        return 0;
+    return 2 * ((uint64_t)sizeof(struct yolo_cuda_cand) * (uint64_t)p->batch * (uint64_t)p->anchors +
+                sizeof(int32_t) * (uint64_t)p->batch);
+}

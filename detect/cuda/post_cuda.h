@@ -28,5 +28,7 @@ int  yolo_cuda_post_run(struct yolo_cuda_post *p, const float *d_out, int32_t n,
 void yolo_cuda_post_cands(const struct yolo_cuda_post *p, int32_t i, struct yolo_det *out,
                           int64_t *n);
 void yolo_cuda_post_free(struct yolo_cuda_post *p);
+/* Bytes it holds: the device candidates and counts plus their page-locked host twins. */
+uint64_t yolo_cuda_post_bytes(const struct yolo_cuda_post *p);
 
 #endif

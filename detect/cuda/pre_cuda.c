@@ -42,20 +42,22 @@ int yolo_cuda_pre_run(struct yolo_cuda_pre *p, const struct yolo_image_view *img
         return rc;
     /* the pinned buffer may still be the source of the previous batch's upload */
     cudaStreamSynchronize((cudaStream_t)p->stream);
-    size_t at = 0;
+    /* image by image: each one's upload starts as soon as it is in pinned memory, so the
+     * host copies image i + 1 while the copy engine moves image i */
+    size_t at = 0, plane = (size_t)W * H * 3;
     for (int32_t i = 0; i < n; i++) {
         const struct yolo_image_view *im = &imgs[i];
-        size_t row = (size_t)im->width * 3;
+        size_t row = (size_t)im->width * 3, bytes = row * (size_t)im->height;
         for (int32_t y = 0; y < im->height; y++)
             memcpy(p->pinned + at + (size_t)y * row, im->data + (size_t)y * im->stride_bytes, row);
-        at += row * (size_t)im->height;
+        cudaError_t e = cudaMemcpyAsync(p->dev + at, p->pinned + at, bytes, cudaMemcpyHostToDevice,
+                                        (cudaStream_t)p->stream);
+        if (e != cudaSuccess)
+            return yolo_diag_set(d, YOLO_ERR_IO, "cuda: uploading the images: %s",
+                                 cudaGetErrorString(e));
+        at += bytes;
     }
-    cudaError_t e = cudaMemcpyAsync(p->dev, p->pinned, total, cudaMemcpyHostToDevice,
-                                    (cudaStream_t)p->stream);
-    if (e != cudaSuccess)
-        return yolo_diag_set(d, YOLO_ERR_IO, "cuda: uploading the images: %s", cudaGetErrorString(e));
     at = 0;
-    size_t plane = (size_t)W * H * 3;
     for (int32_t i = 0; i < n; i++) {
         const struct yolo_letterbox_geom *g = &geom[i];
         struct yolo_cuda_lb lb = { p->dev + at, imgs[i].width, imgs[i].height,
@@ -80,4 +82,9 @@ void yolo_cuda_pre_free(struct yolo_cuda_pre *p)
     cudaFreeHost(p->pinned);
     cudaFree(p->dev);
     memset(p, 0, sizeof *p);
+}
+
+uint64_t yolo_cuda_pre_bytes(const struct yolo_cuda_pre *p)
+{
+    return p ? 2 * (uint64_t)p->cap : 0;
 }

@@ -24,5 +24,7 @@ int  yolo_cuda_pre_run(struct yolo_cuda_pre *p, const struct yolo_image_view *im
                        const struct yolo_letterbox_geom *geom, int32_t n, float *d_input,
                        int32_t W, int32_t H, struct yolo_diag *d);
 void yolo_cuda_pre_free(struct yolo_cuda_pre *p);
+/* Bytes it holds now: device staging plus its page-locked host twin. */
+uint64_t yolo_cuda_pre_bytes(const struct yolo_cuda_pre *p);
 
 #endif

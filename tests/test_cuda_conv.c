@@ -1,0 +1,229 @@
+/* test_cuda_conv.c: our FP16 convolution kernel (core/cuda/kernels_conv.cu) against a double
+ * precision reference on the same FP16-rounded inputs and weights, on shapes chosen to hit its
+ * edges: channel counts that are not multiples of the 32/64-row tiles (7..130), K not a
+ * multiple of 32 (27, 9, 13 * 9), pixel counts that leave partial tiles and odd per-image
+ * counts (the scalar store path) or even ones (the paired path), batches whose pixels straddle
+ * images inside a tile, strides, asymmetric-looking pads, dilation, 1x1 and 5x5, FP32 and FP16
+ * input storage, FP32 and FP16 output storage, every fused activation; each on the planned
+ * launch shape and on every tile shape, whole and with K split over 3 blocks (split-K: run
+ * twice, bit-identical, its tile counters back at zero).
+ *
+ * Bound per element: FP32 accumulation of K products, |err| <= 1.2 * K * 2^-24 * sum|terms|
+ * (times SiLU's slope, < 1.1), plus the output's rounding (2^-11 relative in FP16, 2^-24 in
+ * FP32), plus 1e-6. Needs CUDA=1 and a GPU; elsewhere it says so and passes, unless
+ * YOLO_TEST_REQUIRE_CUDA=1 (make test-cuda). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#ifdef YOLO_CUDA
+#include <cuda_runtime_api.h>
+
+#include "cuda/cuda_model.h"
+
+/* float -> nearest FP16 value (ties to even), as a float; inputs stay inside FP16's range */
+static float round_half(float v)
+{
+    float a = fabsf(v);
+    if (a == 0.0f)
+        return v;
+    int e;
+    frexpf(a, &e);
+    float q = a >= 0x1p-14f ? ldexpf(1.0f, e - 11) : 0x1p-24f;
+    return copysignf(nearbyintf(a / q) * q, v);
+}
+
+static double act_ref(double v, int act)
+{
+    switch (act) {
+    case 1:  return v > 0 ? v : 0;
+    case 2:  return 1 / (1 + exp(-v));
+    case 3:  return v / (1 + exp(-v));
+    default: return v;
+    }
+}
+
+struct cc { int n, c, h, w, m, kh, kw, s, pad, dil, act, x_half, y_half; };
+
+/* One case with the launch shape `tile`/`splits` (tile -1: yolo_cu_conv_plan's choice). */
+static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, int splits,
+                     uint64_t *seed)
+{
+    int oh = (t->h + 2 * t->pad - t->dil * (t->kh - 1) - 1) / t->s + 1;
+    int ow = (t->w + 2 * t->pad - t->dil * (t->kw - 1) - 1) / t->s + 1;
+    int64_t k = (int64_t)t->c * t->kh * t->kw, kpad = (k + 31) / 32 * 32;
+    int64_t mpad = (t->m + YOLO_CU_CONV_MPAD - 1) / YOLO_CU_CONV_MPAD * YOLO_CU_CONV_MPAD;
+    int64_t nx = (int64_t)t->n * t->c * t->h * t->w, ny = (int64_t)t->n * t->m * oh * ow;
+    float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
+    float *b = malloc(sizeof(float) * t->m), *got = malloc(sizeof(float) * ny);
+    int32_t *tab = malloc(sizeof(int32_t) * 2 * kpad);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = round_half(harness_randf(seed, -2, 2));
+    for (int64_t i = 0; i < t->m * k; i++)
+        w[i] = round_half(harness_randf(seed, -0.5f, 0.5f));
+    for (int i = 0; i < t->m; i++)
+        b[i] = harness_randf(seed, -1, 1);
+    cuda_igemm_table(tab, t->c, t->h, t->w, t->kh, t->kw, t->dil, t->dil);
+
+    /* the weights as the backend prepares them (FP16 rows of kpad, zero pad: a NaN there
+     * would show), x in the storage under test, the output widened to FP32 in yf */
+    void *dx32 = NULL, *dx = NULL, *dw32 = NULL, *dw = NULL, *db = NULL, *dtab = NULL;
+    void *dy = NULL, *dyf = NULL, *dpart = NULL, *dcount = NULL;
+    int64_t npix = (int64_t)t->n * oh * ow;
+    /* split-K scratch for up to 16 splits of any tile shape */
+    int64_t part_floats = 16 * (npix + 128) * (t->m + 64), n_count = (npix / 64 + 2) * (t->m / 32 + 2);
+    int ok = cudaMalloc(&dx32, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dx, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dw32, sizeof(float) * t->m * k) == cudaSuccess &&
+             cudaMalloc(&dw, 2 * mpad * kpad) == cudaSuccess &&
+             cudaMalloc(&db, sizeof(float) * t->m) == cudaSuccess &&
+             cudaMalloc(&dtab, sizeof(int32_t) * 2 * kpad) == cudaSuccess &&
+             cudaMalloc(&dy, sizeof(float) * ny) == cudaSuccess &&
+             cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
+             cudaMalloc(&dpart, sizeof(float) * part_floats) == cudaSuccess &&
+             cudaMalloc(&dcount, sizeof(uint32_t) * n_count) == cudaSuccess &&
+             cudaMemset(dcount, 0, sizeof(uint32_t) * n_count) == cudaSuccess &&
+             cudaMemcpy(dx32, x, sizeof(float) * nx, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(dw32, w, sizeof(float) * t->m * k, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(db, b, sizeof(float) * t->m, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(dtab, tab, sizeof(int32_t) * 2 * kpad, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemset(dw, 0, 2 * mpad * kpad) == cudaSuccess;
+    struct yolo_cu_copy cw = { .ndim = 2, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                               .numel = t->m * k, .shape = { t->m, k }, .ss = { k, 1 },
+                               .ds = { kpad, 1 }, .src = dw32, .dst = dw };
+    struct yolo_cu_copy cx = { .ndim = 1, .src_st = YOLO_CU_F32,
+                               .dst_st = t->x_half ? YOLO_CU_F16 : YOLO_CU_F32, .numel = nx,
+                               .shape = { nx }, .ss = { 1 }, .ds = { 1 }, .src = dx32, .dst = dx };
+    ok = ok && yolo_cu_copy(&cw, 1, NULL) == 0 && yolo_cu_copy(&cx, 1, NULL) == 0;
+    struct yolo_cu_conv p = { .h = t->h, .w = t->w, .m = t->m, .oh = oh, .ow = ow, .sh = t->s,
+                              .sw = t->s, .ph = t->pad, .pw = t->pad, .npix = t->n * oh * ow,
+                              .kpad = (int32_t)kpad, .x_st = t->x_half ? YOLO_CU_F16 : YOLO_CU_F32,
+                              .y_st = t->y_half ? YOLO_CU_F16 : YOLO_CU_F32, .act = t->act,
+                              .chw = (int64_t)t->c * t->h * t->w, .x = dx, .wt = dw,
+                              .ktab = dtab, .bias = db, .y = dy, .part = dpart, .count = dcount };
+    int64_t pf = 0, tiles = 0;
+    yolo_cu_conv_plan(&p, sms, &pf, &tiles);
+    if (tile >= 0) {
+        p.tile = tile;
+        p.splits = splits;
+    }
+    /* twice: the split-K counters must be back at zero, and the sums bit-identical */
+    float *first = malloc(sizeof(float) * ny);
+    ok = ok && first && yolo_cu_conv_igemm(&p, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(first, dy, (t->y_half ? 2 : 4) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         yolo_cu_conv_igemm(&p, NULL) == 0;
+    struct yolo_cu_copy cy = { .ndim = 1, .src_st = p.y_st, .dst_st = YOLO_CU_F32, .numel = ny,
+                               .shape = { ny }, .ss = { 1 }, .ds = { 1 }, .src = dy, .dst = dyf };
+    ok = ok && yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess;
+    CHECK(hs, ok, "case n%d c%d %dx%d m%d k%dx%d s%d: CUDA error %s", t->n, t->c, t->h, t->w, t->m,
+          t->kh, t->kw, t->s, cudaGetErrorString(cudaGetLastError()));
+    float *again = malloc(sizeof(float) * ny);
+    uint32_t *cnt = malloc(sizeof(uint32_t) * n_count);
+    int same = ok && again && cnt &&
+               cudaMemcpy(again, dy, (t->y_half ? 2 : 4) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+               cudaMemcpy(cnt, dcount, sizeof(uint32_t) * n_count, cudaMemcpyDeviceToHost) == cudaSuccess &&
+               memcmp(first, again, (t->y_half ? 2 : 4) * ny) == 0;
+    for (int64_t i = 0; same && i < n_count; i++)
+        same = cnt[i] == 0;
+    CHECK(hs, same, "case n%d c%d %dx%d m%d tile %d splits %d: a second launch differs or left a "
+          "split-K counter set", t->n, t->c, t->h, t->w, t->m, p.tile, p.splits);
+    free(first);
+    free(again);
+    free(cnt);
+    int64_t bad = 0;
+    double worst = 0;
+    for (int64_t i = 0; ok && i < ny; i++) {
+        int64_t r = i, px = r % ow, py = (r /= ow) % oh, mo = (r /= oh) % t->m, img = r / t->m;
+        double acc = b[mo], mag = fabs(b[mo]);
+        for (int ci = 0; ci < t->c; ci++)
+            for (int ky = 0; ky < t->kh; ky++)
+                for (int kx = 0; kx < t->kw; kx++) {
+                    int iy = (int)py * t->s - t->pad + ky * t->dil, ix = (int)px * t->s - t->pad + kx * t->dil;
+                    if (iy < 0 || iy >= t->h || ix < 0 || ix >= t->w)
+                        continue;
+                    double v = (double)x[((img * t->c + ci) * t->h + iy) * t->w + ix] *
+                               w[((int64_t)mo * t->c + ci) * t->kh * t->kw + ky * t->kw + kx];
+                    acc += v;
+                    mag += fabs(v);
+                }
+        double ref = act_ref(acc, t->act);
+        double tol = 1.1 * 1.2 * (double)k * 0x1p-24 * mag +
+                     (t->y_half ? 0x1p-11 : 0x1p-24) * fabs(ref) * 1.01 + 1e-6;
+        double err = fabs(got[i] - ref);
+        if (!(err <= tol))
+            bad++;
+        if (err / (tol) > worst)
+            worst = err / tol;
+    }
+    CHECK(hs, ok && bad == 0, "case n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s tile %d "
+          "splits %d: %lld of %lld outside the bound (worst err/bound %.3g)", t->n, t->c, t->h,
+          t->w, t->m, t->kh, t->kw, t->s, t->pad, t->dil, t->act, t->x_half ? "16" : "32",
+          t->y_half ? "16" : "32", p.tile, p.splits, (long long)bad, (long long)ny, worst);
+    if (tile < 0)
+        printf("  n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s (tile %d, splits %d): "
+               "worst err/bound %.3f\n", t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s, t->pad,
+               t->dil, t->act, t->x_half ? "16" : "32", t->y_half ? "16" : "32", p.tile, p.splits,
+               worst);
+    cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dtab);
+    cudaFree(dy); cudaFree(dyf); cudaFree(dpart); cudaFree(dcount);
+    free(x); free(w); free(b); free(got); free(tab);
+}
+
+int main(void)
+{
+    HARNESS_INIT(hs, "test_cuda_conv");
+    int ndev = 0;
+    if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
+        const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
+        printf("test_cuda_conv: no CUDA device here: skipped (the GPU run is make test-cuda)\n");
+        CHECK(&hs, !(req && strcmp(req, "1") == 0), "YOLO_TEST_REQUIRE_CUDA=1 but no CUDA device");
+        return harness_finish(&hs);
+    }
+    int sms = 0;
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+    static const struct cc cases[] = {
+        /* n  c   h   w    m  kh kw s pad dil act xh yh */
+        { 1,  3, 37, 41,  16, 3, 3, 2, 1, 1, 3, 0, 1 },   /* a YOLO stem: K 27, FP32 input */
+        { 2, 16, 20, 22,  32, 3, 3, 2, 1, 1, 3, 1, 1 },   /* batch 2, even per-image pixels */
+        { 1, 13, 17, 19,   7, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 7 channels, odd pixel count */
+        { 3, 24, 11, 13,  80, 1, 1, 1, 0, 1, 0, 1, 0 },   /* 1x1, FP32 output, 3 images */
+        { 1, 64, 20, 20, 130, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 130 channels: 3 row tiles */
+        { 2, 33, 15, 15,  64, 3, 3, 1, 1, 1, 2, 1, 1 },   /* sigmoid, 225 px per image */
+        { 1,  9, 23, 29,  40, 5, 5, 1, 4, 2, 1, 1, 1 },   /* 5x5 dilation 2, relu */
+        { 1, 40, 80, 80,  64, 1, 1, 1, 0, 1, 3, 1, 1 },   /* 6400 px: the large-tile path */
+        { 4, 32, 40, 40,  64, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 6400 px over 4 images */
+        { 1, 256, 5, 5,  255, 1, 1, 1, 0, 1, 0, 1, 0 },   /* deep, tiny: K 256, 255 outputs */
+        { 1,  8,  1,  1,  16, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 1x1 image, all taps but one pad */
+        { 1, 256, 20, 20, 256, 3, 3, 1, 1, 1, 3, 1, 1 },  /* batch-1 deep layer: planned split-K */
+    };
+    uint64_t seed = 20261204u;
+    /* each case as planned, then on every tile shape, whole and split 3 ways where K has
+     * 3+ steps of 32 */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct cc *t = &cases[i];
+        int steps = (t->c * t->kh * t->kw + 31) / 32;
+        run_case(&hs, t, sms, -1, 1, &seed);
+        for (int tile = 0; tile < YOLO_CU_TILE_COUNT; tile++)
+            for (int sp = 1; sp <= 3; sp += 2)
+                if (sp <= steps)
+                    run_case(&hs, t, sms, tile, sp, &seed);
+    }
+    return harness_finish(&hs);
+}
+
+#else
+
+int main(void)
+{
+    HARNESS_INIT(h, "test_cuda_conv");
+    const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
+    printf("test_cuda_conv: built without CUDA: skipped (the GPU run is make test-cuda)\n");
+    CHECK(&h, !(req && strcmp(req, "1") == 0), "YOLO_TEST_REQUIRE_CUDA=1 in a build without CUDA");
+    return harness_finish(&h);
+}
+
+#endif

@@ -4,6 +4,7 @@
  * Every kernel here computes what the reference computes (tests/test_backend_ops.c). */
 #include <string.h>
 
+#include "cpu/conv_bf16.h"
 #include "cpu/conv_gemm.h"
 #include "cpu/conv_pack.h"
 #include "cpu/fast_ops.h"
@@ -23,7 +24,16 @@ static int has_vnni(void)
     return cpu.avx512vnni && yolo_isa_usable(YOLO_ISA_AVX512) == YOLO_ISA_AVX512;
 }
 
-int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n)
+/* AVX512_BF16 at an isa that allows avx512 (forced avx2 or ref runs the float kernels). */
+static int has_bf16(enum yolo_isa isa)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    return cpu.avx512bf16 && isa == YOLO_ISA_AVX512 && yolo_isa_usable(isa) == YOLO_ISA_AVX512;
+}
+
+int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
+                                enum yolo_isa isa)
 {
     if (n->op == YOLO_OP_QCONV)
         return yolo_qconv_vnni_applies(g, n) && has_vnni() ? YOLO_CONV_PACK_VNNI8
@@ -33,6 +43,8 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
     const struct yolo_tensor *W = &g->tensors[n->in[1]], *Y = &g->tensors[n->out[0]];
     if (!(W->flags & YOLO_TF_CONST) || W->dtype != YOLO_DT_F32 || W->ndim != 4 || Y->ndim != 4)
         return YOLO_CONV_PACK_NONE;
+    if (yolo_conv_bf16_applies(g, n) && has_bf16(isa))
+        return YOLO_CONV_PACK_BF16;
     /* Winograd F(4x4,3x3) for 3x3 stride-1 convs with at least one whole 4x4 output tile,
      * the GEMM8 panels for every other group-1 conv */
     int64_t kind = YOLO_CONV_PACK_GEMM8;
@@ -48,6 +60,12 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
 static void pick_conv(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
                       int64_t kind, int nth, struct yolo_cpu_kernel *k)
 {
+    if (kind == YOLO_CONV_PACK_BF16) {   /* packed only at avx512 with AVX512_BF16 */
+        k->fn = isa == YOLO_ISA_AVX512 ? yolo_conv_bf16_avx512 : NULL;
+        k->name = "bf16-gemm";
+        k->scratch = yolo_conv_bf16_scratch(g, n, nth);
+        return;
+    }
     if (kind != YOLO_CONV_PACK_NONE) {
         struct yolo_conv_geom geo;
         yolo_conv_geom_make(g, n, kind, nth, &geo);

@@ -17,6 +17,10 @@
 
 #include "yolo_core.h"
 
+/* Fewest products per output (K = C*KH*KW) for which the CPU backend picks the bf16 kernel
+ * (cpu/select.c says why). */
+#define YOLO_CONV_BF16_KMIN 32
+
 struct yolo_conv_bf16_plan {
     int64_t N, C, H, W, M, Mp, OH, OW, P, K, K2;
     int64_t KH, KW, SH, SW, DH, DW, PT, PL, act;

@@ -11,9 +11,11 @@
  *     |y - y_ref| <= 1.1 * ((2^-8 + 2^-18) * S + 2 * K * 2^-24 * S) + 1e-30
  * (x's rounding: 2^-9 relative, taken twice for margin; the two float32 sums' orders; the
  * activation's slope <= 1.1). The worst err / bound is printed so the margin is visible.
- * On a CPU without AVX512_BF16, and at --isa avx2 on any CPU, the same conv runs the float32
- * kernels on the bf16 weights: then NMSE <= 1e-6 against the reference, as for every float
- * kernel. The bf16 path must also differ from the reference somewhere (it really rounded). */
+ * Each conv runs three ways: the bf16 kernel forced (where the CPU has AVX512_BF16); the
+ * backend's own choice at avx512 (cpu/select.c keeps Winograd and the 27-row stem in float32);
+ * forced avx2, as on a CPU without AVX512_BF16. A float32 kernel on the bf16 weights must
+ * also meet NMSE <= 1e-6 against the reference, as every float kernel does; the bf16 kernel
+ * must differ from the reference somewhere (it really rounded the activations). */
 #include <math.h>
 
 #include "harness.h"
@@ -113,43 +115,47 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
     double *S = ref ? abs_sums(&g, c, op_check_ptr(&oc, xt), Y->shape[2], Y->shape[3]) : NULL;
     CHECK(h, ref && S, "out of memory");
     const double rel = 1.1 * (ldexp(1, -8) + ldexp(1, -18) + 2.0 * (double)K * ldexp(1, -24));
-    for (int nth = 1; ref && S && nth <= 3; nth++) {
-        const char *picked = "?";
-        /* the backend's own choice at avx512: the bf16 kernel where the CPU has it */
-        rc = op_check_run_cpu(&oc, YOLO_OP_CONV, YOLO_ISA_AVX512, -1, nth, &picked);
-        const float *y = op_check_ptr(&oc, yt);
-        int bf = has_bf16 && !strcmp(picked, "bf16-gemm");
-        CHECK(h, rc == 0 && bf == has_bf16, "picked %s (cpu avx512_bf16: %d)", picked, has_bf16);
-        double worst = 0, nmse = op_check_nmse(y, ref, cnt);
-        int64_t at = 0, differ = 0;
-        for (int64_t i = 0; i < cnt; i++) {
-            double e = fabs((double)y[i] - ref[i]), bound = rel * S[i] + 1e-30;
-            differ += y[i] != ref[i];
-            if (!(e / bound <= worst)) {
-                worst = e / bound;
-                at = i;
+    for (int nth = 1; ref && S && nth <= 3; nth++)
+        for (int v = 0; v < 3; v++) {
+            /* v 0: the bf16 kernel on every shape (where the CPU has it); 1: the backend's
+             * own choice at avx512 (bf16, or Winograd / gemm8-rows in float32 where those
+             * are faster, cpu/select.c); 2: forced avx2, the float32 kernels */
+            if (v == 0 && !has_bf16)
+                continue;
+            const char *picked = "?";
+            rc = op_check_run_cpu(&oc, YOLO_OP_CONV, v == 2 ? YOLO_ISA_AVX2 : YOLO_ISA_AVX512,
+                                  v == 0 ? YOLO_CONV_PACK_BF16 : -1, nth, &picked);
+            const float *y = op_check_ptr(&oc, yt);
+            int bf = !strcmp(picked, "bf16-gemm");
+            CHECK(h, rc == 0 && (v != 0 || bf) && (v != 2 || !bf), "variant %d picked %s", v, picked);
+            double worst = 0, nmse = op_check_nmse(y, ref, cnt);
+            int64_t at = 0, differ = 0;
+            for (int64_t i = 0; i < cnt; i++) {
+                double e = fabs((double)y[i] - ref[i]), bound = rel * S[i] + 1e-30;
+                differ += y[i] != ref[i];
+                if (!(e / bound <= worst)) {
+                    worst = e / bound;
+                    at = i;
+                }
+            }
+            CHECK(h, worst <= 1.0, "%s nth %d: err %g > bound %g at %lld (y %g ref %g): n%lld "
+                  "c%lld %lldx%lld m%lld k%lldx%lld s%lld d%lld p%lld,%lld,%lld,%lld bias%d act%d",
+                  picked, nth, fabs((double)y[at] - ref[at]), rel * S[at], (long long)at, y[at],
+                  ref[at], (long long)c->n, (long long)c->c, (long long)c->h, (long long)c->w,
+                  (long long)c->m, (long long)c->kh, (long long)c->kw, (long long)c->s,
+                  (long long)c->d, (long long)c->pt, (long long)c->pl, (long long)c->pb,
+                  (long long)c->pr, c->bias, c->act);
+            if (bf) {
+                n_bf16_runs++;
+                worst_ratio = worst > worst_ratio ? worst : worst_ratio;
+                CHECK(h, differ > 0, "bf16 kernel equals the float32 reference bit for bit: did "
+                      "it round the activations? (c%lld m%lld)", (long long)c->c, (long long)c->m);
+            } else {
+                n_float_runs++;
+                CHECK(h, nmse <= 1e-6, "float32 kernel %s on bf16 weights, nth %d: nmse %g",
+                      picked, nth, nmse);
             }
         }
-        CHECK(h, worst <= 1.0, "%s nth %d: err %g > bound %g at %lld (y %g ref %g): n%lld c%lld "
-              "%lldx%lld m%lld k%lldx%lld s%lld d%lld p%lld,%lld,%lld,%lld bias%d act%d",
-              picked, nth, fabs((double)y[at] - ref[at]), rel * S[at], (long long)at, y[at],
-              ref[at], (long long)c->n, (long long)c->c, (long long)c->h, (long long)c->w,
-              (long long)c->m, (long long)c->kh, (long long)c->kw, (long long)c->s,
-              (long long)c->d, (long long)c->pt, (long long)c->pl, (long long)c->pb,
-              (long long)c->pr, c->bias, c->act);
-        if (bf) {
-            n_bf16_runs++;
-            worst_ratio = worst > worst_ratio ? worst : worst_ratio;
-            CHECK(h, differ > 0, "bf16 kernel equals the float32 reference bit for bit: did it "
-                  "round the activations? (c%lld m%lld)", (long long)c->c, (long long)c->m);
-        }
-        /* forced avx2: the float32 kernels on the same bf16 weights */
-        rc = op_check_run_cpu(&oc, YOLO_OP_CONV, YOLO_ISA_AVX2, -1, nth, &picked);
-        nmse = op_check_nmse(op_check_ptr(&oc, yt), ref, cnt);
-        CHECK(h, rc == 0 && strcmp(picked, "bf16-gemm") && nmse <= 1e-6,
-              "avx2 fallback %s nth %d: nmse %g", picked, nth, nmse);
-        n_float_runs++;
-    }
     free(S);
     free(ref);
     op_check_release(&oc);

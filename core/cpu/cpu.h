@@ -13,7 +13,7 @@
 #include "yolo_core.h"
 
 struct yolo_cpu {                 /* filled by yolo_cpu_detect (CPUID) */
-    int avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16;
+    int avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, avxvnni;
     char model[64];
 };
 void yolo_cpu_detect(struct yolo_cpu *cpu);

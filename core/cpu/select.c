@@ -2,6 +2,7 @@
  * per node when a model is prepared (never per call): the ISA's vector kernel where its
  * conditions hold, a portable fast kernel where one exists, else the op's reference kernel.
  * Every kernel here computes what the reference computes (tests/test_backend_ops.c). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu/conv_bf16.h"
@@ -24,6 +25,13 @@ static int has_vnni(void)
     return cpu.avx512vnni && yolo_isa_usable(YOLO_ISA_AVX512) == YOLO_ISA_AVX512;
 }
 
+static int has_avxvnni(void)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    return cpu.avxvnni;
+}
+
 /* AVX512_BF16 at an isa that allows avx512 (forced avx2 or ref runs the float kernels). */
 static int has_bf16(enum yolo_isa isa)
 {
@@ -35,9 +43,10 @@ static int has_bf16(enum yolo_isa isa)
 int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
                                 enum yolo_isa isa)
 {
+    /* int8: the VNNI8 layout serves the AVX-512 VNNI kernel and the AVX2 ones alike */
     if (n->op == YOLO_OP_QCONV)
-        return yolo_qconv_vnni_applies(g, n) && has_vnni() ? YOLO_CONV_PACK_VNNI8
-                                                            : YOLO_CONV_PACK_NONE;
+        return yolo_qconv_vnni_applies(g, n) && yolo_isa_usable(isa) >= YOLO_ISA_AVX2 &&
+               isa >= YOLO_ISA_AVX2 ? YOLO_CONV_PACK_VNNI8 : YOLO_CONV_PACK_NONE;
     if (n->op != YOLO_OP_CONV || n->n_in < 2 || n->in[1] < 0)
         return YOLO_CONV_PACK_NONE;
     const struct yolo_tensor *W = &g->tensors[n->in[1]], *Y = &g->tensors[n->out[0]];
@@ -145,10 +154,20 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                 pick_conv(g, n, isa, packed_kind, nth, k);
             break;
         case YOLO_OP_QCONV:
-            /* int8 needs AVX512_VNNI; without it the reference kernel (correct, slow) */
-            if (isa == YOLO_ISA_AVX512 && packed_kind == YOLO_CONV_PACK_VNNI8 && has_vnni()) {
-                k->fn = yolo_qconv_avx512vnni;
-                k->name = "vnni-int8";
+            /* AVX512_VNNI, else AVX2 (AVX-VNNI's ymm vpdpbusd where the CPU has it and
+             * $YOLO_AVXVNNI is not 0, else vpmaddwd); the reference kernel below AVX2 */
+            if (packed_kind == YOLO_CONV_PACK_VNNI8 && isa != YOLO_ISA_REF) {
+                const char *av = getenv("YOLO_AVXVNNI");
+                if (isa == YOLO_ISA_AVX512 && has_vnni()) {
+                    k->fn = yolo_qconv_avx512vnni;
+                    k->name = "vnni-int8";
+                } else if (has_avxvnni() && !(av && strcmp(av, "0") == 0)) {
+                    k->fn = yolo_qconv_avxvnni;
+                    k->name = "avxvnni-int8";
+                } else {
+                    k->fn = yolo_qconv_avx2;
+                    k->name = "avx2-int8";
+                }
                 k->scratch = yolo_qconv_scratch(g, n, nth);
             }
             break;

@@ -10,8 +10,8 @@
 #      ONNX Runtime FP32 on the same float model; plus qdq: yolov8n_int8_qdq.onnx built as it is,
 #      compared with ONNX Runtime on that same QDQ file; bf16 (`--bf16`) compared with ONNX
 #      Runtime FP32 on the float model and, in a second table, with our own fp32 row;
-#   3. for 1 and 2 threads, ROUNDS rounds of: ours (`yolo bench --image bus.jpg`, inference
-#      stage) then ONNX Runtime (SHARED/tools/ort_run.js on SHARED/golden/input_bus_640.bin,
+#   3. for 1 and 2 threads, ROUNDS rounds, each running every row in turn: ours (`yolo bench
+#      --image bus.jpg`, inference stage) then ONNX Runtime (SHARED/tools/ort_run.js on SHARED/golden/input_bus_640.bin,
 #      which is bus.jpg letterboxed exactly as `yolo bench` does it), each WARMUP untimed runs
 #      then RUNS timed ones; a row reports the median of the rounds' medians;
 #   4. one table (model, threads, ours ms, ORT ms, ratio, GFLOP/s of each), written with the
@@ -149,21 +149,30 @@ ort_ms() {    # model threads -> ORT median (ms) of one ort_run.js run
     sed -n 's/^latency_ms min [0-9.]* median \([0-9.]*\).*/\1/p' "$WORK/$1.t$2.ort.log"
 }
 
+# Each round runs every row in turn (ours, then ORT), so rows compared with each other (bf16
+# against fp32 above all) see the same machine load, not whatever each row's minutes had.
+for t in $THREADS; do
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        while read -r label eng m prec; do
+            [ -n "$label" ] || continue
+            [ "$r" -gt 1 ] || : >"$WORK/ours.$eng.t$t.txt"
+            [ "$r" -gt 1 ] || : >"$WORK/ort.$eng.t$t.txt"
+            echo "bench: $label $prec, $t thread(s), round $r/$ROUNDS"
+            ours_ms "$eng" "$t" >>"$WORK/ours.$eng.t$t.txt"
+            [ -z "$ort" ] || ort_ms "$m" "$t" >>"$WORK/ort.$eng.t$t.txt"
+        done <<EOF
+$JOBS
+EOF
+        r=$((r + 1))
+    done
+done
 rows=""
 while read -r label eng m prec; do
     [ -n "$label" ] || continue
     for t in $THREADS; do
-        : >"$WORK/ours.txt"
-        : >"$WORK/ort.txt"
-        r=1
-        while [ "$r" -le "$ROUNDS" ]; do
-            echo "bench: $label $prec, $t thread(s), round $r/$ROUNDS"
-            ours_ms "$eng" "$t" >>"$WORK/ours.txt"
-            [ -z "$ort" ] || ort_ms "$m" "$t" >>"$WORK/ort.txt"
-            r=$((r + 1))
-        done
-        a=$(median <"$WORK/ours.txt")
-        b=$(median <"$WORK/ort.txt")
+        a=$(median <"$WORK/ours.$eng.t$t.txt")
+        b=$(median <"$WORK/ort.$eng.t$t.txt")
         gf=$(sed -n 's/.*"gflop": \([0-9.]*\).*/\1/p' "$WORK/$eng.t$t.json")
         rows="$rows$label/$prec $t $a $b ${gf:-0}
 "
@@ -205,7 +214,7 @@ setup="- date: $date
 - CPU: $cpu ($ncpu logical CPUs), load average at start: $load
 - ours: \`$YOLO bench ENGINE --threads T --warmup $WARMUP --runs $RUNS --image bus.jpg\`, inference stage (letterbox and NMS excluded), $(sed -n 's/.*"gemm_path": "\([^"]*\)".*/\1/p' "$WORK/$(echo $MODELS | cut -d' ' -f1).t1.json" 2>/dev/null | head -n 1)
 - ONNX Runtime: onnxruntime-node $ort_version, CPU provider, graph optimization all, intra-op threads T, \`ort_run.js --warmup $WARMUP --repeat $RUNS\` on golden/input_bus_640.bin (the same tensor)
-- each row: median of $ROUNDS rounds' medians, rounds alternating ours / ORT; processes pinned to CPUs 0..T-1 when available
+- each row: median of $ROUNDS rounds' medians; every round runs all rows in turn, ours then ORT; processes pinned to CPUs 0..T-1 when available
 - roofline (OpenBLAS $blas_core as detected):$roof${roof_forced:+ forced $forced:$roof_forced}
 - ORT runs the float model for the fp32, int8 and bf16 rows, the QDQ file itself for the qdq row
 - targets: issue 7: fp32 ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads; issue 11: int8 yolov8n_dq <= 0.35x ORT FP32, qdq <= 0.6x ORT on the QDQ model, bf16 <= 0.7x our fp32"

@@ -108,11 +108,12 @@ LIB_CU    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cu))
 X86_AVX2  := $(wildcard core/cpu/x86/*_avx2.c)
 X86_AVX512:= $(wildcard core/cpu/x86/*_avx512.c)
 X86_VNNI  := $(wildcard core/cpu/x86/*_avx512vnni.c)
+X86_BF16  := $(wildcard core/cpu/x86/*_avx512bf16.c)
 GEN_C     := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/labels_coco.c
 CLI_C     := $(wildcard cli/*.c)
 
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))
-LIB_OBJ   := $(call obj,$(LIB_C) $(LIB_CXX) $(LIB_CU) $(X86_AVX2) $(X86_AVX512) $(X86_VNNI)) \
+LIB_OBJ   := $(call obj,$(LIB_C) $(LIB_CXX) $(LIB_CU) $(X86_AVX2) $(X86_AVX512) $(X86_VNNI) $(X86_BF16)) \
              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
 CLI_OBJ   := $(call obj,$(CLI_C))
 
@@ -188,6 +189,12 @@ $(BUILD)/obj/core/cpu/x86/%_avx512vnni.c.o: core/cpu/x86/%_avx512vnni.c
 	@mkdir -p $(dir $@)
 	@echo CC $<
 	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(CFLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -MMD -MP -c $< -o $@
+
+# bfloat16 kernels: AVX512_BF16 (vdpbf16ps); picked only where CPUID reports it (core/cpu/select.c)
+$(BUILD)/obj/core/cpu/x86/%_avx512bf16.c.o: core/cpu/x86/%_avx512bf16.c
+	@mkdir -p $(dir $@)
+	@echo CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(CFLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -MMD -MP -c $< -o $@
 
 # Generated protobuf-c code is not ours to keep warning-clean.
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c

@@ -1,4 +1,4 @@
-/* cmd_build.c: `yolo build MODEL.onnx -o OUT.engine [--int8 --calib DIR ...]`. */
+/* cmd_build.c: `yolo build MODEL.onnx -o OUT.engine [--int8 --calib DIR ... | --bf16]`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +42,13 @@ static int32_t split_names(char *s, const char **out)
 int cmd_build(int argc, char **argv)
 {
     const char *out = NULL, *calib = NULL, *keep = NULL, *method = "mse";
-    int imgsz = 0, batch = 0, verbose = 0, int8 = 0, n_calib = 64, threads = 0;
+    int imgsz = 0, batch = 0, verbose = 0, int8 = 0, bf16 = 0, n_calib = 64, threads = 0;
     const struct arg_spec specs[] = {
         { "output", 'o', ARG_STR, &out, "OUT.engine", "engine file to write (required)" },
         { "imgsz", 0, ARG_INT, &imgsz, "N", "input size NxN (default: the model's, else 640)" },
         { "batch", 0, ARG_INT, &batch, "N", "largest batch a context runs (default 1)" },
         { "int8", 0, ARG_FLAG, &int8, NULL, "quantize: Convs run on int8 (needs --calib)" },
+        { "bf16", 0, ARG_FLAG, &bf16, NULL, "Convs run on bfloat16 (AVX512_BF16; no calibration)" },
         { "calib", 0, ARG_STR, &calib, "DIR", "calibration images (a folder, glob or .txt list)" },
         { "calib-images", 0, ARG_INT, &n_calib, "N", "use the first N of them, sorted (default 64)" },
         { "calib-method", 0, ARG_STR, &method, "M", "mse (default), percentile or minmax" },
@@ -62,10 +63,13 @@ int cmd_build(int argc, char **argv)
         "(versioned, checksummed, mmap-able) under a temp name and rename it into place.\n"
         "QDQ (int8) ONNX models build as they are: their Convs run on int8. --int8 quantizes a\n"
         "float model after training from calibration images (the detection head's decode stays\n"
-        "float); `yolo info` shows the precision.",
+        "float); --bf16 rounds the same Convs' weights to bfloat16 and, on CPUs with AVX512_BF16,\n"
+        "multiplies in bf16 with float32 sums (elsewhere in float32 on the rounded weights).\n"
+        "`yolo info` shows the precision.",
         "examples:\n  yolo build yolov8n.onnx -o yolov8n.engine\n"
         "  yolo build yolov8n.onnx -o yolov8n-320.engine --imgsz 320   (dynamic-size models only)\n"
-        "  yolo build yolov8n.onnx -o yolov8n-int8.engine --int8 --calib coco128/images/train2017" };
+        "  yolo build yolov8n.onnx -o yolov8n-int8.engine --int8 --calib coco128/images/train2017\n"
+        "  yolo build yolov8n.onnx -o yolov8n-bf16.engine --bf16" };
     const char *pos[1];
     int n_pos;
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one MODEL.onnx");
@@ -75,8 +79,12 @@ int cmd_build(int argc, char **argv)
         return cli_error("build", 2, "missing -o OUT.engine");
     if (imgsz < 0 || batch < 0)
         return cli_error("build", 2, "--imgsz and --batch must be positive");
-    if ((calib || keep) && !int8)
-        return cli_error("build", 2, "--calib and --keep-float go with --int8");
+    if (int8 && bf16)
+        return cli_error("build", 2, "--int8 and --bf16 exclude each other");
+    if (calib && !int8)
+        return cli_error("build", 2, "--calib goes with --int8");
+    if (keep && !int8 && !bf16)
+        return cli_error("build", 2, "--keep-float goes with --int8 or --bf16");
     if (int8 && !calib)
         return cli_error("build", 2, "--int8 needs --calib DIR (calibration images)");
     if (n_calib < 1 || threads < 0)
@@ -92,6 +100,13 @@ int cmd_build(int argc, char **argv)
     struct source_list src = { 0 };
     char err[1024], *keep_copy = NULL;
     const char *keep_names[MAX_KEEP];
+    if (bf16) {
+        if (keep && !(keep_copy = strdup(keep)))
+            return cli_error("build", 1, "out of memory");
+        p.bf16 = 1;
+        p.keep_float = keep_names;
+        p.n_keep_float = keep_copy ? split_names(keep_copy, keep_names) : 0;
+    }
     if (int8) {
         if (sources_add(&src, calib, 0, err, sizeof err)) {
             sources_free(&src);

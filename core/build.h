@@ -11,7 +11,8 @@ struct yolo_build_stats {
     struct yolo_plan_stats plan;
     char passes[128];
     int32_t n_qconv;         /* convolutions running on int8 (QConv) */
-    int32_t n_conv_float;    /* convolutions left in float32 */        /* e.g. "fold,dce,fold_bn,fuse_act,noop,compact,plan" */
+    int32_t n_conv_float;    /* convolutions left in float32 */
+    int32_t n_bf16;          /* convolutions marked bfloat16 (yolo build --bf16) */        /* e.g. "fold,dce,fold_bn,fuse_act,noop,compact,plan" */
 };
 
 /* Every graph input must already have a fully known shape. Runs: shape inference with

@@ -29,6 +29,10 @@ int32_t yolo_quant_plan(const struct yolo_graph *g, const char *const *keep, int
 int yolo_opt_quantize(struct yolo_graph *g, const uint8_t *conv_ok, const float *lo,
                       const float *hi, const double *mean, const int64_t *mean_at, int *n_changed,
                       struct yolo_diag *d);
+/* `yolo build --bf16` (core/opt/bf16.c): the Convs flagged in conv_ok (yolo_quant_plan's
+ * choice) get YOLO_CONV_PREC_BF16 and their weights rounded to bfloat16. */
+int yolo_opt_bf16(struct yolo_graph *g, const uint8_t *conv_ok, int *n_changed,
+                  struct yolo_diag *d);
 /* Removes nodes whose outputs are all constant (folded) or unused. */
 int yolo_opt_dce(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 /* Conv followed by BatchNormalization -> one Conv with rescaled weights and bias. */

@@ -121,8 +121,14 @@ enum yolo_conv_param {
     YOLO_CONV_KH, YOLO_CONV_KW, YOLO_CONV_SH, YOLO_CONV_SW,
     YOLO_CONV_PT, YOLO_CONV_PL, YOLO_CONV_PB, YOLO_CONV_PR,
     YOLO_CONV_DH, YOLO_CONV_DW, YOLO_CONV_GROUP, YOLO_CONV_ACT,
-    YOLO_CONV_AUTO_PAD  /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID: pads fixed in shape_fn */
+    YOLO_CONV_AUTO_PAD, /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID: pads fixed in shape_fn */
+    YOLO_CONV_PREC      /* enum yolo_conv_prec: the arithmetic the build chose (yolo build --bf16) */
 };
+/* A Conv's arithmetic. BF16: W holds values exactly representable in bfloat16 (rounded at
+ * build), and a backend with bf16 instructions rounds X to bfloat16 too, multiplying in
+ * bf16 and summing in float32; one without them computes in float32 on the same W (the
+ * reference kernel always does). Either result is within the bound of core/bf16.h. */
+enum yolo_conv_prec { YOLO_CONV_PREC_FP32 = 0, YOLO_CONV_PREC_BF16 = 1 };
 
 struct yolo_node {
     enum yolo_op op;

@@ -232,6 +232,31 @@ done:
     return rc;
 }
 
+/* --bf16: mark the Convs --int8 would take and round their weights (core/opt/bf16.c). No
+ * calibration: bfloat16 keeps float32's exponent range, so no activation range is needed. */
+static int to_bf16(struct yolo_graph *g, const struct yolo_build_params *p,
+                   struct yolo_build_stats *st, struct yolo_diag *d)
+{
+    size_t nt = (size_t)g->n_tensors, nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+    uint8_t *conv_ok = malloc(nn), *target = malloc(nt ? nt : 1);
+    int rc = 0, n = 0;
+    if (!conv_ok || !target)
+        rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory converting to bf16");
+    if (!rc) {
+        yolo_quant_plan(g, p->keep_float, p->n_keep_float, conv_ok, target);
+        rc = yolo_opt_bf16(g, conv_ok, &n, d);
+    }
+    if (!rc) {
+        st->n_bf16 = n;
+        st->n_conv_float -= n;
+        size_t len = strlen(st->passes);
+        snprintf(st->passes + len, sizeof st->passes - len, ",bf16");
+    }
+    free(conv_ok);
+    free(target);
+    return rc;
+}
+
 static int build(const char *onnx_path, const char *engine_path, const struct yolo_build_params *p,
                  struct yolo_build_report *rep, struct yolo_diag *d)
 {
@@ -339,6 +364,14 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
         }
         goto done;
     }
+    if (p->int8 && p->bf16) {
+        rc = yolo_diag_set(d, YOLO_ERR_ARG, "--int8 and --bf16 exclude each other");
+        goto done;
+    }
+    if (p->bf16 && (rc = to_bf16(&g, p, &st, d))) {
+        yolo_diag_prefix(d, onnx_path);
+        goto done;
+    }
     if (p->int8 && (rc = quantize(&g, p, &st, d))) {
         yolo_diag_prefix(d, onnx_path);
         goto done;
@@ -426,7 +459,13 @@ static int build(const char *onnx_path, const char *engine_path, const struct yo
     meta_add(meta, "input.shape", "%d,3,%d,%d", batch, h, w);
     meta_add(meta, "output.name", "%s", out->name);
     /* int8: every convolution runs on int8; mixed: some do */
-    meta_add(meta, "precision", "%s", !st.n_qconv ? "fp32" : st.n_conv_float ? "mixed" : "int8");
+    /* bf16: the body's Convs run on bfloat16 (the head's DFL conv stays float32 by design) */
+    if (st.n_bf16)
+        meta_add(meta, "precision", "bf16");
+    else
+        meta_add(meta, "precision", "%s", !st.n_qconv ? "fp32" : st.n_conv_float ? "mixed" : "int8");
+    if (st.n_bf16)
+        meta_add(meta, "bf16.convs", "%d of %d", st.n_bf16, st.n_bf16 + st.n_conv_float);
     if (p->int8)
         meta_add(meta, "quant.calibration", "%s, %d images", method_name(p->calib_method),
                  p->n_calib);

@@ -95,6 +95,10 @@ struct yolo_build_params {
     int32_t calib_threads;               /* threads for the calibration runs (0 = 1) */
     void  (*progress_fn)(void *user, int32_t done, int32_t total);  /* may be NULL */
     void   *progress_user;
+    /* bf16 (yolo build --bf16): the same Convs --int8 would quantize get bfloat16 weights
+     * (rounded at build) and, on CPUs with AVX512_BF16, bfloat16 activations with float32
+     * sums; bias and activation stay float32. Not with int8; keep_float applies. */
+    int32_t bf16;
 };
 YOLO_API void yolo_build_params_default(struct yolo_build_params *p);
 

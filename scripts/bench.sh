@@ -8,9 +8,10 @@
 #   2. engines built from SHARED/data/models/{yolov8n_dq,yolo11n_dq,yolov5n}.onnx: fp32, and
 #      (PRECISIONS) int8 (`--int8`, calibrated on the first 64 coco128 images) compared with
 #      ONNX Runtime FP32 on the same float model; plus qdq: yolov8n_int8_qdq.onnx built as it is,
-#      compared with ONNX Runtime on that same QDQ file;
-#   3. for 1 and 2 threads, ROUNDS rounds of: ours (`yolo bench --image bus.jpg`, inference
-#      stage) then ONNX Runtime (SHARED/tools/ort_run.js on SHARED/golden/input_bus_640.bin,
+#      compared with ONNX Runtime on that same QDQ file; bf16 (`--bf16`) compared with ONNX
+#      Runtime FP32 on the float model and, in a second table, with our own fp32 row;
+#   3. for 1 and 2 threads, ROUNDS rounds, each running every row in turn: ours (`yolo bench
+#      --image bus.jpg`, inference stage) then ONNX Runtime (SHARED/tools/ort_run.js on SHARED/golden/input_bus_640.bin,
 #      which is bus.jpg letterboxed exactly as `yolo bench` does it), each WARMUP untimed runs
 #      then RUNS timed ones; a row reports the median of the rounds' medians;
 #   4. one table (model, threads, ours ms, ORT ms, ratio, GFLOP/s of each), written with the
@@ -18,7 +19,7 @@
 # A process is pinned to CPUs 0..T-1 (taskset) when the machine has that many. Times taken
 # while other heavy work runs on the machine mean little: run it on a quiet machine.
 # Environment: ROUNDS (3), WARMUP (5), RUNS (20), THREADS ("1 2"), MODELS (the three above),
-# PRECISIONS ("fp32 int8 qdq"),
+# PRECISIONS ("fp32 int8 qdq bf16"),
 # ORT_DIR (where setup-ort.sh installs onnxruntime-node, default /tmp/yolo-ort).
 # Exit 0, or 1 with a message; if ONNX Runtime cannot be installed (no network for npm) the
 # table still lists ours, with "n/a" for ORT.
@@ -30,7 +31,7 @@ WARMUP=${WARMUP:-5}
 RUNS=${RUNS:-20}
 THREADS=${THREADS:-"1 2"}
 MODELS=${MODELS:-"yolov8n_dq yolo11n_dq yolov5n"}
-PRECISIONS=${PRECISIONS:-"fp32 int8 qdq"}
+PRECISIONS=${PRECISIONS:-"fp32 int8 qdq bf16"}
 ORT_DIR=${ORT_DIR:-/tmp/yolo-ort}
 OUTMD=tests/perf/results.md
 YOLO=$BUILD/yolo
@@ -120,6 +121,12 @@ for m in $MODELS; do
         JOBS="$JOBS$m $m.int8 $m int8
 "
     fi
+    if has bf16; then
+        "$YOLO" build "$SHARED/data/models/$m.onnx" -o "$WORK/$m.bf16.engine" --bf16 \
+            >"$WORK/$m.bf16.build.log" 2>&1 || die "yolo build --bf16 $m failed: see $WORK/$m.bf16.build.log"
+        JOBS="$JOBS$m $m.bf16 $m bf16
+"
+    fi
 done
 Q=yolov8n_int8_qdq
 if has qdq && [ -f "$SHARED/data/models/$Q.onnx" ]; then
@@ -142,21 +149,30 @@ ort_ms() {    # model threads -> ORT median (ms) of one ort_run.js run
     sed -n 's/^latency_ms min [0-9.]* median \([0-9.]*\).*/\1/p' "$WORK/$1.t$2.ort.log"
 }
 
+# Each round runs every row in turn (ours, then ORT), so rows compared with each other (bf16
+# against fp32 above all) see the same machine load, not whatever each row's minutes had.
+for t in $THREADS; do
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        while read -r label eng m prec; do
+            [ -n "$label" ] || continue
+            [ "$r" -gt 1 ] || : >"$WORK/ours.$eng.t$t.txt"
+            [ "$r" -gt 1 ] || : >"$WORK/ort.$eng.t$t.txt"
+            echo "bench: $label $prec, $t thread(s), round $r/$ROUNDS"
+            ours_ms "$eng" "$t" >>"$WORK/ours.$eng.t$t.txt"
+            [ -z "$ort" ] || ort_ms "$m" "$t" >>"$WORK/ort.$eng.t$t.txt"
+        done <<EOF
+$JOBS
+EOF
+        r=$((r + 1))
+    done
+done
 rows=""
 while read -r label eng m prec; do
     [ -n "$label" ] || continue
     for t in $THREADS; do
-        : >"$WORK/ours.txt"
-        : >"$WORK/ort.txt"
-        r=1
-        while [ "$r" -le "$ROUNDS" ]; do
-            echo "bench: $label $prec, $t thread(s), round $r/$ROUNDS"
-            ours_ms "$eng" "$t" >>"$WORK/ours.txt"
-            [ -z "$ort" ] || ort_ms "$m" "$t" >>"$WORK/ort.txt"
-            r=$((r + 1))
-        done
-        a=$(median <"$WORK/ours.txt")
-        b=$(median <"$WORK/ort.txt")
+        a=$(median <"$WORK/ours.$eng.t$t.txt")
+        b=$(median <"$WORK/ort.$eng.t$t.txt")
         gf=$(sed -n 's/.*"gflop": \([0-9.]*\).*/\1/p' "$WORK/$eng.t$t.json")
         rows="$rows$label/$prec $t $a $b ${gf:-0}
 "
@@ -176,14 +192,32 @@ table=$(printf '%s' "$rows" | awk '
         ort = ($4 == "n/a" || $4 == "") ? "n/a" : sprintf("%.2f", $4);
         printf "| %s | %d | %.2f | %.2f | %s | %s | %s | %s |\n", $1, $2, $5, $3, ort, ratio, og, rg }')
 
+# bf16 against our own fp32 row (issue 11's BF16 target), where both were measured
+vsfp32=$(printf '%s' "$rows" | awk '
+    NF == 5 { split($1, a, "/"); t[a[1] " " $2 " " a[2]] = $3; if (a[2] == "bf16") k[a[1] " " $2] = 1 }
+    END {
+        for (x in k) {
+            f = t[x " fp32"]; b = t[x " bf16"]
+            if (f == "" || f <= 0) continue
+            split(x, y, " ")
+            printf "| %s | %d | %.2f | %.2f | %.2f |\n", y[1], y[2], f, b, b / f
+        }
+    }' | sort)
+[ -z "$vsfp32" ] || vsfp32="| model | threads | ours fp32 ms | ours bf16 ms | bf16 / fp32 |
+|---|---:|---:|---:|---:|
+$vsfp32"
+[ -z "$vsfp32" ] || table="$table
+
+$vsfp32"
+
 setup="- date: $date
 - CPU: $cpu ($ncpu logical CPUs), load average at start: $load
 - ours: \`$YOLO bench ENGINE --threads T --warmup $WARMUP --runs $RUNS --image bus.jpg\`, inference stage (letterbox and NMS excluded), $(sed -n 's/.*"gemm_path": "\([^"]*\)".*/\1/p' "$WORK/$(echo $MODELS | cut -d' ' -f1).t1.json" 2>/dev/null | head -n 1)
 - ONNX Runtime: onnxruntime-node $ort_version, CPU provider, graph optimization all, intra-op threads T, \`ort_run.js --warmup $WARMUP --repeat $RUNS\` on golden/input_bus_640.bin (the same tensor)
-- each row: median of $ROUNDS rounds' medians, rounds alternating ours / ORT; processes pinned to CPUs 0..T-1 when available
+- each row: median of $ROUNDS rounds' medians; every round runs all rows in turn, ours then ORT; processes pinned to CPUs 0..T-1 when available
 - roofline (OpenBLAS $blas_core as detected):$roof${roof_forced:+ forced $forced:$roof_forced}
-- ORT runs the float model for the fp32 and int8 rows, the QDQ file itself for the qdq row
-- targets: issue 7: fp32 ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads; issue 11: int8 yolov8n_dq <= 0.35x ORT FP32, qdq <= 0.6x ORT on the QDQ model"
+- ORT runs the float model for the fp32, int8 and bf16 rows, the QDQ file itself for the qdq row
+- targets: issue 7: fp32 ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads; issue 11: int8 yolov8n_dq <= 0.35x ORT FP32, qdq <= 0.6x ORT on the QDQ model, bf16 <= 0.7x our fp32"
 busy=$(awk -v l="${load%% *}" -v n="$ncpu" 'BEGIN { print (l + 0 > n / 2) ? 1 : 0 }')
 if [ "$busy" = 1 ]; then
     warn="- WARNING: load average ${load%% *} on $ncpu CPUs when the run started: other work shared the cores, so these times (2 threads above all) are not a valid comparison; rerun on a quiet machine"

@@ -5,13 +5,15 @@
 #   fp32   yolo build MODEL.onnx
 #   int8   yolo build MODEL.onnx --int8 --calib coco128 --calib-images 64 (the first 64, sorted)
 #   qdq    the int8 QDQ export yolov8n_int8_qdq.onnx as it is (its own FP32 row is yolov8n_dq)
-# Target: int8 at most 0.006 below fp32 on both image sets.
+#   bf16   yolo build MODEL.onnx --bf16 (no calibration)
+# Targets: int8 at most 0.006 below fp32 on both image sets, bf16 at most 0.003.
 # usage: sh scripts/precision_val.sh     env: BUILD (build), SHARED (../shared), MODELS
-#   ("yolov8n_dq yolo11n_dq yolov5n"), CALIB_METHOD (mse), THREADS (val --threads), WORK
+#   ("yolov8n_dq yolo11n_dq yolov5n"), PRECISIONS ("int8 bf16"), CALIB_METHOD (mse), THREADS (val --threads), WORK
 #   (where engines and the 64-image folder go; default a temp folder)
 set -u
 BUILD=${BUILD:-build}; SHARED=${SHARED:-../shared}; YOLO=${YOLO:-$BUILD/yolo}
 MODELS=${MODELS:-yolov8n_dq yolo11n_dq yolov5n}; METHOD=${CALIB_METHOD:-mse}
+PRECISIONS=${PRECISIONS:-int8 bf16}
 PY=/usr/bin/python3
 die() { echo "precision_val.sh: FAIL: $*" >&2; exit 1; }
 [ -x "$YOLO" ] || die "$YOLO not found (run make first)"
@@ -36,14 +38,20 @@ echo "|---|---|---:|---:|---:|---:|"
 for M in $MODELS; do
     onnx=$SHARED/data/models/$M.onnx
     "$YOLO" build "$onnx" -o "$W/$M.fp32.engine" > /dev/null 2>&1 || die "$M: build failed"
-    "$YOLO" build "$onnx" -o "$W/$M.int8.engine" --int8 --calib "$C/images/train2017" \
-        --calib-images 64 --calib-method "$METHOD" > /dev/null 2>&1 || die "$M: build --int8 failed"
+    case " $PRECISIONS " in *" int8 "*)
+        "$YOLO" build "$onnx" -o "$W/$M.int8.engine" --int8 --calib "$C/images/train2017" \
+            --calib-images 64 --calib-method "$METHOD" > /dev/null 2>&1 || die "$M: build --int8 failed" ;;
+    esac
+    case " $PRECISIONS " in *" bf16 "*)
+        "$YOLO" build "$onnx" -o "$W/$M.bf16.engine" --bf16 > /dev/null 2>&1 || die "$M: build --bf16 failed" ;;
+    esac
     a=$(map "$W/$M.fp32.engine" "$C/data.yaml"); b=$(map "$W/$M.fp32.engine" "$W/last64")
     echo "| $M | fp32 | $a | | $b | |"
-    for P in int8; do
+    for P in $PRECISIONS; do
         x=$(map "$W/$M.$P.engine" "$C/data.yaml"); y=$(map "$W/$M.$P.engine" "$W/last64")
         echo "| $M | $P | $x | $($PY -c "print('%+.4f' % ($x - $a))") | $y | $($PY -c "print('%+.4f' % ($y - $b))") |"
     done
+    case " $PRECISIONS " in *" int8 "*) ;; *) continue ;; esac
     if [ "$M" = yolov8n_dq ] && [ -f "$SHARED/data/models/yolov8n_int8_qdq.onnx" ]; then
         "$YOLO" build "$SHARED/data/models/yolov8n_int8_qdq.onnx" -o "$W/qdq.engine" > /dev/null 2>&1 ||
             die "yolov8n_int8_qdq: build failed"

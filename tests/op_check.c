@@ -88,7 +88,7 @@ static int run_nodes(struct op_check *oc, enum yolo_op op, enum yolo_isa isa, in
         } else if (cpu && n->op == op) {
             int64_t kind = YOLO_CONV_PACK_NONE;
             if ((n->op == YOLO_OP_CONV || n->op == YOLO_OP_QCONV) && yolo_isa_usable(isa) != YOLO_ISA_REF)
-                kind = conv_kind < 0 ? yolo_cpu_conv_pack_kind(g, n) : conv_kind;
+                kind = conv_kind < 0 ? yolo_cpu_conv_pack_kind(g, n, isa) : conv_kind;
             if (kind != YOLO_CONV_PACK_NONE) {
                 const struct yolo_tensor *W = &g->tensors[n->in[1]];
                 int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],

@@ -499,14 +499,24 @@ static int variants_of(const struct yolo_backend *b, const char **names)
     enum yolo_isa best = yolo_isa_select(&cpu, NULL);
     int n = 0;
     names[n++] = "ref";
-    if (best >= YOLO_ISA_AVX2)
+    if (best >= YOLO_ISA_AVX2) {
         names[n++] = "avx2";
+        /* avx2 with $YOLO_AVXVNNI=0: the int8 kernel's vpmaddwd form even on an AVX-VNNI CPU */
+        names[n++] = "avx2-madd";
+    }
     if (best >= YOLO_ISA_AVX512)
         names[n++] = "avx512";
     return n;
 }
 
-static int n_run, n_skipped;
+static int n_run, n_skipped, n_qconv_avx2, n_qconv_avxvnni;
+
+static int cpu_avxvnni(void)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    return cpu.avxvnni;
+}
 
 static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t seed)
 {
@@ -556,18 +566,32 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
             n_skipped++;
             continue;
         }
-        const char *vn[4];
+        const char *vn[5];
         int nv = variants_of(b, vn);
         for (int vi = 0; vi < nv; vi++) {
             int is_cuda = strcmp(b->name, "cuda") == 0;
-            struct yolo_net_params np = { .isa = is_cuda ? NULL : vn[vi], .backend = b->name,
-                                          .precision = is_cuda ? vn[vi] : NULL };
+            int madd = !is_cuda && vn[vi] && strcmp(vn[vi], "avx2-madd") == 0;
+            struct yolo_net_params np = { .isa = is_cuda ? NULL : madd ? "avx2" : vn[vi],
+                                          .backend = b->name, .precision = is_cuda ? vn[vi] : NULL };
+            if (madd)
+                setenv("YOLO_AVXVNNI", "0", 1);
             /* FP16 rounds inputs and weights to 11 bits (FP32 accumulation) */
             double bound = is_cuda && strcmp(vn[vi], "fp16") == 0 ? 1e-4 : 1e-6;
             struct yolo_net *net = NULL;
             struct yolo_runner *r = NULL;
             int e = yolo_net_create_graph(g, &np, &net, &d);
+            if (madd)
+                unsetenv("YOLO_AVXVNNI");
             e = e ? e : yolo_runner_create(net, NULL, &r, &d);
+            /* int8 at avx2 takes an AVX2 kernel (group 1), never the reference */
+            if (!e && c->op == YOLO_OP_QCONV && !is_cuda && n->params[YOLO_CONV_GROUP] == 1 &&
+                vn[vi] && !strncmp(vn[vi], "avx2", 4)) {
+                const char *kn = yolo_net_kernel_name(net, 0);
+                CHECK(h, !strcmp(kn, madd ? "avx2-int8" : cpu_avxvnni() ? "avxvnni-int8" : "avx2-int8"),
+                      "QConv #%d at %s: kernel %s", v, vn[vi], kn);
+                n_qconv_avx2 += !strcmp(kn, "avx2-int8");
+                n_qconv_avxvnni += !strcmp(kn, "avxvnni-int8");
+            }
             CHECK(h, e == 0, "%s #%d on %s/%s: %s", opn, v, b->name, vn[vi] ? vn[vi] : "-", d.msg);
             for (int k = 0; !e && k < n->n_in; k++)
                 if (ins[k])
@@ -630,5 +654,12 @@ int main(void)
     for (int op = 0; op < YOLO_OP_COUNT; op++)
         CHECK(&h, covered[op], "op %s has no case here: add one", yolo_op_name((enum yolo_op)op));
     printf("test_backend_ops: %d op runs on backends, %d skipped\n", n_run, n_skipped);
+    printf("test_backend_ops: QConv on the AVX2 int8 kernels: %d vpmaddwd, %d AVX-VNNI\n",
+           n_qconv_avx2, n_qconv_avxvnni);
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX2)
+        CHECK(&h, n_qconv_avx2 > 0 && (!cpu.avxvnni || n_qconv_avxvnni > 0),
+              "the AVX2 int8 kernels never ran");
     return harness_finish(&h);
 }

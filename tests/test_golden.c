@@ -291,8 +291,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s (set SHARED to the shared folder)\n", d.msg);
         return 1;
     }
-    struct pass passes[4] = { { "cpu", NULL, NULL, &TOL_FP32 }, { "cpu", "ref", NULL, &TOL_FP32 } };
-    int n_passes = 2;
+    /* the CPU's best kernels, AVX2's (the int8 QDQ model on the AVX2 int8 kernel) and the
+     * reference ones */
+    struct pass passes[5] = { { "cpu", NULL, NULL, &TOL_FP32 }, { "cpu", "avx2", NULL, &TOL_FP32 },
+                              { "cpu", "ref", NULL, &TOL_FP32 } };
+    int n_passes = 3;
     const struct yolo_backend *cuda = yolo_backend_find("cuda");
     if (cuda && cuda->device_count() > 0) {
         passes[n_passes++] = (struct pass){ "cuda", NULL, "fp32", &TOL_FP32 };

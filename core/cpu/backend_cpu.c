@@ -150,7 +150,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
         }
         if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS))
             m->skip[i] = 1;
-        int64_t kind = m->isa == YOLO_ISA_REF ? YOLO_CONV_PACK_NONE : yolo_cpu_conv_pack_kind(g, n);
+        int64_t kind = m->isa == YOLO_ISA_REF ? YOLO_CONV_PACK_NONE : yolo_cpu_conv_pack_kind(g, n, m->isa);
         if (kind != YOLO_CONV_PACK_NONE) {
             const struct yolo_tensor *W = &g->tensors[n->in[1]];
             int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],

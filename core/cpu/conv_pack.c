@@ -3,6 +3,7 @@
  * model (cpu/backend_cpu.c) and at run time by every ISA's kernel. */
 #include <string.h>
 
+#include "cpu/conv_bf16.h"
 #include "cpu/conv_pack.h"
 #include "cpu/qconv_pack.h"
 
@@ -21,6 +22,8 @@ int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, 
         return KH == 3 && KW == 3 ? 36 * mp * cg : -1;
     case YOLO_CONV_PACK_VNNI8:
         return yolo_qconv_packed_numel(M, cg, KH, KW);
+    case YOLO_CONV_PACK_BF16:
+        return yolo_conv_bf16_packed_words(M, cg, KH, KW);
     default:
         return -1;
     }
@@ -56,6 +59,10 @@ void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg,
     const float *w = wv;
     if (kind == YOLO_CONV_PACK_VNNI8) {
         yolo_qconv_pack_weights(wv, M, cg, KH, KW, out);
+        return;
+    }
+    if (kind == YOLO_CONV_PACK_BF16) {
+        yolo_conv_bf16_pack(w, M, cg, KH, KW, out);
         return;
     }
     int64_t mp = round_up(M, YOLO_CONV_PACK_MR), K = cg * KH * KW;

@@ -25,7 +25,8 @@ enum yolo_conv_pack {
     YOLO_CONV_PACK_NONE   = 0,
     YOLO_CONV_PACK_GEMM8  = 1,
     YOLO_CONV_PACK_WINO43 = 2,
-    YOLO_CONV_PACK_VNNI8  = 3    /* QConv's int8 weights for vpdpbusd (cpu/qconv_pack.h) */
+    YOLO_CONV_PACK_VNNI8  = 3,   /* QConv's int8 weights for vpdpbusd (cpu/qconv_pack.h) */
+    YOLO_CONV_PACK_BF16   = 4    /* bf16 Conv weight pairs for vdpbf16ps (cpu/conv_bf16.h) */
 };
 #define YOLO_CONV_PACK_MR 8          /* rows per packed panel */
 

@@ -13,7 +13,7 @@
 #include "yolo_core.h"
 
 struct yolo_cpu {                 /* filled by yolo_cpu_detect (CPUID) */
-    int avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16;
+    int avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, avxvnni;
     char model[64];
 };
 void yolo_cpu_detect(struct yolo_cpu *cpu);
@@ -39,7 +39,10 @@ struct yolo_cpu_kernel {
  * per-thread scratch for nth threads. The node must have passed its shape_fn. */
 void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
                           int64_t packed_kind, int nth, struct yolo_cpu_kernel *k);
-/* The Conv weight layout the CPU backend packs for node n (enum yolo_conv_pack; 0: none). */
-int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n);
+/* The Conv weight layout the CPU backend packs for node n at `isa` (enum yolo_conv_pack; 0:
+ * none). A bf16 Conv gets YOLO_CONV_PACK_BF16 at avx512 on a CPU with AVX512_BF16, else the
+ * float32 layouts (its weights are bf16 values in float32: the float kernels run it). */
+int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
+                                enum yolo_isa isa);
 
 #endif

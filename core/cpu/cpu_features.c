@@ -38,6 +38,8 @@ void yolo_cpu_detect(struct yolo_cpu *cpu)
     cpu->avx512bw = __builtin_cpu_supports("avx512bw");
     cpu->avx512vl = __builtin_cpu_supports("avx512vl");
     cpu->avx512vnni = __builtin_cpu_supports("avx512vnni");
+    cpu->avx512bf16 = __builtin_cpu_supports("avx512bf16");
+    cpu->avxvnni = __builtin_cpu_supports("avxvnni");
     read_brand(cpu->model, sizeof cpu->model);
 #else
     snprintf(cpu->model, sizeof cpu->model, "non-x86 CPU");

@@ -12,6 +12,8 @@
  *   GROUP        groups (C and M divisible by it; depthwise is GROUP == C)
  *   ACT          enum yolo_act, fused by an optimizer pass; applied after the bias
  *   AUTO_PAD     0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID
+ *   PREC         enum yolo_conv_prec, set by the bf16 pass (core/opt/bf16.c); the reference
+ *                kernel computes in float32 whatever it says
  * Kernels: ref (here); the CPU backend's (core/cpu/select.c: Winograd F(4x4,3x3) and GEMM8
  * on weights it packs at load, a direct depthwise kernel, im2col + OpenBLAS).
  * shape_fn also guarantees what the GEMM kernel passes to cblas as int: M, K = C/group*KH*KW
@@ -181,6 +183,9 @@ int yolo_conv_check(struct yolo_graph *g, struct yolo_node *n, int max_in, enum 
     if (p[YOLO_CONV_AUTO_PAD] < 0 || p[YOLO_CONV_AUTO_PAD] > 3)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "unknown auto_pad %lld",
                                (long long)p[YOLO_CONV_AUTO_PAD]);
+    if (p[YOLO_CONV_PREC] != YOLO_CONV_PREC_FP32 && p[YOLO_CONV_PREC] != YOLO_CONV_PREC_BF16)
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "unknown precision %lld",
+                               (long long)p[YOLO_CONV_PREC]);
     int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], Wd = X->shape[3];
     int64_t M = W->shape[0], group = p[YOLO_CONV_GROUP];
     if (group < 1 || C % group != 0 || M % group != 0)

@@ -20,6 +20,10 @@ grep -q '^precision: int8' "$T/qi" && ok || fail "qdq: precision not int8: $(hea
 if grep -q avx512_vnni /proc/cpuinfo; then
     grep -q 'vnni-int8' "$T/qi" && ok || fail "qdq: no vnni-int8 kernel on a VNNI CPU"
 fi
+# a CPU without AVX-512 (--isa avx2) runs the AVX2 int8 kernels, never the reference
+"$YOLO" info "$T/q.engine" --isa avx2 --nodes > "$T/qa" 2>&1
+grep -Eq 'avxvnni-int8|avx2-int8' "$T/qa" && ok || fail "qdq --isa avx2: no AVX2 int8 kernel"
+YOLO_AVXVNNI=0 "$YOLO" info "$T/q.engine" --isa avx2 --nodes 2>&1 | grep -q 'avx2-int8' && ok || fail "YOLO_AVXVNNI=0: no avx2-int8 kernel"
 
 # --int8 on the float model, 4 calibration images, 1 and 2 threads
 for t in 1 2; do

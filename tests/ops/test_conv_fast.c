@@ -74,7 +74,7 @@ static void check_case(struct harness *h, const struct cc *c, const struct isa_r
         return;
     const struct yolo_node *n = &g.nodes[0];
     /* the layout the CPU backend packs at load; with winograd off, GEMM8 panels instead */
-    int64_t kind = yolo_cpu_conv_pack_kind(&g, n);
+    int64_t kind = yolo_cpu_conv_pack_kind(&g, n, YOLO_ISA_AVX512);
     if (!winograd && kind == YOLO_CONV_PACK_WINO43)
         kind = YOLO_CONV_PACK_GEMM8;
     int dw = yolo_conv_dw_applies(&g, n);
@@ -138,12 +138,12 @@ static void check_reject(struct harness *h)
     yolo_graph_init(&g);
     int rc = build(&g, &c, &rng, &yt, &d);
     rc = rc ? rc : yolo_op_conv.shape_fn(&g, &g.nodes[0], &d);
-    CHECK(h, rc == 0 && yolo_cpu_conv_pack_kind(&g, &g.nodes[0]) == YOLO_CONV_PACK_WINO43,
+    CHECK(h, rc == 0 && yolo_cpu_conv_pack_kind(&g, &g.nodes[0], YOLO_ISA_AVX512) == YOLO_CONV_PACK_WINO43,
           "3x3 stride-1 conv: winograd layout (%s)", d.msg);
     struct yolo_node *n = &g.nodes[0];
     n->params[YOLO_CONV_SH] = 2;
     rc = yolo_op_conv.shape_fn(&g, n, &d);
-    CHECK(h, rc == 0 && yolo_cpu_conv_pack_kind(&g, n) == YOLO_CONV_PACK_GEMM8,
+    CHECK(h, rc == 0 && yolo_cpu_conv_pack_kind(&g, n, YOLO_ISA_AVX512) == YOLO_CONV_PACK_GEMM8,
           "stride 2: GEMM8 layout");
     if (n->n_in == 2)
         n->in[2] = -1;

@@ -1,0 +1,199 @@
+/* x86/conv_avx512bf16.c: bfloat16 convolution with vdpbf16ps (layouts, tiles and why in
+ * cpu/conv_bf16.h). Built with -mavx512bf16; picked only where CPUID reports AVX512_BF16.
+ *
+ * A unit is (image, column tile, chunk of 8-channel panels). Its im2col columns are packed
+ * once: for each k pair the two float rows are gathered (the 1x1 stride-1 unpadded case reads
+ * the input plane in place), converted together by vcvtne2ps2bf16 (round to nearest even)
+ * and interleaved by vpermw so each 32-bit lane holds (x[2p], x[2p+1]) of one column. Then,
+ * channel panel by panel (its 8 x K2 weight words stay in L1 while the panel streams from
+ * L2), each 48-column block (the tail: 32 or 16) accumulates in 24 float32 registers;
+ * the epilogue adds the bias and applies the activation in float32 (simd.h) and stores the
+ * NCHW rows masked at the tile's end. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "cpu/conv_bf16.h"
+#include "cpu/conv_pack.h"
+#include "cpu/x86/simd.h"
+
+/* n floats from s to d, and zeros: inline masked vectors, since the segments are short
+ * (an output row: 20 to 160 columns) and a libc call per segment cost more than the copy. */
+static inline void copy_floats(float *d, const float *s, int64_t n)
+{
+    for (int64_t t = 0; t < n; t += 16) {
+        __mmask16 m = vm_n((int)(n - t));
+        _mm512_mask_storeu_ps(d + t, m, _mm512_maskz_loadu_ps(m, s + t));
+    }
+}
+static inline void zero_floats(float *d, int64_t n)
+{
+    for (int64_t t = 0; t < n; t += 16)
+        _mm512_mask_storeu_ps(d + t, vm_n((int)(n - t)), _mm512_setzero_ps());
+}
+
+/* Output columns [p0, p0 + cols) of im2col row k (c, kh, kw) into dst, zero outside the
+ * input (the padding) and up to twp. */
+static void gather_row(const struct yolo_conv_bf16_plan *pl, const float *xb, int64_t k,
+                       int64_t p0, int64_t cols, int64_t twp, float *dst)
+{
+    int64_t kw = k % pl->KW, kh = (k / pl->KW) % pl->KH, c = k / (pl->KW * pl->KH);
+    const float *xc = xb + c * pl->H * pl->W;
+    int64_t SW = pl->SW, base = kw * pl->DW - pl->PL;   /* input column ix = ox*SW + base */
+    int64_t ox_lo = base >= 0 ? 0 : (-base + SW - 1) / SW;
+    int64_t ox_hi = pl->W - 1 - base < 0 ? 0 : (pl->W - 1 - base) / SW + 1;
+    int64_t oy = p0 / pl->OW, ox = p0 % pl->OW;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int64_t j = 0; j < cols;) {
+        int64_t seg = pl->OW - ox < cols - j ? pl->OW - ox : cols - j;
+        int64_t iy = oy * pl->SH - pl->PT + kh * pl->DH;
+        float *d = dst + j;
+        if (iy < 0 || iy >= pl->H) {
+            zero_floats(d, seg);
+        } else {
+            const float *xr = xc + iy * pl->W;
+            int64_t t_lo = ox_lo - ox, t_hi = ox_hi - ox;
+            t_lo = t_lo < 0 ? 0 : t_lo > seg ? seg : t_lo;
+            t_hi = t_hi < t_lo ? t_lo : t_hi > seg ? seg : t_hi;
+            zero_floats(d, t_lo);
+            if (SW == 1) {
+                copy_floats(d + t_lo, xr + ox + t_lo + base, t_hi - t_lo);
+            } else if (SW == 2) {
+                /* the even floats of each 32 read (masked: never past the row's last input) */
+                const float *s = xr + (ox + t_lo) * 2 + base;
+                for (int64_t t = t_lo; t < t_hi; t += 16) {
+                    int64_t r = t_hi - t < 16 ? t_hi - t : 16, avail = 2 * r - 1;
+                    __m512 a = _mm512_maskz_loadu_ps(vm_n((int)avail), s);
+                    __m512 b = _mm512_maskz_loadu_ps(vm_n((int)(avail - 16)), s + 16);
+                    _mm512_mask_storeu_ps(d + t, vm_n((int)r), _mm512_permutex2var_ps(a, even, b));
+                    s += 32;
+                }
+            } else {
+                for (int64_t t = t_lo; t < t_hi; t++)
+                    d[t] = xr[(ox + t) * SW + base];
+            }
+            zero_floats(d + t_hi, seg - t_hi);
+        }
+        j += seg;
+        ox = 0;
+        oy++;
+    }
+    zero_floats(dst + cols, twp - cols);
+}
+
+/* Packs k pairs [0, K2) of columns [p0, p0 + cols) into bp as blocks of 48 columns (the
+ * last one 16 or 32), each [K2][48][2] bfloat16, so the micro-kernel streams one block
+ * contiguously. */
+static void pack_columns(const struct yolo_conv_bf16_plan *pl, const float *xb, int64_t p0,
+                         int64_t cols, int64_t twp, uint16_t *bp, float *r0, float *r1)
+{
+    static const uint16_t inter_idx[32] = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                            8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
+                                            15, 31 };
+    const __m512i inter = _mm512_loadu_si512(inter_idx);
+    int direct = pl->KH == 1 && pl->KW == 1 && pl->SH == 1 && pl->SW == 1 && pl->PT == 0 &&
+                 pl->PL == 0 && pl->OH == pl->H && pl->OW == pl->W;
+    for (int64_t kp = 0; kp < pl->K2; kp++) {
+        int64_t k0 = 2 * kp, k1 = k0 + 1;
+        const float *a, *b;
+        if (direct) {   /* row k is input plane k: read in place, masked at the tile's end */
+            a = xb + k0 * pl->P + p0;
+            b = k1 < pl->K ? xb + k1 * pl->P + p0 : NULL;
+        } else {
+            gather_row(pl, xb, k0, p0, cols, twp, r0);
+            a = r0;
+            b = NULL;
+            if (k1 < pl->K) {
+                gather_row(pl, xb, k1, p0, cols, twp, r1);
+                b = r1;
+            }
+        }
+        for (int64_t j = 0; j < twp; j += 16) {
+            __mmask16 m = vm_n((int)(cols - j));
+            __m512 lo = _mm512_maskz_loadu_ps(m, a + j);
+            __m512 hi = b ? _mm512_maskz_loadu_ps(m, b + j) : _mm512_setzero_ps();
+            __m512i v = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+            int64_t jb = j / 48, nb = twp - jb * 48 < 48 ? twp - jb * 48 : 48;
+            uint16_t *o = bp + (jb * 48 * pl->K2 + kp * nb + j % 48) * 2;
+            _mm512_storeu_si512(o, _mm512_permutexvar_epi16(inter, v));
+        }
+    }
+}
+
+/* One 8-channel x (16 * NV)-column block: acc over the K2 pairs, then bias + act and store
+ * rows m < M (columns masked to `cols`). */
+static inline __attribute__((always_inline)) void
+block(int NV, const uint32_t *wp, const uint16_t *bp, int64_t K2, const float *bias,
+      int64_t m0, int64_t M, int act, float *y, int64_t P, int64_t cols)
+{
+    __m512 acc[8][3];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = _mm512_setzero_ps();
+    for (int64_t kp = 0; kp < K2; kp++) {
+        const uint16_t *b = bp + kp * NV * 32;
+        __m512bh bv[3];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            bv[v] = (__m512bh)_mm512_loadu_si512(b + v * 32);
+        const uint32_t *w = wp + kp * 8;
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            __m512bh wr = (__m512bh)_mm512_set1_epi32((int)w[r]);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = _mm512_dpbf16_ps(acc[r][v], wr, bv[v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) {
+        if (m0 + r >= M)
+            break;
+        __m512 bb = _mm512_set1_ps(bias ? bias[m0 + r] : 0.0f);
+        float *yr = y + (m0 + r) * P;
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            _mm512_mask_storeu_ps(yr + v * 16, vm_n((int)(cols - v * 16)),
+                                  vact(_mm512_add_ps(acc[r][v], bb), act));
+    }
+}
+
+void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    struct yolo_conv_bf16_plan pl;
+    yolo_conv_bf16_plan_make(x->g, n, nth, &pl);
+    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
+    const uint32_t *wpack = (const uint32_t *)pk->w;
+    const float *xd = yolo_exec_ptr(x, n->in[0]);
+    const float *bd = (n->n_in > 2 && n->in[2] >= 0) ? yolo_exec_ptr(x, n->in[2]) : NULL;
+    float *yd = yolo_exec_ptr(x, n->out[0]);
+    uint8_t *scr = x->scratch + (uint64_t)ith * x->scratch_bytes;
+    uint16_t *bp = (uint16_t *)scr;
+    float *r0 = (float *)(scr + (uint64_t)pl.K2 * (uint64_t)pl.tw * 4), *r1 = r0 + pl.tw;
+    int64_t n_panels = pl.Mp / 8;
+    int64_t u0 = pl.units * ith / nth, u1 = pl.units * (ith + 1) / nth;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t chunk = u % pl.n_msplit, t = u / pl.n_msplit;
+        int64_t tile = t % pl.n_tiles, b = t / pl.n_tiles;
+        int64_t p0 = tile * pl.tw, cols = pl.P - p0 < pl.tw ? pl.P - p0 : pl.tw;
+        int64_t twp = (cols + 15) / 16 * 16;
+        const float *xb = xd + b * pl.C * pl.H * pl.W;
+        float *yb = yd + b * pl.M * pl.P + p0;
+        pack_columns(&pl, xb, p0, cols, twp, bp, r0, r1);
+        int64_t q0 = n_panels * chunk / pl.n_msplit, q1 = n_panels * (chunk + 1) / pl.n_msplit;
+        for (int64_t q = q0; q < q1; q++) {
+            const uint32_t *wp = wpack + q * pl.K2 * 8;
+            int64_t j = 0;
+            for (; j + 48 <= twp; j += 48)
+                block(3, wp, bp + j * 2 * pl.K2, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
+                      cols - j);
+            if (twp - j == 32)
+                block(2, wp, bp + j * 2 * pl.K2, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
+                      cols - j);
+            else if (twp - j == 16)
+                block(1, wp, bp + j * 2 * pl.K2, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
+                      cols - j);
+        }
+    }
+}

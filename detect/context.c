@@ -99,6 +99,7 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
             goto fail;
         }
         c->gpu_pre->stream = yolo_runner_queue(c->runner);
+        c->gpu_pre->pool = c->pool;
         /* and the decode, for the layouts with anchors (an end-to-end output is 300 rows) */
         if (m->format != YOLO_FORMAT_E2E && yolo_runner_device_tensor(c->runner, m->out_tensor)) {
             int64_t anchors = m->format == YOLO_FORMAT_V5 ? m->out_dim1 : m->out_dim2;

@@ -13,6 +13,8 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on our fused 
     # cuDNN by the fixed rule; fp16-cudnn: every conv on cuDNN (+ the epilogue pass);
     # fp16-igemm: every conv ours can run on ours; fp16-tune: the faster of the two as timed
     # at load (YOLO_CUDA_CONV; core/cuda/conv_igemm.c, conv_tune.c)
+THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
+                        # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
                      # NMS on every image on the CPU: keep it small at batch 128)
 export LD_LIBRARY_PATH="$R/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -28,7 +30,7 @@ for m in $MODELS; do
             case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; fp16-tune) conv=tune ;; esac
             nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
             YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
-                --batch "$nb" -r "$RUNS" --warmup 5 > "$T/j" ||
+                --batch "$nb" --threads "$THREADS" -r "$RUNS" --warmup 5 > "$T/j" ||
                 { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
             printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \
                 "$m" "$prec" "$b" "$(cat "$T/j")" >> "$out"
@@ -78,6 +80,7 @@ for k in sorted(ours, key=lambda k: (k[0], k[1], k[2])):
 print('ms are medians; ratio = yolo compute / torch CUDA-graph latency (lower is better); '
       'x = yolo images/s / torch images/s; pre/infer/post/e2e = yolo bench\'s detect loop on '
       'a batch of decoded u8 BGR 1280x720 frames in host memory to detections in host memory '
-      '(pre: upload + GPU letterbox; infer: the network; post: GPU decode, download, NMS), '
-      'medians per batch, and its images/s')
+      '(pre: copies into page-locked memory on the context\'s host threads, upload, GPU '
+      'letterbox; infer: the network; post: GPU decode, download, NMS), medians per batch, '
+      'and its images/s')
 PY

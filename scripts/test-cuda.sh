@@ -72,7 +72,7 @@ pipeline_check() {
         for h in "" --half; do
             for p in gpu cpu; do
                 env ${p:+YOLO_CUDA_PIPELINE=$p} "$R/bin/yolo" detect "$T/$m.engine" \
-                    "$SHARED/data/coco128/images" -r --device cuda $h --json --nosave \
+                    "$SHARED/data/coco128/images" -r --device cuda $h --threads 3 --json --nosave \
                     --save-dir "$T/$m$h-$p" > /dev/null || return 1
                 sed 's/"ms": {[^}]*}, //' "$T/$m$h-$p/detections.jsonl" | sort > "$T/$m$h-$p.txt"
             done

@@ -11,10 +11,14 @@
 
 #include "postprocess.h"
 
+struct yolo_pool;
+
 struct yolo_cuda_pre {
     uint8_t *pinned, *dev;        /* host (page-locked) and device staging of the u8 images */
     size_t   cap;                 /* bytes of each */
     void    *stream;              /* the runner's cudaStream_t (borrowed) */
+    struct yolo_pool *pool;       /* the context's host threads (borrowed, NULL = one): they
+                                     share the copies into page-locked memory */
 };
 
 /* Letterboxes imgs[0..n) (3-channel BGR or RGB) into the float tensor at d_input (device,

@@ -13,7 +13,9 @@
 #include "model_arg.h"
 #include "interrupt.h"
 #include "commands.h"
-#include "detect_pipeline.h"
+#include "clock.h"
+#include "detect_report.h"
+#include "image_run.h"
 #include "stderr_filter.h"
 #include "outdir.h"
 #include "shard.h"
@@ -237,43 +239,49 @@ static int detect_main(int argc, char **argv)
         cli_error("detect", 1, "%s", d.msg);
         goto out;
     }
-    struct detect_options o = { 0 };
+    struct detect_report rep = { .cmd = "detect", .info = &info, .quiet = quiet, .n = n_run };
+    if (!resume) {
+        rep.index_base = lo;
+        rep.n_total = src.n;
+    }
+    rep.progress = !quiet && n_run > 20 && isatty(STDOUT_FILENO);
+    struct yolo_image_run_params o = { 0 };
     o.save_dir = dir;
     o.save_images = !nosave;
     o.save_txt = save_txt;
     o.save_conf = save_conf;
-    o.json = json;
-    o.batch = batch ? batch : info.max_batch;
-    o.max_det = max_det;
-    o.workers = workers;
     o.out_names = run_names;
-    o.json_path = jsonl;
+    if (json)
+        o.json_path = jsonl;
     o.json_append = 1;
-    if (!resume) {
-        o.index_base = lo;
-        o.n_total = src.n;
-    }
-    o.quiet = quiet;
-    o.progress = !quiet && n_run > 20 && isatty(STDOUT_FILENO);
+    o.max_batch = batch ? batch : info.max_batch;
+    o.workers = workers;
+    o.max_pixels = max_pixels;
     o.draw.line_width = line_width;
     o.draw.hide_labels = hide_labels;
     o.draw.hide_conf = hide_conf;
-    o.max_pixels = max_pixels;
+    o.image_fn = detect_report_image;
+    o.error_fn = detect_report_error;
+    o.user = &rep;
     /* Ctrl-C (or SIGTERM) stops starting new images; those under way finish and every output,
      * detections.jsonl included, is completed for the images done. */
     struct cli_interrupt ci;
     o.interrupt = cli_interrupt_begin(&ci);
-    struct detect_summary s;
-    int run_rc = detect_pipeline_run(ctx, &info, run_paths, n_run, &o, &s);
+    struct yolo_image_run_report s;
+    rep.t_start_ms = yolo_now_ms();
+    int run_rc = yolo_image_run(ctx, run_paths, n_run, &o, &s, &d);
     cli_interrupt_end(&ci);
-    if (run_rc)
+    if (run_rc) {
+        cli_error("detect", 1, "%s", d.msg);
         goto out;
+    }
+    detect_report_end(&rep);
     if (s.interrupted)
         printf("interrupted: stopped after %lld of %lld images; the outputs of those are complete\n",
                (long long)(s.n_ok + s.n_failed), (long long)s.n_images);
     printf("Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image (median) at shape "
            "(%d, 3, %d, %d), %s kernels, %d thread%s\n", s.median_ms_pre, s.median_ms_infer,
-           s.median_ms_post, o.batch, info.input_h, info.input_w, info.isa, cp.n_threads,
+           s.median_ms_post, o.max_batch, info.input_h, info.input_w, info.isa, cp.n_threads,
            cp.n_threads > 1 ? "s" : "");
     printf("%lld images in %.2f s: %.1f images/s (1000 / median inference = %.1f); %lld detections; "
            "%lld failed", (long long)s.n_ok, s.wall_s, s.wall_s > 0 ? s.n_ok / s.wall_s : 0.0,

@@ -17,7 +17,8 @@
 #include "cli_model.h"
 #include "model_arg.h"
 #include "commands.h"
-#include "detect_pipeline.h"
+#include "detect_report.h"
+#include "image_run.h"
 #include "stderr_filter.h"
 #include "shard.h"
 #include "val.h"
@@ -94,28 +95,35 @@ struct engine_run {                  /* what the pipeline's callback needs */
     char fatal_msg[700];
 };
 
-static void on_result(void *user, int64_t idx, const char *path, const struct yolo_image *img,
-                      const struct yolo_det *dets, int32_t n_dets, const char *err)
+static void on_result(void *user, const struct yolo_image_item *it)
 {
     struct engine_run *run = user;
-    struct val_image *im = &run->imgs[run->map[idx]];
+    struct val_image *im = &run->imgs[run->map[it->idx]];
     run->done++;
-    if (err) {
+    if (it->error) {
         im->skipped = 1;
         run->n_failed++;
-        val_message(run->pr, "error", "%s (image skipped)", err);
+        val_message(run->pr, "error", "%s (image skipped)", it->error);
     } else if (!run->fatal) {
         struct yolo_diag d = { 0 };
-        int32_t n = n_dets < run->sc->pd_cap ? n_dets : run->sc->pd_cap;
+        const struct yolo_det *dets = it->res->dets;
+        int32_t n = it->res->n_dets < run->sc->pd_cap ? it->res->n_dets : run->sc->pd_cap;
         for (int32_t k = 0; k < n; k++)
             run->sc->pd[k] = (struct yolo_eval_det){ dets[k].cls, dets[k].conf, dets[k].x1,
                                                      dets[k].y1, dets[k].x2, dets[k].y2 };
-        if (score_image(run->sc, im, img->width, img->height, run->sc->pd, n, &d)) {
+        if (score_image(run->sc, im, it->img->width, it->img->height, run->sc->pd, n, &d)) {
             run->fatal = 1;
-            snprintf(run->fatal_msg, sizeof run->fatal_msg, "%s: %s", path, d.msg);
+            snprintf(run->fatal_msg, sizeof run->fatal_msg, "%s: %s", it->path, d.msg);
         }
     }
     val_progress_update(run->pr, run->done);
+}
+
+/* An output not written (--save-json). */
+static void on_error(void *user, const char *msg)
+{
+    struct engine_run *run = user;
+    val_message(run->pr, "error", "%s", msg);
 }
 
 /* ------------------------------------------------------------------ output */
@@ -440,7 +448,7 @@ static int val_main(int argc, char **argv, int stderr_tty)
     }
 
     double wall = 0;
-    struct detect_summary sum = { 0 };
+    struct yolo_image_run_report sum = { 0 };
     if (preds_file) {
         if (score_file(preds_file, imgs, list.n, &n_classes, label_max_cls, &sc, &vp, &n_failed))
             goto out;
@@ -476,19 +484,18 @@ static int val_main(int argc, char **argv, int stderr_tty)
         }
         struct val_progress pr = { stderr_tty, 0, n_run, (yolo_now_ms() / 1e3) };
         struct engine_run run = { .imgs = imgs, .map = run_map, .sc = &sc, .pr = &pr };
-        struct detect_options o = { 0 };
+        struct yolo_image_run_params o = { 0 };
         o.save_dir = ".";
-        o.json = save_json != NULL;
         o.json_path = save_json;
-        o.batch = info.max_batch;
-        o.max_det = max_det;
+        o.max_batch = info.max_batch;
         o.workers = workers;
-        o.quiet = 1;
-        o.cmd = "val";
-        o.on_result = on_result;
+        o.image_fn = on_result;
+        o.error_fn = on_error;
         o.user = &run;
-        if (n_run > 0 && detect_pipeline_run(ctx, &info, run_paths, n_run, &o, &sum))
+        if (n_run > 0 && yolo_image_run(ctx, run_paths, n_run, &o, &sum, &d)) {
+            cli_error("val", 1, "%s", d.msg);
             goto out;
+        }
         val_progress_end(&pr);
         if (run.fatal) {
             cli_error("val", 1, "%s", run.fatal_msg);

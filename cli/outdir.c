@@ -6,42 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "outdir.h"
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-int cli_make_parent_dirs(const char *file_path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", file_path);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return 0;
-    *slash = 0;
-    return make_dirs(dir);
-}
 
 static int make_dir_checked(const char *dir, char *err, size_t cap)
 {
     struct stat st;
     errno = 0;
-    if (make_dirs(dir) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (yolo_make_dirs(dir) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         snprintf(err, cap, "%s: cannot create directory: %s", dir, strerror(errno ? errno : ENOTDIR));
         return -1;
     }

@@ -9,8 +9,6 @@
 /* mkdir -p dir, then dir/sub when sub is not NULL; then creates and removes a probe file so
  * an unwritable folder fails now, not after an hour of work. 0, or -1 with err filled. */
 int cli_prepare_dir(const char *dir, const char *sub, char *err, size_t cap);
-/* mkdir -p of the folder file_path is in (nothing if it has no '/'). 0, or -1 with errno. */
-int cli_make_parent_dirs(const char *file_path);
 /* Ultralytics' increment_path: base itself when exist_ok or when it does not exist yet, else
  * the first of base2, base3, ... that does not exist (runs/detect, runs/detect2, ...). */
 void cli_pick_save_dir(const char *base, int exist_ok, char *out, size_t cap);

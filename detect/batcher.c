@@ -432,30 +432,26 @@ int yolo_batcher_submit(struct yolo_batcher_stream *s, const struct yolo_image *
     return 0;
 }
 
-int yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int32_t cap,
-                      struct yolo_result *res, void **user, struct yolo_diag *diag)
+/* The oldest frame of s not released yet, once it is DONE; NULL (and an error in diag) when
+ * every frame submitted was released. Called with b->mu held. */
+static struct slot *oldest_done(struct yolo_batcher_stream *s, const char *fn, struct yolo_diag *diag)
 {
-    if (!s || !res || cap < 0 || (cap > 0 && !dets))
-        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_batcher_next: NULL argument");
-    struct yolo_batcher *b = s->b;
-    pthread_mutex_lock(&b->mu);
     if (s->n_released == s->n_submitted) {
-        pthread_mutex_unlock(&b->mu);
-        memset(res, 0, sizeof *res);
-        if (user)
-            *user = NULL;
-        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_batcher_next: no frame in flight on this stream");
+        yolo_diag_set(diag, YOLO_ERR_ARG, "%s: no frame in flight on this stream", fn);
+        return NULL;
     }
     struct slot *sl = &s->slots[s->n_released % s->depth];
     while (sl->state != SLOT_DONE)
-        pthread_cond_wait(&s->cv, &b->mu);
-    /* copied out under the lock: once released, the slot can be reused by a submit */
+        pthread_cond_wait(&s->cv, &s->b->mu);
+    return sl;
+}
+
+/* Describes a DONE slot in *res; its detections are the slot's own (no copy). */
+static int slot_result(const struct slot *sl, struct yolo_result *res, void **user, struct yolo_diag *diag)
+{
     memset(res, 0, sizeof *res);
-    int32_t n = sl->n_dets < cap ? sl->n_dets : cap;
-    if (n > 0)
-        memcpy(dets, sl->dets, sizeof *dets * (size_t)n);
-    res->dets = dets;
-    res->n_dets = n;
+    res->dets = sl->dets;
+    res->n_dets = sl->n_dets;
     res->width = sl->width;
     res->height = sl->height;
     res->ms_preprocess = sl->ms_pre;
@@ -464,11 +460,77 @@ int yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int3
     res->n_invalid = sl->n_invalid;
     if (user)
         *user = sl->user;
-    int status = sl->status;
-    if (status && diag) {
-        diag->status = status;
+    if (sl->status && diag) {
+        diag->status = sl->status;
         memcpy(diag->msg, sl->msg, sizeof diag->msg);
     }
+    return sl->status;
+}
+
+int yolo_batcher_wait(struct yolo_batcher_stream *s, struct yolo_result *res, void **user,
+                      struct yolo_diag *diag)
+{
+    if (!s || !res)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_batcher_wait: NULL argument");
+    pthread_mutex_lock(&s->b->mu);
+    const struct slot *sl = oldest_done(s, "yolo_batcher_wait", diag);
+    pthread_mutex_unlock(&s->b->mu);
+    if (!sl) {
+        memset(res, 0, sizeof *res);
+        if (user)
+            *user = NULL;
+        return YOLO_ERR_ARG;
+    }
+    /* Read outside the lock: a DONE slot is written by nobody until it is released (workers
+     * are finished with it, and submit only reuses released slots). */
+    return slot_result(sl, res, user, diag);
+}
+
+int yolo_batcher_ready(struct yolo_batcher_stream *s)
+{
+    pthread_mutex_lock(&s->b->mu);
+    int r = s->n_released < s->n_submitted && s->slots[s->n_released % s->depth].state == SLOT_DONE;
+    pthread_mutex_unlock(&s->b->mu);
+    return r;
+}
+
+void yolo_batcher_release(struct yolo_batcher_stream *s)
+{
+    if (!s)
+        return;
+    struct yolo_batcher *b = s->b;
+    pthread_mutex_lock(&b->mu);
+    if (s->n_released < s->n_submitted && s->slots[s->n_released % s->depth].state == SLOT_DONE) {
+        s->slots[s->n_released % s->depth].state = SLOT_FREE;
+        s->n_released++;
+        pthread_cond_broadcast(&s->cv);   /* a submitter may be waiting for this slot */
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+int yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int32_t cap,
+                      struct yolo_result *res, void **user, struct yolo_diag *diag)
+{
+    if (!s || !res || cap < 0 || (cap > 0 && !dets))
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_batcher_next: NULL argument");
+    struct yolo_batcher *b = s->b;
+    pthread_mutex_lock(&b->mu);
+    struct slot *sl = oldest_done(s, "yolo_batcher_next", diag);
+    if (!sl) {
+        pthread_mutex_unlock(&b->mu);
+        memset(res, 0, sizeof *res);
+        if (user)
+            *user = NULL;
+        return YOLO_ERR_ARG;
+    }
+    /* the caller's own copy (yolo_batcher_wait is the form without it), made under the lock:
+     * once released, the slot can be reused by a submit */
+    int status = slot_result(sl, res, user, diag);
+    int32_t n = sl->n_dets < cap ? sl->n_dets : cap;
+    if (n > 0)
+        memcpy(dets, sl->dets, sizeof *dets * (size_t)n);
+    res->dets = dets;
+    res->n_dets = n;
     sl->state = SLOT_FREE;
     s->n_released++;
     pthread_cond_broadcast(&s->cv);   /* a submitter may be waiting for this slot */

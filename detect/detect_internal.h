@@ -53,4 +53,8 @@ struct yolo_ctx {
     float *d_input;                   /* the input tensor's device address, for gpu_pre */
 };
 
+/* 1 when the oldest frame of s not yet released is done (yolo_batcher_wait would not wait),
+ * else 0. For a consumer that writes out what it has before it waits (detect/image_run.c). */
+int yolo_batcher_ready(struct yolo_batcher_stream *s);
+
 #endif

@@ -52,7 +52,6 @@ struct source {
     struct yolo_cv_video_writer *vw;
     struct yolo_atomic_file json;
     int json_open, out_failed, size_changed;
-    struct yolo_det *dets;            /* max_det: the current frame's detections */
     double *frame_cap;                /* capture time (yolo_now_ms) of each buffer, live sources */
     /* live sources: a grabber thread reads frames as they come and keeps the newest
      * live_buffer of them in fifo; the reader takes the newest when a slot is free */
@@ -934,8 +933,11 @@ static void *writer_main(void *arg)
         int32_t k = (int32_t)(s->n_written % run->depth);
         struct yolo_result res;
         struct yolo_diag d = { 0 };
-        int rc = yolo_batcher_next(s->bs, s->dets, run->max_det, &res, NULL, &d);
+        /* the detections are read where the batcher stored them (no copy) until the release */
+        int rc = yolo_batcher_wait(s->bs, &res, NULL, &d);
         int wrc = s->out_failed || s->size_changed ? 0 : write_outputs(s, k, &res, rc, d.msg, err, sizeof err);
+        int32_t n_dets = rc ? 0 : res.n_dets, n_invalid = rc ? 0 : res.n_invalid;
+        yolo_batcher_release(s->bs);
         if (wrc == -1)
             s->out_failed = 1;
         else if (wrc == -2)
@@ -947,9 +949,9 @@ static void *writer_main(void *arg)
             set_error(s, err);
         } else if (!s->out_failed) {
             s->st->frames_done++;
-            s->st->n_dets += rc ? 0 : res.n_dets;
-            s->st->n_invalid += rc ? 0 : res.n_invalid;
-            s->st->n_invalid_frames += !rc && res.n_invalid > 0;
+            s->st->n_dets += n_dets;
+            s->st->n_invalid += n_invalid;
+            s->st->n_invalid_frames += n_invalid > 0;
             if (rc) {
                 s->st->frames_failed++;
                 char m[600];
@@ -1126,7 +1128,6 @@ static void free_sources(struct run *run)
         free(s->frame_index);
         free(s->frame_t);
         free(s->frame_cap);
-        free(s->dets);
         if (s->fifo)
             for (int32_t k = 0; k < s->fifo_cap_n; k++)
                 yolo_cv_image_free(&s->fifo[k]);
@@ -1219,7 +1220,6 @@ int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32
         s->frames = calloc((size_t)run.depth, sizeof *s->frames);
         s->frame_index = calloc((size_t)run.depth, sizeof *s->frame_index);
         s->frame_t = calloc((size_t)run.depth, sizeof *s->frame_t);
-        s->dets = malloc(sizeof *s->dets * (size_t)run.max_det);
         s->frame_cap = calloc((size_t)run.depth, sizeof *s->frame_cap);
         s->fifo_cap_n = p->live_buffer > 0 ? p->live_buffer : 1;
         s->fifo = calloc((size_t)s->fifo_cap_n, sizeof *s->fifo);
@@ -1237,7 +1237,7 @@ int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32
             if (p->n_shapes > 0 && (rc = yolo_counter_create(p->shapes, p->n_shapes, &s->counter, d)))
                 goto fail;
         }
-        if (!s->frames || !s->frame_index || !s->frame_t || !s->dets || !s->frame_cap || !s->fifo ||
+        if (!s->frames || !s->frame_index || !s->frame_t || !s->frame_cap || !s->fifo ||
             !s->fifo_index || !s->fifo_cap || (p->track && (!s->tracks || !s->tdets || !s->tlabels))) {
             rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory starting %d sources", n);
             goto fail;

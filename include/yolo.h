@@ -421,6 +421,18 @@ YOLO_API int  yolo_batcher_submit(struct yolo_batcher_stream *s, const struct yo
 YOLO_API int  yolo_batcher_next(struct yolo_batcher_stream *s, struct yolo_det *dets, int32_t cap,
                        struct yolo_result *res, void **user, struct yolo_diag *diag);
 
+/* yolo_batcher_next without the copy, for a consumer that only reads the detections: waits
+ * for the oldest frame of s not yet released and describes it in *res, whose dets point into
+ * the stream's own storage (res->n_dets of them, at most the context's max_det), valid until
+ * yolo_batcher_release(s); calling wait again before that returns the same frame. The frame's
+ * image is no longer read once wait returns (the caller may draw on it). Return value, *user and diag as yolo_batcher_next. One
+ * thread at a time per stream, as next. */
+YOLO_API int  yolo_batcher_wait(struct yolo_batcher_stream *s, struct yolo_result *res, void **user,
+                       struct yolo_diag *diag);
+/* Ends the frame yolo_batcher_wait returned: its slot is free for a submit, its image no longer
+ * borrowed, res->dets no longer valid. Nothing happens when no finished frame is waiting. */
+YOLO_API void yolo_batcher_release(struct yolo_batcher_stream *s);
+
 struct yolo_batcher_stats {
     int64_t n_frames;           /* frames run */
     int64_t n_groups;           /* dispatches (groups taken from the queue) */

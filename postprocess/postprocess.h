@@ -185,6 +185,13 @@ int yolo_det_txt_line(char *buf, size_t cap, const struct yolo_det *det, int32_t
  * det->name, and if that is NULL too the class number as a string. No newline. */
 int yolo_det_json(char *buf, size_t cap, const struct yolo_det *det, const char *name);
 
+/* One image's line of detections.jsonl, newline included:
+ * {"path": P, "width": W, "height": H, "ms": {"preprocess": F, "inference": F, "postprocess": F},
+ *  "detections": [yolo_det_json of each]}, or {"path": P, "error": E} when error is not NULL
+ * (r is then unused). Strings through the one JSON string writer (yolo_json_escape). */
+int yolo_image_json_line(char *buf, size_t cap, const char *path, const struct yolo_result *r,
+                         const char *error);
+
 /* FILE* forms: write the same text; 0 or YOLO_ERR_IO (d: "<what>: write failed"). */
 int yolo_det_txt_write(FILE *f, const struct yolo_det *det, int32_t img_w, int32_t img_h,
                        int with_conf, struct yolo_diag *d);

@@ -230,6 +230,40 @@ int yolo_det_json(char *buf, size_t cap, const struct yolo_det *det, const char 
     return sb_done(&s);
 }
 
+int yolo_image_json_line(char *buf, size_t cap, const char *path, const struct yolo_result *r,
+                         const char *error)
+{
+    if (!path || (!error && (!r || (r->n_dets > 0 && !r->dets))))
+        return -1;
+    struct sbuf s = { buf, buf ? cap : 0, 0 };
+    sb_puts(&s, "{\"path\": ");
+    sb_json_string(&s, path);
+    if (error) {
+        sb_puts(&s, ", \"error\": ");
+        sb_json_string(&s, error);
+        sb_puts(&s, "}\n");
+        return sb_done(&s);
+    }
+    /* %.3f of a double: three decimals are what the timings mean (the floats of the boxes
+     * are float32 and written in their shortest form instead) */
+    char num[96];
+    snprintf(num, sizeof num, "%d, \"height\": %d", r->width, r->height);
+    sb_puts(&s, ", \"width\": ");
+    sb_puts(&s, num);
+    snprintf(num, sizeof num, "%.3f, \"inference\": %.3f, \"postprocess\": %.3f", r->ms_preprocess,
+             r->ms_inference, r->ms_postprocess);
+    sb_puts(&s, ", \"ms\": {\"preprocess\": ");
+    sb_puts(&s, num);
+    sb_puts(&s, "}, \"detections\": [");
+    for (int32_t i = 0; i < r->n_dets; i++) {
+        if (i)
+            sb_puts(&s, ", ");
+        sb_det_json(&s, &r->dets[i], NULL);
+    }
+    sb_puts(&s, "]}\n");
+    return sb_done(&s);
+}
+
 /* ------------------------------------------------------------------ FILE* forms */
 
 static int write_text(FILE *f, const char *text, size_t n, const char *what, struct yolo_diag *d)

@@ -300,6 +300,23 @@ static void check_errors(struct harness *h, const struct world *w, const struct 
           same_dets(res.dets, res.n_dets, w->refs[1].dets, res.n_dets), "cap 1: rc %d, %d dets", rc, res.n_dets);
     rc = yolo_batcher_next(s, dets, MAX_DET, &res, &user, &d);
     CHECK(h, rc == 0 && user == (void *)2, "second result: rc %d tag %p", rc, user);
+    /* wait without the copy: the same frame until released, its dets the stream's own */
+    CHECK(h, yolo_batcher_wait(s, &res, &user, &d) == YOLO_ERR_ARG && strstr(d.msg, "no frame"),
+          "wait with nothing in flight: %s", d.msg);
+    yolo_batcher_release(s);   /* nothing to release: no effect */
+    yolo_batcher_submit(s, &w->imgs[3], (void *)3, &d);
+    yolo_batcher_submit(s, &w->imgs[4], (void *)4, &d);
+    rc = yolo_batcher_wait(s, &res, &user, &d);
+    const struct yolo_det *first = res.dets;
+    CHECK(h, rc == 0 && user == (void *)3 && same_dets(res.dets, res.n_dets, w->refs[3].dets, w->refs[3].n) &&
+          res.n_dets == w->refs[3].n, "wait: rc %d tag %p, %d dets", rc, user, res.n_dets);
+    rc = yolo_batcher_wait(s, &res, &user, &d);
+    CHECK(h, rc == 0 && user == (void *)3 && res.dets == first, "second wait before release: tag %p", user);
+    yolo_batcher_release(s);
+    rc = yolo_batcher_wait(s, &res, &user, &d);
+    CHECK(h, rc == 0 && user == (void *)4 && same_dets(res.dets, res.n_dets, w->refs[4].dets, w->refs[4].n) &&
+          res.n_dets == w->refs[4].n, "wait after release: rc %d tag %p", rc, user);
+    yolo_batcher_release(s);
     /* close with frames queued and never taken; free with a stream still open and busy */
     rc = yolo_batcher_stream_open(b, 16, &s2, &d);
     for (int k = 0; k < 12; k++)

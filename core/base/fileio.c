@@ -143,3 +143,37 @@ int yolo_write_file_atomic(const char *path, const void *buf, size_t len, struct
     }
     return yolo_atomic_commit(&af, d);
 }
+
+int yolo_make_dirs(const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int yolo_make_parent_dirs(const char *file_path)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s", file_path) >= (int)sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = 0;
+    return yolo_make_dirs(dir);
+}

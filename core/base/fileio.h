@@ -24,4 +24,9 @@ int  yolo_atomic_commit(struct yolo_atomic_file *af, struct yolo_diag *d);
 void yolo_atomic_abort(struct yolo_atomic_file *af);     /* closes and removes the temp file */
 int  yolo_write_file_atomic(const char *path, const void *buf, size_t len, struct yolo_diag *d);
 
+/* mkdir -p path. 0, or -1 with errno set. */
+int  yolo_make_dirs(const char *path);
+/* mkdir -p of the folder file_path is in (nothing if it has no '/'). 0, or -1 with errno. */
+int  yolo_make_parent_dirs(const char *file_path);
+
 #endif

@@ -25,6 +25,11 @@ struct yolo_model {
     int raw;                          /* loaded for raw tensors only: no detection */
 };
 
+/* yolo_model_load with extra yolo_engine_load flags (YOLO_ENGINE_NO_MMAP): for the fuzz
+ * targets, which read the engine into the heap, where ASan sees a read past its end and
+ * where loading costs no munmap (a TLB flush per input). */
+int yolo_model_load_flags(const char *engine_path, const struct yolo_model_params *p,
+                          unsigned flags, struct yolo_model **out, struct yolo_diag *diag);
 struct yolo_model *yolo_model_retain(struct yolo_model *m);
 void yolo_model_release(struct yolo_model *m);
 /* The build's precision from the engine's META ("fp32"). */

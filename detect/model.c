@@ -80,6 +80,12 @@ static int model_setup(struct yolo_model *m, const char *path, struct yolo_diag 
 int yolo_model_load(const char *engine_path, const struct yolo_model_params *p,
                     struct yolo_model **out, struct yolo_diag *diag)
 {
+    return yolo_model_load_flags(engine_path, p, 0, out, diag);
+}
+
+int yolo_model_load_flags(const char *engine_path, const struct yolo_model_params *p,
+                          unsigned flags, struct yolo_model **out, struct yolo_diag *diag)
+{
     struct yolo_model_params defaults;
     if (!out || !engine_path)
         return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_model_load: NULL argument");
@@ -89,7 +95,9 @@ int yolo_model_load(const char *engine_path, const struct yolo_model_params *p,
         p = &defaults;
     }
     struct yolo_engine *e = NULL;
-    int rc = yolo_engine_load(engine_path, p->no_verify ? YOLO_ENGINE_NO_VERIFY_WEIGHTS : 0, &e, diag);
+    if (p->no_verify)
+        flags |= YOLO_ENGINE_NO_VERIFY_WEIGHTS;
+    int rc = yolo_engine_load(engine_path, flags, &e, diag);
     if (rc)
         return rc;
     struct yolo_model *m = calloc(1, sizeof *m);

@@ -574,16 +574,10 @@ static int yaml_to_dataset(struct yparser *p, struct yaml_data *y, const char *y
             return yerr(p, y->v[K_NAMES].line, "names", "%d names but nc is %d",
                         (int)ds->n_classes, (int)nc);
     } else if (nc >= 0) {
-        ds->names = calloc(nc ? (size_t)nc : 1, sizeof *ds->names);
-        if (!ds->names)
-            return ynomem(p);
+        /* a count without names: no names are made up here (a user of the dataset names the
+         * classes, e.g. yolo val from the engine). Making "class_<i>" strings cost a malloc
+         * and a printf each, a million of them for the 12 bytes `nc: 1000000`. */
         ds->n_classes = nc;
-        for (int32_t i = 0; i < nc; i++) {
-            char tmp[32];
-            snprintf(tmp, sizeof tmp, "class_%d", (int)i);
-            if (!(ds->names[i] = str_dup(tmp)))
-                return ynomem(p);
-        }
     } else {
         return yolo_diag_set(p->d, YOLO_ERR_FORMAT, "%s: needs 'names' or 'nc'", p->file);
     }

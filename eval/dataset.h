@@ -61,7 +61,8 @@ struct yolo_dataset {
     char   *yaml_path;       /* the yaml as given; NULL when loaded from a folder */
     char   *root;            /* absolute dataset root (`path:` resolved, or the folder) */
     int32_t n_classes;       /* 0 when unknown (folder) */
-    char  **names;           /* n_classes names, NULL when unknown */
+    char  **names;           /* n_classes names, NULL when unknown (a folder, or `nc`
+                                without `names`) */
     struct yolo_path_list splits[YOLO_SPLIT_COUNT];   /* absolute entries; n == 0: absent */
 };
 

@@ -1,6 +1,8 @@
 /* fuzz_onnx.c: the bytes as an ONNX model through yolo_build (import, shape inference and
  * constant folding, passes, planner, format detection, engine writer). An engine it writes
- * must load back, and is then run once. */
+ * must load back, and is then run once. It loads through the public yolo_model_load, mapped
+ * read-only as `yolo detect` maps it (fuzz_engine reads into the heap instead): a kernel
+ * that writes into the weights of a fuzzed graph faults here. */
 #include <unistd.h>
 
 #include "fuzz.h"

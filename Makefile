@@ -269,7 +269,7 @@ test: deps
 tests: $(TEST_BIN)
 # the test programs the GPU machine runs (scripts/test-cuda.sh): what CI builds with CUDA=1
 CUDA_TEST_BIN := $(addprefix $(BUILD)/tests/,test_backend_ops test_golden test_cuda_letterbox \
-                 test_cuda_conv test_cuda_streams)
+                 test_cuda_conv test_cuda_streams test_cuda_nms)
 cuda-tests: $(CUDA_TEST_BIN)
 
 asan:

@@ -55,6 +55,10 @@ struct yolo_backend {
     uint64_t (*ctx_bytes)(const void *ctx);               /* arena + scratch */
     /* Runs every node in plan order. node_ms (NULL = off): each node's wall time is added. */
     int  (*run)(void *ctx, double *node_ms, struct yolo_diag *d);
+    /* Device backends (NULL for host ones): queues the whole plan on queue() and returns
+     * without waiting, so the caller can queue its own work behind it and overlap the next
+     * upload; errors of the work itself show at the caller's next wait. */
+    int  (*enqueue)(void *ctx, struct yolo_diag *d);
     /* Copies bytes [offset, offset + bytes) of tensor t in or out (bounds checked). */
     int  (*tensor_set)(void *ctx, int32_t t, const void *src, uint64_t offset, uint64_t bytes);
     int  (*tensor_get)(void *ctx, int32_t t, void *dst, uint64_t offset, uint64_t bytes);

@@ -129,6 +129,12 @@ int yolo_runner_run(struct yolo_runner *r, struct yolo_diag *d)
     return r->net->b->run(r->ctx, r->node_ms, d);
 }
 
+int yolo_runner_enqueue(struct yolo_runner *r, struct yolo_diag *d)
+{
+    const struct yolo_backend *b = r->net->b;
+    return b->enqueue && !r->node_ms ? b->enqueue(r->ctx, d) : b->run(r->ctx, r->node_ms, d);
+}
+
 void *yolo_runner_tensor(struct yolo_runner *r, int32_t t)
 {
     return r->net->b->is_host ? r->net->b->tensor_host(r->ctx, t) : NULL;

@@ -48,6 +48,9 @@ int  yolo_runner_create(struct yolo_net *net, struct yolo_pool *pool, struct yol
 void yolo_runner_free(struct yolo_runner *r);
 /* Runs the whole graph on what the caller wrote into the input tensors. */
 int  yolo_runner_run(struct yolo_runner *r, struct yolo_diag *d);
+/* A device runner queues the run on yolo_runner_queue and returns at once (the caller waits
+ * through its own work on that queue); a host runner, or one timing its nodes, runs it. */
+int  yolo_runner_enqueue(struct yolo_runner *r, struct yolo_diag *d);
 /* Host address of tensor t for this runner, or NULL where the backend's buffers are not host
  * memory: then use yolo_runner_tensor_set / _get. */
 void *yolo_runner_tensor(struct yolo_runner *r, int32_t t);

@@ -3,9 +3,10 @@
  * Frames wait in one FIFO (an intrusive list through the streams' slots, so a submit never
  * allocates). A worker that finds fewer than max_batch frames queued waits on a condition
  * variable until the group fills or the oldest frame has waited timeout_ms, then takes the
- * group, runs it on its own context and writes each result into the frame's slot. A stream
- * is a ring of `depth` slots indexed by submission number, which is also the reorder buffer:
- * next() hands results out in slot order whatever order the workers finished them in.
+ * group, runs it on its own context (keeping up to two engine calls in flight: worker_main)
+ * and writes each result into the frame's slot. A stream is a ring of `depth` slots indexed
+ * by submission number, which is also the reorder buffer: next() hands results out in slot
+ * order whatever order the workers finished them in.
  *
  * One mutex guards the queue, the slots' states and the counters. It is never held while a
  * frame is letterboxed, inferred or post-processed: a worker owns the slots of the group it
@@ -56,12 +57,25 @@ struct yolo_batcher_stream {
     pthread_cond_t cv;                /* result done, slot released, busy count dropped */
 };
 
+#define PIPE YOLO_CTX_SLOTS           /* engine calls in flight per worker */
+
+struct call {                         /* one engine call submitted and not yet collected */
+    struct slot **s;                  /* engine batch */
+    int32_t n;
+};
+
 struct worker {
     struct yolo_batcher *b;
     struct yolo_ctx *ctx;             /* owned clone */
     pthread_t thread;
     int started;
-    struct slot **group;              /* max_batch */
+    struct slot **group;              /* max_batch: the group being submitted */
+    int32_t g_n, g_at;                /* its frames; the next one to submit */
+    struct call calls[PIPE];          /* in flight, oldest at c_head */
+    int32_t c_head, c_n;
+    struct slot **finished;           /* (PIPE + 1) x engine batch: results stored, to be
+                                       * marked done under the lock */
+    int32_t n_finished;
     struct yolo_image *imgs;          /* engine batch */
     struct yolo_result *res;          /* engine batch */
     uint64_t ctx_bytes;               /* ctx's memory, published under b->mu: the ctx
@@ -128,75 +142,141 @@ static void slot_store(struct slot *sl, int rc, const struct yolo_result *r, con
     sl->n_invalid = r->n_invalid;
 }
 
-/* Runs a group in engine calls of up to engine_batch frames. Results point into the
- * context until its next call, so each call's results are copied out at once. */
-static void run_group(struct worker *w, struct slot **g, int32_t n)
+static void finish(struct worker *w, struct slot *sl, int rc, const struct yolo_result *r,
+                   const struct yolo_diag *d)
 {
-    const struct yolo_batcher *b = w->b;
-    for (int32_t k = 0; k < n;) {
-        int32_t m = n - k < b->engine_batch ? n - k : b->engine_batch;
-        for (int32_t i = 0; i < m; i++)
-            w->imgs[i] = g[k + i]->img;
-        struct yolo_diag d = { 0 };
-        int rc = yolo_detect_batch(w->ctx, w->imgs, m, w->res, &d);
-        if (rc && m > 1) {
-            /* one bad frame fails the whole call: rerun one by one so only it fails */
-            for (int32_t i = 0; i < m; i++) {
-                struct yolo_diag d1 = { 0 };
-                int rc1 = yolo_detect(w->ctx, &w->imgs[i], &w->res[0], &d1);
-                slot_store(g[k + i], rc1, &w->res[0], &d1, b->max_det);
-            }
-        } else {
-            for (int32_t i = 0; i < m; i++)
-                slot_store(g[k + i], rc, &w->res[i], &d, b->max_det);
-        }
-        k += m;
+    slot_store(sl, rc, r, d, w->b->max_det);
+    w->finished[w->n_finished++] = sl;
+}
+
+/* One frame at a time, synchronously: after a failed call of several frames, so only the bad
+ * frame fails. Nothing may be in flight. */
+static void rerun_one_by_one(struct worker *w, struct slot **sl, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        struct yolo_diag d1 = { 0 };
+        int rc1 = yolo_detect(w->ctx, &sl[i]->img, &w->res[0], &d1);
+        finish(w, sl[i], rc1, &w->res[0], &d1);
     }
 }
 
+/* Collects the oldest call in flight into its slots. Results point into the context until
+ * its next call, so they are copied out at once. */
+static void collect_call(struct worker *w)
+{
+    struct call *c = &w->calls[w->c_head];
+    struct yolo_diag d = { 0 };
+    int32_t n = 0;
+    int rc = yolo_detect_collect(w->ctx, w->res, &n, &d);
+    w->c_head = (w->c_head + 1) % PIPE;
+    w->c_n--;
+    if (rc && c->n > 1) {
+        while (w->c_n > 0)   /* the context takes no synchronous call while any is in flight */
+            collect_call(w);
+        rerun_one_by_one(w, c->s, c->n);
+        return;
+    }
+    for (int32_t i = 0; i < c->n; i++)
+        finish(w, c->s[i], rc, &w->res[i], &d);
+}
+
+/* Submits the group's next engine call (up to engine_batch frames). */
+static void submit_call(struct worker *w)
+{
+    const struct yolo_batcher *b = w->b;
+    struct call *c = &w->calls[(w->c_head + w->c_n) % PIPE];
+    int32_t m = w->g_n - w->g_at < b->engine_batch ? w->g_n - w->g_at : b->engine_batch;
+    for (int32_t i = 0; i < m; i++) {
+        c->s[i] = w->group[w->g_at + i];
+        w->imgs[i] = c->s[i]->img;
+    }
+    c->n = m;
+    w->g_at += m;
+    struct yolo_diag d = { 0 };
+    int rc = yolo_detect_submit(w->ctx, w->imgs, m, &d);
+    if (!rc) {
+        w->c_n++;
+        return;
+    }
+    while (w->c_n > 0)
+        collect_call(w);
+    if (m == 1)
+        finish(w, c->s[0], rc, NULL, &d);
+    else
+        rerun_one_by_one(w, c->s, m);
+}
+
+/* Under b->mu: whether a group may be taken now, without waiting for more frames. */
+static int group_ready(const struct yolo_batcher *b)
+{
+    if (b->q_len == 0)
+        return 0;
+    if (b->q_len >= b->max_batch || b->stop || b->timeout_ms <= 0)
+        return 1;
+    return yolo_now_ms() >= b->q_head->t_submit_ms + b->timeout_ms;
+}
+
+/* Under b->mu: takes up to max_batch queued frames as the worker's group. */
+static void take_group(struct worker *w)
+{
+    struct yolo_batcher *b = w->b;
+    int32_t n = 0;
+    while (b->q_head && n < b->max_batch) {
+        struct slot *sl = b->q_head;
+        b->q_head = sl->next;
+        sl->next = NULL;
+        sl->state = SLOT_RUNNING;
+        w->group[n++] = sl;
+    }
+    if (!b->q_head)
+        b->q_tail = NULL;
+    b->q_len -= n;
+    b->stats.n_frames += n;
+    b->stats.n_groups++;
+    b->stats.n_engine_calls += (n + b->engine_batch - 1) / b->engine_batch;
+    if (n > b->stats.max_group)
+        b->stats.max_group = n;
+    w->g_n = n;
+    w->g_at = 0;
+}
+
+/* A worker keeps up to PIPE engine calls in flight on its context: it submits the next call
+ * (of its group, or of a new group when one is ready) before it collects the oldest, so on a
+ * GPU the upload of one call overlaps the inference of the other. With calls in flight it
+ * does not wait for a group to fill: it collects instead. */
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct yolo_batcher *b = w->b;
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        while (!b->stop && b->q_len == 0)
-            pthread_cond_wait(&b->work_cv, &b->mu);
-        if (b->q_len == 0)
-            break;   /* stopping and drained */
-        if (b->q_len < b->max_batch && !b->stop && b->timeout_ms > 0) {
-            double deadline = b->q_head->t_submit_ms + b->timeout_ms;
-            if (yolo_now_ms() < deadline) {
-                struct timespec ts = ms_to_timespec(deadline);
+        if (w->g_at == w->g_n && w->c_n < PIPE && group_ready(b))
+            take_group(w);
+        if (w->g_at == w->g_n && w->c_n == 0) {   /* idle: wait for frames */
+            if (b->q_len == 0) {
+                if (b->stop)
+                    break;   /* stopping and drained */
+                pthread_cond_wait(&b->work_cv, &b->mu);
+            } else {         /* frames queued, the group not full: until the oldest's timeout */
+                struct timespec ts = ms_to_timespec(b->q_head->t_submit_ms + b->timeout_ms);
                 pthread_cond_timedwait(&b->work_cv, &b->mu, &ts);
-                continue;   /* re-check: more frames, another worker took them, or time is up */
             }
+            continue;   /* re-check: more frames, another worker took them, or time is up */
         }
-        int32_t n = 0;
-        while (b->q_head && n < b->max_batch) {
-            struct slot *sl = b->q_head;
-            b->q_head = sl->next;
-            sl->next = NULL;
-            sl->state = SLOT_RUNNING;
-            w->group[n++] = sl;
-        }
-        if (!b->q_head)
-            b->q_tail = NULL;
-        b->q_len -= n;
-        b->stats.n_frames += n;
-        b->stats.n_groups++;
-        b->stats.n_engine_calls += (n + b->engine_batch - 1) / b->engine_batch;
-        if (n > b->stats.max_group)
-            b->stats.max_group = n;
+        int submit = w->g_at < w->g_n && w->c_n < PIPE;
         pthread_mutex_unlock(&b->mu);
 
-        run_group(w, w->group, n);
+        w->n_finished = 0;
+        if (submit)
+            submit_call(w);
+        else
+            collect_call(w);
 
         uint64_t ctx_bytes = yolo_ctx_memory_bytes(w->ctx);
         pthread_mutex_lock(&b->mu);
         w->ctx_bytes = ctx_bytes;
-        for (int32_t i = 0; i < n; i++) {
-            struct slot *sl = w->group[i];
+        for (int32_t i = 0; i < w->n_finished; i++) {
+            struct slot *sl = w->finished[i];
             sl->state = SLOT_DONE;
             sl->s->n_busy--;
             pthread_cond_broadcast(&sl->s->cv);
@@ -232,6 +312,9 @@ void yolo_batcher_free(struct yolo_batcher *b)
         free(w->group);
         free(w->imgs);
         free(w->res);
+        free(w->finished);
+        for (int k = 0; k < PIPE; k++)
+            free(w->calls[k].s);
     }
     free(b->workers);
     while (b->streams) {
@@ -301,7 +384,11 @@ int yolo_batcher_create(const struct yolo_ctx *ctx, const struct yolo_batcher_pa
         w->group = calloc((size_t)max_batch, sizeof *w->group);
         w->imgs = calloc((size_t)b->engine_batch, sizeof *w->imgs);
         w->res = calloc((size_t)b->engine_batch, sizeof *w->res);
-        if (!w->group || !w->imgs || !w->res) {
+        w->finished = calloc((size_t)(PIPE + 1) * (size_t)b->engine_batch, sizeof *w->finished);
+        int calls_ok = 1;
+        for (int k = 0; k < PIPE; k++)
+            calls_ok &= (w->calls[k].s = calloc((size_t)b->engine_batch, sizeof(struct slot *))) != NULL;
+        if (!w->group || !w->imgs || !w->res || !w->finished || !calls_ok) {
             rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a batcher");
             goto fail;
         }

@@ -45,6 +45,25 @@ static int params_resolve(const struct yolo_ctx_params *in, struct yolo_ctx_para
     return 0;
 }
 
+/* The decode and NMS parameters of a context (the same for the CPU and the GPU path). */
+static void nms_params_of(const struct yolo_ctx *c, struct yolo_nms_params *np)
+{
+    yolo_nms_params_default(np);
+    np->conf = c->params.conf;
+    np->iou = c->params.iou;
+    np->max_det = c->params.max_det;
+    np->agnostic = c->params.agnostic;
+    np->classes = c->params.classes;
+    np->n_classes = c->params.n_classes_keep;
+    np->nc = c->model->n_classes;     /* E2E: the valid class ids */
+}
+
+static enum yolo_out_layout layout_of(const struct yolo_model *m)
+{
+    return m->format == YOLO_FORMAT_V8 ? YOLO_LAYOUT_V8
+         : m->format == YOLO_FORMAT_V5 ? YOLO_LAYOUT_V5 : YOLO_LAYOUT_E2E;
+}
+
 int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struct yolo_ctx **out,
                     struct yolo_diag *diag)
 {
@@ -72,11 +91,15 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
     if ((rc = yolo_runner_create(m->net, c->pool, &c->runner, diag)))
         goto fail;
     c->det_cap = c->params.max_det;
-    c->dets = malloc(sizeof *c->dets * (size_t)c->det_cap * (size_t)m->max_batch);
-    c->geom = calloc((size_t)m->max_batch, sizeof *c->geom);
-    if (!c->dets || !c->geom) {
-        rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
-        goto fail;
+    for (int s = 0; s < YOLO_CTX_SLOTS; s++) {
+        struct yolo_ctx_batch *b = &c->batch[s];
+        b->dets = malloc(sizeof *b->dets * (size_t)c->det_cap * (size_t)m->max_batch);
+        b->geom = calloc((size_t)m->max_batch, sizeof *b->geom);
+        b->res = calloc((size_t)m->max_batch, sizeof *b->res);
+        if (!b->dets || !b->geom || !b->res) {
+            rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
+            goto fail;
+        }
     }
     if (!yolo_runner_tensor(c->runner, m->in_tensor)) {
         c->stage_in = malloc(yolo_runner_io_bytes(c->runner, m->in_tensor));
@@ -98,21 +121,24 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
             rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
             goto fail;
         }
-        c->gpu_pre->stream = yolo_runner_queue(c->runner);
-        c->gpu_pre->pool = c->pool;
-        /* and the decode, for the layouts with anchors (an end-to-end output is 300 rows) */
-        if (m->format != YOLO_FORMAT_E2E && yolo_runner_device_tensor(c->runner, m->out_tensor)) {
-            int64_t anchors = m->format == YOLO_FORMAT_V5 ? m->out_dim1 : m->out_dim2;
+        if ((rc = yolo_cuda_pre_init(c->gpu_pre, yolo_runner_queue(c->runner), c->pool, diag)))
+            goto fail;
+        /* and the decode and NMS (or the end-to-end row filter): only the kept detections
+         * come back */
+        if (yolo_runner_device_tensor(c->runner, m->out_tensor)) {
+            struct yolo_nms_params np;
+            nms_params_of(c, &np);
             c->gpu_post = calloc(1, sizeof *c->gpu_post);
-            c->gpu_cands = malloc(sizeof *c->gpu_cands * (size_t)anchors);
+            c->gpu_cands = malloc(sizeof *c->gpu_cands * (size_t)c->det_cap);
             if (!c->gpu_post || !c->gpu_cands) {
                 free(c->gpu_post);
                 c->gpu_post = NULL;
                 rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a context");
                 goto fail;
             }
-            if ((rc = yolo_cuda_post_init(c->gpu_post, m->max_batch, m->format == YOLO_FORMAT_V5,
-                                          m->out_dim1, m->out_dim2, c->gpu_pre->stream, diag))) {
+            if ((rc = yolo_cuda_post_init(c->gpu_post, m->max_batch, layout_of(m), m->out_dim1,
+                                          m->out_dim2, &np, c->det_cap, c->gpu_pre->stream,
+                                          diag))) {
                 free(c->gpu_post);
                 c->gpu_post = NULL;
                 goto fail;
@@ -151,8 +177,11 @@ void yolo_ctx_free(struct yolo_ctx *c)
     yolo_runner_free(c->runner);
     yolo_pool_free(c->pool);
     yolo_workspace_free(&c->ws);
-    free(c->dets);
-    free(c->geom);
+    for (int s = 0; s < YOLO_CTX_SLOTS; s++) {
+        free(c->batch[s].dets);
+        free(c->batch[s].geom);
+        free(c->batch[s].res);
+    }
     free(c->classes_copy);
     free(c->gpu_pre);
     free(c->gpu_post);
@@ -173,7 +202,8 @@ uint64_t yolo_ctx_memory_bytes(const struct yolo_ctx *c)
     gpu = yolo_cuda_pre_bytes(c->gpu_pre) + yolo_cuda_post_bytes(c->gpu_post);
 #endif
     return yolo_runner_bytes(c->runner) + c->ws.cap_bytes + stage + gpu +
-           sizeof *c->dets * (uint64_t)c->det_cap * (uint64_t)c->model->max_batch;
+           YOLO_CTX_SLOTS * sizeof(struct yolo_det) * (uint64_t)c->det_cap *
+               (uint64_t)c->model->max_batch;
 }
 
 static int check_image(const struct yolo_image *im, int32_t i, struct yolo_diag *d)
@@ -186,113 +216,189 @@ static int check_image(const struct yolo_image *im, int32_t i, struct yolo_diag 
     return 0;
 }
 
-int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
-                      struct yolo_result *res, struct yolo_diag *diag)
+/* The GPU path: the images go up and through letterbox, network, decode and NMS as queued
+ * work (pre_cuda.h, post_cuda.h); collect waits for it. */
+static int gpu_submit(struct yolo_ctx *c, int s, const struct yolo_image *imgs, int32_t n,
+                      struct yolo_diag *diag)
+{
+#ifdef YOLO_CUDA
+    const struct yolo_model *m = c->model;
+    for (int32_t i = 0; i < n; i++)
+        c->views[i] = (struct yolo_image_view){ imgs[i].data, imgs[i].width, imgs[i].height,
+                                                imgs[i].stride_bytes,
+                                                (enum yolo_pixfmt)imgs[i].format };
+    int rc = yolo_cuda_pre_run(c->gpu_pre, s, c->views, c->batch[s].geom, n, c->d_input, m->in_w,
+                               m->in_h, diag);
+    if (!rc)
+        rc = yolo_runner_enqueue(c->runner, diag);
+    if (!rc)
+        rc = yolo_cuda_post_enqueue(c->gpu_post, s, yolo_runner_device_tensor(c->runner,
+                                    m->out_tensor), n, diag);
+    return rc;
+#else
+    (void)c, (void)s, (void)imgs, (void)n;
+    return yolo_diag_set(diag, YOLO_ERR_UNSUPPORTED, "built without CUDA");
+#endif
+}
+
+/* Every other path, start to end: letterbox on the host, run (copying to and from a device
+ * through the staging buffers), decode and NMS on the host; results into slot s. */
+static int host_detect(struct yolo_ctx *c, int s, const struct yolo_image *imgs, int32_t n,
+                       struct yolo_diag *diag)
+{
+    const struct yolo_model *m = c->model;
+    struct yolo_ctx_batch *b = &c->batch[s];
+    double t0 = yolo_now_ms();
+    float *input = c->stage_in ? c->stage_in : yolo_runner_tensor(c->runner, m->in_tensor);
+    size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
+    for (int32_t i = 0; i < n; i++) {
+        struct yolo_image_view v = { imgs[i].data, imgs[i].width, imgs[i].height,
+                                     imgs[i].stride_bytes, (enum yolo_pixfmt)imgs[i].format };
+        int rc = yolo_letterbox(&v, &c->lb, &c->ws, input + plane * (size_t)i, &b->geom[i], diag);
+        if (rc)
+            return rc;
+    }
+    double t1 = yolo_now_ms();
+    if (c->stage_in && yolo_runner_tensor_set(c->runner, m->in_tensor, c->stage_in,
+                                              yolo_runner_io_bytes(c->runner, m->in_tensor)))
+        return yolo_diag_set(diag, YOLO_ERR_IO, "copying the input to the device failed");
+    int rc = yolo_runner_run(c->runner, diag);
+    if (rc)
+        return rc;
+    if (c->stage_out && yolo_runner_tensor_get(c->runner, m->out_tensor, c->stage_out,
+                                               yolo_runner_io_bytes(c->runner, m->out_tensor)))
+        return yolo_diag_set(diag, YOLO_ERR_IO, "copying the output from the device failed");
+    double t2 = yolo_now_ms();
+    const float *output = c->stage_out ? c->stage_out : yolo_runner_tensor(c->runner, m->out_tensor);
+    struct yolo_nms_params np;
+    nms_params_of(c, &np);
+    int64_t n_invalid = 0;
+    np.n_invalid = &n_invalid;
+    for (int32_t i = 0; i < n; i++) {
+        struct yolo_raw_output ro = { output + (size_t)i * (size_t)(m->out_dim1 * m->out_dim2),
+                                      layout_of(m), m->out_dim1, m->out_dim2 };
+        struct yolo_det *dets = b->dets + (size_t)i * (size_t)c->det_cap;
+        int32_t nd = 0;
+        n_invalid = 0;
+        rc = yolo_postprocess(&ro, &np, &b->geom[i], &c->ws, dets, c->det_cap, &nd, diag);
+        if (rc)
+            return rc;
+        b->res[i].dets = dets;
+        b->res[i].n_dets = nd;
+        b->res[i].n_invalid = n_invalid > INT32_MAX ? INT32_MAX : (int32_t)n_invalid;
+        b->res[i].ms_preprocess = (t1 - t0) / n;
+        b->res[i].ms_inference = (t2 - t1) / n;
+    }
+    double t3 = yolo_now_ms();
+    for (int32_t i = 0; i < n; i++)
+        b->res[i].ms_postprocess = (t3 - t2) / n;
+    return 0;
+}
+
+int yolo_detect_submit(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
+                       struct yolo_diag *diag)
 {
     const struct yolo_model *m = c ? c->model : NULL;
-    if (!c || !imgs || !res || n < 1 || n > m->max_batch)
-        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_batch: %d images (engine batch %d)", n,
-                             m ? m->max_batch : 0);
+    if (!c || !imgs || n < 1 || n > m->max_batch)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_submit: %d images (engine batch %d)",
+                             n, m ? m->max_batch : 0);
     if (m->raw)
-        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_batch: the model was loaded raw "
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_submit: the model was loaded raw "
                              "(yolo_model_params.raw): tensors only");
+    if (c->n_submitted - c->n_collected >= YOLO_CTX_SLOTS)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_submit: %d batches are in flight "
+                             "already: collect one first", YOLO_CTX_SLOTS);
+    int s = (int)(c->n_submitted % YOLO_CTX_SLOTS);
+    struct yolo_ctx_batch *b = &c->batch[s];
     for (int32_t i = 0; i < n; i++) {
         int rc = check_image(&imgs[i], i, diag);
         if (rc)
             return rc;
     }
     double t0 = yolo_now_ms();
-    float *input = c->stage_in ? c->stage_in : yolo_runner_tensor(c->runner, m->in_tensor);
-    size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
-    if (c->gpu_pre) {
-#ifdef YOLO_CUDA
-        for (int32_t i = 0; i < n; i++) {
-            c->views[i] = (struct yolo_image_view){ imgs[i].data, imgs[i].width, imgs[i].height,
-                                                    imgs[i].stride_bytes,
-                                                    (enum yolo_pixfmt)imgs[i].format };
-            int rc = yolo_letterbox_geom_compute(imgs[i].width, imgs[i].height, m->in_w, m->in_h,
-                                                 &c->geom[i], diag);
-            if (rc)
-                return rc;
-        }
-        int rc = yolo_cuda_pre_run(c->gpu_pre, c->views, c->geom, n, c->d_input, m->in_w, m->in_h,
-                                   diag);
+    for (int32_t i = 0; i < n; i++) {
+        int rc = yolo_letterbox_geom_compute(imgs[i].width, imgs[i].height, m->in_w, m->in_h,
+                                             &b->geom[i], diag);
         if (rc)
             return rc;
-#endif
-    } else {
-        for (int32_t i = 0; i < n; i++) {
-            struct yolo_image_view v = { imgs[i].data, imgs[i].width, imgs[i].height,
-                                         imgs[i].stride_bytes, (enum yolo_pixfmt)imgs[i].format };
-            int rc = yolo_letterbox(&v, &c->lb, &c->ws, input + plane * (size_t)i, &c->geom[i], diag);
-            if (rc)
-                return rc;
-        }
+        b->res[i] = (struct yolo_result){ .width = imgs[i].width, .height = imgs[i].height };
     }
-    double t1 = yolo_now_ms();
-    if (c->stage_in && !c->gpu_pre && yolo_runner_tensor_set(c->runner, m->in_tensor, c->stage_in,
-                                              yolo_runner_io_bytes(c->runner, m->in_tensor)))
-        return yolo_diag_set(diag, YOLO_ERR_IO, "copying the input to the device failed");
-    int rc = yolo_runner_run(c->runner, diag);
+    int rc = c->gpu_post ? gpu_submit(c, s, imgs, n, diag) : host_detect(c, s, imgs, n, diag);
     if (rc)
         return rc;
-    if (c->stage_out && !c->gpu_post &&
-        yolo_runner_tensor_get(c->runner, m->out_tensor, c->stage_out,
-                               yolo_runner_io_bytes(c->runner, m->out_tensor)))
-        return yolo_diag_set(diag, YOLO_ERR_IO, "copying the output from the device failed");
-    double t2 = yolo_now_ms();
+    b->n = n;
+    b->ms_pre = yolo_now_ms() - t0;
+    c->n_submitted++;
+    return 0;
+}
+
+int yolo_detect_collect(struct yolo_ctx *c, struct yolo_result *res, int32_t *n_out,
+                        struct yolo_diag *diag)
+{
+    if (n_out)
+        *n_out = 0;
+    if (!c || !res)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_collect: NULL argument");
+    if (c->n_collected == c->n_submitted)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_collect: no batch in flight");
+    int s = (int)(c->n_collected % YOLO_CTX_SLOTS);
+    struct yolo_ctx_batch *b = &c->batch[s];
+    c->n_collected++;   /* collected, well or not: the slot is free again */
+    if (c->gpu_post) {
 #ifdef YOLO_CUDA
-    if (c->gpu_post && (rc = yolo_cuda_post_run(c->gpu_post, yolo_runner_device_tensor(c->runner,
-                                                m->out_tensor), n, (float)c->params.conf, diag)))
-        return rc;
-#endif
-    const float *output = c->gpu_post ? NULL : c->stage_out ? c->stage_out
-                        : yolo_runner_tensor(c->runner, m->out_tensor);
-    struct yolo_nms_params np;
-    yolo_nms_params_default(&np);
-    np.conf = c->params.conf;
-    np.iou = c->params.iou;
-    np.max_det = c->params.max_det;
-    np.agnostic = c->params.agnostic;
-    np.classes = c->params.classes;
-    np.n_classes = c->params.n_classes_keep;
-    np.nc = m->n_classes;     /* E2E: the valid class ids */
-    int64_t n_invalid = 0;
-    np.n_invalid = &n_invalid;
-    enum yolo_out_layout layout = m->format == YOLO_FORMAT_V8 ? YOLO_LAYOUT_V8
-                                : m->format == YOLO_FORMAT_V5 ? YOLO_LAYOUT_V5 : YOLO_LAYOUT_E2E;
-    for (int32_t i = 0; i < n; i++) {
-        struct yolo_raw_output ro = { output ? output + (size_t)i * (size_t)(m->out_dim1 * m->out_dim2)
-                                             : NULL, layout, m->out_dim1, m->out_dim2 };
-        struct yolo_det *dets = c->dets + (size_t)i * (size_t)c->det_cap;
-        int32_t nd = 0;
-        n_invalid = 0;
-        if (c->gpu_post) {
-#ifdef YOLO_CUDA
-            int64_t nc = 0;   /* decoded on the GPU: only the candidates came back */
-            yolo_cuda_post_cands(c->gpu_post, i, c->gpu_cands, &nc);
-            rc = yolo_postprocess_cands(c->gpu_cands, nc, &np, &c->geom[i], &c->ws, dets,
-                                        c->det_cap, &nd, diag);
-#endif
-        } else {
-            rc = yolo_postprocess(&ro, &np, &c->geom[i], &c->ws, dets, c->det_cap, &nd, diag);
-        }
+        double t0 = yolo_now_ms();
+        int rc = yolo_cuda_post_wait(c->gpu_post, s, diag);
         if (rc)
             return rc;
-        for (int32_t k = 0; k < nd; k++)
-            dets[k].name = dets[k].cls >= 0 && dets[k].cls < m->n_classes ? m->names[dets[k].cls] : "?";
-        res[i].dets = dets;
-        res[i].n_dets = nd;
-        res[i].width = imgs[i].width;
-        res[i].height = imgs[i].height;
-        res[i].n_invalid = n_invalid > INT32_MAX ? INT32_MAX : (int32_t)n_invalid;
-        res[i].ms_preprocess = (t1 - t0) / n;
-        res[i].ms_inference = (t2 - t1) / n;
+        double t1 = yolo_now_ms();
+        for (int32_t i = 0; i < b->n; i++) {
+            struct yolo_det *dets = b->dets + (size_t)i * (size_t)c->det_cap;
+            int32_t nk = 0, nd = 0;   /* decode and NMS ran on the GPU: only the kept came back */
+            int64_t n_invalid = 0;
+            yolo_cuda_post_kept(c->gpu_post, s, i, c->gpu_cands, &nk, &n_invalid);
+            rc = yolo_postprocess_kept(c->gpu_cands, nk, &b->geom[i], &c->ws, dets, c->det_cap,
+                                       &nd, diag);
+            if (rc)
+                return rc;
+            b->res[i].dets = dets;
+            b->res[i].n_dets = nd;
+            b->res[i].n_invalid = n_invalid > INT32_MAX ? INT32_MAX : (int32_t)n_invalid;
+            /* the upload and the queued work in submit, the wait for the GPU here */
+            b->res[i].ms_preprocess = b->ms_pre / b->n;
+            b->res[i].ms_inference = (t1 - t0) / b->n;
+        }
+        double t2 = yolo_now_ms();
+        for (int32_t i = 0; i < b->n; i++)
+            b->res[i].ms_postprocess = (t2 - t1) / b->n;
+#endif
     }
-    double t3 = yolo_now_ms();
-    for (int32_t i = 0; i < n; i++)
-        res[i].ms_postprocess = (t3 - t2) / n;
+    for (int32_t i = 0; i < b->n; i++) {
+        struct yolo_det *dets = b->dets + (size_t)i * (size_t)c->det_cap;
+        for (int32_t k = 0; k < b->res[i].n_dets; k++)
+            dets[k].name = dets[k].cls >= 0 && dets[k].cls < c->model->n_classes
+                         ? c->model->names[dets[k].cls] : "?";
+        res[i] = b->res[i];
+    }
+    if (n_out)
+        *n_out = b->n;
     return 0;
+}
+
+int yolo_ctx_in_flight(const struct yolo_ctx *c)
+{
+    return c ? (int)(c->n_submitted - c->n_collected) : 0;
+}
+
+int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
+                      struct yolo_result *res, struct yolo_diag *diag)
+{
+    if (c && c->n_submitted != c->n_collected)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_batch: batches submitted and not "
+                             "collected (yolo_detect_collect them first)");
+    if (!res)
+        return yolo_diag_set(diag, YOLO_ERR_ARG, "yolo_detect_batch: NULL results");
+    int rc = yolo_detect_submit(c, imgs, n, diag);
+    return rc ? rc : yolo_detect_collect(c, res, NULL, diag);
 }
 
 int yolo_detect(struct yolo_ctx *c, const struct yolo_image *img, struct yolo_result *res,

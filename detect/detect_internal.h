@@ -35,6 +35,17 @@ void yolo_model_release(struct yolo_model *m);
 /* The build's precision from the engine's META ("fp32"). */
 const char *yolo_model_precision(const struct yolo_model *m);
 
+#define YOLO_CTX_SLOTS 2    /* batches in flight per context (detect/cuda/pre_cuda.h's slots) */
+
+struct yolo_ctx_batch {
+    int32_t n;                        /* images */
+    struct yolo_letterbox_geom *geom; /* max_batch */
+    struct yolo_result *res;          /* max_batch: complete once collected (the CPU path
+                                       * completes them in submit) */
+    struct yolo_det *dets;            /* max_batch * det_cap */
+    double ms_pre;                    /* the whole batch's host time in submit */
+};
+
 struct yolo_ctx {
     struct yolo_model *model;         /* retained */
     struct yolo_ctx_params params;    /* classes points at classes_copy */
@@ -43,9 +54,11 @@ struct yolo_ctx {
     struct yolo_runner *runner;
     struct yolo_workspace ws;         /* letterbox and NMS scratch */
     struct yolo_letterbox_params lb;
-    struct yolo_letterbox_geom *geom; /* max_batch */
-    struct yolo_det *dets;            /* max_batch * max_det */
     int32_t det_cap;                  /* max_det */
+    /* Batches submitted and not yet collected (yolo_detect_submit / collect): batch k lives
+     * in slot k % YOLO_CTX_SLOTS until it is collected. */
+    struct yolo_ctx_batch batch[YOLO_CTX_SLOTS];
+    int64_t n_submitted, n_collected;
     /* Host copies of the input and output tensors, for backends whose tensors are device
      * memory (yolo_runner_tensor gives NULL): letterbox into one, copy, run, copy back. */
     float *stage_in, *stage_out;

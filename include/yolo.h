@@ -302,6 +302,22 @@ YOLO_API int yolo_detect(struct yolo_ctx *c, const struct yolo_image *img, struc
 YOLO_API int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
                       struct yolo_result *res, struct yolo_diag *diag);
 
+/* Pipelined detection, yolo_detect_batch in two halves. yolo_detect_submit queues a batch of
+ * n images (1 <= n <= max_batch) and returns once their pixels are copied: the caller may
+ * reuse the images then. yolo_detect_collect waits for the oldest batch queued and gives its
+ * results, res[0..*n_out), valid until the context's next collect or detect call. Up to 2
+ * batches are in flight per context: on a GPU (--device cuda) the upload of one overlaps the
+ * inference of the other, with no host wait inside a batch; on the CPU, submit does all the
+ * work and collect hands it out. A submit that fails queues nothing; a batch whose work fails
+ * is reported by its collect, which frees its place. yolo_detect_batch refuses to run while
+ * batches are in flight. */
+YOLO_API int yolo_detect_submit(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,
+                                struct yolo_diag *diag);
+YOLO_API int yolo_detect_collect(struct yolo_ctx *c, struct yolo_result *res, int32_t *n_out,
+                                 struct yolo_diag *diag);
+/* Batches submitted and not yet collected (0, 1 or 2). */
+YOLO_API int yolo_ctx_in_flight(const struct yolo_ctx *c);
+
 /* ======================================================================= image files */
 
 /* An image decoded from a file (JPEG, PNG, BMP, ... as OpenCV reads them, EXIF orientation

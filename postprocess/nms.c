@@ -182,7 +182,7 @@ void yolo_dets_sort(struct yolo_det *dets, int32_t n, struct yolo_det *tmp)
 
 /* NMS (not for E2E) + scale_boxes + the final stable sort, on candidates at cands (which
  * the call may use as scratch after the scratch at cands_end). */
-static int32_t finish(struct yolo_det *cands, int64_t n, int e2e, const struct yolo_nms_params *p,
+static int32_t finish(const struct yolo_det *cands, int64_t n, int e2e, const struct yolo_nms_params *p,
                       const struct yolo_letterbox_geom *g, uint8_t *scratch, struct yolo_det *dets,
                       int32_t cap)
 {
@@ -236,31 +236,18 @@ int yolo_postprocess(const struct yolo_raw_output *out, const struct yolo_nms_pa
     return YOLO_OK;
 }
 
-int yolo_postprocess_cands(struct yolo_det *cands, int64_t n, const struct yolo_nms_params *p,
-                           const struct yolo_letterbox_geom *g, struct yolo_workspace *ws,
-                           struct yolo_det *dets, int32_t cap, int32_t *n_out, struct yolo_diag *d)
+int yolo_postprocess_kept(const struct yolo_det *kept, int32_t n,
+                         const struct yolo_letterbox_geom *g, struct yolo_workspace *ws,
+                         struct yolo_det *dets, int32_t cap, int32_t *n_out, struct yolo_diag *d)
 {
     if (n_out)
         *n_out = 0;
-    if (!cands || n < 0 || n > INT32_MAX || !g || !ws || !dets || !n_out || cap < 0)
+    if ((!kept && n > 0) || n < 0 || !g || !ws || !dets || !n_out || cap < 0)
         return yolo_diag_set(d, YOLO_ERR_ARG, "postprocess: bad argument");
-    int st = check_params(p, d);
-    if (st)
-        return st;
-    int64_t max_nms = p->max_nms > 0 ? p->max_nms : YOLO_NMS_MAX_NMS;
-    int64_t m = n < max_nms ? n : max_nms;
-    size_t nms_bytes = nms_scratch_bytes(n, m), sort_bytes = (size_t)cap * sizeof(struct yolo_det);
-    uint8_t *scratch = yolo_workspace_reserve(ws, nms_bytes > sort_bytes ? nms_bytes : sort_bytes, d);
+    uint8_t *scratch = yolo_workspace_reserve(ws, (size_t)cap * sizeof(struct yolo_det) + 1, d);
     if (!scratch)
         return YOLO_ERR_NOMEM;
-    int64_t kept = 0;   /* the classes filter, in candidate order, as yolo_decode applies it */
-    for (int64_t i = 0; i < n; i++) {
-        int ok = !p->classes || p->n_classes <= 0;
-        for (int32_t k = 0; !ok && k < p->n_classes; k++)
-            ok = p->classes[k] == cands[i].cls;
-        if (ok)
-            cands[kept++] = cands[i];
-    }
-    *n_out = finish(cands, kept, 0, p, g, scratch, dets, cap);
+    /* finish() without NMS: the copy (cut to cap), scale_boxes, the final sort */
+    *n_out = finish(kept, n, 1, NULL, g, scratch, dets, cap);
     return YOLO_OK;
 }

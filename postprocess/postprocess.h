@@ -113,13 +113,12 @@ int yolo_postprocess(const struct yolo_raw_output *out, const struct yolo_nms_pa
                      const struct yolo_letterbox_geom *g, struct yolo_workspace *ws,
                      struct yolo_det *dets, int32_t cap, int32_t *n_out, struct yolo_diag *d);
 
-/* The back half of yolo_postprocess for candidates decoded elsewhere (the GPU decode,
- * detect/cuda/decode_cuda.cu) from a V8 or V5 output, in anchor order as yolo_decode makes
- * them but before its classes filter: the classes filter, NMS, scale_boxes, the final sort.
- * cands[0..n) is reordered in place. Same results as yolo_postprocess on that output. */
-int yolo_postprocess_cands(struct yolo_det *cands, int64_t n, const struct yolo_nms_params *p,
-                           const struct yolo_letterbox_geom *g, struct yolo_workspace *ws,
-                           struct yolo_det *dets, int32_t cap, int32_t *n_out, struct yolo_diag *d);
+/* The last steps of yolo_postprocess for detections kept elsewhere (the GPU's decode and NMS,
+ * detect/cuda/nms_cuda.cu), in NMS order and model-input pixels: scale_boxes and the final
+ * sort, into dets[0..*n_out) (not overlapping kept), *n_out = min(n, cap). */
+int yolo_postprocess_kept(const struct yolo_det *kept, int32_t n,
+                          const struct yolo_letterbox_geom *g, struct yolo_workspace *ws,
+                          struct yolo_det *dets, int32_t cap, int32_t *n_out, struct yolo_diag *d);
 
 /* ------------------------------------------------------------------ drawing */
 /* Ultralytics' 20-colour palette, colour of class `cls` (cls mod 20; negative -> 0) as

@@ -8,14 +8,17 @@
 #      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.01 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01)
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);
+#      the GPU decode + NMS (and end-to-end filter) bit-identical to the CPU's (test_cuda_nms);
 #      two video streams through the batcher on the GPU (test_cuda_streams: 1 and 3
 #      instances identical, FP32 = the CPU's detections, device memory per clone)
-#   4. the GPU pipeline (letterbox + decode on the GPU) against the CPU's on the same network:
-#      identical detections on every coco128 image
+#   4. the GPU pipeline (letterbox, decode and NMS on the GPU) against the CPU's on the same
+#      network: identical detections on every coco128 image, with the default conf and with
+#      val's 0.001
 #   5. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
 #      GPU's FP32 equal to the CPU's within 0.002
 # usage: sh scripts/test-cuda.sh [BUNDLE]   (default devrun)
-# env: YOLO_GOLDEN_MODELS (test_golden's models; default all four), TEST_CUDA_SKIP_VAL=1
+# env: ONLY (space-separated substrings: run only the tests whose name has one),
+#   YOLO_GOLDEN_MODELS (test_golden's models; default all four), TEST_CUDA_SKIP_VAL=1
 #   (a transfer-limited run that does not carry coco128 does the val check in another turn)
 set -u
 R=${1:-devrun}
@@ -26,6 +29,10 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 nvidia-smi -L 2>/dev/null || echo "(no nvidia-smi)"
 pass=0; fail=0
 run() { name=$1; shift
+    if [ -n "${ONLY:-}" ]; then   # ONLY: space-separated substrings of the tests to run
+        hit=0; for o in $ONLY; do case "$name" in *"$o"*) hit=1 ;; esac; done
+        [ $hit -eq 1 ] || return 0
+    fi
     start=$(date +%s)
     if "$@" > "$T/log" 2>&1; then pass=$((pass + 1)); echo "PASS $name ($(( $(date +%s) - start ))s)"
     else fail=$((fail + 1)); echo "FAIL $name ($(( $(date +%s) - start ))s)"; fi
@@ -35,6 +42,7 @@ run test_cuda_conv "$R/bin/test_cuda_conv"
 run test_backend_ops "$R/bin/test_backend_ops"
 run test_golden "$R/bin/test_golden"
 run test_cuda_letterbox "$R/bin/test_cuda_letterbox"
+run test_cuda_nms "$R/bin/test_cuda_nms"
 # two video streams through the batcher on the GPU: 1 vs 3 instances, FP32 vs the CPU
 sm=; for m in yolov8n_dq yolo11n_dq yolov5n; do
     [ -z "$sm" ] && [ -f "$SHARED/data/models/$m.onnx" ] && sm=$m
@@ -61,24 +69,27 @@ val_check() {
         printf "  |cuda fp32 - cpu| %.4f (bound 0.002), cuda fp32 - fp16 %.4f (bound 0.003)\n", d32, d16
         exit !(d32 <= 0.002 && d16 <= 0.003) }'
 }
-# The GPU pipeline (u8 upload, letterbox and decode on the GPU) against the same network with
-# the CPU letterbox and the CPU decode (YOLO_CUDA_PIPELINE=cpu): identical detections, to the
-# last bit, on every coco128 image, in FP32 and FP16.
+# The GPU pipeline (u8 upload, letterbox, decode and NMS on the GPU) against the same network
+# with the CPU letterbox, the whole output downloaded and the CPU decode and NMS
+# (YOLO_CUDA_PIPELINE=cpu): identical detections, to the last bit, on every coco128 image, in
+# FP32, FP16, and FP32 at val's conf 0.001 (hundreds of candidates per image, the 300 cap).
 pipeline_check() {
     n=0
-    for m in yolov8n_dq yolov5n yolo11n_dq; do
+    for m in yolov8n_dq yolov5n yolo11n_dq yolov10n_dq; do
         [ -f "$SHARED/data/models/$m.onnx" ] || continue
         "$R/bin/yolo" build "$SHARED/data/models/$m.onnx" -o "$T/$m.engine" > /dev/null || return 1
-        for h in "" --half; do
+        for o in fp32 fp16 conf0.001; do
+            case $o in fp32) a= ;; fp16) a=--half ;; *) a="--conf 0.001" ;; esac
             for p in gpu cpu; do
                 env ${p:+YOLO_CUDA_PIPELINE=$p} "$R/bin/yolo" detect "$T/$m.engine" \
-                    "$SHARED/data/coco128/images" -r --device cuda $h --threads 3 --json --nosave \
-                    --save-dir "$T/$m$h-$p" > /dev/null || return 1
-                sed 's/"ms": {[^}]*}, //' "$T/$m$h-$p/detections.jsonl" | sort > "$T/$m$h-$p.txt"
+                    "$SHARED/data/coco128/images" -r --device cuda $a --threads 3 --json --nosave \
+                    --save-dir "$T/$m-$o-$p" > /dev/null || return 1
+                sed 's/"ms": {[^}]*}, //' "$T/$m-$o-$p/detections.jsonl" | sort > "$T/$m-$o-$p.txt"
             done
-            cmp "$T/$m$h-gpu.txt" "$T/$m$h-cpu.txt" ||
-                { echo "$m ${h:-fp32}: the GPU pipeline's detections differ"; return 1; }
-            echo "$m ${h:---fp32}: $(wc -l < "$T/$m$h-gpu.txt") images, identical detections"
+            cmp "$T/$m-$o-gpu.txt" "$T/$m-$o-cpu.txt" ||
+                { echo "$m $o: the GPU pipeline's detections differ"; return 1; }
+            echo "$m $o: $(wc -l < "$T/$m-$o-gpu.txt") images, $(grep -o '"cls"' \
+                "$T/$m-$o-gpu.txt" | wc -l) detections, identical"
             n=$((n + 1))
         done
     done

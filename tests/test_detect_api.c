@@ -2,6 +2,8 @@
  * batch (the shared models all have a fixed batch of 1):
  *   - yolo_build with max batch 3 records format, classes, input size and batch;
  *   - yolo_detect_batch of 3 images equals 3 single yolo_detect calls, detection for detection;
+ *   - yolo_detect_submit / collect: two batches in flight give the same, in order; misuse
+ *     (a third batch, nothing to collect, a synchronous call in between) is refused;
  *   - a clone, a 3-thread context and a context outliving yolo_model_free give the same results;
  *   - bad arguments are refused with a status and a message, never a crash.
  * The model: x[N,3,64,64] -> Conv 8x8 stride 8 (6 channels) -> Sigmoid -> Reshape [0,6,-1] ->
@@ -135,6 +137,36 @@ int main(void)
         save(&batched[i], &r[i]);
         CHECK(&h, same(&single[i], &batched[i], 0), "image %d: batch of 3 differs from single (%d vs %d dets)", i,
               batched[i].n, single[i].n);
+    }
+
+    /* submit / collect: two batches in flight, results in submission order and equal to the
+     * synchronous calls'; a third submit, a collect of nothing and a synchronous call while
+     * batches are in flight are refused */
+    {
+        struct yolo_result r2[3];
+        int32_t n1 = 0, n2 = 0;
+        CHECK(&h, yolo_detect_submit(c, imgs, 3, &d) == 0, "submit 1: %s", d.msg);
+        CHECK(&h, yolo_detect_submit(c, &imgs[1], 1, &d) == 0, "submit 2: %s", d.msg);
+        CHECK(&h, yolo_ctx_in_flight(c) == 2, "in flight %d, not 2", yolo_ctx_in_flight(c));
+        CHECK(&h, yolo_detect_submit(c, imgs, 1, &d) == YOLO_ERR_ARG && strstr(d.msg, "in flight"),
+              "a third submit: %s", d.msg);
+        CHECK(&h, yolo_detect_batch(c, imgs, 1, r2, &d) == YOLO_ERR_ARG && strstr(d.msg, "collect"),
+              "detect_batch with batches in flight: %s", d.msg);
+        CHECK(&h, yolo_detect_collect(c, r, &n1, &d) == 0 && n1 == 3, "collect 1: %d, %s", n1, d.msg);
+        for (int i = 0; i < 3; i++) {
+            save(&other, &r[i]);
+            CHECK(&h, same(&single[i], &other, 0), "submitted batch, image %d differs", i);
+        }
+        CHECK(&h, yolo_detect_collect(c, r2, &n2, &d) == 0 && n2 == 1, "collect 2: %d, %s", n2, d.msg);
+        save(&other, &r2[0]);
+        CHECK(&h, same(&single[1], &other, 0), "second submitted batch differs");
+        CHECK(&h, yolo_detect_collect(c, r2, &n2, &d) == YOLO_ERR_ARG && n2 == 0,
+              "collect with nothing in flight: %s", d.msg);
+        struct yolo_image bad = imgs[0];
+        bad.data = NULL;
+        CHECK(&h, yolo_detect_submit(c, &bad, 1, &d) == YOLO_ERR_ARG && yolo_ctx_in_flight(c) == 0,
+              "a failed submit was queued: %s", d.msg);
+        CHECK(&h, yolo_detect_batch(c, imgs, 3, r, &d) == 0, "detect_batch after collects: %s", d.msg);
     }
 
     /* a clone, and a context with 3 threads, give the same detections */

@@ -429,14 +429,12 @@ static int timed_run(struct cuda_ctx *c, double *node_ms, struct yolo_diag *d)
     return 0;
 }
 
-static int cuda_run(void *ctx, double *node_ms, struct yolo_diag *d)
+static int cuda_enqueue(void *ctx, struct yolo_diag *d)
 {
     struct cuda_ctx *c = ctx;
     cudaError_t e = cudaSetDevice(c->m->device);
     if (e != cudaSuccess)
         return cuda_fail(d, "selecting the device", e);
-    if (node_ms)
-        return timed_run(c, node_ms, d);
     if (!c->graph && !c->graph_failed) {
         const char *env = getenv("YOLO_CUDA_GRAPH");
         if (env && strcmp(env, "0") == 0)
@@ -446,14 +444,22 @@ static int cuda_run(void *ctx, double *node_ms, struct yolo_diag *d)
     }
     if (c->graph) {
         e = cudaGraphLaunch(c->graph, c->stream);
-        if (e != cudaSuccess)
-            return cuda_fail(d, "launching the CUDA graph", e);
-    } else {
-        int rc = run_nodes(c, d);
-        if (rc)
-            return rc;
+        return e == cudaSuccess ? 0 : cuda_fail(d, "launching the CUDA graph", e);
     }
-    e = cudaStreamSynchronize(c->stream);
+    return run_nodes(c, d);
+}
+
+static int cuda_run(void *ctx, double *node_ms, struct yolo_diag *d)
+{
+    struct cuda_ctx *c = ctx;
+    if (node_ms) {
+        cudaError_t e = cudaSetDevice(c->m->device);
+        return e == cudaSuccess ? timed_run(c, node_ms, d) : cuda_fail(d, "selecting the device", e);
+    }
+    int rc = cuda_enqueue(c, d);
+    if (rc)
+        return rc;
+    cudaError_t e = cudaStreamSynchronize(c->stream);
     return e == cudaSuccess ? 0 : cuda_fail(d, "running the model", e);
 }
 
@@ -536,6 +542,7 @@ const struct yolo_backend yolo_backend_cuda = {
     .ctx_free = cuda_ctx_free,
     .ctx_bytes = cuda_ctx_bytes,
     .run = cuda_run,
+    .enqueue = cuda_enqueue,
     .tensor_set = cuda_tensor_set,
     .tensor_get = cuda_tensor_get,
     .tensor_host = cuda_tensor_host,

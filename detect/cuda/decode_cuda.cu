@@ -1,6 +1,6 @@
 /* cuda/decode_cuda.cu: see decode_cuda.h. One thread per anchor; a candidate takes the next
- * slot of its image with an atomic add (the host sorts the few candidates back into anchor
- * order). The arithmetic is decode.c's, operation for operation. */
+ * slot of its image with an atomic add (nms_cuda.cu orders them by score and anchor). The
+ * arithmetic is decode.c's, operation for operation. */
 #include <cuda_runtime.h>
 
 #include "decode_cuda.h"
@@ -13,11 +13,12 @@ __device__ __forceinline__ void put(struct yolo_cuda_cand *slot, int32_t a, int3
                                      __fadd_rn(cx, hw), __fadd_rn(cy, hh) };
 }
 
-__global__ void decode_kernel(const float *out, int32_t v5, int64_t dim1, int64_t dim2, float c,
-                              struct yolo_cuda_cand *cands, int32_t *counts)
+__global__ void decode_kernel(const float *out, int32_t v5, int64_t dim1, int64_t dim2, int64_t nc,
+                              float c, const uint8_t *allowed, struct yolo_cuda_cand *cands,
+                              int32_t *counts)
 {
     int64_t img = blockIdx.y;
-    int64_t A = v5 ? dim1 : dim2, nc = v5 ? dim2 - 5 : dim1 - 4;
+    int64_t A = v5 ? dim1 : dim2;
     const float *y = out + img * dim1 * dim2;
     for (int64_t a = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; a < A;
          a += (int64_t)gridDim.x * blockDim.x) {
@@ -54,7 +55,7 @@ __global__ void decode_kernel(const float *out, int32_t v5, int64_t dim1, int64_
                 }
             }
         }
-        if (nan || !(best > c))
+        if (nan || !(best > c) || (allowed && !allowed[arg]))
             continue;
         int32_t slot = atomicAdd(&counts[img], 1);
         struct yolo_cuda_cand *o = cands + img * A + slot;
@@ -67,17 +68,17 @@ __global__ void decode_kernel(const float *out, int32_t v5, int64_t dim1, int64_
 }
 
 extern "C" int yolo_cuda_decode(const float *output, int32_t n, int32_t v5, int64_t dim1,
-                                int64_t dim2, float conf, struct yolo_cuda_cand *cands,
-                                int32_t *counts, void *stream)
+                                int64_t dim2, int64_t nc, float conf, const uint8_t *allowed,
+                                struct yolo_cuda_cand *cands, int32_t *counts, void *stream)
 {
     int64_t A = v5 ? dim1 : dim2;
-    if (n < 1 || n > 65535 || A < 1 || (v5 ? dim2 < 6 : dim1 < 5))
+    if (n < 1 || n > 65535 || A < 1 || nc < 1 || nc > (v5 ? dim2 - 5 : dim1 - 4))
         return (int)cudaErrorInvalidValue;
     cudaError_t e = cudaMemsetAsync(counts, 0, sizeof(int32_t) * (size_t)n, (cudaStream_t)stream);
     if (e != cudaSuccess)
         return (int)e;
     int64_t blocks = (A + 255) / 256;
     decode_kernel<<<dim3((unsigned)blocks, (unsigned)n), 256, 0, (cudaStream_t)stream>>>(
-        output, v5, dim1, dim2, conf, cands, counts);
+        output, v5, dim1, dim2, nc, conf, allowed, cands, counts);
     return (int)cudaGetLastError();
 }

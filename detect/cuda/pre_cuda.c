@@ -29,71 +29,111 @@ static void copy_rows(void *arg, int ith, int nth)
     }
 }
 
-static int grow(struct yolo_cuda_pre *p, size_t need, struct yolo_diag *d)
+static cudaError_t sync_event(void *ev)
 {
-    if (need <= p->cap)
-        return 0;
-    /* the old buffers may still feed a copy queued by the previous batch */
-    cudaStreamSynchronize((cudaStream_t)p->stream);
-    cudaFreeHost(p->pinned);
-    cudaFree(p->dev);
-    p->pinned = NULL;
-    p->dev = NULL;
-    p->cap = 0;
-    size_t cap = need + need / 4;
-    cudaError_t e = cudaHostAlloc((void **)&p->pinned, cap, cudaHostAllocDefault);
-    if (e == cudaSuccess)
-        e = cudaMalloc((void **)&p->dev, cap);
+    return ev ? cudaEventSynchronize((cudaEvent_t)ev) : cudaSuccess;
+}
+
+int yolo_cuda_pre_init(struct yolo_cuda_pre *p, void *stream, struct yolo_pool *pool,
+                       struct yolo_diag *d)
+{
+    memset(p, 0, sizeof *p);
+    p->stream = stream;
+    p->pool = pool;
+    cudaStream_t copy = NULL;
+    cudaError_t e = cudaStreamCreateWithFlags(&copy, cudaStreamNonBlocking);
+    p->copy = copy;
+    for (int s = 0; e == cudaSuccess && s < YOLO_CUDA_SLOTS; s++) {
+        cudaEvent_t up = NULL, rd = NULL;
+        e = cudaEventCreateWithFlags(&up, cudaEventDisableTiming);
+        p->slot[s].uploaded = up;
+        if (e == cudaSuccess)
+            e = cudaEventCreateWithFlags(&rd, cudaEventDisableTiming);
+        p->slot[s].read = rd;
+    }
     if (e != cudaSuccess) {
-        cudaFreeHost(p->pinned);
-        p->pinned = NULL;
-        return yolo_diag_set(d, YOLO_ERR_NOMEM, "cuda: %zu bytes of image staging: %s", cap,
+        yolo_cuda_pre_free(p);
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "cuda: the upload stream and its events: %s",
                              cudaGetErrorString(e));
     }
-    p->cap = cap;
     return 0;
 }
 
-int yolo_cuda_pre_run(struct yolo_cuda_pre *p, const struct yolo_image_view *imgs,
+static int grow(struct yolo_cuda_pre_slot *sl, size_t need, struct yolo_diag *d)
+{
+    if (need <= sl->cap)
+        return 0;
+    /* the old buffers may still feed the upload and letterbox of this slot's last batch */
+    sync_event(sl->read);
+    cudaFreeHost(sl->pinned);
+    cudaFree(sl->dev);
+    sl->pinned = NULL;
+    sl->dev = NULL;
+    sl->cap = 0;
+    size_t cap = need + need / 4;
+    cudaError_t e = cudaHostAlloc((void **)&sl->pinned, cap, cudaHostAllocDefault);
+    if (e == cudaSuccess)
+        e = cudaMalloc((void **)&sl->dev, cap);
+    if (e != cudaSuccess) {
+        cudaFreeHost(sl->pinned);
+        sl->pinned = NULL;
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "cuda: %zu bytes of image staging: %s", cap,
+                             cudaGetErrorString(e));
+    }
+    sl->cap = cap;
+    return 0;
+}
+
+static int upload_failed(cudaError_t e, struct yolo_diag *d)
+{
+    return yolo_diag_set(d, YOLO_ERR_IO, "cuda: uploading the images: %s", cudaGetErrorString(e));
+}
+
+int yolo_cuda_pre_run(struct yolo_cuda_pre *p, int s, const struct yolo_image_view *imgs,
                       const struct yolo_letterbox_geom *geom, int32_t n, float *d_input,
                       int32_t W, int32_t H, struct yolo_diag *d)
 {
+    struct yolo_cuda_pre_slot *sl = &p->slot[s];
+    cudaStream_t copy = (cudaStream_t)p->copy, compute = (cudaStream_t)p->stream;
     size_t total = 0;
     for (int32_t i = 0; i < n; i++)
         total += (size_t)imgs[i].width * imgs[i].height * 3;
-    int rc = grow(p, total, d);
+    int rc = grow(sl, total, d);
     if (rc)
         return rc;
-    /* the pinned buffer may still be the source of the previous batch's upload */
-    cudaStreamSynchronize((cudaStream_t)p->stream);
+    /* the pinned buffer may still be the source of this slot's previous upload; the device
+     * buffer may still be read by its previous letterbox (the copy stream waits for that) */
+    cudaError_t e = sync_event(sl->uploaded);
+    if (e == cudaSuccess)
+        e = cudaStreamWaitEvent(copy, (cudaEvent_t)sl->read, 0);
+    if (e != cudaSuccess)
+        return upload_failed(e, d);
     size_t at = 0, plane = (size_t)W * H * 3;
     if (yolo_pool_size(p->pool) > 1) {   /* all threads copy, then one upload */
-        struct copy_job job = { imgs, n, p->pinned };
+        struct copy_job job = { imgs, n, sl->pinned };
         yolo_pool_run(p->pool, copy_rows, &job);
-        cudaError_t e = cudaMemcpyAsync(p->dev, p->pinned, total, cudaMemcpyHostToDevice,
-                                        (cudaStream_t)p->stream);
-        if (e != cudaSuccess)
-            return yolo_diag_set(d, YOLO_ERR_IO, "cuda: uploading the images: %s",
-                                 cudaGetErrorString(e));
+        e = cudaMemcpyAsync(sl->dev, sl->pinned, total, cudaMemcpyHostToDevice, copy);
     } else {
         /* image by image: each one's upload starts as soon as it is in pinned memory, so the
          * host copies image i + 1 while the copy engine moves image i */
-        for (int32_t i = 0; i < n; i++) {
-            struct copy_job job = { &imgs[i], 1, p->pinned + at };
+        for (int32_t i = 0; i < n && e == cudaSuccess; i++) {
+            struct copy_job job = { &imgs[i], 1, sl->pinned + at };
             copy_rows(&job, 0, 1);
             size_t bytes = (size_t)imgs[i].width * 3 * (size_t)imgs[i].height;
-            cudaError_t e = cudaMemcpyAsync(p->dev + at, p->pinned + at, bytes,
-                                            cudaMemcpyHostToDevice, (cudaStream_t)p->stream);
-            if (e != cudaSuccess)
-                return yolo_diag_set(d, YOLO_ERR_IO, "cuda: uploading the images: %s",
-                                     cudaGetErrorString(e));
+            e = cudaMemcpyAsync(sl->dev + at, sl->pinned + at, bytes, cudaMemcpyHostToDevice, copy);
             at += bytes;
         }
     }
+    if (e == cudaSuccess)
+        e = cudaEventRecord((cudaEvent_t)sl->uploaded, copy);
+    if (e == cudaSuccess)   /* the letterbox runs on the compute stream once the pixels are in */
+        e = cudaStreamWaitEvent(compute, (cudaEvent_t)sl->uploaded, 0);
+    if (e != cudaSuccess)
+        return upload_failed(e, d);
     at = 0;
     for (int32_t i = 0; i < n; i++) {
         const struct yolo_letterbox_geom *g = &geom[i];
-        struct yolo_cuda_lb lb = { p->dev + at, imgs[i].width, imgs[i].height,
+        struct yolo_cuda_lb lb = { sl->dev + at, imgs[i].width, imgs[i].height,
                                    (int64_t)imgs[i].width * 3, imgs[i].format == YOLO_PIXFMT_BGR,
                                    g->new_w, g->new_h, g->pad_left, g->pad_top, W, H,
                                    d_input + plane * (size_t)i };
@@ -103,21 +143,34 @@ int yolo_cuda_pre_run(struct yolo_cuda_pre *p, const struct yolo_image_view *img
                                  cudaGetErrorString((cudaError_t)ke));
         at += (size_t)imgs[i].width * imgs[i].height * 3;
     }
-    return 0;
+    e = cudaEventRecord((cudaEvent_t)sl->read, compute);
+    return e == cudaSuccess ? 0 : upload_failed(e, d);
 }
 
 void yolo_cuda_pre_free(struct yolo_cuda_pre *p)
 {
     if (!p)
         return;
-    if (p->stream)
-        cudaStreamSynchronize((cudaStream_t)p->stream);
-    cudaFreeHost(p->pinned);
-    cudaFree(p->dev);
+    for (int s = 0; s < YOLO_CUDA_SLOTS; s++) {
+        struct yolo_cuda_pre_slot *sl = &p->slot[s];
+        sync_event(sl->read);
+        sync_event(sl->uploaded);
+        cudaFreeHost(sl->pinned);
+        cudaFree(sl->dev);
+        if (sl->uploaded)
+            cudaEventDestroy((cudaEvent_t)sl->uploaded);
+        if (sl->read)
+            cudaEventDestroy((cudaEvent_t)sl->read);
+    }
+    if (p->copy)
+        cudaStreamDestroy((cudaStream_t)p->copy);
     memset(p, 0, sizeof *p);
 }
 
 uint64_t yolo_cuda_pre_bytes(const struct yolo_cuda_pre *p)
 {
-    return p ? 2 * (uint64_t)p->cap : 0;
+    uint64_t b = 0;
+    for (int s = 0; p && s < YOLO_CUDA_SLOTS; s++)
+        b += 2 * (uint64_t)p->slot[s].cap;
+    return b;
 }

@@ -1,8 +1,13 @@
 /* cuda/pre_cuda.h: a context's preprocessing on the GPU (make CUDA=1): the batch's decoded u8
- * images go through one pinned host buffer to one device buffer (one copy each, on the
- * runner's stream), and letterbox_cuda.cu writes the network input in place on the device,
- * so a frame crosses the bus as its u8 pixels instead of a 640x640 float tensor. Buffers grow
- * to the largest batch seen and are kept. One per context; not thread-safe (as a context). */
+ * images go through a pinned host buffer to a device buffer on the context's copy stream, and
+ * letterbox_cuda.cu writes the network input from there on the compute stream (the runner's),
+ * so a frame crosses the bus as its u8 pixels instead of a 640x640 float tensor.
+ *
+ * Two slots of staging buffers, used by alternate batches: the upload of batch k + 1 runs on
+ * the copy engine while the GPU computes batch k, ordered by events only (no host wait inside
+ * a batch). A slot's buffers are reused once the letterbox that read them (two batches ago)
+ * has run. Buffers grow to the largest batch seen and are kept. One per context; not
+ * thread-safe (as a context). */
 #ifndef YOLO_PRE_CUDA_H
 #define YOLO_PRE_CUDA_H
 
@@ -13,18 +18,30 @@
 
 struct yolo_pool;
 
-struct yolo_cuda_pre {
+#define YOLO_CUDA_SLOTS 2         /* batches in flight per context */
+
+struct yolo_cuda_pre_slot {
     uint8_t *pinned, *dev;        /* host (page-locked) and device staging of the u8 images */
     size_t   cap;                 /* bytes of each */
-    void    *stream;              /* the runner's cudaStream_t (borrowed) */
+    void    *uploaded, *read;     /* cudaEvent_t: its upload done; its letterbox done */
+};
+
+struct yolo_cuda_pre {
+    struct yolo_cuda_pre_slot slot[YOLO_CUDA_SLOTS];
+    void    *stream;              /* the runner's cudaStream_t (borrowed): the letterbox */
+    void    *copy;                /* own cudaStream_t: the uploads */
     struct yolo_pool *pool;       /* the context's host threads (borrowed, NULL = one): they
                                      share the copies into page-locked memory */
 };
 
+/* Sets up p with the runner's stream and the context's pool. */
+int  yolo_cuda_pre_init(struct yolo_cuda_pre *p, void *stream, struct yolo_pool *pool,
+                        struct yolo_diag *d);
 /* Letterboxes imgs[0..n) (3-channel BGR or RGB) into the float tensor at d_input (device,
- * n x [3, H, W]) with the geometries geom[0..n) (already computed). Returns 0 or a status
- * with d set; the work is queued on p->stream, not finished. */
-int  yolo_cuda_pre_run(struct yolo_cuda_pre *p, const struct yolo_image_view *imgs,
+ * n x [3, H, W]) with the geometries geom[0..n) (already computed), through slot s. Returns
+ * once the pixels are in page-locked memory (imgs may be reused then) with the upload and the
+ * letterbox queued, or a status with d set. */
+int  yolo_cuda_pre_run(struct yolo_cuda_pre *p, int s, const struct yolo_image_view *imgs,
                        const struct yolo_letterbox_geom *geom, int32_t n, float *d_input,
                        int32_t W, int32_t H, struct yolo_diag *d);
 void yolo_cuda_pre_free(struct yolo_cuda_pre *p);

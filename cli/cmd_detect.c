@@ -290,6 +290,12 @@ static int detect_main(int argc, char **argv)
     if (s.write_errors)
         printf("; %lld outputs not written", (long long)s.write_errors);
     printf("\n");
+    /* which side limited the run: the contexts (inference) or the decode threads feeding them */
+    if (s.n_ok >= 16 && s.wall_s > 0)
+        printf("Bottleneck: %s (the model was busy %.0f%% of the run on %d instance%s, %d decode "
+               "thread%s)\n", s.engine_busy >= 0.85 ? "inference" : "reading and decoding the "
+               "images (more --workers may help)", 100.0 * s.engine_busy, s.n_instances,
+               s.n_instances > 1 ? "s" : "", workers, workers > 1 ? "s" : "");
     if (s.write_errors)
         printf("Results in %s are incomplete: %lld outputs not written (see the errors above)\n",
                dir, (long long)s.write_errors);

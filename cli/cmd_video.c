@@ -403,6 +403,14 @@ int cmd_video(int argc, char **argv)
     printf("memory: peak RSS %.1f MiB; per instance %.1f MiB (context: arena, scratch, I/O buffers) "
            "+ %.1f MiB frame buffers\n", (double)ru.ru_maxrss * 1024.0 / MIB,
            (double)rep.instance_bytes / MIB, (double)rep.frame_bytes / MIB);
+    if (rep.on_device) {   /* measured on the GPU: what the clones added, the weights once */
+        struct yolo_engine_summary es;
+        yolo_model_summary(model, &es);
+        printf("device memory: the %d instance%s added %.1f MiB (%.1f MiB each); the weights, "
+               "%.1f MiB, are on the GPU once, shared by all\n", instances,
+               instances > 1 ? "s" : "", (double)rep.device_bytes / MIB,
+               (double)rep.device_bytes / MIB / instances, (double)es.prepared_bytes / MIB);
+    }
     /* as detect and val: broken end-to-end rows are dropped, and said once (exit code unchanged) */
     int64_t n_invalid = 0, n_invalid_frames = 0;
     for (int32_t i = 0; i < n_src; i++) {

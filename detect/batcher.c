@@ -267,14 +267,17 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&b->mu);
 
         w->n_finished = 0;
+        double t0 = yolo_now_ms();
         if (submit)
             submit_call(w);
         else
             collect_call(w);
+        double busy = yolo_now_ms() - t0;   /* with calls in flight a worker never idles */
 
         uint64_t ctx_bytes = yolo_ctx_memory_bytes(w->ctx);
         pthread_mutex_lock(&b->mu);
         w->ctx_bytes = ctx_bytes;
+        b->stats.busy_ms += busy;
         for (int32_t i = 0; i < w->n_finished; i++) {
             struct slot *sl = w->finished[i];
             sl->state = SLOT_DONE;
@@ -369,6 +372,7 @@ int yolo_batcher_create(const struct yolo_ctx *ctx, const struct yolo_batcher_pa
     b->engine_batch = ctx->model->max_batch > 0 ? ctx->model->max_batch : 1;
     b->max_det = ctx->params.max_det;
     b->stats.engine_max_batch = b->engine_batch;
+    b->stats.n_instances = n_inst;
     b->workers = calloc((size_t)n_inst, sizeof *b->workers);
     if (!b->workers) {
         rc = yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory creating a batcher");

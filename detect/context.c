@@ -114,7 +114,7 @@ int yolo_ctx_create(struct yolo_model *m, const struct yolo_ctx_params *p, struc
      * bisecting: the CPU letterbox, the whole output downloaded, the CPU decode) */
     const char *pre = getenv("YOLO_CUDA_PIPELINE");
     c->d_input = yolo_runner_device_tensor(c->runner, m->in_tensor);
-    if (c->d_input && !(pre && strcmp(pre, "cpu") == 0)) {
+    if (c->d_input && !m->raw && !(pre && strcmp(pre, "cpu") == 0)) {
         c->gpu_pre = calloc(1, sizeof *c->gpu_pre);
         c->views = calloc((size_t)m->max_batch, sizeof *c->views);
         if (!c->gpu_pre || !c->views) {

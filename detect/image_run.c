@@ -338,6 +338,11 @@ int yolo_image_run(const struct yolo_ctx *ctx, char *const *paths, int64_t n,
     rep->median_ms_pre = median(wr.ms_pre, rep->n_ok);
     rep->median_ms_infer = median(wr.ms_infer, rep->n_ok);
     rep->median_ms_post = median(wr.ms_post, rep->n_ok);
+    struct yolo_batcher_stats bs;
+    yolo_batcher_get_stats(b, &bs);
+    rep->n_instances = n_inst;
+    if (rep->wall_s > 0)
+        rep->engine_busy = bs.busy_ms / (1e3 * rep->wall_s * n_inst);
     if (wr.json) {
         struct yolo_diag dj = { 0 };
         wr.json = 0;

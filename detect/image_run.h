@@ -72,6 +72,10 @@ struct yolo_image_run_report {
     double  median_ms_pre, median_ms_infer, median_ms_post;   /* of the images done */
     int64_t write_errors;         /* output files not written, plus JSON lines not written */
     int64_t n_invalid, n_invalid_images;  /* candidates dropped as broken, and their images */
+    double  engine_busy;          /* share of the run the contexts had work (batcher busy_ms
+                                   * over instances x wall time): near 1, inference was the
+                                   * bottleneck; well below, reading and decoding the images */
+    int32_t n_instances;
 };
 
 /* Runs the pipeline over paths[0..n) and fills *rep. Returns 0 once every image was handed

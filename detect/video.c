@@ -1195,6 +1195,8 @@ int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32
     bp.n_instances = inst;
     bp.max_batch = mb;
     bp.timeout_ms = p->batch_timeout_ms;
+    uint64_t dev0 = 0, dev1 = 0;   /* GPU memory before the clones (0 on the CPU) */
+    int on_device = yolo_model_device_memory_used(ctx->model, &dev0) == 0;
     int rc = yolo_batcher_create(ctx, &bp, &run.b, d);
     if (rc)
         return rc;
@@ -1319,6 +1321,10 @@ int yolo_video_run(const struct yolo_ctx *ctx, const char *const *sources, int32
     free_sources(&run);
     /* with every stream closed, the batcher's memory is its contexts' */
     rep->instance_bytes = yolo_batcher_memory_bytes(run.b) / (uint64_t)inst;
+    if (on_device && yolo_model_device_memory_used(ctx->model, &dev1) == 0) {
+        rep->on_device = 1;
+        rep->device_bytes = dev1 > dev0 ? dev1 - dev0 : 0;
+    }
     yolo_batcher_free(run.b);
     pthread_cond_destroy(&run.cv);
     pthread_mutex_destroy(&run.mu);

@@ -120,6 +120,9 @@ struct yolo_video_report {
     uint64_t instance_bytes;      /* what one context allocated (yolo_ctx_memory_bytes) */
     uint64_t frame_bytes;         /* frame buffers one more instance adds (max_batch frames of
                                      each opened source) */
+    int32_t  on_device;           /* the model runs on a GPU: device_bytes was measured */
+    uint64_t device_bytes;        /* GPU memory the instances added (cudaMemGetInfo before the
+                                     batcher's clones and at the end of the run) */
     int32_t n_stale_removed;      /* temp files of killed runs removed from out_dir */
     int32_t n_recovered;          /* their JSON Lines and MP4s kept as <name>.killed-<pid>.jsonl|mp4 */
     char    stale_note[1024];

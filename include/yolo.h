@@ -455,6 +455,11 @@ struct yolo_batcher_stats {
     int64_t n_engine_calls;     /* inference calls: groups split by the engine's max batch */
     int32_t max_group;          /* largest group dispatched */
     int32_t engine_max_batch;   /* the engine's max batch */
+    int32_t n_instances;        /* contexts (workers) */
+    double  busy_ms;            /* summed over the workers: time with an engine call under way
+                                   (submitting, or waiting for one in flight); against
+                                   n_instances x the run's wall time it says whether the
+                                   engine or the frames' supply was the bottleneck */
 };
 YOLO_API void yolo_batcher_get_stats(struct yolo_batcher *b, struct yolo_batcher_stats *st);
 /* Memory of the batcher's contexts (yolo_ctx_memory_bytes, summed, as of each worker's last

@@ -53,6 +53,16 @@ if [ -d "$SHARED/frames/a" ] && [ -n "$sm" ]; then
         run test_cuda_streams "$R/bin/test_cuda_streams" "$T/b4.engine" "$SHARED/frames/a" \
             "$SHARED/frames/b"
 fi
+# yolo bench on the GPU, with the per-node profile (a raw context: tensors only) and the
+# pipelined loop: every path of the bench runs and says what it measured
+bench_check() {
+    "$R/bin/yolo" build "$SHARED/data/models/yolov8n_dq.onnx" -o "$T/bench.engine" > /dev/null &&
+        "$R/bin/yolo" bench "$T/bench.engine" --device cuda --half --profile -r 3 --warmup 1 \
+            > "$T/bench.txt" || return 1
+    grep -E "^pipelined|^device stages|^profile" "$T/bench.txt"
+    [ "$(grep -cE "^pipelined|^device stages|^profile" "$T/bench.txt")" -eq 3 ]
+}
+[ -f "$SHARED/data/models/yolov8n_dq.onnx" ] && run "yolo bench --device cuda --profile" bench_check
 val_map() {   # ENGINE ARGS... -> mAP50-95 on stdout
     e=$1; shift
     "$R/bin/yolo" val "$e" --data "$SHARED/data/coco128" --json "$@" > "$T/val.json" 2> "$T/val.err" ||

@@ -63,10 +63,75 @@ __global__ void binary_kernel(const struct yolo_cu_binary p)
     }
 }
 
+/* Same-shape float operands (the residual Adds of C2f blocks, most Muls): no index
+ * arithmetic, 16-byte loads and stores, the generic kernel's float operations per element. */
+template <typename T, int V>
+__global__ void binary_flat_kernel(int32_t op, const T *a, const T *b, T *y, int64_t n, int vec)
+{
+    int64_t nv = vec ? n / V : 0;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < nv;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        uint4 ua = ((const uint4 *)a)[i], ub = ((const uint4 *)b)[i], uy;
+        const T *ea = (const T *)&ua, *eb = (const T *)&ub;
+        T *ey = (T *)&uy;
+#pragma unroll
+        for (int k = 0; k < V; k++) {
+            float x = (float)ea[k], z = (float)eb[k], r;
+            switch (op) {
+            case YOLO_CU_ADD: r = x + z; break;
+            case YOLO_CU_SUB: r = x - z; break;
+            case YOLO_CU_MUL: r = x * z; break;
+            default:          r = x / z; break;
+            }
+            ey[k] = (T)r;
+        }
+        ((uint4 *)y)[i] = uy;
+    }
+    for (int64_t i = nv * V + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        float x = (float)a[i], z = (float)b[i], r;
+        switch (op) {
+        case YOLO_CU_ADD: r = x + z; break;
+        case YOLO_CU_SUB: r = x - z; break;
+        case YOLO_CU_MUL: r = x * z; break;
+        default:          r = x / z; break;
+        }
+        y[i] = (T)r;
+    }
+}
+
+/* Whether a and b both have the output's full contiguous shape. */
+static int binary_is_flat(const struct yolo_cu_binary *p)
+{
+    if (p->a_st != p->y_st || p->b_st != p->y_st ||
+        (p->y_st != YOLO_CU_F32 && p->y_st != YOLO_CU_F16) || p->op > YOLO_CU_DIV)
+        return 0;
+    int64_t st = 1;
+    for (int32_t k = p->ndim - 1; k >= 0; k--) {
+        if (p->shape[k] > 1 && (p->sa[k] != st || p->sb[k] != st))
+            return 0;
+        st *= p->shape[k];
+    }
+    return 1;
+}
+
 extern "C" int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s)
 {
     if (p->numel == 0)
         return 0;
+    if (binary_is_flat(p)) {
+        int vec = (((uintptr_t)p->a | (uintptr_t)p->b | (uintptr_t)p->y) & 15) == 0;
+        int64_t units = vec ? p->numel / (p->y_st == YOLO_CU_F16 ? 8 : 4) : p->numel;
+        if (p->y_st == YOLO_CU_F16)
+            binary_flat_kernel<__half, 8><<<yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
+                (cudaStream_t)s>>>(p->op, (const __half *)p->a, (const __half *)p->b,
+                                   (__half *)p->y, p->numel, vec);
+        else
+            binary_flat_kernel<float, 4><<<yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
+                (cudaStream_t)s>>>(p->op, (const float *)p->a, (const float *)p->b,
+                                   (float *)p->y, p->numel, vec);
+        return yolo_cu_status();
+    }
     /* operands are never larger than the output (broadcasting only repeats them) */
     if (p->numel < INT32_MAX / 2)
         binary_kernel<int32_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
@@ -189,12 +254,46 @@ __global__ void softmax_kernel(const void *x, int32_t x_st, void *y, int32_t y_s
     }
 }
 
+/* Short softmax axes (YOLO's DFL: 16 bins) held in registers: one read, int32 indices, each
+ * exponential computed once; the same float operations as softmax_kernel in the same order. */
+#define SOFTMAX_REG 32
+__global__ void softmax_reg_kernel(const void *x, int32_t x_st, void *y, int32_t y_st,
+                                   int32_t lanes, int32_t len, int32_t inner)
+{
+    for (int32_t l = blockIdx.x * blockDim.x + threadIdx.x; l < lanes;
+         l += gridDim.x * blockDim.x) {
+        int32_t base = (l / inner) * len * inner + l % inner;
+        float v[SOFTMAX_REG], mx = -INFINITY, sum = 0.0f;
+#pragma unroll
+        for (int32_t i = 0; i < SOFTMAX_REG; i++)
+            if (i < len) {
+                v[i] = ld_f(x, x_st, base + i * inner);
+                mx = v[i] > mx ? v[i] : mx;
+            }
+#pragma unroll
+        for (int32_t i = 0; i < SOFTMAX_REG; i++)
+            if (i < len) {
+                v[i] = expf(v[i] - mx);
+                sum += v[i];
+            }
+#pragma unroll
+        for (int32_t i = 0; i < SOFTMAX_REG; i++)
+            if (i < len)
+                st_f(y, y_st, base + i * inner, v[i] / sum);
+    }
+}
+
 extern "C" int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t outer,
                                int64_t len, int64_t inner, yolo_cu_stream s)
 {
     int64_t lanes = outer * inner;
     if (lanes == 0 || len == 0)
         return 0;
+    if (len <= SOFTMAX_REG && lanes * len < INT32_MAX / 2) {
+        softmax_reg_kernel<<<yolo_cu_blocks(lanes), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
+            x, x_st, y, y_st, (int32_t)lanes, (int32_t)len, (int32_t)inner);
+        return yolo_cu_status();
+    }
     softmax_kernel<<<yolo_cu_blocks(lanes), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
         x, x_st, y, y_st, lanes, len, inner);
     return yolo_cu_status();
@@ -265,11 +364,52 @@ __global__ void maxpool_kernel(const struct yolo_cu_pool p)
     }
 }
 
+/* Small planes (SPPF's 5x5 pools on the 20x20 map): a block per plane reads it once into
+ * shared memory and every window is taken from there, int32 indices; the same comparisons
+ * in the same order as maxpool_kernel. */
+#define POOL_SMEM_FLOATS 4096
+__global__ void maxpool_smem_kernel(const struct yolo_cu_pool p)
+{
+    __shared__ float tile[POOL_SMEM_FLOATS];
+    int32_t h = (int32_t)p.h, w = (int32_t)p.w, oh = (int32_t)p.oh, ow = (int32_t)p.ow;
+    for (int64_t pl = blockIdx.x; pl < p.planes; pl += gridDim.x) {
+        int64_t in0 = pl * p.h * p.w, out0 = pl * p.oh * p.ow;
+        __syncthreads();   /* the previous plane's reads are done */
+        for (int32_t i = threadIdx.x; i < h * w; i += blockDim.x)
+            tile[i] = ld_f(p.x, p.x_st, in0 + i);
+        __syncthreads();
+        for (int32_t o = threadIdx.x; o < oh * ow; o += blockDim.x) {
+            int32_t oy = o / ow, ox = o - oy * ow;
+            float m = -FLT_MAX;
+            for (int32_t ky = 0; ky < p.kh; ky++) {
+                int32_t iy = oy * p.sh - p.pt + ky * p.dh;
+                if (iy < 0 || iy >= h)
+                    continue;
+                for (int32_t kx = 0; kx < p.kw; kx++) {
+                    int32_t ix = ox * p.sw - p.pl + kx * p.dw;
+                    if (ix < 0 || ix >= w)
+                        continue;
+                    float v = tile[iy * w + ix];
+                    m = v > m ? v : m;
+                }
+            }
+            st_f(p.y, p.y_st, out0 + o, m);
+        }
+    }
+}
+
 extern "C" int yolo_cu_maxpool(const struct yolo_cu_pool *p, yolo_cu_stream s)
 {
     int64_t total = p->planes * p->oh * p->ow;
     if (total == 0)
         return 0;
+    if (p->h * p->w <= POOL_SMEM_FLOATS && p->oh * p->ow <= INT32_MAX / 2 &&
+        (int64_t)p->oh * p->sh + (int64_t)p->kh * p->dh < INT32_MAX / 2 &&
+        (int64_t)p->ow * p->sw + (int64_t)p->kw * p->dw < INT32_MAX / 2) {
+        int64_t blocks = p->planes < 65535LL * 8 ? p->planes : 65535LL * 8;
+        maxpool_smem_kernel<<<(unsigned)blocks, YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+        return yolo_cu_status();
+    }
     maxpool_kernel<<<yolo_cu_blocks(total), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
     return yolo_cu_status();
 }

@@ -56,6 +56,40 @@ __global__ void rows_kernel(const copy_batch b)
     }
 }
 
+/* Rows of any rank: the last dim contiguous on both sides (Transposes that keep it, e.g.
+ * the DFL's [N, 4, 16, A] -> [N, 16, 4, A]; Slices of whole rows). A row's offsets are
+ * unravelled once per row, then the run moves in 16-byte pieces where alignment allows.
+ * int32 indices (the host checks the extents). blockIdx.y walks rows, blockIdx.z the piece. */
+__global__ void rows_nd_kernel(const copy_batch b)
+{
+    const struct yolo_cu_copy &c = b.seg[blockIdx.z];
+    int32_t nd = c.ndim, run = (int32_t)c.shape[nd - 1];
+    int32_t rows = run ? (int32_t)(c.numel / run) : 0;
+    int32_t es = c.src_st == c.dst_st ? st_size(c.src_st) : 0;
+    for (int32_t r = blockIdx.y; r < rows; r += gridDim.y) {
+        int32_t rem = r, so = (int32_t)c.src_off, dofs = (int32_t)c.dst_off;
+        for (int32_t k = nd - 2; k >= 0; k--) {
+            int32_t q = rem / (int32_t)c.shape[k], idx = rem - q * (int32_t)c.shape[k];
+            rem = q;
+            so += idx * (int32_t)c.ss[k];
+            dofs += idx * (int32_t)c.ds[k];
+        }
+        if (es) {
+            const uint8_t *s = (const uint8_t *)c.src + (int64_t)so * es;
+            uint8_t *d = (uint8_t *)c.dst + (int64_t)dofs * es;
+            int32_t nb = run * es;
+            if ((((uintptr_t)s | (uintptr_t)d | (uintptr_t)nb) & 15) == 0) {
+                for (int32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < nb / 16;
+                     i += gridDim.x * blockDim.x)
+                    ((uint4 *)d)[i] = ((const uint4 *)s)[i];
+                continue;
+            }
+        }
+        for (int32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < run; i += gridDim.x * blockDim.x)
+            move_elem(c.dst, c.dst_st, (int64_t)dofs + i, c.src, c.src_st, (int64_t)so + i);
+    }
+}
+
 static int is_rows(const struct yolo_cu_copy *c)
 {
     return c->ndim <= 2 && c->ss[c->ndim - 1] == 1 && c->ds[c->ndim - 1] == 1;
@@ -90,6 +124,23 @@ extern "C" int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_
     }
     if (most == 0)
         return 0;
+    int rows_nd = !rows && small && most_run >= 32;
+    for (int32_t i = 0; rows_nd && i < n_seg; i++)
+        rows_nd = seg[i].ndim > 2 && seg[i].ss[seg[i].ndim - 1] == 1 &&
+                  seg[i].ds[seg[i].ndim - 1] == 1;
+    if (rows_nd) {
+        int64_t most_nrows = 1;
+        for (int32_t i = 0; i < n_seg; i++) {
+            int64_t run = seg[i].shape[seg[i].ndim - 1];
+            int64_t nr = run ? seg[i].numel / run : 0;
+            most_nrows = nr > most_nrows ? nr : most_nrows;
+        }
+        int64_t bx = (most_run / 8 + YOLO_CU_THREADS - 1) / YOLO_CU_THREADS;
+        int64_t by = most_nrows > 65535 ? 65535 : most_nrows;
+        dim3 grid((unsigned)(bx < 1 ? 1 : bx > 4096 ? 4096 : bx), (unsigned)by, (unsigned)n_seg);
+        rows_nd_kernel<<<grid, YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(b);
+        return yolo_cu_status();
+    }
     if (rows) {
         /* enough blocks along a run to cover it in 16-byte moves, rows beside them */
         int64_t bx = (most_run / 8 + YOLO_CU_THREADS - 1) / YOLO_CU_THREADS;
@@ -190,6 +241,24 @@ __global__ void resize_kernel(const struct yolo_cu_resize p)
     }
 }
 
+/* 4-D (NCHW upsampling): threadIdx.y picks an output row (n, c, y), whose source row offset
+ * is found once; threadIdx.x walks the row's columns: one table read per element instead of
+ * four divisions and four table reads. int32 indices (the host checks the extents). */
+__global__ void resize4_kernel(const struct yolo_cu_resize p)
+{
+    int32_t s1 = (int32_t)p.shape[1], s2 = (int32_t)p.shape[2], w = (int32_t)p.shape[3];
+    int32_t rows = (int32_t)(p.shape[0] * p.shape[1] * p.shape[2]);
+    const int64_t *t0 = p.tables + p.toff[0], *t1 = p.tables + p.toff[1];
+    const int64_t *t2 = p.tables + p.toff[2], *t3 = p.tables + p.toff[3];
+    for (int32_t r = blockIdx.x * blockDim.y + threadIdx.y; r < rows; r += gridDim.x * blockDim.y) {
+        int32_t oy = r % s2, t = r / s2, c = t % s1, n = t / s1;
+        int32_t src = (int32_t)(t0[n] * p.xs[0] + t1[c] * p.xs[1] + t2[oy] * p.xs[2]);
+        for (int32_t ox = threadIdx.x; ox < w; ox += blockDim.x)
+            move_elem(p.y, p.y_st, (int64_t)r * w + ox, p.x, p.x_st,
+                      src + (int32_t)(t3[ox] * p.xs[3]));
+    }
+}
+
 extern "C" int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_stream s)
 {
     if (p->numel == 0)
@@ -197,6 +266,14 @@ extern "C" int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_st
     /* the input is no larger than the output for an upsampling; both are bounded by numel
      * times the largest stride only in odd cases: check the input's extent too */
     int64_t in_extent = p->ndim ? p->xs[0] * p->shape[0] : 0;
+    if (p->ndim == 4 && p->numel < INT32_MAX / 2 && in_extent < INT32_MAX / 2 &&
+        p->xs[0] >= 0 && p->xs[1] >= 0 && p->xs[2] >= 0 && p->xs[3] >= 0) {
+        int64_t rows = p->shape[0] * p->shape[1] * p->shape[2];
+        int64_t blocks = (rows + 7) / 8;
+        blocks = blocks > 65535LL * 8 ? 65535LL * 8 : blocks < 1 ? 1 : blocks;
+        resize4_kernel<<<(unsigned)blocks, dim3(32, 8), 0, (cudaStream_t)s>>>(*p);
+        return yolo_cu_status();
+    }
     if (p->numel < INT32_MAX / 2 && in_extent < INT32_MAX / 2)
         resize_kernel<int32_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
     else

@@ -42,7 +42,10 @@ n_with=$($PY -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json
 n_txt=$(ls "$T/c/labels" | wc -l)
 [ "$n_img" = 128 ] && [ "$n_json" = 128 ] && [ "$n_txt" = "$n_with" ] && ok ||
     fail "coco128: $n_img images, $n_json json lines, $n_txt label files for $n_with images with detections"
-tail -3 "$T/c.out"
+tail -4 "$T/c.out"
+# the summary says which side limited the run: on the CPU, one instance, inference by far
+grep -Eq '^Bottleneck: inference \(the model was busy (8[5-9]|9[0-9]|100)% of the run on 1 instance, 2 decode threads\)$' \
+    "$T/c.out" && ok || fail "coco128: no bottleneck line naming inference: $(grep Bottleneck "$T/c.out")"
 
 # bad files in a folder: reported by name (and by an "error" line in the JSON Lines), the
 # rest processed, exit 1

@@ -559,7 +559,9 @@ int yolo_packet_frame_size(enum yolo_vcodec c, const uint8_t *b, size_t n, int32
         return 0;
     case YOLO_VC_HEVC:
         while (next_nal(b, n, &pos, &nal, &len) && len > 0 && ((nal[0] >> 1) & 0x3F) >= 32)
-            if (len > 2 && ((nal[0] >> 1) & 0x3F) == 33 && hevc_sps(nal + 2, len - 2, w, h))
+            /* base layer only: a multi-layer stream's (MV-HEVC) other SPSs have another syntax */
+            if (len > 2 && ((nal[0] >> 1) & 0x3F) == 33 && (nal[0] & 1) == 0 && (nal[1] >> 3) == 0 &&
+                hevc_sps(nal + 2, len - 2, w, h))
                 return 1;
         return 0;
     case YOLO_VC_MPEG4:

@@ -2,8 +2,9 @@
  *
  * Each parser reads just far enough to reach the size fields, following the syntax of its
  * specification (H.264 7.3.2.1.1, H.265 7.3.2.2, MPEG-4 part 2 6.2.3, MPEG-2 6.2.2, VP8
- * RFC 6386 9.1, VP9 6.2). The bytes are hostile: the bit reader stops at the end of its
- * buffer and every count read from the stream is capped before it drives a loop. */
+ * RFC 6386 9.1, VP9 6.2, AV1 5.5, H.263 5.1) or decoder (ProRes, FLV1: FFmpeg's). The bytes
+ * are hostile: the bit reader stops at the end of its buffer and every count read from the
+ * stream is capped before it drives a loop. */
 #include "frame_size.h"
 
 #include <stdio.h>

@@ -9,6 +9,7 @@
 // Video goes through FFmpeg explicitly (files and URLs): with CAP_ANY, OpenCV falls back to
 // GStreamer for a file FFmpeg rejects, which prints pages of warnings and says nothing more.
 #include "cv_adapter.h"
+#include "frame_size.h"
 #include "mp4_boxes.h"
 
 #include <cctype>
@@ -172,36 +173,6 @@ std::string tmp_suffix()
     return ".tmp" + std::to_string((long)getpid()) + "." + std::to_string((long)syscall(SYS_gettid));
 }
 
-// The frame size in a JPEG's SOF segment (any SOFn but DHT C4, JPG C8, DAC CC): walks the
-// marker segments by their lengths from SOI. Returns false if there is none.
-bool jpeg_size(const uchar *b, size_t n, int32_t *w, int32_t *h)
-{
-    if (n < 4 || b[0] != 0xFF || b[1] != 0xD8)
-        return false;
-    size_t i = 2;
-    while (i + 4 <= n) {
-        if (b[i] != 0xFF)
-            return false;
-        uchar m = b[i + 1];
-        if (m == 0xFF) {            // fill byte
-            i++;
-            continue;
-        }
-        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
-        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-            if (i + 9 > n)
-                return false;
-            *h = b[i + 5] << 8 | b[i + 6];
-            *w = b[i + 7] << 8 | b[i + 8];
-            return true;
-        }
-        if (m == 0xDA || len < 2)   // scan data before any SOF: not a frame we can size
-            return false;
-        i += 2 + len;
-    }
-    return false;
-}
-
 bool all_digits(const char *s)
 {
     if (!*s)
@@ -217,15 +188,22 @@ bool all_digits(const char *s)
 struct yolo_cv_video {
     cv::VideoCapture cap;
     std::string name;
-    // OpenCV's FFmpeg backend rescales every frame to the size the stream opened with and
-    // reports that size (CAP_PROP_FRAME_WIDTH) throughout, so a size change mid-stream is
-    // invisible in the decoded frames. For MJPEG files a second capture in raw mode
+    // OpenCV's FFmpeg backend converts every decoded frame with a scaler set up for the size
+    // the stream opened with and reports that size (CAP_PROP_FRAME_WIDTH) throughout, so a
+    // size change mid-stream comes out cropped (a larger size: its top-left corner), rescaled
+    // (MJPEG) or garbled (a smaller size), silently. A second capture in raw mode
     // (CAP_PROP_FORMAT -1: the demuxed packets, no decoding) reads the same packets, one per
-    // frame, and each JPEG's SOF header gives the coded size.
+    // frame, and the codec's headers in them give the coded size (frame_size.c).
     cv::VideoCapture raw;
     bool raw_on = false;
-    int32_t width = 0, height = 0;
+    enum yolo_vcodec codec = YOLO_VC_NONE;
+    int32_t width = 0, height = 0;   // the first size the packets declare (0: none yet)
     int64_t index = 0;
+    // A second file joined on to the first (frame_size.h), found when the file is opened:
+    // FFmpeg ends the video at the end of a first MP4 or AVI file, and decodes on into a
+    // second Matroska file as if it were the first
+    struct yolo_appended appended = { -1, nullptr, 0, 0, 0, 0 };
+    double last_ms = -1;   // the last frame's time, while a second Matroska file is pending
 };
 
 struct yolo_cv_video_writer {
@@ -236,6 +214,72 @@ struct yolo_cv_video_writer {
 };
 
 namespace {
+
+// The end of the frames: an error if the file goes on with a second one FFmpeg never reads.
+int at_end(const yolo_cv_video *v, yolo_diag *d)
+{
+    const yolo_appended &a = v->appended;
+    if (a.at < 0)
+        return YOLO_OK;
+    if (a.w1 > 0)
+        return diag_set(d, YOLO_ERR_FORMAT, "%s: a second %s file is joined on at byte %lld (files concatenated?), "
+                        "with frames of %dx%d, not the %dx%d the video starts with; FFmpeg decodes it as if it "
+                        "were the first, so the frames from there on are garbled", v->name.c_str(), a.container,
+                        (long long)a.at, a.w1, a.h1, a.w0, a.h0);
+    return diag_set(d, YOLO_ERR_FORMAT, "%s: a second %s file is joined on at byte %lld (files concatenated?); "
+                    "FFmpeg reads the first only and ends the video there, so the frames after it are not decoded",
+                    v->name.c_str(), a.container, (long long)a.at);
+}
+
+// With a second Matroska file of another size joined on, FFmpeg goes on from the first one's
+// frames into the second one's, whose times start again from 0: the first frame whose time
+// goes back is the second file's first, and the run stops there with the frames before it.
+int check_joined(yolo_cv_video *v, yolo_diag *d)
+{
+    const yolo_appended &a = v->appended;
+    if (a.w1 == 0)
+        return YOLO_OK;
+    double t = v->cap.get(cv::CAP_PROP_POS_MSEC);
+    if (v->last_ms >= 0 && t < v->last_ms)
+        return diag_set(d, YOLO_ERR_FORMAT, "%s: frame %lld begins a second %s file, joined on at byte %lld (files "
+                        "concatenated?), with frames of %dx%d, not the %dx%d the video starts with; FFmpeg would "
+                        "decode it as if it were the first (garbled frames); stopped there", v->name.c_str(),
+                        (long long)v->index, a.container, (long long)a.at, a.w1, a.h1, a.w0, a.h0);
+    v->last_ms = t;
+    return YOLO_OK;
+}
+
+// Reads the raw packet of the frame just decoded (or skipped) and checks the frame size its
+// headers declare against the first one. Returns YOLO_OK, or YOLO_ERR_FORMAT with the message.
+int check_packet(yolo_cv_video *v, yolo_diag *d)
+{
+    cv::Mat pkt;
+    if (!v->raw.read(pkt) || pkt.empty() || !pkt.isContinuous())
+        return YOLO_OK;
+    const uint8_t *b = pkt.data;
+    size_t n = pkt.total() * pkt.elemSize();
+    if (v->codec == YOLO_VC_UNKNOWN) {
+        // the tag said nothing certain ("mpeg", none): the stream's first packet, a key
+        // frame, tells; a stream it does not identify is not checked
+        v->codec = v->index == 0 ? yolo_vcodec_sniff(b, n) : YOLO_VC_NONE;
+        if (v->codec == YOLO_VC_UNKNOWN)
+            v->codec = YOLO_VC_NONE;
+    }
+    int32_t w, h;
+    if (v->codec == YOLO_VC_NONE || !yolo_packet_frame_size(v->codec, b, n, &w, &h))
+        return YOLO_OK;
+    if (v->width == 0) {
+        v->width = w;
+        v->height = h;
+        return YOLO_OK;
+    }
+    if (w == v->width && h == v->height)
+        return YOLO_OK;
+    return diag_set(d, YOLO_ERR_FORMAT, "%s: frame %lld is %dx%d in the file, not the %dx%d the video starts "
+                    "with: the frame size changes mid-stream (OpenCV would pass the rest on cropped, rescaled "
+                    "or garbled, silently); stopped there", v->name.c_str(), (long long)v->index, w, h,
+                    v->width, v->height);
+}
 
 /* cv::VideoWriter drops write errors (a full disk, a file size limit): the file just ends
  * early, without its index. So before a video is renamed into place it is opened again and
@@ -452,17 +496,14 @@ int yolo_cv_video_open(const char *source, struct yolo_cv_video **out,
         info->is_file = !camera && !url;
         info->frame_count = info->is_file && n > 0 && n < 1e15 ? (int64_t)n : -1;
         std::snprintf(info->backend, sizeof info->backend, "%s", v->cap.getBackendName().c_str());
-        // the codec's tag ('MJPG' in AVI) or, without one, the start of FFmpeg's codec name
-        // ("mjpe" for a raw .mjpeg or Matroska)
-        int fourcc = (int)v->cap.get(cv::CAP_PROP_FOURCC);
-        char tag[5] = { 0 };
-        for (int i = 0; i < 4; i++)
-            tag[i] = (char)std::tolower((fourcc >> (8 * i)) & 0xFF);
-        bool mjpeg = std::strcmp(tag, "mjpg") == 0 || std::strcmp(tag, "mjpe") == 0;
-        if (info->is_file && mjpeg && info->width > 0) {
-            v->raw_on = v->raw.open(source, cv::CAP_FFMPEG, { cv::CAP_PROP_FORMAT, -1 }) && v->raw.isOpened();
-            v->width = info->width;
-            v->height = info->height;
+        if (info->is_file) {
+            // the codec from its tag, or from the first packet when the tag does not say
+            int fourcc = (int)v->cap.get(cv::CAP_PROP_FOURCC);
+            v->codec = yolo_vcodec_from_fourcc((uint32_t)fourcc);
+            if (v->codec != YOLO_VC_NONE)
+                v->raw_on = v->raw.open(source, cv::CAP_FFMPEG, { cv::CAP_PROP_FORMAT, -1 }) &&
+                            v->raw.isOpened();
+            yolo_container_appended(source, &v->appended);
         }
         *out = v;
         return YOLO_OK;
@@ -498,16 +539,10 @@ int yolo_cv_video_read(struct yolo_cv_video *v, struct yolo_cv_image *im, double
             m = cv::Mat(im->height, im->width, CV_8UC3, im->data, (size_t)im->stride_bytes);
         uchar *before = m.data;
         if (!v->cap.read(m) || m.empty())
-            return YOLO_OK;
-        if (v->raw_on) {
-            cv::Mat pkt;
-            int32_t w, h;
-            if (v->raw.read(pkt) && !pkt.empty() && pkt.isContinuous() &&
-                jpeg_size(pkt.data, pkt.total() * pkt.elemSize(), &w, &h) && (w != v->width || h != v->height))
-                return diag_set(d, YOLO_ERR_FORMAT, "%s: frame %lld is %dx%d in the file, not the %dx%d the video "
-                                "starts with: the frame size changes mid-stream (OpenCV would rescale the rest "
-                                "silently); stopped there", what, (long long)v->index, w, h, v->width, v->height);
-        }
+            return at_end(v, d);
+        int st = v->raw_on ? check_packet(v, d) : YOLO_OK;
+        if (st || (st = check_joined(v, d)))
+            return st;
         v->index++;
         if (pos_ms) {
             double t = v->cap.get(cv::CAP_PROP_POS_MSEC);
@@ -538,10 +573,16 @@ int yolo_cv_video_skip(struct yolo_cv_video *v, int *got, struct yolo_diag *d)
     *got = 0;
     try {
         *got = v->cap.grab() ? 1 : 0;
-        if (*got && v->raw_on) {
-            v->raw.grab();   // the raw packets stay in step with the decoded frames
-            v->index++;
+        if (!*got)
+            return at_end(v, d);
+        // the raw packets stay in step with the decoded frames, and a skipped frame's size
+        // counts as much as a decoded one's
+        int st = v->raw_on ? check_packet(v, d) : YOLO_OK;
+        if (st || (st = check_joined(v, d))) {
+            *got = 0;
+            return st;
         }
+        v->index++;
         return YOLO_OK;
     } catch (const cv::Exception &e) {
         return diag_set(d, YOLO_ERR_FORMAT, "%s: cannot decode frame: %s", v->name.c_str(),

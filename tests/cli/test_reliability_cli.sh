@@ -112,21 +112,94 @@ else
     fail "e2e model: $(cat "$T/err")"
 fi
 
-# ---- a video whose frame size changes mid-stream (10 MJPEG frames of 320x240, then 10 of
-# 640x480): OpenCV rescales the rest silently; the run stops at the change, says so, keeps the
-# 10 frames done and exits 1
+# ---- a video whose frame size changes mid-stream (10 frames of 320x240, then 10 of 640x480):
+# OpenCV converts every frame at the first size, so the rest come out rescaled (MJPEG), cropped
+# to their top-left corner (a larger size) or garbled, silently. The size is read from the
+# packets' own headers (JPEG SOF, H.264/HEVC SPS, MPEG-4 VOL, MPEG-1/2 sequence header, VP8/VP9
+# key frames, AV1 sequence header, FLV picture header): the run stops at the change, says so,
+# keeps the 10 frames done and exits 1.
+# Two files joined end to end (the issue's .m4v: two MP4 files, of which FFmpeg reads the first
+# only, 10 frames and rc 0 before) are named as such. The inputs are made here with ffmpeg.
+# vsize CODEC EXT [ffmpeg options]: $T/rs/s1.EXT (320x240) and s2.EXT (640x480), 10 frames each
+vsize() {
+    c=$1; e=$2; shift 2
+    mkdir -p "$T/rs"
+    ffmpeg -v error -y -f lavfi -i testsrc=size=320x240:rate=25 -frames:v 10 -c:v "$c" "$@" "$T/rs/s1.$e" &&
+        ffmpeg -v error -y -f lavfi -i testsrc=size=640x480:rate=25 -frames:v 10 -c:v "$c" "$@" "$T/rs/s2.$e"
+}
+# joined NAME EXT: the two parts one after the other in one stream, through FFmpeg's concat
+# demuxer (each part keeps its own headers in its packets)
+joined() {
+    printf "file '%s'\nfile '%s'\n" "$T/rs/s1.$2" "$T/rs/s2.$2" > "$T/rs/list.txt"
+    ffmpeg -v error -y -f concat -safe 0 -i "$T/rs/list.txt" -c copy "$T/rs/$1"
+}
+# expect FILE MSG NLINES: exit 1, one stderr line with MSG (a regex after "FILE: "), NLINES
+# JSON lines and as many frames in the MP4
+expect() {
+    b=$(basename "$1"); b=${b%.*}
+    rm -rf "$T/rso"
+    "$YOLO" video "$T/t.engine" "$1" -o "$T/rso" > "$T/out" 2> "$T/err"; rc=$?
+    nl=$(cat "$T/rso/$b.jsonl" 2>/dev/null | wc -l)
+    nf=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$T/rso/$b.mp4" 2>/dev/null)
+    if [ -z "$2" ]; then
+        [ "$rc" -eq 0 ] && [ ! -s "$T/err" ] && [ "$nl" -eq "$3" ] && [ "$nf" = "$3" ] && ok ||
+            fail "$1: exit $rc, $nl lines, ${nf:-no} MP4 frames (want $3), stderr '$(cat "$T/err")'"
+        return
+    fi
+    [ "$rc" -eq 1 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q "^yolo video: error: $1: $2" "$T/err" &&
+        [ "$nl" -eq "$3" ] && [ "$nf" = "$3" ] && ok ||
+        fail "$1: exit $rc, $nl lines, ${nf:-no} MP4 frames (want $3), stderr '$(cat "$T/err")'"
+}
 if command -v ffmpeg > /dev/null; then
-    ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=25 -frames:v 10 -c:v mjpeg "$T/s1.mjpeg" &&
-        ffmpeg -v error -f lavfi -i testsrc=size=640x480:rate=25 -frames:v 10 -c:v mjpeg "$T/s2.mjpeg" &&
-        cat "$T/s1.mjpeg" "$T/s2.mjpeg" > "$T/resize.mjpeg" && ffmpeg -v error -i "$T/resize.mjpeg" -c copy "$T/resize.avi"
-    for f in resize.mjpeg resize.avi; do
-        "$YOLO" video "$T/t.engine" "$T/$f" -o "$T/rs" > "$T/out" 2> "$T/err"; rc=$?
-        nf=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$T/rs/resize.mp4" 2>/dev/null)
-        [ "$rc" -eq 1 ] && [ "$(wc -l < "$T/err")" -eq 1 ] &&
-            grep -q "^yolo video: error: $T/$f: frame 10 is 640x480 in the file, not the 320x240 the video starts with: the frame size changes mid-stream" "$T/err" &&
-            [ "$(wc -l < "$T/rs/resize.jsonl")" -eq 10 ] && [ "$nf" = 10 ] && ok ||
-            fail "$f (size change): exit $rc, $(wc -l < "$T/rs/resize.jsonl") lines, ${nf:-no} MP4 frames, stderr '$(cat "$T/err")'"
-    done
+    CHG="frame 10 is 640x480 in the file, not the 320x240 the video starts with: the frame size changes mid-stream"
+    vsize mjpeg mjpeg && cat "$T/rs/s1.mjpeg" "$T/rs/s2.mjpeg" > "$T/rs/resize.mjpeg" &&
+        ffmpeg -v error -i "$T/rs/resize.mjpeg" -c copy "$T/rs/resize.avi"
+    expect "$T/rs/resize.mjpeg" "$CHG" 10
+    expect "$T/rs/resize.avi" "$CHG" 10
+    # H.264: a raw Annex B stream joined with cat, and in MP4 and Matroska
+    vsize libx264 ts -pix_fmt yuv420p && cat "$T/rs/s1.ts" "$T/rs/s2.ts" > "$T/rs/h264.ts" &&
+        ffmpeg -v error -i "$T/rs/h264.ts" -c copy -f h264 "$T/rs/h264.h264" && joined h264.mp4 ts && joined h264.mkv ts
+    for f in h264.ts h264.h264 h264.mp4 h264.mkv; do expect "$T/rs/$f" "$CHG" 10; done
+    # HEVC in Matroska, MPEG-2 in MPEG-TS, MPEG-4 part 2 as an elementary stream and in AVI
+    if ffmpeg -v error -hide_banner -encoders 2>/dev/null | grep -q libx265; then
+        vsize libx265 ts -pix_fmt yuv420p -x265-params log-level=none && joined hevc.mkv ts
+        expect "$T/rs/hevc.mkv" "$CHG" 10
+    else
+        echo "skip: HEVC (this ffmpeg has no libx265)"
+    fi
+    vsize mpeg2video ts && cat "$T/rs/s1.ts" "$T/rs/s2.ts" > "$T/rs/mpeg2.ts"
+    expect "$T/rs/mpeg2.ts" "$CHG" 10
+    vsize mpeg4 m4v -f m4v && cat "$T/rs/s1.m4v" "$T/rs/s2.m4v" > "$T/rs/es.m4v" &&
+        ffmpeg -v error -y -i "$T/rs/es.m4v" -c copy "$T/rs/mpeg4.avi"
+    expect "$T/rs/es.m4v" "$CHG" 10
+    expect "$T/rs/mpeg4.avi" "$CHG" 10
+    # VP8 in IVF, VP9 in WebM
+    vsize libvpx webm -deadline realtime && joined vp8.ivf webm
+    expect "$T/rs/vp8.ivf" "$CHG" 10
+    vsize libvpx-vp9 webm -deadline realtime && joined vp9.webm webm
+    expect "$T/rs/vp9.webm" "$CHG" 10
+    # AV1 in WebM (its sequence header), Sorenson H.263 in FLV (its picture header)
+    if ffmpeg -v error -hide_banner -encoders 2>/dev/null | grep -q libaom-av1; then
+        vsize libaom-av1 webm -cpu-used 8 && joined av1.webm webm
+        expect "$T/rs/av1.webm" "$CHG" 10
+    else
+        echo "skip: AV1 (this ffmpeg has no libaom-av1)"
+    fi
+    vsize flv flv && joined sorenson.flv flv
+    expect "$T/rs/sorenson.flv" "$CHG" 10
+    # the issue's .m4v: two MP4 files (FFmpeg's .m4v muxer is MP4's) joined with cat
+    vsize mpeg4 mp4 && cat "$T/rs/s1.mp4" "$T/rs/s2.mp4" > "$T/rs/joined.m4v"
+    expect "$T/rs/joined.m4v" "a second MP4 file is joined on at byte $(wc -c < "$T/rs/s1.mp4") (files concatenated?); FFmpeg reads the first only" 10
+    # two Matroska files joined with cat: FFmpeg decodes on into the second with the first
+    # one's settings (garbage at another size); at one size it plays both, rightly
+    vsize mpeg4 mkv && cat "$T/rs/s1.mkv" "$T/rs/s2.mkv" > "$T/rs/joined.mkv" && cat "$T/rs/s1.mkv" "$T/rs/s1.mkv" > "$T/rs/same.mkv"
+    expect "$T/rs/joined.mkv" "frame 10 begins a second Matroska file, joined on at byte $(wc -c < "$T/rs/s1.mkv") (files concatenated?), with frames of 640x480, not the 320x240" 10
+    expect "$T/rs/same.mkv" "" 20
+    # one size throughout: no false alarm, with --vid-stride too (the raw packets stay in step)
+    expect "$T/rs/s2.ts" "" 10
+    "$YOLO" video "$T/t.engine" "$T/rs/h264.ts" -o "$T/rso2" --vid-stride 3 > "$T/out" 2> "$T/err"; rc=$?
+    [ "$rc" -eq 1 ] && grep -q "h264.ts: frame 10 is 640x480" "$T/err" && [ "$(wc -l < "$T/rso2/h264.jsonl")" -eq 4 ] && ok ||
+        fail "--vid-stride 3 over a size change: exit $rc, stderr '$(cat "$T/err")'"
 else
     fail "ffmpeg is not installed (scripts/install-deps.sh installs it)"
 fi

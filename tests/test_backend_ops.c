@@ -103,16 +103,23 @@ static int b_dequantize(struct bt *t, uint64_t *s, int v) { return qdq_common(t,
 /* QConv (int8 convolution; ops/qconv.c), odd shapes:
  *   0 3x3 s1 uint8 -> uint8 with bias and table     1 3x3 s2 int8 -> int8, no bias, no table
  *   2 1x1 uint8 -> float32 + SiLU, batch 2            3 5x5 dilation 2, M 9 (not a multiple of 8)
- *   4 grouped (2): the reference path                 5 3x3 s2 wide (W 141), asymmetric pads */
+ *   4 grouped (2): the reference path                 5 3x3 s2 wide (W 141), asymmetric pads
+ * Flat bands (stride 1, rows narrower than their tiles; 0, 2 and 3 are flat too):
+ *   6 3x3 W 40 uint8 -> uint8 + table, batch 2, M 19  7 1x1 W 3: 16-lane vectors over 5 rows
+ *   8 3x3 W 80 C 3 int8 -> int8, no bias              9 5x5 W 1: one pixel of each 5-wide row
+ * (the ops run single-threaded here: each band is independent of the thread count) */
 static int b_qconv(struct bt *t, uint64_t *s, int v)
 {
-    static const int64_t C[] = { 5, 13, 6, 9, 6, 20 }, M[] = { 7, 17, 10, 9, 4, 33 };
-    static const int64_t K[] = { 3, 3, 1, 5, 3, 3 }, S[] = { 1, 2, 1, 1, 1, 2 };
-    static const int64_t D[] = { 1, 1, 1, 2, 1, 1 }, G[] = { 1, 1, 1, 1, 2, 1 };
-    static const int64_t Wd[] = { 17, 17, 9, 19, 11, 141 };
-    int64_t xs[4] = { v == 2 ? 2 : 1, C[v], 11, Wd[v] }, ws[4] = { M[v], C[v] / G[v], K[v], K[v] };
-    enum yolo_dtype xdt = v == 1 ? YOLO_DT_I8 : YOLO_DT_U8;
-    int64_t odt = v == 1 ? YOLO_DT_I8 : v == 2 ? YOLO_DT_F32 : YOLO_DT_U8;
+    static const int64_t C[] = { 5, 13, 6, 9, 6, 20, 21, 7, 3, 4 };
+    static const int64_t M[] = { 7, 17, 10, 9, 4, 33, 19, 11, 8, 16 };
+    static const int64_t K[] = { 3, 3, 1, 5, 3, 3, 3, 1, 3, 5 }, S[] = { 1, 2, 1, 1, 1, 2, 1, 1, 1, 1 };
+    static const int64_t D[] = { 1, 1, 1, 2, 1, 1, 1, 1, 1, 1 }, G[] = { 1, 1, 1, 1, 2, 1, 1, 1, 1, 1 };
+    static const int64_t Wd[] = { 17, 17, 9, 19, 11, 141, 40, 3, 80, 1 };
+    static const int64_t Hd[] = { 11, 11, 11, 11, 11, 11, 9, 5, 7, 6 };
+    int64_t xs[4] = { v == 2 || v == 6 ? 2 : 1, C[v], Hd[v], Wd[v] };
+    int64_t ws[4] = { M[v], C[v] / G[v], K[v], K[v] };
+    enum yolo_dtype xdt = v == 1 || v == 8 ? YOLO_DT_I8 : YOLO_DT_U8;
+    int64_t odt = v == 1 || v == 8 ? YOLO_DT_I8 : v == 2 || v == 7 || v == 9 ? YOLO_DT_F32 : YOLO_DT_U8;
     int64_t nw = ws[0] * ws[1] * ws[2] * ws[3];
     int8_t *w = malloc((size_t)nw);
     float *sc = malloc(sizeof(float) * (size_t)M[v]);
@@ -132,9 +139,9 @@ static int b_qconv(struct bt *t, uint64_t *s, int v)
     int64_t lsh = 256;
     in[0] = bt_in(t, "x", xdt, 4, xs);
     in[1] = bt_const(t, "w", YOLO_DT_I8, 4, ws, w);
-    in[2] = v == 1 ? -1 : bt_const(t, "b", YOLO_DT_I32, 1, &M[v], b);
+    in[2] = v == 1 || v == 8 ? -1 : bt_const(t, "b", YOLO_DT_I32, 1, &M[v], b);
     in[3] = bt_const(t, "ws", YOLO_DT_F32, 1, &M[v], sc);
-    in[4] = v == 0 ? bt_const(t, "lut", YOLO_DT_U8, 1, &lsh, lut) : -1;
+    in[4] = v == 0 || v == 6 ? bt_const(t, "lut", YOLO_DT_U8, 1, &lsh, lut) : -1;
     free(w);
     free(sc);
     free(b);
@@ -150,9 +157,9 @@ static int b_qconv(struct bt *t, uint64_t *s, int v)
     p[YOLO_CONV_PL] = v == 5 ? 0 : pad;
     p[YOLO_CONV_PR] = v == 5 ? 2 : pad;
     p[YOLO_CONV_GROUP] = G[v];
-    p[YOLO_CONV_ACT] = v == 2 ? YOLO_ACT_SILU : YOLO_ACT_NONE;
-    p[YOLO_QC_XZP] = v == 1 ? -3 : 117;
-    p[YOLO_QC_YZP] = v == 1 ? 5 : v == 2 ? 0 : 31;
+    p[YOLO_CONV_ACT] = v == 2 || v == 9 ? YOLO_ACT_SILU : v == 7 ? YOLO_ACT_RELU : YOLO_ACT_NONE;
+    p[YOLO_QC_XZP] = v == 1 || v == 8 ? -3 : 117;
+    p[YOLO_QC_YZP] = v == 1 || v == 8 ? 5 : odt == YOLO_DT_F32 ? 0 : 31;
     p[YOLO_QC_ODT] = odt;
     return 0;
 }
@@ -480,7 +487,7 @@ static const struct op_case cases[] = {
     { YOLO_OP_BATCH_NORM, b_batch_norm, 1 }, { YOLO_OP_EXPAND, b_expand, 2 },
     { YOLO_OP_RELU, b_relu, 3 },           { YOLO_OP_SILU, b_silu, 3 },
     { YOLO_OP_QUANTIZE_LINEAR, b_quantize, 3 }, { YOLO_OP_DEQUANTIZE_LINEAR, b_dequantize, 3 },
-    { YOLO_OP_QCONV, b_qconv, 6 },
+    { YOLO_OP_QCONV, b_qconv, 10 },
 };
 
 /* The variants of a backend to run: the CPU's kernel families this CPU has; CUDA's two
@@ -509,7 +516,7 @@ static int variants_of(const struct yolo_backend *b, const char **names)
     return n;
 }
 
-static int n_run, n_skipped, n_qconv_avx2, n_qconv_avxvnni;
+static int n_run, n_skipped, n_qconv_avx2, n_qconv_avxvnni, n_qconv_flat;
 
 static int cpu_avxvnni(void)
 {
@@ -592,6 +599,9 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
                 n_qconv_avx2 += !strcmp(kn, "avx2-int8");
                 n_qconv_avxvnni += !strcmp(kn, "avxvnni-int8");
             }
+            /* stride-1 group-1 QConvs narrower than their tiles take flat bands at avx512 */
+            if (!e && c->op == YOLO_OP_QCONV && !is_cuda && vn[vi] && !strcmp(vn[vi], "avx512"))
+                n_qconv_flat += !strcmp(yolo_net_kernel_name(net, 0), "vnni-int8-flat");
             CHECK(h, e == 0, "%s #%d on %s/%s: %s", opn, v, b->name, vn[vi] ? vn[vi] : "-", d.msg);
             for (int k = 0; !e && k < n->n_in; k++)
                 if (ins[k])
@@ -661,5 +671,8 @@ int main(void)
     if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX2)
         CHECK(&h, n_qconv_avx2 > 0 && (!cpu.avxvnni || n_qconv_avxvnni > 0),
               "the AVX2 int8 kernels never ran");
+    printf("test_backend_ops: QConv on flat bands (VNNI): %d\n", n_qconv_flat);
+    if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX512 && cpu.avx512vnni)
+        CHECK(&h, n_qconv_flat == 7, "flat-band QConvs: %d ran, 7 expected (0 2 3 6 7 8 9)", n_qconv_flat);
     return harness_finish(&h);
 }

@@ -159,8 +159,10 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
             if (packed_kind == YOLO_CONV_PACK_VNNI8 && isa != YOLO_ISA_REF) {
                 const char *av = getenv("YOLO_AVXVNNI");
                 if (isa == YOLO_ISA_AVX512 && has_vnni()) {
+                    struct yolo_qconv_geom q;
+                    yolo_qconv_geom_make(g, n, nth, 1, &q);
                     k->fn = yolo_qconv_avx512vnni;
-                    k->name = "vnni-int8";
+                    k->name = q.flat ? "vnni-int8-flat" : "vnni-int8";
                 } else if (has_avxvnni() && !(av && strcmp(av, "0") == 0)) {
                     k->fn = yolo_qconv_avxvnni;
                     k->name = "avxvnni-int8";
@@ -168,7 +170,7 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                     k->fn = yolo_qconv_avx2;
                     k->name = "avx2-int8";
                 }
-                k->scratch = yolo_qconv_scratch(g, n, nth);
+                k->scratch = yolo_qconv_scratch(g, n, nth, k->fn == yolo_qconv_avx512vnni);
             }
             break;
         case YOLO_OP_QUANTIZE_LINEAR:

@@ -94,7 +94,7 @@ static void run(const struct yolo_exec *x, const struct yolo_node *n, int ith, i
     const struct yolo_graph *g = x->g;
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     struct yolo_qconv_geom q;
-    yolo_qconv_geom_make(g, n, nth, &q);
+    yolo_qconv_geom_make(g, n, nth, 0, &q);
     int64_t units = q.N * q.nband;
     if (ith >= units)
         return;
@@ -117,7 +117,7 @@ static void run(const struct yolo_exec *x, const struct yolo_node *n, int ith, i
     const uint8_t *xd = yolo_exec_ptr(x, n->in[YOLO_QC_IN_X]);
     uint8_t *yd = yolo_exec_ptr(x, n->out[0]);
     size_t esz = e.odt == YOLO_DT_F32 ? 4 : 1;
-    int64_t taps = q.KH * q.KW, c4s = q.in_rows * q.SW * q.ws * 4;
+    int64_t taps = q.KH * q.KW, c4s = q.c4p * 4;
     for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
         int64_t rows = q.OH - oy0 < q.br ? q.OH - oy0 : q.br;

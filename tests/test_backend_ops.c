@@ -511,12 +511,16 @@ static int variants_of(const struct yolo_backend *b, const char **names)
         /* avx2 with $YOLO_AVXVNNI=0: the int8 kernel's vpmaddwd form even on an AVX-VNNI CPU */
         names[n++] = "avx2-madd";
     }
-    if (best >= YOLO_ISA_AVX512)
+    if (best >= YOLO_ISA_AVX512) {
         names[n++] = "avx512";
+        /* avx512 with $YOLO_VBMI=0: the int8 table by gather even on an AVX512_VBMI CPU */
+        if (cpu.avx512vbmi)
+            names[n++] = "avx512-gather";
+    }
     return n;
 }
 
-static int n_run, n_skipped, n_qconv_avx2, n_qconv_avxvnni, n_qconv_flat;
+static int n_run, n_skipped, n_qconv_avx2, n_qconv_avxvnni, n_qconv_flat, n_qconv_vbmi;
 
 static int cpu_avxvnni(void)
 {
@@ -578,10 +582,13 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
         for (int vi = 0; vi < nv; vi++) {
             int is_cuda = strcmp(b->name, "cuda") == 0;
             int madd = !is_cuda && vn[vi] && strcmp(vn[vi], "avx2-madd") == 0;
-            struct yolo_net_params np = { .isa = is_cuda ? NULL : madd ? "avx2" : vn[vi],
+            int gather = !is_cuda && vn[vi] && strcmp(vn[vi], "avx512-gather") == 0;
+            struct yolo_net_params np = { .isa = is_cuda ? NULL : madd ? "avx2" : gather ? "avx512" : vn[vi],
                                           .backend = b->name, .precision = is_cuda ? vn[vi] : NULL };
             if (madd)
                 setenv("YOLO_AVXVNNI", "0", 1);
+            if (gather)
+                setenv("YOLO_VBMI", "0", 1);
             /* FP16 rounds inputs and weights to 11 bits (FP32 accumulation) */
             double bound = is_cuda && strcmp(vn[vi], "fp16") == 0 ? 1e-4 : 1e-6;
             struct yolo_net *net = NULL;
@@ -589,6 +596,8 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
             int e = yolo_net_create_graph(g, &np, &net, &d);
             if (madd)
                 unsetenv("YOLO_AVXVNNI");
+            if (gather)
+                unsetenv("YOLO_VBMI");
             e = e ? e : yolo_runner_create(net, NULL, &r, &d);
             /* int8 at avx2 takes an AVX2 kernel (group 1), never the reference */
             if (!e && c->op == YOLO_OP_QCONV && !is_cuda && n->params[YOLO_CONV_GROUP] == 1 &&
@@ -599,9 +608,14 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
                 n_qconv_avx2 += !strcmp(kn, "avx2-int8");
                 n_qconv_avxvnni += !strcmp(kn, "avxvnni-int8");
             }
-            /* stride-1 group-1 QConvs narrower than their tiles take flat bands at avx512 */
-            if (!e && c->op == YOLO_OP_QCONV && !is_cuda && vn[vi] && !strcmp(vn[vi], "avx512"))
-                n_qconv_flat += !strcmp(yolo_net_kernel_name(net, 0), "vnni-int8-flat");
+            /* stride-1 group-1 QConvs narrower than their tiles take flat bands at avx512;
+             * a table goes through vpermi2b where the CPU has AVX512_VBMI, unless told not to */
+            if (!e && c->op == YOLO_OP_QCONV && !is_cuda && vn[vi] && !strncmp(vn[vi], "avx512", 6)) {
+                const char *kn = yolo_net_kernel_name(net, 0);
+                n_qconv_flat += !strncmp(kn, "vnni-int8-flat", 14);
+                n_qconv_vbmi += strstr(kn, "-vbmi") != NULL;
+                CHECK(h, !gather || !strstr(kn, "-vbmi"), "QConv #%d: %s despite YOLO_VBMI=0", v, kn);
+            }
             CHECK(h, e == 0, "%s #%d on %s/%s: %s", opn, v, b->name, vn[vi] ? vn[vi] : "-", d.msg);
             for (int k = 0; !e && k < n->n_in; k++)
                 if (ins[k])
@@ -671,8 +685,14 @@ int main(void)
     if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX2)
         CHECK(&h, n_qconv_avx2 > 0 && (!cpu.avxvnni || n_qconv_avxvnni > 0),
               "the AVX2 int8 kernels never ran");
-    printf("test_backend_ops: QConv on flat bands (VNNI): %d\n", n_qconv_flat);
-    if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX512 && cpu.avx512vnni)
-        CHECK(&h, n_qconv_flat == 7, "flat-band QConvs: %d ran, 7 expected (0 2 3 6 7 8 9)", n_qconv_flat);
+    printf("test_backend_ops: QConv on flat bands (VNNI): %d, table by vpermi2b: %d\n",
+           n_qconv_flat, n_qconv_vbmi);
+    if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX512 && cpu.avx512vnni) {
+        int nv = cpu.avx512vbmi ? 2 : 1;   /* avx512, and avx512-gather */
+        CHECK(&h, n_qconv_flat == 7 * nv, "flat-band QConvs: %d ran, %d expected (0 2 3 6 7 8 9)",
+              n_qconv_flat, 7 * nv);
+        CHECK(&h, n_qconv_vbmi == (cpu.avx512vbmi ? 2 : 0), "vpermi2b table QConvs: %d ran, %d "
+              "expected (0 6)", n_qconv_vbmi, cpu.avx512vbmi ? 2 : 0);
+    }
     return harness_finish(&h);
 }

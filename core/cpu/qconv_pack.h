@@ -62,6 +62,10 @@ uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *
 /* The kernel: thread ith of nth takes every band (image, rows) b with b % nth == ith. */
 void     yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith,
                                int nth);
+/* The same with the table (a QConv's optional LUT input) looked up by vpermi2b instead of a
+ * gather: for CPUs with AVX512_VBMI. Bit-identical. */
+void     yolo_qconv_avx512vnni_vbmi(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                                    int nth);
 /* The AVX2 kernels on the same layouts (x86/qconv_avx2.c), for CPUs without AVX512_VNNI:
  * vpdpbusd on ymm where CPUID reports AVX-VNNI, else the same sums by vpmaddwd (exact). */
 void     yolo_qconv_avxvnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

@@ -25,6 +25,15 @@ static int has_vnni(void)
     return cpu.avx512vnni && yolo_isa_usable(YOLO_ISA_AVX512) == YOLO_ISA_AVX512;
 }
 
+/* vpermi2b for the int8 table, unless $YOLO_VBMI is 0 (how tests reach the gather form) */
+static int has_vbmi(void)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    const char *e = getenv("YOLO_VBMI");
+    return cpu.avx512vbmi && !(e && strcmp(e, "0") == 0);
+}
+
 static int has_avxvnni(void)
 {
     struct yolo_cpu cpu;
@@ -161,8 +170,10 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                 if (isa == YOLO_ISA_AVX512 && has_vnni()) {
                     struct yolo_qconv_geom q;
                     yolo_qconv_geom_make(g, n, nth, 1, &q);
-                    k->fn = yolo_qconv_avx512vnni;
-                    k->name = q.flat ? "vnni-int8-flat" : "vnni-int8";
+                    int vbmi = n->in[YOLO_QC_IN_LUT] >= 0 && has_vbmi();
+                    k->fn = vbmi ? yolo_qconv_avx512vnni_vbmi : yolo_qconv_avx512vnni;
+                    k->name = q.flat ? (vbmi ? "vnni-int8-flat-vbmi" : "vnni-int8-flat")
+                                     : (vbmi ? "vnni-int8-vbmi" : "vnni-int8");
                 } else if (has_avxvnni() && !(av && strcmp(av, "0") == 0)) {
                     k->fn = yolo_qconv_avxvnni;
                     k->name = "avxvnni-int8";

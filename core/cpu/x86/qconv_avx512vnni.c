@@ -26,13 +26,26 @@ struct epi {
     const int32_t *sumw, *bias;
     const float *ws;
     const int32_t *lut;      /* 256 int32 entries or NULL */
+    const uint8_t *lut8;     /* the same 256 bytes (vpermi2b) */
+    int vbmi;                /* look the table up by vpermi2b (AVX512_VBMI), not a gather */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
 };
 
+/* t[q] for the low byte q of each int32 lane (0..255), in that lane's low byte: two 128-entry
+ * vpermi2b lookups (index bits 0-6), chosen by bit 7. The upper bytes are don't-cares: the
+ * stores narrow to the low byte. */
+__attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const uint8_t *t, __m512i q)
+{
+    __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512(t), q, _mm512_loadu_si512(t + 64));
+    __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512(t + 128), q,
+                                          _mm512_loadu_si512(t + 192));
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(q), lo, hi);
+}
+
 /* Finishes 16 pixels of channel m: acc (raw sum of x_u8 * w) -> the output values, float
  * bits (odt F32) or int32 lanes holding the output bytes. */
-static inline __m512i finish16(const struct epi *e, int64_t m, __m512i acc)
+__attribute__((always_inline)) static inline __m512i finish16(const struct epi *e, int64_t m, __m512i acc)
 {
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm512_add_epi32(acc, _mm512_set1_epi32(add));
@@ -51,7 +64,9 @@ static inline __m512i finish16(const struct epi *e, int64_t m, __m512i acc)
     f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-1073741824.0f)), _mm512_set1_ps(1073741824.0f));
     __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(e->yzp));
     q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(e->lo)), _mm512_set1_epi32(e->hi));
-    if (e->lut)
+    if (e->lut && e->vbmi)
+        q = lut_vbmi(e->lut8, q);
+    else if (e->lut)
         q = _mm512_i32gather_epi32(_mm512_and_si512(q, _mm512_set1_epi32(255)), e->lut, 4);
     return q;
 }
@@ -106,8 +121,9 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
  * pixels, 32 per tile. y0 is output row oy0 of channel 0 in image b; a vector of 16 flat
  * pixels is stored as up to 16 row pieces (its lanes with col < OW), their places found once
  * per tile for all 8 channels. */
-static void run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *band,
-                     const int8_t *pw, int64_t c4s, int64_t rows, uint8_t *y0, size_t esz)
+__attribute__((always_inline)) static inline void
+run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *band, const int8_t *pw,
+         int64_t c4s, int64_t rows, uint8_t *y0, size_t esz)
 {
     int64_t taps = q->KH * q->KW, total = rows * q->ws, plane = q->OH * q->OW;
     for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
@@ -143,7 +159,11 @@ static void run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const
     }
 }
 
-void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+/* The kernel (the two entries below): vbmi is a constant, so the plain entry never reaches
+ * lut_vbmi and the _vbmi one inlines it. */
+__attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
+                                                      const struct yolo_node *n, int ith, int nth,
+                                                      int vbmi)
 {
     const struct yolo_graph *g = x->g;
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
@@ -164,14 +184,15 @@ void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n,
                      .bias = n->in[YOLO_QC_IN_B] >= 0 ? yolo_exec_ptr(x, n->in[YOLO_QC_IN_B]) : NULL,
                      .ws = yolo_exec_ptr(x, n->in[YOLO_QC_IN_WS]),
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
-                     .act = p[YOLO_CONV_ACT] };
+                     .act = p[YOLO_CONV_ACT], .vbmi = vbmi };
     e.lo = e.odt == YOLO_DT_I8 ? -128 : 0;
     e.hi = e.odt == YOLO_DT_I8 ? 127 : 255;
     if (n->in[YOLO_QC_IN_LUT] >= 0) {
         const uint8_t *l = yolo_exec_ptr(x, n->in[YOLO_QC_IN_LUT]);
-        for (int i = 0; i < 256; i++)
+        for (int i = 0; i < 256 && !vbmi; i++)
             lut32[i] = l[i];
         e.lut = lut32;
+        e.lut8 = l;
     }
     const int8_t *pw = (const int8_t *)(e.sumw + q.Mp);
     const uint8_t *xd = yolo_exec_ptr(x, n->in[YOLO_QC_IN_X]);
@@ -209,4 +230,16 @@ void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n,
                 }
         }
     }
+}
+
+void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    run(x, n, ith, nth, 0);
+}
+
+__attribute__((target("avx512vbmi"))) void yolo_qconv_avx512vnni_vbmi(const struct yolo_exec *x,
+                                                                       const struct yolo_node *n,
+                                                                       int ith, int nth)
+{
+    run(x, n, ith, nth, 1);
 }

@@ -28,6 +28,7 @@ struct epi {
     const int32_t *lut;      /* 256 int32 entries or NULL */
     const uint8_t *lut8;     /* the same 256 bytes (vpermi2b) */
     int vbmi;                /* look the table up by vpermi2b (AVX512_VBMI), not a gather */
+    float osc;               /* a fused QuantizeLinear's scale after the activation, or 0 */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
 };
@@ -50,7 +51,7 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm512_add_epi32(acc, _mm512_set1_epi32(add));
     __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(e->ws[m]));
-    if (e->odt == YOLO_DT_F32) {
+    if (e->odt == YOLO_DT_F32 || e->osc != 0) {
         /* the activation in vectors (simd.h: within 3e-7 of the reference's expf form) */
         if (e->act == YOLO_ACT_SILU)
             f = vsilu(f);
@@ -58,7 +59,9 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
             f = vsigmoid(f);
         else if (e->act == YOLO_ACT_RELU)
             f = _mm512_max_ps(f, _mm512_setzero_ps());
-        return _mm512_castps_si512(f);
+        if (e->odt == YOLO_DT_F32)
+            return _mm512_castps_si512(f);
+        f = _mm512_div_ps(f, _mm512_set1_ps(e->osc));   /* QuantizeLinear's division */
     }
     /* rintf + zp + saturation as yolo_quant_value; the clamp keeps cvtps in range */
     f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-1073741824.0f)), _mm512_set1_ps(1073741824.0f));
@@ -184,7 +187,8 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                      .bias = n->in[YOLO_QC_IN_B] >= 0 ? yolo_exec_ptr(x, n->in[YOLO_QC_IN_B]) : NULL,
                      .ws = yolo_exec_ptr(x, n->in[YOLO_QC_IN_WS]),
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
-                     .act = p[YOLO_CONV_ACT], .vbmi = vbmi };
+                     .act = p[YOLO_CONV_ACT], .vbmi = vbmi,
+                     .osc = n->fparams[YOLO_QC_FP_OSC] };
     e.lo = e.odt == YOLO_DT_I8 ? -128 : 0;
     e.hi = e.odt == YOLO_DT_I8 ? 127 : 255;
     if (n->in[YOLO_QC_IN_LUT] >= 0) {

@@ -17,6 +17,10 @@ int yolo_graph_infer(struct yolo_graph *g, int fold, struct yolo_diag *d);
 /* DequantizeLinear -> Conv -> QuantizeLinear (and a SiLU between two quantizations after it)
  * -> one QConv on int8 (ops/qconv.c). Must run after folding and before the first dce. */
 int yolo_opt_fuse_qdq(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* QConv (float output, its activation) -> QuantizeLinear (one per-tensor scale and zero
+ * point for every reader) -> one QConv writing the quantized tensor (core/opt/fuse_qconv_q.c).
+ * Same bytes; no float tensor in between. */
+int yolo_opt_fuse_qconv_q(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 /* Post-training int8 (core/opt/quantize.c). yolo_quant_plan marks the Convs that take int8
  * (conv_ok, g->n_nodes entries) and the float tensors that need a calibrated range (target,
  * g->n_tensors entries); keep lists node names that stay float (a trailing '*' matches a

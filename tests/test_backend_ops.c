@@ -103,16 +103,31 @@ static int b_dequantize(struct bt *t, uint64_t *s, int v) { return qdq_common(t,
 /* QConv (int8 convolution; ops/qconv.c), odd shapes:
  *   0 3x3 s1 uint8 -> uint8 with bias and table     1 3x3 s2 int8 -> int8, no bias, no table
  *   2 1x1 uint8 -> float32 + SiLU, batch 2            3 5x5 dilation 2, M 9 (not a multiple of 8)
- *   4 grouped (2): the reference path                 5 3x3 s2 wide (W 141), asymmetric pads */
+ *   4 grouped (2): the reference path                 5 3x3 s2 wide (W 141), asymmetric pads
+ * Flat bands (stride 1, rows narrower than their tiles; 0, 2 and 3 are flat too):
+ *   6 3x3 W 40 uint8 -> uint8 + table, batch 2, M 19  7 1x1 W 3: 16-lane vectors over 5 rows
+ *   8 3x3 W 80 C 3 int8 -> int8, no bias              9 5x5 W 1: one pixel of each 5-wide row
+ * A fused QuantizeLinear (fparams[YOLO_QC_FP_OSC], core/opt/fuse_qconv_q.c):
+ *  10 3x3 W 40 uint8 -> SiLU -> uint8 (flat)         11 3x3 s2 W 23 int8 -> Relu -> int8
+ *  12 1x1 W 9 uint8 -> uint8, no activation (flat)
+ * Bound: exact, except 10: within one step (simd.h's SiLU is within 3e-7 of expf's, so a
+ * value that close to a rounding tie may round the other way; counted and printed).
+ * (the ops run single-threaded here: each band is independent of the thread count) */
 static int b_qconv(struct bt *t, uint64_t *s, int v)
 {
-    static const int64_t C[] = { 5, 13, 6, 9, 6, 20 }, M[] = { 7, 17, 10, 9, 4, 33 };
-    static const int64_t K[] = { 3, 3, 1, 5, 3, 3 }, S[] = { 1, 2, 1, 1, 1, 2 };
-    static const int64_t D[] = { 1, 1, 1, 2, 1, 1 }, G[] = { 1, 1, 1, 1, 2, 1 };
-    static const int64_t Wd[] = { 17, 17, 9, 19, 11, 141 };
-    int64_t xs[4] = { v == 2 ? 2 : 1, C[v], 11, Wd[v] }, ws[4] = { M[v], C[v] / G[v], K[v], K[v] };
-    enum yolo_dtype xdt = v == 1 ? YOLO_DT_I8 : YOLO_DT_U8;
-    int64_t odt = v == 1 ? YOLO_DT_I8 : v == 2 ? YOLO_DT_F32 : YOLO_DT_U8;
+    static const int64_t C[] = { 5, 13, 6, 9, 6, 20, 21, 7, 3, 4, 19, 10, 6 };
+    static const int64_t M[] = { 7, 17, 10, 9, 4, 33, 19, 11, 8, 16, 23, 9, 10 };
+    static const int64_t K[] = { 3, 3, 1, 5, 3, 3, 3, 1, 3, 5, 3, 3, 1 };
+    static const int64_t S[] = { 1, 2, 1, 1, 1, 2, 1, 1, 1, 1, 1, 2, 1 };
+    static const int64_t D[] = { 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+    static const int64_t G[] = { 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1 };
+    static const int64_t Wd[] = { 17, 17, 9, 19, 11, 141, 40, 3, 80, 1, 40, 23, 9 };
+    static const int64_t Hd[] = { 11, 11, 11, 11, 11, 11, 9, 5, 7, 6, 7, 9, 11 };
+    int64_t xs[4] = { v == 2 || v == 6 ? 2 : 1, C[v], Hd[v], Wd[v] };
+    int64_t ws[4] = { M[v], C[v] / G[v], K[v], K[v] };
+    int i8 = v == 1 || v == 8 || v == 11;
+    enum yolo_dtype xdt = i8 ? YOLO_DT_I8 : YOLO_DT_U8;
+    int64_t odt = i8 ? YOLO_DT_I8 : v == 2 || v == 7 || v == 9 ? YOLO_DT_F32 : YOLO_DT_U8;
     int64_t nw = ws[0] * ws[1] * ws[2] * ws[3];
     int8_t *w = malloc((size_t)nw);
     float *sc = malloc(sizeof(float) * (size_t)M[v]);
@@ -132,9 +147,9 @@ static int b_qconv(struct bt *t, uint64_t *s, int v)
     int64_t lsh = 256;
     in[0] = bt_in(t, "x", xdt, 4, xs);
     in[1] = bt_const(t, "w", YOLO_DT_I8, 4, ws, w);
-    in[2] = v == 1 ? -1 : bt_const(t, "b", YOLO_DT_I32, 1, &M[v], b);
+    in[2] = v == 1 || v == 8 || v == 11 ? -1 : bt_const(t, "b", YOLO_DT_I32, 1, &M[v], b);
     in[3] = bt_const(t, "ws", YOLO_DT_F32, 1, &M[v], sc);
-    in[4] = v == 0 ? bt_const(t, "lut", YOLO_DT_U8, 1, &lsh, lut) : -1;
+    in[4] = v == 0 || v == 6 ? bt_const(t, "lut", YOLO_DT_U8, 1, &lsh, lut) : -1;
     free(w);
     free(sc);
     free(b);
@@ -150,9 +165,12 @@ static int b_qconv(struct bt *t, uint64_t *s, int v)
     p[YOLO_CONV_PL] = v == 5 ? 0 : pad;
     p[YOLO_CONV_PR] = v == 5 ? 2 : pad;
     p[YOLO_CONV_GROUP] = G[v];
-    p[YOLO_CONV_ACT] = v == 2 ? YOLO_ACT_SILU : YOLO_ACT_NONE;
-    p[YOLO_QC_XZP] = v == 1 ? -3 : 117;
-    p[YOLO_QC_YZP] = v == 1 ? 5 : v == 2 ? 0 : 31;
+    p[YOLO_CONV_ACT] = v == 2 || v == 9 || v == 10 ? YOLO_ACT_SILU
+                       : v == 7 || v == 11        ? YOLO_ACT_RELU : YOLO_ACT_NONE;
+    p[YOLO_QC_XZP] = i8 ? -3 : 117;
+    p[YOLO_QC_YZP] = i8 ? 5 : odt == YOLO_DT_F32 ? 0 : 31;
+    if (v >= 10)   /* the quantized output's scale: outputs spread over the byte range */
+        bt_n(t)->fparams[YOLO_QC_FP_OSC] = v == 10 ? 0.37f : v == 11 ? 0.61f : 1.3f;
     p[YOLO_QC_ODT] = odt;
     return 0;
 }
@@ -480,7 +498,7 @@ static const struct op_case cases[] = {
     { YOLO_OP_BATCH_NORM, b_batch_norm, 1 }, { YOLO_OP_EXPAND, b_expand, 2 },
     { YOLO_OP_RELU, b_relu, 3 },           { YOLO_OP_SILU, b_silu, 3 },
     { YOLO_OP_QUANTIZE_LINEAR, b_quantize, 3 }, { YOLO_OP_DEQUANTIZE_LINEAR, b_dequantize, 3 },
-    { YOLO_OP_QCONV, b_qconv, 6 },
+    { YOLO_OP_QCONV, b_qconv, 13 },
 };
 
 /* The variants of a backend to run: the CPU's kernel families this CPU has; CUDA's two
@@ -504,12 +522,16 @@ static int variants_of(const struct yolo_backend *b, const char **names)
         /* avx2 with $YOLO_AVXVNNI=0: the int8 kernel's vpmaddwd form even on an AVX-VNNI CPU */
         names[n++] = "avx2-madd";
     }
-    if (best >= YOLO_ISA_AVX512)
+    if (best >= YOLO_ISA_AVX512) {
         names[n++] = "avx512";
+        /* avx512 with $YOLO_VBMI=0: the int8 table by gather even on an AVX512_VBMI CPU */
+        if (cpu.avx512vbmi)
+            names[n++] = "avx512-gather";
+    }
     return n;
 }
 
-static int n_run, n_skipped, n_qconv_avx2, n_qconv_avxvnni;
+static int n_run, n_skipped, n_qconv_avx2, n_qconv_avxvnni, n_qconv_flat, n_qconv_vbmi;
 
 static int cpu_avxvnni(void)
 {
@@ -571,10 +593,13 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
         for (int vi = 0; vi < nv; vi++) {
             int is_cuda = strcmp(b->name, "cuda") == 0;
             int madd = !is_cuda && vn[vi] && strcmp(vn[vi], "avx2-madd") == 0;
-            struct yolo_net_params np = { .isa = is_cuda ? NULL : madd ? "avx2" : vn[vi],
+            int gather = !is_cuda && vn[vi] && strcmp(vn[vi], "avx512-gather") == 0;
+            struct yolo_net_params np = { .isa = is_cuda ? NULL : madd ? "avx2" : gather ? "avx512" : vn[vi],
                                           .backend = b->name, .precision = is_cuda ? vn[vi] : NULL };
             if (madd)
                 setenv("YOLO_AVXVNNI", "0", 1);
+            if (gather)
+                setenv("YOLO_VBMI", "0", 1);
             /* FP16 rounds inputs and weights to 11 bits (FP32 accumulation) */
             double bound = is_cuda && strcmp(vn[vi], "fp16") == 0 ? 1e-4 : 1e-6;
             struct yolo_net *net = NULL;
@@ -582,6 +607,8 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
             int e = yolo_net_create_graph(g, &np, &net, &d);
             if (madd)
                 unsetenv("YOLO_AVXVNNI");
+            if (gather)
+                unsetenv("YOLO_VBMI");
             e = e ? e : yolo_runner_create(net, NULL, &r, &d);
             /* int8 at avx2 takes an AVX2 kernel (group 1), never the reference */
             if (!e && c->op == YOLO_OP_QCONV && !is_cuda && n->params[YOLO_CONV_GROUP] == 1 &&
@@ -591,6 +618,14 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
                       "QConv #%d at %s: kernel %s", v, vn[vi], kn);
                 n_qconv_avx2 += !strcmp(kn, "avx2-int8");
                 n_qconv_avxvnni += !strcmp(kn, "avxvnni-int8");
+            }
+            /* stride-1 group-1 QConvs narrower than their tiles take flat bands at avx512;
+             * a table goes through vpermi2b where the CPU has AVX512_VBMI, unless told not to */
+            if (!e && c->op == YOLO_OP_QCONV && !is_cuda && vn[vi] && !strncmp(vn[vi], "avx512", 6)) {
+                const char *kn = yolo_net_kernel_name(net, 0);
+                n_qconv_flat += !strncmp(kn, "vnni-int8-flat", 14);
+                n_qconv_vbmi += strstr(kn, "-vbmi") != NULL;
+                CHECK(h, !gather || !strstr(kn, "-vbmi"), "QConv #%d: %s despite YOLO_VBMI=0", v, kn);
             }
             CHECK(h, e == 0, "%s #%d on %s/%s: %s", opn, v, b->name, vn[vi] ? vn[vi] : "-", d.msg);
             for (int k = 0; !e && k < n->n_in; k++)
@@ -609,6 +644,24 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
                     CHECK(h, err <= bound, "%s #%d output %d on %s/%s (kernel %s): nmse %g, seed %llu",
                           opn, v, k, b->name, vn[vi] ? vn[vi] : "-", kn, err,
                           (unsigned long long)seed);
+                } else if (!e && c->op == YOLO_OP_QCONV && n->fparams[YOLO_QC_FP_OSC] != 0 &&
+                           (n->params[YOLO_CONV_ACT] == YOLO_ACT_SILU ||
+                            n->params[YOLO_CONV_ACT] == YOLO_ACT_SIGMOID)) {
+                    /* an activation before the quantization: within one step (b_qconv) */
+                    int64_t off = 0, worst = 0;
+                    for (uint64_t i = 0; i < bytes; i++) {
+                        int gi = T->dtype == YOLO_DT_I8 ? ((int8_t *)got)[i] : ((uint8_t *)got)[i];
+                        int ri = T->dtype == YOLO_DT_I8 ? ((int8_t *)refs[k])[i]
+                                                        : ((uint8_t *)refs[k])[i];
+                        off += gi != ri;
+                        worst = abs(gi - ri) > worst ? abs(gi - ri) : worst;
+                    }
+                    if (off)
+                        printf("  QConv #%d on %s: %lld of %llu outputs one step off\n", v,
+                               vn[vi] ? vn[vi] : "-", (long long)off, (unsigned long long)bytes);
+                    CHECK(h, worst <= 1, "%s #%d output %d on %s/%s (kernel %s): %lld off, worst %lld "
+                          "steps, seed %llu", opn, v, k, b->name, vn[vi] ? vn[vi] : "-", kn,
+                          (long long)off, (long long)worst, (unsigned long long)seed);
                 } else if (!e) {
                     CHECK(h, memcmp(got, refs[k], bytes) == 0, "%s #%d output %d on %s/%s (kernel "
                           "%s): not identical, seed %llu", opn, v, k, b->name,
@@ -661,5 +714,14 @@ int main(void)
     if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX2)
         CHECK(&h, n_qconv_avx2 > 0 && (!cpu.avxvnni || n_qconv_avxvnni > 0),
               "the AVX2 int8 kernels never ran");
+    printf("test_backend_ops: QConv on flat bands (VNNI): %d, table by vpermi2b: %d\n",
+           n_qconv_flat, n_qconv_vbmi);
+    if (yolo_isa_select(&cpu, NULL) >= YOLO_ISA_AVX512 && cpu.avx512vnni) {
+        int nv = cpu.avx512vbmi ? 2 : 1;   /* avx512, and avx512-gather */
+        CHECK(&h, n_qconv_flat == 9 * nv, "flat-band QConvs: %d ran, %d expected (0 2 3 6 7 8 9 10 12)",
+              n_qconv_flat, 9 * nv);
+        CHECK(&h, n_qconv_vbmi == (cpu.avx512vbmi ? 2 : 0), "vpermi2b table QConvs: %d ran, %d "
+              "expected (0 6)", n_qconv_vbmi, cpu.avx512vbmi ? 2 : 0);
+    }
     return harness_finish(&h);
 }

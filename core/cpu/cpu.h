@@ -14,6 +14,7 @@
 
 struct yolo_cpu {                 /* filled by yolo_cpu_detect (CPUID) */
     int avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, avxvnni;
+    int avx512vbmi;               /* vpermi2b: the int8 kernel's 256-byte table */
     char model[64];
 };
 void yolo_cpu_detect(struct yolo_cpu *cpu);

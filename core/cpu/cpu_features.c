@@ -39,6 +39,7 @@ void yolo_cpu_detect(struct yolo_cpu *cpu)
     cpu->avx512vl = __builtin_cpu_supports("avx512vl");
     cpu->avx512vnni = __builtin_cpu_supports("avx512vnni");
     cpu->avx512bf16 = __builtin_cpu_supports("avx512bf16");
+    cpu->avx512vbmi = __builtin_cpu_supports("avx512vbmi");
     /* AVX-VNNI from CPUID (leaf 7, subleaf 1, EAX bit 4): clang 14, which builds the fuzz
      * targets, does not know the name "avxvnni"; its ymm state is what avx2 already checked */
     unsigned a = 0, b = 0, c = 0, d = 0;

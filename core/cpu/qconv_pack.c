@@ -29,9 +29,11 @@ int yolo_qconv_vnni_applies(const struct yolo_graph *g, const struct yolo_node *
         return 0;
     /* one band's scratch (one output row at the least) times any thread count stays far
      * from overflowing */
-    struct yolo_qconv_geom q;
-    yolo_qconv_geom_make(g, n, 1, &q);
-    return q.band_bytes + q.tmp_bytes <= ((uint64_t)1 << 36);
+    struct yolo_qconv_geom q, qf;
+    yolo_qconv_geom_make(g, n, 1, 0, &q);
+    yolo_qconv_geom_make(g, n, 1, 1, &qf);
+    return q.band_bytes + q.tmp_bytes <= ((uint64_t)1 << 36) &&
+           qf.band_bytes + qf.tmp_bytes <= ((uint64_t)1 << 36);
 }
 
 int64_t yolo_qconv_packed_numel(int64_t M, int64_t C, int64_t KH, int64_t KW)
@@ -60,7 +62,7 @@ void yolo_qconv_pack_weights(const int8_t *w, int64_t M, int64_t C, int64_t KH, 
 }
 
 void yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,
-                          struct yolo_qconv_geom *q)
+                          int flat_ok, struct yolo_qconv_geom *q)
 {
     const int64_t *p = n->params;
     const struct yolo_tensor *X = &g->tensors[n->in[YOLO_QC_IN_X]], *Y = &g->tensors[n->out[0]];
@@ -75,6 +77,12 @@ void yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n,
     q->wpad = (q->OW - 1) * q->SW + (q->KW - 1) * q->DW + 1;
     /* a tap reads output pixels ox .. ox + NR - 1 at phase offset (kx * DW) / SW */
     q->ws = round_up(round_up(q->OW, YOLO_QCONV_NR) + (q->KW - 1) * q->DW / q->SW + 1, 16);
+    /* flat when the padded row is shorter than the row's whole tiles (qconv_pack.h) */
+    q->flat = flat_ok && q->SH == 1 && q->SW == 1 &&
+              q->OW + (q->KW - 1) * q->DW < round_up(q->OW, YOLO_QCONV_NR);
+    if (q->flat)
+        q->ws = q->OW + (q->KW - 1) * q->DW;
+    q->wst = round_up(q->ws, 16);
     uint64_t row_bytes = (uint64_t)q->C4 * (uint64_t)q->SW * (uint64_t)q->ws * 4;
     /* enough bands for every thread (twice over, to even out), each within the budget */
     int64_t per_image = ceil_div(2 * (int64_t)(nth < 1 ? 1 : nth), q->N);
@@ -85,16 +93,22 @@ void yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n,
     q->br = br;
     q->nband = ceil_div(q->OH, br);
     q->in_rows = (br - 1) * q->SH + (q->KH - 1) * q->DH + 1;
-    q->band_bytes = (uint64_t)q->in_rows * row_bytes;
-    /* 4 channels' padded input rows, each split into its SW phases of ws pixels, and one
+    q->c4p = q->in_rows * q->SW * q->ws;
+    /* flat: the last tile reads up to NR - 1 + (KW-1)*DW pixels past the last row; the
+     * loader's 16-column steps write up to 15 */
+    if (q->flat)
+        q->c4p = round_up(q->c4p + YOLO_QCONV_NR + (q->KW - 1) * q->DW + 16, 16);
+    q->band_bytes = (uint64_t)q->C4 * (uint64_t)q->c4p * 4;
+    /* 4 channels' padded input rows, each split into its SW phases of wst pixels, and one
      * unsplit padded row */
-    q->tmp_bytes = (uint64_t)(5 * q->SW * q->ws);
+    q->tmp_bytes = (uint64_t)(5 * q->SW * q->wst);
 }
 
-uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
+uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth,
+                            int flat_ok)
 {
     struct yolo_qconv_geom q;
-    yolo_qconv_geom_make(g, n, nth, &q);
+    yolo_qconv_geom_make(g, n, nth, flat_ok, &q);
     /* band, the phase rows, then (64-byte aligned) the table widened to int32 */
     return q.band_bytes + ((q.tmp_bytes + 63) & ~(uint64_t)63) + 4 * 256;
 }

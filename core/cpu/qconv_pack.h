@@ -16,7 +16,16 @@
  *   int8  w[Mp/8][KH*KW][C4][8][4]            8 output channels x 4 input channels per
  *                                             (tap, c4); channels >= C and rows >= M are 0
  * Mp = M rounded up to 8. Group-1 QConvs with a uint8/int8 input only; others run the
- * reference kernel. */
+ * reference kernel.
+ *
+ * Flat bands (stride 1, VNNI kernel only): a tile covers 32 consecutive pixels of an output
+ * row, so a 20- or 40-pixel row wastes 12 or 24 of 32 or 64 lanes. With stride 1 the band's
+ * rows are instead stored back to back with the pitch of the padded row, rp = OW + (KW-1)*DW:
+ * output pixel (row, col) is flat index p = row * rp + col and reads band pixel
+ * p + ky*DH*rp + kx*DW, the same for every p, so a tile runs over 32 consecutive p across
+ * rows. The columns col >= OW in each row (KW-1 of them) are computed and never stored;
+ * waste drops to (KW-1)/rp (80 wide 3x3: 2/82 instead of 16/96). Each 4-channel plane has
+ * slack after its last row for the last tile's over-read. */
 #ifndef YOLO_QCONV_PACK_H
 #define YOLO_QCONV_PACK_H
 
@@ -28,7 +37,11 @@
 struct yolo_qconv_geom {
     int64_t N, C, H, W, M, Mp, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL;
     int64_t C4, wpad;       /* 4-channel groups; padded input width */
-    int64_t ws;             /* pixels per phase row in scratch (slack for 32-pixel reads) */
+    int64_t ws;             /* pixels per phase row in scratch (slack for 32-pixel reads);
+                               the pitch of the band's phase rows */
+    int64_t flat;           /* 1: flat band (see above; SH = SW = 1, ws = rp, no slack) */
+    int64_t c4p;            /* pitch of a 4-channel plane in pixels */
+    int64_t wst;            /* ws rounded up to 16: a phase row in the loader's tmp rows */
     int64_t br, nband;      /* output rows per band, bands per image */
     int64_t in_rows;        /* input rows a band holds */
     uint64_t band_bytes, tmp_bytes;
@@ -41,12 +54,18 @@ int64_t  yolo_qconv_packed_numel(int64_t M, int64_t C, int64_t KH, int64_t KW);
 /* Fills out (yolo_qconv_packed_numel * 4 bytes) from w [M][C][KH][KW] int8. */
 void     yolo_qconv_pack_weights(const int8_t *w, int64_t M, int64_t C, int64_t KH, int64_t KW,
                                  void *out);
+/* flat_ok: the kernel handles flat bands (the VNNI kernel; the AVX2 ones pass 0). */
 void     yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,
-                              struct yolo_qconv_geom *q);
-uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
+                              int flat_ok, struct yolo_qconv_geom *q);
+uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth,
+                            int flat_ok);
 /* The kernel: thread ith of nth takes every band (image, rows) b with b % nth == ith. */
 void     yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith,
                                int nth);
+/* The same with the table (a QConv's optional LUT input) looked up by vpermi2b instead of a
+ * gather: for CPUs with AVX512_VBMI. Bit-identical. */
+void     yolo_qconv_avx512vnni_vbmi(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                                    int nth);
 /* The AVX2 kernels on the same layouts (x86/qconv_avx2.c), for CPUs without AVX512_VNNI:
  * vpdpbusd on ymm where CPUID reports AVX-VNNI, else the same sums by vpmaddwd (exact). */
 void     yolo_qconv_avxvnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

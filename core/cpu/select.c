@@ -25,6 +25,15 @@ static int has_vnni(void)
     return cpu.avx512vnni && yolo_isa_usable(YOLO_ISA_AVX512) == YOLO_ISA_AVX512;
 }
 
+/* vpermi2b for the int8 table, unless $YOLO_VBMI is 0 (how tests reach the gather form) */
+static int has_vbmi(void)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    const char *e = getenv("YOLO_VBMI");
+    return cpu.avx512vbmi && !(e && strcmp(e, "0") == 0);
+}
+
 static int has_avxvnni(void)
 {
     struct yolo_cpu cpu;
@@ -159,8 +168,12 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
             if (packed_kind == YOLO_CONV_PACK_VNNI8 && isa != YOLO_ISA_REF) {
                 const char *av = getenv("YOLO_AVXVNNI");
                 if (isa == YOLO_ISA_AVX512 && has_vnni()) {
-                    k->fn = yolo_qconv_avx512vnni;
-                    k->name = "vnni-int8";
+                    struct yolo_qconv_geom q;
+                    yolo_qconv_geom_make(g, n, nth, 1, &q);
+                    int vbmi = n->in[YOLO_QC_IN_LUT] >= 0 && has_vbmi();
+                    k->fn = vbmi ? yolo_qconv_avx512vnni_vbmi : yolo_qconv_avx512vnni;
+                    k->name = q.flat ? (vbmi ? "vnni-int8-flat-vbmi" : "vnni-int8-flat")
+                                     : (vbmi ? "vnni-int8-vbmi" : "vnni-int8");
                 } else if (has_avxvnni() && !(av && strcmp(av, "0") == 0)) {
                     k->fn = yolo_qconv_avxvnni;
                     k->name = "avxvnni-int8";
@@ -168,7 +181,7 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                     k->fn = yolo_qconv_avx2;
                     k->name = "avx2-int8";
                 }
-                k->scratch = yolo_qconv_scratch(g, n, nth);
+                k->scratch = yolo_qconv_scratch(g, n, nth, k->fn == yolo_qconv_avx512vnni);
             }
             break;
         case YOLO_OP_QUANTIZE_LINEAR:

@@ -12,17 +12,22 @@
  *   LUT [256] uint8 const or absent: applied to each quantized output byte (a fused
  *       DequantizeLinear -> SiLU -> QuantizeLinear, the table made by the pass)
  * Output Y [N, M, OH, OW]: uint8 or int8 with zero point params[YOLO_QC_YZP], or float32
- * (then params[YOLO_CONV_ACT] applies, no LUT).
+ * (then params[YOLO_CONV_ACT] applies, no LUT). fparams[YOLO_QC_FP_OSC] > 0 (a fused
+ * QuantizeLinear, core/opt/fuse_qconv_q.c): a quantized output made from the float one,
+ * q = sat(round_half_even(act(v) / osc) + y_zp) with WS in float units; no LUT.
  * params: Conv's layout (enum yolo_conv_param), then YOLO_QC_*.
  *
  * Per output value: acc = sum (x - x_zp) * w over the window (pads contribute 0, i.e. they
  * hold x_zp); v = (float)(acc + B[m]) * WS[m]; quantized: q = sat(round_half_even(v) +
- * y_zp), then LUT[q]; float: act(v). This is ONNX Runtime's QLinearConv requantization
- * (bias added in int32, one float multiplier per channel), so a QDQ model computes what it
+ * y_zp), then LUT[q]; float: act(v); with osc: QuantizeLinear's sat(rint(act(v) / osc) +
+ * y_zp), the same IEEE division. This is ONNX Runtime's QLinearConv requantization (bias
+ * added in int32, one float multiplier per channel), so a QDQ model computes what it
  * computes there. Every backend's kernel computes exactly this (the accumulation is exact in
  * int32, the epilogue the same float operations), so kernels match the reference bit for
- * bit. int32 cannot overflow: |acc| <= 255 * 128 * K < 2^30 with shape_fn's bound on
- * K = C/group * KH * KW, and shape_fn bounds |B| by 2^30. */
+ * bit, except for an activation in params: simd.h's is within 3e-7 relative of expf's, so an
+ * activated output, quantized with osc, may land one step away where act(v) / osc is that
+ * close to a rounding tie. int32 cannot overflow: |acc| <= 255 * 128 * K < 2^30 with
+ * shape_fn's bound on K = C/group * KH * KW, and shape_fn bounds |B| by 2^30. */
 #include "broadcast.h"
 #include "op_params.h"
 #include "quant.h"
@@ -93,7 +98,11 @@ static int qconv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
             return yolo_node_error(d, YOLO_ERR_FORMAT, n, "the output table must be a uint8 [256] "
                                    "constant on a quantized output");
     }
-    if (odt != YOLO_DT_F32 && p[YOLO_CONV_ACT] != YOLO_ACT_NONE)
+    float osc = n->fparams[YOLO_QC_FP_OSC];
+    if (osc != 0 && (odt == YOLO_DT_F32 || lt >= 0 || !isnormal(osc) || osc < 0))
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "output scale %g: must be 0, or a positive "
+                               "normal float on a quantized output without a table", (double)osc);
+    if (odt != YOLO_DT_F32 && osc == 0 && p[YOLO_CONV_ACT] != YOLO_ACT_NONE)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "a quantized output takes its activation "
                                "from the table, not params");
     return 0;
@@ -120,6 +129,7 @@ static void qconv_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
     if (odt != YOLO_DT_F32)
         yolo_quant_range((enum yolo_dtype)odt, &lo, &hi);
     int32_t xzp = (int32_t)p[YOLO_QC_XZP];
+    float osc = n->fparams[YOLO_QC_FP_OSC];
     int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3];
     int64_t M = Y->shape[1], OH = Y->shape[2], OW = Y->shape[3];
     int64_t KH = p[YOLO_CONV_KH], KW = p[YOLO_CONV_KW], G = p[YOLO_CONV_GROUP];
@@ -152,6 +162,9 @@ static void qconv_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
                 int64_t o = pl * OH * OW + oy * OW + ox;
                 if (odt == YOLO_DT_F32) {
                     yf[o] = yolo_act_apply(v, p[YOLO_CONV_ACT]);
+                } else if (osc != 0) {
+                    float a = yolo_act_apply(v, p[YOLO_CONV_ACT]);
+                    yq[o] = (uint8_t)yolo_quant_value(a / osc, yzp, lo, hi);
                 } else {
                     uint8_t q = (uint8_t)yolo_quant_value(v, yzp, lo, hi);
                     yq[o] = lut ? lut[q] : q;

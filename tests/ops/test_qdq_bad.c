@@ -95,8 +95,10 @@ int main(void)
               "%s: message '%s' lacks '%s'", bad[i].what, t.d.msg, bad[i].expect);
         bt_free(&t);
     }
-    /* QConv: zero point outside its dtype, bias beyond 2^30 */
-    for (int v = 0; v < 2; v++) {
+    /* QConv: zero point outside its dtype, bias beyond 2^30; then a fused QuantizeLinear's
+     * output scale (fparams) negative, NaN, inf, denormal, on a float output */
+    static const float osc_bad[5] = { -0.5f, NAN, INFINITY, 1e-40f, 0.25f };
+    for (int v = 0; v < 7; v++) {
         struct bt t;
         bt_init(&t);
         int64_t xs[4] = { 1, 4, 5, 5 }, ws[4] = { 2, 4, 1, 1 }, m = 2;
@@ -112,10 +114,13 @@ int main(void)
         p[YOLO_CONV_KH] = p[YOLO_CONV_KW] = p[YOLO_CONV_SH] = p[YOLO_CONV_SW] = 1;
         p[YOLO_CONV_DH] = p[YOLO_CONV_DW] = p[YOLO_CONV_GROUP] = 1;
         p[YOLO_QC_XZP] = v == 0 ? 300 : 0;
-        p[YOLO_QC_ODT] = YOLO_DT_U8;
+        p[YOLO_QC_ODT] = v == 6 ? YOLO_DT_F32 : YOLO_DT_U8;
+        if (v >= 2)
+            bt_n(&t)->fparams[YOLO_QC_FP_OSC] = osc_bad[v - 2];
         rc = rc ? rc : bt_prepare(&t, 1);
-        CHECK(&h, rc != 0 && strstr(t.d.msg, v == 0 ? "zero point" : "bias"), "QConv case %d: rc %d '%s'",
-              v, rc, t.d.msg);
+        const char *want = v == 0 ? "zero point" : v == 1 ? "bias" : "output scale";
+        CHECK(&h, rc != 0 && strstr(t.d.msg, want) && !strchr(t.d.msg, '\n'),
+              "QConv case %d: rc %d '%s'", v, rc, t.d.msg);
         bt_free(&t);
     }
     return harness_finish(&h);

@@ -22,6 +22,7 @@ struct epi {
     const int32_t *sumw, *bias;
     const float *ws;
     const uint8_t *lut;      /* 256 entries or NULL */
+    float osc;               /* a fused QuantizeLinear's scale after the activation, or 0 */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
 };
@@ -37,6 +38,8 @@ static void store8(const struct epi *e, int64_t m, __m256i acc, void *y, int nva
         vstorem(y, f, vm_n(nvalid));
         return;
     }
+    if (e->osc != 0)   /* the activation, then QuantizeLinear's division */
+        f = _mm256_div_ps(vact(f, (int)e->act), _mm256_set1_ps(e->osc));
     f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(-1073741824.0f)), _mm256_set1_ps(1073741824.0f));
     __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(e->yzp));
     q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(e->lo)), _mm256_set1_epi32(e->hi));
@@ -94,7 +97,7 @@ static void run(const struct yolo_exec *x, const struct yolo_node *n, int ith, i
     const struct yolo_graph *g = x->g;
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     struct yolo_qconv_geom q;
-    yolo_qconv_geom_make(g, n, nth, &q);
+    yolo_qconv_geom_make(g, n, nth, 0, &q);
     int64_t units = q.N * q.nband;
     if (ith >= units)
         return;
@@ -110,14 +113,14 @@ static void run(const struct yolo_exec *x, const struct yolo_node *n, int ith, i
                      .ws = yolo_exec_ptr(x, n->in[YOLO_QC_IN_WS]),
                      .lut = n->in[YOLO_QC_IN_LUT] >= 0 ? yolo_exec_ptr(x, n->in[YOLO_QC_IN_LUT]) : NULL,
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
-                     .act = p[YOLO_CONV_ACT] };
+                     .act = p[YOLO_CONV_ACT], .osc = n->fparams[YOLO_QC_FP_OSC] };
     e.lo = e.odt == YOLO_DT_I8 ? -128 : 0;
     e.hi = e.odt == YOLO_DT_I8 ? 127 : 255;
     const int8_t *pw = (const int8_t *)(e.sumw + q.Mp);
     const uint8_t *xd = yolo_exec_ptr(x, n->in[YOLO_QC_IN_X]);
     uint8_t *yd = yolo_exec_ptr(x, n->out[0]);
     size_t esz = e.odt == YOLO_DT_F32 ? 4 : 1;
-    int64_t taps = q.KH * q.KW, c4s = q.in_rows * q.SW * q.ws * 4;
+    int64_t taps = q.KH * q.KW, c4s = q.c4p * 4;
     for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
         int64_t rows = q.OH - oy0 < q.br ? q.OH - oy0 : q.br;

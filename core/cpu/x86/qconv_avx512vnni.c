@@ -5,7 +5,9 @@
  * pixel (uint8, zero-point padded, split into stride phases); then for every block of 8
  * output channels, every output row and every 32 output pixels, 16 int32 accumulators
  * (8 channels x 2 vectors of 16 pixels) sum over (tap, 4-channel group): 2 activation loads,
- * 8 weight broadcasts, 16 vpdpbusd. The epilogue is the reference's, in vectors: zero-point
+ * 8 weight broadcasts, 16 vpdpbusd. Stride-1 convs whose rows are narrower than their whole tiles (80, 40,
+ * 20 wide) run flat bands instead (qconv_pack.h): tiles of 32 consecutive pixels across rows,
+ * each vector stored as its row pieces. The epilogue is the reference's, in vectors: zero-point
  * correction and bias in int32, one float multiply, round half to even (cvtps, default
  * MXCSR), zero point, saturation, the optional table, and a narrowing NCHW store; a float
  * output gets the fused activation from simd.h (the only step not bit-identical to the
@@ -24,18 +26,32 @@ struct epi {
     const int32_t *sumw, *bias;
     const float *ws;
     const int32_t *lut;      /* 256 int32 entries or NULL */
+    const uint8_t *lut8;     /* the same 256 bytes (vpermi2b) */
+    int vbmi;                /* look the table up by vpermi2b (AVX512_VBMI), not a gather */
+    float osc;               /* a fused QuantizeLinear's scale after the activation, or 0 */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
 };
 
-/* Finishes 16 pixels of channel m: acc (raw sum of x_u8 * w) -> y[0 .. nvalid). */
-static inline void store16(const struct epi *e, int64_t m, __m512i acc, void *y, int nvalid)
+/* t[q] for the low byte q of each int32 lane (0..255), in that lane's low byte: two 128-entry
+ * vpermi2b lookups (index bits 0-6), chosen by bit 7. The upper bytes are don't-cares: the
+ * stores narrow to the low byte. */
+__attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const uint8_t *t, __m512i q)
 {
-    __mmask16 k = nvalid >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nvalid) - 1u);
+    __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512(t), q, _mm512_loadu_si512(t + 64));
+    __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512(t + 128), q,
+                                          _mm512_loadu_si512(t + 192));
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(q), lo, hi);
+}
+
+/* Finishes 16 pixels of channel m: acc (raw sum of x_u8 * w) -> the output values, float
+ * bits (odt F32) or int32 lanes holding the output bytes. */
+__attribute__((always_inline)) static inline __m512i finish16(const struct epi *e, int64_t m, __m512i acc)
+{
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm512_add_epi32(acc, _mm512_set1_epi32(add));
     __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(e->ws[m]));
-    if (e->odt == YOLO_DT_F32) {
+    if (e->odt == YOLO_DT_F32 || e->osc != 0) {
         /* the activation in vectors (simd.h: within 3e-7 of the reference's expf form) */
         if (e->act == YOLO_ACT_SILU)
             f = vsilu(f);
@@ -43,16 +59,33 @@ static inline void store16(const struct epi *e, int64_t m, __m512i acc, void *y,
             f = vsigmoid(f);
         else if (e->act == YOLO_ACT_RELU)
             f = _mm512_max_ps(f, _mm512_setzero_ps());
-        _mm512_mask_storeu_ps(y, k, f);
-        return;
+        if (e->odt == YOLO_DT_F32)
+            return _mm512_castps_si512(f);
+        f = _mm512_div_ps(f, _mm512_set1_ps(e->osc));   /* QuantizeLinear's division */
     }
     /* rintf + zp + saturation as yolo_quant_value; the clamp keeps cvtps in range */
     f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-1073741824.0f)), _mm512_set1_ps(1073741824.0f));
     __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(e->yzp));
     q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(e->lo)), _mm512_set1_epi32(e->hi));
-    if (e->lut)
+    if (e->lut && e->vbmi)
+        q = lut_vbmi(e->lut8, q);
+    else if (e->lut)
         q = _mm512_i32gather_epi32(_mm512_and_si512(q, _mm512_set1_epi32(255)), e->lut, 4);
-    _mm512_mask_cvtepi32_storeu_epi8(y, k, q);
+    return q;
+}
+
+/* Stores the lanes of k (consecutive, from lane0) of finished values v at y, lane lane0
+ * going to y[0]: lanes past 0 are first compressed down. */
+static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, int lane0)
+{
+    if (lane0) {
+        v = _mm512_maskz_compress_epi32(k, v);
+        k = (__mmask16)(k >> lane0);
+    }
+    if (e->odt == YOLO_DT_F32)
+        _mm512_mask_storeu_ps(y, k, _mm512_castsi512_ps(v));
+    else
+        _mm512_mask_cvtepi32_storeu_epi8(y, k, v);
 }
 
 /* The 8-channel x 32-pixel tile: 16 accumulators held in registers (named, so the compiler
@@ -64,7 +97,7 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
             c61 = c00, c70 = c00, c71 = c00;
     for (int64_t ky = 0; ky < q->KH; ky++) {
-        int64_t r = orow * q->SH + ky * q->DH;
+        int64_t r = orow * q->SH + ky * q->DH;   /* flat bands: orow 0, ox0 the flat index */
         for (int64_t kx = 0; kx < q->KW; kx++) {
             int64_t ph = (kx * q->DW) % q->SW, off = ox0 + (kx * q->DW) / q->SW;
             const uint8_t *ap = band + ((r * q->SW + ph) * q->ws + off) * 4;
@@ -87,12 +120,58 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
     acc[6][0] = c60, acc[6][1] = c61, acc[7][0] = c70, acc[7][1] = c71;
 }
 
-void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+/* A flat band (qconv_pack.h): rows output rows of ws pitch as rows * ws consecutive flat
+ * pixels, 32 per tile. y0 is output row oy0 of channel 0 in image b; a vector of 16 flat
+ * pixels is stored as up to 16 row pieces (its lanes with col < OW), their places found once
+ * per tile for all 8 channels. */
+__attribute__((always_inline)) static inline void
+run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *band, const int8_t *pw,
+         int64_t c4s, int64_t rows, uint8_t *y0, size_t esz)
+{
+    int64_t taps = q->KH * q->KW, total = rows * q->ws, plane = q->OH * q->OW;
+    for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
+        const int32_t *wb = (const int32_t *)(const void *)(pw + mb * taps * q->C4 * YOLO_QCONV_MR * 4);
+        for (int64_t p0 = 0; p0 < total; p0 += YOLO_QCONV_NR) {
+            __m512i acc[YOLO_QCONV_MR][2];
+            tile8x32(band, q, 0, p0, c4s, wb, acc);
+            for (int v = 0; v < 2; v++) {
+                __mmask16 km[16];
+                int lane[16], np = 0;
+                int64_t off[16];
+                for (int l = 0; l < 16 && p0 + 16 * v + l < total;) {
+                    int64_t pp = p0 + 16 * v + l, row = pp / q->ws, col = pp % q->ws;
+                    int64_t seg = q->ws - col < 16 - l ? q->ws - col : 16 - l;
+                    if (col < q->OW) {
+                        int64_t nv = q->OW - col < seg ? q->OW - col : seg;
+                        km[np] = (__mmask16)(((1u << nv) - 1u) << l);
+                        lane[np] = l;
+                        off[np++] = row * q->OW + col;
+                    }
+                    l += (int)seg;
+                }
+                for (int i = 0; i < YOLO_QCONV_MR && np; i++) {
+                    int64_t m = mb * YOLO_QCONV_MR + i;
+                    if (m >= q->M)
+                        break;
+                    __m512i f = finish16(e, m, acc[i][v]);
+                    for (int j = 0; j < np; j++)
+                        put16(e, f, y0 + (m * plane + off[j]) * esz, km[j], lane[j]);
+                }
+            }
+        }
+    }
+}
+
+/* The kernel (the two entries below): vbmi is a constant, so the plain entry never reaches
+ * lut_vbmi and the _vbmi one inlines it. */
+__attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
+                                                      const struct yolo_node *n, int ith, int nth,
+                                                      int vbmi)
 {
     const struct yolo_graph *g = x->g;
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     struct yolo_qconv_geom q;
-    yolo_qconv_geom_make(g, n, nth, &q);
+    yolo_qconv_geom_make(g, n, nth, 1, &q);
     int64_t units = q.N * q.nband;
     if (ith >= units)
         return;
@@ -108,24 +187,30 @@ void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n,
                      .bias = n->in[YOLO_QC_IN_B] >= 0 ? yolo_exec_ptr(x, n->in[YOLO_QC_IN_B]) : NULL,
                      .ws = yolo_exec_ptr(x, n->in[YOLO_QC_IN_WS]),
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
-                     .act = p[YOLO_CONV_ACT] };
+                     .act = p[YOLO_CONV_ACT], .vbmi = vbmi,
+                     .osc = n->fparams[YOLO_QC_FP_OSC] };
     e.lo = e.odt == YOLO_DT_I8 ? -128 : 0;
     e.hi = e.odt == YOLO_DT_I8 ? 127 : 255;
     if (n->in[YOLO_QC_IN_LUT] >= 0) {
         const uint8_t *l = yolo_exec_ptr(x, n->in[YOLO_QC_IN_LUT]);
-        for (int i = 0; i < 256; i++)
+        for (int i = 0; i < 256 && !vbmi; i++)
             lut32[i] = l[i];
         e.lut = lut32;
+        e.lut8 = l;
     }
     const int8_t *pw = (const int8_t *)(e.sumw + q.Mp);
     const uint8_t *xd = yolo_exec_ptr(x, n->in[YOLO_QC_IN_X]);
     uint8_t *yd = yolo_exec_ptr(x, n->out[0]);
     size_t esz = e.odt == YOLO_DT_F32 ? 4 : 1;
-    int64_t taps = q.KH * q.KW, c4s = q.in_rows * q.SW * q.ws * 4;
+    int64_t taps = q.KH * q.KW, c4s = q.c4p * 4;
     for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
         int64_t rows = q.OH - oy0 < q.br ? q.OH - oy0 : q.br;
         load_band(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band, tmp);
+        if (q.flat) {
+            run_flat(&e, &q, band, pw, c4s, rows, yd + (b * q.M * q.OH + oy0) * q.OW * esz, esz);
+            continue;
+        }
         for (int64_t mb = 0; mb < q.Mp / YOLO_QCONV_MR; mb++) {
             const int8_t *wb = pw + mb * taps * q.C4 * YOLO_QCONV_MR * 4;
             for (int64_t orow = 0; orow < rows; orow++)
@@ -141,11 +226,24 @@ void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n,
                         for (int v = 0; v < 2; v++) {
                             int64_t left = q.OW - ox0 - 16 * v;
                             if (left > 0)
-                                store16(&e, m, acc[i][v], yrow + 16 * v * esz,
-                                        left > 16 ? 16 : (int)left);
+                                put16(&e, finish16(&e, m, acc[i][v]), yrow + 16 * v * esz,
+                                      left >= 16 ? (__mmask16)0xffff
+                                                 : (__mmask16)((1u << left) - 1u), 0);
                         }
                     }
                 }
         }
     }
+}
+
+void yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    run(x, n, ith, nth, 0);
+}
+
+__attribute__((target("avx512vbmi"))) void yolo_qconv_avx512vnni_vbmi(const struct yolo_exec *x,
+                                                                       const struct yolo_node *n,
+                                                                       int ith, int nth)
+{
+    run(x, n, ith, nth, 1);
 }

@@ -38,12 +38,15 @@ static void split2(const uint8_t *src, int64_t W, int64_t PL, int64_t ws, uint8_
 
 #endif
 
-/* Copies input rows iy0 .. iy0 + q->in_rows - 1 of image xn into the band layout. */
+/* Copies input rows iy0 .. iy0 + q->in_rows - 1 of image xn into the band layout (4-channel
+ * planes q->c4p pixels apart; a flat band's rows are ws apart, ws not a multiple of 16: each
+ * row's 16-column steps spill zero-point bytes into the next row, which overwrites them, and
+ * the last row's into the plane's slack). */
 static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_t iy0,
                       uint8_t flip, uint8_t zpu, uint8_t *band, uint8_t *tmp)
 {
-    uint8_t *line = tmp + 4 * q->SW * q->ws;
-    int64_t SW = q->SW, ws = q->ws, rowlen = SW * ws;
+    uint8_t *line = tmp + 4 * q->SW * q->wst;
+    int64_t SW = q->SW, ws = q->ws, wst = q->wst, rowlen = SW * wst;
     for (int64_t c4 = 0; c4 < q->C4; c4++)
         for (int64_t r = 0; r < q->in_rows; r++) {
             int64_t iy = iy0 + r;
@@ -62,7 +65,7 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                     memset(t, zpu, (size_t)lo);
                     for (int64_t i = 0; i < n; i++)
                         t[lo + i] = src[i] ^ flip;
-                    memset(t + lo + n, zpu, (size_t)(ws - lo - n));
+                    memset(t + lo + n, zpu, (size_t)(wst - lo - n));
                     continue;
                 }
 #if defined(__AVX512BW__)
@@ -76,15 +79,15 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                 for (int64_t ph = 0; ph < SW; ph++)
                     for (int64_t col = 0; col < ws; col++) {
                         int64_t ix = col * SW + ph - q->PL;
-                        t[ph * ws + col] = ix >= 0 && ix < q->W ? src[ix] ^ flip : zpu;
+                        t[ph * wst + col] = ix >= 0 && ix < q->W ? src[ix] ^ flip : zpu;
                     }
             }
             /* interleave: band[c4][r][ph][col][cc] */
             for (int64_t ph = 0; ph < SW; ph++) {
-                uint8_t *dst = band + ((c4 * q->in_rows + r) * SW + ph) * ws * 4;
-                const uint8_t *t0 = tmp + ph * ws, *t1 = t0 + rowlen, *t2 = t1 + rowlen,
+                uint8_t *dst = band + (c4 * q->c4p + (r * SW + ph) * ws) * 4;
+                const uint8_t *t0 = tmp + ph * wst, *t1 = t0 + rowlen, *t2 = t1 + rowlen,
                               *t3 = t2 + rowlen;
-                for (int64_t col = 0; col < ws; col += 16) {   /* ws is a multiple of 16 */
+                for (int64_t col = 0; col < wst; col += 16) {
                     __m128i a = _mm_loadu_si128((const __m128i *)(t0 + col));
                     __m128i b = _mm_loadu_si128((const __m128i *)(t1 + col));
                     __m128i c = _mm_loadu_si128((const __m128i *)(t2 + col));
@@ -98,6 +101,13 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                     _mm_storeu_si128((__m128i *)(o + 48), _mm_unpackhi_epi16(ab1, cd1));
                 }
             }
+        }
+    /* the planes' slack (read by tiles past the last row, into lanes never stored): defined
+     * bytes all the same */
+    if (q->flat)
+        for (int64_t c4 = 0; c4 < q->C4; c4++) {
+            int64_t used = q->in_rows * ws;
+            memset(band + (c4 * q->c4p + used) * 4, zpu, (size_t)(q->c4p - used) * 4);
         }
 }
 

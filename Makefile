@@ -92,6 +92,14 @@ CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer
 CXXFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=$(SAN)
 endif
+# KERNEL_OPT: the optimization of the compute kernels (KERNEL_DIRS, the x86 ones included),
+# appended after OPT (the last -O wins). Sanitizer builds use OPT=-O1, at which GCC keeps the
+# micro-kernels' register tiles (arrays of vectors indexed in unrolled loops) in memory, where
+# ASan checks every access: a yolov8n inference took 10x the plain build's time, and the
+# suite under ASan ~1000 s. At -O2 every load and store is still instrumented (ASan and UBSan
+# insert their checks before optimizing); only the tiles move to registers. Empty: OPT alone.
+KERNEL_DIRS := core/cpu core/cpu/x86 core/ops
+KERNEL_OPT  ?= $(if $(SAN),-O2)
 
 # ---------------------------------------------------------------- sources
 LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect preprocess postprocess labels eval
@@ -149,11 +157,14 @@ $(BUILD)/gen/labels_coco.c: labels/coco.names scripts/embed_names.sh
 # Objects are rebuilt when the compiler or its flags change (a build made before -fPIC
 # cannot link libyolo.so): the stamp is rewritten, at parse time, only when they differ.
 FLAGS_STAMP := $(BUILD)/flags.stamp
-FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS) $(CXXFLAGS)
+FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS) $(CXXFLAGS)$(if $(KERNEL_OPT), $(KERNEL_OPT))
 ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
 $(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 endif
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): $(FLAGS_STAMP)
+
+KERNEL_OBJ := $(filter $(addprefix $(BUILD)/obj/,$(addsuffix /%,$(KERNEL_DIRS))),$(LIB_OBJ))
+$(KERNEL_OBJ): CFLAGS += $(KERNEL_OPT)
 
 # Every object may include the generated protobuf header.
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): | $(BUILD)/gen/onnx.pb-c.h

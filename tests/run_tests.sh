@@ -19,8 +19,8 @@ case "$JOBS" in ''|*[!0-9]*|0) echo "run_tests.sh: JOBS must be a positive numbe
 # Started first, longest first (seconds under ASan on the 2-core CI machine, where the order
 # matters most). A test missing here only starts later; a name here that no longer exists is
 # ignored.
-LONG="tests/cli/test_slurm_cli.sh tests/cli/test_detect_cli.sh tests/cli/test_val_cli.sh
-      tests/cli/test_shard_cli.sh test_golden tests/cli/test_video_cli.sh tests/cli/test_int8_cli.sh
+LONG="test_golden tests/cli/test_detect_cli.sh tests/cli/test_val_cli.sh tests/cli/test_video_cli.sh
+      tests/cli/test_shard_cli.sh tests/cli/test_slurm_cli.sh tests/cli/test_int8_cli.sh
       test_build_limits tests/cli/test_engine_cli.sh tests/cli/test_ultralytics_cli.sh"
 # Run with no other test beside them: the live-stream test bounds latencies and stalls in
 # wall time (real-time sources at 25 fps), which other tests' load would turn into failures.

@@ -31,7 +31,7 @@ W=$(mktemp -d) || exit 1
 pids=""; rd=""
 # on exit (or Ctrl-C) no test is left running, and nothing of ours is left in /tmp
 trap 'for p in $pids $rd; do kill "$p" 2>/dev/null; done; rm -rf "$W"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT; trap 'exit 143' TERM
 
 # ---- the list, in print order: W/N.name, W/N.cmd (one argument per line)
 n=0

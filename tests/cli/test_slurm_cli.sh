@@ -54,7 +54,9 @@ mungekey -c -k "$T/munge/munge.key" 2> "$T/err" || { echo "FAIL: mungekey: $(cat
 munged --force --key-file="$T/munge/munge.key" --socket="$T/munge/munge.sock" --num-threads=2 \
     --pid-file="$T/munge/munged.pid" --log-file="$T/munge/munged.log" --seed-file="$T/munge/munged.seed" ||
     { echo "FAIL: munged did not start"; exit 1; }
-H=$(hostname -s); P=$((20000 + $$ % 20000))
+# the two ports below Linux's ephemeral range (32768 up): no outgoing connection of a test
+# running beside this one, nor a port test_video_live_cli.sh takes from the kernel, lands there
+H=$(hostname -s); P=$((20000 + $$ % 12000))
 cat > "$T/slurm.conf" <<CONF
 ClusterName=yolotest
 SlurmctldHost=$H(127.0.0.1)

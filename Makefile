@@ -277,7 +277,17 @@ test: deps
 	$(MAKE) --no-print-directory all tests
 	BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run_tests.sh
 
+# ONLY (tests/run_tests.sh's: words, a test runs if its name contains one) builds only those
+# test programs, plus the two the CLI scripts run themselves (test_image_limits, test_golden):
+# `make tsan` runs 5 tests and need not link the ~75 programs under ThreadSanitizer.
+ifneq ($(ONLY),)
+TEST_BIN_CLI := $(BUILD)/tests/test_image_limits $(BUILD)/tests/test_golden
+TEST_BIN_ONLY := $(sort $(filter $(TEST_BIN_CLI),$(TEST_BIN)) \
+    $(foreach t,$(TEST_BIN),$(foreach o,$(ONLY),$(if $(findstring $(o),$(t:$(BUILD)/tests/%=%)),$(t)))))
+tests: $(TEST_BIN_ONLY)
+else
 tests: $(TEST_BIN)
+endif
 # the test programs the GPU machine runs (scripts/test-cuda.sh): what CI builds with CUDA=1
 CUDA_TEST_BIN := $(addprefix $(BUILD)/tests/,test_backend_ops test_golden test_cuda_letterbox \
                  test_cuda_conv test_cuda_streams)

@@ -92,6 +92,14 @@ CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer
 CXXFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=$(SAN)
 endif
+# KERNEL_OPT: the optimization of the compute kernels (KERNEL_DIRS, the x86 ones included),
+# appended after OPT (the last -O wins). Sanitizer builds use OPT=-O1, at which GCC keeps the
+# micro-kernels' register tiles (arrays of vectors indexed in unrolled loops) in memory, where
+# ASan checks every access: a yolov8n inference took 10x the plain build's time, and the
+# suite under ASan ~1000 s. At -O2 every load and store is still instrumented (ASan and UBSan
+# insert their checks before optimizing); only the tiles move to registers. Empty: OPT alone.
+KERNEL_DIRS := core/cpu core/cpu/x86 core/ops
+KERNEL_OPT  ?= $(if $(SAN),-O2)
 
 # ---------------------------------------------------------------- sources
 LIB_DIRS  := core core/base core/ops core/opt core/onnx core/cpu detect preprocess postprocess labels eval
@@ -149,11 +157,14 @@ $(BUILD)/gen/labels_coco.c: labels/coco.names scripts/embed_names.sh
 # Objects are rebuilt when the compiler or its flags change (a build made before -fPIC
 # cannot link libyolo.so): the stamp is rewritten, at parse time, only when they differ.
 FLAGS_STAMP := $(BUILD)/flags.stamp
-FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS) $(CXXFLAGS)
+FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS) $(CXXFLAGS)$(if $(KERNEL_OPT), $(KERNEL_OPT))
 ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
 $(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 endif
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): $(FLAGS_STAMP)
+
+KERNEL_OBJ := $(filter $(addprefix $(BUILD)/obj/,$(addsuffix /%,$(KERNEL_DIRS))),$(LIB_OBJ))
+$(KERNEL_OBJ): CFLAGS += $(KERNEL_OPT)
 
 # Every object may include the generated protobuf header.
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): | $(BUILD)/gen/onnx.pb-c.h
@@ -266,7 +277,17 @@ test: deps
 	$(MAKE) --no-print-directory all tests
 	BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run_tests.sh
 
+# ONLY (tests/run_tests.sh's: words, a test runs if its name contains one) builds only those
+# test programs, plus the two the CLI scripts run themselves (test_image_limits, test_golden):
+# `make tsan` runs 5 tests and need not link the ~75 programs under ThreadSanitizer.
+ifneq ($(ONLY),)
+TEST_BIN_CLI := $(BUILD)/tests/test_image_limits $(BUILD)/tests/test_golden
+TEST_BIN_ONLY := $(sort $(filter $(TEST_BIN_CLI),$(TEST_BIN)) \
+    $(foreach t,$(TEST_BIN),$(foreach o,$(ONLY),$(if $(findstring $(o),$(t:$(BUILD)/tests/%=%)),$(t)))))
+tests: $(TEST_BIN_ONLY)
+else
 tests: $(TEST_BIN)
+endif
 # the test programs the GPU machine runs (scripts/test-cuda.sh): what CI builds with CUDA=1
 CUDA_TEST_BIN := $(addprefix $(BUILD)/tests/,test_backend_ops test_golden test_cuda_letterbox \
                  test_cuda_conv test_cuda_streams test_cuda_nms)

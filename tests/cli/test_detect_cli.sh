@@ -48,15 +48,16 @@ grep -Eq '^Bottleneck: inference \(the model was busy (8[5-9]|9[0-9]|100)% of th
     "$T/c.out" && ok || fail "coco128: no bottleneck line naming inference: $(grep Bottleneck "$T/c.out")"
 
 # bad files in a folder: reported by name (and by an "error" line in the JSON Lines), the
-# rest processed, exit 1
+# rest processed, exit 1; 16 good images beside the two bad ones check that as well as the
+# 128 above did (which doubled this test's time under ASan)
 mkdir -p "$T/bad"
-for f in "$C"/*.jpg; do ln -s "$f" "$T/bad/"; done
+for f in $(ls "$C"/*.jpg | head -n 16); do ln -s "$f" "$T/bad/"; done
 : > "$T/bad/bad.jpg"
 echo "not an image" > "$T/bad/notes.jpg"
 "$YOLO" detect "$E" "$T/bad" --save-dir "$T/b" --exist-ok --nosave --json > "$T/b.out" 2> "$T/b.err"; rc=$?
 [ $rc -eq 1 ] && grep -q "bad.jpg" "$T/b.err" && grep -q "notes.jpg" "$T/b.err" &&
-    [ "$(wc -l < "$T/b/detections.jsonl")" = 130 ] && [ "$(grep -c '^{"path": ".*", "error": "' "$T/b/detections.jsonl")" = 2 ] &&
-    grep -q "128 images .* 2 failed" "$T/b.out" && ok ||
+    [ "$(wc -l < "$T/b/detections.jsonl")" = 18 ] && [ "$(grep -c '^{"path": ".*", "error": "' "$T/b/detections.jsonl")" = 2 ] &&
+    grep -q "16 images .* 2 failed" "$T/b.out" && ok ||
     fail "bad files: exit $rc, stderr: $(cat "$T/b.err"), summary: $(tail -2 "$T/b.out")"
 
 # output names: a recursive run mirrors the folders below the source (a/0001.jpg and

@@ -3,9 +3,10 @@
 # 1. Issue 6's acceptance on the first VAL_IMAGES (default 32) coco128 images: for yolov8n_dq,
 #    yolov5n and yolo11n_dq, the engine's mAP50-95 equals, within 0.002, the mAP50-95 of the
 #    reference pipeline's detections scored with --predictions (scripts/reference_val.sh; the
-#    reference detections are cached in $BUILD/refval, so only the first run pays ~40 s for
-#    them). VAL_IMAGES=all runs the full 128-image acceptance. Needs ONNX Runtime (node + npm;
-#    installed on first use): without it this test FAILS, it does not skip.
+#    reference detections are cached in build/refval whatever BUILD is, since nothing of this
+#    build makes them: only the first run of any build pays ~40 s for them, and make asan after
+#    make test reuses them). VAL_IMAGES=all runs the full 128-image acceptance. Needs ONNX
+#    Runtime (node + npm; installed on first use): without it this test FAILS, it does not skip.
 # 2. On a small folder: --json and --save-json, the table, --predictions giving the very same
 #    numbers from the saved detections, matching lines by file name, images without lines and
 #    lines without images, bad JSON lines, duplicate lines, out-of-range classes, a malformed
@@ -20,7 +21,8 @@ fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 PY=/usr/bin/python3
 
 # ---------------------------------------------------------------- 1. acceptance (subset)
-if BUILD=$BUILD SHARED=$SHARED YOLO=$YOLO ENGINES=$T sh scripts/reference_val.sh "$N" \
+if BUILD=$BUILD SHARED=$SHARED YOLO=$YOLO ENGINES=$T REFVAL_CACHE=${REFVAL_CACHE:-build/refval} \
+    sh scripts/reference_val.sh "$N" \
     > "$T/acc.out" 2> "$T/acc.err"; then ok
 else fail "reference_val.sh $N: $(tail -5 "$T/acc.err")"; fi
 cat "$T/acc.out"

@@ -19,13 +19,14 @@
 #include "fuzz/fuzz_image.c"
 #include "fuzz/fuzz_labels.c"
 #include "fuzz/fuzz_onnx.c"
+#include "fuzz/fuzz_video.c"
 #include "fuzz/fuzz_yaml.c"
 
 struct target { const char *name; int (*fn)(const uint8_t *, size_t); int min_seeds; };
 
 static const struct target targets[] = {
     { "onnx", fuzz_onnx, 10 },     { "engine", fuzz_engine, 8 }, { "labels", fuzz_labels, 8 },
-    { "yaml", fuzz_yaml, 8 },      { "image", fuzz_image, 10 },
+    { "yaml", fuzz_yaml, 8 },      { "image", fuzz_image, 10 },  { "video", fuzz_video, 15 },
 };
 
 static int cmp_names(const void *a, const void *b)

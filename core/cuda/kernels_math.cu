@@ -63,6 +63,17 @@ __global__ void binary_kernel(const struct yolo_cu_binary p)
     }
 }
 
+/* The four float operations of binary_kernel, for the fast path below. */
+__device__ __forceinline__ float arith(int32_t op, float x, float z)
+{
+    switch (op) {
+    case YOLO_CU_ADD: return x + z;
+    case YOLO_CU_SUB: return x - z;
+    case YOLO_CU_MUL: return x * z;
+    default:          return x / z;
+    }
+}
+
 /* Same-shape float operands (the residual Adds of C2f blocks, most Muls): no index
  * arithmetic, 16-byte loads and stores, the generic kernel's float operations per element. */
 template <typename T, int V>
@@ -75,29 +86,13 @@ __global__ void binary_flat_kernel(int32_t op, const T *a, const T *b, T *y, int
         const T *ea = (const T *)&ua, *eb = (const T *)&ub;
         T *ey = (T *)&uy;
 #pragma unroll
-        for (int k = 0; k < V; k++) {
-            float x = (float)ea[k], z = (float)eb[k], r;
-            switch (op) {
-            case YOLO_CU_ADD: r = x + z; break;
-            case YOLO_CU_SUB: r = x - z; break;
-            case YOLO_CU_MUL: r = x * z; break;
-            default:          r = x / z; break;
-            }
-            ey[k] = (T)r;
-        }
+        for (int k = 0; k < V; k++)
+            ey[k] = (T)arith(op, (float)ea[k], (float)eb[k]);
         ((uint4 *)y)[i] = uy;
     }
     for (int64_t i = nv * V + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (int64_t)gridDim.x * blockDim.x) {
-        float x = (float)a[i], z = (float)b[i], r;
-        switch (op) {
-        case YOLO_CU_ADD: r = x + z; break;
-        case YOLO_CU_SUB: r = x - z; break;
-        case YOLO_CU_MUL: r = x * z; break;
-        default:          r = x / z; break;
-        }
-        y[i] = (T)r;
-    }
+         i += (int64_t)gridDim.x * blockDim.x)
+        y[i] = (T)arith(op, (float)a[i], (float)b[i]);
 }
 
 /* Whether a and b both have the output's full contiguous shape. */

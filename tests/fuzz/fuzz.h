@@ -8,6 +8,8 @@
  *   fuzz_yaml    yolo_dataset_load on the bytes as data.yaml, and yolo_names_parse
  *   fuzz_image   yolo_image_decode_limited, what yolo_image_read_limited decodes with
  *                (FUZZ_MAX_PIXELS)
+ *   fuzz_video   the frame size in a video packet's headers for every codec (the first byte
+ *                picks it), codec sniffing, and a second container joined on to a file
  *
  * Each returns the status of its main call (YOLO_OK when the input was accepted) and must
  * never crash, leak, hang or allocate without bound, whatever the bytes. An invariant that
@@ -31,6 +33,7 @@ int fuzz_engine(const uint8_t *data, size_t size);
 int fuzz_labels(const uint8_t *data, size_t size);
 int fuzz_yaml(const uint8_t *data, size_t size);
 int fuzz_image(const uint8_t *data, size_t size);
+int fuzz_video(const uint8_t *data, size_t size);
 
 /* "<dir>/<name>" in this process's scratch directory (made on first use under /dev/shm if
  * it exists, else $TMPDIR or /tmp; removed at exit). The string is static per name slot:

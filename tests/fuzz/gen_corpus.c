@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cv_adapter.h"
+#include "frame_headers.h"
 #include "harness.h"
 #include "onnx_writer.h"
 #include "tiny_model.h"
@@ -295,6 +296,37 @@ static int gen_images(void)
     return rc;
 }
 
+/* video: each real packet header behind its codec byte (fuzz_video.c), with a few of its
+ * truncations and bit flips; the files with and without a second container joined on. */
+static int gen_video(void)
+{
+    int rc = 0;
+    for (size_t k = 0; k < sizeof frame_header_cases / sizeof frame_header_cases[0]; k++) {
+        uint8_t b[260];
+        b[0] = (uint8_t)frame_header_cases[k].c;
+        size_t n = 1 + frame_header_bytes(frame_header_cases[k].hex, b + 1, sizeof b - 1);
+        char stem[64];
+        snprintf(stem, sizeof stem, "hdr%02zu", k);
+        char name[80];
+        snprintf(name, sizeof name, "ok-%s", stem);
+        rc |= put("video", name, b, n);
+        mutants("video", stem, "", b, n, 2, 2, 0);
+    }
+    static const struct { const char *name; const char *const *parts; } files[] = {
+        { "one-mp4", frame_one_mp4 },         { "ok-joined-mp4", frame_joined_mp4 },
+        { "ok-joined-avi", frame_joined_avi }, { "ok-joined-mkv", frame_joined_mkv },
+        { "joined-mkv-same-size", frame_joined_mkv_same },
+    };
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        uint8_t b[512];
+        size_t n = 0;
+        for (const char *const *p = files[k].parts; *p; p++)
+            n += frame_header_bytes(*p, b + n, sizeof b - n);
+        rc |= put("video", files[k].name, b, n);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -306,6 +338,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_corpus: %s: %s\n", out_dir, strerror(errno));
         return 1;
     }
-    int rc = gen_models() | gen_text() | gen_images();
+    int rc = gen_models() | gen_text() | gen_images() | gen_video();
     return rc ? 1 : 0;
 }

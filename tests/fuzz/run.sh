@@ -12,14 +12,14 @@
 # OpenCV writes some formats to temporary files before decoding them: they go to
 # build/fuzz/cvtmp/<t>/ (OPENCV_TEMP_PATH), and any left there after a run fails it too.
 #
-# Usage: sh tests/fuzz/run.sh [SECONDS] [TARGET...]      (targets: onnx engine labels yaml image)
+# Usage: sh tests/fuzz/run.sh [SECONDS] [TARGET...]      (targets: onnx engine labels yaml image video)
 # Env:   FUZZ_BUILD (default build/fuzz), FUZZ_JOBS (parallel targets, default 1),
 #        FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=4 -workers=4" or "-dict=...").
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
 [ $# -gt 0 ] && shift
-targets=${*:-onnx engine labels yaml image}
+targets=${*:-onnx engine labels yaml image video}
 B=${FUZZ_BUILD:-build/fuzz}
 jobs=${FUZZ_JOBS:-1}
 

@@ -216,6 +216,13 @@ static int check_image(const struct yolo_image *im, int32_t i, struct yolo_diag 
     return 0;
 }
 
+/* The public image as the letterbox's view of it. */
+static struct yolo_image_view view_of(const struct yolo_image *im)
+{
+    return (struct yolo_image_view){ im->data, im->width, im->height, im->stride_bytes,
+                                     (enum yolo_pixfmt)im->format };
+}
+
 /* The GPU path: the images go up and through letterbox, network, decode and NMS as queued
  * work (pre_cuda.h, post_cuda.h); collect waits for it. */
 static int gpu_submit(struct yolo_ctx *c, int s, const struct yolo_image *imgs, int32_t n,
@@ -224,9 +231,7 @@ static int gpu_submit(struct yolo_ctx *c, int s, const struct yolo_image *imgs, 
 #ifdef YOLO_CUDA
     const struct yolo_model *m = c->model;
     for (int32_t i = 0; i < n; i++)
-        c->views[i] = (struct yolo_image_view){ imgs[i].data, imgs[i].width, imgs[i].height,
-                                                imgs[i].stride_bytes,
-                                                (enum yolo_pixfmt)imgs[i].format };
+        c->views[i] = view_of(&imgs[i]);
     int rc = yolo_cuda_pre_run(c->gpu_pre, s, c->views, c->batch[s].geom, n, c->d_input, m->in_w,
                                m->in_h, diag);
     if (!rc)
@@ -252,8 +257,7 @@ static int host_detect(struct yolo_ctx *c, int s, const struct yolo_image *imgs,
     float *input = c->stage_in ? c->stage_in : yolo_runner_tensor(c->runner, m->in_tensor);
     size_t plane = (size_t)m->in_w * (size_t)m->in_h * 3;
     for (int32_t i = 0; i < n; i++) {
-        struct yolo_image_view v = { imgs[i].data, imgs[i].width, imgs[i].height,
-                                     imgs[i].stride_bytes, (enum yolo_pixfmt)imgs[i].format };
+        struct yolo_image_view v = view_of(&imgs[i]);
         int rc = yolo_letterbox(&v, &c->lb, &c->ws, input + plane * (size_t)i, &b->geom[i], diag);
         if (rc)
             return rc;

@@ -401,7 +401,8 @@ static int run_profile(const char *path, const char *isa, const char *device, in
             json_str(nodes[i].name);
             printf(", \"kernel\": ");
             json_str(nodes[i].kernel);
-            printf(", \"ms\": %.4f}", ms[i]);
+            printf(", \"ms\": %.4f, \"gflops\": %.2f}", ms[i],
+                   nodes[i].flops > 0 && ms[i] > 0 ? nodes[i].flops / ms[i] / 1e6 : 0.0);
         }
         printf("]}");
     } else {

@@ -131,15 +131,18 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
     int64_t taps = q->KH * q->KW, total = rows * q->ws, plane = q->OH * q->OW;
     for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
         const int32_t *wb = (const int32_t *)(const void *)(pw + mb * taps * q->C4 * YOLO_QCONV_MR * 4);
+        /* (row, col) of flat pixel p0, stepped by additions: the piece bookkeeping runs per
+         * tile and channel block, and took a 64-bit division per piece before */
+        int64_t row0 = 0, col0 = 0;
         for (int64_t p0 = 0; p0 < total; p0 += YOLO_QCONV_NR) {
             __m512i acc[YOLO_QCONV_MR][2];
             tile8x32(band, q, 0, p0, c4s, wb, acc);
+            int64_t row = row0, col = col0;
             for (int v = 0; v < 2; v++) {
                 __mmask16 km[16];
                 int lane[16], np = 0;
                 int64_t off[16];
                 for (int l = 0; l < 16 && p0 + 16 * v + l < total;) {
-                    int64_t pp = p0 + 16 * v + l, row = pp / q->ws, col = pp % q->ws;
                     int64_t seg = q->ws - col < 16 - l ? q->ws - col : 16 - l;
                     if (col < q->OW) {
                         int64_t nv = q->OW - col < seg ? q->OW - col : seg;
@@ -148,6 +151,9 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                         off[np++] = row * q->OW + col;
                     }
                     l += (int)seg;
+                    col += seg;
+                    if (col == q->ws)
+                        col = 0, row++;
                 }
                 for (int i = 0; i < YOLO_QCONV_MR && np; i++) {
                     int64_t m = mb * YOLO_QCONV_MR + i;
@@ -158,6 +164,8 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                         put16(e, f, y0 + (m * plane + off[j]) * esz, km[j], lane[j]);
                 }
             }
+            for (col0 += YOLO_QCONV_NR; col0 >= q->ws; col0 -= q->ws)
+                row0++;
         }
     }
 }

@@ -7,9 +7,30 @@
 #define YOLO_X86_QCONV_BAND_H
 
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cpu/qconv_pack.h"
+
+/* n bytes of src to dst with every byte xor flip (0x80 turns int8 into the biased uint8; 0
+ * is a plain copy): vectors, since this copy runs over every input byte of every int8 conv
+ * and gcc at -O2 leaves the byte loop scalar. */
+static inline void copy_flip(uint8_t *dst, const uint8_t *src, int64_t n, uint8_t flip)
+{
+    if (n <= 0)
+        return;
+    if (!flip) {
+        memcpy(dst, src, (size_t)n);
+        return;
+    }
+    const __m128i f = _mm_set1_epi8((char)flip);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm_storeu_si128((__m128i *)(void *)(dst + i),
+                         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(src + i)), f));
+    for (; i < n; i++)
+        dst[i] = src[i] ^ flip;
+}
 
 /* Stride 2: the zero-point padded row (2 * ws bytes, built in `line`) split into its even
  * and odd columns, 64 bytes per step: within each 16-byte lane the evens go to the low 8
@@ -20,8 +41,7 @@ static void split2(const uint8_t *src, int64_t W, int64_t PL, int64_t ws, uint8_
 {
     int64_t len = 2 * ws, lo = PL < len ? PL : len, n = W < len - lo ? W : len - lo;
     memset(line, zpu, (size_t)lo);
-    for (int64_t i = 0; i < n; i++)
-        line[lo + i] = src[i] ^ flip;
+    copy_flip(line + lo, src, n, flip);
     memset(line + lo + n, zpu, (size_t)(len - lo - n));
     const __m512i sh = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7,
                                                             9, 11, 13, 15));
@@ -33,6 +53,48 @@ static void split2(const uint8_t *src, int64_t W, int64_t PL, int64_t ws, uint8_
         __mmask32 h = len - j >= 64 ? ~(__mmask32)0 : (((__mmask32)1 << ((len - j) / 2)) - 1);
         _mm256_mask_storeu_epi8(t + j / 2, h, _mm512_castsi512_si256(v));
         _mm256_mask_storeu_epi8(t + ws + j / 2, h, _mm512_extracti64x4_epi64(v, 1));
+    }
+}
+
+/* Stride 1, straight from the source rows to the band (no tmp rows): 64 pixels of the 4
+ * channel rows per step by masked loads (lanes outside the row's [lo, lo + n) get the zero
+ * point, so the pads need no separate fill), interleaved to 4 bytes a pixel by byte and word
+ * unpacks, then a 4x4 transpose of 128-bit blocks restores the pixel order. src[cc] is NULL
+ * for a channel row that is all padding. Writes pixels 0 .. wst - 1 of dst, the same bytes
+ * as the tmp-row path. */
+static void interleave1(const uint8_t *const src[4], int64_t lo, int64_t n, int64_t wst,
+                        uint8_t flip, uint8_t zpu, uint8_t *dst)
+{
+    const __m512i zv = _mm512_set1_epi8((char)zpu), fv = _mm512_set1_epi8((char)flip);
+    for (int64_t col = 0; col < wst; col += 64) {
+        /* lanes j with lo <= col + j < lo + n read src[col + j - lo] */
+        int64_t a = lo - col, b = lo + n - col;   /* the valid lanes are [a, b) of 0..63 */
+        a = a < 0 ? 0 : a;
+        b = b > 64 ? 64 : b;
+        __mmask64 k = a < b ? (b - a == 64 ? ~(__mmask64)0 : (((__mmask64)1 << (b - a)) - 1) << a)
+                            : 0;
+        __m512i v[4];
+        for (int cc = 0; cc < 4; cc++) {
+            v[cc] = zv;
+            if (src[cc] && k) {
+                /* base pointer of lane 0, formed as an integer: it may lie before the row,
+                 * and the masked-off lanes are never read */
+                const void *base = (const void *)((uintptr_t)src[cc] + (uintptr_t)(col - lo));
+                __m512i x = _mm512_maskz_loadu_epi8(k, base);
+                v[cc] = _mm512_mask_blend_epi8(k, zv, _mm512_xor_si512(x, fv));
+            }
+        }
+        __m512i ab0 = _mm512_unpacklo_epi8(v[0], v[1]), ab1 = _mm512_unpackhi_epi8(v[0], v[1]);
+        __m512i cd0 = _mm512_unpacklo_epi8(v[2], v[3]), cd1 = _mm512_unpackhi_epi8(v[2], v[3]);
+        /* o_j's 128-bit block L holds pixels 16L + 4j .. 16L + 4j + 3 */
+        __m512i o0 = _mm512_unpacklo_epi16(ab0, cd0), o1 = _mm512_unpackhi_epi16(ab0, cd0);
+        __m512i o2 = _mm512_unpacklo_epi16(ab1, cd1), o3 = _mm512_unpackhi_epi16(ab1, cd1);
+        __m512i t0 = _mm512_shuffle_i64x2(o0, o1, 0x44), t1 = _mm512_shuffle_i64x2(o0, o1, 0xEE);
+        __m512i t2 = _mm512_shuffle_i64x2(o2, o3, 0x44), t3 = _mm512_shuffle_i64x2(o2, o3, 0xEE);
+        __m512i out[4] = { _mm512_shuffle_i64x2(t0, t2, 0x88), _mm512_shuffle_i64x2(t0, t2, 0xDD),
+                           _mm512_shuffle_i64x2(t1, t3, 0x88), _mm512_shuffle_i64x2(t1, t3, 0xDD) };
+        for (int q = 0; q < 4 && col + 16 * q < wst; q++)
+            _mm512_storeu_si512(dst + (col + 16 * q) * 4, out[q]);
     }
 }
 
@@ -50,6 +112,18 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
     for (int64_t c4 = 0; c4 < q->C4; c4++)
         for (int64_t r = 0; r < q->in_rows; r++) {
             int64_t iy = iy0 + r;
+#if defined(__AVX512BW__)
+            if (SW == 1) {
+                const uint8_t *src[4];
+                for (int cc = 0; cc < 4; cc++) {
+                    int64_t c = c4 * 4 + cc;
+                    src[cc] = c >= q->C || iy < 0 || iy >= q->H ? NULL : xn + (c * q->H + iy) * q->W;
+                }
+                int64_t lo = q->PL < ws ? q->PL : ws, n = q->W < ws - lo ? q->W : ws - lo;
+                interleave1(src, lo, n, wst, flip, zpu, band + (c4 * q->c4p + r * ws) * 4);
+                continue;
+            }
+#endif
             /* 4 channel rows, padded and phase-split: tmp[cc][ph][col] = column col*SW+ph */
             for (int cc = 0; cc < 4; cc++) {
                 int64_t c = c4 * 4 + cc;
@@ -63,8 +137,7 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                     int64_t lo = q->PL < ws ? q->PL : ws;
                     int64_t n = q->W < ws - lo ? q->W : ws - lo;
                     memset(t, zpu, (size_t)lo);
-                    for (int64_t i = 0; i < n; i++)
-                        t[lo + i] = src[i] ^ flip;
+                    copy_flip(t + lo, src, n, flip);
                     memset(t + lo + n, zpu, (size_t)(wst - lo - n));
                     continue;
                 }

@@ -16,7 +16,7 @@
 #      then RUNS timed ones; a row reports the median of the rounds' medians;
 #   4. one table (model, threads, ours ms, ORT ms, ratio, GFLOP/s of each), written with the
 #      date, CPU and setup to tests/perf/results.md.
-# A process is pinned to CPUs 0..T-1 (taskset) when the machine has that many. Times taken
+# A process is pinned to the last T CPUs (taskset) when the machine has that many. Times taken
 # while other heavy work runs on the machine mean little: run it on a quiet machine.
 # Environment: ROUNDS (3), WARMUP (5), RUNS (20), THREADS ("1 2"), MODELS (the three above),
 # PRECISIONS ("fp32 int8 qdq bf16"),
@@ -51,12 +51,14 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
 load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 date=$(date -u '+%Y-%m-%d %H:%M UTC')
 
-# pin CMD to CPUs 0..T-1 when there are enough of them
+# pin CMD to the last T CPUs (ncpu-T .. ncpu-1) when there are enough of them: CPU 0 takes
+# most of the system's own work (interrupts, kernel threads), and on the 2-CPU CI machines
+# a 1-thread run pinned there measured up to 35% slower, by the minute, than on CPU 1
 pin() {
     t=$1
     shift
     if command -v taskset >/dev/null 2>&1 && [ "$ncpu" -ge "$t" ]; then
-        taskset -c "0-$((t - 1))" "$@"
+        taskset -c "$((ncpu - t))-$((ncpu - 1))" "$@"
     else
         "$@"
     fi
@@ -214,7 +216,7 @@ setup="- date: $date
 - CPU: $cpu ($ncpu logical CPUs), load average at start: $load
 - ours: \`$YOLO bench ENGINE --threads T --warmup $WARMUP --runs $RUNS --image bus.jpg\`, inference stage (letterbox and NMS excluded), $(sed -n 's/.*"gemm_path": "\([^"]*\)".*/\1/p' "$WORK/$(echo $MODELS | cut -d' ' -f1).t1.json" 2>/dev/null | head -n 1)
 - ONNX Runtime: onnxruntime-node $ort_version, CPU provider, graph optimization all, intra-op threads T, \`ort_run.js --warmup $WARMUP --repeat $RUNS\` on golden/input_bus_640.bin (the same tensor)
-- each row: median of $ROUNDS rounds' medians; every round runs all rows in turn, ours then ORT; processes pinned to CPUs 0..T-1 when available
+- each row: median of $ROUNDS rounds' medians; every round runs all rows in turn, ours then ORT; processes pinned to the last T CPUs when available
 - roofline (OpenBLAS $blas_core as detected):$roof${roof_forced:+ forced $forced:$roof_forced}
 - ORT runs the float model for the fp32, int8 and bf16 rows, the QDQ file itself for the qdq row
 - targets: issue 7: fp32 ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads; issue 11: int8 yolov8n_dq <= 0.35x ORT FP32, qdq <= 0.6x ORT on the QDQ model, bf16 <= 0.7x our fp32"

@@ -77,11 +77,13 @@ void yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n,
     q->wpad = (q->OW - 1) * q->SW + (q->KW - 1) * q->DW + 1;
     /* a tap reads output pixels ox .. ox + NR - 1 at phase offset (kx * DW) / SW */
     q->ws = round_up(round_up(q->OW, YOLO_QCONV_NR) + (q->KW - 1) * q->DW / q->SW + 1, 16);
-    /* flat when the padded row is shorter than the row's whole tiles (qconv_pack.h) */
-    q->flat = flat_ok && q->SH == 1 && q->SW == 1 &&
-              q->OW + (q->KW - 1) * q->DW < round_up(q->OW, YOLO_QCONV_NR);
+    /* flat when the padded row is shorter than the row's whole tiles (qconv_pack.h); stride
+     * 1 or 2, the same both ways */
+    int64_t flat_w = q->OW + (q->KW - 1) * q->DW / q->SW;
+    q->flat = flat_ok && q->SH == q->SW && (q->SW == 1 || q->SW == 2) &&
+              flat_w < round_up(q->OW, YOLO_QCONV_NR);
     if (q->flat)
-        q->ws = q->OW + (q->KW - 1) * q->DW;
+        q->ws = flat_w;
     q->wst = round_up(q->ws, 16);
     uint64_t row_bytes = (uint64_t)q->C4 * (uint64_t)q->SW * (uint64_t)q->ws * 4;
     /* enough bands for every thread (twice over, to even out), each within the budget */
@@ -94,10 +96,17 @@ void yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n,
     q->nband = ceil_div(q->OH, br);
     q->in_rows = (br - 1) * q->SH + (q->KH - 1) * q->DH + 1;
     q->c4p = q->in_rows * q->SW * q->ws;
-    /* flat: the last tile reads up to NR - 1 + (KW-1)*DW pixels past the last row; the
-     * loader's 16-column steps write up to 15 */
-    if (q->flat)
-        q->c4p = round_up(q->c4p + YOLO_QCONV_NR + (q->KW - 1) * q->DW + 16, 16);
+    q->pp = q->c4p;
+    if (q->flat) {
+        /* SH x SW planes (one at stride 1) of prow rows each; a plane's last row spills
+         * the loader's 16-column steps (up to 15 pixels) into the plane's slack, not into
+         * the next plane's first row, which may be loaded already */
+        int64_t prow = br + (q->KH - 1) * q->DH / q->SH;
+        q->pp = q->SH * q->SW == 1 ? q->in_rows * q->ws : round_up(prow * q->ws + 16, 16);
+        /* the last tile reads up to NR - 1 + (KW-1)*DW/SW pixels past a plane's last row,
+         * and the loader writes up to 15 */
+        q->c4p = round_up(q->SH * q->SW * q->pp + YOLO_QCONV_NR + (q->KW - 1) * q->DW + 16, 16);
+    }
     q->band_bytes = (uint64_t)q->C4 * (uint64_t)q->c4p * 4;
     /* 4 channels' padded input rows, each split into its SW phases of wst pixels, and one
      * unsplit padded row */

@@ -25,7 +25,13 @@
  * p + ky*DH*rp + kx*DW, the same for every p, so a tile runs over 32 consecutive p across
  * rows. The columns col >= OW in each row (KW-1 of them) are computed and never stored;
  * waste drops to (KW-1)/rp (80 wide 3x3: 2/82 instead of 16/96). Each 4-channel plane has
- * slack after its last row for the last tile's over-read. */
+ * slack after its last row for the last tile's over-read.
+ * Stride 2 (SH = SW = 2) goes flat the same way once the band is split by row parity as
+ * well as column parity: 4 planes [row phase][column phase][prow][ws], ws = OW + (KW-1)*DW/2,
+ * each plane's rows back to back. Input row r goes to plane (r % 2, phase), row r / 2, so
+ * output pixel (row, col) at tap (ky, kx) reads plane ((ky*DH) % 2, (kx*DW) % 2), pixel
+ * row * ws + col + ((ky*DH) / 2) * ws + (kx*DW) / 2: again flat index p plus a per-tap
+ * constant. Waste is 1/ws (80 wide: 1/81 instead of 16/96; 20 wide: 1/21 instead of 12/32). */
 #ifndef YOLO_QCONV_PACK_H
 #define YOLO_QCONV_PACK_H
 
@@ -41,11 +47,21 @@ struct yolo_qconv_geom {
                                the pitch of the band's phase rows */
     int64_t flat;           /* 1: flat band (see above; SH = SW = 1, ws = rp, no slack) */
     int64_t c4p;            /* pitch of a 4-channel plane in pixels */
+    int64_t pp;             /* flat bands: pitch of a phase plane in pixels (band_row) */
     int64_t wst;            /* ws rounded up to 16: a phase row in the loader's tmp rows */
     int64_t br, nband;      /* output rows per band, bands per image */
     int64_t in_rows;        /* input rows a band holds */
     uint64_t band_bytes, tmp_bytes;
 };
+
+/* Where input row r (of the band) at column phase ph starts, in pixels from its 4-channel
+ * plane: rows interleaved with their phases, or for a flat band in their row-phase planes. */
+static inline int64_t yolo_qconv_band_row(const struct yolo_qconv_geom *q, int64_t r, int64_t ph)
+{
+    if (!q->flat)
+        return (r * q->SW + ph) * q->ws;
+    return ((r % q->SH) * q->SW + ph) * q->pp + (r / q->SH) * q->ws;
+}
 
 /* Whether the VNNI kernel runs node n (a QConv of group 1). */
 int      yolo_qconv_vnni_applies(const struct yolo_graph *g, const struct yolo_node *n);

@@ -100,7 +100,7 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
         int64_t r = orow * q->SH + ky * q->DH;   /* flat bands: orow 0, ox0 the flat index */
         for (int64_t kx = 0; kx < q->KW; kx++) {
             int64_t ph = (kx * q->DW) % q->SW, off = ox0 + (kx * q->DW) / q->SW;
-            const uint8_t *ap = band + ((r * q->SW + ph) * q->ws + off) * 4;
+            const uint8_t *ap = band + (yolo_qconv_band_row(q, r, ph) + off) * 4;
             for (int64_t c4 = 0; c4 < q->C4; c4++, ap += c4s, wp += 8) {
                 __m512i a0 = _mm512_loadu_si512(ap), a1 = _mm512_loadu_si512(ap + 64), w;
 #define QC_STEP(i, x0, x1)                         \

@@ -34,10 +34,11 @@ static inline void copy_flip(uint8_t *dst, const uint8_t *src, int64_t n, uint8_
 
 /* Stride 2: the zero-point padded row (2 * ws bytes, built in `line`) split into its even
  * and odd columns, 64 bytes per step: within each 16-byte lane the evens go to the low 8
- * bytes and the odds to the high 8, then the 64-bit halves are gathered. */
+ * bytes and the odds to the high 8, then the 64-bit halves are gathered. The evens go to t,
+ * the odds to t + pitch. */
 #if defined(__AVX512BW__)
-static void split2(const uint8_t *src, int64_t W, int64_t PL, int64_t ws, uint8_t flip,
-                   uint8_t zpu, uint8_t *line, uint8_t *t)
+static void split2(const uint8_t *src, int64_t W, int64_t PL, int64_t ws, int64_t pitch,
+                   uint8_t flip, uint8_t zpu, uint8_t *line, uint8_t *t)
 {
     int64_t len = 2 * ws, lo = PL < len ? PL : len, n = W < len - lo ? W : len - lo;
     memset(line, zpu, (size_t)lo);
@@ -46,13 +47,13 @@ static void split2(const uint8_t *src, int64_t W, int64_t PL, int64_t ws, uint8_
     const __m512i sh = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7,
                                                             9, 11, 13, 15));
     const __m512i gather = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-    for (int64_t j = 0; j < len; j += 64) {   /* len = 2 * ws, a multiple of 32 */
+    for (int64_t j = 0; j < len; j += 64) {   /* len = 2 * ws, even */
         __mmask64 k = len - j >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (len - j)) - 1);
         __m512i v = _mm512_maskz_loadu_epi8(k, line + j);
         v = _mm512_permutexvar_epi64(gather, _mm512_shuffle_epi8(v, sh));
         __mmask32 h = len - j >= 64 ? ~(__mmask32)0 : (((__mmask32)1 << ((len - j) / 2)) - 1);
         _mm256_mask_storeu_epi8(t + j / 2, h, _mm512_castsi512_si256(v));
-        _mm256_mask_storeu_epi8(t + ws + j / 2, h, _mm512_extracti64x4_epi64(v, 1));
+        _mm256_mask_storeu_epi8(t + pitch + j / 2, h, _mm512_extracti64x4_epi64(v, 1));
     }
 }
 
@@ -120,7 +121,8 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                     src[cc] = c >= q->C || iy < 0 || iy >= q->H ? NULL : xn + (c * q->H + iy) * q->W;
                 }
                 int64_t lo = q->PL < ws ? q->PL : ws, n = q->W < ws - lo ? q->W : ws - lo;
-                interleave1(src, lo, n, wst, flip, zpu, band + (c4 * q->c4p + r * ws) * 4);
+                interleave1(src, lo, n, wst, flip, zpu,
+                            band + (c4 * q->c4p + yolo_qconv_band_row(q, r, 0)) * 4);
                 continue;
             }
 #endif
@@ -143,7 +145,11 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                 }
 #if defined(__AVX512BW__)
                 if (SW == 2) {
-                    split2(src, q->W, q->PL, ws, flip, zpu, line, t);
+                    split2(src, q->W, q->PL, ws, wst, flip, zpu, line, t);
+                    if (wst > ws) {   /* a flat band's rows: the interleave reads wst */
+                        memset(t + ws, zpu, (size_t)(wst - ws));
+                        memset(t + wst + ws, zpu, (size_t)(wst - ws));
+                    }
                     continue;
                 }
 #else
@@ -157,7 +163,7 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
             }
             /* interleave: band[c4][r][ph][col][cc] */
             for (int64_t ph = 0; ph < SW; ph++) {
-                uint8_t *dst = band + (c4 * q->c4p + (r * SW + ph) * ws) * 4;
+                uint8_t *dst = band + (c4 * q->c4p + yolo_qconv_band_row(q, r, ph)) * 4;
                 const uint8_t *t0 = tmp + ph * wst, *t1 = t0 + rowlen, *t2 = t1 + rowlen,
                               *t3 = t2 + rowlen;
                 for (int64_t col = 0; col < wst; col += 16) {
@@ -175,13 +181,16 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                 }
             }
         }
-    /* the planes' slack (read by tiles past the last row, into lanes never stored): defined
-     * bytes all the same */
+    /* the planes' slack (read by tiles past a plane's last row, into lanes never stored):
+     * defined bytes all the same */
     if (q->flat)
-        for (int64_t c4 = 0; c4 < q->C4; c4++) {
-            int64_t used = q->in_rows * ws;
-            memset(band + (c4 * q->c4p + used) * 4, zpu, (size_t)(q->c4p - used) * 4);
-        }
+        for (int64_t c4 = 0; c4 < q->C4; c4++)
+            for (int64_t pl = 0; pl < q->SH * q->SW; pl++) {
+                int64_t rph = pl / q->SW, rows = (q->in_rows - rph + q->SH - 1) / q->SH;
+                int64_t from = pl * q->pp + rows * ws;
+                int64_t to = pl + 1 < q->SH * q->SW ? (pl + 1) * q->pp : q->c4p;
+                memset(band + (c4 * q->c4p + from) * 4, zpu, (size_t)(to - from) * 4);
+            }
 }
 
 #endif

@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "cpu/conv_pack.h"
 #include "cpu/cpu.h"
+#include "cpu/qconv_pack.h"
 #include "clock.h"
 
 void openblas_set_num_threads(int num_threads);
@@ -187,12 +188,13 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
             const struct yolo_tensor *W = &g->tensors[n->in[1]];
             int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],
                                                    W->shape[3]);
-            m->packs[i] = (struct yolo_conv_packed){ kind, (const float *)at };
+            m->packs[i] = (struct yolo_conv_packed){ kind, (const float *)at, 0, 0 };
             m->node_data[i] = &m->packs[i];
             at += ((uint64_t)numel * sizeof(float) + 63) & ~(uint64_t)63;
         }
         yolo_cpu_kernel_pick(g, n, m->isa, kind, 1, &m->kernels[i]);
     }
+    yolo_qconv_mark_c4(g, m->kernels, m->packs, m->node_data);
     pack_all(m);
     *prepared = m;
     return 0;

@@ -34,6 +34,8 @@ enum yolo_conv_pack {
 struct yolo_conv_packed {
     int64_t      kind;                /* enum yolo_conv_pack */
     const float *w;                   /* yolo_conv_packed_numel floats, 64-byte aligned */
+    int32_t      x_c4, y_c4;          /* VNNI QConv: its input / output is held in the c4
+                                         layout (cpu/qconv_pack.h), set by yolo_qconv_mark_c4 */
 };
 
 /* Floats of the packed tensor for a conv with M outputs, C/group = cg input channels and a

@@ -31,7 +31,15 @@
  * each plane's rows back to back. Input row r goes to plane (r % 2, phase), row r / 2, so
  * output pixel (row, col) at tap (ky, kx) reads plane ((ky*DH) % 2, (kx*DW) % 2), pixel
  * row * ws + col + ((ky*DH) / 2) * ws + (kx*DW) / 2: again flat index p plus a per-tap
- * constant. Waste is 1/ws (80 wide: 1/81 instead of 16/96; 20 wide: 1/21 instead of 12/32). */
+ * constant. Waste is 1/ws (80 wide: 1/81 instead of 16/96; 20 wide: 1/21 instead of 12/32).
+ *
+ * The c4 layout: an int8 activation that one VNNI QConv writes and only VNNI QConvs read (as
+ * their X) is held as [N][C/4][H][W][4] instead of NCHW, when C is a multiple of 4 (the same
+ * bytes, so the planner's sizes stand). The writer packs 4 channels' bytes per pixel in its
+ * epilogue (one 64-byte store per 16 pixels instead of four narrowing ones) and a reader's
+ * band loader copies rows of 4-byte pixels as they are, instead of interleaving 4 channel
+ * rows byte by byte. Only these kernels ever see such a tensor: yolo_qconv_mark_c4 decides
+ * at load, from the kernels picked, so an engine file is the same either way. */
 #ifndef YOLO_QCONV_PACK_H
 #define YOLO_QCONV_PACK_H
 
@@ -82,6 +90,14 @@ void     yolo_qconv_avx512vnni(const struct yolo_exec *x, const struct yolo_node
  * gather: for CPUs with AVX512_VBMI. Bit-identical. */
 void     yolo_qconv_avx512vnni_vbmi(const struct yolo_exec *x, const struct yolo_node *n, int ith,
                                     int nth);
+/* Sets x_c4 / y_c4 in packs[] (per node) for the tensors that qualify for the c4 layout:
+ * written by a VNNI QConv (kernels[i].fn) with a quantized output or by QuantizeLinear's
+ * AVX-512 kernel (which then gets node_data[i] = &packs[i]), read only by VNNI QConvs as X,
+ * 4-D, C % 4 == 0, not an input, output, kept, aliased or constant tensor; kernels[] names
+ * get "-c4". Leaves everything NCHW if it cannot allocate its tables. */
+struct yolo_cpu_kernel;
+void     yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kernels,
+                            struct yolo_conv_packed *packs, const void **node_data);
 /* The AVX2 kernels on the same layouts (x86/qconv_avx2.c), for CPUs without AVX512_VNNI:
  * vpdpbusd on ymm where CPUID reports AVX-VNNI, else the same sums by vpmaddwd (exact). */
 void     yolo_qconv_avxvnni(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

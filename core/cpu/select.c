@@ -181,7 +181,8 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                     k->fn = yolo_qconv_avx2;
                     k->name = "avx2-int8";
                 }
-                k->scratch = yolo_qconv_scratch(g, n, nth, k->fn == yolo_qconv_avx512vnni);
+                k->scratch = yolo_qconv_scratch(g, n, nth, k->fn == yolo_qconv_avx512vnni ||
+                                                           k->fn == yolo_qconv_avx512vnni_vbmi);
             }
             break;
         case YOLO_OP_QUANTIZE_LINEAR:

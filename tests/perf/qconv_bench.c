@@ -8,7 +8,8 @@
  *
  * Without shapes it runs yolov8n's int8 layers of each kind (stem, stride 2, 3x3, 1x1 at
  * each width). Prints per layer: the kernel, min and median ms over RUNS runs (after 5
- * warm-up runs), GOP/s of the median. */
+ * warm-up runs), GOP/s of the median. The input and output are the graph's, so NCHW: the c4
+ * layout between convolutions (cpu/qconv_pack.h) is not part of what this times. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,18 +18,7 @@
 #include "passes.h"
 #include "ops/op_params.h"
 #include "pool.h"
-
-static int32_t add_node(struct yolo_graph *g, enum yolo_op op, const char *name, int n_in,
-                        const int32_t *in, int32_t out)
-{
-    int32_t i = yolo_graph_add_node(g, op, name, n_in, in, 1, &out, NULL);
-    const struct yolo_op_impl *impl = yolo_op_impl_get(op);
-    if (impl->import_fn) {
-        struct yolo_attrs none = { NULL, 0, 19 };
-        impl->import_fn(g, &g->nodes[i], &none, NULL);
-    }
-    return i;
-}
+#include "qgraph.h"
 
 /* x (uint8 [1, C, H, W], the graph input) -> QConv -> y (uint8, SiLU, osc) */
 static void build(struct yolo_graph *g, int64_t C, int64_t M, int64_t H, int64_t W, int64_t k,
@@ -38,43 +28,17 @@ static void build(struct yolo_graph *g, int64_t C, int64_t M, int64_t H, int64_t
     yolo_graph_init(g);
     const int64_t xs[4] = { 1, C, H, W };
     int32_t x = yolo_graph_add_tensor(g, "x", YOLO_DT_U8, 4, xs, NULL);
-    g->tensors[x].flags |= YOLO_TF_INPUT;
-    g->inputs[g->n_inputs++] = x;
-    int32_t y = yolo_graph_add_tensor(g, "y", YOLO_DT_UNDEF, -1, NULL, NULL);
-    int64_t ws[4] = { M, C, k, k }, nw = M * C * k * k;
-    int8_t *w = malloc((size_t)nw);
-    float *sc = malloc(sizeof(float) * (size_t)M);
-    int32_t *b = malloc(sizeof(int32_t) * (size_t)M);
-    if (!w || !sc || !b) {
-        fprintf(stderr, "qconv_bench: out of memory\n");
-        exit(1);
-    }
-    for (int64_t i = 0; i < nw; i++)
-        w[i] = (int8_t)(harness_rand(&seed) % 255 - 127);
-    for (int64_t m = 0; m < M; m++) {
-        sc[m] = harness_randf(&seed, 0.5f, 2.0f) / (float)(60 * C * k * k);
-        b[m] = (int32_t)(harness_rand(&seed) % 20001) - 10000;
-    }
-    int32_t in[5] = { x, yolo_graph_add_const(g, "w", YOLO_DT_I8, 4, ws, w, NULL),
-                      yolo_graph_add_const(g, "b", YOLO_DT_I32, 1, &M, b, NULL),
-                      yolo_graph_add_const(g, "ws", YOLO_DT_F32, 1, &M, sc, NULL), -1 };
-    free(w);
-    free(sc);
-    free(b);
-    int32_t ni = add_node(g, YOLO_OP_QCONV, "conv", 5, in, y);   /* may move g->nodes */
+    qg_input(g, x);
+    int32_t y = qg_tensor(g, "y");
+    int32_t ni = qg_qconv(g, "conv", x, C, M, k, s, 0, &seed, y);   /* may move g->nodes */
     struct yolo_node *n = &g->nodes[ni];
     int64_t *p = n->params;
-    p[YOLO_CONV_KH] = p[YOLO_CONV_KW] = k;
-    p[YOLO_CONV_SH] = p[YOLO_CONV_SW] = s;
-    p[YOLO_CONV_DH] = p[YOLO_CONV_DW] = p[YOLO_CONV_GROUP] = 1;
-    p[YOLO_CONV_PT] = p[YOLO_CONV_PB] = p[YOLO_CONV_PL] = p[YOLO_CONV_PR] = k / 2;
     p[YOLO_CONV_ACT] = YOLO_ACT_SILU;
     p[YOLO_QC_XZP] = 3;
     p[YOLO_QC_ODT] = YOLO_DT_U8;
     p[YOLO_QC_YZP] = 20;
     n->fparams[YOLO_QC_FP_OSC] = 0.05f;
-    g->tensors[y].flags |= YOLO_TF_OUTPUT;
-    g->outputs[g->n_outputs++] = y;
+    qg_output(g, y);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -20,6 +20,7 @@
 #include "ops/op_params.h"
 #include "ops/quant.h"
 
+#include "c4_pack.h"
 #include "qconv_band.h"
 
 struct epi {
@@ -29,6 +30,7 @@ struct epi {
     const uint8_t *lut8;     /* the same 256 bytes (vpermi2b) */
     int vbmi;                /* look the table up by vpermi2b (AVX512_VBMI), not a gather */
     float osc;               /* a fused QuantizeLinear's scale after the activation, or 0 */
+    int y_c4;                /* the output in the c4 layout (qconv_pack.h) */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
 };
@@ -88,6 +90,16 @@ static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, i
         _mm512_mask_cvtepi32_storeu_epi8(y, k, v);
 }
 
+/* Stores the pixels of k (consecutive, from lane0) of packed pixels v at y, as put16. */
+static inline void put_c4(__m512i v, uint8_t *y, __mmask16 k, int lane0)
+{
+    if (lane0) {
+        v = _mm512_maskz_compress_epi32(k, v);
+        k = (__mmask16)(k >> lane0);
+    }
+    _mm512_mask_storeu_epi32(y, k, v);
+}
+
 /* The 8-channel x 32-pixel tile: 16 accumulators held in registers (named, so the compiler
  * never spills them), 2 activation loads and 8 weight broadcasts per 16 vpdpbusd. */
 static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q, int64_t orow,
@@ -126,8 +138,10 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
  * per tile for all 8 channels. */
 __attribute__((always_inline)) static inline void
 run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *band, const int8_t *pw,
-         int64_t c4s, int64_t rows, uint8_t *y0, size_t esz)
+         int64_t c4s, int64_t rows, uint8_t *yimg, int64_t oy0, size_t esz)
 {
+    /* NCHW: channel m's row oy0 at y0 + m * plane; c4: group m / 4's at y4 + (m / 4) * plane */
+    uint8_t *y0 = yimg + oy0 * q->OW * esz, *y4 = yimg + oy0 * q->OW * 4;
     int64_t taps = q->KH * q->KW, total = rows * q->ws, plane = q->OH * q->OW;
     for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
         const int32_t *wb = (const int32_t *)(const void *)(pw + mb * taps * q->C4 * YOLO_QCONV_MR * 4);
@@ -154,6 +168,19 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                     col += seg;
                     if (col == q->ws)
                         col = 0, row++;
+                }
+                if (e->y_c4) {
+                    for (int i = 0; i < YOLO_QCONV_MR && np; i += 4) {
+                        int64_t m = mb * YOLO_QCONV_MR + i;
+                        if (m >= q->M)
+                            break;
+                        __m512i f = yolo_c4_pack(finish16(e, m, acc[i][v]), finish16(e, m + 1, acc[i + 1][v]),
+                                          finish16(e, m + 2, acc[i + 2][v]),
+                                          finish16(e, m + 3, acc[i + 3][v]));
+                        for (int j = 0; j < np; j++)
+                            put_c4(f, y4 + ((m / 4) * plane + off[j]) * 4, km[j], lane[j]);
+                    }
+                    continue;
                 }
                 for (int i = 0; i < YOLO_QCONV_MR && np; i++) {
                     int64_t m = mb * YOLO_QCONV_MR + i;
@@ -196,7 +223,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                      .ws = yolo_exec_ptr(x, n->in[YOLO_QC_IN_WS]),
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
                      .act = p[YOLO_CONV_ACT], .vbmi = vbmi,
-                     .osc = n->fparams[YOLO_QC_FP_OSC] };
+                     .osc = n->fparams[YOLO_QC_FP_OSC], .y_c4 = pk->y_c4 };
     e.lo = e.odt == YOLO_DT_I8 ? -128 : 0;
     e.hi = e.odt == YOLO_DT_I8 ? 127 : 255;
     if (n->in[YOLO_QC_IN_LUT] >= 0) {
@@ -214,9 +241,14 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
         int64_t rows = q.OH - oy0 < q.br ? q.OH - oy0 : q.br;
-        load_band(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band, tmp);
+        if (pk->x_c4)
+            load_band_c4(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
+                         tmp);
+        else
+            load_band(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
+                      tmp);
         if (q.flat) {
-            run_flat(&e, &q, band, pw, c4s, rows, yd + (b * q.M * q.OH + oy0) * q.OW * esz, esz);
+            run_flat(&e, &q, band, pw, c4s, rows, yd + b * q.M * q.OH * q.OW * esz, oy0, esz);
             continue;
         }
         for (int64_t mb = 0; mb < q.Mp / YOLO_QCONV_MR; mb++) {
@@ -226,6 +258,26 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                     __m512i acc[YOLO_QCONV_MR][2];
                     tile8x32(band, &q, orow, ox0, c4s, (const int32_t *)(const void *)wb, acc);
                     int64_t oy = oy0 + orow;
+                    if (e.y_c4) {
+                        for (int i = 0; i < YOLO_QCONV_MR; i += 4) {
+                            int64_t m = mb * YOLO_QCONV_MR + i;
+                            if (m >= q.M)
+                                break;
+                            uint8_t *yrow = yd + (((b * q.M / 4 + m / 4) * q.OH + oy) * q.OW + ox0) * 4;
+                            for (int v = 0; v < 2; v++) {
+                                int64_t left = q.OW - ox0 - 16 * v;
+                                if (left > 0)
+                                    put_c4(yolo_c4_pack(finish16(&e, m, acc[i][v]),
+                                                 finish16(&e, m + 1, acc[i + 1][v]),
+                                                 finish16(&e, m + 2, acc[i + 2][v]),
+                                                 finish16(&e, m + 3, acc[i + 3][v])),
+                                           yrow + 64 * v,
+                                           left >= 16 ? (__mmask16)0xffff
+                                                      : (__mmask16)((1u << left) - 1u), 0);
+                            }
+                        }
+                        continue;
+                    }
                     for (int i = 0; i < YOLO_QCONV_MR; i++) {
                         int64_t m = mb * YOLO_QCONV_MR + i;
                         if (m >= q.M)

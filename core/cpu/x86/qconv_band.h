@@ -99,6 +99,69 @@ static void interleave1(const uint8_t *const src[4], int64_t lo, int64_t n, int6
     }
 }
 
+
+/* The c4 layout's input (qconv_pack.h): the rows are already 4-byte pixels of 4 channels, so
+ * a band row is the source row's pixels copied as they are (xor flip in every byte), zero
+ * point pixels outside it; stride 2 splits them into even and odd pixels through a padded
+ * line in tmp (2 * wst pixels). Same band bytes as load_band from the NCHW tensor. */
+static void load_band_c4(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_t iy0,
+                         uint8_t flip, uint8_t zpu, uint8_t *band, uint8_t *tmp)
+{
+    const __m512i zv = _mm512_set1_epi8((char)zpu), fv = _mm512_set1_epi8((char)flip);
+    int64_t SW = q->SW, ws = q->ws, wst = q->wst;
+    /* a padded line of len pixels: pixel j is source pixel j - lo for lo <= j < lo + n */
+    for (int64_t c4 = 0; c4 < q->C4; c4++)
+        for (int64_t r = 0; r < q->in_rows; r++) {
+            int64_t iy = iy0 + r;
+            const uint8_t *src = iy < 0 || iy >= q->H ? NULL
+                                                      : xn + ((c4 * q->H + iy) * q->W) * 4;
+            int64_t len = SW == 1 ? wst : SW * wst;
+            uint8_t *line = SW == 1 ? band + (c4 * q->c4p + yolo_qconv_band_row(q, r, 0)) * 4 : tmp;
+            int64_t lo = q->PL < SW * ws ? q->PL : SW * ws;
+            int64_t n = src ? (q->W < SW * ws - lo ? q->W : SW * ws - lo) : 0;
+            for (int64_t j = 0; j < len; j += 16) {
+                int64_t a = lo - j, e = lo + n - j;   /* valid pixels [a, e) of 0..15 */
+                a = a < 0 ? 0 : a;
+                e = e > 16 ? 16 : e;
+                __mmask16 k = a < e ? (__mmask16)(((1u << (e - a)) - 1u) << a) : 0;
+                __m512i v = zv;
+                if (k) {
+                    /* lane 0's address, formed as an integer: it may lie before the row */
+                    const void *base = (const void *)((uintptr_t)src + (uintptr_t)((j - lo) * 4));
+                    v = _mm512_mask_xor_epi32(zv, k, _mm512_maskz_loadu_epi32(k, base), fv);
+                }
+                _mm512_storeu_si512(line + j * 4, v);
+            }
+            if (SW == 1)
+                continue;
+            /* phase ph column col = line pixel col * SW + ph */
+            for (int64_t ph = 0; ph < SW; ph++) {
+                uint32_t *dst = (uint32_t *)(void *)(band + (c4 * q->c4p + yolo_qconv_band_row(q, r, ph)) * 4);
+                if (SW == 2) {
+                    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+                                                          22, 24, 26, 28, 30);
+                    const __m512i sel = _mm512_add_epi32(idx, _mm512_set1_epi32((int)ph));
+                    for (int64_t col = 0; col < wst; col += 16) {
+                        __m512i x0 = _mm512_loadu_si512(line + col * 8);
+                        __m512i x1 = _mm512_loadu_si512(line + col * 8 + 64);
+                        _mm512_storeu_si512(dst + col, _mm512_permutex2var_epi32(x0, sel, x1));
+                    }
+                    continue;
+                }
+                for (int64_t col = 0; col < wst; col++)
+                    memcpy(dst + col, line + (col * SW + ph) * 4, 4);
+            }
+        }
+    /* the planes' slack, as load_band */
+    if (q->flat)
+        for (int64_t c4 = 0; c4 < q->C4; c4++)
+            for (int64_t pl = 0; pl < q->SH * q->SW; pl++) {
+                int64_t rph = pl / q->SW, rows = (q->in_rows - rph + q->SH - 1) / q->SH;
+                int64_t from = pl * q->pp + rows * ws;
+                int64_t to = pl + 1 < q->SH * q->SW ? (pl + 1) * q->pp : q->c4p;
+                memset(band + (c4 * q->c4p + from) * 4, zpu, (size_t)(to - from) * 4);
+            }
+}
 #endif
 
 /* Copies input rows iy0 .. iy0 + q->in_rows - 1 of image xn into the band layout (4-channel

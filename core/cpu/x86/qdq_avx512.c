@@ -4,12 +4,26 @@
  * float clamp before it keeps the conversion in range (NaN goes to the zero point, as there). */
 #include <immintrin.h>
 
+#include "cpu/conv_pack.h"
 #include "cpu/fast_ops.h"
+#include "cpu/x86/c4_pack.h"
 #include "ops/broadcast.h"
 #include "ops/quant.h"
 
+/* 16 values (lanes k) of x quantized: int32 lanes holding the output bytes */
+static inline __m512i quant16(const float *x, __mmask16 k, __m512 vs, __m512 big, __m512i vz,
+                              __m512i vlo, __m512i vhi)
+{
+    __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(k, x), vs);
+    __mmask16 ok = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), big)), big);
+    __m512i q = _mm512_maskz_cvtps_epi32(ok, v);
+    return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), vlo), vhi);
+}
+
 void yolo_quantize_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
+    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     const struct yolo_graph *g = x->g;
     const float *X = yolo_exec_ptr(x, n->in[0]);
     uint8_t *Y = yolo_exec_ptr(x, n->out[0]);
@@ -19,18 +33,33 @@ void yolo_quantize_avx512(const struct yolo_exec *x, const struct yolo_node *n, 
     float lo, hi;
     yolo_quant_range(qdt, &lo, &hi);
     int64_t b, e;
-    yolo_bc_split(yolo_tensor_numel(&g->tensors[n->out[0]]), ith, nth, &b, &e);
     const __m512 vs = _mm512_set1_ps(s), big = _mm512_set1_ps(1073741824.0f);
     const __m512i vz = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32((int32_t)lo),
                   vhi = _mm512_set1_epi32((int32_t)hi);
+    if (pk && pk->y_c4) {
+        /* the c4 layout (qconv_pack.h): 4 channel planes in, one row of 4-byte pixels out;
+         * threads split the (image, channel group, pixel) range */
+        const struct yolo_tensor *T = &g->tensors[n->out[0]];
+        int64_t C = T->shape[1], hw = T->shape[2] * T->shape[3];
+        yolo_bc_split(T->shape[0] * (C / 4) * hw, ith, nth, &b, &e);
+        for (int64_t i = b; i < e;) {
+            int64_t pl = i / hw, p = i % hw, cnt = hw - p < e - i ? hw - p : e - i;
+            cnt = cnt < 16 ? cnt : 16;
+            __mmask16 k = (__mmask16)((1u << cnt) - 1u);
+            const float *x0 = X + ((pl / (C / 4)) * C + (pl % (C / 4)) * 4) * hw + p;
+            __m512i v = yolo_c4_pack(quant16(x0, k, vs, big, vz, vlo, vhi),
+                                     quant16(x0 + hw, k, vs, big, vz, vlo, vhi),
+                                     quant16(x0 + 2 * hw, k, vs, big, vz, vlo, vhi),
+                                     quant16(x0 + 3 * hw, k, vs, big, vz, vlo, vhi));
+            _mm512_mask_storeu_epi32(Y + (pl * hw + p) * 4, k, v);
+            i += cnt;
+        }
+        return;
+    }
+    yolo_bc_split(yolo_tensor_numel(&g->tensors[n->out[0]]), ith, nth, &b, &e);
     for (int64_t i = b; i < e; i += 16) {
         __mmask16 k = e - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (e - i)) - 1u);
-        __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(k, X + i), vs);
-        __mmask16 ok = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
-        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), big)), big);
-        __m512i q = _mm512_maskz_cvtps_epi32(ok, v);
-        q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), vlo), vhi);
-        _mm512_mask_cvtepi32_storeu_epi8(Y + i, k, q);
+        _mm512_mask_cvtepi32_storeu_epi8(Y + i, k, quant16(X + i, k, vs, big, vz, vlo, vhi));
     }
 }
 

@@ -10,8 +10,11 @@
  *   vexp_clamped      e^x by range reduction and a degree-5 polynomial (Cephes expf
  *            coefficients, ~1 ulp); used by Softmax.
  *   vsilu, vsigmoid   x*sigmoid(x), sigmoid(x): 2^(-x log2 e) by a degree-6 polynomial,
- *            1/(1+e) by a reciprocal estimate and one Newton step; error below 3e-7 of the
- *            result's scale, tails clamped so no inf/NaN appears for finite input.
+ *            then one IEEE division, x / (1 + e) or 1 / (1 + e); error below 3e-7 of the
+ *            result's scale, tails clamped so no inf/NaN appears for finite input. (The
+ *            division replaced a reciprocal estimate, a Newton step and a multiply: fewer
+ *            operations on the epilogue's critical path, measured faster in the int8 and
+ *            float convolutions' epilogues, and no less exact.)
  */
 #ifndef YOLO_X86_SIMD_H
 #define YOLO_X86_SIMD_H
@@ -43,6 +46,7 @@ static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vmin(vf a, vf b) { return _mm512_min_ps(a, b); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }   /* a*b+c */
 static inline vf vfnma(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); } /* c-a*b */
+static inline vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
 static inline vf vrcp(vf d)
 {
     vf r = _mm512_rcp14_ps(d);
@@ -127,6 +131,7 @@ static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
 static inline vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 static inline vf vfnma(vf a, vf b, vf c) { return _mm256_fnmadd_ps(a, b, c); }
+static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
 static inline vf vrcp(vf d)
 {
     /* rcpps is 12-bit accurate; one Newton step gives ~23 bits */
@@ -221,12 +226,12 @@ static inline vf vexp_clamped(vf x)
     return vscale2(p, n);
 }
 
-/* 1 / (1 + e^-x) with e^-x = 2^u, u = -x log2(e) clamped to [-126, 126] (so 1 + e stays
- * finite and normal), u = n + f with n integral and |f| <= 1/2, 2^f by its degree-6 Taylor
+/* 1 + e^-x with e^-x = 2^u, u = -x log2(e) clamped to [-126, 126] (so 1 + e stays finite
+ * and normal), u = n + f with n integral and |f| <= 1/2, 2^f by its degree-6 Taylor
  * polynomial (truncation < 1.3e-7). Rounding u in float costs |u| * 6e-8 relative in e, which
  * moves sigmoid by at most |u| * 6e-8 * s * (1 - s): below 2e-7 for |x| < 20 and ever smaller
  * past it. Four operations fewer than vexp_clamped: this is every conv's epilogue. */
-static inline vf vsigmoid(vf x)
+static inline vf vsigmoid_den(vf x)
 {
     vf u = vmin(vmax(vmul(x, vset1(-1.44269504088896341f)), vset1(-126.0f)), vset1(126.0f));
     vf n = vround(u), f = vsub(u, n);
@@ -237,9 +242,10 @@ static inline vf vsigmoid(vf x)
     p = vfma(p, f, vset1(2.4022650695910071e-1f));
     p = vfma(p, f, vset1(6.9314718055994531e-1f));
     p = vfma(p, f, vset1(1.0f));
-    return vrcp(vadd(vset1(1.0f), vscale2(p, n)));
+    return vadd(vset1(1.0f), vscale2(p, n));
 }
-static inline vf vsilu(vf x) { return vmul(x, vsigmoid(x)); }
+static inline vf vsigmoid(vf x) { return vdiv(vset1(1.0f), vsigmoid_den(x)); }
+static inline vf vsilu(vf x) { return vdiv(x, vsigmoid_den(x)); }
 
 /* The activations of enum yolo_act (0 none, 1 relu, 2 sigmoid, 3 silu). */
 static inline vf vact(vf v, int act)

@@ -32,6 +32,21 @@ static inline void copy_flip(uint8_t *dst, const uint8_t *src, int64_t n, uint8_
         dst[i] = src[i] ^ flip;
 }
 
+/* A flat band's slack after each plane's last row (read by tiles past it, into lanes never
+ * stored): defined bytes all the same. */
+static void fill_slack(const struct yolo_qconv_geom *q, uint8_t zpu, uint8_t *band)
+{
+    if (!q->flat)
+        return;
+    for (int64_t c4 = 0; c4 < q->C4; c4++)
+        for (int64_t pl = 0; pl < q->SH * q->SW; pl++) {
+            int64_t rph = pl / q->SW, rows = (q->in_rows - rph + q->SH - 1) / q->SH;
+            int64_t from = pl * q->pp + rows * q->ws;
+            int64_t to = pl + 1 < q->SH * q->SW ? (pl + 1) * q->pp : q->c4p;
+            memset(band + (c4 * q->c4p + from) * 4, zpu, (size_t)(to - from) * 4);
+        }
+}
+
 /* Stride 2: the zero-point padded row (2 * ws bytes, built in `line`) split into its even
  * and odd columns, 64 bytes per step: within each 16-byte lane the evens go to the low 8
  * bytes and the odds to the high 8, then the 64-bit halves are gathered. The evens go to t,
@@ -152,15 +167,7 @@ static void load_band_c4(const struct yolo_qconv_geom *q, const uint8_t *xn, int
                     memcpy(dst + col, line + (col * SW + ph) * 4, 4);
             }
         }
-    /* the planes' slack, as load_band */
-    if (q->flat)
-        for (int64_t c4 = 0; c4 < q->C4; c4++)
-            for (int64_t pl = 0; pl < q->SH * q->SW; pl++) {
-                int64_t rph = pl / q->SW, rows = (q->in_rows - rph + q->SH - 1) / q->SH;
-                int64_t from = pl * q->pp + rows * ws;
-                int64_t to = pl + 1 < q->SH * q->SW ? (pl + 1) * q->pp : q->c4p;
-                memset(band + (c4 * q->c4p + from) * 4, zpu, (size_t)(to - from) * 4);
-            }
+    fill_slack(q, zpu, band);
 }
 #endif
 
@@ -244,16 +251,7 @@ static void load_band(const struct yolo_qconv_geom *q, const uint8_t *xn, int64_
                 }
             }
         }
-    /* the planes' slack (read by tiles past a plane's last row, into lanes never stored):
-     * defined bytes all the same */
-    if (q->flat)
-        for (int64_t c4 = 0; c4 < q->C4; c4++)
-            for (int64_t pl = 0; pl < q->SH * q->SW; pl++) {
-                int64_t rph = pl / q->SW, rows = (q->in_rows - rph + q->SH - 1) / q->SH;
-                int64_t from = pl * q->pp + rows * ws;
-                int64_t to = pl + 1 < q->SH * q->SW ? (pl + 1) * q->pp : q->c4p;
-                memset(band + (c4 * q->c4p + from) * 4, zpu, (size_t)(to - from) * 4);
-            }
+    fill_slack(q, zpu, band);
 }
 
 #endif

@@ -89,10 +89,12 @@ __device__ __forceinline__ int unit_of(const tile_geom &g, int pos, int grp)
     return pos * g.pu + (grp ^ ((pos >> g.swz_shift) & g.swz_mask));
 }
 
-/* MT: channel tiles of 16 (m <= 16 MT); V: elements per global load (4 when w % 4 == 0) */
+/* MT: channel tiles of 16 (m <= 16 MT); V: elements per global load (4 when w % 4 == 0).
+ * A block waits on its loads once, so throughput comes from resident blocks: the register
+ * cap keeps 4 blocks of 256 threads on an SM for 16 channels, 3 for 32. */
 template <int MT, int V, typename TX>
-__global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yolo_cu_conv_tile p,
-                                                                 const tile_geom g)
+__global__ void __launch_bounds__(TILE_THREADS, MT == 1 ? 4 : MT == 2 ? 3 : 2)
+    conv_tile_kernel(const struct yolo_cu_conv_tile p, const tile_geom g)
 {
     extern __shared__ __align__(16) uint8_t smem[];
     __half *ws = (__half *)smem;
@@ -121,39 +123,52 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
     if (tid == 0)
         xs[g.in_units - 1] = make_uint4(0, 0, 0, 0);
 
-    /* the input window: groups of V columns (the row start rounded down to V, so a group is
-     * all inside the image or all outside), every channel of a column in one pass */
+    /* the input window: items of V columns (the row start rounded down to V, so a group is
+     * all inside the image or all outside) by 8 channels, neighbouring threads on neighbouring
+     * columns; two items a thread at once, so that both items' loads are in flight together
+     * (a block's only memory traffic comes before its one barrier) */
     const int xa = ix0 >= 0 ? ix0 / V * V : -((-ix0 + V - 1) / V) * V;
-    const int ngrp = (ix0 + g.iw - xa + V - 1) / V;
+    const int ngrp = (ix0 + g.iw - xa + V - 1) / V, per_grp = g.ih * ngrp;
     const int64_t hw = (int64_t)p.h * p.w;
     const TX *xb = (const TX *)p.x + (int64_t)img * p.c * hw;
-    for (int it = tid; it < g.ih * ngrp; it += TILE_THREADS) {
-        int r = it / ngrp, x = xa + (it - r * ngrp) * V, y = iy0 + r;
-        bool in = (unsigned)y < (unsigned)p.h && (unsigned)x < (unsigned)p.w;
+    auto fetch = [&](int it, __half (*v)[V]) {
+        int grp = it / per_grp, rc = it - grp * per_grp, r = rc / ngrp;
+        int x = xa + (rc - r * ngrp) * V, y = iy0 + r;
+        bool in = it < per_grp * p.cg && (unsigned)y < (unsigned)p.h && (unsigned)x < (unsigned)p.w;
         const TX *src = xb + (in ? (int64_t)y * p.w + x : 0);
-        for (int grp = 0; grp < p.cg; grp++) {
-            __half v[8][V];
 #pragma unroll
-            for (int c8 = 0; c8 < 8; c8++) {
-                int ch = grp * 8 + c8;
-                if (in && ch < p.c) {
-                    load_row<V>(src + ch * hw, v[c8]);
-                } else {
+        for (int c8 = 0; c8 < 8; c8++) {
+            int ch = grp * 8 + c8;
+            if (in && ch < p.c) {
+                load_row<V>(src + ch * hw, v[c8]);
+            } else {
 #pragma unroll
-                    for (int u = 0; u < V; u++)
-                        v[c8][u] = __float2half_rn(0.0f);
-                }
-            }
-#pragma unroll
-            for (int u = 0; u < V; u++) {
-                int lx = x + u - ix0;
-                if ((unsigned)lx >= (unsigned)g.iw)
-                    continue;
-                int pos = r * g.iws + (lx % p.sw) * g.cw + lx / p.sw;
-                xs[unit_of(g, pos, grp)] = make_uint4(pack2(v[0][u], v[1][u]), pack2(v[2][u], v[3][u]),
-                                                      pack2(v[4][u], v[5][u]), pack2(v[6][u], v[7][u]));
+                for (int u = 0; u < V; u++)
+                    v[c8][u] = __float2half_rn(0.0f);
             }
         }
+    };
+    auto put = [&](int it, __half (*v)[V]) {
+        if (it >= per_grp * p.cg)
+            return;
+        int grp = it / per_grp, rc = it - grp * per_grp, r = rc / ngrp;
+        int x = xa + (rc - r * ngrp) * V;
+#pragma unroll
+        for (int u = 0; u < V; u++) {
+            int lx = x + u - ix0;
+            if ((unsigned)lx >= (unsigned)g.iw)
+                continue;
+            int pos = r * g.iws + (lx % p.sw) * g.cw + lx / p.sw;
+            xs[unit_of(g, pos, grp)] = make_uint4(pack2(v[0][u], v[1][u]), pack2(v[2][u], v[3][u]),
+                                                  pack2(v[4][u], v[5][u]), pack2(v[6][u], v[7][u]));
+        }
+    };
+    for (int it = tid; it < per_grp * p.cg; it += 2 * TILE_THREADS) {
+        __half v0[8][V], v1[8][V];
+        fetch(it, v0);
+        fetch(it + TILE_THREADS, v1);
+        put(it, v0);
+        put(it + TILE_THREADS, v1);
     }
     __syncthreads();
 

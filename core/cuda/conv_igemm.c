@@ -57,8 +57,9 @@ int cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n)
  * on the layout and a separate epilogue pass: 2-5x at batch 128); cuDNN wins from K ~ 256 up
  * (deep 3x3 layers, up to 3x), where our gather of the NCHW input costs more than the
  * multiplications. The tiled kernel (conv_tile.c) beats both on the 3x3 convolutions it can
- * run (few channels: the stem 1.25x, the 16-channel ones 1.6-2.7x over the implicit GEMM, the
- * 32-channel ones at 80 x 80 1.6x over cuDNN, batch 128); on 1x1 ones it is no faster.
+ * run (few channels: at batch 128 the 16-channel ones 1.6-2.7x over the implicit GEMM, the
+ * 32-channel ones at 80 x 80 1.7x over cuDNN, also at batch 1), and on 1x1 ones with large
+ * grids (cuda_tile_preferred).
  * YOLO_CUDA_CONV: =notile the rule without the tiled kernel, =tile the tiled kernel wherever
  * it can run (the rule elsewhere), =igemm every convolution the implicit GEMM can run on it,
  * =cudnn none of ours. */
@@ -73,7 +74,7 @@ int cuda_conv_pick(const struct cuda_model *m, int32_t i)
     if (cv->igemm_ok && strcmp(pick, "igemm") == 0)
         return CUDA_CONV_IGEMM;
     if (cv->tile_ok && (strcmp(pick, "tile") == 0 ||
-                        (strcmp(pick, "notile") != 0 && W->shape[2] * W->shape[3] > 1)))
+                        (strcmp(pick, "notile") != 0 && cuda_tile_preferred(m, &m->g->nodes[i]))))
         return CUDA_CONV_TILE;
     if (k_of(W) > 160)
         return CUDA_CONV_CUDNN;

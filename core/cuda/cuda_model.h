@@ -117,6 +117,7 @@ void cuda_igemm_table(int32_t *tab, int64_t c, int64_t h, int64_t w, int64_t kh,
  * conv_tile.c: the tiled kernel's side, as the igemm one's above. */
 int  cuda_conv_pick(const struct cuda_model *m, int32_t i);
 int  cuda_tile_eligible(const struct cuda_model *m, const struct yolo_node *n);
+int  cuda_tile_preferred(const struct cuda_model *m, const struct yolo_node *n);
 uint64_t cuda_tile_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
 int  cuda_tile_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
 int  cuda_tile_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);

@@ -9,10 +9,12 @@
 #   defaults: devrun, "1 32 128", "yolov8n_dq yolo11n_dq yolov5n"
 set -u
 R=${1:-devrun}; BATCHES=${2:-1 32 128}; MODELS=${3:-yolov8n_dq yolo11n_dq yolov5n}
-PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on our fused kernel or
-    # cuDNN by the fixed rule; fp16-cudnn: every conv on cuDNN (+ the epilogue pass);
-    # fp16-igemm: every conv ours can run on ours; fp16-tune: the faster of the two as timed
-    # at load (YOLO_CUDA_CONV; core/cuda/conv_igemm.c, conv_tune.c)
+PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our fused
+    # kernels or cuDNN by the fixed rule; fp16-cudnn: every conv on cuDNN (+ the epilogue
+    # pass); fp16-igemm: every conv the implicit GEMM can run on it; fp16-tile: every conv the
+    # tiled kernel can run on it; fp16-notile: the fixed rule without the tiled kernel;
+    # fp16-tune: the fastest as timed at load (YOLO_CUDA_CONV; core/cuda/conv_igemm.c,
+    # conv_tune.c)
 THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
                         # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
@@ -27,7 +29,8 @@ for m in $MODELS; do
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in $PRECS; do
             h=; conv=; case $prec in fp16*) h=--half ;; esac
-            case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; fp16-tune) conv=tune ;; esac
+            case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; fp16-tune) conv=tune ;;
+                fp16-tile) conv=tile ;; fp16-notile) conv=notile ;; esac
             nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
             YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
                 --batch "$nb" --threads "$THREADS" -r "$RUNS" --warmup 5 > "$T/j" ||

@@ -1,4 +1,5 @@
-/* test_cuda_conv.c: our FP16 convolution kernel (core/cuda/kernels_conv.cu) against a double
+/* test_cuda_conv.c: our FP16 convolution kernels (core/cuda/kernels_conv.cu, the implicit GEMM,
+ * and kernels_conv_tile.cu, the tiled one for few channels, on its own shapes) against a double
  * precision reference on the same FP16-rounded inputs and weights, on shapes chosen to hit its
  * edges: channel counts that are not multiples of the 32/64-row tiles (7..130), K not a
  * multiple of 32 (27, 9, 13 * 9), pixel counts that leave partial tiles and odd per-image
@@ -47,6 +48,39 @@ static double act_ref(double v, int act)
 }
 
 struct cc { int n, c, h, w, m, kh, kw, s, pad, dil, act, x_half, y_half; };
+
+/* Outputs of case t (got, NCHW) outside the bound against a double reference on the same
+ * FP16-rounded x and w; *worst: the largest err / bound. */
+static int64_t count_outside(const struct cc *t, int oh, int ow, const float *x, const float *w,
+                             const float *b, const float *got, double *worst)
+{
+    int64_t k = (int64_t)t->c * t->kh * t->kw, ny = (int64_t)t->n * t->m * oh * ow, bad = 0;
+    *worst = 0;
+    for (int64_t i = 0; i < ny; i++) {
+        int64_t r = i, px = r % ow, py = (r /= ow) % oh, mo = (r /= oh) % t->m, img = r / t->m;
+        double acc = b[mo], mag = fabs(b[mo]);
+        for (int ci = 0; ci < t->c; ci++)
+            for (int ky = 0; ky < t->kh; ky++)
+                for (int kx = 0; kx < t->kw; kx++) {
+                    int iy = (int)py * t->s - t->pad + ky * t->dil, ix = (int)px * t->s - t->pad + kx * t->dil;
+                    if (iy < 0 || iy >= t->h || ix < 0 || ix >= t->w)
+                        continue;
+                    double v = (double)x[((img * t->c + ci) * t->h + iy) * t->w + ix] *
+                               w[((int64_t)mo * t->c + ci) * t->kh * t->kw + ky * t->kw + kx];
+                    acc += v;
+                    mag += fabs(v);
+                }
+        double ref = act_ref(acc, t->act);
+        double tol = 1.1 * 1.2 * (double)k * 0x1p-24 * mag +
+                     (t->y_half ? 0x1p-11 : 0x1p-24) * fabs(ref) * 1.01 + 1e-6;
+        double err = fabs(got[i] - ref);
+        if (!(err <= tol))
+            bad++;
+        if (err / tol > *worst)
+            *worst = err / tol;
+    }
+    return bad;
+}
 
 /* One case with the launch shape `tile`/`splits` (tile -1: yolo_cu_conv_plan's choice). */
 static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, int splits,
@@ -134,31 +168,8 @@ static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, 
     free(first);
     free(again);
     free(cnt);
-    int64_t bad = 0;
     double worst = 0;
-    for (int64_t i = 0; ok && i < ny; i++) {
-        int64_t r = i, px = r % ow, py = (r /= ow) % oh, mo = (r /= oh) % t->m, img = r / t->m;
-        double acc = b[mo], mag = fabs(b[mo]);
-        for (int ci = 0; ci < t->c; ci++)
-            for (int ky = 0; ky < t->kh; ky++)
-                for (int kx = 0; kx < t->kw; kx++) {
-                    int iy = (int)py * t->s - t->pad + ky * t->dil, ix = (int)px * t->s - t->pad + kx * t->dil;
-                    if (iy < 0 || iy >= t->h || ix < 0 || ix >= t->w)
-                        continue;
-                    double v = (double)x[((img * t->c + ci) * t->h + iy) * t->w + ix] *
-                               w[((int64_t)mo * t->c + ci) * t->kh * t->kw + ky * t->kw + kx];
-                    acc += v;
-                    mag += fabs(v);
-                }
-        double ref = act_ref(acc, t->act);
-        double tol = 1.1 * 1.2 * (double)k * 0x1p-24 * mag +
-                     (t->y_half ? 0x1p-11 : 0x1p-24) * fabs(ref) * 1.01 + 1e-6;
-        double err = fabs(got[i] - ref);
-        if (!(err <= tol))
-            bad++;
-        if (err / (tol) > worst)
-            worst = err / tol;
-    }
+    int64_t bad = ok ? count_outside(t, oh, ow, x, w, b, got, &worst) : 0;
     CHECK(hs, ok && bad == 0, "case n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s tile %d "
           "splits %d: %lld of %lld outside the bound (worst err/bound %.3g)", t->n, t->c, t->h,
           t->w, t->m, t->kh, t->kw, t->s, t->pad, t->dil, t->act, t->x_half ? "16" : "32",
@@ -171,6 +182,85 @@ static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, 
     cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dtab);
     cudaFree(dy); cudaFree(dyf); cudaFree(dpart); cudaFree(dcount);
     free(x); free(w); free(b); free(got); free(tab);
+}
+
+/* One case on the tiled kernel (kernels_conv_tile.cu): its weight layout made on the device
+ * as the backend makes it (conv_tile.c), run twice (bit-identical), against the reference. */
+static void run_tile_case(struct harness *hs, const struct cc *t, uint64_t *seed)
+{
+    int oh = (t->h + 2 * t->pad - t->dil * (t->kh - 1) - 1) / t->s + 1;
+    int ow = (t->w + 2 * t->pad - t->dil * (t->kw - 1) - 1) / t->s + 1;
+    int64_t k = (int64_t)t->c * t->kh * t->kw, cp = (t->c + 7) / 8 * 8;
+    int64_t kpad = yolo_cu_conv_tile_kpad(t->c, t->kh, t->kw), mp = (t->m + 15) / 16 * 16;
+    int64_t nx = (int64_t)t->n * t->c * t->h * t->w, ny = (int64_t)t->n * t->m * oh * ow;
+    int ysz = t->y_half ? 2 : 4;
+    float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
+    float *b = malloc(sizeof(float) * t->m), *got = malloc(sizeof(float) * ny);
+    uint8_t *first = malloc((size_t)ysz * ny), *again = malloc((size_t)ysz * ny);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = round_half(harness_randf(seed, -2, 2));
+    for (int64_t i = 0; i < t->m * k; i++)
+        w[i] = round_half(harness_randf(seed, -0.5f, 0.5f));
+    for (int i = 0; i < t->m; i++)
+        b[i] = harness_randf(seed, -1, 1);
+    struct yolo_cu_conv_tile p = { .n = t->n, .c = t->c, .h = t->h, .w = t->w, .m = t->m,
+                                   .oh = oh, .ow = ow, .kh = t->kh, .kw = t->kw, .sh = t->s,
+                                   .sw = t->s, .ph = t->pad, .pw = t->pad, .dh = t->dil,
+                                   .dw = t->dil, .x_st = t->x_half ? YOLO_CU_F16 : YOLO_CU_F32,
+                                   .y_st = t->y_half ? YOLO_CU_F16 : YOLO_CU_F32, .act = t->act };
+    int planned = yolo_cu_conv_tile_plan(&p);
+    CHECK(hs, planned, "tile case n%d c%d %dx%d m%d k%dx%d s%d: the plan refuses it", t->n, t->c,
+          t->h, t->w, t->m, t->kh, t->kw, t->s);
+    void *dx32 = NULL, *dx = NULL, *dw32 = NULL, *dw = NULL, *db = NULL, *dy = NULL, *dyf = NULL;
+    int ok = planned && x && w && b && got && first && again &&
+             cudaMalloc(&dx32, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dx, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dw32, sizeof(float) * t->m * k) == cudaSuccess &&
+             cudaMalloc(&dw, 2 * mp * kpad) == cudaSuccess &&
+             cudaMalloc(&db, sizeof(float) * t->m) == cudaSuccess &&
+             cudaMalloc(&dy, sizeof(float) * ny) == cudaSuccess &&
+             cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
+             cudaMemcpy(dx32, x, sizeof(float) * nx, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(dw32, w, sizeof(float) * t->m * k, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(db, b, sizeof(float) * t->m, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemset(dw, 0, 2 * mp * kpad) == cudaSuccess;
+    struct yolo_cu_copy cw = { .ndim = 4, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                               .numel = t->m * k, .shape = { t->m, t->c, t->kh, t->kw },
+                               .ss = { k, t->kh * t->kw, t->kw, 1 },
+                               .ds = { kpad, 1, t->kw * cp, cp }, .src = dw32, .dst = dw };
+    struct yolo_cu_copy cx = { .ndim = 1, .src_st = YOLO_CU_F32, .dst_st = p.x_st, .numel = nx,
+                               .shape = { nx }, .ss = { 1 }, .ds = { 1 }, .src = dx32, .dst = dx };
+    ok = ok && yolo_cu_copy(&cw, 1, NULL) == 0 && yolo_cu_copy(&cx, 1, NULL) == 0;
+    p.x = dx;
+    p.wt = dw;
+    p.bias = db;
+    p.y = dy;
+    ok = ok && yolo_cu_conv_tile(&p, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(first, dy, (size_t)ysz * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         cudaMemset(dy, 0xff, (size_t)ysz * ny) == cudaSuccess &&   /* NaNs: every output written */
+         yolo_cu_conv_tile(&p, NULL) == 0;
+    struct yolo_cu_copy cy = { .ndim = 1, .src_st = p.y_st, .dst_st = YOLO_CU_F32, .numel = ny,
+                               .shape = { ny }, .ss = { 1 }, .ds = { 1 }, .src = dy, .dst = dyf };
+    ok = ok && yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         cudaMemcpy(again, dy, (size_t)ysz * ny, cudaMemcpyDeviceToHost) == cudaSuccess;
+    CHECK(hs, !planned || ok, "tile case n%d c%d %dx%d m%d k%dx%d s%d: CUDA error %s", t->n, t->c,
+          t->h, t->w, t->m, t->kh, t->kw, t->s, cudaGetErrorString(cudaGetLastError()));
+    CHECK(hs, !ok || memcmp(first, again, (size_t)ysz * ny) == 0, "tile case n%d c%d %dx%d m%d: "
+          "a second launch differs", t->n, t->c, t->h, t->w, t->m);
+    double worst = 0;
+    int64_t bad = ok ? count_outside(t, oh, ow, x, w, b, got, &worst) : 0;
+    CHECK(hs, bad == 0, "tile case n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s "
+          "(tile %dx%d): %lld of %lld outside the bound (worst err/bound %.3g)", t->n, t->c, t->h,
+          t->w, t->m, t->kh, t->kw, t->s, t->pad, t->dil, t->act, t->x_half ? "16" : "32",
+          t->y_half ? "16" : "32", p.th, p.tw, (long long)bad, (long long)ny, worst);
+    if (ok)
+        printf("  tile n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s (tile %dx%d): "
+               "worst err/bound %.3f\n", t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s, t->pad,
+               t->dil, t->act, t->x_half ? "16" : "32", t->y_half ? "16" : "32", p.th, p.tw, worst);
+    cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
+    cudaFree(dyf);
+    free(x); free(w); free(b); free(got); free(first); free(again);
 }
 
 int main(void)
@@ -212,6 +302,31 @@ int main(void)
                 if (sp <= steps)
                     run_case(&hs, t, sms, tile, sp, &seed);
     }
+    /* the tiled kernel on its shapes: C 3 (FP32 and FP16 input), 16, 24, 32, 48, 64; M 7..64;
+     * stride 1 and 2; odd widths (scalar loads) and widths of 4k (vector loads); partial
+     * tiles; batches; 1x1 (flattened rows, odd pixel counts: scalar stores); 5x5 dilated */
+    static const struct cc tcases[] = {
+        /* n  c   h   w    m  kh kw s pad dil act xh yh */
+        { 2,  3, 37, 41,  16, 3, 3, 2, 1, 1, 3, 0, 1 },   /* stem, FP32 input, odd width */
+        { 1,  3, 64, 64,  16, 3, 3, 2, 1, 1, 3, 0, 1 },   /* stem, FP32 input, vector loads */
+        { 2,  3, 40, 48,  16, 3, 3, 2, 1, 1, 1, 1, 0 },   /* FP16 in, FP32 out, relu */
+        { 2, 16, 30, 36,  32, 3, 3, 2, 1, 1, 3, 1, 1 },   /* model.1-like */
+        { 3, 16, 20, 20,  16, 3, 3, 1, 1, 1, 3, 1, 1 },   /* model.2.m-like, 3 images */
+        { 1, 16, 17, 19,  16, 3, 3, 1, 1, 1, 2, 1, 1 },   /* odd sizes, sigmoid */
+        { 1, 32, 24, 28,  32, 3, 3, 1, 1, 1, 0, 1, 0 },   /* 32 channels, FP32 out */
+        { 2, 16, 21, 22,  64, 3, 3, 1, 1, 1, 3, 1, 0 },   /* 64 outputs, width 2 mod 4 */
+        { 1, 24, 15, 16,  40, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 3 channel groups, 3 channel tiles */
+        { 1, 16, 33, 35,  32, 3, 3, 2, 1, 1, 0, 0, 1 },   /* s2, FP32 input, odd width */
+        { 2, 48, 20, 20,  32, 1, 1, 1, 0, 1, 3, 1, 1 },   /* 1x1 rows: 6 groups (odd pitch) */
+        { 1, 64,  9, 11,  64, 1, 1, 1, 0, 1, 3, 1, 0 },   /* 1x1, 99 px: scalar stores */
+        { 1,  5, 12, 12,  16, 1, 1, 2, 0, 1, 3, 1, 1 },   /* 1x1 stride 2: not flattened */
+        { 1,  9, 23, 29,   7, 5, 5, 1, 4, 2, 1, 1, 1 },   /* 5x5 dilation 2, 7 outputs */
+        { 1,  8,  1,  1,  16, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 1x1 image */
+        { 4, 16, 40, 40,  32, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 4 images, whole tiles */
+        { 1, 16, 80, 80,  16, 3, 3, 2, 1, 1, 3, 1, 1 },   /* 40x40 out: tiles past the edge */
+    };
+    for (size_t i = 0; i < sizeof tcases / sizeof tcases[0]; i++)
+        run_tile_case(&hs, &tcases[i], &seed);
     return harness_finish(&hs);
 }
 

@@ -98,6 +98,11 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
                 m->convs[i].igemm_ok = 1;
                 b += cuda_igemm_extra_bytes(g, n);
             }
+            m->convs[i].tile_off = b = (b + 255) & ~(uint64_t)255;
+            if (!m->skip[i] && cuda_tile_eligible(m, n)) {
+                m->convs[i].tile_ok = 1;
+                b += cuda_tile_extra_bytes(g, n);
+            }
         }
         m->extra_off[i] = b ? total : UINT64_MAX;
         total += (b + 255) & ~(uint64_t)255;
@@ -130,6 +135,11 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
             if (rc)
                 return rc;
         }
+        if (m->convs[i].tile_ok) {
+            int rc = cuda_tile_upload_weights(m, i, d);
+            if (rc)
+                return rc;
+        }
         int64_t numel = yolo_tensor_numel(&g->tensors[n->in[1]]);
         struct yolo_cu_copy cp = { .ndim = 1, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
                                    .numel = numel, .shape = { numel }, .ss = { 1 }, .ds = { 1 },
@@ -147,14 +157,14 @@ static int cuda_ctx_create(const void *prepared, struct yolo_pool *pool, void **
                            struct yolo_diag *d);
 static void cuda_ctx_free(void *ctx);
 
-/* YOLO_CUDA_CONV=tune: our FP16 convolution or cuDNN's, per convolution, by timing both in
+/* YOLO_CUDA_CONV=tune: one of our FP16 convolutions or cuDNN's, per convolution, by timing them in
  * a scratch context (conv_tune.c) instead of by the fixed rule. */
 static int tune_convs(struct cuda_model *m, struct yolo_diag *d)
 {
     const char *pick = getenv("YOLO_CUDA_CONV");
     int any = 0;
     for (int32_t i = 0; i < m->g->n_nodes; i++)
-        any |= m->convs[i].igemm_ok;
+        any |= m->convs[i].igemm_ok | m->convs[i].tile_ok;
     if (!any || !pick || strcmp(pick, "tune") != 0)
         return 0;
     void *scratch = NULL;
@@ -257,8 +267,10 @@ static const char *cuda_kernel_name(const void *prepared, int32_t node)
     if (m->skip[node])
         return "alias";
     if (m->g->nodes[node].op == YOLO_OP_CONV)
-        return m->convs[node].igemm ? "igemm-fp16" : m->convs[node].half ? "cudnn-fp16"
-                                                                          : "cudnn-fp32";
+        return m->convs[node].kernel == CUDA_CONV_IGEMM ? "igemm-fp16"
+             : m->convs[node].kernel == CUDA_CONV_TILE  ? "tile-fp16"
+             : m->convs[node].half                      ? "cudnn-fp16"
+                                                        : "cudnn-fp32";
     return "cuda";
 }
 

@@ -96,14 +96,15 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     cv->half = cuda_conv_is_half(m, n);
     cv->bias = n->n_in >= 3 && n->in[2] >= 0
              ? (const float *)(m->dconst + g->tensors[n->in[2]].offset) : NULL;
-    if (cv->igemm_ok) {   /* which of the two runs it: cuda_igemm_preferred, or measured */
+    if (cv->igemm_ok) {
         int sms = 0;
         cudaError_t e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, m->device);
         if (e != cudaSuccess)
             return cuda_fail(d, "asking the SM count", e);
         cuda_igemm_plan(m, i, sms);
-        cv->igemm = cuda_igemm_preferred(m, n);
     }
+    if (cv->igemm_ok || cv->tile_ok)   /* which runs it: cuda_conv_pick, or measured */
+        cv->kernel = cuda_conv_pick(m, i);
     cudnnDataType_t dt = cv->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     cudnnStatus_t s;
     if ((s = cudnnCreateTensorDescriptor(&cv->x)) || (s = cudnnCreateTensorDescriptor(&cv->y)) ||
@@ -149,8 +150,10 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     const struct yolo_graph *g = m->g;
     const struct yolo_node *n = &g->nodes[i];
     const struct cuda_conv *cv = &m->convs[i];
-    if (cv->igemm)
+    if (cv->kernel == CUDA_CONV_IGEMM)
         return cuda_igemm_run(c, i, d);
+    if (cv->kernel == CUDA_CONV_TILE)
+        return cuda_tile_run(c, i, d);
     int32_t ct = cv->half ? YOLO_CU_F16 : YOLO_CU_F32;
     int32_t xt = n->in[0], yt = n->out[0];
     const void *x = cuda_tensor_ptr(c, xt);

@@ -3,10 +3,10 @@
  * table, in the node's piece of dextra) and its launch.
  *
  * It can take every FP16 convolution with one group (YOLO's depthwise convolutions stay on
- * cuDNN). Which of the two runs each is a fixed rule (cuda_igemm_preferred), so a model gives
- * the same bits every time it is loaded; YOLO_CUDA_CONV=tune times both at load instead
- * (conv_tune.c: faster, but the choice, and so the last bits of FP16 results, can differ
- * between loads), =igemm sends every convolution ours can run to ours, =cudnn none. */
+ * cuDNN). Which kernel runs each is a fixed rule (cuda_conv_pick, below), so a model gives
+ * the same bits every time it is loaded; YOLO_CUDA_CONV=tune times the candidates at load
+ * instead (conv_tune.c: faster, but the choice, and so the last bits of FP16 results, can
+ * differ between loads). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,17 +50,35 @@ int cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n)
            k_of(W) < (uint64_t)lim / 2;
 }
 
-/* Measured on an H200 (yolov8n and yolo11n, FP16, batch 1 to 128; every conv both ways):
- * ours wins where K is short (the stem, 3 x 3 x 3 = 27, and the 3 x 3 x 16 = 144 convs of the
- * first stage, where cuDNN spends most on the layout and a separate epilogue pass: 2-5x at
- * batch 128); cuDNN wins from K ~ 256 up (deep 3x3 layers, up to 3x), where our gather of
- * the NCHW input costs more than the multiplications. */
-int cuda_igemm_preferred(const struct cuda_model *m, const struct yolo_node *n)
+/* Which kernel runs FP16 convolution i: a fixed rule by shape, so a model gives the same bits
+ * every time it is loaded. Measured on an H200 (yolov8n and yolo11n, FP16, batch 1 to 128;
+ * every conv both ways): the implicit GEMM wins over cuDNN where K is short (the stem,
+ * 3 x 3 x 3 = 27, and the 3 x 3 x 16 = 144 convs of the first stage, where cuDNN spends most
+ * on the layout and a separate epilogue pass: 2-5x at batch 128); cuDNN wins from K ~ 256 up
+ * (deep 3x3 layers, up to 3x), where our gather of the NCHW input costs more than the
+ * multiplications. The tiled kernel (conv_tile.c) beats both on the 3x3 convolutions it can
+ * run (few channels: at batch 128 the 16-channel ones 1.6-2.7x over the implicit GEMM, the
+ * 32-channel ones at 80 x 80 1.7x over cuDNN, also at batch 1), and on 1x1 ones with large
+ * grids (cuda_tile_preferred).
+ * YOLO_CUDA_CONV: =notile the rule without the tiled kernel, =tile the tiled kernel wherever
+ * it can run (the rule elsewhere), =igemm every convolution the implicit GEMM can run on it,
+ * =cudnn none of ours. */
+int cuda_conv_pick(const struct cuda_model *m, int32_t i)
 {
+    const struct cuda_conv *cv = &m->convs[i];
+    const struct yolo_tensor *W = &m->g->tensors[m->g->nodes[i].in[1]];
     const char *pick = getenv("YOLO_CUDA_CONV");
-    if (pick && strcmp(pick, "igemm") == 0)
-        return 1;
-    return k_of(&m->g->tensors[n->in[1]]) <= 160;
+    pick = pick ? pick : "";
+    if (strcmp(pick, "cudnn") == 0)
+        return CUDA_CONV_CUDNN;
+    if (cv->igemm_ok && strcmp(pick, "igemm") == 0)
+        return CUDA_CONV_IGEMM;
+    if (cv->tile_ok && (strcmp(pick, "tile") == 0 ||
+                        (strcmp(pick, "notile") != 0 && cuda_tile_preferred(m, &m->g->nodes[i]))))
+        return CUDA_CONV_TILE;
+    if (k_of(W) > 160)
+        return CUDA_CONV_CUDNN;
+    return cv->igemm_ok ? CUDA_CONV_IGEMM : CUDA_CONV_CUDNN;
 }
 
 uint64_t cuda_igemm_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n)

@@ -1,6 +1,6 @@
-/* cuda/conv_tune.c: YOLO_CUDA_CONV=tune: for each FP16 convolution that both cuDNN and our
- * kernel can run, which one does, decided by timing both at load on this GPU with this
- * model's shapes (the default is conv_igemm.c's fixed rule, which gives the same bits on
+/* cuda/conv_tune.c: YOLO_CUDA_CONV=tune: for each FP16 convolution that cuDNN and one of our
+ * kernels (the implicit GEMM, the tiled one) can run, which one does, decided by timing each
+ * at load on this GPU with this model's shapes (the default is conv_igemm.c's fixed rule, which gives the same bits on
  * every load; timing can pick differently from one load to the next).
  *
  * Why measure: neither wins everywhere. Measured on an H200 (yolov8n, FP16): at batch 128 ours
@@ -14,7 +14,7 @@
 
 enum { TUNE_REPS = 4 };
 
-/* The GPU time of one launch of conv node i as it is set now (igemm or cuDNN): the median
+/* The GPU time of one launch of conv node i as it is set now (cv->kernel): the median
  * of three replays of a graph of TUNE_REPS launches, after one warm-up replay. */
 static int time_conv(struct cuda_ctx *c, int32_t i, float *ms, struct yolo_diag *d)
 {
@@ -63,17 +63,31 @@ int cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d
 {
     for (int32_t i = 0; i < m->g->n_nodes; i++) {
         struct cuda_conv *cv = &m->convs[i];
-        if (!cv->igemm_ok || m->skip[i])
+        if ((!cv->igemm_ok && !cv->tile_ok) || m->skip[i])
             continue;
-        float own = 0.0f, dnn = INFINITY;
-        cv->igemm = 1;
-        int rc = time_conv(c, i, &own, d);
-        if (rc)
-            return rc;
-        cv->igemm = 0;
-        if (time_conv(c, i, &dnn, NULL))
-            dnn = INFINITY;   /* cuDNN's algorithm would not capture: ours it is */
-        cv->igemm = own <= dnn;
+        /* ours first (each must run), then cuDNN (an algorithm that will not capture loses) */
+        static const int32_t order[3] = { CUDA_CONV_TILE, CUDA_CONV_IGEMM, CUDA_CONV_CUDNN };
+        const int32_t ok[3] = { cv->tile_ok, cv->igemm_ok, 1 };
+        float best = INFINITY;
+        int32_t pick = CUDA_CONV_CUDNN;
+        for (int k = 0; k < 3; k++) {
+            if (!ok[k])
+                continue;
+            float t = INFINITY;
+            cv->kernel = order[k];
+            if (order[k] != CUDA_CONV_CUDNN) {
+                int rc = time_conv(c, i, &t, d);
+                if (rc)
+                    return rc;
+            } else if (time_conv(c, i, &t, NULL)) {
+                t = INFINITY;
+            }
+            if (t < best) {
+                best = t;
+                pick = order[k];
+            }
+        }
+        cv->kernel = best < INFINITY ? pick : cv->tile_ok ? CUDA_CONV_TILE : CUDA_CONV_IGEMM;
     }
     return 0;
 }

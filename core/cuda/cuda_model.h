@@ -2,7 +2,10 @@
  *   backend_cuda.c  the struct yolo_backend: prepare, contexts, run (CUDA graphs), copies
  *   storage.c       which float tensors are stored as FP16 (per alias group)
  *   conv_cudnn.c    convolutions through cuDNN (descriptors, algorithm, the epilogue)
- *   conv_igemm.c    FP16 convolutions through our own fused kernel (kernels_conv.cu)
+ *   conv_igemm.c    FP16 convolutions through our own fused kernel (kernels_conv.cu), and
+ *                   which kernel runs each convolution (cuda_conv_pick)
+ *   conv_tile.c     FP16 convolutions of few channels through our tiled kernel
+ *                   (kernels_conv_tile.cu)
  *   launch.c        every other node as a launch of a kernels.h kernel
  * C11 with the CUDA runtime and cuDNN C APIs; the kernels themselves are in kernels_*.cu. */
 #ifndef YOLO_CUDA_MODEL_H
@@ -14,11 +17,16 @@
 #include "cuda/kernels.h"
 #include "yolo_core.h"
 
+/* Which kernel runs a convolution. */
+enum cuda_conv_kernel { CUDA_CONV_CUDNN, CUDA_CONV_IGEMM, CUDA_CONV_TILE };
+
 struct cuda_conv {                 /* one Conv node, shared by every context */
     int32_t half;                  /* computes in FP16 (FP32 accumulation) */
-    int32_t igemm_ok, igemm;       /* our FP16 kernel (conv_igemm.c) can run it; does */
-    int32_t tile, splits;          /* its launch shape (yolo_cu_conv_plan) */
+    int32_t igemm_ok, tile_ok;     /* our FP16 kernels (conv_igemm.c, conv_tile.c) can run it */
+    int32_t kernel;                /* enum cuda_conv_kernel: the one that does */
+    int32_t tile, splits;          /* the igemm launch shape (yolo_cu_conv_plan) */
     uint64_t igemm_off;            /* its weights and k table: this far into the node's dextra */
+    uint64_t tile_off;             /* the tiled kernel's weights: this far into it */
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
@@ -95,7 +103,6 @@ int  cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
  * the host; converting the weights on the device (into the node's dextra at igemm_off); the
  * launch shape and split-K scratch (m->splitk_*); the launch. */
 int  cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n);
-int  cuda_igemm_preferred(const struct cuda_model *m, const struct yolo_node *n);
 uint64_t cuda_igemm_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
 void cuda_igemm_fill(const struct yolo_graph *g, const struct yolo_node *n, void *dst);
 int  cuda_igemm_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
@@ -105,6 +112,15 @@ int  cuda_igemm_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
  * kpad = c * kh * kw rounded up to YOLO_CU_CONV_KPAD pairs (kernels.h, yolo_cu_conv). */
 void cuda_igemm_table(int32_t *tab, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
                       int64_t dh, int64_t dw);
+
+/* conv_igemm.c: the kernel that runs FP16 convolution i by the fixed rule (or YOLO_CUDA_CONV);
+ * conv_tile.c: the tiled kernel's side, as the igemm one's above. */
+int  cuda_conv_pick(const struct cuda_model *m, int32_t i);
+int  cuda_tile_eligible(const struct cuda_model *m, const struct yolo_node *n);
+int  cuda_tile_preferred(const struct cuda_model *m, const struct yolo_node *n);
+uint64_t cuda_tile_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
+int  cuda_tile_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
+int  cuda_tile_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 
 /* conv_tune.c (YOLO_CUDA_CONV=tune): for each convolution both cuDNN and our kernel can run,
  * times both on the GPU in context c (each as a CUDA graph, as a run replays them) and keeps

@@ -95,6 +95,29 @@ int yolo_cu_conv_igemm(const struct yolo_cu_conv *p, yolo_cu_stream s);
  * needs: *part_floats for part, *tiles for count. */
 void yolo_cu_conv_plan(struct yolo_cu_conv *p, int32_t sms, int64_t *part_floats, int64_t *tiles);
 
+/* A 2-D convolution (groups 1) in FP16 on the tensor cores for few channels, by output tiles
+ * staged in shared memory (kernels_conv_tile.cu): y = act(conv(x, w) + bias), NCHW, y packed,
+ * x in F32 or F16 storage (rounded to FP16 as it is read), y in either, as yolo_cu_conv_igemm.
+ * c <= 64 and m <= 64. The weights were prepared at load as FP16 rows [m rounded up to 16]
+ * [yolo_cu_conv_tile_kpad(c, kh, kw)], k = ((ky * kw + kx) * cg + c / 8) * 8 + c % 8 with
+ * cg = c rounded up to 8, / 8: the channels of a tap contiguous and padded to 8; zeros in
+ * every padding. yolo_cu_conv_tile_plan, called once on the shape (n, c, h, w, m, oh, ow,
+ * kh, kw, sh, sw, ph, pw, dh, dw and the storages set), fills cg and the tile (th x tw
+ * outputs of one image; a 1x1 stride-1 convolution becomes one row of h * w per image) and
+ * returns 0 when the shape does not fit this kernel. Limits the host checks: h * w, n * m *
+ * oh * ow and c * h * w < 2^31, n < 65536. */
+struct yolo_cu_conv_tile {
+    int32_t n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+    int32_t x_st, y_st, act;
+    int32_t cg, th, tw;           /* set by yolo_cu_conv_tile_plan */
+    const void *x, *wt;
+    const float *bias;
+    void *y;
+};
+int32_t yolo_cu_conv_tile_kpad(int32_t c, int32_t kh, int32_t kw);
+int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p);
+int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream s);
+
 struct yolo_cu_pool {     /* NCHW max pooling; planes = N * C */
     int64_t planes, h, w, oh, ow;
     int32_t kh, kw, sh, sw, pt, pl, dh, dw;

@@ -1,0 +1,347 @@
+/* cuda/kernels_conv_tile.cu: FP16 convolution for few input channels (<= 64) and few output
+ * channels (<= 64), by output tiles staged in shared memory, on NCHW tensors, its epilogue
+ * (bias, activation, output storage) fused.
+ *
+ * Why a second kernel: the implicit GEMM (kernels_conv.cu) gathers its B operand one 2-byte
+ * load per (pixel, k) through a k table, so on the wide early layers of a YOLO (3 or 16
+ * channels in, 160..640 pixels wide) it is bound by load instructions, reading each input
+ * element K / C times; and a 16-channel layer fills half of its 32-row tiles. Here a block
+ * owns th x tw = 256 output pixels of one image and every output channel: it reads the input
+ * window it needs once, with vector loads along the rows (4 elements where the width allows),
+ * and turns it channel-inner in shared memory; then each k step is two 8-channel chunks
+ * (a tap and 8 channels each), whose B fragments are one ldmatrix per two 8-pixel columns.
+ *
+ * Shared memory, one block (sizes from the host's tile_geom):
+ *   weights  [mp][kpitch] FP16, k = chunk * 8 + channel, chunk = (ky * kw + kx) * cg + group,
+ *            rows padded to 16 channels, K to an even chunk count, the pitch one 16-byte unit
+ *            past a multiple of 16 halves so the 8 rows of an ldmatrix hit 8 bank groups.
+ *   input    ih rows x iws positions x pu units of 16 bytes (8 channels). A position is a
+ *            staged column, stored by stride phase (column x at (x % sw) * cw + x / sw), so
+ *            the 8 pixels of one B fragment are 8 consecutive positions at any stride. pu is
+ *            odd, or the channel-group index is XORed with position bits (cg 2, 4, 8): either
+ *            way 8 consecutive positions fall in 8 different bank groups. Zeros stand for the
+ *            padding channels and everything outside the image; one extra zero unit at the
+ *            end serves the K padding chunk, so padding never multiplies an input value.
+ *   chunks   per chunk its tap's position offset << 3 | its channel group (-1: padding).
+ * A 1x1 stride-1 convolution is one long row per image (the host flattens it), so its
+ * tiles have no halo. mma.sync m16n8k16, FP32 accumulation; each warp owns 32 pixels of the
+ * tile and every channel tile (MT of 16). */
+#include "device.cuh"
+
+#define TILE_THREADS 256               /* 8 warps x 32 pixels: th * tw = 256 */
+#define TILE_SMEM_MAX (48 * 1024)      /* what a launch may take without an opt-in */
+
+/* The shared-memory layout of one shape and tile (see the top of the file). */
+struct tile_geom {
+    int32_t ih, iw, cw, iws;           /* staged rows, columns; columns per stride phase; positions */
+    int32_t pu, swz_shift, swz_mask;   /* units per position; the channel-group XOR */
+    int32_t nch, kpad, kpitch, mp;     /* chunks (even), nch * 8, weight pitch (halves), rows */
+    int32_t w_bytes, in_units;         /* weight bytes; input units with the zero one */
+    int64_t smem;
+};
+
+__device__ __forceinline__ uint32_t pack2(__half lo, __half hi)
+{
+    return (uint32_t)__half_as_ushort(lo) | ((uint32_t)__half_as_ushort(hi) << 16);
+}
+
+__device__ __forceinline__ void ldsm_x4(uint32_t *r, uint32_t addr)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+/* c += a (16x16) * b (16x8), the fragment layouts of kernels_conv.cu's mma16816 */
+__device__ __forceinline__ void mma_16816(float *c, const uint32_t *a, uint32_t b0, uint32_t b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/* V consecutive elements of one input row as FP16 (rounded as kernels_conv.cu rounds) */
+template <int V> __device__ __forceinline__ void load_row(const __half *s, __half *o)
+{
+    if (V == 4) {
+        uint2 r = __ldg((const uint2 *)s);
+        __half2 a = *(__half2 *)&r.x, b = *(__half2 *)&r.y;
+        o[0] = __low2half(a); o[1] = __high2half(a); o[2] = __low2half(b); o[3] = __high2half(b);
+    } else {
+        o[0] = __ldg(s);
+    }
+}
+
+template <int V> __device__ __forceinline__ void load_row(const float *s, __half *o)
+{
+    if (V == 4) {
+        float4 r = __ldg((const float4 *)s);
+        o[0] = __float2half_rn(r.x); o[1] = __float2half_rn(r.y);
+        o[2] = __float2half_rn(r.z); o[3] = __float2half_rn(r.w);
+    } else {
+        o[0] = __float2half_rn(__ldg(s));
+    }
+}
+
+__device__ __forceinline__ int unit_of(const tile_geom &g, int pos, int grp)
+{
+    return pos * g.pu + (grp ^ ((pos >> g.swz_shift) & g.swz_mask));
+}
+
+/* MT: channel tiles of 16 (m <= 16 MT); V: elements per global load (4 when w % 4 == 0).
+ * A block waits on its loads once, so throughput comes from resident blocks (4-5 of 256
+ * threads an SM at 16 channels). Measured (H200, yolov8n b128): two items a thread in flight
+ * with a register cap for 4 blocks was 5-15% slower on the 3x3 convolutions. */
+template <int MT, int V, typename TX>
+__global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yolo_cu_conv_tile p,
+                                                                 const tile_geom g)
+{
+    extern __shared__ __align__(16) uint8_t smem[];
+    __half *ws = (__half *)smem;
+    uint4 *xs = (uint4 *)(smem + g.w_bytes);
+    int *ctab = (int *)(smem + g.w_bytes + (int64_t)g.in_units * 16);
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int tiles_x = (p.ow + p.tw - 1) / p.tw, img = blockIdx.y;
+    const int oy0 = blockIdx.x / tiles_x * p.th, ox0 = blockIdx.x % tiles_x * p.tw;
+    const int iy0 = oy0 * p.sh - p.ph, ix0 = ox0 * p.sw - p.pw;
+
+    const int wrow = g.kpad / 8;
+    for (int i = tid; i < g.mp * wrow; i += TILE_THREADS) {
+        int r = i / wrow, q = i - r * wrow;
+        *(uint4 *)(ws + r * g.kpitch + q * 8) = __ldg((const uint4 *)p.wt + i);
+    }
+    const int real = p.kh * p.kw * p.cg;
+    for (int j = tid; j < g.nch; j += TILE_THREADS) {
+        int e = -1;
+        if (j < real) {
+            int tap = j / p.cg, grp = j - tap * p.cg, ky = tap / p.kw, kx = tap - ky * p.kw;
+            int dx = kx * p.dw;
+            e = (ky * p.dh * g.iws + (dx % p.sw) * g.cw + dx / p.sw) << 3 | grp;
+        }
+        ctab[j] = e;
+    }
+    if (tid == 0)
+        xs[g.in_units - 1] = make_uint4(0, 0, 0, 0);
+
+    /* the input window: items of V columns (the row start rounded down to V, so a group is
+     * all inside the image or all outside) by 8 channels, neighbouring threads on neighbouring
+     * columns (items by channel group: a 1x1 convolution's row of 256 pixels is 64 column
+     * groups, which alone would leave 3/4 of the threads idle) */
+    const int xa = ix0 >= 0 ? ix0 / V * V : -((-ix0 + V - 1) / V) * V;
+    const int ngrp = (ix0 + g.iw - xa + V - 1) / V, per_grp = g.ih * ngrp;
+    const int64_t hw = (int64_t)p.h * p.w;
+    const TX *xb = (const TX *)p.x + (int64_t)img * p.c * hw;
+    auto fetch = [&](int it, __half (*v)[V]) {
+        int grp = it / per_grp, rc = it - grp * per_grp, r = rc / ngrp;
+        int x = xa + (rc - r * ngrp) * V, y = iy0 + r;
+        bool in = (unsigned)y < (unsigned)p.h && (unsigned)x < (unsigned)p.w;
+        const TX *src = xb + (in ? (int64_t)y * p.w + x : 0);
+#pragma unroll
+        for (int c8 = 0; c8 < 8; c8++) {
+            int ch = grp * 8 + c8;
+            if (in && ch < p.c) {
+                load_row<V>(src + ch * hw, v[c8]);
+            } else {
+#pragma unroll
+                for (int u = 0; u < V; u++)
+                    v[c8][u] = __float2half_rn(0.0f);
+            }
+        }
+    };
+    auto put = [&](int it, __half (*v)[V]) {
+        int grp = it / per_grp, rc = it - grp * per_grp, r = rc / ngrp;
+        int x = xa + (rc - r * ngrp) * V;
+#pragma unroll
+        for (int u = 0; u < V; u++) {
+            int lx = x + u - ix0;
+            if ((unsigned)lx >= (unsigned)g.iw)
+                continue;
+            int pos = r * g.iws + (lx % p.sw) * g.cw + lx / p.sw;
+            xs[unit_of(g, pos, grp)] = make_uint4(pack2(v[0][u], v[1][u]), pack2(v[2][u], v[3][u]),
+                                                  pack2(v[4][u], v[5][u]), pack2(v[6][u], v[7][u]));
+        }
+    };
+    for (int it = tid; it < per_grp * p.cg; it += TILE_THREADS) {
+        __half v[8][V];
+        fetch(it, v);
+        put(it, v);
+    }
+    __syncthreads();
+
+    /* ldmatrix rows of this lane: pixel (lane & 7) of n-tile 2q + lane / 16, of chunk
+     * (lane / 8) % 2 of the k step; A rows lane % 16, k half lane / 16 */
+    int base[2];
+#pragma unroll
+    for (int q = 0; q < 2; q++) {
+        int pix = warp * 32 + (2 * q + (lane >> 4)) * 8 + (lane & 7), r = pix / p.tw;
+        base[q] = r * p.sh * g.iws + (pix - r * p.tw);
+    }
+    const int sel = (lane >> 3) & 1;
+    const uint32_t xs_addr = (uint32_t)__cvta_generic_to_shared(xs);
+    const uint32_t zero_addr = xs_addr + (uint32_t)(g.in_units - 1) * 16;
+    const uint32_t a_addr = (uint32_t)__cvta_generic_to_shared(ws) +
+                            (uint32_t)((lane & 15) * g.kpitch + (lane >> 4) * 8) * 2;
+
+    float acc[MT][4][4];
+#pragma unroll
+    for (int a = 0; a < MT; a++)
+#pragma unroll
+        for (int b = 0; b < 4; b++)
+#pragma unroll
+            for (int c = 0; c < 4; c++)
+                acc[a][b][c] = 0.0f;
+
+    for (int s = 0; s < g.nch / 2; s++) {
+        int e = ctab[2 * s + sel];
+        uint32_t b[8];
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+            int pos = base[q] + (e >> 3);
+            ldsm_x4(b + 4 * q, e < 0 ? zero_addr : xs_addr + (uint32_t)unit_of(g, pos, e & 7) * 16);
+        }
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+            uint32_t a[4];
+            ldsm_x4(a, a_addr + (uint32_t)(mt * 16 * g.kpitch + s * 16) * 2);
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+                mma_16816(acc[mt][j], a, b[2 * j], b[2 * j + 1]);
+        }
+    }
+
+    /* epilogue as kernels_conv.cu's: bias, activation, storage; (2t, 2t+1) are neighbours in
+     * one output row (tw is a multiple of 8), a pair store when the row length is even */
+    const int g8 = lane >> 2, t4 = lane & 3;
+    const int64_t ohw = (int64_t)p.oh * p.ow;
+    const bool pairs = p.ow % 2 == 0;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int hi = 0; hi < 2; hi++) {
+            int m = mt * 16 + g8 + hi * 8;
+            if (m >= p.m)
+                continue;
+            float bias = p.bias ? p.bias[m] : 0.0f;
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                int pix = warp * 32 + j * 8 + t4 * 2, r = pix / p.tw;
+                int oy = oy0 + r, ox = ox0 + pix - r * p.tw;
+                if (oy >= p.oh || ox >= p.ow)
+                    continue;
+                float v0 = act_apply(acc[mt][j][hi * 2] + bias, p.act);
+                float v1 = act_apply(acc[mt][j][hi * 2 + 1] + bias, p.act);
+                int64_t yi = ((int64_t)img * p.m + m) * ohw + (int64_t)oy * p.ow + ox;
+                if (pairs && p.y_st == YOLO_CU_F16) {
+                    *(__half2 *)((__half *)p.y + yi) = __floats2half2_rn(v0, v1);
+                } else if (pairs) {
+                    *(float2 *)((float *)p.y + yi) = make_float2(v0, v1);
+                } else {
+                    st_f(p.y, p.y_st, yi, v0);
+                    if (ox + 1 < p.ow)
+                        st_f(p.y, p.y_st, yi + 1, v1);
+                }
+            }
+        }
+    }
+}
+
+static tile_geom geom_of(const struct yolo_cu_conv_tile *p, int th, int tw)
+{
+    tile_geom g;
+    g.ih = (th - 1) * p->sh + (p->kh - 1) * p->dh + 1;
+    g.iw = (tw - 1) * p->sw + (p->kw - 1) * p->dw + 1;
+    g.cw = (g.iw + p->sw - 1) / p->sw;
+    g.iws = g.cw * p->sw;
+    g.swz_shift = 0;
+    g.swz_mask = 0;
+    g.pu = p->cg;
+    if (p->cg == 2 || p->cg == 4 || p->cg == 8) {
+        g.swz_shift = p->cg == 2 ? 2 : p->cg == 4 ? 1 : 0;
+        g.swz_mask = p->cg - 1;
+    } else if (p->cg % 2 == 0) {
+        g.pu = p->cg + 1;   /* 6 groups: one unit of padding keeps the pitch odd */
+    }
+    g.nch = yolo_cu_conv_tile_kpad(p->cg * 8, p->kh, p->kw) / 8;
+    g.kpad = g.nch * 8;
+    g.kpitch = g.kpad + 8;
+    g.mp = (p->m + 15) / 16 * 16;
+    g.w_bytes = g.mp * g.kpitch * 2;
+    g.in_units = g.ih * g.iws * g.pu + 1;
+    g.smem = g.w_bytes + (int64_t)g.in_units * 16 + g.nch * 4;
+    return g;
+}
+
+extern "C" int32_t yolo_cu_conv_tile_kpad(int32_t c, int32_t kh, int32_t kw)
+{
+    int32_t chunks = kh * kw * ((c + 7) / 8);
+    return (chunks + 1) / 2 * 2 * 8;
+}
+
+/* The tile with the fewest bytes moved per image (outputs written, input window staged with
+ * its halo, weights copied in), among those that fit in TILE_SMEM_MAX. */
+extern "C" int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p)
+{
+    if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0 && p->pw == 0 &&
+        p->h == p->oh && p->w == p->ow) {
+        p->w = p->ow = p->h * p->w;   /* one row per image: no halo */
+        p->h = p->oh = 1;
+    }
+    p->cg = (p->c + 7) / 8;
+    if (p->m < 1 || p->m > 64 || p->c < 1 || p->cg > 8)
+        return 0;
+    int64_t best = -1;
+    int xsz = p->x_st == YOLO_CU_F16 ? 2 : 4, ysz = p->y_st == YOLO_CU_F16 ? 2 : 4;
+    for (int tw = 8; tw <= 256; tw *= 2) {
+        int th = 256 / tw;
+        tile_geom g = geom_of(p, th, tw);
+        if (g.smem > TILE_SMEM_MAX)
+            continue;
+        int64_t tiles = (int64_t)((p->oh + th - 1) / th) * ((p->ow + tw - 1) / tw);
+        int64_t cost = tiles * ((int64_t)256 * p->m * ysz + (int64_t)g.ih * g.iw * p->c * xsz +
+                                (int64_t)g.w_bytes);
+        if (best < 0 || cost <= best) {   /* a tie: the wider tile (fewer rows past the end) */
+            best = cost;
+            p->th = th;
+            p->tw = tw;
+        }
+    }
+    return best >= 0;
+}
+
+template <int MT, typename TX>
+static void launch(const struct yolo_cu_conv_tile *p, const tile_geom &g, cudaStream_t s)
+{
+    dim3 grid((unsigned)(((p->oh + p->th - 1) / p->th) * ((p->ow + p->tw - 1) / p->tw)),
+              (unsigned)p->n);
+    if (p->w % 4 == 0)
+        conv_tile_kernel<MT, 4, TX><<<grid, TILE_THREADS, (size_t)g.smem, s>>>(*p, g);
+    else
+        conv_tile_kernel<MT, 1, TX><<<grid, TILE_THREADS, (size_t)g.smem, s>>>(*p, g);
+}
+
+template <typename TX>
+static void launch_mt(const struct yolo_cu_conv_tile *p, const tile_geom &g, cudaStream_t s)
+{
+    switch ((p->m + 15) / 16) {
+    case 1:  launch<1, TX>(p, g, s); break;
+    case 2:  launch<2, TX>(p, g, s); break;
+    case 3:  launch<3, TX>(p, g, s); break;
+    default: launch<4, TX>(p, g, s); break;
+    }
+}
+
+extern "C" int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream st)
+{
+    if (p->n == 0 || p->oh == 0 || p->ow == 0)
+        return 0;
+    tile_geom g = geom_of(p, p->th, p->tw);
+    if (p->th * p->tw != 256 || p->tw % 8 || g.smem > TILE_SMEM_MAX || p->m > 64 || p->cg > 8)
+        return (int)cudaErrorInvalidValue;
+    cudaStream_t s = (cudaStream_t)st;
+    if (p->x_st == YOLO_CU_F16)
+        launch_mt<__half>(p, g, s);
+    else
+        launch_mt<float>(p, g, s);
+    return yolo_cu_status();
+}

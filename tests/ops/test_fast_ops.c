@@ -314,7 +314,7 @@ static void in_place_case(struct harness *h, uint64_t seed)
         return;
     }
     uint64_t rng = seed;
-    struct yolo_exec ex = { &g, arena, g.consts, NULL, 0, NULL };
+    struct yolo_exec ex = { .g = &g, .arena = arena, .consts = g.consts };
     float *xin = yolo_exec_ptr(&ex, x);
     for (int64_t i = 0; i < 6 * 5 * 7; i++)
         xin[i] = harness_randf(&rng, -2.0f, 2.0f);

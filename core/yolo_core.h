@@ -223,8 +223,6 @@ struct yolo_exec {
     uint64_t       scratch_bytes; /*   scratch + ith * scratch_bytes, scratch_bytes long */
     const void *const *node_data; /* per node: what the backend prepared for it at load (packed
                                      weights), indexed by node; NULL entries or array allowed */
-    int64_t       *work;          /* per node: the next unit of work to hand out (yolo_exec_unit),
-                                     zeroed before each run; NULL: a static split */
 };
 static inline void *yolo_exec_ptr(const struct yolo_exec *x, int32_t t)
 {
@@ -236,18 +234,6 @@ static inline void *yolo_exec_ptr(const struct yolo_exec *x, int32_t t)
 static inline const void *yolo_exec_node_data(const struct yolo_exec *x, const struct yolo_node *n)
 {
     return x->node_data ? x->node_data[n - x->g->nodes] : NULL;
-}
-/* For kernels that split node n into units: the unit thread ith of nth runs k-th (k = 0, 1,
- * ...; it stops at the first one past the last). With the context's counters each unit goes
- * to whichever thread asks first, so a core slowed by other work (a noisy neighbour, the
- * interrupts CPU 0 takes) runs fewer and the others do not wait for it; without, units ith,
- * ith + nth, ... The units' results must not depend on the thread: they do not here. */
-static inline int64_t yolo_exec_unit(const struct yolo_exec *x, const struct yolo_node *n,
-                                     int ith, int nth, int64_t k)
-{
-    if (x->work)
-        return __atomic_fetch_add(&x->work[n - x->g->nodes], 1, __ATOMIC_RELAXED);
-    return ith + k * nth;
 }
 
 /* A host kernel computes node n; threads 0..nth-1 each call it with their ith and must

@@ -48,7 +48,6 @@ struct cpu_ctx {
     uint8_t *arena, *scratch;
     uint64_t arena_bytes, scratch_total;
     struct yolo_exec x;
-    int64_t *work;                    /* per node: x.work (several threads only) */
     double *node_ms;
 };
 
@@ -227,7 +226,6 @@ static void cpu_ctx_free(void *ctx)
         return;
     free(c->arena);
     free(c->scratch);
-    free(c->work);
     free(c);
 }
 
@@ -265,13 +263,9 @@ static int cpu_ctx_create(const void *prepared, struct yolo_pool *pool, void **o
     c->scratch_total = scratch * (uint64_t)nth;
     /* Zeroed once so outputs of nodes that write nothing (empty tensors) are defined. */
     memset(c->arena, 0, c->arena_bytes);
-    if (nth > 1 && !(c->work = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *c->work))) {
-        cpu_ctx_free(c);
-        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory creating a context");
-    }
     c->x = (struct yolo_exec){ .g = g, .arena = c->arena, .consts = g->consts,
                                .scratch = c->scratch, .scratch_bytes = scratch,
-                               .node_data = m->node_data, .work = c->work };
+                               .node_data = m->node_data };
     *out = c;
     return 0;
 }
@@ -303,8 +297,6 @@ static int cpu_run(void *ctx, double *node_ms, struct yolo_diag *d)
     (void)d;
     struct cpu_ctx *c = ctx;
     c->node_ms = node_ms;
-    if (c->work)
-        memset(c->work, 0, sizeof *c->work * (size_t)c->m->g->n_nodes);
     yolo_pool_run(c->pool, run_task, c);
     c->node_ms = NULL;
     return 0;

@@ -208,7 +208,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     struct yolo_qconv_geom q;
     yolo_qconv_geom_make(g, n, nth, 1, &q);
     int64_t units = q.N * q.nband;
-    if (!x->work && ith >= units)
+    if (ith >= units)
         return;
     uint8_t *band = x->scratch + (uint64_t)ith * x->scratch_bytes;
     uint8_t *tmp = band + q.band_bytes;
@@ -238,8 +238,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     uint8_t *yd = yolo_exec_ptr(x, n->out[0]);
     size_t esz = e.odt == YOLO_DT_F32 ? 4 : 1;
     int64_t taps = q.KH * q.KW, c4s = q.c4p * 4;
-    int64_t u;
-    for (int64_t k = 0; (u = yolo_exec_unit(x, n, ith, nth, k)) < units; k++) {
+    for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
         int64_t rows = q.OH - oy0 < q.br ? q.OH - oy0 : q.br;
         if (pk->x_c4)

@@ -90,6 +90,15 @@ static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, i
         _mm512_mask_cvtepi32_storeu_epi8(y, k, v);
 }
 
+/* Vector v of the tile's channels m .. m + 3 (rows i .. i + 3 of acc) finished and packed as
+ * c4 pixels. */
+__attribute__((always_inline)) static inline __m512i finish_c4(const struct epi *e, int64_t m,
+                                                               __m512i acc[][2], int i, int v)
+{
+    return yolo_c4_pack(finish16(e, m, acc[i][v]), finish16(e, m + 1, acc[i + 1][v]),
+                        finish16(e, m + 2, acc[i + 2][v]), finish16(e, m + 3, acc[i + 3][v]));
+}
+
 /* Stores the pixels of k (consecutive, from lane0) of packed pixels v at y, as put16. */
 static inline void put_c4(__m512i v, uint8_t *y, __mmask16 k, int lane0)
 {
@@ -174,9 +183,7 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                         int64_t m = mb * YOLO_QCONV_MR + i;
                         if (m >= q->M)
                             break;
-                        __m512i f = yolo_c4_pack(finish16(e, m, acc[i][v]), finish16(e, m + 1, acc[i + 1][v]),
-                                          finish16(e, m + 2, acc[i + 2][v]),
-                                          finish16(e, m + 3, acc[i + 3][v]));
+                        __m512i f = finish_c4(e, m, acc, i, v);
                         for (int j = 0; j < np; j++)
                             put_c4(f, y4 + ((m / 4) * plane + off[j]) * 4, km[j], lane[j]);
                     }
@@ -267,11 +274,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                             for (int v = 0; v < 2; v++) {
                                 int64_t left = q.OW - ox0 - 16 * v;
                                 if (left > 0)
-                                    put_c4(yolo_c4_pack(finish16(&e, m, acc[i][v]),
-                                                 finish16(&e, m + 1, acc[i + 1][v]),
-                                                 finish16(&e, m + 2, acc[i + 2][v]),
-                                                 finish16(&e, m + 3, acc[i + 3][v])),
-                                           yrow + 64 * v,
+                                    put_c4(finish_c4(&e, m, acc, i, v), yrow + 64 * v,
                                            left >= 16 ? (__mmask16)0xffff
                                                       : (__mmask16)((1u << left) - 1u), 0);
                             }

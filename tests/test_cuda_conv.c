@@ -83,6 +83,18 @@ static int64_t count_outside(const struct cc *t, int oh, int ow, const float *x,
 }
 
 /* One case with the launch shape `tile`/`splits` (tile -1: yolo_cu_conv_plan's choice). */
+/* A case's input (nx values), weights (m x k) and bias, the first two FP16-rounded. */
+static void fill_case(const struct cc *t, int64_t k, int64_t nx, uint64_t *seed, float *x,
+                      float *w, float *b)
+{
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = round_half(harness_randf(seed, -2, 2));
+    for (int64_t i = 0; i < t->m * k; i++)
+        w[i] = round_half(harness_randf(seed, -0.5f, 0.5f));
+    for (int i = 0; i < t->m; i++)
+        b[i] = harness_randf(seed, -1, 1);
+}
+
 static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, int splits,
                      uint64_t *seed)
 {
@@ -94,12 +106,7 @@ static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, 
     float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
     float *b = malloc(sizeof(float) * t->m), *got = malloc(sizeof(float) * ny);
     int32_t *tab = malloc(sizeof(int32_t) * 2 * kpad);
-    for (int64_t i = 0; i < nx; i++)
-        x[i] = round_half(harness_randf(seed, -2, 2));
-    for (int64_t i = 0; i < t->m * k; i++)
-        w[i] = round_half(harness_randf(seed, -0.5f, 0.5f));
-    for (int i = 0; i < t->m; i++)
-        b[i] = harness_randf(seed, -1, 1);
+    fill_case(t, k, nx, seed, x, w, b);
     cuda_igemm_table(tab, t->c, t->h, t->w, t->kh, t->kw, t->dil, t->dil);
 
     /* the weights as the backend prepares them (FP16 rows of kpad, zero pad: a NaN there
@@ -197,12 +204,7 @@ static void run_tile_case(struct harness *hs, const struct cc *t, uint64_t *seed
     float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
     float *b = malloc(sizeof(float) * t->m), *got = malloc(sizeof(float) * ny);
     uint8_t *first = malloc((size_t)ysz * ny), *again = malloc((size_t)ysz * ny);
-    for (int64_t i = 0; i < nx; i++)
-        x[i] = round_half(harness_randf(seed, -2, 2));
-    for (int64_t i = 0; i < t->m * k; i++)
-        w[i] = round_half(harness_randf(seed, -0.5f, 0.5f));
-    for (int i = 0; i < t->m; i++)
-        b[i] = harness_randf(seed, -1, 1);
+    fill_case(t, k, nx, seed, x, w, b);
     struct yolo_cu_conv_tile p = { .n = t->n, .c = t->c, .h = t->h, .w = t->w, .m = t->m,
                                    .oh = oh, .ow = ow, .kh = t->kh, .kw = t->kw, .sh = t->s,
                                    .sw = t->s, .ph = t->pad, .pw = t->pad, .dh = t->dil,

@@ -14,7 +14,8 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our
     # pass); fp16-igemm: every conv the implicit GEMM can run on it; fp16-tile: every conv the
     # tiled kernel can run on it; fp16-notile: the fixed rule without the tiled kernel;
     # fp16-tune: the fastest as timed at load (YOLO_CUDA_CONV; core/cuda/conv_igemm.c,
-    # conv_tune.c)
+    # conv_tune.c); a -nopdl suffix (fp32-nopdl, fp16-nopdl): kernels launched the ordinary
+    # way, not chained by programmatic dependent launch (YOLO_CUDA_PDL=0; core/cuda/chain.cuh)
 THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
                         # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
@@ -28,11 +29,12 @@ for m in $MODELS; do
         "$R/bin/yolo" build "$S/data/models/$m.onnx" -o "$T/$m-b$b.engine" --batch "$b" > /dev/null ||
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in $PRECS; do
-            h=; conv=; case $prec in fp16*) h=--half ;; esac
+            h=; conv=; pdl=1; case $prec in fp16*) h=--half ;; esac
+            case $prec in *-nopdl) pdl=0 ;; esac
             case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; fp16-tune) conv=tune ;;
                 fp16-tile) conv=tile ;; fp16-notile) conv=notile ;; esac
             nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
-            YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
+            YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
                 --batch "$nb" --threads "$THREADS" -r "$RUNS" --warmup 5 > "$T/j" ||
                 { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
             printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \

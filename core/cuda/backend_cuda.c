@@ -389,6 +389,31 @@ static int run_nodes(struct cuda_ctx *c, struct yolo_diag *d)
     return 0;
 }
 
+int cuda_log_on(void)
+{
+    const char *env = getenv("YOLO_CUDA_LOG");
+    return env && strcmp(env, "0") != 0;
+}
+
+/* YOLO_CUDA_LOG=1: what a run launches, for finding where batch-1 time goes (every launch
+ * costs microseconds there whatever it computes). */
+static void log_graph(const struct cuda_ctx *c, cudaGraph_t graph)
+{
+    size_t n = 0, kernels = 0;
+    if (cudaGraphGetNodes(graph, NULL, &n) != cudaSuccess || n == 0)
+        return;
+    cudaGraphNode_t *nodes = malloc(n * sizeof *nodes);
+    if (nodes && cudaGraphGetNodes(graph, nodes, &n) == cudaSuccess)
+        for (size_t i = 0; i < n; i++) {
+            enum cudaGraphNodeType t;
+            if (cudaGraphNodeGetType(nodes[i], &t) == cudaSuccess && t == cudaGraphNodeTypeKernel)
+                kernels++;
+        }
+    free(nodes);
+    fprintf(stderr, "yolo: CUDA graph of %d model nodes: %zu graph nodes, %zu of them kernels\n",
+            c->m->g->n_nodes, n, kernels);
+}
+
 /* Records the plan into a CUDA graph. Anything that cannot be captured (a cuDNN algorithm
  * that synchronises, say) leaves graph_failed set and the caller launches node by node. */
 static void capture(struct cuda_ctx *c)
@@ -408,6 +433,8 @@ static void capture(struct cuda_ctx *c)
         c->graph = NULL;
         c->graph_failed = 1;
     }
+    if (graph && c->graph && cuda_log_on())
+        log_graph(c, graph);
     if (graph)
         cudaGraphDestroy(graph);
 }

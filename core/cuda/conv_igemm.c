@@ -52,14 +52,17 @@ int cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n)
 
 /* Which kernel runs FP16 convolution i: a fixed rule by shape, so a model gives the same bits
  * every time it is loaded. Measured on an H200 (yolov8n and yolo11n, FP16, batch 1 to 128;
- * every conv both ways): the implicit GEMM wins over cuDNN where K is short (the stem,
- * 3 x 3 x 3 = 27, and the 3 x 3 x 16 = 144 convs of the first stage, where cuDNN spends most
- * on the layout and a separate epilogue pass: 2-5x at batch 128); cuDNN wins from K ~ 256 up
- * (deep 3x3 layers, up to 3x), where our gather of the NCHW input costs more than the
- * multiplications. The tiled kernel (conv_tile.c) beats both on the 3x3 convolutions it can
- * run (few channels: at batch 128 the 16-channel ones 1.6-2.7x over the implicit GEMM, the
- * 32-channel ones at 80 x 80 1.7x over cuDNN, also at batch 1), and on 1x1 ones with large
- * grids (cuda_tile_preferred).
+ * every conv both ways): the implicit GEMM wins over cuDNN where a spatial kernel has a
+ * short K (the stem, 3 x 3 x 3 = 27, and the 3 x 3 x 16 = 144 convs of the first stage, where
+ * cuDNN spends most on the layout and a separate epilogue pass: 2-5x at batch 128); cuDNN wins
+ * from K ~ 256 up (deep 3x3 layers, up to 3x), where our gather of the NCHW input costs more
+ * than the multiplications, and on every 1x1 convolution whatever its K (yolov8n, each conv
+ * timed in a CUDA graph by YOLO_CUDA_CONV=tune with YOLO_CUDA_LOG=1: at batch 1 cuDNN 4-7 us
+ * against our 7-17, at batch 128 the head's 80-channel 1x1 0.23 against 0.45 ms), since a 1x1
+ * input needs no layout change there. The tiled kernel (conv_tile.c) beats both on the 3x3
+ * convolutions it can run (few channels: at batch 128 the 16-channel ones 1.6-2.7x over the
+ * implicit GEMM, the 32-channel ones at 80 x 80 1.7x over cuDNN, also at batch 1), and on 1x1
+ * ones with large grids (cuda_tile_preferred).
  * YOLO_CUDA_CONV: =notile the rule without the tiled kernel, =tile the tiled kernel wherever
  * it can run (the rule elsewhere), =igemm every convolution the implicit GEMM can run on it,
  * =cudnn none of ours. */
@@ -76,7 +79,7 @@ int cuda_conv_pick(const struct cuda_model *m, int32_t i)
     if (cv->tile_ok && (strcmp(pick, "tile") == 0 ||
                         (strcmp(pick, "notile") != 0 && cuda_tile_preferred(m, &m->g->nodes[i]))))
         return CUDA_CONV_TILE;
-    if (k_of(W) > 160)
+    if (k_of(W) > 160 || (W->shape[2] == 1 && W->shape[3] == 1))
         return CUDA_CONV_CUDNN;
     return cv->igemm_ok ? CUDA_CONV_IGEMM : CUDA_CONV_CUDNN;
 }

@@ -9,6 +9,7 @@
  * candidate is timed as a CUDA graph of a few launches, the way a run replays it, so cuDNN's
  * host-side cost per call does not count against it. Costs well under a second per model. */
 #include <math.h>
+#include <stdio.h>
 
 #include "cuda/cuda_model.h"
 
@@ -68,7 +69,7 @@ int cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d
         /* ours first (each must run), then cuDNN (an algorithm that will not capture loses) */
         static const int32_t order[3] = { CUDA_CONV_TILE, CUDA_CONV_IGEMM, CUDA_CONV_CUDNN };
         const int32_t ok[3] = { cv->tile_ok, cv->igemm_ok, 1 };
-        float best = INFINITY;
+        float best = INFINITY, took[3] = { INFINITY, INFINITY, INFINITY };
         int32_t pick = CUDA_CONV_CUDNN;
         for (int k = 0; k < 3; k++) {
             if (!ok[k])
@@ -82,12 +83,18 @@ int cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d
             } else if (time_conv(c, i, &t, NULL)) {
                 t = INFINITY;
             }
+            took[k] = t;
             if (t < best) {
                 best = t;
                 pick = order[k];
             }
         }
         cv->kernel = best < INFINITY ? pick : cv->tile_ok ? CUDA_CONV_TILE : CUDA_CONV_IGEMM;
+        if (cuda_log_on())
+            fprintf(stderr, "yolo: tune %s: tile %.4f igemm %.4f cudnn %.4f ms -> %s\n",
+                    m->g->nodes[i].name, took[0], took[1], took[2],
+                    cv->kernel == CUDA_CONV_TILE ? "tile" : cv->kernel == CUDA_CONV_IGEMM ? "igemm"
+                                                                                   : "cudnn");
     }
     return 0;
 }

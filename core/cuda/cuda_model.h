@@ -141,4 +141,8 @@ int  cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 int  cuda_fail(struct yolo_diag *d, const char *what, cudaError_t e);
 int  cudnn_fail(struct yolo_diag *d, const char *what, cudnnStatus_t s);
 
+/* YOLO_CUDA_LOG=1: the backend reports on stderr what it decided at load (the tuned kernel of
+ * each convolution, the launches of the recorded graph). For development, not for parsing. */
+int  cuda_log_on(void);
+
 #endif

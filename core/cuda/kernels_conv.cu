@@ -17,6 +17,7 @@
  * Deep layers at small batches have few tiles and a long K (20 x 20 pixels, 256 channels, K
  * 2304: 56 blocks, each 72 steps in a row, each waiting on its loads): there K is split over
  * several blocks per tile (split-K, kernels.h), which the same kernel finishes itself. */
+#include "chain.cuh"
 #include "device.cuh"
 
 #define BK YOLO_CU_CONV_KPAD
@@ -46,6 +47,7 @@ __device__ __forceinline__ void mma16816(float *c, const uint32_t *a, uint32_t b
 template <int WM, int WN, typename TX>
 __global__ void __launch_bounds__(WM * WN * 32) conv_igemm_kernel(const struct yolo_cu_conv p)
 {
+    yolo_cu_chain_enter();
     constexpr int NT = WM * WN * 32, BM = WM * 32, BN = WN * 32;
     constexpr int KPT = BK * BN / NT;      /* k values of one pixel column a thread gathers */
     constexpr int AV = BM * BK / 8 / NT;   /* 16-byte weight vectors a thread loads */
@@ -230,9 +232,9 @@ static void launch(const struct yolo_cu_conv *p, cudaStream_t s)
     dim3 grid((unsigned)((p->npix + WN * 32 - 1) / (WN * 32)),
               (unsigned)((p->m + WM * 32 - 1) / (WM * 32)), (unsigned)(p->splits > 1 ? p->splits : 1));
     if (p->x_st == YOLO_CU_F16)
-        conv_igemm_kernel<WM, WN, __half><<<grid, WM * WN * 32, 0, s>>>(*p);
+        yolo_cu_launch(conv_igemm_kernel<WM, WN, __half>, grid, WM * WN * 32, 0, s, *p);
     else
-        conv_igemm_kernel<WM, WN, float><<<grid, WM * WN * 32, 0, s>>>(*p);
+        yolo_cu_launch(conv_igemm_kernel<WM, WN, float>, grid, WM * WN * 32, 0, s, *p);
 }
 
 static const int tile_m[YOLO_CU_TILE_COUNT] = { 32, 32, 64, 64 };

@@ -26,6 +26,7 @@
  * A 1x1 stride-1 convolution is one long row per image (the host flattens it), so its
  * tiles have no halo. mma.sync m16n8k16, FP32 accumulation; each warp owns 32 pixels of the
  * tile and every channel tile (MT of 16). */
+#include "chain.cuh"
 #include "device.cuh"
 
 #define TILE_THREADS 256               /* 8 warps x 32 pixels: th * tw = 256 */
@@ -97,6 +98,7 @@ template <int MT, int V, typename TX>
 __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yolo_cu_conv_tile p,
                                                                  const tile_geom g)
 {
+    yolo_cu_chain_enter();
     extern __shared__ __align__(16) uint8_t smem[];
     __half *ws = (__half *)smem;
     uint4 *xs = (uint4 *)(smem + g.w_bytes);
@@ -315,9 +317,9 @@ static void launch(const struct yolo_cu_conv_tile *p, const tile_geom &g, cudaSt
     dim3 grid((unsigned)(((p->oh + p->th - 1) / p->th) * ((p->ow + p->tw - 1) / p->tw)),
               (unsigned)p->n);
     if (p->w % 4 == 0)
-        conv_tile_kernel<MT, 4, TX><<<grid, TILE_THREADS, (size_t)g.smem, s>>>(*p, g);
+        yolo_cu_launch(conv_tile_kernel<MT, 4, TX>, grid, TILE_THREADS, (size_t)g.smem, s, *p, g);
     else
-        conv_tile_kernel<MT, 1, TX><<<grid, TILE_THREADS, (size_t)g.smem, s>>>(*p, g);
+        yolo_cu_launch(conv_tile_kernel<MT, 1, TX>, grid, TILE_THREADS, (size_t)g.smem, s, *p, g);
 }
 
 template <typename TX>

@@ -3,6 +3,7 @@
  * storage, with the reference kernels' formulas (core/ops/) so results agree to rounding. */
 #include <float.h>
 
+#include "chain.cuh"
 #include "device.cuh"
 
 __device__ __forceinline__ int64_t div_i64(int64_t a, int64_t b)
@@ -27,6 +28,7 @@ __device__ __forceinline__ int64_t mod_i64(int64_t a, int64_t b, int floor_mode)
 template <typename I>
 __global__ void binary_kernel(const struct yolo_cu_binary p)
 {
+    yolo_cu_chain_enter();
     for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)p.numel;
          i += (I)gridDim.x * blockDim.x) {
         I rem = i, ao = 0, bo = 0;
@@ -79,6 +81,7 @@ __device__ __forceinline__ float arith(int32_t op, float x, float z)
 template <typename T, int V>
 __global__ void binary_flat_kernel(int32_t op, const T *a, const T *b, T *y, int64_t n, int vec)
 {
+    yolo_cu_chain_enter();
     int64_t nv = vec ? n / V : 0;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < nv;
          i += (int64_t)gridDim.x * blockDim.x) {
@@ -118,20 +121,22 @@ extern "C" int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s)
         int vec = (((uintptr_t)p->a | (uintptr_t)p->b | (uintptr_t)p->y) & 15) == 0;
         int64_t units = vec ? p->numel / (p->y_st == YOLO_CU_F16 ? 8 : 4) : p->numel;
         if (p->y_st == YOLO_CU_F16)
-            binary_flat_kernel<__half, 8><<<yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
-                (cudaStream_t)s>>>(p->op, (const __half *)p->a, (const __half *)p->b,
-                                   (__half *)p->y, p->numel, vec);
+            yolo_cu_launch(binary_flat_kernel<__half, 8>, yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
+                           (cudaStream_t)s, p->op, (const __half *)p->a, (const __half *)p->b,
+                           (__half *)p->y, p->numel, vec);
         else
-            binary_flat_kernel<float, 4><<<yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
-                (cudaStream_t)s>>>(p->op, (const float *)p->a, (const float *)p->b,
-                                   (float *)p->y, p->numel, vec);
+            yolo_cu_launch(binary_flat_kernel<float, 4>, yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
+                           (cudaStream_t)s, p->op, (const float *)p->a, (const float *)p->b,
+                           (float *)p->y, p->numel, vec);
         return yolo_cu_status();
     }
     /* operands are never larger than the output (broadcasting only repeats them) */
     if (p->numel < INT32_MAX / 2)
-        binary_kernel<int32_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+        yolo_cu_launch(binary_kernel<int32_t>,
+                       yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     else
-        binary_kernel<int64_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+        yolo_cu_launch(binary_kernel<int64_t>,
+                       yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }
 
@@ -173,6 +178,7 @@ __device__ void cast_elem(const void *x, int32_t x_st, void *y, int32_t y_st, in
 __global__ void unary_kernel(int32_t op, const void *x, int32_t x_st, void *y, int32_t y_st,
                              int64_t n, int32_t y_bool)
 {
+    yolo_cu_chain_enter();
     YOLO_CU_FOR(i, n) {
         if (op == YOLO_CU_CAST) {
             cast_elem(x, x_st, y, y_st, y_bool, i);
@@ -188,14 +194,15 @@ extern "C" int yolo_cu_unary(int32_t op, const void *x, int32_t x_st, void *y, i
 {
     if (n == 0)
         return 0;
-    unary_kernel<<<yolo_cu_blocks(n), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(op, x, x_st, y, y_st,
-                                                                             n, y_is_bool);
+    yolo_cu_launch(unary_kernel, yolo_cu_blocks(n), YOLO_CU_THREADS, 0, (cudaStream_t)s, op, x,
+                   x_st, y, y_st, n, y_is_bool);
     return yolo_cu_status();
 }
 
 __global__ void epilogue_kernel(const void *c, int32_t c_st, void *y, int32_t y_st,
                                 const float *bias, int64_t n, int64_t hw, int64_t m, int32_t act)
 {
+    yolo_cu_chain_enter();
     YOLO_CU_FOR(i, n) {
         float v = ld_f(c, c_st, i);
         if (bias)
@@ -208,6 +215,7 @@ __global__ void epilogue_kernel(const void *c, int32_t c_st, void *y, int32_t y_
 __global__ void epilogue_h2_kernel(const __half2 *c, __half2 *y, const float *bias, int64_t n2,
                                    int64_t hw2, int64_t m, int32_t act)
 {
+    yolo_cu_chain_enter();
     YOLO_CU_FOR(i, n2) {
         float2 v = __half22float2(c[i]);
         float b = bias ? bias[(i / hw2) % m] : 0.0f;
@@ -224,17 +232,19 @@ extern "C" int yolo_cu_conv_epilogue(const void *c, int32_t c_st, void *y, int32
     if (n == 0 || hw == 0 || m == 0)
         return 0;
     if (c_st == YOLO_CU_F16 && y_st == YOLO_CU_F16 && hw % 2 == 0)
-        epilogue_h2_kernel<<<yolo_cu_blocks(n / 2), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
-            (const __half2 *)c, (__half2 *)y, bias, n / 2, hw / 2, m, act);
+        yolo_cu_launch(epilogue_h2_kernel, yolo_cu_blocks(n / 2), YOLO_CU_THREADS, 0,
+                       (cudaStream_t)s, (const __half2 *)c, (__half2 *)y, bias, n / 2, hw / 2, m,
+                       act);
     else
-        epilogue_kernel<<<yolo_cu_blocks(n), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
-            c, c_st, y, y_st, bias, n, hw, m, act);
+        yolo_cu_launch(epilogue_kernel, yolo_cu_blocks(n), YOLO_CU_THREADS, 0, (cudaStream_t)s, c,
+                       c_st, y, y_st, bias, n, hw, m, act);
     return yolo_cu_status();
 }
 
 __global__ void softmax_kernel(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t lanes,
                                int64_t len, int64_t inner)
 {
+    yolo_cu_chain_enter();
     YOLO_CU_FOR(l, lanes) {
         int64_t base = (l / inner) * len * inner + l % inner;
         float mx = -INFINITY, sum = 0.0f;
@@ -255,6 +265,7 @@ __global__ void softmax_kernel(const void *x, int32_t x_st, void *y, int32_t y_s
 __global__ void softmax_reg_kernel(const void *x, int32_t x_st, void *y, int32_t y_st,
                                    int32_t lanes, int32_t len, int32_t inner)
 {
+    yolo_cu_chain_enter();
     for (int32_t l = blockIdx.x * blockDim.x + threadIdx.x; l < lanes;
          l += gridDim.x * blockDim.x) {
         int32_t base = (l / inner) * len * inner + l % inner;
@@ -285,17 +296,19 @@ extern "C" int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_s
     if (lanes == 0 || len == 0)
         return 0;
     if (len <= SOFTMAX_REG && lanes * len < INT32_MAX / 2) {
-        softmax_reg_kernel<<<yolo_cu_blocks(lanes), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
-            x, x_st, y, y_st, (int32_t)lanes, (int32_t)len, (int32_t)inner);
+        yolo_cu_launch(softmax_reg_kernel, yolo_cu_blocks(lanes), YOLO_CU_THREADS, 0,
+                       (cudaStream_t)s, x, x_st, y, y_st, (int32_t)lanes, (int32_t)len,
+                       (int32_t)inner);
         return yolo_cu_status();
     }
-    softmax_kernel<<<yolo_cu_blocks(lanes), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(
-        x, x_st, y, y_st, lanes, len, inner);
+    yolo_cu_launch(softmax_kernel, yolo_cu_blocks(lanes), YOLO_CU_THREADS, 0, (cudaStream_t)s, x,
+                   x_st, y, y_st, lanes, len, inner);
     return yolo_cu_status();
 }
 
 __global__ void reduce_max_kernel(const struct yolo_cu_reduce p)
 {
+    yolo_cu_chain_enter();
     YOLO_CU_FOR(o, p.n_out) {
         int64_t rem = o, base = 0;
         for (int32_t k = p.nk - 1; k >= 0; k--) {
@@ -332,12 +345,14 @@ extern "C" int yolo_cu_reduce_max(const struct yolo_cu_reduce *p, yolo_cu_stream
 {
     if (p->n_out == 0)
         return 0;
-    reduce_max_kernel<<<yolo_cu_blocks(p->n_out), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    yolo_cu_launch(reduce_max_kernel,
+                   yolo_cu_blocks(p->n_out), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }
 
 __global__ void maxpool_kernel(const struct yolo_cu_pool p)
 {
+    yolo_cu_chain_enter();
     int64_t total = p.planes * p.oh * p.ow;
     YOLO_CU_FOR(i, total) {
         int64_t ox = i % p.ow, t = i / p.ow, oy = t % p.oh, pl = t / p.oh;
@@ -365,6 +380,7 @@ __global__ void maxpool_kernel(const struct yolo_cu_pool p)
 #define POOL_SMEM_FLOATS 4096
 __global__ void maxpool_smem_kernel(const struct yolo_cu_pool p)
 {
+    yolo_cu_chain_enter();
     __shared__ float tile[POOL_SMEM_FLOATS];
     int32_t h = (int32_t)p.h, w = (int32_t)p.w, oh = (int32_t)p.oh, ow = (int32_t)p.ow;
     for (int64_t pl = blockIdx.x; pl < p.planes; pl += gridDim.x) {
@@ -402,9 +418,10 @@ extern "C" int yolo_cu_maxpool(const struct yolo_cu_pool *p, yolo_cu_stream s)
         (int64_t)p->oh * p->sh + (int64_t)p->kh * p->dh < INT32_MAX / 2 &&
         (int64_t)p->ow * p->sw + (int64_t)p->kw * p->dw < INT32_MAX / 2) {
         int64_t blocks = p->planes < 65535LL * 8 ? p->planes : 65535LL * 8;
-        maxpool_smem_kernel<<<(unsigned)blocks, YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+        yolo_cu_launch(maxpool_smem_kernel, (unsigned)blocks, YOLO_CU_THREADS, 0, (cudaStream_t)s,
+                       *p);
         return yolo_cu_status();
     }
-    maxpool_kernel<<<yolo_cu_blocks(total), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    yolo_cu_launch(maxpool_kernel, yolo_cu_blocks(total), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }

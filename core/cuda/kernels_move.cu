@@ -1,5 +1,6 @@
 /* cuda/kernels_move.cu: data movement: strided copies (Concat, Split, Slice, Transpose,
  * Tile, Expand, views), Gather, GatherElements and nearest Resize. */
+#include "chain.cuh"
 #include "device.cuh"
 
 struct copy_batch {
@@ -11,6 +12,7 @@ struct copy_batch {
 template <typename I>
 __global__ void copy_kernel(const copy_batch b)
 {
+    yolo_cu_chain_enter();
     const struct yolo_cu_copy &c = b.seg[blockIdx.y];
     for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)c.numel;
          i += (I)gridDim.x * blockDim.x) {
@@ -30,6 +32,7 @@ __global__ void copy_kernel(const copy_batch b)
  * blockIdx.y walks rows, blockIdx.z the piece. */
 __global__ void rows_kernel(const copy_batch b)
 {
+    yolo_cu_chain_enter();
     const struct yolo_cu_copy &c = b.seg[blockIdx.z];
     int64_t rows = c.ndim == 2 ? c.shape[0] : 1, run = c.shape[c.ndim - 1];
     int64_t srow = c.ndim == 2 ? c.ss[0] : 0, drow = c.ndim == 2 ? c.ds[0] : 0;
@@ -62,6 +65,7 @@ __global__ void rows_kernel(const copy_batch b)
  * int32 indices (the host checks the extents). blockIdx.y walks rows, blockIdx.z the piece. */
 __global__ void rows_nd_kernel(const copy_batch b)
 {
+    yolo_cu_chain_enter();
     const struct yolo_cu_copy &c = b.seg[blockIdx.z];
     int32_t nd = c.ndim, run = (int32_t)c.shape[nd - 1];
     int32_t rows = run ? (int32_t)(c.numel / run) : 0;
@@ -138,7 +142,7 @@ extern "C" int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_
         int64_t bx = (most_run / 8 + YOLO_CU_THREADS - 1) / YOLO_CU_THREADS;
         int64_t by = most_nrows > 65535 ? 65535 : most_nrows;
         dim3 grid((unsigned)(bx < 1 ? 1 : bx > 4096 ? 4096 : bx), (unsigned)by, (unsigned)n_seg);
-        rows_nd_kernel<<<grid, YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(b);
+        yolo_cu_launch(rows_nd_kernel, grid, YOLO_CU_THREADS, 0, (cudaStream_t)s, b);
         return yolo_cu_status();
     }
     if (rows) {
@@ -146,13 +150,13 @@ extern "C" int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_
         int64_t bx = (most_run / 8 + YOLO_CU_THREADS - 1) / YOLO_CU_THREADS;
         int64_t by = most_rows > 65535 ? 65535 : most_rows;
         dim3 grid((unsigned)(bx < 1 ? 1 : bx > 4096 ? 4096 : bx), (unsigned)by, (unsigned)n_seg);
-        rows_kernel<<<grid, YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(b);
+        yolo_cu_launch(rows_kernel, grid, YOLO_CU_THREADS, 0, (cudaStream_t)s, b);
     } else if (small) {
-        copy_kernel<int32_t><<<dim3(yolo_cu_blocks(most), (unsigned)n_seg), YOLO_CU_THREADS, 0,
-                               (cudaStream_t)s>>>(b);
+        yolo_cu_launch(copy_kernel<int32_t>, dim3(yolo_cu_blocks(most), (unsigned)n_seg),
+                       YOLO_CU_THREADS, 0, (cudaStream_t)s, b);
     } else {
-        copy_kernel<int64_t><<<dim3(yolo_cu_blocks(most), (unsigned)n_seg), YOLO_CU_THREADS, 0,
-                               (cudaStream_t)s>>>(b);
+        yolo_cu_launch(copy_kernel<int64_t>, dim3(yolo_cu_blocks(most), (unsigned)n_seg),
+                       YOLO_CU_THREADS, 0, (cudaStream_t)s, b);
     }
     return yolo_cu_status();
 }
@@ -175,6 +179,7 @@ __device__ __forceinline__ void zero_elem(void *p, int32_t st, int64_t i)
 
 __global__ void gather_kernel(const struct yolo_cu_gather p)
 {
+    yolo_cu_chain_enter();
     int64_t total = p.outer * p.nidx * p.row;
     YOLO_CU_FOR(i, total) {
         int64_t r = i / p.row, e = i - r * p.row;
@@ -194,12 +199,13 @@ extern "C" int yolo_cu_gather(const struct yolo_cu_gather *p, yolo_cu_stream s)
     int64_t total = p->outer * p->nidx * p->row;
     if (total == 0)
         return 0;
-    gather_kernel<<<yolo_cu_blocks(total), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    yolo_cu_launch(gather_kernel, yolo_cu_blocks(total), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }
 
 __global__ void gather_el_kernel(const struct yolo_cu_gather_el p)
 {
+    yolo_cu_chain_enter();
     YOLO_CU_FOR(i, p.numel) {
         int64_t v = load_index(p.index, p.idx_i32, i);
         if (v < 0)
@@ -222,13 +228,15 @@ extern "C" int yolo_cu_gather_elements(const struct yolo_cu_gather_el *p, yolo_c
 {
     if (p->numel == 0)
         return 0;
-    gather_el_kernel<<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+    yolo_cu_launch(gather_el_kernel,
+                   yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }
 
 template <typename I>
 __global__ void resize_kernel(const struct yolo_cu_resize p)
 {
+    yolo_cu_chain_enter();
     for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)p.numel;
          i += (I)gridDim.x * blockDim.x) {
         I rem = i, off = 0;
@@ -246,6 +254,7 @@ __global__ void resize_kernel(const struct yolo_cu_resize p)
  * four divisions and four table reads. int32 indices (the host checks the extents). */
 __global__ void resize4_kernel(const struct yolo_cu_resize p)
 {
+    yolo_cu_chain_enter();
     int32_t s1 = (int32_t)p.shape[1], s2 = (int32_t)p.shape[2], w = (int32_t)p.shape[3];
     int32_t rows = (int32_t)(p.shape[0] * p.shape[1] * p.shape[2]);
     const int64_t *t0 = p.tables + p.toff[0], *t1 = p.tables + p.toff[1];
@@ -271,12 +280,14 @@ extern "C" int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_st
         int64_t rows = p->shape[0] * p->shape[1] * p->shape[2];
         int64_t blocks = (rows + 7) / 8;
         blocks = blocks > 65535LL * 8 ? 65535LL * 8 : blocks < 1 ? 1 : blocks;
-        resize4_kernel<<<(unsigned)blocks, dim3(32, 8), 0, (cudaStream_t)s>>>(*p);
+        yolo_cu_launch(resize4_kernel, (unsigned)blocks, dim3(32, 8), 0, (cudaStream_t)s, *p);
         return yolo_cu_status();
     }
     if (p->numel < INT32_MAX / 2 && in_extent < INT32_MAX / 2)
-        resize_kernel<int32_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+        yolo_cu_launch(resize_kernel<int32_t>,
+                       yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     else
-        resize_kernel<int64_t><<<yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s>>>(*p);
+        yolo_cu_launch(resize_kernel<int64_t>,
+                       yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }

@@ -1,5 +1,6 @@
 /* cuda/kernels_select.cu: batched MatMul (the YOLO11 attention's small products) and TopK
  * (end-to-end heads). */
+#include "chain.cuh"
 #include "device.cuh"
 
 #define MM_TILE 16
@@ -8,6 +9,7 @@
  * attention products are a few MFLOP: this is launch-bound, not worth tensor cores. */
 __global__ void matmul_kernel(const struct yolo_cu_matmul p)
 {
+    yolo_cu_chain_enter();
     __shared__ float as[MM_TILE][MM_TILE + 1], bs[MM_TILE][MM_TILE + 1];
     int64_t bidx = blockIdx.z;
     int64_t row = (int64_t)blockIdx.y * MM_TILE + threadIdx.y;
@@ -34,7 +36,7 @@ extern "C" int yolo_cu_matmul(const struct yolo_cu_matmul *p, yolo_cu_stream s)
     dim3 grid((unsigned)((p->n + MM_TILE - 1) / MM_TILE), (unsigned)((p->m + MM_TILE - 1) / MM_TILE),
               (unsigned)p->batch);
     dim3 block(MM_TILE, MM_TILE);
-    matmul_kernel<<<grid, block, 0, (cudaStream_t)s>>>(*p);
+    yolo_cu_launch(matmul_kernel, grid, block, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }
 
@@ -57,6 +59,7 @@ __device__ __forceinline__ int f_before(float a, float b, int largest)
  * whole slice, read through shared memory in tiles; slices are blockIdx.y. */
 __global__ void topk_kernel(const struct yolo_cu_topk p)
 {
+    yolo_cu_chain_enter();
     __shared__ float fv[TK_TILE];
     __shared__ int64_t iv[TK_TILE];
     int64_t sl = blockIdx.y, o = sl / p.inner, in = sl % p.inner;
@@ -117,6 +120,6 @@ extern "C" int yolo_cu_topk(const struct yolo_cu_topk *p, yolo_cu_stream s)
     if (slices > 65535)
         return (int)cudaErrorInvalidValue;
     dim3 grid((unsigned)((p->dim + TK_TILE - 1) / TK_TILE), (unsigned)slices);
-    topk_kernel<<<grid, TK_TILE, 0, (cudaStream_t)s>>>(*p);
+    yolo_cu_launch(topk_kernel, grid, TK_TILE, 0, (cudaStream_t)s, *p);
     return yolo_cu_status();
 }

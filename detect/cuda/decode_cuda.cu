@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include "decode_cuda.h"
+#include "cuda/chain.cuh"
 
 __device__ __forceinline__ void put(struct yolo_cuda_cand *slot, int32_t a, int32_t cls, float conf,
                                     float cx, float cy, float w, float h)
@@ -17,6 +18,7 @@ __global__ void decode_kernel(const float *out, int32_t v5, int64_t dim1, int64_
                               float c, const uint8_t *allowed, struct yolo_cuda_cand *cands,
                               int32_t *counts)
 {
+    yolo_cu_chain_enter();
     int64_t img = blockIdx.y;
     int64_t A = v5 ? dim1 : dim2;
     const float *y = out + img * dim1 * dim2;
@@ -78,7 +80,7 @@ extern "C" int yolo_cuda_decode(const float *output, int32_t n, int32_t v5, int6
     if (e != cudaSuccess)
         return (int)e;
     int64_t blocks = (A + 255) / 256;
-    decode_kernel<<<dim3((unsigned)blocks, (unsigned)n), 256, 0, (cudaStream_t)stream>>>(
-        output, v5, dim1, dim2, nc, conf, allowed, cands, counts);
+    yolo_cu_launch(decode_kernel, dim3((unsigned)blocks, (unsigned)n), 256, 0, (cudaStream_t)stream,
+                   output, v5, dim1, dim2, nc, conf, allowed, cands, counts);
     return (int)cudaGetLastError();
 }

@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include "letterbox_cuda.h"
+#include "cuda/chain.cuh"
 
 #define COEF_BITS 11
 #define COEF_SCALE (1 << COEF_BITS)
@@ -31,6 +32,7 @@ __device__ __forceinline__ void taps(int o, double scale, int *s, float *f)
 __global__ void letterbox_kernel(const struct yolo_cuda_lb p, double scale_x, double scale_y,
                                  int area2)
 {
+    yolo_cu_chain_enter();
     int64_t n = (int64_t)p.dst_w * p.dst_h;
     int64_t plane = n;
     const float padv = (float)PAD_VALUE / 255.0f;
@@ -102,7 +104,7 @@ extern "C" int yolo_cuda_letterbox(const struct yolo_cuda_lb *p, void *stream)
                 ix == 2 && iy == 2;
     int64_t n = (int64_t)p->dst_w * p->dst_h;
     int64_t blocks = (n + 255) / 256;
-    letterbox_kernel<<<(unsigned)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256, 0,
-                       (cudaStream_t)stream>>>(*p, sx, sy, area2);
+    yolo_cu_launch(letterbox_kernel, (unsigned)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256, 0,
+                   (cudaStream_t)stream, *p, sx, sy, area2);
     return (int)cudaGetLastError();
 }

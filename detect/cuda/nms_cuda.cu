@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include "nms_cuda.h"
+#include "cuda/chain.cuh"
 
 #define RANK_THREADS 256
 #define NMS_THREADS 256     /* candidates per chunk; the in-chunk mask is NMS_THREADS^2 bits */
@@ -44,6 +45,7 @@ __device__ __forceinline__ struct obox offset_box(const struct yolo_cuda_cand &c
 __global__ void rank_kernel(const struct yolo_cuda_cand *cands, const int32_t *counts, int64_t A,
                             int64_t max_nms, struct yolo_cuda_cand *sorted)
 {
+    yolo_cu_chain_enter();
     __shared__ float ss[RANK_THREADS];
     __shared__ int32_t sa[RANK_THREADS];
     int64_t img = blockIdx.y, n = counts[img];
@@ -78,6 +80,7 @@ __global__ void rank_kernel(const struct yolo_cuda_cand *cands, const int32_t *c
 __global__ void nms_kernel(const struct yolo_cuda_cand *sorted, const int32_t *counts, int64_t A,
                            struct yolo_cuda_nms_args g, struct obox *kept_boxes, uint8_t *out)
 {
+    yolo_cu_chain_enter();
     __shared__ struct obox box[NMS_THREADS];
     __shared__ uint32_t mask[NMS_THREADS][MASK_WORDS];
     __shared__ uint8_t alive[NMS_THREADS];
@@ -139,6 +142,7 @@ __global__ void nms_kernel(const struct yolo_cuda_cand *sorted, const int32_t *c
 __global__ void e2e_kernel(const float *output, int64_t N, int64_t stride,
                            struct yolo_cuda_nms_args g, const uint8_t *allowed, uint8_t *out)
 {
+    yolo_cu_chain_enter();
     int64_t img = blockIdx.x;
     const float *y = output + img * N * stride;
     int32_t *head = (int32_t *)(out + img * g.out_stride);
@@ -187,10 +191,10 @@ extern "C" int yolo_cuda_nms(const struct yolo_cuda_cand *cands, const int32_t *
         return (int)cudaErrorInvalidValue;
     cudaStream_t s = (cudaStream_t)stream;
     unsigned blocks = (unsigned)((A + RANK_THREADS - 1) / RANK_THREADS);
-    rank_kernel<<<dim3(blocks, (unsigned)n), RANK_THREADS, 0, s>>>(cands, counts, A, g->max_nms,
-                                                                   sorted);
-    nms_kernel<<<(unsigned)n, NMS_THREADS, 0, s>>>(sorted, counts, A, *g,
-                                                   (struct obox *)kept_boxes, out);
+    yolo_cu_launch(rank_kernel, dim3(blocks, (unsigned)n), RANK_THREADS, 0, s, cands, counts, A,
+                   g->max_nms, sorted);
+    yolo_cu_launch(nms_kernel, (unsigned)n, NMS_THREADS, 0, s, sorted, counts, A, *g,
+                   (struct obox *)kept_boxes, out);
     return (int)cudaGetLastError();
 }
 
@@ -200,7 +204,8 @@ extern "C" int yolo_cuda_e2e(const float *output, int32_t n, int64_t N, int64_t 
 {
     if (n < 1 || n > 65535 || N < 1 || stride < 6 || g->max_det < 1)
         return (int)cudaErrorInvalidValue;
-    e2e_kernel<<<(unsigned)n, 32, 0, (cudaStream_t)stream>>>(output, N, stride, *g, allowed, out);
+    yolo_cu_launch(e2e_kernel, (unsigned)n, 32, 0, (cudaStream_t)stream, output, N, stride, *g,
+                   allowed, out);
     return (int)cudaGetLastError();
 }
 

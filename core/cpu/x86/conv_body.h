@@ -24,9 +24,9 @@
  * 36 multiplies per 16 outputs instead of 144: 4x fewer, at the price of the transforms and
  * a slightly larger rounding error (tests/ops/test_conv_fast.c measures it).
  *
- * GEMM8 by rows (conv_pack.h's rows path: non-1x1 convs with a short K, i.e. few input
- * channels like the stem, whose output rows fill vectors): for a band of output rows the
- * needed input rows are copied once, each
+ * GEMM8 by rows (conv_pack.h's rows path: non-1x1 convs whose output rows fill vectors,
+ * with a short K, i.e. few input channels like the stem, or of stride 2): for a band of
+ * output rows the needed input rows are copied once, each
  * split into its SW column phases (stride 2: one load and deinterleave per 2*VL floats) (x = j*SW + px -> segment px, element j) between zero
  * margins. Then for output row oy and k = (c, kh, kw) the im2col row is contiguous: segment
  * (kw*DW - PL) mod SW of input row oy*SH - PT + kh*DH, from element floor((kw*DW - PL) / SW)

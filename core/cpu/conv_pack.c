@@ -126,11 +126,17 @@ void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, 
     if (cg->kind == YOLO_CONV_PACK_GEMM8) {
         int direct = cg->KH == 1 && cg->KW == 1 && cg->SH == 1 && cg->SW == 1 && cg->PT == 0 &&
                      cg->PL == 0 && cg->OH == cg->H && cg->OW == cg->W;
-        /* Rows fill whole vectors when OW is a multiple of 16 or at least 40 wide, and win
+        /* Rows fill whole vectors when OW is a multiple of 16 or at least 40 wide. They win
          * where packing an im2col panel is dear next to the GEMM it feeds: a short K, i.e.
          * few input channels (measured on yolov8n/yolo11n's stride-2 convs: rows 1.1-1.3x
-         * faster for C = 3 and 16, panels 1.0-1.9x faster for C >= 64). */
-        cg->rows = !direct && (cg->OW % 16 == 0 || cg->OW >= 40) && cg->K <= 160;
+         * faster for C = 3 and 16), and stride 2 at any K when the rows fill whole vectors,
+         * since a stride-2 panel gathers every k row from another input plane while the band
+         * copies each input row once, deinterleaved (1 thread, 3x3 s2: 64 -> 64 at 160x160
+         * 5.5 -> 3.5 ms, 32 -> 64 at 160x160 2.6 -> 1.7 ms). For OW 40 or 20 a row wastes
+         * 8 or 12 lanes of its last vector and the panels stay as fast or faster
+         * (64 -> 128 at 80x80: panels 1.6 ms, rows 1.8 ms). */
+        cg->rows = !direct && (cg->OW % 16 == 0 || cg->OW >= 40) &&
+                   (cg->K <= 160 || (cg->SW == 2 && cg->OW % 16 == 0));
         if (!cg->rows)
             return;
         int64_t S = cg->SW, xmax = (cg->KW - 1) * cg->DW - cg->PL;

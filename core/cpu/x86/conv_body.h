@@ -24,10 +24,10 @@
  * 36 multiplies per 16 outputs instead of 144: 4x fewer, at the price of the transforms and
  * a slightly larger rounding error (tests/ops/test_conv_fast.c measures it).
  *
- * GEMM8 by rows (conv_pack.h's rows path: non-1x1 convs with a short K, i.e. few input
- * channels like the stem, whose output rows fill vectors): for a band of output rows the
- * needed input rows are copied once, each
- * split into its SW column phases (x = j*SW + px -> segment px, element j) between zero
+ * GEMM8 by rows (conv_pack.h's rows path: non-1x1 convs whose output rows fill vectors,
+ * with a short K, i.e. few input channels like the stem, or of stride 2): for a band of
+ * output rows the needed input rows are copied once, each
+ * split into its SW column phases (stride 2: one load and deinterleave per 2*VL floats) (x = j*SW + px -> segment px, element j) between zero
  * margins. Then for output row oy and k = (c, kh, kw) the im2col row is contiguous: segment
  * (kw*DW - PL) mod SW of input row oy*SH - PT + kh*DH, from element floor((kw*DW - PL) / SW)
  * on (a zero segment for rows in the padding). The micro-kernel reads B through a table of
@@ -208,31 +208,61 @@ static inline void gemm_rows_ptr(const float *A, int64_t K, int64_t k0, int64_t 
     }
 }
 
+/* Zeros d[lo, hi) by vector stores: the spans are short and there is one per phase of every
+ * band row, so a libc call each cost more than the stores. */
+static void zero_span(float *d, int64_t lo, int64_t hi)
+{
+    for (int64_t j = lo; j < hi; j += VL)
+        vstorem(d + j, vzero(), vm_n((int)imin(VL, hi - j)));
+}
+
+/* Stride 2: each 2*VL floats of the row are loaded once and deinterleaved into both phase
+ * segments (even x -> segment 0, odd x -> segment 1). The last, partial chunk is loaded
+ * masked and stored whole: its zero lanes land in the right margin, which seg leaves room for
+ * (at least 16 floats past the data). */
+static void split_row2(const float *row, int64_t W, int64_t ml, int64_t seg, float *dst)
+{
+    float *d0 = dst + ml, *d1 = dst + seg + ml;
+    int64_t j = 0;
+    for (; 2 * j + 2 * VL <= W; j += VL) {
+        vf e, o;
+        vdeint2(vload(row + 2 * j), vload(row + 2 * j + VL), &e, &o);
+        vstore(d0 + j, e);
+        vstore(d1 + j, o);
+    }
+    if (2 * j < W) {
+        int left = (int)(W - 2 * j);
+        vf e, o;
+        vdeint2(vloadm(row + 2 * j, vm_n(left)), vloadm(row + 2 * j + VL, vm_n(left - VL)), &e, &o);
+        vstore(d0 + j, e);
+        vstore(d1 + j, o);
+        j += VL;
+    }
+    zero_span(dst, 0, ml);
+    zero_span(dst + seg, 0, ml);
+    zero_span(d0, j, seg - ml);
+    zero_span(d1, j, seg - ml);
+}
+
 /* Input row `row` (W floats) into SW phase segments of seg floats with ml zeros in front. */
 static void split_row(const float *row, int64_t W, int64_t S, int64_t ml, int64_t seg, float *dst)
 {
+    if (S == 2) {
+        split_row2(row, W, ml, seg, dst);
+        return;
+    }
     for (int64_t px = 0; px < S; px++) {
         float *d = dst + px * seg;
         int64_t nph = px < W ? (W - px + S - 1) / S : 0, j = 0;
-        memset(d, 0, sizeof(float) * (size_t)ml);
+        zero_span(d, 0, ml);
         if (S == 1) {
             memcpy(d + ml, row, sizeof(float) * (size_t)W);
             j = W;
-        } else if (S == 2) {
-            for (; j < nph; j += VL) {
-                /* elements x = 2j + px .. over 2*VL floats; masked at the row end */
-                int64_t e0 = 2 * j + px, left = W - e0;
-                vmask m0 = vm_n(lane_clamp(left)), m1 = vm_n(lane_clamp(left - VL));
-                vf v = veven(vloadm(row + e0, m0), vloadm(row + e0 + VL, m1));
-                int64_t cnt = nph - j < VL ? nph - j : VL;
-                vstorem(d + ml + j, v, vm_n((int)cnt));
-            }
-            j = nph;
         } else {
             for (; j < nph; j++)
                 d[ml + j] = row[j * S + px];
         }
-        memset(d + ml + j, 0, sizeof(float) * (size_t)(seg - ml - j));
+        zero_span(d, ml + j, seg);
     }
 }
 

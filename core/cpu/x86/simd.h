@@ -106,6 +106,15 @@ static inline vf veven(vf a, vf b)
     return _mm512_permutex2var_ps(a, ev, b);
 }
 
+/* Both halves of a stride-2 deinterleave of the 2*VL floats in (a, b): even- and odd-indexed. */
+static inline void vdeint2(vf a, vf b, vf *even, vf *odd)
+{
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    *even = _mm512_permutex2var_ps(a, ev, b);
+    *odd = _mm512_permutex2var_ps(a, od, b);
+}
+
 #else /* AVX2 + FMA */
 
 #define VL 8
@@ -206,6 +215,15 @@ static inline vf veven(vf a, vf b)
     const __m256i ev = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
     vf x = _mm256_permutevar8x32_ps(a, ev), y = _mm256_permutevar8x32_ps(b, ev);
     return _mm256_permute2f128_ps(x, y, 0x20);
+}
+
+/* Both halves of a stride-2 deinterleave of the 2*VL floats in (a, b): even- and odd-indexed. */
+static inline void vdeint2(vf a, vf b, vf *even, vf *odd)
+{
+    const __m256i ev = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    vf x = _mm256_permutevar8x32_ps(a, ev), y = _mm256_permutevar8x32_ps(b, ev);
+    *even = _mm256_permute2f128_ps(x, y, 0x20);
+    *odd = _mm256_permute2f128_ps(x, y, 0x31);
 }
 
 #endif

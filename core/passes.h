@@ -21,6 +21,9 @@ int yolo_opt_fuse_qdq(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
  * point for every reader) -> one QConv writing the quantized tensor (core/opt/fuse_qconv_q.c).
  * Same bytes; no float tensor in between. */
 int yolo_opt_fuse_qconv_q(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* QuantizeLinear moved above the Concat and Split nodes it follows (core/opt/push_q.c), so
+ * fuse_qconv_q can fold it into the QConvs feeding them. Exact. Run before fuse_qconv_q. */
+int yolo_opt_push_q(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 /* Post-training int8 (core/opt/quantize.c). yolo_quant_plan marks the Convs that take int8
  * (conv_ok, g->n_nodes entries) and the float tensors that need a calibrated range (target,
  * g->n_tensors entries); keep lists node names that stay float (a trailing '*' matches a

@@ -183,7 +183,7 @@ static int quantize(struct yolo_graph *g, const struct yolo_build_params *p,
     float *lo = malloc(sizeof(float) * (nt ? nt : 1)), *hi = malloc(sizeof(float) * (nt ? nt : 1));
     int64_t *mean_at = malloc(sizeof(int64_t) * (nt ? nt : 1)), n_mean = 0;
     double *mean = NULL;
-    int rc = 0, n_q = 0, n, n_fq = 0;
+    int rc = 0, n_q = 0, n, n_fq = 0, n_pq = 0;
     if (!conv_ok || !target || !lo || !hi || !mean_at) {
         rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory quantizing");
         goto done;
@@ -208,7 +208,11 @@ static int quantize(struct yolo_graph *g, const struct yolo_build_params *p,
         rc = yolo_opt_dce(g, &n, d);
     if (!rc)
         rc = yolo_graph_infer(g, 0, d);
-    /* after inference: it reads the QuantizeLinear nodes' checked scales */
+    /* after inference: both read the QuantizeLinear nodes' checked scales */
+    if (!rc)
+        rc = yolo_opt_push_q(g, &n_pq, d);
+    if (!rc && n_pq)
+        rc = yolo_graph_infer(g, 0, d);
     if (!rc)
         rc = yolo_opt_fuse_qconv_q(g, &n_fq, d);
     if (!rc)
@@ -224,8 +228,8 @@ static int quantize(struct yolo_graph *g, const struct yolo_build_params *p,
             st->n_conv_float += g->nodes[i].op == YOLO_OP_CONV;
         st->nodes_final = g->n_nodes;
         size_t len = strlen(st->passes);
-        snprintf(st->passes + len, sizeof st->passes - len, ",calibrate(%s),quantize,%splan",
-                 method_name(p->calib_method), n_fq ? "fuse_qconv_q," : "");
+        snprintf(st->passes + len, sizeof st->passes - len, ",calibrate(%s),quantize,%s%splan",
+                 method_name(p->calib_method), n_pq ? "push_q," : "", n_fq ? "fuse_qconv_q," : "");
     }
 done:
     free(conv_ok);

@@ -23,6 +23,45 @@ static int c4_writer(const struct yolo_node *n, const struct yolo_cpu_kernel *k)
     return n->op == YOLO_OP_QUANTIZE_LINEAR && k->fn == yolo_quantize_avx512;
 }
 
+/* A Concat or Split along the channels of 4-D int8 tensors: NCHW and c4 keep an image's
+ * channels [c, c + 4k) as one run of bytes at the same place when c is a multiple of 4, so
+ * with every channel count a multiple of 4 it moves the same bytes in either layout. A
+ * nearest Resize that keeps N and C: cpu/resize_nearest.c moves c4 pixels when told to. */
+static int channel_glue(const struct yolo_graph *g, const struct yolo_node *n,
+                        const struct yolo_cpu_kernel *k)
+{
+    int axis;
+    if (n->op == YOLO_OP_CONCAT)
+        axis = (int)n->params[YOLO_CC_AXIS_RES];
+    else if (n->op == YOLO_OP_SPLIT)
+        axis = (int)n->params[YOLO_SP_AXIS_RES];
+    else if (n->op == YOLO_OP_RESIZE)   /* our nearest kernel moves c4 pixels whole */
+        axis = k->fn == yolo_resize_nearest_fast && n->params[YOLO_RS_MODE] == 0 &&
+               n->n_out == 1 && n->out[0] >= 0 && n->in[0] >= 0 &&
+               g->tensors[n->in[0]].shape[0] == g->tensors[n->out[0]].shape[0] &&
+               g->tensors[n->in[0]].shape[1] == g->tensors[n->out[0]].shape[1] ? 1 : 0;
+    else
+        return 0;
+    if (axis != 1 || n->n_in < 1 || n->n_out < 1)
+        return 0;
+    int n_data = n->op == YOLO_OP_CONCAT ? n->n_in : 1;
+    for (int s = 0; s < n_data + n->n_out; s++) {
+        int32_t t = s < n_data ? n->in[s] : n->out[s - n_data];
+        if (t < 0 || t >= g->n_tensors)
+            return 0;
+        const struct yolo_tensor *T = &g->tensors[t];
+        if ((T->dtype != YOLO_DT_U8 && T->dtype != YOLO_DT_I8) || T->ndim != 4 ||
+            T->shape[1] % 4 != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int glue_data_inputs(const struct yolo_node *n)
+{
+    return n->op == YOLO_OP_CONCAT ? n->n_in : 1;
+}
+
 /* the kernel's name with "-c4" (names are static strings) */
 static const char *c4_name(const char *name)
 {
@@ -57,8 +96,8 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
                 !(T->flags & (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT | YOLO_TF_ALIAS |
                               YOLO_TF_KEEP));
     }
-    /* every reader must be a VNNI QConv reading it as X; the writer, one with a quantized
-     * output */
+    /* every reader must be a VNNI QConv reading it as X, or a channel Concat or Split; the
+     * writer, one with a quantized output, or such a Concat or Split */
     uint8_t *read = calloc((size_t)(nt ? nt : 1), 1);
     if (!read) {
         free(writer);
@@ -68,21 +107,48 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct yolo_node *n = &g->nodes[i];
         int vnni = n->op == YOLO_OP_QCONV && is_vnni(&kernels[i]);
+        int glue = channel_glue(g, n, &kernels[i]);
         for (int s = 0; s < n->n_in; s++) {
             int32_t t = n->in[s];
             if (t < 0 || t >= nt)
                 continue;
             read[t] = 1;
-            if (!vnni || s != YOLO_QC_IN_X)
+            if (!(vnni && s == YOLO_QC_IN_X) && !(glue && s < glue_data_inputs(n)))
                 ok[t] = 0;
         }
         for (int s = 0; s < n->n_out; s++) {
             int32_t t = n->out[s];
             if (t < 0 || t >= nt)
                 continue;
-            if (writer[t] >= 0 || !c4_writer(n, &kernels[i]))
+            if (writer[t] >= 0 || !(glue || c4_writer(n, &kernels[i])))
                 ok[t] = 0;
             writer[t] = i;
+        }
+    }
+    /* a Concat or Split moves whole channel blocks in either layout, but cannot change it:
+     * its tensors are all c4 or none is */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int32_t i = 0; i < g->n_nodes; i++) {
+            const struct yolo_node *n = &g->nodes[i];
+            if (!channel_glue(g, n, &kernels[i]))
+                continue;
+            int all = 1;
+            for (int s = 0; s < glue_data_inputs(n); s++)
+                all &= ok[n->in[s]];
+            for (int s = 0; s < n->n_out; s++)
+                all &= n->out[s] < 0 || (ok[n->out[s]] && read[n->out[s]]);
+            if (all)
+                continue;
+            for (int s = 0; s < glue_data_inputs(n); s++) {
+                changed |= ok[n->in[s]];
+                ok[n->in[s]] = 0;
+            }
+            for (int s = 0; s < n->n_out; s++)
+                if (n->out[s] >= 0) {
+                    changed |= ok[n->out[s]];
+                    ok[n->out[s]] = 0;
+                }
         }
     }
     for (int32_t i = 0; i < g->n_nodes; i++) {
@@ -94,6 +160,12 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
                 node_data[i] = &packs[i];
                 kernels[i].name = "avx512-c4";
             }
+            continue;
+        }
+        if (n->op == YOLO_OP_RESIZE && channel_glue(g, n, &kernels[i]) && ok[n->in[0]]) {
+            packs[i].x_c4 = packs[i].y_c4 = 1;
+            node_data[i] = &packs[i];
+            kernels[i].name = "nearest-c4";
             continue;
         }
         if (n->op != YOLO_OP_QCONV || !is_vnni(&kernels[i]))

@@ -138,8 +138,11 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "bad mode params");
     const struct yolo_tensor *X = &g->tensors[n->in[0]];
     int r = X->ndim;
-    if (X->dtype != YOLO_DT_F32)
-        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "only float32 is supported, not %s",
+    /* nearest only moves elements, so quantized tensors take it too (core/opt/push_q.c) */
+    int byte_ok = p[YOLO_RS_MODE] == 0 && (X->dtype == YOLO_DT_U8 || X->dtype == YOLO_DT_I8);
+    if (X->dtype != YOLO_DT_F32 && !byte_ok)
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "only float32 is supported%s, not %s",
+                               p[YOLO_RS_MODE] == 0 ? " (and int8/uint8 in nearest mode)" : "",
                                yolo_dtype_name(X->dtype));
     if (r < 1 || yolo_tensor_numel(X) <= 0)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "X must be non-empty with rank >= 1");
@@ -207,7 +210,7 @@ static int resize_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_d
                                        (double)n->fparams[k]);
     }
     struct yolo_tensor *Y = &g->tensors[n->out[0]];
-    Y->dtype = YOLO_DT_F32;
+    Y->dtype = X->dtype;
     Y->ndim = r;
     memcpy(Y->shape, out, sizeof(int64_t) * (size_t)r);
     if (yolo_tensor_bytes(Y) == 0)
@@ -249,13 +252,15 @@ int64_t yolo_resize_nearest_index(const int64_t *p, int64_t o, float scale, int6
     return i < 0 ? 0 : i >= in_len ? in_len - 1 : i;
 }
 
-/* Any rank: per output row, the input offset of the outer dims, then the last dim. */
+/* Any rank and element size: per output row, the input offset of the outer dims, then the
+ * last dim. */
 static void resize_nearest(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     const int64_t *p = n->params;
     const struct yolo_tensor *X = &x->g->tensors[n->in[0]], *Y = &x->g->tensors[n->out[0]];
-    const float *src = yolo_exec_ptr(x, n->in[0]);
-    float *dst = yolo_exec_ptr(x, n->out[0]);
+    const uint8_t *src = yolo_exec_ptr(x, n->in[0]);
+    uint8_t *dst = yolo_exec_ptr(x, n->out[0]);
+    size_t es = yolo_dtype_size(X->dtype);
     int r = X->ndim;
     int64_t stride[YOLO_MAX_DIMS], len = Y->shape[r - 1], rows = yolo_tensor_numel(Y) / len;
     stride[r - 1] = 1;
@@ -269,9 +274,10 @@ static void resize_nearest(const struct yolo_exec *x, const struct yolo_node *n,
             rem /= Y->shape[k];
             off += yolo_resize_nearest_index(p, o, n->fparams[k], Y->shape[k], X->shape[k]) * stride[k];
         }
-        for (int64_t j = 0; j < len; j++)
-            dst[row * len + j] =
-                src[off + yolo_resize_nearest_index(p, j, n->fparams[r - 1], len, X->shape[r - 1])];
+        for (int64_t j = 0; j < len; j++) {
+            int64_t i = off + yolo_resize_nearest_index(p, j, n->fparams[r - 1], len, X->shape[r - 1]);
+            memcpy(dst + (size_t)(row * len + j) * es, src + (size_t)i * es, es);
+        }
     }
 }
 

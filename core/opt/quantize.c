@@ -158,21 +158,93 @@ done:
     return rc;
 }
 
-int yolo_opt_quantize(struct yolo_graph *g, const uint8_t *conv_ok, const float *lo,
-                      const float *hi, const double *mean, const int64_t *mean_at, int *n_changed,
-                      struct yolo_diag *d)
+static int32_t group_of(int32_t *up, int32_t t)
+{
+    while (up[t] != t)
+        t = up[t] = up[up[t]];
+    return t;
+}
+
+/* Calibrated tensors joined through Concat, Split and nearest Resize nodes (a Concat's inputs
+ * and output, a Split's or a Resize's input and outputs) get one range, the union of theirs. Then the quantization of a
+ * Concat's output is the same as its inputs', and core/opt/push_q.c can move it above the
+ * Concat into the convolutions that write them: a YOLOv8 C2f block's convolutions then write
+ * uint8 straight into its concatenation instead of float32 that is quantized again. The
+ * ranges joined are alike (a Concat's output range already holds each input's; a Split's
+ * pieces are parts of one tensor; a nearest Resize copies values). lo/hi are read for calibrated tensors (cal[t]) only. */
+static void share_ranges(const struct yolo_graph *g, const uint8_t *cal, int32_t *up, float *lo,
+                         float *hi)
+{
+    int32_t nt = g->n_tensors;
+    for (int32_t t = 0; t < nt; t++)
+        up[t] = t;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        int32_t a = -1;
+        if (n->op == YOLO_OP_CONCAT && n->n_out == 1)
+            a = n->out[0];
+        else if ((n->op == YOLO_OP_SPLIT ||
+                  (n->op == YOLO_OP_RESIZE && n->params[YOLO_RS_MODE] == 0)) && n->n_in >= 1)
+            a = n->in[0];
+        if (a < 0 || g->tensors[a].dtype != YOLO_DT_F32)
+            continue;
+        int n_join = n->op == YOLO_OP_CONCAT ? n->n_in : n->n_out;
+        for (int k = 0; k < n_join; k++) {
+            int32_t b = n->op == YOLO_OP_CONCAT ? n->in[k] : n->out[k];
+            if (b >= 0 && b < nt && g->tensors[b].dtype == YOLO_DT_F32)
+                up[group_of(up, b)] = group_of(up, a);
+        }
+    }
+    float *glo = malloc(sizeof(float) * (size_t)(nt ? nt : 1));
+    float *ghi = malloc(sizeof(float) * (size_t)(nt ? nt : 1));
+    if (!glo || !ghi) {   /* no sharing: each tensor keeps its own range */
+        free(glo);
+        free(ghi);
+        return;
+    }
+    for (int32_t t = 0; t < nt; t++) {
+        glo[t] = INFINITY;
+        ghi[t] = -INFINITY;
+    }
+    for (int32_t t = 0; t < nt; t++)
+        if (cal[t]) {
+            int32_t r = group_of(up, t);
+            glo[r] = fminf(glo[r], lo[t]);
+            ghi[r] = fmaxf(ghi[r], hi[t]);
+        }
+    for (int32_t t = 0; t < nt; t++)
+        if (cal[t]) {
+            lo[t] = glo[group_of(up, t)];
+            hi[t] = ghi[group_of(up, t)];
+        }
+    free(glo);
+    free(ghi);
+}
+
+int yolo_opt_quantize(struct yolo_graph *g, const uint8_t *conv_ok, const float *lo_in,
+                      const float *hi_in, const double *mean, const int64_t *mean_at,
+                      int *n_changed, struct yolo_diag *d)
 {
     int32_t nt0 = g->n_tensors, nn0 = g->n_nodes;
-    int32_t *xq_of = malloc(sizeof(int32_t) * (size_t)(nt0 ? nt0 : 1));
-    float *sx_of = malloc(sizeof(float) * (size_t)(nt0 ? nt0 : 1));
-    uint8_t *zx_of = malloc((size_t)(nt0 ? nt0 : 1));
+    size_t cnt = (size_t)(nt0 ? nt0 : 1);
+    int32_t *xq_of = malloc(sizeof(int32_t) * cnt), *up = malloc(sizeof(int32_t) * cnt);
+    float *sx_of = malloc(sizeof(float) * cnt);
+    float *lo = malloc(sizeof(float) * cnt), *hi = malloc(sizeof(float) * cnt);
+    uint8_t *zx_of = malloc(cnt), *cal = calloc(cnt, 1);
     int rc = 0, changed = 0;
-    if (!xq_of || !sx_of || !zx_of) {
+    if (!xq_of || !sx_of || !zx_of || !up || !lo || !hi || !cal) {
         rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory quantizing");
         goto done;
     }
-    for (int32_t t = 0; t < nt0; t++)
+    for (int32_t i = 0; i < nn0; i++)
+        if (conv_ok[i])
+            cal[g->nodes[i].in[0]] = 1;
+    for (int32_t t = 0; t < nt0; t++) {
         xq_of[t] = -1;
+        lo[t] = cal[t] ? lo_in[t] : 0.0f;
+        hi[t] = cal[t] ? hi_in[t] : 0.0f;
+    }
+    share_ranges(g, cal, up, lo, hi);
     for (int32_t i = 0; i < nn0 && !rc; i++) {
         if (!conv_ok[i])
             continue;
@@ -220,5 +292,9 @@ done:
     free(xq_of);
     free(sx_of);
     free(zx_of);
+    free(up);
+    free(lo);
+    free(hi);
+    free(cal);
     return rc;
 }

@@ -78,6 +78,14 @@ int32_t qg_qconv(struct yolo_graph *g, const char *name, int32_t x, int64_t C, i
     return ni;
 }
 
+int32_t qg_find_node(const struct yolo_graph *g, const char *name)
+{
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i].name, name))
+            return i;
+    return -1;
+}
+
 void qg_input(struct yolo_graph *g, int32_t t)
 {
     g->tensors[t].flags |= YOLO_TF_INPUT;

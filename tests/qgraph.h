@@ -27,6 +27,8 @@ int32_t qg_qconv(struct yolo_graph *g, const char *name, int32_t x, int64_t C, i
  * not NULL, each node's kernel name there (g->n_nodes entries). Exits on failure. */
 float  *qg_run(const struct yolo_graph *g, const char *isa, int threads, int64_t *n_out,
                const char **kernels);
+/* The index of the node named name, -1 if none. */
+int32_t qg_find_node(const struct yolo_graph *g, const char *name);
 /* Marks t a graph input or output. */
 void    qg_input(struct yolo_graph *g, int32_t t);
 void    qg_output(struct yolo_graph *g, int32_t t);

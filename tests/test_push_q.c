@@ -26,14 +26,6 @@
 static const float QS = 0.037f;   /* Q1 and Q2 */
 static const uint8_t QZ = 13;
 
-static int32_t find(const struct yolo_graph *g, const char *name)
-{
-    for (int32_t i = 0; i < g->n_nodes; i++)
-        if (!strcmp(g->nodes[i].name, name))
-            return i;
-    return -1;
-}
-
 static int count_op(const struct yolo_graph *g, enum yolo_op op)
 {
     int n = 0;
@@ -153,7 +145,7 @@ static void pushed(struct harness *h, enum variant v)
           "(x's)", what, count_op(&g, YOLO_OP_QUANTIZE_LINEAR));
     static const char *const writers[] = { "A", "B" };
     for (int i = 0; i < 2; i++) {
-        const struct yolo_node *n = &g.nodes[find(&g, writers[i])];
+        const struct yolo_node *n = &g.nodes[qg_find_node(&g, writers[i])];
         CHECK(h, n->params[YOLO_QC_ODT] == YOLO_DT_U8 && n->fparams[YOLO_QC_FP_OSC] == QS &&
                   n->params[YOLO_QC_YZP] == QZ,
               "%s writes dtype %lld, scale %g, zero point %lld; want uint8, %g, %d", writers[i],
@@ -169,7 +161,7 @@ static void pushed(struct harness *h, enum variant v)
            vnni ? "yes: c4 through the glue" : "no");
     static const char *const c4[] = { "A", "B", "C", "Resize" };
     for (size_t i = 0; vnni && i < sizeof c4 / sizeof c4[0]; i++) {
-        int32_t at = find(&g, c4[i]);
+        int32_t at = qg_find_node(&g, c4[i]);
         if (at < 0 && v != RESIZED)
             continue;
         const char *name = at >= 0 ? kn[at] : NULL;

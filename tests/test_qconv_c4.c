@@ -21,15 +21,6 @@
 #include "passes.h"
 #include "qgraph.h"
 
-/* the node named name's index */
-static int32_t find(const struct yolo_graph *g, const char *name)
-{
-    for (int32_t i = 0; i < g->n_nodes; i++)
-        if (!strcmp(g->nodes[i].name, name))
-            return i;
-    return -1;
-}
-
 static void build(struct yolo_graph *g)
 {
     uint64_t seed = 0xc4c4c4u;
@@ -111,11 +102,11 @@ int main(void)
     /* which kernels took the layout (the last run: avx512, 2 threads) */
     static const char *const c4[] = { "Q0", "A", "B", "C", "D", "E", "F" };
     for (size_t i = 0; vnni && i < sizeof c4 / sizeof c4[0]; i++) {
-        const char *name = kn[find(&g, c4[i])];
+        const char *name = kn[qg_find_node(&g, c4[i])];
         CHECK(&h, name && strstr(name, "-c4"), "%s runs %s, not a c4 kernel", c4[i],
               name ? name : "?");
     }
-    const char *dq = kn[find(&g, "DQ0")];
+    const char *dq = kn[qg_find_node(&g, "DQ0")];
     CHECK(&h, !dq || !strstr(dq, "-c4"), "DequantizeLinear runs %s", dq);
     free(kn);
     free(want);

@@ -471,6 +471,21 @@ static int b_batch_norm(struct bt *t, uint64_t *s, int v)
     return bt_node(t, YOLO_OP_BATCH_NORM, 5, in, 1, &y, NULL);
 }
 
+/* QAdd (ops/qadd.c; made by core/opt/push_q.c): v 0 uint8 on an odd size (a vector tail),
+ * v 1 int8, batch 2; random codes and zero point, so sums saturate at both ends. Exact. */
+static int b_qadd(struct bt *t, uint64_t *s, int v)
+{
+    int64_t sh[2][4] = { { 1, 17, 7, 3 }, { 2, 8, 5, 33 } };
+    enum yolo_dtype dt = v ? YOLO_DT_I8 : YOLO_DT_U8;
+    int32_t in[2] = { bt_in(t, "a", dt, 4, sh[v]), bt_in(t, "b", dt, 4, sh[v]) };
+    int32_t y = bt_out(t, "y");
+    int rc = bt_node(t, YOLO_OP_QADD, 2, in, 1, &y, NULL);
+    if (!rc)
+        bt_n(t)->params[YOLO_QA_ZP] = v ? (int64_t)(harness_rand(s) % 41) - 20
+                                        : (int64_t)(harness_rand(s) % 256);
+    return rc;
+}
+
 static int b_expand(struct bt *t, uint64_t *s, int v)
 {
     (void)s;
@@ -500,7 +515,7 @@ static const struct op_case cases[] = {
     { YOLO_OP_BATCH_NORM, b_batch_norm, 1 }, { YOLO_OP_EXPAND, b_expand, 2 },
     { YOLO_OP_RELU, b_relu, 3 },           { YOLO_OP_SILU, b_silu, 3 },
     { YOLO_OP_QUANTIZE_LINEAR, b_quantize, 3 }, { YOLO_OP_DEQUANTIZE_LINEAR, b_dequantize, 3 },
-    { YOLO_OP_QCONV, b_qconv, 14 },
+    { YOLO_OP_QCONV, b_qconv, 14 },       { YOLO_OP_QADD, b_qadd, 2 },
 };
 
 /* The variants of a backend to run: the CPU's kernel families this CPU has; CUDA's two

@@ -48,6 +48,7 @@ static const struct frozen frozen[] = {
     { 34, YOLO_OP_QUANTIZE_LINEAR, "QuantizeLinear" },
     { 35, YOLO_OP_DEQUANTIZE_LINEAR, "DequantizeLinear" },
     { 36, YOLO_OP_QCONV, "QConv" },
+    { 37, YOLO_OP_QADD, "QAdd" },
 };
 
 int main(void)

@@ -12,7 +12,9 @@
  * is left (x's). A second graph, the same with s0 from a DequantizeLinear, must not move
  * (a QDQ model's float glue: Q(DQ(.)) would only add work). A third has B at stride 2 and a
  * nearest Resize (x2) between it and the Concat, as YOLOv8's neck upsamples: the Q moves
- * over the Resize too, which then moves uint8 (c4 pixels on VNNI). */
+ * over the Resize too, which then moves uint8 (c4 pixels on VNNI). A fourth adds the C2f
+ * shortcut (b = s1 + B(s1)): the Add becomes QAdd, whose output must equal, byte for byte,
+ * the float graph with each addend quantized to the shared grid first (what QAdd means). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +47,10 @@ static void qconv(struct yolo_graph *g, const char *name, int32_t x, int64_t C, 
     p[YOLO_QC_ODT] = YOLO_DT_F32;
 }
 
-enum variant { C2F, FROM_DQ, RESIZED };
+/* SHORTCUT: b = s1 + B(s1) before the Concat, the residual Add that becomes QAdd;
+ * SHORTCUT_REF: the same with each addend quantized and dequantized first (Q1's grid), what
+ * QAdd computes exactly, so the pass's output must equal its bytes */
+enum variant { C2F, FROM_DQ, RESIZED, SHORTCUT, SHORTCUT_REF };
 
 static void build(struct yolo_graph *g, enum variant v)
 {
@@ -88,6 +93,19 @@ static void build(struct yolo_graph *g, enum variant v)
         qg_node(g, YOLO_OP_RESIZE, "Resize", 3, (int32_t[]){ b, -1, st }, c2);
     } else {
         qconv(g, "B", s1q, 8, 8, 3, YOLO_ACT_SILU, QZ, &seed, b);
+    }
+    if (v == SHORTCUT || v == SHORTCUT_REF) {
+        int32_t u = s1, w = b;
+        if (v == SHORTCUT_REF) {
+            int32_t uq = qg_tensor(g, "uq"), wq = qg_tensor(g, "wq");
+            u = qg_tensor(g, "u"), w = qg_tensor(g, "w");
+            qg_qdq(g, YOLO_OP_QUANTIZE_LINEAR, "Qu", s1, QS, YOLO_DT_U8, QZ, uq);
+            qg_qdq(g, YOLO_OP_DEQUANTIZE_LINEAR, "DQu", uq, QS, YOLO_DT_U8, QZ, u);
+            qg_qdq(g, YOLO_OP_QUANTIZE_LINEAR, "Qw", b, QS, YOLO_DT_U8, QZ, wq);
+            qg_qdq(g, YOLO_OP_DEQUANTIZE_LINEAR, "DQw", wq, QS, YOLO_DT_U8, QZ, w);
+        }
+        c2 = qg_tensor(g, "sum");
+        qg_node(g, YOLO_OP_ADD, "Add", 2, (int32_t[]){ u, w }, c2);
     }
     int32_t cc = qg_node(g, YOLO_OP_CONCAT, "Concat", 3, (int32_t[]){ c0, s1, c2 }, t);
     g->nodes[cc].params[YOLO_CC_AXIS] = 1;
@@ -132,15 +150,18 @@ static void pushed(struct harness *h, enum variant v)
 {
     struct yolo_diag d = { 0 };
     struct yolo_graph ref, g;
-    const char *what = v == RESIZED ? "C2f block with a Resize" : "C2f block";
-    build(&ref, v);
+    const char *what = v == RESIZED ? "C2f block with a Resize"
+                     : v == SHORTCUT ? "C2f block with a shortcut" : "C2f block";
+    build(&ref, v == SHORTCUT ? SHORTCUT_REF : v);
     build(&g, v);
     CHECK(h, yolo_graph_infer(&ref, 0, &d) == 0 && yolo_plan(&ref, NULL, &d) == 0, "ref: %s", d.msg);
-    int moved = passes(h, &g), want = v == RESIZED ? 3 : 2;
+    int moved = passes(h, &g), want = v == C2F ? 2 : 3;
     if (h->failed)
         return;
     CHECK(h, moved == want, "%s: moved %d Qs, want %d (over the Concat, then the Split%s)", what,
-          moved, want, v == RESIZED ? " and the Resize" : "");
+          moved, want, v == RESIZED ? " and the Resize" : v == SHORTCUT ? " and the Add" : "");
+    CHECK(h, (qg_find_node(&g, "Add") >= 0 && g.nodes[qg_find_node(&g, "Add")].op == YOLO_OP_QADD) ==
+             (v == SHORTCUT), "%s: the Add is%s a QAdd", what, v == SHORTCUT ? " not" : "");
     CHECK(h, count_op(&g, YOLO_OP_QUANTIZE_LINEAR) == 1, "%s: %d QuantizeLinear left, want 1 "
           "(x's)", what, count_op(&g, YOLO_OP_QUANTIZE_LINEAR));
     static const char *const writers[] = { "A", "B" };
@@ -180,6 +201,7 @@ int main(void)
     struct yolo_graph ref, g;
     pushed(&h, C2F);
     pushed(&h, RESIZED);
+    pushed(&h, SHORTCUT);
     build(&ref, FROM_DQ);
     build(&g, FROM_DQ);
     CHECK(&h, yolo_graph_infer(&ref, 0, &d) == 0 && yolo_plan(&ref, NULL, &d) == 0, "ref: %s", d.msg);

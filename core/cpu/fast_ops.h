@@ -19,6 +19,7 @@ void yolo_silu_avx2(const struct yolo_exec *x, const struct yolo_node *n, int it
  * one scale and zero point (params[YOLO_QL_NCH] == 1); AVX-512 only, else the reference. */
 void yolo_quantize_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_dequantize_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_qadd_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 
 /* Add and Mul of two float32 tensors with the output's exact shape (no broadcasting). */
 void yolo_add_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

@@ -23,10 +23,16 @@ static int c4_writer(const struct yolo_node *n, const struct yolo_cpu_kernel *k)
     return n->op == YOLO_OP_QUANTIZE_LINEAR && k->fn == yolo_quantize_avx512;
 }
 
+static int glue_data_inputs(const struct yolo_node *n)
+{
+    return n->op == YOLO_OP_CONCAT || n->op == YOLO_OP_QADD ? n->n_in : 1;
+}
+
 /* A Concat or Split along the channels of 4-D int8 tensors: NCHW and c4 keep an image's
  * channels [c, c + 4k) as one run of bytes at the same place when c is a multiple of 4, so
  * with every channel count a multiple of 4 it moves the same bytes in either layout. A
- * nearest Resize that keeps N and C: cpu/resize_nearest.c moves c4 pixels when told to. */
+ * nearest Resize that keeps N and C: cpu/resize_nearest.c moves c4 pixels when told to. A
+ * QAdd: elementwise, the same bytes in any layout its three tensors share. */
 static int channel_glue(const struct yolo_graph *g, const struct yolo_node *n,
                         const struct yolo_cpu_kernel *k)
 {
@@ -35,6 +41,8 @@ static int channel_glue(const struct yolo_graph *g, const struct yolo_node *n,
         axis = (int)n->params[YOLO_CC_AXIS_RES];
     else if (n->op == YOLO_OP_SPLIT)
         axis = (int)n->params[YOLO_SP_AXIS_RES];
+    else if (n->op == YOLO_OP_QADD)     /* elementwise: any layout its tensors share */
+        axis = 1;
     else if (n->op == YOLO_OP_RESIZE)   /* our nearest kernel moves c4 pixels whole */
         axis = k->fn == yolo_resize_nearest_fast && n->params[YOLO_RS_MODE] == 0 &&
                n->n_out == 1 && n->out[0] >= 0 && n->in[0] >= 0 &&
@@ -44,7 +52,7 @@ static int channel_glue(const struct yolo_graph *g, const struct yolo_node *n,
         return 0;
     if (axis != 1 || n->n_in < 1 || n->n_out < 1)
         return 0;
-    int n_data = n->op == YOLO_OP_CONCAT ? n->n_in : 1;
+    int n_data = glue_data_inputs(n);
     for (int s = 0; s < n_data + n->n_out; s++) {
         int32_t t = s < n_data ? n->in[s] : n->out[s - n_data];
         if (t < 0 || t >= g->n_tensors)
@@ -57,10 +65,6 @@ static int channel_glue(const struct yolo_graph *g, const struct yolo_node *n,
     return 1;
 }
 
-static int glue_data_inputs(const struct yolo_node *n)
-{
-    return n->op == YOLO_OP_CONCAT ? n->n_in : 1;
-}
 
 /* the kernel's name with "-c4" (names are static strings) */
 static const char *c4_name(const char *name)
@@ -125,7 +129,7 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
             writer[t] = i;
         }
     }
-    /* a Concat or Split moves whole channel blocks in either layout, but cannot change it:
+    /* a Concat, Split, Resize or QAdd keeps the layout it is given, but cannot change it:
      * its tensors are all c4 or none is */
     for (int changed = 1; changed;) {
         changed = 0;

@@ -189,6 +189,9 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
             if (n->params[YOLO_QL_NCH] == 1)
                 k->fn = by_isa(isa, yolo_quantize_avx512, NULL);
             break;
+        case YOLO_OP_QADD:
+            k->fn = by_isa(isa, yolo_qadd_avx512, NULL);
+            break;
         case YOLO_OP_DEQUANTIZE_LINEAR:
             if (n->params[YOLO_QL_NCH] == 1 && g->tensors[n->in[0]].dtype != YOLO_DT_I32)
                 k->fn = by_isa(isa, yolo_dequantize_avx512, NULL);

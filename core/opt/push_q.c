@@ -9,7 +9,13 @@
  * 14 QuantizeLinear nodes after Concats, ~1.2 ms of a 22 ms inference at 1 thread).
  *
  * Exact: quantization maps each element on its own with one scale and zero point, and these
- * nodes only move elements, so every output byte is what it was. A node is moved over
+ * nodes only move elements, so every output byte is what it was.
+ * One more move is not exact: a residual Add (YOLOv8's C2f shortcut) whose sum is quantized
+ * with the scale its addends share (their ranges are joined through the block's Concat)
+ * becomes QAdd of the two quantized addends (ops/qadd.c):
+ *   Add(a, b) -> t -> Q -> q   =>   QAdd(Q(a), Q(b)) -> q
+ * each addend now rounded to the grid before the sum, so the code can differ by one; in
+ * exchange the block's Split, its bottleneck convolutions and its Concat all stay int8. A node is moved over
  * only where all readers of its outputs are per-tensor Qs with the same parameters (the
  * calibration gives such groups one range for that: core/opt/quantize.c) and where it
  * pays: some input comes from a QConv with a float output (which can then fuse its Q) or
@@ -28,6 +34,23 @@ static int is_glue(const struct yolo_node *n)
 {
     return n->op == YOLO_OP_CONCAT || n->op == YOLO_OP_SPLIT ||
            (n->op == YOLO_OP_RESIZE && n->params[YOLO_RS_MODE] == 0);
+}
+
+/* A residual Add: two float tensors of the output's shape, neither constant. */
+static int is_residual_add(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    if (n->op != YOLO_OP_ADD || n->n_in != 2 || n->n_out != 1 || n->out[0] < 0)
+        return 0;
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    for (int k = 0; k < 2; k++) {
+        if (n->in[k] < 0)
+            return 0;
+        const struct yolo_tensor *X = &g->tensors[n->in[k]];
+        if (X->dtype != YOLO_DT_F32 || (X->flags & YOLO_TF_CONST) || X->ndim != Y->ndim ||
+            memcmp(X->shape, Y->shape, sizeof(int64_t) * (size_t)Y->ndim))
+            return 0;
+    }
+    return 1;
 }
 
 /* The Q node that every reader of tensor t is (per tensor, reading t as input 0, all with
@@ -78,7 +101,8 @@ static int input_pays(const struct yolo_graph *g, int32_t t)
     const struct yolo_node *n = &g->nodes[p];
     if (n->op == YOLO_OP_DEQUANTIZE_LINEAR)
         return -1;
-    return (n->op == YOLO_OP_QCONV && n->params[YOLO_QC_ODT] == YOLO_DT_F32) || is_glue(n);
+    return (n->op == YOLO_OP_QCONV && n->params[YOLO_QC_ODT] == YOLO_DT_F32) || is_glue(n) ||
+           is_residual_add(g, n);
 }
 
 /* The output of a Q of tensor a like node q0: an existing live one, or a new node. */
@@ -143,7 +167,8 @@ static int push_one(struct yolo_graph *g, int32_t i, uint8_t *dead, struct yolo_
     }
     if (!any)
         return 0;
-    int n_data = n->op == YOLO_OP_CONCAT ? n->n_in : 1, pays = 0;
+    int add = n->op == YOLO_OP_ADD, pays = 0;
+    int n_data = n->op == YOLO_OP_CONCAT || add ? n->n_in : 1;
     for (int k = 0; k < n_data; k++) {
         int32_t a = n->in[k];
         if (a < 0 || (g->tensors[a].flags & (YOLO_TF_CONST | YOLO_TF_INPUT)))
@@ -162,6 +187,13 @@ static int push_one(struct yolo_graph *g, int32_t i, uint8_t *dead, struct yolo_
         g->nodes[i].in[k] = aq;
     }
     n = &g->nodes[i];
+    if (add) {   /* the sum of two codes on one grid, on that grid (ops/qadd.c) */
+        int32_t zp = yolo_quant_zp(g, &g->nodes[q0], 0);
+        n->op = YOLO_OP_QADD;
+        memset(n->params, 0, sizeof n->params);
+        memset(n->fparams, 0, sizeof n->fparams);
+        n->params[YOLO_QA_ZP] = zp;
+    }
     for (int k = 0; k < n->n_out; k++) {
         int32_t t = n->out[k];
         if (first[k] < 0) {   /* no reader: the output just changes dtype */
@@ -186,7 +218,7 @@ int yolo_opt_push_q(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
             return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory moving QuantizeLinear nodes");
         int moved = 0;
         for (int32_t i = g->n_nodes - 1; i >= 0 && !rc; i--) {
-            if (dead[i] || !is_glue(&g->nodes[i]))
+            if (dead[i] || !(is_glue(&g->nodes[i]) || is_residual_add(g, &g->nodes[i])))
                 continue;
             if ((size_t)g->n_nodes + YOLO_MAX_IN >= room)
                 break;   /* the next round continues */

@@ -8,6 +8,7 @@
 #include "cpu/fast_ops.h"
 #include "cpu/x86/c4_pack.h"
 #include "ops/broadcast.h"
+#include "ops/op_params.h"
 #include "ops/quant.h"
 
 /* 16 values (lanes k) of x quantized: int32 lanes holding the output bytes */
@@ -81,5 +82,29 @@ void yolo_dequantize_avx512(const struct yolo_exec *x, const struct yolo_node *n
         __m512i q = qdt == YOLO_DT_I8 ? _mm512_cvtepi8_epi32(raw) : _mm512_cvtepu8_epi32(raw);
         __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, vz)), vs);
         _mm512_mask_storeu_ps(Y + i, k, v);
+    }
+}
+
+/* QAdd (ops/qadd.c): 32 values per step, widened to 16 bits, summed, clamped, narrowed. The
+ * same integers as the reference; elementwise, so any layout (c4 included) as long as the
+ * three tensors share it. */
+void yolo_qadd_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    const struct yolo_tensor *A = &x->g->tensors[n->in[0]];
+    const uint8_t *a = yolo_exec_ptr(x, n->in[0]), *b = yolo_exec_ptr(x, n->in[1]);
+    uint8_t *y = yolo_exec_ptr(x, n->out[0]);
+    int u8 = A->dtype == YOLO_DT_U8;
+    const __m512i vz = _mm512_set1_epi16((int16_t)n->params[YOLO_QA_ZP]);
+    const __m512i vlo = _mm512_set1_epi16(u8 ? 0 : -128), vhi = _mm512_set1_epi16(u8 ? 255 : 127);
+    int64_t s, e;
+    yolo_bc_split(yolo_tensor_numel(A), ith, nth, &s, &e);
+    for (int64_t i = s; i < e; i += 32) {
+        __mmask32 k = e - i >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << (e - i)) - 1u);
+        __m256i ra = _mm256_maskz_loadu_epi8(k, a + i), rb = _mm256_maskz_loadu_epi8(k, b + i);
+        __m512i va = u8 ? _mm512_cvtepu8_epi16(ra) : _mm512_cvtepi8_epi16(ra);
+        __m512i vb = u8 ? _mm512_cvtepu8_epi16(rb) : _mm512_cvtepi8_epi16(rb);
+        __m512i v = _mm512_sub_epi16(_mm512_add_epi16(va, vb), vz);
+        v = _mm512_min_epi16(_mm512_max_epi16(v, vlo), vhi);
+        _mm256_mask_storeu_epi8(y + i, k, _mm512_cvtepi16_epi8(v));
     }
 }

@@ -154,14 +154,16 @@ static void pushed(struct harness *h, enum variant v)
                      : v == SHORTCUT ? "C2f block with a shortcut" : "C2f block";
     build(&ref, v == SHORTCUT ? SHORTCUT_REF : v);
     build(&g, v);
-    CHECK(h, yolo_graph_infer(&ref, 0, &d) == 0 && yolo_plan(&ref, NULL, &d) == 0, "ref: %s", d.msg);
+    CHECK(h, yolo_graph_infer(&ref, 0, &d) == 0 && yolo_plan(&ref, NULL, &d) == 0, "ref: %s",
+          d.msg);
     int moved = passes(h, &g), want = v == C2F ? 2 : 3;
     if (h->failed)
         return;
     CHECK(h, moved == want, "%s: moved %d Qs, want %d (over the Concat, then the Split%s)", what,
           moved, want, v == RESIZED ? " and the Resize" : v == SHORTCUT ? " and the Add" : "");
-    CHECK(h, (qg_find_node(&g, "Add") >= 0 && g.nodes[qg_find_node(&g, "Add")].op == YOLO_OP_QADD) ==
-             (v == SHORTCUT), "%s: the Add is%s a QAdd", what, v == SHORTCUT ? " not" : "");
+    int32_t add = qg_find_node(&g, "Add");
+    CHECK(h, (add >= 0 && g.nodes[add].op == YOLO_OP_QADD) == (v == SHORTCUT),
+          "%s: the Add is%s a QAdd", what, v == SHORTCUT ? " not" : "");
     CHECK(h, count_op(&g, YOLO_OP_QUANTIZE_LINEAR) == 1, "%s: %d QuantizeLinear left, want 1 "
           "(x's)", what, count_op(&g, YOLO_OP_QUANTIZE_LINEAR));
     static const char *const writers[] = { "A", "B" };
@@ -204,7 +206,8 @@ int main(void)
     pushed(&h, SHORTCUT);
     build(&ref, FROM_DQ);
     build(&g, FROM_DQ);
-    CHECK(&h, yolo_graph_infer(&ref, 0, &d) == 0 && yolo_plan(&ref, NULL, &d) == 0, "ref: %s", d.msg);
+    CHECK(&h, yolo_graph_infer(&ref, 0, &d) == 0 && yolo_plan(&ref, NULL, &d) == 0, "ref: %s",
+          d.msg);
     int moved = passes(&h, &g);
     CHECK(&h, moved == 0, "moved %d Qs over a Concat fed by DequantizeLinear, want 0", moved);
     if (!h.failed)

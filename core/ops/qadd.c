@@ -18,7 +18,8 @@ static int qadd_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
     const struct yolo_tensor *A = &g->tensors[n->in[0]], *B = &g->tensors[n->in[1]];
     if ((A->dtype != YOLO_DT_U8 && A->dtype != YOLO_DT_I8) || B->dtype != A->dtype)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "inputs are %s and %s; both must be uint8 "
-                               "or both int8", yolo_dtype_name(A->dtype), yolo_dtype_name(B->dtype));
+                               "or both int8", yolo_dtype_name(A->dtype),
+                               yolo_dtype_name(B->dtype));
     if (A->ndim != B->ndim || memcmp(A->shape, B->shape, sizeof(int64_t) * (size_t)A->ndim))
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "inputs differ in shape");
     float lo, hi;

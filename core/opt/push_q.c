@@ -10,16 +10,17 @@
  *
  * Exact: quantization maps each element on its own with one scale and zero point, and these
  * nodes only move elements, so every output byte is what it was.
- * One more move is not exact: a residual Add (YOLOv8's C2f shortcut) whose sum is quantized
- * with the scale its addends share (their ranges are joined through the block's Concat)
- * becomes QAdd of the two quantized addends (ops/qadd.c):
+ * One more move is not exact: a residual Add whose sum is quantized becomes QAdd of its two
+ * addends quantized with the sum's scale and zero point (ops/qadd.c):
  *   Add(a, b) -> t -> Q -> q   =>   QAdd(Q(a), Q(b)) -> q
- * each addend now rounded to the grid before the sum, so the code can differ by one; in
- * exchange the block's Split, its bottleneck convolutions and its Concat all stay int8. A node is moved over
- * only where all readers of its outputs are per-tensor Qs with the same parameters (the
- * calibration gives such groups one range for that: core/opt/quantize.c) and where it
- * pays: some input comes from a QConv with a float output (which can then fuse its Q) or
- * from another such node (which can then move further), and none from a
+ * Each addend is now rounded to the grid before the sum, so a code can differ by one (and an
+ * addend outside the sum's range is clipped first). For YOLOv8's C2f shortcut that grid is
+ * the block's shared range, and in exchange the block's Split, its bottleneck convolutions
+ * and its Concat all stay int8 (accuracy measured: README, --int8).
+ * A node is moved over only where all readers of its outputs are per-tensor Qs with the same
+ * parameters (the calibration gives such groups one range for that: core/opt/quantize.c)
+ * and where it pays: some input comes from a QConv with a float output (which can then fuse
+ * its Q) or from another such node (which can then move further), and none from a
  * DequantizeLinear (a QDQ model's float glue; Q(DQ(x)) would add work there). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -166,12 +166,13 @@ static int32_t group_of(int32_t *up, int32_t t)
 }
 
 /* Calibrated tensors joined through Concat, Split and nearest Resize nodes (a Concat's inputs
- * and output, a Split's or a Resize's input and outputs) get one range, the union of theirs. Then the quantization of a
- * Concat's output is the same as its inputs', and core/opt/push_q.c can move it above the
- * Concat into the convolutions that write them: a YOLOv8 C2f block's convolutions then write
- * uint8 straight into its concatenation instead of float32 that is quantized again. The
- * ranges joined are alike (a Concat's output range already holds each input's; a Split's
- * pieces are parts of one tensor; a nearest Resize copies values). lo/hi are read for calibrated tensors (cal[t]) only. */
+ * and output, a Split's or a Resize's input and outputs) get one range, the union of theirs.
+ * Then the quantization of a Concat's output is the same as its inputs', and
+ * core/opt/push_q.c can move it above the Concat into the convolutions that write them: a
+ * YOLOv8 C2f block's convolutions then write uint8 straight into its concatenation instead of
+ * float32 that is quantized again. The ranges joined are alike (a Concat's output range
+ * already holds each input's; a Split's pieces are parts of one tensor; a nearest Resize
+ * copies values). lo/hi are read for calibrated tensors (cal[t]) only. */
 static void share_ranges(const struct yolo_graph *g, const uint8_t *cal, int32_t *up, float *lo,
                          float *hi)
 {

@@ -28,12 +28,13 @@ static int glue_data_inputs(const struct yolo_node *n)
     return n->op == YOLO_OP_CONCAT || n->op == YOLO_OP_QADD ? n->n_in : 1;
 }
 
-/* A Concat or Split along the channels of 4-D int8 tensors: NCHW and c4 keep an image's
+/* Nodes that keep the layout they are given, on 4-D int8 tensors whose channel counts are
+ * multiples of 4. A Concat or Split along the channels: NCHW and c4 keep an image's
  * channels [c, c + 4k) as one run of bytes at the same place when c is a multiple of 4, so
  * with every channel count a multiple of 4 it moves the same bytes in either layout. A
  * nearest Resize that keeps N and C: cpu/resize_nearest.c moves c4 pixels when told to. A
  * QAdd: elementwise, the same bytes in any layout its three tensors share. */
-static int channel_glue(const struct yolo_graph *g, const struct yolo_node *n,
+static int keeps_layout(const struct yolo_graph *g, const struct yolo_node *n,
                         const struct yolo_cpu_kernel *k)
 {
     int axis;
@@ -64,7 +65,6 @@ static int channel_glue(const struct yolo_graph *g, const struct yolo_node *n,
     }
     return 1;
 }
-
 
 /* the kernel's name with "-c4" (names are static strings) */
 static const char *c4_name(const char *name)
@@ -100,8 +100,8 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
                 !(T->flags & (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT | YOLO_TF_ALIAS |
                               YOLO_TF_KEEP));
     }
-    /* every reader must be a VNNI QConv reading it as X, or a channel Concat or Split; the
-     * writer, one with a quantized output, or such a Concat or Split */
+    /* every reader must be a VNNI QConv reading it as X, or a node that keeps the layout;
+     * the writer, one with a quantized output, or such a node */
     uint8_t *read = calloc((size_t)(nt ? nt : 1), 1);
     if (!read) {
         free(writer);
@@ -111,7 +111,7 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct yolo_node *n = &g->nodes[i];
         int vnni = n->op == YOLO_OP_QCONV && is_vnni(&kernels[i]);
-        int glue = channel_glue(g, n, &kernels[i]);
+        int glue = keeps_layout(g, n, &kernels[i]);
         for (int s = 0; s < n->n_in; s++) {
             int32_t t = n->in[s];
             if (t < 0 || t >= nt)
@@ -135,7 +135,7 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
         changed = 0;
         for (int32_t i = 0; i < g->n_nodes; i++) {
             const struct yolo_node *n = &g->nodes[i];
-            if (!channel_glue(g, n, &kernels[i]))
+            if (!keeps_layout(g, n, &kernels[i]))
                 continue;
             int all = 1;
             for (int s = 0; s < glue_data_inputs(n); s++)
@@ -166,7 +166,7 @@ void yolo_qconv_mark_c4(const struct yolo_graph *g, struct yolo_cpu_kernel *kern
             }
             continue;
         }
-        if (n->op == YOLO_OP_RESIZE && channel_glue(g, n, &kernels[i]) && ok[n->in[0]]) {
+        if (n->op == YOLO_OP_RESIZE && keeps_layout(g, n, &kernels[i]) && ok[n->in[0]]) {
             packs[i].x_c4 = packs[i].y_c4 = 1;
             node_data[i] = &packs[i];
             kernels[i].name = "nearest-c4";

@@ -27,11 +27,7 @@ static int qadd_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_dia
     if (n->params[YOLO_QA_ZP] < (int64_t)lo || n->params[YOLO_QA_ZP] > (int64_t)hi)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "zero point %lld out of range",
                                (long long)n->params[YOLO_QA_ZP]);
-    struct yolo_tensor *Y = &g->tensors[n->out[0]];
-    Y->dtype = A->dtype;
-    Y->ndim = A->ndim;
-    memcpy(Y->shape, A->shape, sizeof Y->shape);
-    return 0;
+    return yolo_bc_set_out(g, n, 0, A->dtype, A->ndim, A->shape, d);
 }
 
 static void qadd_ref(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)

@@ -54,6 +54,14 @@ static int is_residual_add(const struct yolo_graph *g, const struct yolo_node *n
     return 1;
 }
 
+/* Whether Q nodes a and b quantize with the same scale, zero point and dtype. */
+static int same_q(const struct yolo_graph *g, const struct yolo_node *a, const struct yolo_node *b)
+{
+    return yolo_quant_scale(g, a, 0) == yolo_quant_scale(g, b, 0) &&
+           yolo_quant_zp(g, a, 0) == yolo_quant_zp(g, b, 0) &&
+           a->params[YOLO_QL_QDT] == b->params[YOLO_QL_QDT];
+}
+
 /* The Q node that every reader of tensor t is (per tensor, reading t as input 0, all with
  * q0's scale, zero point and dtype; q0 < 0 on entry: the first reader sets them), or -1 when
  * some reader is not such a Q. *none is set when t has no reader at all. */
@@ -77,15 +85,10 @@ static int32_t q_readers(const struct yolo_graph *g, const uint8_t *dead, int32_
         if (reads != 1 || r->in[0] != t || r->op != YOLO_OP_QUANTIZE_LINEAR || r->n_out != 1 ||
             r->params[YOLO_QL_NCH] != 1 || yolo_graph_is_output(g, r->out[0]))
             return -1;
-        if (*q0 < 0) {
+        if (*q0 < 0)
             *q0 = j;
-        } else {
-            const struct yolo_node *a = &g->nodes[*q0];
-            if (yolo_quant_scale(g, a, 0) != yolo_quant_scale(g, r, 0) ||
-                yolo_quant_zp(g, a, 0) != yolo_quant_zp(g, r, 0) ||
-                a->params[YOLO_QL_QDT] != r->params[YOLO_QL_QDT])
-                return -1;
-        }
+        else if (!same_q(g, &g->nodes[*q0], r))
+            return -1;
         if (first < 0)
             first = j;
     }
@@ -112,11 +115,8 @@ static int32_t q_of(struct yolo_graph *g, const uint8_t *dead, int32_t a, int32_
 {
     for (int32_t j = 0; j < g->n_nodes; j++) {
         const struct yolo_node *r = &g->nodes[j];
-        if (!dead[j] && r->op == YOLO_OP_QUANTIZE_LINEAR &&
-            r->in[0] == a && r->n_out == 1 && r->params[YOLO_QL_NCH] == 1 &&
-            yolo_quant_scale(g, r, 0) == yolo_quant_scale(g, &g->nodes[q0], 0) &&
-            yolo_quant_zp(g, r, 0) == yolo_quant_zp(g, &g->nodes[q0], 0) &&
-            r->params[YOLO_QL_QDT] == g->nodes[q0].params[YOLO_QL_QDT])
+        if (!dead[j] && r->op == YOLO_OP_QUANTIZE_LINEAR && r->in[0] == a && r->n_out == 1 &&
+            r->params[YOLO_QL_NCH] == 1 && same_q(g, r, &g->nodes[q0]))
             return r->out[0];
     }
     const struct yolo_tensor *A = &g->tensors[a];

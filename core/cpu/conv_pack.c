@@ -181,6 +181,12 @@ void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, 
     cg->tb = ceil_div(cg->T, nblk);
     cg->nblk = ceil_div(cg->T, cg->tb);
     cg->tbp = round_up(cg->tb, 16);
+    /* The 36 matrices of V (and of Y) lie wino_vs (wino_ys) floats apart, one cache line more
+     * than they fill: a transform stores (loads) one vector in each of the 36, and a stride
+     * that is a multiple of 4 KiB (C * tbp often is: 64 * 48 floats = 12 KiB) puts all 36 in
+     * one L1 set, which holds 12. */
+    cg->wino_vs = cg->C * cg->tbp + 16;
+    cg->wino_ys = cg->Mp * cg->tbp + 16;
 }
 
 uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_node *n,
@@ -194,7 +200,7 @@ uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_no
     if (cg.rows)   /* band + a zero segment + K row pointers (2 floats each) */
         floats = cg.band_floats + (uint64_t)cg.seg + 2 * (uint64_t)cg.K + 64;
     if (cg.kind == YOLO_CONV_PACK_WINO43)
-        floats = 36 * (uint64_t)(cg.C + cg.Mp) * (uint64_t)cg.tbp + 64;
+        floats = 36 * (uint64_t)(cg.wino_vs + cg.wino_ys) + 64;
     return floats * sizeof(float);
 }
 

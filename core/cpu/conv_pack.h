@@ -56,6 +56,7 @@ struct yolo_conv_geom {
     const float *w;           /* the packed weights (set by the kernel from its node data) */
     int64_t TH, TW, T;        /* WINO43: 4x4 output tiles per column, per row, in all */
     int64_t tb, nblk, tbp;    /* tiles per work block, blocks per image, V/Y row stride */
+    int64_t wino_vs, wino_ys; /* floats between consecutive matrices of V, of Y */
     /* GEMM8 by rows (any non-1x1 conv whose output rows fill vectors well): input rows are
      * copied per band of output rows, split into SW column phases with zero margins, and the
      * micro-kernel reads B rows through pointers into them (no im2col panel). */

@@ -23,7 +23,8 @@ int yolo_graph_optimize(struct yolo_graph *g, struct yolo_build_stats *st, struc
     if ((rc = yolo_opt_dce(g, &n, d)))
         return rc;
     s.n_folded = before - g->n_nodes;
-    if ((rc = yolo_opt_fold_bn(g, &s.n_bn_folded, d)) || (rc = yolo_opt_fuse_act(g, &s.n_act_fused, d)) ||
+    if ((rc = yolo_opt_fold_bn(g, &s.n_bn_folded, d)) || (rc = yolo_opt_stem_s2d(g, &s.n_s2d, d)) ||
+        (rc = yolo_opt_fuse_act(g, &s.n_act_fused, d)) ||
         (rc = yolo_opt_noop(g, &s.n_noops, d)) || (rc = yolo_opt_dce(g, &s.n_dead, d)))
         return rc;
     /* passes only rewire: a second inference proves shapes still agree */
@@ -33,8 +34,8 @@ int yolo_graph_optimize(struct yolo_graph *g, struct yolo_build_stats *st, struc
     s.nodes_final = g->n_nodes;
     for (int32_t i = 0; i < g->n_nodes; i++)
         s.n_conv_float += g->nodes[i].op == YOLO_OP_CONV;
-    snprintf(s.passes, sizeof s.passes, "fold,%sdce,fold_bn,fuse_act,noop,dce,compact,plan",
-             s.n_qconv ? "fuse_qdq," : "");
+    snprintf(s.passes, sizeof s.passes, "fold,%sdce,fold_bn,%sfuse_act,noop,dce,compact,plan",
+             s.n_qconv ? "fuse_qdq," : "", s.n_s2d ? "stem_s2d," : "");
     if (st)
         *st = s;
     return 0;

@@ -8,6 +8,7 @@
 struct yolo_build_stats {
     int32_t nodes_imported, nodes_final;
     int32_t n_folded, n_bn_folded, n_act_fused, n_noops, n_dead;
+    int32_t n_s2d;           /* stride-2 stems made SpaceToDepth + 3x3 (core/opt/stem_s2d.c) */
     struct yolo_plan_stats plan;
     char passes[128];
     int32_t n_qconv;         /* convolutions running on int8 (QConv) */

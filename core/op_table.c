@@ -11,7 +11,7 @@ static const struct yolo_op_impl *const op_impls[YOLO_OP_COUNT] = {
 
 /* Engine files store ops by name (engine.h), so ids never reach the disk; tests/test_op_ids.c
  * still freezes the id list (tests and tools print ids) and checks every name is unique. */
-_Static_assert(YOLO_OP_COUNT == 38, "ops.def is append-only: update the frozen id test too");
+_Static_assert(YOLO_OP_COUNT == 39, "ops.def is append-only: update the frozen id test too");
 
 const struct yolo_op_impl *yolo_op_impl_get(enum yolo_op op)
 {

@@ -1,7 +1,7 @@
 /* passes.h: build-time graph transformations, one file each under core/opt/, plus shape
  * inference (core/infer.c) and memory planning (core/plan.c).
  *
- * Order used by the builder: infer+fold -> fuse_qdq -> dce -> fold_bn -> fuse_act -> noop -> dce ->
+ * Order used by the builder: infer+fold -> fuse_qdq -> dce -> fold_bn -> stem_s2d -> fuse_act -> noop -> dce ->
  * compact -> plan. Every pass keeps the graph valid and topologically sorted, never changes
  * what the graph computes (tests/test_passes.c runs graphs before and after on the same
  * input), and returns 0 or a status with d filled. Passes return the number of rewrites
@@ -44,6 +44,10 @@ int yolo_opt_bf16(struct yolo_graph *g, const uint8_t *conv_ok, int *n_changed,
 int yolo_opt_dce(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 /* Conv followed by BatchNormalization -> one Conv with rescaled weights and bias. */
 int yolo_opt_fold_bn(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
+/* A stride-2 Conv over <= 4 channels whose kernel halves to exactly 3x3 (YOLOv5's 6x6 pad-2
+ * stem) -> SpaceToDepth(2) then a 3x3 stride-1 Conv over 4x the channels, weights rearranged
+ * (core/opt/stem_s2d.c): the CPU's Winograd then takes it. */
+int yolo_opt_stem_s2d(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);
 /* Conv -> x*sigmoid(x) (SiLU) / Sigmoid / Relu -> the Conv's fused epilogue; other
  * x*sigmoid(x) pairs -> one SiLU node. */
 int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d);

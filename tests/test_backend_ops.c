@@ -486,6 +486,18 @@ static int b_qadd(struct bt *t, uint64_t *s, int v)
     return rc;
 }
 
+/* SpaceToDepth (ops/space_to_depth.c; made by core/opt/stem_s2d.c): v 0 float32 blocksize 2
+ * with an odd output width (a vector tail), v 1 uint8 blocksize 3, batch 2. Exact. */
+static int b_space_to_depth(struct bt *t, uint64_t *s, int v)
+{
+    (void)s;
+    int64_t sh[2][4] = { { 1, 3, 10, 46 }, { 2, 5, 6, 9 } };
+    int32_t x = bt_in(t, "x", v ? YOLO_DT_U8 : YOLO_DT_F32, 4, sh[v]), y = bt_out(t, "y");
+    struct yolo_attr a[1] = { bt_attr_int("blocksize", v ? 3 : 2) };
+    struct yolo_attrs aa = attrs_of(a, 1, 13);
+    return bt_node(t, YOLO_OP_SPACE_TO_DEPTH, 1, &x, 1, &y, &aa);
+}
+
 static int b_expand(struct bt *t, uint64_t *s, int v)
 {
     (void)s;
@@ -516,6 +528,7 @@ static const struct op_case cases[] = {
     { YOLO_OP_RELU, b_relu, 3 },           { YOLO_OP_SILU, b_silu, 3 },
     { YOLO_OP_QUANTIZE_LINEAR, b_quantize, 3 }, { YOLO_OP_DEQUANTIZE_LINEAR, b_dequantize, 3 },
     { YOLO_OP_QCONV, b_qconv, 14 },       { YOLO_OP_QADD, b_qadd, 2 },
+    { YOLO_OP_SPACE_TO_DEPTH, b_space_to_depth, 2 },
 };
 
 /* The variants of a backend to run: the CPU's kernel families this CPU has; CUDA's two

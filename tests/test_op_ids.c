@@ -49,6 +49,7 @@ static const struct frozen frozen[] = {
     { 35, YOLO_OP_DEQUANTIZE_LINEAR, "DequantizeLinear" },
     { 36, YOLO_OP_QCONV, "QConv" },
     { 37, YOLO_OP_QADD, "QAdd" },
+    { 38, YOLO_OP_SPACE_TO_DEPTH, "SpaceToDepth" },
 };
 
 int main(void)

@@ -5,6 +5,8 @@
  *   x -> Conv1 -> BatchNorm -> [Sigmoid, Mul] (SiLU) -> Conv2 -> Relu -> Identity
  *     -> Reshape (same shape) -> Add(c1 + c2, folded) -> [Sigmoid, Mul] (standalone SiLU)
  *     -> Conv3 -> Sigmoid -> y
+ *
+ * and stem_s2d, on stride-2 convolutions of its own (check_stem_s2d).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,9 +38,11 @@ static int32_t tensor(struct yolo_graph *g, const char *name)
     return yolo_graph_add_tensor(g, name, YOLO_DT_UNDEF, -1, NULL, NULL);
 }
 
-static void conv_attrs(struct yolo_graph *g, int32_t node, int64_t k, int64_t pad)
+static void conv_attrs_full(struct yolo_graph *g, int32_t node, int64_t k, int64_t stride,
+                            const int64_t pads[4])
 {
-    int64_t ks[2] = { k, k }, st[2] = { 1, 1 }, dl[2] = { 1, 1 }, pd[4] = { pad, pad, pad, pad };
+    int64_t ks[2] = { k, k }, st[2] = { stride, stride }, dl[2] = { 1, 1 };
+    int64_t pd[4] = { pads[0], pads[1], pads[2], pads[3] };
     struct yolo_attr a[5] = {
         { .name = "kernel_shape", .type = YOLO_ATTR_INTS, .ints = ks, .n_ints = 2 },
         { .name = "strides", .type = YOLO_ATTR_INTS, .ints = st, .n_ints = 2 },
@@ -48,6 +52,11 @@ static void conv_attrs(struct yolo_graph *g, int32_t node, int64_t k, int64_t pa
     };
     struct yolo_attrs attrs = { a, 5, 17 };
     yolo_op_conv.import_fn(g, &g->nodes[node], &attrs, NULL);
+}
+
+static void conv_attrs(struct yolo_graph *g, int32_t node, int64_t k, int64_t pad)
+{
+    conv_attrs_full(g, node, k, 1, (const int64_t[]){ pad, pad, pad, pad });
 }
 
 static int32_t node(struct yolo_graph *g, enum yolo_op op, const char *name, int n_in,
@@ -199,6 +208,68 @@ static int plan_is_safe(const struct yolo_graph *g)
     return ok;
 }
 
+/* stem_s2d: x [2, C, H, W] -> Conv(K, stride 2, pads, bias, SiLU) -> y, before and after the
+ * pass (SpaceToDepth + 3x3 stride 1: the CPU's Winograd), on 1 and 3 threads. Rewritten: the
+ * YOLOv5 stem (6x6 pad 2), 5x5 pad 2, 4x4 pad 1, asymmetric pads (pad 0 on top); left alone: 3x3 pad 1
+ * (would be 2x2), 7x7 pad 3 (4x4), 5 channels, an odd height. */
+static void check_stem_s2d(struct harness *h)
+{
+    static const struct { int64_t C, H, W, K, pads[4]; int rewrites; } cases[] = {
+        { 3, 18, 26, 6, { 2, 2, 2, 2 }, 1 }, { 3, 18, 26, 5, { 2, 2, 2, 2 }, 1 },
+        { 2, 14, 10, 4, { 1, 1, 1, 1 }, 1 }, { 4, 18, 22, 6, { 2, 2, 1, 1 }, 1 },
+        { 1, 10, 12, 6, { 0, 2, 1, 2 }, 1 }, { 3, 18, 26, 3, { 1, 1, 1, 1 }, 0 },
+        { 3, 18, 26, 7, { 3, 3, 3, 3 }, 0 }, { 5, 18, 26, 6, { 2, 2, 2, 2 }, 0 },
+        { 3, 19, 26, 6, { 2, 2, 2, 2 }, 0 },
+    };
+    struct yolo_diag d = { 0 };
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+        struct yolo_graph g[2];
+        float *out[2][2] = { { NULL } };
+        int64_t n[2] = { 0, 0 }, M = 7;
+        for (int after = 0; after < 2; after++) {
+            yolo_graph_init(&g[after]);
+            seed = 0x5eed0000u + ci;
+            const int64_t xs[4] = { 2, cases[ci].C, cases[ci].H, cases[ci].W };
+            const int64_t ws[4] = { M, cases[ci].C, cases[ci].K, cases[ci].K };
+            int32_t x = yolo_graph_add_tensor(&g[after], "x", YOLO_DT_F32, 4, xs, NULL);
+            g[after].tensors[x].flags |= YOLO_TF_INPUT;
+            g[after].inputs[g[after].n_inputs++] = x;
+            int32_t w = add_const_rand(&g[after], "w", 4, ws, -0.5f, 0.5f);
+            int32_t b = add_const_rand(&g[after], "b", 1, &M, -1, 1), y = tensor(&g[after], "y");
+            int32_t c = node(&g[after], YOLO_OP_CONV, "stem", 3, (int32_t[]){ x, w, b }, y);
+            conv_attrs_full(&g[after], c, cases[ci].K, 2, cases[ci].pads);
+            g[after].nodes[c].params[YOLO_CONV_ACT] = YOLO_ACT_SILU;
+            g[after].tensors[y].flags |= YOLO_TF_OUTPUT;
+            g[after].outputs[g[after].n_outputs++] = y;
+            CHECK(h, yolo_graph_infer(&g[after], 1, &d) == 0, "s2d case %zu: infer: %s", ci, d.msg);
+            if (after) {
+                int changed = -1;
+                CHECK(h, yolo_opt_stem_s2d(&g[after], &changed, &d) == 0, "s2d case %zu: %s", ci,
+                      d.msg);
+                CHECK(h, changed == cases[ci].rewrites &&
+                             count_op(&g[after], YOLO_OP_SPACE_TO_DEPTH) == cases[ci].rewrites,
+                      "s2d case %zu: %d rewrites, want %d", ci, changed, cases[ci].rewrites);
+                CHECK(h, yolo_graph_infer(&g[after], 0, &d) == 0 &&
+                             yolo_graph_compact(&g[after], &d) == 0, "s2d case %zu: re-infer: %s",
+                      ci, d.msg);
+            }
+            CHECK(h, yolo_plan(&g[after], NULL, &d) == 0, "s2d case %zu: plan: %s", ci, d.msg);
+            out[after][0] = run(&g[after], 1, &n[after]);
+            out[after][1] = run(&g[after], 3, &n[after]);
+        }
+        for (int t = 0; t < 2; t++) {
+            double e = nmse(out[1][t], out[0][t], n[0]);
+            CHECK(h, n[0] == n[1] && e < 1e-11, "s2d case %zu, %d thread(s): nmse %g", ci,
+                  t ? 3 : 1, e);
+        }
+        for (int a = 0; a < 2; a++) {
+            free(out[a][0]);
+            free(out[a][1]);
+            yolo_graph_release(&g[a]);
+        }
+    }
+}
+
 typedef int (*pass_fn)(struct yolo_graph *, int *, struct yolo_diag *);
 
 int main(void)
@@ -305,6 +376,7 @@ int main(void)
     CHECK(&h, plan_is_safe(&c), "chain plan overlaps");
     yolo_graph_release(&c);
 
+    check_stem_s2d(&h);
     free(want);
     yolo_graph_release(&ref);
     return harness_finish(&h);

@@ -43,6 +43,12 @@ uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo
 void yolo_transpose_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_transpose_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 
+/* SpaceToDepth of float32 with blocksize 2 (even columns and odd columns of each input row). */
+void yolo_space_to_depth2_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                                 int nth);
+void yolo_space_to_depth2_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                               int nth);
+
 /* MatMul (ops/matmul.c params) on the conv micro-kernel; per-thread scratch of
  * yolo_matmul_fast_scratch bytes. Applies when K <= YOLO_MATMUL_FAST_KMAX. */
 #define YOLO_MATMUL_FAST_KMAX 16384

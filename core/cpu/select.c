@@ -234,6 +234,10 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                 k->scratch = (uint64_t)Y->shape[Y->ndim - 1] * sizeof(int64_t);
             }
             break;
+        case YOLO_OP_SPACE_TO_DEPTH:
+            if (n->params[YOLO_S2D_BS] == 2 && g->tensors[n->in[0]].dtype == YOLO_DT_F32)
+                k->fn = by_isa(isa, yolo_space_to_depth2_avx512, yolo_space_to_depth2_avx2);
+            break;
         case YOLO_OP_TRANSPOSE: {
             const struct yolo_tensor *X = &g->tensors[n->in[0]];
             int r = X->ndim;

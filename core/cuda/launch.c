@@ -39,7 +39,7 @@ int cuda_node_supported(const struct yolo_graph *g, const struct yolo_node *n)
     case YOLO_OP_CONCAT: case YOLO_OP_SPLIT: case YOLO_OP_SLICE: case YOLO_OP_TRANSPOSE:
     case YOLO_OP_TILE: case YOLO_OP_EXPAND: case YOLO_OP_GATHER: case YOLO_OP_GATHER_ELEMENTS:
     case YOLO_OP_MAXPOOL: case YOLO_OP_SOFTMAX: case YOLO_OP_MATMUL: case YOLO_OP_REDUCE_MAX:
-    case YOLO_OP_TOPK:
+    case YOLO_OP_TOPK: case YOLO_OP_SPACE_TO_DEPTH:
         return 1;
     case YOLO_OP_RESIZE:
         return n->params[YOLO_RS_MODE] == 0;      /* nearest; linear stays on the CPU */
@@ -212,6 +212,21 @@ static void make_strided(struct cuda_ctx *c, const struct yolo_node *n, struct c
             cp->ds[k] = ys[k];
         }
         break;
+    case YOLO_OP_SPACE_TO_DEPTH: {
+        /* y as [N, bh, bw, C, H/b, W/b] reads x at [n, c, i*b + bh, j*b + bw] */
+        int64_t b = p[YOLO_S2D_BS], C = X->shape[1];
+        const int64_t sh[6] = { X->shape[0], b, b, C, Y->shape[2], Y->shape[3] };
+        const int64_t ss[6] = { xs[0], xs[2], xs[3], xs[1], b * xs[2], b * xs[3] };
+        cp->ndim = 6;
+        for (int32_t k = 0; k < 6; k++) {
+            cp->shape[k] = sh[k];
+            cp->ss[k] = ss[k];
+        }
+        cp->ds[5] = 1;
+        for (int32_t k = 4; k >= 0; k--)
+            cp->ds[k] = cp->ds[k + 1] * sh[k + 1];
+        break;
+    }
     case YOLO_OP_TILE:
         /* out axis k = (repeat r, position i): offset r * (d_k * ys_k) + i * ys_k */
         cp->ndim = 2 * X->ndim;
@@ -447,7 +462,7 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         L->kind = CL_GATHER_EL;
         return 0;
     }
-    default:   /* Slice, Transpose, Tile, Expand and views that copy */
+    default:   /* Slice, Transpose, SpaceToDepth, Tile, Expand and views that copy */
         make_strided(c, n, L);
         return 0;
     }

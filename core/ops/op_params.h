@@ -45,6 +45,8 @@ enum { YOLO_SM_AXIS, YOLO_SM_LEGACY, YOLO_SM_OUTER, YOLO_SM_N, YOLO_SM_INNER };
 enum { YOLO_CC_AXIS, YOLO_CC_AXIS_RES };
 /* QAdd (ops/qadd.c) */
 enum { YOLO_QA_ZP };
+/* SpaceToDepth (ops/space_to_depth.c) */
+enum { YOLO_S2D_BS };
 /* split */
 enum { YOLO_SP_AXIS, YOLO_SP_MODE, YOLO_SP_AXIS_RES, YOLO_SP_NUM, YOLO_SP_SIZES };
 enum { YOLO_SP_EQUAL, YOLO_SP_ATTR, YOLO_SP_INPUT, YOLO_SP_NUM_OUTPUTS };

@@ -38,7 +38,9 @@ static void store8(const struct epi *e, int64_t m, __m256i acc, void *y, int nva
         vstorem(y, f, vm_n(nvalid));
         return;
     }
-    if (e->osc != 0)   /* the activation, then QuantizeLinear's division */
+    if (e->osc != 0 && e->act == YOLO_ACT_SILU)   /* SiLU and the division as one */
+        f = _mm256_div_ps(f, _mm256_mul_ps(vsigmoid_den(f), _mm256_set1_ps(e->osc)));
+    else if (e->osc != 0)   /* the activation, then QuantizeLinear's division */
         f = _mm256_div_ps(vact(f, (int)e->act), _mm256_set1_ps(e->osc));
     f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(-1073741824.0f)), _mm256_set1_ps(1073741824.0f));
     __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(e->yzp));

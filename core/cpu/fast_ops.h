@@ -43,6 +43,16 @@ uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo
 void yolo_transpose_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_transpose_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 
+/* Concat and Split with at least YOLO_ROWS_FAST_MIN rows before the axis and every part a
+ * whole number of 32-bit words per row (yolo_rows_fast_applies): threads take whole rows,
+ * each part copied with inline vector moves instead of one memmove per (row, part). */
+#define YOLO_ROWS_FAST_MIN 16
+void yolo_concat_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_concat_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_split_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_split_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+int  yolo_rows_fast_applies(const struct yolo_graph *g, const struct yolo_node *n);
+
 /* MatMul (ops/matmul.c params) on the conv micro-kernel; per-thread scratch of
  * yolo_matmul_fast_scratch bytes. Applies when K <= YOLO_MATMUL_FAST_KMAX. */
 #define YOLO_MATMUL_FAST_KMAX 16384

@@ -28,6 +28,11 @@ void yolo_mul_avx512(const struct yolo_exec *x, const struct yolo_node *n, int i
 void yolo_mul_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 int  yolo_binary_fast_applies(const struct yolo_graph *g, const struct yolo_node *n);
 
+/* Pow of a float32 tensor by a constant 2 (one element, float32 or int64): a * a. */
+void yolo_pow2_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_pow2_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+int  yolo_pow2_fast_applies(const struct yolo_graph *g, const struct yolo_node *n);
+
 /* Softmax over any axis (params of ops/softmax.c: [2] outer [3] n [4] inner). */
 void yolo_softmax_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_softmax_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

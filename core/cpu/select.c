@@ -222,6 +222,10 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
             if (yolo_binary_fast_applies(g, n))
                 k->fn = by_isa(isa, yolo_mul_avx512, yolo_mul_avx2);
             break;
+        case YOLO_OP_POW:
+            if (yolo_pow2_fast_applies(g, n))
+                k->fn = by_isa(isa, yolo_pow2_avx512, yolo_pow2_avx2);
+            break;
         case YOLO_OP_SIGMOID:
             k->fn = by_isa(isa, yolo_sigmoid_avx512, yolo_sigmoid_avx2);
             break;

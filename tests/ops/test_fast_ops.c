@@ -241,6 +241,34 @@ static void transpose_cases(struct harness *h, uint64_t *seed)
     }
 }
 
+/* Pow by a constant 2 (float32 or int64; lengths around the vector widths) is a * a, bit
+ * for bit as the reference; other exponents, or a non-constant one, stay on the reference. */
+static void pow_cases(struct harness *h, uint64_t *seed)
+{
+    struct { int64_t len; enum yolo_dtype edt; float e; int is_const, fast; } c[] = {
+        { 2 * 3 * 7 * 2, YOLO_DT_F32, 2.0f, 1, 1 }, { 16, YOLO_DT_F32, 2.0f, 1, 1 },
+        { 33, YOLO_DT_I64, 2.0f, 1, 1 },            { 1, YOLO_DT_F32, 2.0f, 1, 1 },
+        { 17, YOLO_DT_F32, 0.5f, 1, 0 },            { 17, YOLO_DT_F32, 3.0f, 1, 0 },
+        { 17, YOLO_DT_F32, 2.0f, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        struct yolo_graph g;
+        struct yolo_diag d = { 0 };
+        yolo_graph_init(&g);
+        int64_t shape[2] = { 1, c[i].len }, one = 1, ei = (int64_t)c[i].e;
+        int32_t in[2] = { yolo_graph_add_tensor(&g, "x", YOLO_DT_F32, 2, shape, &d), -1 }, y;
+        in[1] = c[i].is_const ? yolo_graph_add_const(&g, "e", c[i].edt, 1, &one,
+                                                     c[i].edt == YOLO_DT_F32 ? (void *)&c[i].e
+                                                                             : (void *)&ei, &d)
+                              : yolo_graph_add_tensor(&g, "e", c[i].edt, 1, &one, &d);
+        add_node(&g, YOLO_OP_POW, 2, in, &y, NULL, 0, 15, &d);
+        char what[64];
+        snprintf(what, sizeof what, "Pow case %zu", i);
+        check(h, &g, y, c[i].fast, 1, 0, what, (*seed)++);
+        yolo_graph_release(&g);
+    }
+}
+
 /* Concat and Split along an axis with many rows before it (YOLOv5's head: the last axis,
  * 2 + 2 + 81 floats), parts around the vector widths (1..4 words by word copies, 5..15
  * masked, 16, 17, 33 with an overlapping tail, > 256 by memcpy), int64, and where the
@@ -417,6 +445,7 @@ int main(void)
     transpose_cases(&h, &seed);
     matmul_cases(&h, &seed);
     rows_cases(&h, &seed);
+    pow_cases(&h, &seed);
     in_place_case(&h, seed);
     return harness_finish(&h);
 }

@@ -225,6 +225,8 @@ static void transpose_cases(struct harness *h, uint64_t *seed)
         { 2, { 9, 13 }, { 1, 0 }, 1 },
         { 3, { 2, 16, 24 }, { 0, 2, 1 }, 1 },          /* whole 8x8 tiles */
         { 5, { 2, 3, 5, 7, 3 }, { 4, 2, 0, 3, 1 }, 1 },
+        { 5, { 1, 3, 85, 10, 13 }, { 0, 1, 3, 4, 2 }, 1 },   /* YOLOv5 head: a 85, b 130 */
+        { 3, { 2, 21, 200 }, { 0, 2, 1 }, 1 },         /* a tail of 5, b blocks of 64 + 8 */
         { 3, { 3, 5, 7 }, { 1, 0, 2 }, 0 },            /* last dim stays: reference */
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {

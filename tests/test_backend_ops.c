@@ -230,7 +230,17 @@ static int b_mod(struct bt *t, uint64_t *s, int v)
 static int b_concat(struct bt *t, uint64_t *s, int v)
 {
     (void)s;
-    /* v 0: axis 1 (in place when planned), 1: the last axis (a copy) */
+    /* v 0: axis 1 (in place when planned), 1: the last axis (a copy), 2: YOLOv5's head
+     * (the last axis of [1, 3, 6, 5, 2 + 2 + 81]: per-row copies on the CPU) */
+    if (v == 2) {
+        int64_t p0[5] = { 1, 3, 6, 5, 2 }, p2[5] = { 1, 3, 6, 5, 81 };
+        int32_t in[3] = { bt_in(t, "a", YOLO_DT_F32, 5, p0), bt_in(t, "b", YOLO_DT_F32, 5, p0),
+                          bt_in(t, "c", YOLO_DT_F32, 5, p2) };
+        int32_t y = bt_out(t, "y");
+        struct yolo_attr at[1] = { bt_attr_int("axis", -1) };
+        struct yolo_attrs aa = attrs_of(at, 1, 17);
+        return bt_node(t, YOLO_OP_CONCAT, 3, in, 1, &y, &aa);
+    }
     int64_t a[4] = { 1, 3, 5, 7 }, b[4] = { 1, v ? 3 : 17, 5, v ? 11 : 7 };
     int32_t in[2] = { bt_in(t, "a", YOLO_DT_F32, 4, a), bt_in(t, "b", YOLO_DT_F32, 4, b) };
     int32_t y = bt_out(t, "y");
@@ -242,6 +252,14 @@ static int b_concat(struct bt *t, uint64_t *s, int v)
 static int b_split(struct bt *t, uint64_t *s, int v)
 {
     (void)s;
+    if (v == 2) {   /* YOLOv5's head: the last axis of [1, 3, 6, 5, 85] into 2 + 2 + 81 */
+        int64_t x[5] = { 1, 3, 6, 5, 85 }, sizes[3] = { 2, 2, 81 };
+        int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 5, x), bt_const_i64(t, "s", 3, sizes) };
+        int32_t out[3] = { bt_out(t, "y0"), bt_out(t, "y1"), bt_out(t, "y2") };
+        struct yolo_attr at[1] = { bt_attr_int("axis", 4) };
+        struct yolo_attrs aa = attrs_of(at, 1, 17);
+        return bt_node(t, YOLO_OP_SPLIT, 2, in, 3, out, &aa);
+    }
     int64_t x[4] = { 1, 20, 3, 7 }, sizes[2] = { 3, 4 }, sizes1[2] = { 13, 7 };
     int32_t in[2] = { bt_in(t, "x", YOLO_DT_F32, 4, x), bt_const_i64(t, "s", 2, v ? sizes : sizes1) };
     int32_t out[2] = { bt_out(t, "y0"), bt_out(t, "y1") };
@@ -512,8 +530,8 @@ static const struct op_case cases[] = {
     { YOLO_OP_CONV, b_conv, 5 },           { YOLO_OP_SIGMOID, b_sigmoid, 3 },
     { YOLO_OP_MUL, b_mul, 3 },             { YOLO_OP_ADD, b_add, 3 },
     { YOLO_OP_SUB, b_sub, 3 },             { YOLO_OP_DIV, b_div, 2 },
-    { YOLO_OP_POW, b_pow, 2 },             { YOLO_OP_CONCAT, b_concat, 2 },
-    { YOLO_OP_SPLIT, b_split, 2 },         { YOLO_OP_SLICE, b_slice, 2 },
+    { YOLO_OP_POW, b_pow, 2 },             { YOLO_OP_CONCAT, b_concat, 3 },
+    { YOLO_OP_SPLIT, b_split, 3 },         { YOLO_OP_SLICE, b_slice, 2 },
     { YOLO_OP_RESHAPE, b_reshape, 2 },     { YOLO_OP_TRANSPOSE, b_transpose, 2 },
     { YOLO_OP_FLATTEN, b_flatten, 2 },     { YOLO_OP_SOFTMAX, b_softmax, 2 },
     { YOLO_OP_MAXPOOL, b_maxpool, 2 },     { YOLO_OP_RESIZE, b_resize, 2 },

@@ -28,6 +28,11 @@ void yolo_mul_avx512(const struct yolo_exec *x, const struct yolo_node *n, int i
 void yolo_mul_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 int  yolo_binary_fast_applies(const struct yolo_graph *g, const struct yolo_node *n);
 
+/* Pow of a float32 tensor by a constant 2 (one element, float32 or int64): a * a. */
+void yolo_pow2_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_pow2_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+int  yolo_pow2_fast_applies(const struct yolo_graph *g, const struct yolo_node *n);
+
 /* Softmax over any axis (params of ops/softmax.c: [2] outer [3] n [4] inner). */
 void yolo_softmax_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_softmax_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
@@ -48,6 +53,16 @@ void yolo_space_to_depth2_avx512(const struct yolo_exec *x, const struct yolo_no
                                  int nth);
 void yolo_space_to_depth2_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith,
                                int nth);
+
+/* Concat and Split with at least YOLO_ROWS_FAST_MIN rows before the axis and every part a
+ * whole number of 32-bit words per row (yolo_rows_fast_applies): threads take whole rows,
+ * each part copied with inline vector moves instead of one memmove per (row, part). */
+#define YOLO_ROWS_FAST_MIN 16
+void yolo_concat_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_concat_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_split_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_split_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+int  yolo_rows_fast_applies(const struct yolo_graph *g, const struct yolo_node *n);
 
 /* MatMul (ops/matmul.c params) on the conv micro-kernel; per-thread scratch of
  * yolo_matmul_fast_scratch bytes. Applies when K <= YOLO_MATMUL_FAST_KMAX. */

@@ -1,4 +1,5 @@
-/* cpu/isa.c: yolo_isa_usable (cpu.h) and yolo_binary_fast_applies (fast_ops.h). */
+/* cpu/isa.c: yolo_isa_usable (cpu.h), yolo_binary_fast_applies and yolo_pow2_fast_applies
+ * (fast_ops.h). */
 #include <string.h>
 
 #include "cpu/fast_ops.h"
@@ -21,4 +22,21 @@ int yolo_binary_fast_applies(const struct yolo_graph *g, const struct yolo_node 
            A->ndim == Y->ndim && B->ndim == Y->ndim &&
            !memcmp(A->shape, Y->shape, sizeof(int64_t) * (size_t)Y->ndim) &&
            !memcmp(B->shape, Y->shape, sizeof(int64_t) * (size_t)Y->ndim);
+}
+
+/* A float32 base raised to a constant of one element that is 2 (float32 2.0 or int64 2),
+ * the output the base's shape: YOLOv5's head squares its wh this way. */
+int yolo_pow2_fast_applies(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    if (n->n_in != 2 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 || n->out[0] < 0)
+        return 0;
+    const struct yolo_tensor *A = &g->tensors[n->in[0]], *B = &g->tensors[n->in[1]];
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    const void *e = yolo_graph_const_data(g, n->in[1]);
+    if (!e || yolo_tensor_numel(B) != 1 || A->dtype != YOLO_DT_F32 || Y->dtype != YOLO_DT_F32 ||
+        A->ndim != Y->ndim || memcmp(A->shape, Y->shape, sizeof(int64_t) * (size_t)Y->ndim))
+        return 0;
+    if (B->dtype == YOLO_DT_F32)
+        return *(const float *)e == 2.0f;
+    return B->dtype == YOLO_DT_I64 && *(const int64_t *)e == 2;
 }

@@ -146,6 +146,24 @@ uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo
     return (uint64_t)X->shape[2] * (uint64_t)((Y->shape[3] + 15) / 16 * 16) * sizeof(float);
 }
 
+/* Concat / Split: enough rows before the axis that per-row copies pay (with one row, or a
+ * few, the reference's memmoves are long ones, and the planner may have made the node a
+ * no-op: core/plan.c, "in place"), and every part's bytes per row a multiple of 4. */
+int yolo_rows_fast_applies(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    int split = n->op == YOLO_OP_SPLIT;
+    const struct yolo_tensor *T = &g->tensors[split ? n->in[0] : n->out[0]];
+    int64_t axis = n->params[split ? YOLO_SP_AXIS_RES : YOLO_CC_AXIS_RES], outer = 1;
+    int64_t inner = (int64_t)yolo_dtype_size(T->dtype);
+    if (inner == 0 || axis < 0 || axis >= T->ndim || yolo_tensor_numel(T) <= 0)
+        return 0;
+    for (int64_t k = 0; k < axis; k++)
+        outer *= T->shape[k];
+    for (int k = (int)axis + 1; k < T->ndim; k++)
+        inner *= T->shape[k];
+    return outer >= YOLO_ROWS_FAST_MIN && inner % 4 == 0;
+}
+
 void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
                           int64_t packed_kind, int nth, struct yolo_cpu_kernel *k)
 {
@@ -204,6 +222,10 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
             if (yolo_binary_fast_applies(g, n))
                 k->fn = by_isa(isa, yolo_mul_avx512, yolo_mul_avx2);
             break;
+        case YOLO_OP_POW:
+            if (yolo_pow2_fast_applies(g, n))
+                k->fn = by_isa(isa, yolo_pow2_avx512, yolo_pow2_avx2);
+            break;
         case YOLO_OP_SIGMOID:
             k->fn = by_isa(isa, yolo_sigmoid_avx512, yolo_sigmoid_avx2);
             break;
@@ -237,6 +259,14 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
         case YOLO_OP_SPACE_TO_DEPTH:
             if (n->params[YOLO_S2D_BS] == 2 && g->tensors[n->in[0]].dtype == YOLO_DT_F32)
                 k->fn = by_isa(isa, yolo_space_to_depth2_avx512, yolo_space_to_depth2_avx2);
+            break;
+        case YOLO_OP_CONCAT:
+            if (yolo_rows_fast_applies(g, n))
+                k->fn = by_isa(isa, yolo_concat_avx512, yolo_concat_avx2);
+            break;
+        case YOLO_OP_SPLIT:
+            if (yolo_rows_fast_applies(g, n))
+                k->fn = by_isa(isa, yolo_split_avx512, yolo_split_avx2);
             break;
         case YOLO_OP_TRANSPOSE: {
             const struct yolo_tensor *X = &g->tensors[n->in[0]];

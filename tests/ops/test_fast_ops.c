@@ -4,7 +4,8 @@
  * the vector widths, tails, rank 2..5), nth 1..3. Data movers and MaxPool must match bit for
  * bit; Sigmoid, SiLU, Softmax and the binary ops within normalized MSE 1e-6 (plus a max
  * relative error check for the activations). Also: the reference kernel is picked where a
- * kernel does not apply (broadcasting Add, strided MaxPool, YOLO_ISA=ref), and the
+ * kernel does not apply (broadcasting Add, strided MaxPool, few-row Concat/Split,
+ * YOLO_ISA=ref), and the
  * planner's in-place Concat/Split (core/plan.c) gives the same outputs as copies. */
 #include <math.h>
 
@@ -62,10 +63,15 @@ static void check(struct harness *h, struct yolo_graph *g, int32_t out, int expe
         if (!fast)
             continue;
         for (int nth = 1; nth <= 3; nth++) {
+            /* the outputs still hold the last run's values: poison them, so a kernel that
+             * leaves an element unwritten fails */
+            for (int k = 0; k < n->n_out; k++)
+                memset(op_check_ptr(&oc, n->out[k]), 0xa5,
+                       (size_t)yolo_tensor_bytes(&g->tensors[n->out[k]]));
             op_check_run_cpu(&oc, n->op, isas[i], -1, nth, NULL);
             const float *y = op_check_ptr(&oc, out);
             if (exact) {
-                CHECK(h, memcmp(y, ref, sizeof(float) * (size_t)cnt) == 0, "%s %s nth %d: not "
+                CHECK(h, memcmp(y, ref, (size_t)yolo_tensor_bytes(&g->tensors[out])) == 0, "%s %s nth %d: not "
                       "bit-identical to the reference", what, isa_names[i], nth);
                 continue;
             }
@@ -219,6 +225,8 @@ static void transpose_cases(struct harness *h, uint64_t *seed)
         { 2, { 9, 13 }, { 1, 0 }, 1 },
         { 3, { 2, 16, 24 }, { 0, 2, 1 }, 1 },          /* whole 8x8 tiles */
         { 5, { 2, 3, 5, 7, 3 }, { 4, 2, 0, 3, 1 }, 1 },
+        { 5, { 1, 3, 85, 10, 13 }, { 0, 1, 3, 4, 2 }, 1 },   /* YOLOv5 head: a 85, b 130 */
+        { 3, { 2, 21, 200 }, { 0, 2, 1 }, 1 },         /* a tail of 5, b blocks of 64 + 8 */
         { 3, { 3, 5, 7 }, { 1, 0, 2 }, 0 },            /* last dim stays: reference */
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
@@ -233,6 +241,94 @@ static void transpose_cases(struct harness *h, uint64_t *seed)
         check(h, &g, y, c[i].fast, 1, 0, what, (*seed)++);
         yolo_graph_release(&g);
     }
+}
+
+/* Pow by a constant 2 (float32 or int64; lengths around the vector widths) is a * a, bit
+ * for bit as the reference; other exponents, or a non-constant one, stay on the reference. */
+static void pow_cases(struct harness *h, uint64_t *seed)
+{
+    struct { int64_t len; enum yolo_dtype edt; float e; int is_const, fast; } c[] = {
+        { 2 * 3 * 7 * 2, YOLO_DT_F32, 2.0f, 1, 1 }, { 16, YOLO_DT_F32, 2.0f, 1, 1 },
+        { 33, YOLO_DT_I64, 2.0f, 1, 1 },            { 1, YOLO_DT_F32, 2.0f, 1, 1 },
+        { 17, YOLO_DT_F32, 0.5f, 1, 0 },            { 17, YOLO_DT_F32, 3.0f, 1, 0 },
+        { 17, YOLO_DT_F32, 2.0f, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        struct yolo_graph g;
+        struct yolo_diag d = { 0 };
+        yolo_graph_init(&g);
+        int64_t shape[2] = { 1, c[i].len }, one = 1, ei = (int64_t)c[i].e;
+        int32_t in[2] = { yolo_graph_add_tensor(&g, "x", YOLO_DT_F32, 2, shape, &d), -1 }, y;
+        in[1] = c[i].is_const ? yolo_graph_add_const(&g, "e", c[i].edt, 1, &one,
+                                                     c[i].edt == YOLO_DT_F32 ? (void *)&c[i].e
+                                                                             : (void *)&ei, &d)
+                              : yolo_graph_add_tensor(&g, "e", c[i].edt, 1, &one, &d);
+        add_node(&g, YOLO_OP_POW, 2, in, &y, NULL, 0, 15, &d);
+        char what[64];
+        snprintf(what, sizeof what, "Pow case %zu", i);
+        check(h, &g, y, c[i].fast, 1, 0, what, (*seed)++);
+        yolo_graph_release(&g);
+    }
+}
+
+/* Concat and Split along an axis with many rows before it (YOLOv5's head: the last axis,
+ * 2 + 2 + 81 floats), parts around the vector widths (1..4 words by word copies, 5..15
+ * masked, 16, 17, 33 with an overlapping tail, > 256 by memcpy), int64, and where the
+ * reference stays: too few rows, parts not whole words (bool). Every output, bit for bit. */
+static void rows_cases(struct harness *h, uint64_t *seed)
+{
+    struct { enum yolo_dtype dt; int rank; int64_t shape[5]; int axis, np; int64_t parts[4];
+             int fast; } c[] = {
+        { YOLO_DT_F32, 5, { 1, 3, 5, 7, 0 }, 4, 3, { 2, 2, 81 }, 1 },       /* YOLOv5 head */
+        { YOLO_DT_F32, 3, { 2, 9, 0 }, 2, 4, { 1, 3, 4, 5 }, 1 },
+        { YOLO_DT_F32, 3, { 3, 7, 0 }, 2, 4, { 15, 16, 17, 33 }, 1 },
+        { YOLO_DT_F32, 3, { 1, 20, 0 }, 2, 3, { 257, 7, 300 }, 1 },
+        { YOLO_DT_F32, 4, { 1, 17, 0, 3 }, 2, 2, { 2, 5 }, 1 },             /* inner 3 */
+        { YOLO_DT_F32, 3, { 4, 5, 0 }, 2, 3, { 0, 6, 2 }, 1 },              /* an empty part */
+        { YOLO_DT_I64, 3, { 2, 11, 0 }, 2, 3, { 1, 2, 9 }, 1 },
+        { YOLO_DT_F32, 3, { 1, 15, 0 }, 2, 2, { 2, 81 }, 0 },               /* 15 rows */
+        { YOLO_DT_F32, 3, { 1, 4, 0 }, 1, 2, { 7, 9 }, 0 },                 /* 1 row */
+        { YOLO_DT_BOOL, 3, { 3, 7, 0 }, 2, 3, { 2, 3, 5 }, 0 },             /* bytes */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        for (int op = 0; op < 2; op++) {
+            struct yolo_graph g;
+            struct yolo_diag d = { 0 };
+            yolo_graph_init(&g);
+            int64_t sh[5], sum = 0;
+            memcpy(sh, c[i].shape, sizeof sh);
+            for (int k = 0; k < c[i].np; k++)
+                sum += c[i].parts[k];
+            int32_t in[5], out[4], node;
+            struct yolo_attr av[1] = { a_int("axis", op ? c[i].axis : c[i].axis - c[i].rank) };
+            struct yolo_attrs attrs = { av, 1, 13 };
+            if (op) {   /* Split x -> parts */
+                sh[c[i].axis] = sum;
+                int64_t np = c[i].np;
+                in[0] = yolo_graph_add_tensor(&g, "x", c[i].dt, c[i].rank, sh, &d);
+                in[1] = yolo_graph_add_const(&g, "split", YOLO_DT_I64, 1, &np, c[i].parts, &d);
+                for (int k = 0; k < c[i].np; k++)
+                    out[k] = yolo_graph_add_tensor(&g, "y", c[i].dt, -1, NULL, &d);
+                node = yolo_graph_add_node(&g, YOLO_OP_SPLIT, "node", 2, in, c[i].np, out, &d);
+            } else {    /* Concat parts -> y */
+                for (int k = 0; k < c[i].np; k++) {
+                    sh[c[i].axis] = c[i].parts[k];
+                    in[k] = yolo_graph_add_tensor(&g, "x", c[i].dt, c[i].rank, sh, &d);
+                }
+                out[0] = yolo_graph_add_tensor(&g, "y", c[i].dt, -1, NULL, &d);
+                node = yolo_graph_add_node(&g, YOLO_OP_CONCAT, "node", c[i].np, in, 1, out, &d);
+            }
+            const struct yolo_op_impl *impl = yolo_op_impl_get(op ? YOLO_OP_SPLIT : YOLO_OP_CONCAT);
+            int rc = node < 0 || impl->import_fn(&g, &g.nodes[node], &attrs, &d);
+            CHECK(h, rc == 0, "rows case %zu: %s", i, d.msg);
+            for (int k = 0; !rc && k < (op ? c[i].np : 1); k++) {
+                char what[64];
+                snprintf(what, sizeof what, "%s case %zu output %d", op ? "Split" : "Concat", i, k);
+                check(h, &g, out[k], c[i].fast, 1, 0, what, *seed);
+            }
+            (*seed)++;
+            yolo_graph_release(&g);
+        }
 }
 
 /* MatMul through the CPU backend's choice: batch broadcast, M not a multiple of 8, K past one block. */
@@ -350,6 +446,8 @@ int main(void)
     resize_cases(&h, &seed);
     transpose_cases(&h, &seed);
     matmul_cases(&h, &seed);
+    rows_cases(&h, &seed);
+    pow_cases(&h, &seed);
     in_place_case(&h, seed);
     return harness_finish(&h);
 }

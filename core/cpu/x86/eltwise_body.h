@@ -1,6 +1,7 @@
 /* eltwise_body.h: Sigmoid and SiLU over contiguous float32 tensors, VL floats at a time
  * (simd.h's vsigmoid: relative error < 1e-6, no inf/NaN for finite input), and Add / Mul of
- * two float32 tensors of the output's shape (no broadcasting: yolo_binary_fast_applies).
+ * two float32 tensors of the output's shape (no broadcasting: yolo_binary_fast_applies), and
+ * Pow by a constant 2 (yolo_pow2_fast_applies) as a * a.
  * Threads split the elements in equal contiguous chunks, rounded to whole vectors. */
 #include "cpu/fast_ops.h"
 #include "simd.h"
@@ -72,4 +73,23 @@ void ISA_FN(yolo_add)(const struct yolo_exec *x, const struct yolo_node *n, int 
 void ISA_FN(yolo_mul)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     binary(x, n, ith, nth, 1);
+}
+
+/* Pow by a constant 2 (yolo_pow2_fast_applies): a * a, as the reference computes it. */
+void ISA_FN(yolo_pow2)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    const float *X = yolo_exec_ptr(x, n->in[0]);
+    float *Y = yolo_exec_ptr(x, n->out[0]);
+    int64_t s, e;
+    split_vec(yolo_tensor_numel(&x->g->tensors[n->out[0]]), ith, nth, &s, &e);
+    int64_t i = s;
+    for (; i + VL <= e; i += VL) {
+        vf v = vload(X + i);
+        vstore(Y + i, vmul(v, v));
+    }
+    if (i < e) {
+        vmask m = vm_n((int)(e - i));
+        vf v = vloadm(X + i, m);
+        vstorem(Y + i, vmul(v, v), m);
+    }
 }

@@ -2,10 +2,18 @@
  * output's (ops/transpose.c params: [8..8+rank) the resolved perm). Output dim a (the last)
  * and output dim b (whose input dim is the input's last) are walked in 8 x 8 tiles: eight
  * 8-float rows read along b, an in-register 8x8 transpose (AVX, in both builds), eight rows
- * written along a. Ragged tile edges go element by element. Units: (other dims, b-tile). */
+ * written along a. A ragged edge along a (YOLOv5's head: 85 = 10 x 8 + 5 channels) takes
+ * the same transpose on its rows padded with zeros, stored through a lane mask; one along b
+ * goes element by element. Units: (other dims, a block of TP_BLOCK along b); in a unit the
+ * a tiles are the outer loop, so each input row is read TP_BLOCK floats (whole cache lines)
+ * at a time, not 8, and the unit's output rows (TP_BLOCK x a floats) stay in L1 meanwhile. */
 #include <immintrin.h>
 
 #include "cpu/fast_ops.h"
+
+#ifndef TP_BLOCK
+#define TP_BLOCK 64
+#endif
 
 static inline void tr8x8(const float *src, int64_t ss, float *dst, int64_t ds)
 {
@@ -31,6 +39,37 @@ static inline void tr8x8(const float *src, int64_t ss, float *dst, int64_t ds)
     _mm256_storeu_ps(dst + 7 * ds, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
+/* the an < 8 rows s[0..an) of 8 floats, padded with zero rows, transposed: an floats of
+ * each of the 8 output rows stored */
+static inline void tr8xn(const float *src, int64_t ss, int an, float *dst, int64_t ds)
+{
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++)
+        r[i] = i < an ? _mm256_loadu_ps(src + i * ss) : _mm256_setzero_ps();
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+#if defined(__AVX512VL__)
+    __mmask8 m = (__mmask8)((1u << an) - 1u);
+#define TP_STORE(p, v) _mm256_mask_storeu_ps((p), m, (v))
+#else
+    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(an), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#define TP_STORE(p, v) _mm256_maskstore_ps((p), m, (v))
+#endif
+    for (int j = 0; j < 4; j++) {
+        TP_STORE(dst + j * ds, _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
+        TP_STORE(dst + (j + 4) * ds, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
+    }
+#undef TP_STORE
+}
+
 void ISA_FN(yolo_transpose)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     const int64_t *p = n->params;
@@ -53,8 +92,8 @@ void ISA_FN(yolo_transpose)(const struct yolo_exec *x, const struct yolo_node *n
     for (int i = 0; i < r; i++)
         if (i != a && i != b)
             outer *= Y->shape[i];
-    int64_t YA = Y->shape[a], YB = Y->shape[b], nb = (YB + 7) / 8, units = outer * nb;
-    int64_t sa = st[a], ob = ost[b];
+    int64_t YA = Y->shape[a], YB = Y->shape[b], nb = (YB + TP_BLOCK - 1) / TP_BLOCK;
+    int64_t units = outer * nb, sa = st[a], ob = ost[b];
     for (int64_t u = units * ith / nth, u1 = units * (ith + 1) / nth; u < u1; u++) {
         int64_t rem = u / nb, ib = 0, oo = 0;
         for (int i = r - 1; i >= 0; i--) {
@@ -65,19 +104,23 @@ void ISA_FN(yolo_transpose)(const struct yolo_exec *x, const struct yolo_node *n
             ib += k * st[i];
             oo += k * ost[i];
         }
-        int64_t b0 = (u % nb) * 8, bn = YB - b0 < 8 ? YB - b0 : 8;
+        int64_t bs = (u % nb) * TP_BLOCK, be = YB - bs < TP_BLOCK ? YB : bs + TP_BLOCK;
         /* input (a, b) at ib + a*sa + b; output at oo + b*ob + a */
         for (int64_t a0 = 0; a0 < YA; a0 += 8) {
             int64_t an = YA - a0 < 8 ? YA - a0 : 8;
-            const float *s0 = src + ib + a0 * sa + b0;
-            float *d0 = dst + oo + b0 * ob + a0;
-            if (an == 8 && bn == 8) {
-                tr8x8(s0, sa, d0, ob);
-                continue;
+            for (int64_t b0 = bs; b0 < be; b0 += 8) {
+                int64_t bn = be - b0 < 8 ? be - b0 : 8;
+                const float *s0 = src + ib + a0 * sa + b0;
+                float *d0 = dst + oo + b0 * ob + a0;
+                if (bn == 8 && an == 8)
+                    tr8x8(s0, sa, d0, ob);
+                else if (bn == 8)
+                    tr8xn(s0, sa, (int)an, d0, ob);
+                else
+                    for (int64_t j = 0; j < bn; j++)
+                        for (int64_t i = 0; i < an; i++)
+                            d0[j * ob + i] = s0[i * sa + j];
             }
-            for (int64_t j = 0; j < bn; j++)
-                for (int64_t i = 0; i < an; i++)
-                    d0[j * ob + i] = s0[i * sa + j];
         }
     }
 }

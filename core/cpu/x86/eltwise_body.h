@@ -17,33 +17,38 @@ static void split_vec(int64_t n, int ith, int nth, int64_t *s, int64_t *e)
         *e = n;
 }
 
+enum unary_fn { UN_SIGMOID, UN_SILU, UN_SQUARE };
+
+static inline vf unary_apply(vf v, enum unary_fn f)
+{
+    return f == UN_SILU ? vsilu(v) : f == UN_SQUARE ? vmul(v, v) : vsigmoid(v);
+}
+
+/* Y = f(X) elementwise; f is a constant at every call, so each caller's loop is its own. */
 static inline void unary(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
-                         int silu)
+                         enum unary_fn f)
 {
     const float *X = yolo_exec_ptr(x, n->in[0]);
     float *Y = yolo_exec_ptr(x, n->out[0]);
     int64_t s, e;
     split_vec(yolo_tensor_numel(&x->g->tensors[n->out[0]]), ith, nth, &s, &e);
     int64_t i = s;
-    for (; i + VL <= e; i += VL) {
-        vf v = vload(X + i);
-        vstore(Y + i, silu ? vsilu(v) : vsigmoid(v));
-    }
+    for (; i + VL <= e; i += VL)
+        vstore(Y + i, unary_apply(vload(X + i), f));
     if (i < e) {
         vmask m = vm_n((int)(e - i));
-        vf v = vloadm(X + i, m);
-        vstorem(Y + i, silu ? vsilu(v) : vsigmoid(v), m);
+        vstorem(Y + i, unary_apply(vloadm(X + i, m), f), m);
     }
 }
 
 void ISA_FN(yolo_sigmoid)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
-    unary(x, n, ith, nth, 0);
+    unary(x, n, ith, nth, UN_SIGMOID);
 }
 
 void ISA_FN(yolo_silu)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
-    unary(x, n, ith, nth, 1);
+    unary(x, n, ith, nth, UN_SILU);
 }
 
 static inline void binary(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
@@ -78,18 +83,5 @@ void ISA_FN(yolo_mul)(const struct yolo_exec *x, const struct yolo_node *n, int 
 /* Pow by a constant 2 (yolo_pow2_fast_applies): a * a, as the reference computes it. */
 void ISA_FN(yolo_pow2)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
-    const float *X = yolo_exec_ptr(x, n->in[0]);
-    float *Y = yolo_exec_ptr(x, n->out[0]);
-    int64_t s, e;
-    split_vec(yolo_tensor_numel(&x->g->tensors[n->out[0]]), ith, nth, &s, &e);
-    int64_t i = s;
-    for (; i + VL <= e; i += VL) {
-        vf v = vload(X + i);
-        vstore(Y + i, vmul(v, v));
-    }
-    if (i < e) {
-        vmask m = vm_n((int)(e - i));
-        vf v = vloadm(X + i, m);
-        vstorem(Y + i, vmul(v, v), m);
-    }
+    unary(x, n, ith, nth, UN_SQUARE);
 }

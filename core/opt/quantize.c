@@ -4,7 +4,8 @@
  *   plan:     which Convs take int8 and which float tensors (their inputs) need a range.
  *             Eligible: group-1 Convs with constant float32 weights whose input comes from the
  *             network body (the graph input, Conv, SiLU, Relu, Concat, Add, MaxPool, Resize,
- *             Split) and whose name is not in the keep-float list. A Conv fed by a
+ *             Split, and SpaceToDepth: core/opt/stem_s2d.c's stem keeps the int8 it had) and
+ *             whose name is not in the keep-float list. A Conv fed by a
  *             Softmax, Transpose or Reshape belongs to the detection head's decode (YOLOv8's
  *             DFL) and stays float, as the box decode, DFL and final concat do.
  *   rewrite:  each calibrated input X gets one QuantizeLinear (uint8, asymmetric: the range
@@ -42,7 +43,7 @@ static int body_op(enum yolo_op op)
     switch (op) {
     case YOLO_OP_CONV: case YOLO_OP_QCONV: case YOLO_OP_SILU: case YOLO_OP_RELU:
     case YOLO_OP_CONCAT: case YOLO_OP_ADD: case YOLO_OP_MAXPOOL: case YOLO_OP_RESIZE:
-    case YOLO_OP_SPLIT:
+    case YOLO_OP_SPLIT: case YOLO_OP_SPACE_TO_DEPTH:
         return 1;
     default:
         return 0;

@@ -24,9 +24,10 @@
  * added in int32, one float multiplier per channel), so a QDQ model computes what it
  * computes there. Every backend's kernel computes exactly this (the accumulation is exact in
  * int32, the epilogue the same float operations), so kernels match the reference bit for
- * bit, except for an activation in params: simd.h's is within 3e-7 relative of expf's, so an
- * activated output, quantized with osc, may land one step away where act(v) / osc is that
- * close to a rounding tie. int32 cannot overflow: |acc| <= 255 * 128 * K < 2^30 with
+ * bit, except for an activation in params: simd.h's is within 3e-7 relative of expf's (and
+ * the CPU kernels fold SiLU's division and osc's into one), so an activated output,
+ * quantized with osc, may land one step away where act(v) / osc is that close to a
+ * rounding tie. int32 cannot overflow: |acc| <= 255 * 128 * K < 2^30 with
  * shape_fn's bound on K = C/group * KH * KW, and shape_fn bounds |B| by 2^30. */
 #include "broadcast.h"
 #include "op_params.h"

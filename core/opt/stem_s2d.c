@@ -12,9 +12,10 @@
  * Why: 3x3 stride 1 is what the CPU backend's Winograd F(4x4, 3x3) takes, 4x fewer products,
  * and the stride-2 gather disappears. Measured (1 thread, tests/perf/conv_bench): yolov5n's
  * stem 3 -> 16 at 640x640, 6x6 s2: 2.3-2.5 ms; 12 -> 16 at 320x320 3x3 s1 Winograd: 1.5-1.6
- * ms, plus ~0.1 ms for the SpaceToDepth. Only where the result is exactly 3x3 and C <= 4: a
- * 3x3 stride-2 stem (yolov8n's) would become 2x2 (Winograd on a zero-padded 3x3 measured
- * slower than its direct kernel), and with more channels the direct kernels are efficient. */
+ * ms, plus 0.1-0.3 ms for the SpaceToDepth (bench --profile). Only where the result is
+ * exactly 3x3 and C <= 4: a 3x3 stride-2 stem (yolov8n's) would become 2x2 (Winograd on a
+ * zero-padded 3x3 measured slower than its direct kernel), and with more channels the direct
+ * kernels are efficient. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static int64_t new_taps(int64_t K, int64_t p, int64_t *a0)
     return floor_half(K - 1 - p) - *a0 + 1;
 }
 
-/* Whether node i is such a conv; fills the new pads (top, left, bottom, right). */
+/* Whether node n is such a conv; fills the new pads (top, left, bottom, right). */
 static int applies(const struct yolo_graph *g, const struct yolo_node *n, int64_t pads[4])
 {
     const int64_t *p = n->params;

@@ -12,7 +12,9 @@
  * The epilogue is the VNNI kernel's in 8 lanes: zero-point correction and bias in int32, one
  * float multiply, round half to even (cvtps), zero point, saturation; the optional table and
  * the narrowing store go through a small array (AVX2 has no byte-masked store). Integer
- * outputs are bit-identical to the reference; a float output's activation is simd.h's. */
+ * outputs are bit-identical to the reference except after a SiLU fused with the
+ * quantization (one step off near a tie, as the VNNI kernel's); a float output's activation
+ * is simd.h's. */
 #include "qconv_band.h"
 #include "cpu/x86/simd.h"
 #include "ops/op_params.h"
@@ -38,13 +40,17 @@ static void store8(const struct epi *e, int64_t m, __m256i acc, void *y, int nva
         vstorem(y, f, vm_n(nvalid));
         return;
     }
-    if (e->osc != 0 && e->act == YOLO_ACT_SILU)   /* SiLU and the division as one */
-        f = _mm256_div_ps(f, _mm256_mul_ps(vsigmoid_den(f), _mm256_set1_ps(e->osc)));
-    else if (e->osc != 0)   /* the activation, then QuantizeLinear's division */
+    if (e->osc != 0 && e->act == YOLO_ACT_SILU) {
+        /* SiLU and the division as one, as the VNNI kernel's finish16 (its |ws| bound too) */
+        f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(ws_bounded(e->ws[m])));
+        f = _mm256_div_ps(f, _mm256_mul_ps(vsigmoid_den_q(f), _mm256_set1_ps(e->osc)));
+    } else if (e->osc != 0) {   /* the activation, then QuantizeLinear's division */
         f = _mm256_div_ps(vact(f, (int)e->act), _mm256_set1_ps(e->osc));
-    f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(-1073741824.0f)), _mm256_set1_ps(1073741824.0f));
+    }
+    /* saturate to the whole numbers lo - zp, hi - zp, then round (finish16's order) */
+    f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps((float)(e->lo - e->yzp))),
+                      _mm256_set1_ps((float)(e->hi - e->yzp)));
     __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(e->yzp));
-    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(e->lo)), _mm256_set1_epi32(e->hi));
     int32_t v[8];
     _mm256_storeu_si256((__m256i *)v, q);
     uint8_t *yb = y;

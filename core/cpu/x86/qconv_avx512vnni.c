@@ -10,9 +10,10 @@
  * each vector stored as its row pieces. The epilogue is the reference's, in vectors: zero-point
  * correction and bias in int32, one float multiply, round half to even (cvtps, default
  * MXCSR), zero point, saturation, the optional table, and a narrowing NCHW store; a float
- * output gets the fused activation from simd.h, and a SiLU before a fused QuantizeLinear is
- * one division f / ((1 + e^-f) osc) (the only steps not bit-identical to the reference:
- * within simd.h's 3e-7 relative error, plus the product's 6e-8). */
+ * output gets the fused activation from simd.h (within 3e-7 of the reference's), and a SiLU
+ * before a fused QuantizeLinear is one division f / ((1 + e^-f) osc) with simd.h's
+ * vsigmoid_den_q (within 2.7e-6, plus the product's 6e-8: a value that close to a rounding
+ * tie may land one step off). Those are the only steps not bit-identical to the reference. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -53,27 +54,36 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
 {
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm512_add_epi32(acc, _mm512_set1_epi32(add));
-    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(e->ws[m]));
+    __m512 fa = _mm512_cvtepi32_ps(acc), f;
     if (e->osc != 0 && e->odt != YOLO_DT_F32 && e->act == YOLO_ACT_SILU) {
         /* SiLU then QuantizeLinear's division as one: f / ((1 + e^-f) osc), one division
-         * where two were, the epilogue's dearest step (the product's rounding adds 6e-8) */
-        f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den(f), _mm512_set1_ps(e->osc)));
-    } else if (e->odt == YOLO_DT_F32 || e->osc != 0) {
-        /* the activation in vectors (simd.h: within 3e-7 of the reference's expf form) */
-        if (e->act == YOLO_ACT_SILU)
-            f = vsilu(f);
-        else if (e->act == YOLO_ACT_SIGMOID)
-            f = vsigmoid(f);
-        else if (e->act == YOLO_ACT_RELU)
-            f = _mm512_max_ps(f, _mm512_setzero_ps());
-        if (e->odt == YOLO_DT_F32)
-            return _mm512_castps_si512(f);
-        f = _mm512_div_ps(f, _mm512_set1_ps(e->osc));   /* QuantizeLinear's division */
+         * where two were, the epilogue's dearest step (the product's rounding adds 6e-8).
+         * vsigmoid_den_q wants |f| < 1e38: |acc| <= 2^31, so |ws| is held below 4e28 (only
+         * a broken model's scale comes near it). */
+        f = _mm512_mul_ps(fa, _mm512_set1_ps(ws_bounded(e->ws[m])));
+        f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den_q(f), _mm512_set1_ps(e->osc)));
+    } else {
+        f = _mm512_mul_ps(fa, _mm512_set1_ps(e->ws[m]));
+        if (e->odt == YOLO_DT_F32 || e->osc != 0) {
+            /* the activation in vectors (simd.h: within 3e-7 of the reference's expf form) */
+            if (e->act == YOLO_ACT_SILU)
+                f = vsilu(f);
+            else if (e->act == YOLO_ACT_SIGMOID)
+                f = vsigmoid(f);
+            else if (e->act == YOLO_ACT_RELU)
+                f = _mm512_max_ps(f, _mm512_setzero_ps());
+            if (e->odt == YOLO_DT_F32)
+                return _mm512_castps_si512(f);
+            f = _mm512_div_ps(f, _mm512_set1_ps(e->osc));   /* QuantizeLinear's division */
+        }
     }
-    /* rintf + zp + saturation as yolo_quant_value; the clamp keeps cvtps in range */
-    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-1073741824.0f)), _mm512_set1_ps(1073741824.0f));
+    /* rintf + zp + saturation as yolo_quant_value, the saturation first: to the whole
+     * numbers lo - zp and hi - zp, which rounding maps to themselves, so the order does not
+     * matter, and cvtps stays in range (a NaN goes to lo, as max_ps returns its second
+     * operand; the int32 clamp this replaced did the same) */
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)(e->lo - e->yzp))),
+                      _mm512_set1_ps((float)(e->hi - e->yzp)));
     __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(e->yzp));
-    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(e->lo)), _mm512_set1_epi32(e->hi));
     if (e->lut && e->vbmi)
         q = lut_vbmi(e->lut8, q);
     else if (e->lut)

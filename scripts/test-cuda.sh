@@ -18,13 +18,16 @@
 #      GPU's FP32 equal to the CPU's within 0.002
 # usage: sh scripts/test-cuda.sh [BUNDLE]   (default devrun)
 # env: ONLY (space-separated substrings: run only the tests whose name has one),
-#   YOLO_GOLDEN_MODELS (test_golden's models; default all four), TEST_CUDA_SKIP_VAL=1
+#   YOLO_GOLDEN_MODELS (test_golden's models; default the four float ones), TEST_CUDA_SKIP_VAL=1
 #   (a transfer-limited run that does not carry coco128 does the val check in another turn)
 set -u
 R=${1:-devrun}
 [ -d "$R/bin" ] || { echo "test-cuda.sh: no bundle at $R (make CUDA=1 cuda-bundle on a build machine)" >&2; exit 1; }
 export LD_LIBRARY_PATH="$R/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export SHARED="$R/shared" YOLO_TEST_REQUIRE_CUDA=1
+# the four float models: test_golden's fifth, the int8 QDQ model, runs QConv, which only the
+# CPU backend has (the bundle does not carry it; the CPU suite tests it)
+export YOLO_GOLDEN_MODELS="${YOLO_GOLDEN_MODELS:-yolov5n yolov8n_dq yolo11n_dq yolov10n_dq}"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 nvidia-smi -L 2>/dev/null || echo "(no nvidia-smi)"
 pass=0; fail=0

@@ -73,11 +73,13 @@ int64_t  yolo_matmul_fast_mb(const struct yolo_node *n, int nth);   /* rows per 
 uint64_t yolo_matmul_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
 
 /* Portable kernels (any ISA): MatMul through OpenBLAS sgemm (K > YOLO_MATMUL_FAST_KMAX),
- * nearest Resize with a per-thread column table (yolo_resize_nearest_scratch bytes), tiled
- * Transpose of 4-byte elements. */
+ * nearest Resize with per-thread index tables (8 bytes per output index of every dim), tiled
+ * Transpose of 4-byte elements, and a Transpose that keeps the last dim (runs of rows
+ * reordered by memcpy, any element size). */
 void yolo_matmul_blas(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_resize_nearest_fast(const struct yolo_exec *x, const struct yolo_node *n, int ith,
                               int nth);
 void yolo_transpose_tiled(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_transpose_rows(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 
 #endif

@@ -7,9 +7,11 @@
 #include "cpu/conv_pack.h"
 #include "cpu/fast_ops.h"
 
-/* Fast nearest: the last dim's source index is computed once per call into the thread's
- * scratch (the same nearest_index as the reference, so the same pixels), an output row whose
- * source row equals the previous one's (upsampling along H) is a copy of that row. */
+/* Fast nearest: each dim's source index is computed once per call into the thread's scratch
+ * (yolo_resize_nearest_index, the reference's, so the same pixels; per output row it cost more
+ * than the row's copy), and an output row whose source row equals the previous one's
+ * (upsampling along H) is a copy of that row. A last dim upsampled exactly 2x (YOLO's necks)
+ * stores each source element twice as one 8-byte pair. */
 void yolo_resize_nearest_fast(const struct yolo_exec *x, const struct yolo_node *n, int ith,
                               int nth)
 {
@@ -27,12 +29,21 @@ void yolo_resize_nearest_fast(const struct yolo_exec *x, const struct yolo_node 
         xs[1] /= 4;
         ys[1] /= 4;
     }
+    /* tab[k]: dim k's source index of each output index (the scratch: the sum of Y's dims) */
+    int64_t *tab[YOLO_MAX_DIMS] = { 0 }, *at = (int64_t *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
     int64_t stride[YOLO_MAX_DIMS], len = ys[r - 1], rows = 1;
-    for (int k = 0; k < r - 1; k++)
-        rows *= ys[k];
-    int64_t *xt = (int64_t *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
-    for (int64_t j = 0; j < len; j++)
-        xt[j] = yolo_resize_nearest_index(p, j, n->fparams[r - 1], len, xs[r - 1]);
+    for (int k = 0; k < r; k++) {
+        tab[k] = at;
+        for (int64_t j = 0; j < ys[k]; j++)
+            at[j] = yolo_resize_nearest_index(p, j, n->fparams[k], ys[k], xs[k]);
+        at += ys[k];
+        if (k < r - 1)
+            rows *= ys[k];
+    }
+    const int64_t *xt = tab[r - 1];
+    int twice = es == 4 && len % 2 == 0;
+    for (int64_t j = 0; j < len && twice; j++)
+        twice = xt[j] == j / 2;
     stride[r - 1] = 1;
     for (int k = r - 2; k >= 0; k--)
         stride[k] = stride[k + 1] * xs[k + 1];
@@ -40,13 +51,18 @@ void yolo_resize_nearest_fast(const struct yolo_exec *x, const struct yolo_node 
     for (int64_t row = lo; row < hi; row++) {
         int64_t rem = row, off = 0;
         for (int k = r - 2; k >= 0; k--) {
-            int64_t o = rem % ys[k];
+            off += tab[k][rem % ys[k]] * stride[k];
             rem /= ys[k];
-            off += yolo_resize_nearest_index(p, o, n->fparams[k], ys[k], xs[k]) * stride[k];
         }
         uint8_t *d = dst + (size_t)(row * len) * es;
         if (off == prev) {
             memcpy(d, d - (size_t)len * es, es * (size_t)len);
+        } else if (twice) {
+            const uint32_t *s = (const uint32_t *)src + off;
+            for (int64_t j = 0; j < len / 2; j++) {
+                uint64_t pair = (uint64_t)s[j] * 0x100000001u;   /* s[j] in both halves */
+                memcpy(d + 8 * j, &pair, 8);
+            }
         } else if (es == 4) {
             const uint32_t *s = (const uint32_t *)src + off;
             uint32_t *d4 = (uint32_t *)d;

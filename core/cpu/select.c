@@ -253,7 +253,8 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
         case YOLO_OP_RESIZE:
             if (n->params[YOLO_RS_MODE] == 0 && Y && Y->ndim >= 1 && yolo_tensor_numel(Y) > 0) {
                 k->fn = yolo_resize_nearest_fast;
-                k->scratch = (uint64_t)Y->shape[Y->ndim - 1] * sizeof(int64_t);
+                for (int32_t i = 0; i < Y->ndim; i++)   /* an index table per dim */
+                    k->scratch += (uint64_t)Y->shape[i] * sizeof(int64_t);
             }
             break;
         case YOLO_OP_SPACE_TO_DEPTH:
@@ -275,6 +276,11 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
                 yolo_tensor_numel(X) > 0)
                 k->fn = isa == YOLO_ISA_REF ? yolo_transpose_tiled
                                             : by_isa(isa, yolo_transpose_avx512, yolo_transpose_avx2);
+            else if (r >= 1 && n->params[YOLO_TP_RES + r - 1] == r - 1 && yolo_tensor_numel(X) > 0 &&
+                     yolo_dtype_size(X->dtype) > 0) {
+                k->fn = yolo_transpose_rows;
+                k->name = "rows";
+            }
             break;
         }
         default:

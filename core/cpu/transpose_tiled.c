@@ -58,3 +58,36 @@ void yolo_transpose_tiled(const struct yolo_exec *x, const struct yolo_node *n, 
         }
     }
 }
+
+/* A Transpose that keeps its last dims in place (perm[i] == i from some k on) reorders runs of
+ * L = shape[k] * ... * shape[r-1] contiguous elements: one memcpy per run, any element size
+ * (YOLO11's DFL: [1, 4, 16, 8400] -> [1, 16, 4, 8400], 64 runs of 8400 floats, which the
+ * reference walked element by element). Threads take contiguous ranges of runs. */
+void yolo_transpose_rows(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
+{
+    const int64_t *p = n->params;
+    const struct yolo_tensor *X = &x->g->tensors[n->in[0]], *Y = &x->g->tensors[n->out[0]];
+    const uint8_t *src = yolo_exec_ptr(x, n->in[0]);
+    uint8_t *dst = yolo_exec_ptr(x, n->out[0]);
+    int r = X->ndim, k = r;
+    while (k > 0 && p[YOLO_TP_RES + k - 1] == k - 1)
+        k--;
+    int64_t in_stride[YOLO_MAX_DIMS], run = 1, runs = 1;
+    for (int i = k; i < r; i++)
+        run *= X->shape[i];
+    for (int i = 0; i < k; i++)
+        runs *= Y->shape[i];
+    if (r > 0)
+        in_stride[r - 1] = 1;
+    for (int i = r - 2; i >= 0; i--)
+        in_stride[i] = in_stride[i + 1] * X->shape[i + 1];
+    size_t es = yolo_dtype_size(X->dtype), bytes = es * (size_t)run;
+    for (int64_t u = runs * ith / nth, u1 = runs * (ith + 1) / nth; u < u1; u++) {
+        int64_t rem = u, off = 0;
+        for (int i = k - 1; i >= 0; i--) {   /* output index along dim i, read at perm[i] */
+            off += (rem % Y->shape[i]) * in_stride[p[YOLO_TP_RES + i]];
+            rem /= Y->shape[i];
+        }
+        memcpy(dst + (size_t)u * bytes, src + (size_t)off * es, bytes);
+    }
+}

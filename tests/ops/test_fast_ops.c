@@ -1,12 +1,12 @@
 /* test_fast_ops.c: the CPU backend's optimized kernels of the non-convolution ops
  * (cpu/fast_ops.h) against each op's reference kernel, for every ISA this CPU has, through
  * the backend's kernel choice (cpu/select.c), on awkward shapes (odd sizes, lengths around
- * the vector widths, tails, rank 2..5), nth 1..3. Data movers and MaxPool must match bit for
- * bit; Sigmoid, SiLU, Softmax and the binary ops within normalized MSE 1e-6 (plus a max
- * relative error check for the activations). Also: the reference kernel is picked where a
- * kernel does not apply (broadcasting Add, strided MaxPool, few-row Concat/Split,
- * YOLO_ISA=ref), and the
- * planner's in-place Concat/Split (core/plan.c) gives the same outputs as copies. */
+ * the vector widths, tails, rank 2..5), nth 1..3. Data movers, MaxPool and the binary ops must
+ * match bit for bit; Sigmoid, SiLU and Softmax within normalized MSE 1e-6 (plus a max relative
+ * error check for the activations). Also: the reference kernel is picked where a kernel does
+ * not apply (broadcasting Add beyond a one-element operand, strided MaxPool, few-row
+ * Concat/Split, YOLO_ISA=ref), and the planner's in-place Concat/Split (core/plan.c) gives the
+ * same outputs as copies. */
 #include <math.h>
 
 #include "harness.h"
@@ -121,20 +121,25 @@ static void unary_cases(struct harness *h, uint64_t *seed)
         }
 }
 
+/* Add and Mul: same shapes and a one-element operand (a 0-d scale on either side, or
+ * [1,1,1,1]) take the vector kernel, bit for bit the reference's; other broadcasting stays on
+ * the reference. */
 static void binary_cases(struct harness *h, uint64_t *seed)
 {
+    static const char *const form[] = { "", " (broadcast)", " (0-d b)", " (0-d a)", " ([1,1,1,1] b)" };
     for (int op = 0; op < 2; op++)
-        for (int bc = 0; bc < 2; bc++) {
+        for (int bc = 0; bc < 5; bc++) {
             struct yolo_graph g;
             struct yolo_diag d = { 0 };
             yolo_graph_init(&g);
-            int64_t sa[4] = { 1, 5, 7, 9 }, sb[4] = { 1, 5, bc ? 1 : 7, 9 };
-            int32_t in[2] = { yolo_graph_add_tensor(&g, "a", YOLO_DT_F32, 4, sa, &d),
-                              yolo_graph_add_tensor(&g, "b", YOLO_DT_F32, 4, sb, &d) }, y;
-            add_node(&g, op ? YOLO_OP_MUL : YOLO_OP_ADD, 2, in, &y, NULL, 0, 14, &d);
+            int64_t sa[4] = { 1, 5, 7, 9 }, sb[4] = { 1, 5, bc == 1 ? 1 : 7, 9 }, one[4] = { 1, 1, 1, 1 };
+            int32_t a = yolo_graph_add_tensor(&g, "a", YOLO_DT_F32, bc == 3 ? 0 : 4, sa, &d);
+            int32_t b = yolo_graph_add_tensor(&g, "b", YOLO_DT_F32, bc == 2 ? 0 : 4,
+                                              bc == 4 ? one : sb, &d), y;
+            add_node(&g, op ? YOLO_OP_MUL : YOLO_OP_ADD, 2, (int32_t[]){ a, b }, &y, NULL, 0, 14, &d);
             char what[64];
-            snprintf(what, sizeof what, "%s%s", op ? "Mul" : "Add", bc ? " (broadcast)" : "");
-            check(h, &g, y, !bc, 0, 1e-6, what, (*seed)++);
+            snprintf(what, sizeof what, "%s%s", op ? "Mul" : "Add", form[bc]);
+            check(h, &g, y, bc != 1, 1, 0, what, (*seed)++);
             yolo_graph_release(&g);
         }
 }
@@ -227,7 +232,11 @@ static void transpose_cases(struct harness *h, uint64_t *seed)
         { 5, { 2, 3, 5, 7, 3 }, { 4, 2, 0, 3, 1 }, 1 },
         { 5, { 1, 3, 85, 10, 13 }, { 0, 1, 3, 4, 2 }, 1 },   /* YOLOv5 head: a 85, b 130 */
         { 3, { 2, 21, 200 }, { 0, 2, 1 }, 1 },         /* a tail of 5, b blocks of 64 + 8 */
-        { 3, { 3, 5, 7 }, { 1, 0, 2 }, 0 },            /* last dim stays: reference */
+        /* the last dims stay: runs reordered by memcpy */
+        { 3, { 3, 5, 7 }, { 1, 0, 2 }, 1 },
+        { 4, { 1, 4, 16, 37 }, { 0, 2, 1, 3 }, 1 },   /* YOLO11's DFL */
+        { 5, { 2, 3, 5, 4, 3 }, { 2, 0, 1, 3, 4 }, 1 },   /* runs of two dims, 12 floats */
+        { 3, { 2, 3, 5 }, { 0, 1, 2 }, 1 },            /* identity: one run */
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         struct yolo_graph g;

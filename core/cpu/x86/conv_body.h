@@ -7,10 +7,13 @@
  * GEMM8 (any group-1 conv that is not Winograd): Y_b [M][P] = A [M][K] . B [K][P], B the
  * (implicit) im2col matrix of X_b. Work unit = one NR-column panel (NR = 3 vectors: 48
  * columns on AVX-512, 24 on AVX2) x a range of output channels. Per unit and K block of KC
- * rows (KC*NR floats = 216 KiB, L2), the B panel is packed from X straight away (a 1x1 conv
- * copies rows; otherwise each vector of columns is gathered per output row it spans, with
- * masked loads for the padding and a deinterleave for stride 2): no im2col matrix is ever
- * built. Then every 8-row A panel (L2) runs the micro-kernel over it.
+ * rows (KC*NR floats = 216 KiB, L2), the B panel is packed from X straight away (each vector
+ * of columns gathered per output row it spans, with masked loads for the padding and a
+ * deinterleave for stride 2): no im2col matrix is ever built. A 1x1 conv's B is X itself: a
+ * whole panel is read where it lies (ldb = H*W; measured 3-22% faster per layer than copying
+ * it first, most on few channels: 32 -> 16 at 160x160 0.28 -> 0.22 ms), only a ragged last
+ * panel is copied (the micro-kernel loads whole vectors). Then every 8-row A panel (L2)
+ * runs the micro-kernel over it.
  *
  * WINO43 (3x3, stride 1, dilation 1): Winograd F(4x4, 3x3). The output is cut into 4x4 tiles
  * numbered in raster order; a work unit is a block of tb consecutive tiles. Per block:
@@ -371,13 +374,18 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
         for (int64_t k0 = 0; k0 < g->K; k0 += kcs) {
             int64_t kc = imin(kcs, g->K - k0);
             int last = k0 + kc >= g->K;
-            if (direct)
+            const float *bsrc = bp;
+            int64_t ldb = NR;
+            if (direct && cols == NR) {   /* B is X's rows as they lie (see the header) */
+                bsrc = xb + k0 * g->P + p0;
+                ldb = g->P;
+            } else if (direct)
                 pack_rows(xb + k0 * g->P + p0, g->P, kc, cols, nq, bp);
             else if ((g->SW == 1 || g->SW == 2) && g->KH <= PK_MAX && g->KW <= PK_MAX)
                 pack_im2col_fast(g, xb, k0, kc, pt, np, nq, bp, pre);
             else
                 pack_im2col(g, xb, k0, kc, pt, np, nq, bp);
-            gemm_rows(A, g->K, k0, kc, m0, imin(m1, g->M), g->M, bp, NR, yb, g->P, cols, k0 > 0,
+            gemm_rows(A, g->K, k0, kc, m0, imin(m1, g->M), g->M, bsrc, ldb, yb, g->P, cols, k0 > 0,
                       last ? bias : NULL, last ? (int)g->act : 0);
         }
     }

@@ -94,6 +94,9 @@ static void check_case(struct harness *h, const struct cc *c, const struct isa_r
             continue;
         for (int nth = 1; nth <= 3; nth++) {
             const char *picked = "?";
+            /* the output still holds the last run's values: poison it, so a kernel that
+             * leaves an element unwritten fails */
+            memset(op_check_ptr(&oc, yt), 0xa5, (size_t)yolo_tensor_bytes(&g.tensors[yt]));
             op_check_run_cpu(&oc, YOLO_OP_CONV, isas[i].isa, kind, nth, &picked);
             CHECK(h, dw && kind == YOLO_CONV_PACK_NONE ? !strcmp(picked, "depthwise")
                                                        : !strcmp(picked, path),
@@ -183,6 +186,10 @@ int main(void)
         { 1, 19, 7, 33, 8, 3, 3, 2, 1, 0, 1, 1, 0, 1, 1, 1 },    /* rows, asymmetric pads */
         { 1, 130, 6, 32, 11, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3 },  /* rows, K 1170: 2 blocks */
         { 1, 24, 11, 40, 12, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3 },  /* stride 2, OW 20: panels */
+        { 2, 130, 9, 42, 11, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3 },  /* stride 2, OW 21, K 1170 */
+        { 1, 10, 12, 40, 19, 3, 3, 2, 1, 0, 2, 1, 0, 1, 1, 1 },  /* stride 2, OW 20, pads 0/2 */
+        { 1, 6, 3, 30, 5, 3, 3, 2, 1, 1, 1, 1, 1, 1, 0, 0 },     /* stride 2, 2 rows of 15 */
+        { 1, 4, 20, 20, 9, 4, 4, 2, 1, 1, 1, 2, 2, 1, 1, 3 },    /* stride 2, 4x4 kernel */
         { 1, 3, 64, 66, 16, 6, 6, 2, 1, 2, 2, 2, 2, 1, 1, 3 },   /* YOLOv5's 6x6 stem */
         { 1, 5, 20, 50, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3 },    /* stride 3, rows path */
         { 1, 5, 11, 11, 9, 3, 3, 3, 1, 2, 0, 1, 2, 1, 1, 0 },    /* stride 3, panels path */

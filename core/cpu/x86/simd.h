@@ -255,25 +255,31 @@ static inline vf vclamp126(vf u)
 #endif
 }
 
+/* 1 + 2^u, u = n + f with n integral and |f| <= 1/2, 2^f by the polynomial c[0] + c[1] f
+ * + ... + c[deg] f^deg (Horner). deg and c are constants at each caller, so this unrolls. */
+static inline __attribute__((always_inline)) vf vone_plus_exp2(vf u, const float *c, int deg)
+{
+    vf n = vround(u), f = vsub(u, n);
+    vf p = vset1(c[deg]);
+#pragma GCC unroll 8
+    for (int i = deg - 1; i >= 0; i--)
+        p = vfma(p, f, vset1(c[i]));
+    return vadd(vset1(1.0f), vscale2(p, n));
+}
+
 /* 1 + e^-x with e^-x = 2^u, u = -x log2(e) clamped to [-126, 126] (so 1 + e stays finite
- * and normal), u = n + f with n integral and |f| <= 1/2, 2^f by a degree-5 minimax polynomial
- * (7.5e-8; 2.3e-7 evaluated in float, as the degree-6 Taylor polynomial it replaced, which
- * cost one more FMA). Rounding u in float costs |u| * 6e-8 relative in e, which moves sigmoid
- * by at most |u| * 6e-8 * s * (1 - s): below 2e-7 for |x| < 20 and ever smaller past it. Six
- * operations fewer than vexp_clamped: this is every conv's epilogue (a micro-benchmark of
- * x / (1 + e^-x) over 32768 floats: 0.123 -> 0.103 ns per float with this polynomial and the
- * one-instruction clamp, max relative error against double 1.15e-7 -> 1.16e-7). */
+ * and normal), 2^f by a degree-5 minimax polynomial (7.5e-8; 2.3e-7 evaluated in float, as
+ * the degree-6 Taylor polynomial it replaced, which cost one more FMA). Rounding u in float
+ * costs |u| * 6e-8 relative in e, which moves sigmoid by at most |u| * 6e-8 * s * (1 - s):
+ * below 2e-7 for |x| < 20 and ever smaller past it. Six operations fewer than vexp_clamped:
+ * this is every conv's epilogue (a micro-benchmark of x / (1 + e^-x) over 32768 floats:
+ * 0.123 -> 0.103 ns per float with this polynomial and the one-instruction clamp, max
+ * relative error against double 1.15e-7 -> 1.16e-7). */
 static inline vf vsigmoid_den(vf x)
 {
-    vf u = vclamp126(vmul(x, vset1(-1.44269504088896341f)));
-    vf n = vround(u), f = vsub(u, n);
-    vf p = vset1(1.3276573228e-3f);
-    p = vfma(p, f, vset1(9.6755423819e-3f));
-    p = vfma(p, f, vset1(5.5507129624e-2f));
-    p = vfma(p, f, vset1(2.4022119699e-1f));
-    p = vfma(p, f, vset1(6.9314696725e-1f));
-    p = vfma(p, f, vset1(1.0000000717e+0f));
-    return vadd(vset1(1.0f), vscale2(p, n));
+    static const float c[6] = { 1.0000000717e+0f, 6.9314696725e-1f, 2.4022119699e-1f,
+                                5.5507129624e-2f, 9.6755423819e-3f, 1.3276573228e-3f };
+    return vone_plus_exp2(vclamp126(vmul(x, vset1(-1.44269504088896341f))), c, 5);
 }
 /* 1 + e^-x for the int8 convolutions' SiLU before a fused QuantizeLinear (qconv_*.c), whose
  * result is rounded to a whole 8-bit step: 2^f by a degree-4 minimax polynomial (relative
@@ -286,17 +292,13 @@ static inline vf vsigmoid_den(vf x)
  * time before (a micro-benchmark of the VNNI kernel's finish16 on 65536 vectors). */
 static inline vf vsigmoid_den_q(vf x)
 {
+    static const float c[5] = { 9.9999926518e-1f, 6.9312180640e-1f, 2.4024732307e-1f,
+                                5.5917905783e-2f, 9.5706108688e-3f };
     vf u = vmul(x, vset1(-1.44269504088896341f));
 #if VL == 8
     u = vclamp126(u);
 #endif
-    vf n = vround(u), f = vsub(u, n);
-    vf p = vset1(9.5706108688e-3f);
-    p = vfma(p, f, vset1(5.5917905783e-2f));
-    p = vfma(p, f, vset1(2.4024732307e-1f));
-    p = vfma(p, f, vset1(6.9312180640e-1f));
-    p = vfma(p, f, vset1(9.9999926518e-1f));
-    return vadd(vset1(1.0f), vscale2(p, n));
+    return vone_plus_exp2(u, c, 4);
 }
 /* A per-channel scale w held to |w| <= 4e28, so that w times an int32 accumulator (at most
  * 2^31) stays below vsigmoid_den_q's 1e38 (only a broken model's scale comes near it). By

@@ -41,7 +41,7 @@ int yolo_pow2_fast_applies(const struct yolo_graph *g, const struct yolo_node *n
     const struct yolo_tensor *Y = &g->tensors[n->out[0]];
     const void *e = yolo_graph_const_data(g, n->in[1]);
     if (!e || yolo_tensor_numel(B) != 1 || A->dtype != YOLO_DT_F32 || Y->dtype != YOLO_DT_F32 ||
-        A->ndim != Y->ndim || memcmp(A->shape, Y->shape, sizeof(int64_t) * (size_t)Y->ndim))
+        !same_shape(A, Y))
         return 0;
     if (B->dtype == YOLO_DT_F32)
         return *(const float *)e == 2.0f;

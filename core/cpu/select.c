@@ -214,7 +214,7 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
             if (n->params[YOLO_QL_NCH] == 1 && g->tensors[n->in[0]].dtype != YOLO_DT_I32)
                 k->fn = by_isa(isa, yolo_dequantize_avx512, NULL);
             break;
-        case YOLO_OP_ADD:   /* same-shape float32 operands (YOLO's residual adds) */
+        case YOLO_OP_ADD:   /* float32, same shapes or a one-element operand */
             if (yolo_binary_fast_applies(g, n))
                 k->fn = by_isa(isa, yolo_add_avx512, yolo_add_avx2);
             break;

@@ -1,8 +1,8 @@
 /* eltwise_body.h: Sigmoid and SiLU over contiguous float32 tensors, VL floats at a time
  * (simd.h's vsigmoid: relative error < 1e-6, no inf/NaN for finite input), and Add / Mul of
  * two float32 tensors of the output's shape or one of them a single element (no other
- * broadcasting: yolo_binary_fast_applies), and
- * Pow by a constant 2 (yolo_pow2_fast_applies) as a * a.
+ * broadcasting: yolo_binary_fast_applies), and Pow by a constant 2 (yolo_pow2_fast_applies)
+ * as a * a.
  * Threads split the elements in equal contiguous chunks, rounded to whole vectors. */
 #include "cpu/fast_ops.h"
 #include "simd.h"

@@ -34,18 +34,20 @@ static void store8(const struct epi *e, int64_t m, __m256i acc, void *y, int nva
 {
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm256_add_epi32(acc, _mm256_set1_epi32(add));
-    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(e->ws[m]));
+    __m256 fa = _mm256_cvtepi32_ps(acc), f;
     if (e->odt == YOLO_DT_F32) {
-        f = vact(f, (int)e->act);
+        f = vact(_mm256_mul_ps(fa, _mm256_set1_ps(e->ws[m])), (int)e->act);
         vstorem(y, f, vm_n(nvalid));
         return;
     }
     if (e->osc != 0 && e->act == YOLO_ACT_SILU) {
         /* SiLU and the division as one, as the VNNI kernel's finish16 (its |ws| bound too) */
-        f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(ws_bounded(e->ws[m])));
+        f = _mm256_mul_ps(fa, _mm256_set1_ps(ws_bounded(e->ws[m])));
         f = _mm256_div_ps(f, _mm256_mul_ps(vsigmoid_den_q(f), _mm256_set1_ps(e->osc)));
-    } else if (e->osc != 0) {   /* the activation, then QuantizeLinear's division */
-        f = _mm256_div_ps(vact(f, (int)e->act), _mm256_set1_ps(e->osc));
+    } else {
+        f = _mm256_mul_ps(fa, _mm256_set1_ps(e->ws[m]));
+        if (e->osc != 0)   /* the activation, then QuantizeLinear's division */
+            f = _mm256_div_ps(vact(f, (int)e->act), _mm256_set1_ps(e->osc));
     }
     /* saturate to the whole numbers lo - zp, hi - zp, then round (finish16's order) */
     f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps((float)(e->lo - e->yzp))),

@@ -288,8 +288,9 @@ static inline vf vsigmoid_den(vf x)
  * free of NaN while u is finite, which the callers ensure by |x| < 1e38. AVX2's vscale2
  * builds 2^n from exponent bits, so there u keeps vsigmoid_den's clamp. A quotient within
  * 2.7e-6 of a rounding tie may round the other way: one step, as the reference check
- * allows. On AVX-512 six operations fewer than vsigmoid_den: measured 67% of the epilogue's
- * time before (a micro-benchmark of the VNNI kernel's finish16 on 65536 vectors). */
+ * allows. On AVX-512 two operations fewer than vsigmoid_den (its clamp, one FMA); with the
+ * float saturation of qconv_avx512vnni.c's finish16, that epilogue took 67% of its earlier
+ * time (a micro-benchmark of finish16 on 65536 vectors, against the degree-6, clamped form). */
 static inline vf vsigmoid_den_q(vf x)
 {
     static const float c[5] = { 9.9999926518e-1f, 6.9312180640e-1f, 2.4024732307e-1f,

@@ -20,6 +20,8 @@ int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, 
         return mp * cg * KH * KW;
     case YOLO_CONV_PACK_WINO43:
         return KH == 3 && KW == 3 ? 36 * mp * cg : -1;
+    case YOLO_CONV_PACK_CDIR32:
+        return round_up(M, 32) * cg * KH * KW;
     case YOLO_CONV_PACK_VNNI8:
         return yolo_qconv_packed_numel(M, cg, KH, KW);
     case YOLO_CONV_PACK_BF16:
@@ -36,6 +38,9 @@ int yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t grou
         return 0;
     if (kind == YOLO_CONV_PACK_GEMM8)
         return 1;
+    if (kind == YOLO_CONV_PACK_CDIR32)
+        return p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_DW] == 1 && p[YOLO_CONV_SW] >= 1 &&
+               p[YOLO_CONV_SW] * 7 + p[YOLO_CONV_KW] <= 32;
     if (kind == YOLO_CONV_PACK_WINO43)
         return p[YOLO_CONV_KH] == 3 && p[YOLO_CONV_KW] == 3 && p[YOLO_CONV_SH] == 1 &&
                p[YOLO_CONV_SW] == 1 && p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_DW] == 1;
@@ -69,8 +74,14 @@ void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg,
     int64_t numel = yolo_conv_packed_numel(kind, M, cg, KH, KW);
     if (numel <= 0)
         return;
-    if (M % YOLO_CONV_PACK_MR)   /* only then are there padding rows, interleaved in panels */
+    if (M % YOLO_CONV_PACK_MR || kind == YOLO_CONV_PACK_CDIR32)   /* padding rows are zero */
         memset(out, 0, sizeof(float) * (size_t)numel);
+    if (kind == YOLO_CONV_PACK_CDIR32) {
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t k = 0; k < K; k++)
+                out[((m / 32) * K + k) * 32 + m % 32] = w[m * K + k];
+        return;
+    }
     if (kind == YOLO_CONV_PACK_GEMM8) {
         for (int64_t m = 0; m < M; m++)
             for (int64_t k = 0; k < K; k++)
@@ -159,6 +170,30 @@ void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, 
         cg->band_floats = (uint64_t)cg->in_rows * (uint64_t)per_row;
         return;
     }
+    if (cg->kind == YOLO_CONV_PACK_CDIR32) {
+        /* Bands of output rows whose input rows fit L2 beside one weight block (see
+         * x86/conv_cdir_avx512.c), at least 2 work units per thread where the image has them. */
+        cg->Mp = round_up(cg->M, 32);
+        int64_t row = cg->C * cg->W * 4, wblock = cg->K * 32 * 4;
+        int64_t budget = ((int64_t)640 << 10) - wblock;
+        int64_t in_rows = budget / row, br = (in_rows - cg->KH) / cg->SH + 1;
+        int64_t nmb = cg->Mp / 32, min_bands = ceil_div(2 * nth, cg->N * nmb);
+        if (nth > 1 && min_bands > 1 && br > ceil_div(cg->OH, min_bands))
+            br = ceil_div(cg->OH, min_bands);
+        if (br < 1)
+            br = 1;
+        if (br > cg->OH)
+            br = cg->OH;
+        /* bands of equal height, their count a multiple of nth unless the M blocks and
+         * images already split evenly (40 rows in bands of 13 were 13/13/13/1: one thread
+         * of two did 26 rows) */
+        int64_t nband = ceil_div(cg->OH, br);
+        if ((cg->N * nmb) % nth)
+            nband = round_up(nband, nth);
+        cg->br = ceil_div(cg->OH, nband);
+        cg->nband = ceil_div(cg->OH, cg->br);
+        return;
+    }
     if (cg->kind != YOLO_CONV_PACK_WINO43)
         return;
     cg->TH = ceil_div(cg->OH, 4);
@@ -199,6 +234,8 @@ uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_no
     uint64_t floats = YOLO_CONV_PANEL_FLOATS + 64;
     if (cg.rows)   /* band + a zero segment + K row pointers (2 floats each) */
         floats = cg.band_floats + (uint64_t)cg.seg + 2 * (uint64_t)cg.K + 64;
+    if (cg.kind == YOLO_CONV_PACK_CDIR32)   /* the zero-padded copy of a border tile's input */
+        floats = (uint64_t)cg.C * (uint64_t)cg.KH * 32 + 64;
     if (cg.kind == YOLO_CONV_PACK_WINO43)
         floats = 36 * (uint64_t)(cg.wino_vs + cg.wino_ys) + 64;
     return floats * sizeof(float);

@@ -15,6 +15,9 @@
  *   WINO43  [36][Mp/8][C][8]  Winograd F(4x4, 3x3): U = G g G^T (6x6) of every 3x3 filter
  *                             (computed in double), position xi = 6*i + j of U holding the
  *                             GEMM8-style panel of the M x C matrix U[.][.][i][j].
+ *   CDIR32  [M32/32][K][32]   W transposed per block of 32 output channels (M32 = M rounded
+ *                             up to 32): 32 consecutive floats per k, the two vectors the
+ *                             channel-direct kernel loads. AVX-512 only.
  */
 #ifndef YOLO_CONV_PACK_H
 #define YOLO_CONV_PACK_H
@@ -26,7 +29,8 @@ enum yolo_conv_pack {
     YOLO_CONV_PACK_GEMM8  = 1,
     YOLO_CONV_PACK_WINO43 = 2,
     YOLO_CONV_PACK_VNNI8  = 3,   /* QConv's int8 weights for vpdpbusd (cpu/qconv_pack.h) */
-    YOLO_CONV_PACK_BF16   = 4    /* bf16 Conv weight pairs for vdpbf16ps (cpu/conv_bf16.h) */
+    YOLO_CONV_PACK_BF16   = 4,   /* bf16 Conv weight pairs for vdpbf16ps (cpu/conv_bf16.h) */
+    YOLO_CONV_PACK_CDIR32 = 5    /* the channel-direct kernel's blocks (x86/conv_cdir_avx512.c) */
 };
 #define YOLO_CONV_PACK_MR 8          /* rows per packed panel */
 
@@ -41,7 +45,8 @@ struct yolo_conv_packed {
 /* Floats of the packed tensor for a conv with M outputs, C/group = cg input channels and a
  * KH x KW kernel; -1 if the kind is unknown or does not apply (WINO43 needs 3x3). */
 int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, int64_t KW);
-/* Whether `kind` may be used for node n (group 1; WINO43: 3x3, stride 1, dilation 1). */
+/* Whether `kind` may be used for node n (group 1; WINO43: 3x3, stride 1, dilation 1;
+ * CDIR32: dilation 1, SW * 7 + KW <= 32). */
 int     yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t group);
 /* Fills out (yolo_conv_packed_numel floats) from w [M][cg][KH][KW] (float32; int8 for
  * YOLO_CONV_PACK_VNNI8). */
@@ -54,6 +59,7 @@ struct yolo_conv_geom {
     int64_t KH, KW, SH, SW, DH, DW, PT, PL;
     int64_t kind, act;
     const float *w;           /* the packed weights (set by the kernel from its node data) */
+    /* CDIR32: Mp is M rounded up to 32, br output rows per band, nband bands per image */
     int64_t TH, TW, T;        /* WINO43: 4x4 output tiles per column, per row, in all */
     int64_t tb, nblk, tbp;    /* tiles per work block, blocks per image, V/Y row stride */
     int64_t wino_vs, wino_ys; /* floats between consecutive matrices of V, of Y */
@@ -80,6 +86,8 @@ void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, 
 void yolo_conv_pack_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_conv_pack_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 /* Depthwise (group == C == M), stride 1, at most 64 taps, unpacked weights. */
+/* Channel-direct (YOLO_CONV_PACK_CDIR32), scratch yolo_conv_pack_scratch. */
+void yolo_conv_cdir_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_conv_dw_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_conv_dw_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_node *n, int64_t kind,

@@ -55,7 +55,7 @@ static int build(struct yolo_graph *g, const struct cc *c, uint64_t *rng, int32_
 struct isa_run { const char *name; enum yolo_isa isa; int ok; };
 
 static double worst_wino_nmse, worst_wino_rel;
-static int path_runs[5];   /* wino43, gemm8-rows, gemm8, depthwise, unpacked */
+static int path_runs[6];   /* wino43, gemm8-rows, gemm8, depthwise, unpacked, cdir */
 
 static void check_case(struct harness *h, const struct cc *c, const struct isa_run *isas,
                        int winograd, uint64_t seed)
@@ -73,23 +73,27 @@ static void check_case(struct harness *h, const struct cc *c, const struct isa_r
     if (rc)
         return;
     const struct yolo_node *n = &g.nodes[0];
-    /* the layout the CPU backend packs at load; with winograd off, GEMM8 panels instead */
-    int64_t kind = yolo_cpu_conv_pack_kind(&g, n, YOLO_ISA_AVX512);
-    if (!winograd && kind == YOLO_CONV_PACK_WINO43)
-        kind = YOLO_CONV_PACK_GEMM8;
     int dw = yolo_conv_dw_applies(&g, n);
-    CHECK(h, (c->group == 1) == (kind != YOLO_CONV_PACK_NONE), "packed layout %lld for group %lld",
-          (long long)kind, (long long)c->group);
-    struct yolo_conv_geom geo;
-    yolo_conv_geom_make(&g, n, kind, 1, &geo);
-    const char *path = kind == YOLO_CONV_PACK_WINO43 ? "winograd-f4x4" : kind == YOLO_CONV_PACK_GEMM8 ?
-                       (geo.rows ? "gemm8-rows" : "gemm8") : dw ? "depthwise" : "unpacked";
-    path_runs[kind == YOLO_CONV_PACK_WINO43 ? 0 : kind == YOLO_CONV_PACK_GEMM8 ? (geo.rows ? 1 : 2)
-              : dw ? 3 : 4]++;
     int64_t cnt = yolo_tensor_numel(&g.tensors[yt]);
     op_check_run(&oc, 1);
     float *ref = op_check_copy(&oc, yt);
     for (int i = 0; isas[i].name && ref; i++) {
+        /* the layout the CPU backend packs at load for this ISA; with winograd off, GEMM8
+         * panels instead */
+        int64_t kind = yolo_cpu_conv_pack_kind(&g, n, isas[i].isa);
+        if (!winograd && kind == YOLO_CONV_PACK_WINO43)
+            kind = YOLO_CONV_PACK_GEMM8;
+        CHECK(h, (c->group == 1) == (kind != YOLO_CONV_PACK_NONE), "packed layout %lld for group %lld",
+              (long long)kind, (long long)c->group);
+        struct yolo_conv_geom geo;
+        yolo_conv_geom_make(&g, n, kind, 1, &geo);
+        const char *path = kind == YOLO_CONV_PACK_WINO43 ? "winograd-f4x4"
+                           : kind == YOLO_CONV_PACK_CDIR32 ? "cdir"
+                           : kind == YOLO_CONV_PACK_GEMM8 ? (geo.rows ? "gemm8-rows" : "gemm8")
+                           : dw ? "depthwise" : "unpacked";
+        if (isas[i].isa == YOLO_ISA_AVX512 || !isas[i + 1].name)   /* count each case once */
+            path_runs[kind == YOLO_CONV_PACK_WINO43 ? 0 : kind == YOLO_CONV_PACK_CDIR32 ? 5
+                      : kind == YOLO_CONV_PACK_GEMM8 ? (geo.rows ? 1 : 2) : dw ? 3 : 4]++;
         if (!isas[i].ok || (kind == YOLO_CONV_PACK_NONE && !dw))
             continue;
         for (int nth = 1; nth <= 3; nth++) {
@@ -172,6 +176,15 @@ int main(void)
     /*   n  c   h   w   m  kh kw s  d  pt pl pb pr  g bias act */
     static const struct cc cases[] = {
         { 1, 5, 9, 11, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3 },     /* odd everything */
+        { 1, 16, 64, 64, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3 },  /* stride 2, OW 32: cdir */
+        { 2, 7, 13, 75, 45, 3, 3, 2, 1, 1, 1, 1, 1, 1, 0, 2 },   /* cdir: OW 38, M 45, batch 2 */
+        { 1, 5, 10, 80, 33, 3, 3, 2, 1, 0, 2, 1, 0, 1, 1, 1 },   /* cdir: pads 0/2, M 33 */
+        { 1, 3, 12, 70, 40, 6, 6, 2, 1, 2, 2, 2, 2, 1, 1, 3 },   /* cdir: 6x6 kernel */
+        { 1, 9, 9, 66, 64, 4, 4, 2, 1, 1, 1, 2, 2, 1, 1, 3 },    /* cdir: 4x4, pads 1/2 */
+        { 1, 130, 7, 64, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3 },  /* cdir: K 1170 */
+        { 1, 4, 3, 64, 96, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3 },    /* cdir: H 3, 3 M blocks */
+        { 1, 16, 40, 40, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3 },  /* cdir: OW 20, 10-pixel tiles */
+        { 2, 9, 11, 60, 40, 3, 3, 2, 1, 0, 1, 1, 0, 1, 0, 1 },   /* cdir: OW 30, M 40 */
         { 2, 16, 20, 20, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3 },  /* batch 2, 5x5 tiles */
         { 1, 3, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 2 },      /* one tile, M 1 */
         { 1, 9, 17, 35, 19, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1 },   /* asymmetric pads */
@@ -215,9 +228,11 @@ int main(void)
            worst_wino_nmse, worst_wino_rel);
     CHECK(&h, worst_wino_rel < 1e-4, "Winograd max relative error %g", worst_wino_rel);
     printf("test_conv_fast: cases per path: wino43 %d, gemm8-rows %d, gemm8 %d, depthwise %d, "
-           "unpacked %d\n", path_runs[0], path_runs[1], path_runs[2], path_runs[3], path_runs[4]);
-    for (int i = 0; i < 5; i++)
-        CHECK(&h, path_runs[i] > 0, "no case took path %d", i);
+           "unpacked %d, cdir %d\n", path_runs[0], path_runs[1], path_runs[2], path_runs[3],
+           path_runs[4], path_runs[5]);
+    for (int i = 0; i < 6; i++)   /* cdir needs AVX-512 */
+        CHECK(&h, path_runs[i] > 0 || (i == 5 && yolo_isa_usable(YOLO_ISA_AVX512) != YOLO_ISA_AVX512),
+              "no case took path %d", i);
     check_reject(&h);
     return harness_finish(&h);
 }

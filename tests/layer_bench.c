@@ -20,8 +20,14 @@ static void die(const char *tool, const char *msg)
     exit(1);
 }
 
+/* --cold: before each run, 64 MiB are written (evicting the caches, as the rest of a model
+ * does between two runs of a layer) and then the input rewritten from a copy, so the input is
+ * cached as the layer before would leave it and the output is not. */
+#define COLD_BYTES ((size_t)64 << 20)
+
 static void time_layer(const char *tool, const int64_t sh[6], int threads, int runs,
-                       const char *isa, lb_build_fn build, enum yolo_op op, const char *unit)
+                       const char *isa, int cold, lb_build_fn build, enum yolo_op op,
+                       const char *unit)
 {
     struct yolo_graph g;
     build(&g, sh);
@@ -45,6 +51,12 @@ static void time_layer(const char *tool, const int64_t sh[6], int threads, int r
         else
             ((uint8_t *)x)[i] = (uint8_t)harness_rand(&seed);
     }
+    size_t xbytes = (size_t)yolo_tensor_bytes(X);
+    unsigned char *evict = cold ? malloc(COLD_BYTES) : NULL, *xcopy = cold ? malloc(xbytes) : NULL;
+    if (cold && (!evict || !xcopy))
+        die(tool, "out of memory");
+    if (cold)
+        memcpy(xcopy, x, xbytes);
     double *node_ms = calloc((size_t)ng->n_nodes, sizeof(double));
     double *t = calloc((size_t)runs, sizeof(double));
     int32_t layer = -1;
@@ -56,6 +68,10 @@ static void time_layer(const char *tool, const int64_t sh[6], int threads, int r
     yolo_runner_profile(r, node_ms);
     for (int i = 0; i < 5 + runs; i++) {
         memset(node_ms, 0, sizeof(double) * (size_t)ng->n_nodes);
+        if (cold) {
+            memset(evict, i & 0xff, COLD_BYTES);
+            memcpy(x, xcopy, xbytes);
+        }
         yolo_runner_run(r, &d);
         if (i >= 5)
             t[i - 5] = node_ms[layer];
@@ -69,6 +85,8 @@ static void time_layer(const char *tool, const int64_t sh[6], int threads, int r
            t[runs / 2], ops / t[runs / 2] / 1e6, unit);
     free(t);
     free(node_ms);
+    free(evict);
+    free(xcopy);
     yolo_runner_free(r);
     yolo_net_free(net);
     yolo_pool_free(pool);
@@ -78,7 +96,7 @@ static void time_layer(const char *tool, const int64_t sh[6], int threads, int r
 int lb_main(int argc, char **argv, const char *tool, const int64_t (*layers)[6], size_t n_layers,
             int runs, lb_build_fn build, enum yolo_op op, const char *unit)
 {
-    int threads = 1, a = 1;
+    int threads = 1, a = 1, cold = 0;
     const char *isa = NULL;
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (!strcmp(argv[a], "-t") && a + 1 < argc)
@@ -87,8 +105,11 @@ int lb_main(int argc, char **argv, const char *tool, const int64_t (*layers)[6],
             runs = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--isa") && a + 1 < argc)
             isa = argv[++a];
+        else if (!strcmp(argv[a], "--cold"))
+            cold = 1;
         else {
-            fprintf(stderr, "usage: %s [-t T] [-r R] [--isa ISA] [C M H W K S ...]\n", tool);
+            fprintf(stderr, "usage: %s [-t T] [-r R] [--isa ISA] [--cold] [C M H W K S ...]\n",
+                    tool);
             return 2;
         }
     }
@@ -98,12 +119,12 @@ int lb_main(int argc, char **argv, const char *tool, const int64_t (*layers)[6],
     }
     if (a == argc)
         for (size_t i = 0; i < n_layers; i++)
-            time_layer(tool, layers[i], threads, runs, isa, build, op, unit);
+            time_layer(tool, layers[i], threads, runs, isa, cold, build, op, unit);
     for (; a < argc; a += 6) {
         int64_t sh[6];
         for (int i = 0; i < 6; i++)
             sh[i] = atoll(argv[a + i]);
-        time_layer(tool, sh, threads, runs, isa, build, op, unit);
+        time_layer(tool, sh, threads, runs, isa, cold, build, op, unit);
     }
     return 0;
 }

@@ -199,6 +199,9 @@ static void resize_cases(struct harness *h, uint64_t *seed)
 {
     struct { int rank; int64_t shape[5]; float scales[5]; const char *ctm, *nm; } c[] = {
         { 4, { 1, 3, 5, 7 }, { 1, 1, 2, 2 }, "asymmetric", "floor" },        /* YOLO upsample */
+        { 4, { 2, 3, 4, 20 }, { 1, 1, 2, 2 }, "asymmetric", "floor" },       /* 2x: vector + tail */
+        { 4, { 1, 2, 3, 17 }, { 1, 1, 2, 2 }, "half_pixel", "round_prefer_floor" },   /* j / 2 too */
+        { 4, { 1, 2, 3, 5 }, { 1, 1, 2, 2 }, "align_corners", "floor" },     /* 2x, not j / 2 */
         { 4, { 2, 2, 4, 5 }, { 1, 1, 3, 2.5f }, "half_pixel", "round_prefer_floor" },
         { 4, { 1, 2, 9, 11 }, { 1, 1, 0.5f, 0.5f }, "asymmetric", "ceil" },
         { 3, { 2, 3, 7 }, { 1, 2, 2 }, "align_corners", "round_prefer_ceil" },

@@ -536,7 +536,9 @@ static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys,
             #pragma GCC unroll 4
             for (int q = 0; q < 4; q++) {
                 vmask m = vm_range(lane_clamp(elo - q * VL), lane_clamp(ehi - q * VL));
-                if (!vm_none(m))
+                if (elo <= q * VL && ehi >= (q + 1) * VL)   /* whole: a plain store is cheaper */
+                    vstore(orow + q * VL, st[q]);
+                else if (!vm_none(m))
                     vstorem(orow + q * VL, st[q], m);
             }
         }
@@ -625,9 +627,11 @@ void ISA_FN(yolo_conv_dw)(const struct yolo_exec *x, const struct yolo_node *n, 
             for (int64_t j = 0; j < Wp; j += VL)        /* Wp is a multiple of 16 */
                 vstore(d + j, vzero());
             const float *src = cnt ? xc + iy * W : xc;
-            for (int64_t j = 0; j < cnt; j += VL)
-                vstorem(d + left + j, vloadm(src + j, vm_n((int)imin(VL, cnt - j))),
-                        vm_n((int)imin(VL, cnt - j)));
+            int64_t j = 0;
+            for (; j + VL <= cnt; j += VL)   /* plain stores: masked ones cost more */
+                vstore(d + left + j, vload(src + j));
+            if (j < cnt)
+                vstorem(d + left + j, vloadm(src + j, vm_n((int)(cnt - j))), vm_n((int)(cnt - j)));
         }
         vf bv = vset1(bias ? bias[c] : 0.0f), wv[64];
         for (int64_t t = 0; t < KH * KW; t++)

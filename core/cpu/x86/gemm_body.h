@@ -68,6 +68,10 @@ ukr_nv(const int NV, int64_t K, const float *a, const float *b, int64_t ldb, con
                 if (accum)
                     s = vadd(s, vload(cr + v * VL));
                 vstore(cr + v * VL, vact(vadd(s, bv), act));
+            } else if (cols - v * VL >= VL) {   /* a whole vector of a ragged tile: plain */
+                if (accum)
+                    s = vadd(s, vload(cr + v * VL));
+                vstore(cr + v * VL, vact(vadd(s, bv), act));
             } else {
                 vmask m = vm_n(cols - v * VL);
                 if (accum)

@@ -115,6 +115,15 @@ static inline void vdeint2(vf a, vf b, vf *even, vf *odd)
     *odd = _mm512_permutex2var_ps(a, od, b);
 }
 
+/* Each float of v twice: its low half's (lo) or high half's (hi) VL/2 floats, as VL. */
+static inline void vdup2(vf v, vf *lo, vf *hi)
+{
+    const __m512i l = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i h = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    *lo = _mm512_permutexvar_ps(l, v);
+    *hi = _mm512_permutexvar_ps(h, v);
+}
+
 #else /* AVX2 + FMA */
 
 #define VL 8
@@ -224,6 +233,13 @@ static inline void vdeint2(vf a, vf b, vf *even, vf *odd)
     vf x = _mm256_permutevar8x32_ps(a, ev), y = _mm256_permutevar8x32_ps(b, ev);
     *even = _mm256_permute2f128_ps(x, y, 0x20);
     *odd = _mm256_permute2f128_ps(x, y, 0x31);
+}
+
+/* Each float of v twice: its low half's (lo) or high half's (hi) VL/2 floats, as VL. */
+static inline void vdup2(vf v, vf *lo, vf *hi)
+{
+    *lo = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+    *hi = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7));
 }
 
 #endif

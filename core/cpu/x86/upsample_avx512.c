@@ -1,0 +1,3 @@
+/* upsample_avx512.c: the kernel of upsample_body.h built for AVX-512 (16 floats). */
+#define ISA_FN(name) name##_avx512
+#include "upsample_body.h"

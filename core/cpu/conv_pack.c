@@ -40,7 +40,7 @@ int yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t grou
         return 1;
     if (kind == YOLO_CONV_PACK_CDIR32)
         return p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_DW] == 1 && p[YOLO_CONV_SW] >= 1 &&
-               p[YOLO_CONV_SW] * 7 + p[YOLO_CONV_KW] <= 32;
+               p[YOLO_CONV_SW] * 9 + p[YOLO_CONV_KW] <= 32;
     if (kind == YOLO_CONV_PACK_WINO43)
         return p[YOLO_CONV_KH] == 3 && p[YOLO_CONV_KW] == 3 && p[YOLO_CONV_SH] == 1 &&
                p[YOLO_CONV_SW] == 1 && p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_DW] == 1;

@@ -46,7 +46,7 @@ struct yolo_conv_packed {
  * KH x KW kernel; -1 if the kind is unknown or does not apply (WINO43 needs 3x3). */
 int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, int64_t KW);
 /* Whether `kind` may be used for node n (group 1; WINO43: 3x3, stride 1, dilation 1;
- * CDIR32: dilation 1, SW * 7 + KW <= 32). */
+ * CDIR32: dilation 1, SW * 9 + KW <= 32: a 10-pixel tile's input columns fit 32 floats). */
 int     yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t group);
 /* Fills out (yolo_conv_packed_numel floats) from w [M][cg][KH][KW] (float32; int8 for
  * YOLO_CONV_PACK_VNNI8). */

@@ -76,15 +76,17 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
     if (yolo_conv_bf16_applies(g, n) && has_bf16(isa) && kind != YOLO_CONV_PACK_WINO43 &&
         W->shape[1] * W->shape[2] * W->shape[3] >= YOLO_CONV_BF16_KMIN)
         return YOLO_CONV_PACK_BF16;
-    /* Stride-2 convs with at least 32 outputs and output rows at least 32 wide: the
-     * channel-direct kernel, which reads the input in place where GEMM8 must gather every
-     * other pixel first (AVX-512 only). Measured 1 thread, conv_bench: 16 -> 32 at 320x320
-     * 1.54 -> 1.32 ms, 64 -> 64 at 80x80 0.80 -> 0.59 ms, 64 -> 128 at 80x80 1.36 -> 1.18 ms;
-     * rows 20 wide waste a sixth of its 8-pixel tiles and read two of three through the
-     * zero-padded copy: 128 -> 256 at 40x40 1.22 -> 1.52 ms, so they stay on GEMM8. */
+    /* Stride-2 convs with at least 32 outputs and output rows at least 32 wide, or a
+     * multiple of 10: the channel-direct kernel, which reads the input in place where GEMM8
+     * must gather every other pixel first (AVX-512 only). Measured 1 thread, conv_bench:
+     * 16 -> 32 at 320x320 1.54 -> 1.32 ms, 64 -> 64 at 80x80 0.80 -> 0.59 ms, 64 -> 128 at
+     * 80x80 1.36 -> 1.18 ms, 128 -> 128 at 40x40 (10-pixel tiles) 0.71 -> 0.61 ms. Narrower
+     * rows would waste much of the 8-pixel tiles (20 = 8 + 8 + 4: 128 -> 256 at 40x40 went
+     * 1.22 -> 1.52 ms before 10-pixel tiles), so they stay on GEMM8. */
+    int64_t ow = Y->shape[3];
     if (kind == YOLO_CONV_PACK_GEMM8 && isa == YOLO_ISA_AVX512 &&
         yolo_isa_usable(isa) == YOLO_ISA_AVX512 && n->params[YOLO_CONV_SH] == 2 &&
-        n->params[YOLO_CONV_SW] == 2 && W->shape[0] >= 32 && (Y->shape[3] >= 32 || Y->shape[3] % 10 == 0) &&
+        n->params[YOLO_CONV_SW] == 2 && W->shape[0] >= 32 && (ow >= 32 || ow % 10 == 0) &&
         yolo_conv_pack_applies(YOLO_CONV_PACK_CDIR32, n, n->params[YOLO_CONV_GROUP]))
         kind = YOLO_CONV_PACK_CDIR32;
     if (!yolo_conv_pack_applies(kind, n, n->params[YOLO_CONV_GROUP]) ||

@@ -4,11 +4,12 @@
  * on one layer. Not a test: it checks nothing.
  *
  *   make build/tests/perf/conv_bench
- *   build/tests/perf/conv_bench [-t THREADS] [-r RUNS] [--isa ISA] [C M H W K STRIDE ...]
+ *   build/tests/perf/conv_bench [-t THREADS] [-r RUNS] [--isa ISA] [--cold] [C M H W K STRIDE ...]
  *
  * Without shapes it runs the stride-2 convs of yolo11n and yolov5n (input sizes; the pad is
  * K/2 as there, except yolov5n's 6x6 stem, padded 2). Prints per layer: the kernel, min and
- * median ms over RUNS runs (after 5 warm-up runs), GFLOP/s of the median. */
+ * median ms over RUNS runs (after 5 warm-up runs), GFLOP/s of the median. --cold evicts the
+ * caches before each run, as a model's other layers do (tests/layer_bench.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

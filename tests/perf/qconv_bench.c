@@ -4,7 +4,7 @@
  * and too noisy to tell 5% on one layer. Not a test: it checks nothing.
  *
  *   make build/tests/perf/qconv_bench
- *   build/tests/perf/qconv_bench [-t THREADS] [-r RUNS] [--isa ISA] [C M H W K STRIDE ...]
+ *   build/tests/perf/qconv_bench [-t THREADS] [-r RUNS] [--isa ISA] [--cold] [C M H W K STRIDE ...]
  *
  * Without shapes it runs yolov8n's int8 layers of each kind (stem, stride 2, 3x3, 1x1 at
  * each width). Prints per layer: the kernel, min and median ms over RUNS runs (after 5

@@ -4,30 +4,30 @@
  * every other input pixel into a packed panel (or a phase-split band) before the
  * micro-kernel can load it: measured 22-39% of those layers. Here the lanes hold output
  * channels instead: a tile is 8 output pixels of one row x 32 channels (16 zmm
- * accumulators), and for each k = (c, kh, kw) the kernel loads 32 weights (two vectors of
+ * accumulators; 10 pixels and 20 zmm where that fills rows 20 or 30 wide that 8 would not), and for each k = (c, kh, kw) the kernel loads 32 weights (two vectors of
  * the packed [M/32][K][32] block) and broadcasts the 8 input pixels straight from the NCHW
  * input, whatever the stride. Nothing is packed per call. 8 broadcasts + 2 loads per 16
  * FMAs: FMA-bound.
  *
  * Padding: rows outside the input are skipped (the kh range of the tile is cut); a tile
  * whose columns leave the input reads from a small zero-padded copy of its input columns
- * (C x KH rows of 32 floats, per-thread scratch) instead, built once per tile and M block.
+ * (C x KH rows of 32 floats, per-thread scratch; conv_pack.c admits only kernels with
+ * SW * 9 + KW <= 32, so a tile's columns fit) instead, built once per tile and M block.
  *
  * Epilogue: bias and activation on the accumulators (channels in lanes, so the bias is one
  * vector load), then an in-register 8 x 16 transpose per vector, and each channel's 8
- * pixels stored as one 256-bit store into its NCHW row.
+ * pixels stored as one 256-bit store into its NCHW row (a 10-pixel tile's last two as one
+ * 64-bit store).
  *
  * Order of work: the output rows are cut into bands whose input rows fit L2 beside one
  * weight block (K x 32 floats); a work unit is (image, band, M block), so a band's input is
  * read from L2 by all M blocks in turn and a weight block is read once per band. */
-#include <string.h>
-
 #include "simd.h"
 #include "cpu/conv_pack.h"
 
 #define CD_MB 32   /* output channels per block: two vectors */
 #define CD_PXMAX 10   /* output pixels per tile: 8, or 10 for rows of 10k but not 8k pixels */
-#define CD_PW 32   /* floats per row of the padded copy: at least SW * 7 + KW, two vectors */
+#define CD_PW 32   /* floats per row of the padded copy: at least SW * 9 + KW, two vectors */
 
 static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 

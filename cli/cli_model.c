@@ -1,4 +1,5 @@
 /* cli_model.c: see cli_model.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,4 +85,31 @@ int32_t cli_threads_or_cores(int32_t threads)
         return threads;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return (int32_t)(cores > 1 ? cores : 1);
+}
+
+void cli_conv_kernels(const struct yolo_model *m, char *buf, size_t cap)
+{
+    const char *name[16];
+    int cnt[16] = { 0 }, n = 0;
+    struct yolo_node_desc nd;
+    for (int32_t i = 0; yolo_model_node(m, i, &nd) == 0; i++) {
+        if (strcmp(nd.op, "Conv") || !nd.kernel)
+            continue;
+        int k = 0;
+        while (k < n && strcmp(name[k], nd.kernel))
+            k++;
+        if (k == n && n < 16)
+            name[n++] = nd.kernel;
+        if (k < n)
+            cnt[k]++;
+    }
+    size_t w = 0;
+    if (cap)
+        buf[0] = 0;
+    for (int k = 0; k < n && w < cap; k++) {
+        int r = snprintf(buf + w, cap - w, "%s%s %d", k ? ", " : "", name[k], cnt[k]);
+        if (r < 0)
+            break;
+        w += (size_t)r;
+    }
 }

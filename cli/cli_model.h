@@ -3,6 +3,7 @@
 #ifndef YOLO_CLI_MODEL_H
 #define YOLO_CLI_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "yolo.h"
@@ -26,6 +27,10 @@ int cli_load_model(const char *cmd, const char *path, const char *isa, const cha
  * the --classes list (all classes when n_keep is 0; kept by pointer, not copied). */
 void cli_ctx_params(struct yolo_ctx_params *cp, float conf, double iou, int max_det, int agnostic,
                     const int32_t *keep, int32_t n_keep, int32_t threads);
+/* The kernels the backend picked for m's Convs, in order of first use, with counts:
+ * "gemm8-rows 1, cdir 6, gemm8 25, winograd-f4x4 32" into buf (cap bytes, always ended);
+ * empty when m has no Conv. */
+void cli_conv_kernels(const struct yolo_model *m, char *buf, size_t cap);
 /* threads, or when 0, the number of online cores (at least 1). */
 int32_t cli_threads_or_cores(int32_t threads);
 

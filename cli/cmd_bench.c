@@ -158,26 +158,12 @@ static void json_str(const char *s)
 static void gemm_path(const struct yolo_model *m, const struct yolo_engine_summary *es, char *buf,
                       size_t cap)
 {
-    static const char *const names[] = { "winograd-f4x4", "gemm8", "gemm8-rows", "depthwise",
-                                         "openblas-im2col", "ref" };
-    int cnt[6] = { 0 };
-    struct yolo_node_desc nd;
-    for (int32_t i = 0; yolo_model_node(m, i, &nd) == 0; i++) {
-        if (strcmp(nd.op, "Conv"))
-            continue;
-        for (int k = 0; k < 6; k++)
-            if (!strcmp(nd.kernel, names[k]))
-                cnt[k]++;
-    }
     const char *v = es->variant;
-    size_t w = (size_t)snprintf(buf, cap, "%s %s micro-kernels: conv",
-                                !strcmp(v, "avx512") ? "avx512 8x48" : !strcmp(v, "avx2") ? "avx2 4x24"
-                                : "reference", es->precision);
-    for (int k = 0; k < 6 && w < cap; k++)
-        if (cnt[k])
-            w += (size_t)snprintf(buf + w, cap - w, " %s %d,", names[k], cnt[k]);
-    if (w < cap && buf[w - 1] == ',')
-        buf[w - 1] = 0;
+    char kern[192];
+    cli_conv_kernels(m, kern, sizeof kern);
+    snprintf(buf, cap, "%s %s micro-kernels: conv %s",
+             !strcmp(v, "avx512") ? "avx512 8x48" : !strcmp(v, "avx2") ? "avx2 4x24" : "reference",
+             es->precision, kern);
 }
 
 struct setup {

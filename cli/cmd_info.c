@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "yolo.h"
 
@@ -64,8 +65,6 @@ int cmd_info(int argc, char **argv)
     /* op histogram in order of first appearance; fused activations and kernels counted */
     const char *ops[64];
     int32_t cnt[64] = { 0 }, n_ops = 0, fused_silu = 0, fused_sig = 0, fused_relu = 0;
-    const char *kern[16];
-    int32_t kcnt[16] = { 0 }, n_kern = 0;
     struct yolo_node_desc nd;
     for (int32_t i = 0; yolo_model_node(m, i, &nd) == 0; i++) {
         int k = 0;
@@ -80,15 +79,6 @@ int cmd_info(int argc, char **argv)
             fused_sig += !strcmp(nd.activation, "Sigmoid");
             fused_relu += !strcmp(nd.activation, "Relu");
         }
-        if (!strcmp(nd.op, "Conv")) {
-            int j = 0;
-            while (j < n_kern && strcmp(kern[j], nd.kernel))
-                j++;
-            if (j == n_kern && n_kern < 16)
-                kern[n_kern++] = nd.kernel;
-            if (j < 16)
-                kcnt[j]++;
-        }
     }
     printf("nodes: %d (%.2f GFLOP per run)\n", s.n_nodes, s.gflop);
     for (int k = 0; k < n_ops; k++)
@@ -96,12 +86,10 @@ int cmd_info(int argc, char **argv)
     if (fused_silu || fused_sig || fused_relu)
         printf("  (Conv with fused activation: SiLU %d, Sigmoid %d, Relu %d)\n", fused_silu,
                fused_sig, fused_relu);
-    if (n_kern) {
-        printf("  (Conv kernels:");
-        for (int j = 0; j < n_kern; j++)
-            printf("%s %s %d", j ? "," : "", kern[j], kcnt[j]);
-        printf(")\n");
-    }
+    char kerns[256];
+    cli_conv_kernels(m, kerns, sizeof kerns);
+    if (kerns[0])
+        printf("  (Conv kernels: %s)\n", kerns);
 
     printf("memory:\n");
     printf("  arena bytes            %12llu  (%.1f MiB; one context's activations)\n",

@@ -4,10 +4,11 @@
  * every other input pixel into a packed panel (or a phase-split band) before the
  * micro-kernel can load it: measured 22-39% of those layers. Here the lanes hold output
  * channels instead: a tile is 8 output pixels of one row x 32 channels (16 zmm
- * accumulators; 10 pixels and 20 zmm where that fills rows 20 or 30 wide that 8 would not), and for each k = (c, kh, kw) the kernel loads 32 weights (two vectors of
- * the packed [M/32][K][32] block) and broadcasts the 8 input pixels straight from the NCHW
- * input, whatever the stride. Nothing is packed per call. 8 broadcasts + 2 loads per 16
- * FMAs: FMA-bound.
+ * accumulators; 10 pixels and 20 zmm where that fills rows 20 or 30 wide that 8 would not),
+ * and for each k = (c, kh, kw) the kernel loads 32 weights (two vectors of the packed
+ * [M/32][K][32] block) and broadcasts the tile's input pixels straight from the NCHW input,
+ * whatever the stride. Nothing is packed per call. 8 broadcasts + 2 loads per 16 FMAs:
+ * FMA-bound.
  *
  * Padding: rows outside the input are skipped (the kh range of the tile is cut); a tile
  * whose columns leave the input reads from a small zero-padded copy of its input columns
@@ -105,7 +106,8 @@ static void store_tposed(const vf r[8], float *y, int64_t ldy, int npx, int nch)
         u[4 * h + 3] = _mm512_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xee);
     }
     const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-    const __m512i hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    const __m512i hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29,
+                                         30, 31);
     for (int i = 0; i < 4; i++) {
         vf a = _mm512_permutex2var_ps(u[i], lo, u[4 + i]);   /* channels i, 4 + i */
         vf b = _mm512_permutex2var_ps(u[i], hi, u[4 + i]);   /* channels 8 + i, 12 + i */
@@ -174,10 +176,9 @@ void yolo_conv_cdir_avx512(const struct yolo_exec *x, const struct yolo_node *n,
         int64_t mb = u % nmb, band = (u / nmb) % g.nband, b = u / (nmb * g.nband);
         int64_t m0 = mb * CD_MB, nch = imin(CD_MB, g.M - m0);
         const float *w = pk->w + mb * g.K * CD_MB;
-        vf bv[2];
+        vf bv[2];   /* vm_n clamps: no lanes past the block's nch channels */
         for (int v = 0; v < 2; v++)
-            bv[v] = bias ? vloadm(bias + m0 + 16 * v, vm_range(0, (int)imin(16, nch - 16 * v < 0 ? 0 : nch - 16 * v)))
-                         : vzero();
+            bv[v] = bias ? vloadm(bias + m0 + 16 * v, vm_n((int)(nch - 16 * v))) : vzero();
         const float *xb = X + b * g.C * g.H * g.W;
         float *yb = Y + (b * g.M + m0) * g.P;
         for (int64_t oy = band * g.br, oy1 = imin(oy + g.br, g.OH); oy < oy1; oy++) {

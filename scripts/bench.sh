@@ -176,7 +176,14 @@ while read -r label eng m prec; do
         a=$(median <"$WORK/ours.$eng.t$t.txt")
         b=$(median <"$WORK/ort.$eng.t$t.txt")
         gf=$(sed -n 's/.*"gflop": \([0-9.]*\).*/\1/p' "$WORK/$eng.t$t.json")
-        rows="$rows$label/$prec $t $a $b ${gf:-0}
+        # each round's ours / ORT (the two ran back to back): their median and range, which
+        # the machine's slower and faster minutes move less than a ratio of two medians
+        pr=$(paste "$WORK/ours.$eng.t$t.txt" "$WORK/ort.$eng.t$t.txt" |
+             awk 'NF == 2 && $2 > 0 { printf "%.4f\n", $1 / $2 }')
+        pm=$(printf '%s\n' "$pr" | median)
+        lo=$(printf '%s\n' "$pr" | sort -n | head -n 1)
+        hi=$(printf '%s\n' "$pr" | sort -n | tail -n 1)
+        rows="$rows$label/$prec $t $a $b ${gf:-0} ${pm:-n/a} ${lo:-n/a} ${hi:-n/a}
 "
     done
 done <<EOF
@@ -185,18 +192,19 @@ EOF
 
 # ---- 4. the table
 table=$(printf '%s' "$rows" | awk '
-    BEGIN { printf "| model/precision | threads | GFLOP | ours median ms | ORT median ms | ours / ORT | ours GFLOP/s | ORT GFLOP/s |\n";
-            printf "|---|---:|---:|---:|---:|---:|---:|---:|\n" }
-    NF == 5 {
+    BEGIN { printf "| model/precision | threads | GFLOP | ours median ms | ORT median ms | ours / ORT | paired: median (range) | ours GFLOP/s | ORT GFLOP/s |\n";
+            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n" }
+    NF == 8 {
         ratio = ($4 == "n/a" || $4 == "") ? "n/a" : sprintf("%.2f", $3 / $4);
+        paired = ($6 == "n/a") ? "n/a" : sprintf("%.2f (%.2f-%.2f)", $6, $7, $8);
         og = ($3 > 0) ? sprintf("%.1f", $5 / ($3 / 1000)) : "n/a";
         rg = ($4 == "n/a" || $4 == "") ? "n/a" : sprintf("%.1f", $5 / ($4 / 1000));
         ort = ($4 == "n/a" || $4 == "") ? "n/a" : sprintf("%.2f", $4);
-        printf "| %s | %d | %.2f | %.2f | %s | %s | %s | %s |\n", $1, $2, $5, $3, ort, ratio, og, rg }')
+        printf "| %s | %d | %.2f | %.2f | %s | %s | %s | %s | %s |\n", $1, $2, $5, $3, ort, ratio, paired, og, rg }')
 
 # bf16 against our own fp32 row (issue 11's BF16 target), where both were measured
 vsfp32=$(printf '%s' "$rows" | awk '
-    NF == 5 { split($1, a, "/"); t[a[1] " " $2 " " a[2]] = $3; if (a[2] == "bf16") k[a[1] " " $2] = 1 }
+    NF == 8 { split($1, a, "/"); t[a[1] " " $2 " " a[2]] = $3; if (a[2] == "bf16") k[a[1] " " $2] = 1 }
     END {
         for (x in k) {
             f = t[x " fp32"]; b = t[x " bf16"]
@@ -216,7 +224,7 @@ setup="- date: $date
 - CPU: $cpu ($ncpu logical CPUs), load average at start: $load
 - ours: \`$YOLO bench ENGINE --threads T --warmup $WARMUP --runs $RUNS --image bus.jpg\`, inference stage (letterbox and NMS excluded), $(sed -n 's/.*"gemm_path": "\([^"]*\)".*/\1/p' "$WORK/$(echo $MODELS | cut -d' ' -f1).t1.json" 2>/dev/null | head -n 1)
 - ONNX Runtime: onnxruntime-node $ort_version, CPU provider, graph optimization all, intra-op threads T, \`ort_run.js --warmup $WARMUP --repeat $RUNS\` on golden/input_bus_640.bin (the same tensor)
-- each row: median of $ROUNDS rounds' medians; every round runs all rows in turn, ours then ORT; processes pinned to the last T CPUs when available
+- each row: median of $ROUNDS rounds' medians; every round runs all rows in turn, ours then ORT; processes pinned to the last T CPUs when available; paired: the median and range of the rounds' own ours / ORT (each pair ran back to back, so a slower or faster spell of the shared machine moves both)
 - roofline (OpenBLAS $blas_core as detected):$roof${roof_forced:+ forced $forced:$roof_forced}
 - ORT runs the float model for the fp32, int8 and bf16 rows, the QDQ file itself for the qdq row
 - targets: issue 7: fp32 ours / ORT <= 0.80 for yolov8n_dq and yolo11n_dq at 1 and 2 threads; issue 11: int8 yolov8n_dq <= 0.35x ORT FP32, qdq <= 0.6x ORT on the QDQ model, bf16 <= 0.7x our fp32"

@@ -626,12 +626,7 @@ void ISA_FN(yolo_conv_dw)(const struct yolo_exec *x, const struct yolo_node *n, 
             int64_t cnt = iy < 0 || iy >= H ? 0 : imin(W, Wp - left);
             for (int64_t j = 0; j < Wp; j += VL)        /* Wp is a multiple of 16 */
                 vstore(d + j, vzero());
-            const float *src = cnt ? xc + iy * W : xc;
-            int64_t j = 0;
-            for (; j + VL <= cnt; j += VL)   /* plain stores: masked ones cost more */
-                vstore(d + left + j, vload(src + j));
-            if (j < cnt)
-                vstorem(d + left + j, vloadm(src + j, vm_n((int)(cnt - j))), vm_n((int)(cnt - j)));
+            vcopy(d + left, cnt ? xc + iy * W : xc, cnt);
         }
         vf bv = vset1(bias ? bias[c] : 0.0f), wv[64];
         for (int64_t t = 0; t < KH * KW; t++)

@@ -54,7 +54,6 @@ ukr_nv(const int NV, int64_t K, const float *a, const float *b, int64_t ldb, con
                 acc[r][2] = vfma(ar, b2, acc[r][2]);
         }
     }
-    int full = cols >= NV * VL;
 #pragma GCC unroll 8
     for (int r = 0; r < MRU; r++) {
         if (r >= rows)
@@ -64,11 +63,7 @@ ukr_nv(const int NV, int64_t K, const float *a, const float *b, int64_t ldb, con
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++) {
             vf s = acc[r][v];
-            if (full) {
-                if (accum)
-                    s = vadd(s, vload(cr + v * VL));
-                vstore(cr + v * VL, vact(vadd(s, bv), act));
-            } else if (cols - v * VL >= VL) {   /* a whole vector of a ragged tile: plain */
+            if (cols - v * VL >= VL) {   /* whole, also in a ragged tile: a plain store */
                 if (accum)
                     s = vadd(s, vload(cr + v * VL));
                 vstore(cr + v * VL, vact(vadd(s, bv), act));

@@ -1,7 +1,8 @@
 /* maxpool_body.h: MaxPool (ops/maxpool.c params: [0] KH [1] KW [2] SH [3] SW [4] PT [5] PL
  * [8] DH [9] DW) for SW == DW == DH == 1, any kernel, pads and SH: separable. Per (n, c)
  * plane: h[y][ox] = max over kx of X[y][ox - PL + kx] (row pass, VL outputs at a time, from
- * a copy of the row with -FLT_MAX margins), then Y[oy][ox] = max over ky of h[oy*SH - PT + ky][ox].
+ * a copy of the row with -FLT_MAX margins), then Y[oy][ox] = max over ky of
+ * h[oy*SH - PT + ky][ox].
  * A window with no input element gives -FLT_MAX, as the reference. Max is exact, so the
  * result is bit-identical to the reference for NaN-free input. Threads split the planes. */
 #include <float.h>
@@ -33,15 +34,8 @@ void ISA_FN(yolo_maxpool)(const struct yolo_exec *x, const struct yolo_node *n, 
     for (int64_t pl = planes * ith / nth, pe = planes * (ith + 1) / nth; pl < pe; pl++) {
         const float *xs = src + pl * H * W;
         float *ys = dst + pl * OH * OW;
-        for (int64_t y = 0; y < H; y++) {
-            const float *row = xs + y * W;
-            float *d = pad + y * padlen + PL;
-            int64_t j = 0;
-            for (; j + VL <= W; j += VL)   /* plain stores: masked ones cost more */
-                vstore(d + j, vload(row + j));
-            if (j < W)
-                vstorem(d + j, vloadm(row + j, vm_n((int)(W - j))), vm_n((int)(W - j)));
-        }
+        for (int64_t y = 0; y < H; y++)
+            vcopy(pad + y * padlen + PL, xs + y * W, W);
         for (int64_t y = 0; y < H; y++) {
             const float *row = pad + y * padlen;
             for (int64_t ox = 0; ox < OW; ox += VL) {

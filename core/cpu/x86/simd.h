@@ -244,6 +244,17 @@ static inline void vdup2(vf v, vf *lo, vf *hi)
 
 #endif
 
+/* dst[0..n) = src[0..n): whole vectors by plain loads and stores (masked stores measured
+ * dearer than plain ones on Zen 5), the last n % VL floats under a mask. */
+static inline void vcopy(float *dst, const float *src, int64_t n)
+{
+    int64_t j = 0;
+    for (; j + VL <= n; j += VL)
+        vstore(dst + j, vload(src + j));
+    if (j < n)
+        vstorem(dst + j, vloadm(src + j, vm_n((int)(n - j))), vm_n((int)(n - j)));
+}
+
 /* e^x for x in [-87, 87] (callers clamp): x = n ln2 + r, |r| <= ln2/2. */
 static inline vf vexp_clamped(vf x)
 {

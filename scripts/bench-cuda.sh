@@ -13,6 +13,7 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our
     # kernels or cuDNN by the fixed rule; fp16-cudnn: every conv on cuDNN (+ the epilogue
     # pass); fp16-igemm: every conv the implicit GEMM can run on it; fp16-tile: every conv the
     # tiled kernel can run on it; fp16-notile: the fixed rule without the tiled kernel;
+    # fp16-pw: the pointwise kernel on every 1x1 convolution it can run (conv_pw.c);
     # fp16-tune: the fastest as timed at load (YOLO_CUDA_CONV; core/cuda/conv_igemm.c,
     # conv_tune.c); a -nopdl suffix (fp32-nopdl, fp16-nopdl): kernels launched the ordinary
     # way, not chained by programmatic dependent launch (YOLO_CUDA_PDL=0; core/cuda/chain.cuh)
@@ -32,7 +33,7 @@ for m in $MODELS; do
             h=; conv=; pdl=1; case $prec in fp16*) h=--half ;; esac
             case $prec in *-nopdl) pdl=0 ;; esac
             case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; fp16-tune) conv=tune ;;
-                fp16-tile) conv=tile ;; fp16-notile) conv=notile ;; esac
+                fp16-tile) conv=tile ;; fp16-notile) conv=notile ;; fp16-pw) conv=pw ;; esac
             nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
             YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
                 --batch "$nb" --threads "$THREADS" -r "$RUNS" --warmup 5 > "$T/j" ||

@@ -338,13 +338,14 @@ static int b_maxpool(struct bt *t, uint64_t *s, int v)
 static int b_resize(struct bt *t, uint64_t *s, int v)
 {
     (void)s;
-    int64_t x[4] = { 1, 3, 7, 9 }, four[1] = { 4 };
-    float sc[4] = { 1, 1, 2, v ? 1.5f : 2 };
+    /* v 2: an exact 2x of an even width over 2 images (the CUDA backend's vector path) */
+    int64_t x[4] = { v == 2 ? 2 : 1, 3, 7, v == 2 ? 10 : 9 }, four[1] = { 4 };
+    float sc[4] = { 1, 1, 2, v == 1 ? 1.5f : 2 };
     int32_t in[3] = { bt_in(t, "x", YOLO_DT_F32, 4, x), -1, bt_const(t, "sc", YOLO_DT_F32, 1, four, sc) };
     int32_t y = bt_out(t, "y");
     struct yolo_attr at[1] = { bt_attr_int("mode", 0) };
     at[0].type = YOLO_ATTR_STRING;
-    at[0].s = v ? "linear" : "nearest";
+    at[0].s = v == 1 ? "linear" : "nearest";
     struct yolo_attrs aa = attrs_of(at, 1, 13);
     return bt_node(t, YOLO_OP_RESIZE, 3, in, 1, &y, &aa);
 }
@@ -538,7 +539,7 @@ static const struct op_case cases[] = {
     { YOLO_OP_SPLIT, b_split, 3 },         { YOLO_OP_SLICE, b_slice, 2 },
     { YOLO_OP_RESHAPE, b_reshape, 2 },     { YOLO_OP_TRANSPOSE, b_transpose, 2 },
     { YOLO_OP_FLATTEN, b_flatten, 2 },     { YOLO_OP_SOFTMAX, b_softmax, 2 },
-    { YOLO_OP_MAXPOOL, b_maxpool, 2 },     { YOLO_OP_RESIZE, b_resize, 2 },
+    { YOLO_OP_MAXPOOL, b_maxpool, 2 },     { YOLO_OP_RESIZE, b_resize, 3 },
     { YOLO_OP_MATMUL, b_matmul, 2 },       { YOLO_OP_CONSTANT, b_constant, 1 },
     { YOLO_OP_CAST, b_cast, 2 },           { YOLO_OP_GATHER, b_gather, 2 },
     { YOLO_OP_GATHER_ELEMENTS, b_gather_elements, 2 }, { YOLO_OP_UNSQUEEZE, b_unsqueeze, 2 },

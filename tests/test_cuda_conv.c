@@ -7,7 +7,8 @@
  * images inside a tile, strides, asymmetric-looking pads, dilation, 1x1 and 5x5, FP32 and FP16
  * input storage, FP32 and FP16 output storage, every fused activation; each on the planned
  * launch shape and on every tile shape, whole and with K split over 3 blocks (split-K: run
- * twice, bit-identical, its tile counters back at zero).
+ * twice, bit-identical, its tile counters back at zero); and the pointwise kernel
+ * (kernels_conv_pw.cu) on its 1x1 shapes, on both of its tiles.
  *
  * Bound per element: FP32 accumulation of K products, |err| <= 1.2 * K * 2^-24 * sum|terms|
  * (times SiLU's slope, < 1.1), plus the output's rounding (2^-11 relative in FP16, 2^-24 in
@@ -265,6 +266,76 @@ static void run_tile_case(struct harness *hs, const struct cc *t, uint64_t *seed
     free(x); free(w); free(b); free(got); free(first); free(again);
 }
 
+/* One case on the pointwise kernel (kernels_conv_pw.cu: 1x1, stride 1, FP16 input, h * w a
+ * multiple of 8) with the implicit GEMM's weight rows, on the tile `wide` (0: 64 x 64, 1:
+ * 64 x 128): run twice over an output of NaNs in between (every output written, the same
+ * bits), against the reference. */
+static void run_pw_case(struct harness *hs, const struct cc *t, int wide, uint64_t *seed)
+{
+    int64_t k = t->c, kpad = (k + 31) / 32 * 32;
+    int64_t mpad = (t->m + YOLO_CU_CONV_MPAD - 1) / YOLO_CU_CONV_MPAD * YOLO_CU_CONV_MPAD;
+    int64_t nx = (int64_t)t->n * t->c * t->h * t->w, ny = (int64_t)t->n * t->m * t->h * t->w;
+    int ysz = t->y_half ? 2 : 4;
+    float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
+    float *b = malloc(sizeof(float) * t->m), *got = malloc(sizeof(float) * ny);
+    uint8_t *first = malloc((size_t)ysz * ny), *again = malloc((size_t)ysz * ny);
+    fill_case(t, k, nx, seed, x, w, b);
+    struct yolo_cu_conv_pw p = { .n = t->n, .c = t->c, .hw = t->h * t->w, .m = t->m,
+                                 .kpad = (int32_t)kpad, .act = t->act, .wide = wide,
+                                 .y_st = t->y_half ? YOLO_CU_F16 : YOLO_CU_F32 };
+    int fits = yolo_cu_conv_pw_ok(&p);
+    CHECK(hs, fits, "pw case n%d c%d %dx%d m%d: refused", t->n, t->c, t->h, t->w, t->m);
+    void *dx32 = NULL, *dx = NULL, *dw32 = NULL, *dw = NULL, *db = NULL, *dy = NULL, *dyf = NULL;
+    int ok = fits && x && w && b && got && first && again &&
+             cudaMalloc(&dx32, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dx, 2 * nx) == cudaSuccess &&
+             cudaMalloc(&dw32, sizeof(float) * t->m * k) == cudaSuccess &&
+             cudaMalloc(&dw, 2 * mpad * kpad) == cudaSuccess &&
+             cudaMalloc(&db, sizeof(float) * t->m) == cudaSuccess &&
+             cudaMalloc(&dy, (size_t)ysz * ny) == cudaSuccess &&
+             cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
+             cudaMemcpy(dx32, x, sizeof(float) * nx, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(dw32, w, sizeof(float) * t->m * k, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(db, b, sizeof(float) * t->m, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemset(dw, 0, 2 * mpad * kpad) == cudaSuccess &&
+             cudaMemset(dy, 0xff, (size_t)ysz * ny) == cudaSuccess;
+    struct yolo_cu_copy cw = { .ndim = 2, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                               .numel = t->m * k, .shape = { t->m, k }, .ss = { k, 1 },
+                               .ds = { kpad, 1 }, .src = dw32, .dst = dw };
+    struct yolo_cu_copy cx = { .ndim = 1, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                               .numel = nx, .shape = { nx }, .ss = { 1 }, .ds = { 1 },
+                               .src = dx32, .dst = dx };
+    ok = ok && yolo_cu_copy(&cw, 1, NULL) == 0 && yolo_cu_copy(&cx, 1, NULL) == 0;
+    p.x = dx;
+    p.wt = dw;
+    p.bias = db;
+    p.y = dy;
+    ok = ok && yolo_cu_conv_pw(&p, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(first, dy, (size_t)ysz * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         cudaMemset(dy, 0xff, (size_t)ysz * ny) == cudaSuccess &&   /* NaNs: every output written */
+         yolo_cu_conv_pw(&p, NULL) == 0;
+    struct yolo_cu_copy cy = { .ndim = 1, .src_st = p.y_st, .dst_st = YOLO_CU_F32, .numel = ny,
+                               .shape = { ny }, .ss = { 1 }, .ds = { 1 }, .src = dy, .dst = dyf };
+    ok = ok && yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         cudaMemcpy(again, dy, (size_t)ysz * ny, cudaMemcpyDeviceToHost) == cudaSuccess;
+    CHECK(hs, !fits || ok, "pw case n%d c%d %dx%d m%d: CUDA error %s", t->n, t->c, t->h, t->w,
+          t->m, cudaGetErrorString(cudaGetLastError()));
+    CHECK(hs, !ok || memcmp(first, again, (size_t)ysz * ny) == 0, "pw case n%d c%d %dx%d m%d: "
+          "a second launch differs", t->n, t->c, t->h, t->w, t->m);
+    double worst = 0;
+    int64_t bad = ok ? count_outside(t, t->h, t->w, x, w, b, got, &worst) : 0;
+    CHECK(hs, bad == 0, "pw case n%d c%d %dx%d m%d act%d y%s (%s): %lld of %lld outside the "
+          "bound (worst err/bound %.3g)", t->n, t->c, t->h, t->w, t->m, t->act,
+          t->y_half ? "16" : "32", wide ? "64x128" : "64x64", (long long)bad, (long long)ny, worst);
+    if (ok)
+        printf("  pw n%d c%d %dx%d m%d act%d y%s (%s): worst err/bound %.3f\n", t->n, t->c, t->h,
+               t->w, t->m, t->act, t->y_half ? "16" : "32", wide ? "64x128" : "64x64", worst);
+    cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
+    cudaFree(dyf);
+    free(x); free(w); free(b); free(got); free(first); free(again);
+}
+
 int main(void)
 {
     HARNESS_INIT(hs, "test_cuda_conv");
@@ -329,6 +400,22 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof tcases / sizeof tcases[0]; i++)
         run_tile_case(&hs, &tcases[i], &seed);
+    /* the pointwise kernel: C not a multiple of 32 (3, 24, 40, 48), C 256; M 7..255 (partial
+     * 64-row tiles, two and four of them); pixel counts that leave partial 64/128 tiles (8,
+     * 120, 400) and whole ones; 1-4 images; FP16 and FP32 output; every activation; each on
+     * both tiles */
+    static const struct cc pcases[] = {
+        /* n  c   h   w    m  kh kw s pad dil act xh yh */
+        { 1,  3,  4,  2,   7, 1, 1, 1, 0, 1, 3, 1, 1 },   /* 8 px, 3 channels, 7 outputs */
+        { 3, 24, 10, 12,  80, 1, 1, 1, 0, 1, 0, 1, 0 },   /* 120 px, FP32 out, 2 row tiles */
+        { 2, 48, 20, 20,  32, 1, 1, 1, 0, 1, 3, 1, 1 },   /* 400 px: a partial pixel tile */
+        { 1, 256, 5,  8, 255, 1, 1, 1, 0, 1, 2, 1, 1 },   /* K 256, 255 outputs, sigmoid */
+        { 1, 40, 80, 80,  64, 1, 1, 1, 0, 1, 1, 1, 1 },   /* 6400 px, relu */
+        { 4, 64, 40, 40, 144, 1, 1, 1, 0, 1, 3, 1, 0 },   /* 4 images, 3 row tiles */
+    };
+    for (size_t i = 0; i < sizeof pcases / sizeof pcases[0]; i++)
+        for (int wide = 0; wide <= 1; wide++)
+            run_pw_case(&hs, &pcases[i], wide, &seed);
     return harness_finish(&hs);
 }
 

@@ -96,6 +96,7 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
             m->convs[i].igemm_off = b;
             if (!m->skip[i] && cuda_igemm_eligible(m, n)) {
                 m->convs[i].igemm_ok = 1;
+                m->convs[i].pw_ok = cuda_pw_eligible(m, n);   /* on the same weights */
                 b += cuda_igemm_extra_bytes(g, n);
             }
             m->convs[i].tile_off = b = (b + 255) & ~(uint64_t)255;
@@ -203,7 +204,7 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct yolo_node *n = &g->nodes[i];
         if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS)) {
-            m->skip[i] = 1;
+            m->skip[i] = CUDA_SKIP_ALIAS;
             continue;
         }
         if (!cuda_node_supported(g, n)) {
@@ -217,6 +218,7 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     cudaError_t e;
     if ((rc = cuda_storage_plan(m, d)))
         goto fail;
+    cuda_fuse_dfl(m);
     m->dconst_bytes = g->consts_bytes;
     if (m->dconst_bytes) {
         if ((e = cudaMalloc((void **)&m->dconst, m->dconst_bytes)) != cudaSuccess ||
@@ -265,9 +267,12 @@ static const char *cuda_kernel_name(const void *prepared, int32_t node)
 {
     const struct cuda_model *m = prepared;
     if (m->skip[node])
-        return "alias";
+        return m->skip[node] == CUDA_SKIP_FUSED ? "fused" : "alias";
+    if (m->g->nodes[node].op == YOLO_OP_CONV && m->convs[node].dfl)
+        return "dfl-fused";
     if (m->g->nodes[node].op == YOLO_OP_CONV)
         return m->convs[node].kernel == CUDA_CONV_IGEMM ? "igemm-fp16"
+             : m->convs[node].kernel == CUDA_CONV_PW    ? "pw-fp16"
              : m->convs[node].kernel == CUDA_CONV_TILE  ? "tile-fp16"
              : m->convs[node].half                      ? "cudnn-fp16"
                                                         : "cudnn-fp32";

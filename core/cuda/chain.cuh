@@ -8,10 +8,12 @@
  * the SMs while the current kernel still runs, and wait there in yolo_cu_chain_enter.
  *
  * The contract: every kernel launched through yolo_cu_launch calls yolo_cu_chain_enter
- * first, before it reads or writes global memory. griddepcontrol.wait returns once the
- * previous kernel in the stream has completed and its writes are visible (a no-op when the
- * kernel was launched the ordinary way), so the order of the kernels' effects is exactly
- * the stream order; only the launch latency overlaps. Then griddepcontrol.launch_dependents
+ * before it writes global memory or reads anything an earlier kernel wrote. Only data no
+ * kernel ever writes (the weights, made at load) may be read before it, which overlaps their
+ * loading with the previous kernel's tail (the tiled and pointwise convolutions do).
+ * griddepcontrol.wait returns once the previous kernel in the stream has completed and its
+ * writes are visible (a no-op when the kernel was launched the ordinary way), so the order
+ * of the kernels' effects is exactly the stream order; only the launch latency overlaps. Then griddepcontrol.launch_dependents
  * lets the kernel after this one be launched; it takes effect once every block of this
  * grid has run it (or exited), so the next kernel's waiting blocks never take SM room this
  * kernel's own blocks still need. A kernel whose predecessor is not ours (cuDNN, a copy)

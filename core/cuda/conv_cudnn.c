@@ -102,6 +102,7 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
         if (e != cudaSuccess)
             return cuda_fail(d, "asking the SM count", e);
         cuda_igemm_plan(m, i, sms);
+        cuda_pw_plan(m, i, sms);
     }
     if (cv->igemm_ok || cv->tile_ok)   /* which runs it: cuda_conv_pick, or measured */
         cv->kernel = cuda_conv_pick(m, i);
@@ -154,6 +155,8 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         return cuda_igemm_run(c, i, d);
     if (cv->kernel == CUDA_CONV_TILE)
         return cuda_tile_run(c, i, d);
+    if (cv->kernel == CUDA_CONV_PW)
+        return cuda_pw_run(c, i, d);
     int32_t ct = cv->half ? YOLO_CU_F16 : YOLO_CU_F32;
     int32_t xt = n->in[0], yt = n->out[0];
     const void *x = cuda_tensor_ptr(c, xt);

@@ -62,10 +62,14 @@ int cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n)
  * input needs no layout change there. The tiled kernel (conv_tile.c) beats both on the 3x3
  * convolutions it can run (few channels: at batch 128 the 16-channel ones 1.6-2.7x over the
  * implicit GEMM, the 32-channel ones at 80 x 80 1.7x over cuDNN, also at batch 1), and on 1x1
- * ones with large grids (cuda_tile_preferred).
+ * ones with large grids (cuda_tile_preferred). The pointwise GEMM (conv_pw.c) is not in the
+ * rule: measured in the whole network (yolov8n FP16, H200, CUDA graph) it made batch 1
+ * 0.712 -> 0.776 ms, batch 32 4.71 -> 4.97 and batch 128 16.67 -> 18.0 ms; per convolution it
+ * lost to cuDNN on every 1x1 at batch 1 (5.5-12 against 4.2-5.7 us) and to the tiled kernel
+ * on the wide 32-channel ones. It stays a candidate of YOLO_CUDA_CONV=tune.
  * YOLO_CUDA_CONV: =notile the rule without the tiled kernel, =tile the tiled kernel wherever
- * it can run (the rule elsewhere), =igemm every convolution the implicit GEMM can run on it,
- * =cudnn none of ours. */
+ * it can run (the rule elsewhere), =pw the pointwise kernel wherever it can run, =igemm every
+ * convolution the implicit GEMM can run on it, =cudnn none of ours. */
 int cuda_conv_pick(const struct cuda_model *m, int32_t i)
 {
     const struct cuda_conv *cv = &m->convs[i];
@@ -76,6 +80,8 @@ int cuda_conv_pick(const struct cuda_model *m, int32_t i)
         return CUDA_CONV_CUDNN;
     if (cv->igemm_ok && strcmp(pick, "igemm") == 0)
         return CUDA_CONV_IGEMM;
+    if (cv->pw_ok && strcmp(pick, "pw") == 0)
+        return CUDA_CONV_PW;
     if (cv->tile_ok && (strcmp(pick, "tile") == 0 ||
                         (strcmp(pick, "notile") != 0 && cuda_tile_preferred(m, &m->g->nodes[i]))))
         return CUDA_CONV_TILE;

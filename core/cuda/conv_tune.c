@@ -67,11 +67,12 @@ int cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d
         if ((!cv->igemm_ok && !cv->tile_ok) || m->skip[i])
             continue;
         /* ours first (each must run), then cuDNN (an algorithm that will not capture loses) */
-        static const int32_t order[3] = { CUDA_CONV_TILE, CUDA_CONV_IGEMM, CUDA_CONV_CUDNN };
-        const int32_t ok[3] = { cv->tile_ok, cv->igemm_ok, 1 };
-        float best = INFINITY, took[3] = { INFINITY, INFINITY, INFINITY };
+        static const int32_t order[4] = { CUDA_CONV_TILE, CUDA_CONV_IGEMM, CUDA_CONV_PW,
+                                          CUDA_CONV_CUDNN };
+        const int32_t ok[4] = { cv->tile_ok, cv->igemm_ok, cv->pw_ok, 1 };
+        float best = INFINITY, took[4] = { INFINITY, INFINITY, INFINITY, INFINITY };
         int32_t pick = CUDA_CONV_CUDNN;
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             if (!ok[k])
                 continue;
             float t = INFINITY;
@@ -91,10 +92,12 @@ int cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d
         }
         cv->kernel = best < INFINITY ? pick : cv->tile_ok ? CUDA_CONV_TILE : CUDA_CONV_IGEMM;
         if (cuda_log_on())
-            fprintf(stderr, "yolo: tune %s: tile %.4f igemm %.4f cudnn %.4f ms -> %s\n",
-                    m->g->nodes[i].name, took[0], took[1], took[2],
-                    cv->kernel == CUDA_CONV_TILE ? "tile" : cv->kernel == CUDA_CONV_IGEMM ? "igemm"
-                                                                                   : "cudnn");
+            fprintf(stderr, "yolo: tune %s: tile %.4f igemm %.4f pw %.4f cudnn %.4f ms -> %s\n",
+                    m->g->nodes[i].name, took[0], took[1], took[2], took[3],
+                    cv->kernel == CUDA_CONV_TILE    ? "tile"
+                    : cv->kernel == CUDA_CONV_IGEMM ? "igemm"
+                    : cv->kernel == CUDA_CONV_PW    ? "pw"
+                                                    : "cudnn");
     }
     return 0;
 }

@@ -6,6 +6,8 @@
  *                   which kernel runs each convolution (cuda_conv_pick)
  *   conv_tile.c     FP16 convolutions of few channels through our tiled kernel
  *                   (kernels_conv_tile.cu)
+ *   conv_pw.c       FP16 1x1 convolutions through our pointwise GEMM (kernels_conv_pw.cu)
+ *   fuse_dfl.c      the DFL of a YOLOv8/11 head as one kernel
  *   launch.c        every other node as a launch of a kernels.h kernel
  * C11 with the CUDA runtime and cuDNN C APIs; the kernels themselves are in kernels_*.cu. */
 #ifndef YOLO_CUDA_MODEL_H
@@ -17,12 +19,18 @@
 #include "cuda/kernels.h"
 #include "yolo_core.h"
 
+/* Why a node runs nothing: a view the planner aliased, or fused into a later node. */
+enum cuda_skip { CUDA_SKIP_NONE, CUDA_SKIP_ALIAS, CUDA_SKIP_FUSED };
+
 /* Which kernel runs a convolution. */
-enum cuda_conv_kernel { CUDA_CONV_CUDNN, CUDA_CONV_IGEMM, CUDA_CONV_TILE };
+enum cuda_conv_kernel { CUDA_CONV_CUDNN, CUDA_CONV_IGEMM, CUDA_CONV_TILE, CUDA_CONV_PW };
 
 struct cuda_conv {                 /* one Conv node, shared by every context */
     int32_t half;                  /* computes in FP16 (FP32 accumulation) */
     int32_t igemm_ok, tile_ok;     /* our FP16 kernels (conv_igemm.c, conv_tile.c) can run it */
+    int32_t pw_ok, pw_wide;        /* the pointwise one (conv_pw.c) can; its tile */
+    int32_t dfl, dfl_src;          /* runs a fused DFL (fuse_dfl.c) reading tensor dfl_src */
+    int64_t dfl_st[4];             /* at these strides (image, bin, row, column) */
     int32_t kernel;                /* enum cuda_conv_kernel: the one that does */
     int32_t tile, splits;          /* the igemm launch shape (yolo_cu_conv_plan) */
     uint64_t igemm_off;            /* its weights and k table: this far into the node's dextra */
@@ -40,7 +48,7 @@ struct cuda_model {
     const struct yolo_graph *g;
     int32_t device, half;          /* half: FP16 run (convs and the tensors around them) */
     uint8_t *st;                   /* per tensor: enum yolo_cu_st */
-    uint8_t *skip;                 /* per node: a view the planner aliased, nothing runs */
+    uint8_t *skip;                 /* per node: nothing runs (enum cuda_skip) */
     struct cuda_conv *convs;       /* per node (Conv nodes only) */
     uint8_t *dconst;               /* the const blob on the device, as stored */
     uint8_t *dextra;               /* FP16 weights, resize tables, matmul offsets */
@@ -52,7 +60,7 @@ struct cuda_model {
 };
 
 /* A node's work, resolved to one context's device pointers (launch.c fills it). */
-enum cuda_launch_kind { CL_NONE, CL_CONV, CL_COPY, CL_BINARY, CL_UNARY, CL_POOL, CL_RESIZE,
+enum cuda_launch_kind { CL_NONE, CL_CONV, CL_DFL, CL_COPY, CL_BINARY, CL_UNARY, CL_POOL, CL_RESIZE,
                         CL_SOFTMAX, CL_REDUCE, CL_MATMUL, CL_TOPK, CL_GATHER, CL_GATHER_EL };
 struct cuda_launch {
     int32_t kind, n_seg, unop, y_bool;
@@ -67,6 +75,7 @@ struct cuda_launch {
         struct yolo_cu_topk tk;
         struct yolo_cu_gather ga;
         struct yolo_cu_gather_el ge;
+        struct yolo_cu_dfl dfl;
     } u;
 };
 
@@ -121,11 +130,20 @@ int  cuda_tile_preferred(const struct cuda_model *m, const struct yolo_node *n);
 uint64_t cuda_tile_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
 int  cuda_tile_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
 int  cuda_tile_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+/* conv_pw.c: the pointwise kernel's side (it uses the implicit GEMM's weights). */
+int  cuda_pw_eligible(const struct cuda_model *m, const struct yolo_node *n);
+void cuda_pw_plan(struct cuda_model *m, int32_t i, int32_t sms);
+int  cuda_pw_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 
 /* conv_tune.c (YOLO_CUDA_CONV=tune): for each convolution both cuDNN and our kernel can run,
  * times both on the GPU in context c (each as a CUDA graph, as a run replays them) and keeps
  * the faster. */
 int  cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d);
+
+/* fuse_dfl.c: marks the DFL chains this model's graph has (YOLO_CUDA_FUSE=0: none); the
+ * fused kernel's arguments for the chain's convolution i in context c. */
+void cuda_fuse_dfl(struct cuda_model *m);
+void cuda_dfl_launch(const struct cuda_ctx *c, int32_t i, struct yolo_cu_dfl *a);
 
 /* launch.c */
 int  cuda_node_supported(const struct yolo_graph *g, const struct yolo_node *n);

@@ -95,6 +95,22 @@ int yolo_cu_conv_igemm(const struct yolo_cu_conv *p, yolo_cu_stream s);
  * needs: *part_floats for part, *tiles for count. */
 void yolo_cu_conv_plan(struct yolo_cu_conv *p, int32_t sms, int64_t *part_floats, int64_t *tiles);
 
+/* A pointwise convolution (1x1, stride 1, no padding, groups 1) in FP16 on the tensor cores,
+ * one GEMM per image (kernels_conv_pw.cu): y = act(w * x + bias), NCHW, y packed. x in F16
+ * storage, y in F16 or F32; x, y and wt 16-byte aligned; hw = h * w a multiple of 8. The
+ * weights are yolo_cu_conv_igemm's FP16 rows ([m rounded up to YOLO_CU_CONV_MPAD][kpad], zeros
+ * beyond m and c). yolo_cu_conv_pw_ok: whether a shape fits; yolo_cu_conv_pw_plan: the tile
+ * (wide: 64 x 128, else 64 x 64) for a GPU of sms multiprocessors. */
+struct yolo_cu_conv_pw {
+    int32_t n, c, hw, m, kpad, y_st, act, wide;
+    const void *x, *wt;
+    const float *bias;
+    void *y;
+};
+int yolo_cu_conv_pw_ok(const struct yolo_cu_conv_pw *p);
+void yolo_cu_conv_pw_plan(struct yolo_cu_conv_pw *p, int32_t sms);
+int yolo_cu_conv_pw(const struct yolo_cu_conv_pw *p, yolo_cu_stream s);
+
 /* A 2-D convolution (groups 1) in FP16 on the tensor cores for few channels, by output tiles
  * staged in shared memory (kernels_conv_tile.cu): y = act(conv(x, w) + bias), NCHW, y packed,
  * x in F32 or F16 storage (rounded to FP16 as it is read), y in either, as yolo_cu_conv_igemm.
@@ -131,6 +147,9 @@ int yolo_cu_maxpool(const struct yolo_cu_pool *p, yolo_cu_stream s);
  * axis k's at tables + toff[k]. */
 struct yolo_cu_resize {
     int32_t ndim, x_st, y_st;
+    int32_t up2;                  /* the host found it an exact 2x on the last two of 4 dims
+                                   * (identity on the first two), even input width, one
+                                   * float storage: rows doubled by vector moves */
     int64_t numel;
     int64_t shape[6], xs[6], toff[6];
     const int64_t *tables;
@@ -138,6 +157,22 @@ struct yolo_cu_resize {
     void *y;
 };
 int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_stream s);
+
+/* The DFL of a YOLOv8/11 head as one kernel (cuda/fuse_dfl.c finds it): for every output
+ * (img, oy, ox) of a 1x1 convolution with one output channel, y = bias + sum over c of
+ * w[c] * softmax(x over c)[c], where bin c of output o is x[img * sn + c * sc + oy * sh +
+ * ox * sw] (the strided view the Transposes between the softmax and the convolution made).
+ * bins <= 32; the same float operations in the same order as yolo_cu_softmax followed by a
+ * sum of products in c order. */
+struct yolo_cu_dfl {
+    int32_t n, h, w, bins, x_st, y_st;
+    int64_t sn, sc, sh, sw;
+    const void *x;
+    const float *wt;
+    float bias;
+    void *y;
+};
+int yolo_cu_dfl(const struct yolo_cu_dfl *p, yolo_cu_stream s);
 
 /* Softmax over len elements at stride inner, outer * inner lanes (ops/softmax.c). */
 int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t outer,

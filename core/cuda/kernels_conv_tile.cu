@@ -98,7 +98,6 @@ template <int MT, int V, typename TX>
 __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yolo_cu_conv_tile p,
                                                                  const tile_geom g)
 {
-    yolo_cu_chain_enter();
     extern __shared__ __align__(16) uint8_t smem[];
     __half *ws = (__half *)smem;
     uint4 *xs = (uint4 *)(smem + g.w_bytes);
@@ -125,6 +124,9 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
     }
     if (tid == 0)
         xs[g.in_units - 1] = make_uint4(0, 0, 0, 0);
+    /* the weights above are never written by a kernel, so they were staged while the previous
+     * kernel was still finishing; the input is its output: wait for it now (chain.cuh) */
+    yolo_cu_chain_enter();
 
     /* the input window: items of V columns (the row start rounded down to V, so a group is
      * all inside the image or all outside) by 8 channels, neighbouring threads on neighbouring

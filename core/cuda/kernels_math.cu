@@ -306,6 +306,50 @@ extern "C" int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_s
     return yolo_cu_status();
 }
 
+/* int32 indices (the host checks the extents): 64-bit division is a long software sequence */
+__global__ void dfl_kernel(const struct yolo_cu_dfl p)
+{
+    yolo_cu_chain_enter();
+    const int32_t total = p.n * p.h * p.w;
+    for (int32_t o = blockIdx.x * blockDim.x + threadIdx.x; o < total; o += gridDim.x * blockDim.x) {
+        int32_t ox = o % p.w, r = o / p.w, oy = r % p.h, img = r / p.h;
+        int32_t base = img * (int32_t)p.sn + oy * (int32_t)p.sh + ox * (int32_t)p.sw;
+        const int32_t sc = (int32_t)p.sc;
+        float v[SOFTMAX_REG], mx = -INFINITY, sum = 0.0f, acc = 0.0f;
+#pragma unroll
+        for (int32_t i = 0; i < SOFTMAX_REG; i++)
+            if (i < p.bins) {
+                v[i] = ld_f(p.x, p.x_st, base + i * sc);
+                mx = v[i] > mx ? v[i] : mx;
+            }
+#pragma unroll
+        for (int32_t i = 0; i < SOFTMAX_REG; i++)
+            if (i < p.bins) {
+                v[i] = expf(v[i] - mx);
+                sum += v[i];
+            }
+#pragma unroll
+        for (int32_t i = 0; i < SOFTMAX_REG; i++)
+            if (i < p.bins)
+                acc += __ldg(&p.wt[i]) * (v[i] / sum);
+        st_f(p.y, p.y_st, o, acc + p.bias);
+    }
+}
+
+extern "C" int yolo_cu_dfl(const struct yolo_cu_dfl *p, yolo_cu_stream s)
+{
+    int64_t total = (int64_t)p->n * p->h * p->w;
+    if (total == 0)
+        return 0;
+    int64_t last = (int64_t)(p->n - 1) * p->sn + (int64_t)(p->bins - 1) * p->sc +
+                   (int64_t)(p->h - 1) * p->sh + (int64_t)(p->w - 1) * p->sw;
+    if (p->bins < 1 || p->bins > SOFTMAX_REG || total >= INT32_MAX / 2 || last >= INT32_MAX / 2 ||
+        p->sn < 0 || p->sc < 0 || p->sh < 0 || p->sw < 0)
+        return (int)cudaErrorInvalidValue;
+    yolo_cu_launch(dfl_kernel, yolo_cu_blocks(total), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
+    return yolo_cu_status();
+}
+
 __global__ void reduce_max_kernel(const struct yolo_cu_reduce p)
 {
     yolo_cu_chain_enter();

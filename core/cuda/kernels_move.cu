@@ -274,10 +274,55 @@ __global__ void resize4_kernel(const struct yolo_cu_resize p)
     }
 }
 
+/* Exact 2x nearest upsampling (YOLO's neck): a thread takes two neighbouring elements of an
+ * input row and stores them doubled into both output rows it makes: one 4- or 8-byte load,
+ * two 8- or 16-byte stores, where the table-driven kernel moved 2 bytes per thread.
+ * Input row r (over all planes) becomes output rows 2r and 2r + 1. */
+__global__ void up2_half_kernel(const uint32_t *x, uint2 *y, int32_t pairs, int32_t half_w)
+{
+    yolo_cu_chain_enter();
+    for (int32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < pairs; i += gridDim.x * blockDim.x) {
+        int32_t r = i / half_w, q = i - r * half_w;
+        uint32_t v = x[i], lo = v & 0xffffu, hi = v >> 16;
+        uint2 o = make_uint2(lo | lo << 16, hi | hi << 16);
+        y[(int64_t)(2 * r) * half_w + q] = o;
+        y[(int64_t)(2 * r + 1) * half_w + q] = o;
+    }
+}
+
+__global__ void up2_float_kernel(const float2 *x, float4 *y, int32_t pairs, int32_t half_w)
+{
+    yolo_cu_chain_enter();
+    for (int32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < pairs; i += gridDim.x * blockDim.x) {
+        int32_t r = i / half_w, q = i - r * half_w;
+        float2 v = x[i];
+        float4 o = make_float4(v.x, v.x, v.y, v.y);
+        y[(int64_t)(2 * r) * half_w + q] = o;
+        y[(int64_t)(2 * r + 1) * half_w + q] = o;
+    }
+}
+
 extern "C" int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_stream s)
 {
     if (p->numel == 0)
         return 0;
+    if (p->up2) {
+        int64_t w = p->shape[3] / 2, rows = p->shape[0] * p->shape[1] * (p->shape[2] / 2);
+        int64_t pairs = rows * (w / 2);
+        if (w % 2 || p->x_st != p->y_st || pairs >= INT32_MAX / 4 ||
+            (p->x_st != YOLO_CU_F16 && p->x_st != YOLO_CU_F32) ||
+            ((uintptr_t)p->x | (uintptr_t)p->y) & 15)
+            return (int)cudaErrorInvalidValue;
+        if (p->x_st == YOLO_CU_F16)
+            yolo_cu_launch(up2_half_kernel, yolo_cu_blocks(pairs), YOLO_CU_THREADS, 0,
+                           (cudaStream_t)s, (const uint32_t *)p->x, (uint2 *)p->y,
+                           (int32_t)pairs, (int32_t)(w / 2));
+        else
+            yolo_cu_launch(up2_float_kernel, yolo_cu_blocks(pairs), YOLO_CU_THREADS, 0,
+                           (cudaStream_t)s, (const float2 *)p->x, (float4 *)p->y,
+                           (int32_t)pairs, (int32_t)(w / 2));
+        return yolo_cu_status();
+    }
     /* the input is no larger than the output for an upsampling; both are bounded by numel
      * times the largest stride only in odd cases: check the input's extent too */
     int64_t in_extent = p->ndim ? p->xs[0] * p->shape[0] : 0;

@@ -329,6 +329,28 @@ static void make_reduce(struct cuda_ctx *c, const struct yolo_node *n, struct cu
     L->kind = CL_REDUCE;
 }
 
+/* Whether Resize n (nearest) is exactly 2x on H and W of a 4-D tensor, the identity on N and
+ * C, by the op's own index function, with an even input width and one float storage on both
+ * sides, aligned for the vector kernel. */
+static int resize_is_up2(const struct yolo_node *n, const struct yolo_tensor *X,
+                         const struct yolo_tensor *Y, const struct yolo_cu_resize *r)
+{
+    if (X->ndim != 4 || X->shape[3] % 2 || r->x_st != r->y_st ||
+        (r->x_st != YOLO_CU_F16 && r->x_st != YOLO_CU_F32) ||
+        ((uintptr_t)r->x | (uintptr_t)r->y) & 15 || yolo_tensor_numel(Y) >= INT32_MAX / 2)
+        return 0;
+    for (int32_t k = 0; k < 4; k++) {
+        int64_t f = k < 2 ? 1 : 2;
+        if (Y->shape[k] != f * X->shape[k])
+            return 0;
+        for (int64_t o = 0; o < Y->shape[k]; o++)
+            if (yolo_resize_nearest_index(n->params, o, n->fparams[k], Y->shape[k],
+                                          X->shape[k]) != o / f)
+                return 0;
+    }
+    return 1;
+}
+
 int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
 {
     const struct cuda_model *m = c->m;
@@ -345,7 +367,9 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     const int64_t *p = n->params;
     switch (n->op) {
     case YOLO_OP_CONV:
-        L->kind = CL_CONV;
+        L->kind = m->convs[i].dfl ? CL_DFL : CL_CONV;
+        if (m->convs[i].dfl)
+            cuda_dfl_launch(c, i, &L->u.dfl);
         return 0;
     case YOLO_OP_CONCAT:
     case YOLO_OP_SPLIT:
@@ -406,6 +430,7 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         r->y = cuda_tensor_ptr(c, n->out[0]);
         r->x_st = m->st[n->in[0]];
         r->y_st = m->st[n->out[0]];
+        r->up2 = resize_is_up2(n, X, Y, r);
         L->kind = CL_RESIZE;
         return 0;
     }
@@ -476,6 +501,7 @@ int cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     switch (L->kind) {
     case CL_NONE:       return 0;
     case CL_CONV:       return cuda_conv_run(c, i, d);
+    case CL_DFL:        e = yolo_cu_dfl(&L->u.dfl, s); break;
     case CL_COPY:       e = yolo_cu_copy(L->u.copy, L->n_seg, s); break;
     case CL_BINARY:     e = yolo_cu_binary(&L->u.bin, s); break;
     case CL_UNARY:      e = yolo_cu_unary(L->unop, L->u.un.x, L->u.un.x_st, L->u.un.y, L->u.un.y_st,

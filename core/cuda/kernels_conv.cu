@@ -19,6 +19,7 @@
  * several blocks per tile (split-K, kernels.h), which the same kernel finishes itself. */
 #include "chain.cuh"
 #include "device.cuh"
+#include "mma.cuh"
 
 #define BK YOLO_CU_CONV_KPAD
 #define LDS (BK + 8)   /* shared row pitch in halves (80 bytes): conflict-free fragment loads */
@@ -26,22 +27,6 @@
 template <typename TX> __device__ __forceinline__ __half to_half(TX v);
 template <> __device__ __forceinline__ __half to_half<__half>(__half v) { return v; }
 template <> __device__ __forceinline__ __half to_half<float>(float v) { return __float2half_rn(v); }
-
-__device__ __forceinline__ uint32_t pack2(__half lo, __half hi)
-{
-    return (uint32_t)__half_as_ushort(lo) | ((uint32_t)__half_as_ushort(hi) << 16);
-}
-
-/* c += a (16x16, row major) * b (16x8, column major); the PTX fragment layouts:
- * a[0..3] rows g / g+8, k 2t..2t+1 / 2t+8..; b[0..1] k 2t.. / 2t+8.., column g;
- * c[0..1] row g, columns 2t, 2t+1; c[2..3] row g+8 (g = lane / 4, t = lane % 4). */
-__device__ __forceinline__ void mma16816(float *c, const uint32_t *a, uint32_t b0, uint32_t b1)
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
 
 /* WM x WN warps; the block computes (32 WM) channels x (32 WN) pixels. */
 template <int WM, int WN, typename TX>
@@ -149,7 +134,7 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_igemm_kernel(const struct y
             for (int mt = 0; mt < 2; mt++)
 #pragma unroll
                 for (int nt = 0; nt < 4; nt++)
-                    mma16816(acc[mt][nt], a[mt], b[nt][0], b[nt][1]);
+                    mma_16816(acc[mt][nt], a[mt], b[nt][0], b[nt][1]);
         }
         if (kt + 1 < kt1)
             stash(cur ^ 1);   /* the stage the previous step read: everyone is past it */

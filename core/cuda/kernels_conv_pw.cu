@@ -16,6 +16,7 @@
  * tile goes through shared memory so that it leaves in 16-byte stores along the pixel rows. */
 #include "chain.cuh"
 #include "device.cuh"
+#include "mma.cuh"
 
 #define PW_BK 32
 #define PW_STAGES 3
@@ -40,29 +41,6 @@ __device__ __forceinline__ void cp_commit(void)
 template <int N> __device__ __forceinline__ void cp_wait(void)
 {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
-
-__device__ __forceinline__ void ldsm_x4(uint32_t *r, uint32_t addr)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-
-__device__ __forceinline__ void ldsm_x4_trans(uint32_t *r, uint32_t addr)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-
-/* c += a (16x16) * b (16x8), the fragment layouts of kernels_conv.cu's mma16816 */
-__device__ __forceinline__ void mma_pw(float *c, const uint32_t *a, uint32_t b0, uint32_t b1)
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 template <int WM, int WN> struct pw_shape {
@@ -123,14 +101,7 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_pw_kernel(const struct yolo
         cp_commit();
     }
 
-    float acc[2][4][4];
-#pragma unroll
-    for (int a = 0; a < 2; a++)
-#pragma unroll
-        for (int b = 0; b < 4; b++)
-#pragma unroll
-            for (int c = 0; c < 4; c++)
-                acc[a][b][c] = 0.0f;
+    float acc[2][4][4] = {};
 
     /* ldmatrix lanes: A rows lane % 16, k half lane / 16; B (k rows, pixels contiguous, read
      * transposed) k row (lane / 8 % 2) * 8 + lane % 8, pixel half lane / 16 */
@@ -167,7 +138,7 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_pw_kernel(const struct yolo
             for (int mt = 0; mt < 2; mt++)
 #pragma unroll
                 for (int nt = 0; nt < 4; nt++)
-                    mma_pw(acc[mt][nt], a[mt], b[nt][0], b[nt][1]);
+                    mma_16816(acc[mt][nt], a[mt], b[nt][0], b[nt][1]);
         }
     }
     cp_wait<0>();

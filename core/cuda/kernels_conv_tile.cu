@@ -28,6 +28,7 @@
  * tile and every channel tile (MT of 16). */
 #include "chain.cuh"
 #include "device.cuh"
+#include "mma.cuh"
 
 #define TILE_THREADS 256               /* 8 warps x 32 pixels: th * tw = 256 */
 #define TILE_SMEM_MAX (48 * 1024)      /* what a launch may take without an opt-in */
@@ -40,27 +41,6 @@ struct tile_geom {
     int32_t w_bytes, in_units;         /* weight bytes; input units with the zero one */
     int64_t smem;
 };
-
-__device__ __forceinline__ uint32_t pack2(__half lo, __half hi)
-{
-    return (uint32_t)__half_as_ushort(lo) | ((uint32_t)__half_as_ushort(hi) << 16);
-}
-
-__device__ __forceinline__ void ldsm_x4(uint32_t *r, uint32_t addr)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-
-/* c += a (16x16) * b (16x8), the fragment layouts of kernels_conv.cu's mma16816 */
-__device__ __forceinline__ void mma_16816(float *c, const uint32_t *a, uint32_t b0, uint32_t b1)
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
 
 /* V consecutive elements of one input row as FP16 (rounded as kernels_conv.cu rounds) */
 template <int V> __device__ __forceinline__ void load_row(const __half *s, __half *o)

@@ -163,6 +163,14 @@ $(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 endif
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_SUPPORT_OBJ): $(FLAGS_STAMP)
 
+# The two objects that compile the commit in (the version string and an engine's
+# builder.commit) are rebuilt when HEAD moves; it is a -D flag, which the stamp above omits.
+COMMIT_STAMP := $(BUILD)/commit.stamp
+ifneq ($(GIT_COMMIT),$(shell cat $(COMMIT_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo '$(GIT_COMMIT)' > $(COMMIT_STAMP))
+endif
+$(BUILD)/obj/detect/introspect.c.o $(BUILD)/obj/detect/build_model.c.o: $(COMMIT_STAMP)
+
 KERNEL_OBJ := $(filter $(addprefix $(BUILD)/obj/,$(addsuffix /%,$(KERNEL_DIRS))),$(LIB_OBJ))
 $(KERNEL_OBJ): CFLAGS += $(KERNEL_OPT)
 

@@ -73,10 +73,9 @@ int64_t  yolo_matmul_fast_mb(const struct yolo_node *n, int nth);   /* rows per 
 uint64_t yolo_matmul_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
 
 /* Nearest Resize of float32 NCHW by exactly 2 on H and W (x86/upsample_body.h), where
- * yolo_upsample2x_applies. */
+ * yolo_resize_is_2x (ops/op_params.h). */
 void yolo_upsample2x_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_upsample2x_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
-int  yolo_upsample2x_applies(const struct yolo_graph *g, const struct yolo_node *n);
 
 /* Portable kernels (any ISA): MatMul through OpenBLAS sgemm (K > YOLO_MATMUL_FAST_KMAX),
  * nearest Resize with per-thread index tables (8 bytes per output index of every dim), tiled

@@ -168,26 +168,6 @@ uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo
     return (uint64_t)X->shape[2] * (ldh + padlen) * sizeof(float);
 }
 
-/* Nearest Resize, float32, rank 4, N and C kept and H and W doubled with output index j taken
- * from input index j / 2 on both (asked of the reference's own index function, so
- * coordinate modes and rounding are honoured); the portable kernel otherwise. */
-int yolo_upsample2x_applies(const struct yolo_graph *g, const struct yolo_node *n)
-{
-    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
-    if (n->params[YOLO_RS_MODE] != 0 || X->dtype != YOLO_DT_F32 || X->ndim != 4 ||
-        Y->ndim != 4 || yolo_tensor_numel(Y) <= 0)
-        return 0;
-    for (int k = 0; k < 4; k++) {
-        int64_t f = k < 2 ? 1 : 2;
-        if (Y->shape[k] != f * X->shape[k])
-            return 0;
-        for (int64_t j = 0; j < Y->shape[k]; j++)
-            if (yolo_resize_nearest_index(n->params, j, n->fparams[k], Y->shape[k], X->shape[k]) != j / f)
-                return 0;
-    }
-    return 1;
-}
-
 /* Concat / Split: enough rows before the axis that per-row copies pay (with one row, or a
  * few, the reference's memmoves are long ones, and the planner may have made the node a
  * no-op: core/plan.c, "in place"), and every part's bytes per row a multiple of 4. */
@@ -293,7 +273,7 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
             }
             break;
         case YOLO_OP_RESIZE:
-            if (yolo_upsample2x_applies(g, n)) {
+            if (yolo_resize_is_2x(g, n)) {
                 k->fn = by_isa(isa, yolo_upsample2x_avx512, yolo_upsample2x_avx2);
             } else if (n->params[YOLO_RS_MODE] == 0 && Y && Y->ndim >= 1 && yolo_tensor_numel(Y) > 0) {
                 k->fn = yolo_resize_nearest_fast;

@@ -329,26 +329,15 @@ static void make_reduce(struct cuda_ctx *c, const struct yolo_node *n, struct cu
     L->kind = CL_REDUCE;
 }
 
-/* Whether Resize n (nearest) is exactly 2x on H and W of a 4-D tensor, the identity on N and
- * C, by the op's own index function, with an even input width and one float storage on both
- * sides, aligned for the vector kernel. */
-static int resize_is_up2(const struct yolo_node *n, const struct yolo_tensor *X,
-                         const struct yolo_tensor *Y, const struct yolo_cu_resize *r)
+/* Whether the vector kernel can run Resize n: an exact 2x (yolo_resize_is_2x), an even input
+ * width, one float storage on both sides, aligned, int32 extents. */
+static int resize_is_up2(const struct yolo_graph *g, const struct yolo_node *n,
+                         const struct yolo_cu_resize *r)
 {
-    if (X->ndim != 4 || X->shape[3] % 2 || r->x_st != r->y_st ||
-        (r->x_st != YOLO_CU_F16 && r->x_st != YOLO_CU_F32) ||
-        ((uintptr_t)r->x | (uintptr_t)r->y) & 15 || yolo_tensor_numel(Y) >= INT32_MAX / 2)
-        return 0;
-    for (int32_t k = 0; k < 4; k++) {
-        int64_t f = k < 2 ? 1 : 2;
-        if (Y->shape[k] != f * X->shape[k])
-            return 0;
-        for (int64_t o = 0; o < Y->shape[k]; o++)
-            if (yolo_resize_nearest_index(n->params, o, n->fparams[k], Y->shape[k],
-                                          X->shape[k]) != o / f)
-                return 0;
-    }
-    return 1;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
+    return yolo_resize_is_2x(g, n) && X->shape[3] % 2 == 0 && r->x_st == r->y_st &&
+           (r->x_st == YOLO_CU_F16 || r->x_st == YOLO_CU_F32) &&
+           !(((uintptr_t)r->x | (uintptr_t)r->y) & 15) && yolo_tensor_numel(Y) < INT32_MAX / 2;
 }
 
 int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
@@ -430,7 +419,7 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         r->y = cuda_tensor_ptr(c, n->out[0]);
         r->x_st = m->st[n->in[0]];
         r->y_st = m->st[n->out[0]];
-        r->up2 = resize_is_up2(n, X, Y, r);
+        r->up2 = resize_is_up2(g, n, r);
         L->kind = CL_RESIZE;
         return 0;
     }

@@ -33,6 +33,10 @@ enum { YOLO_NM_ROUND_FLOOR, YOLO_NM_ROUND_CEIL, YOLO_NM_FLOOR, YOLO_NM_CEIL, YOL
  * reference kernel computes it (every backend must pick the same pixels). */
 int64_t yolo_resize_nearest_index(const int64_t *params, int64_t o, float scale, int64_t out_len,
                                   int64_t in_len);
+/* Whether Resize n is nearest, float32, rank 4, N and C kept and H and W doubled with output
+ * index j taken from input index j / 2 on both (asked of yolo_resize_nearest_index, so
+ * coordinate modes and rounding are honoured): the backends' 2x upsampling kernels. */
+int yolo_resize_is_2x(const struct yolo_graph *g, const struct yolo_node *n);
 
 /* Transpose (ops/transpose.c): rank, the perm as given, the resolved perm from TP_RES on. */
 enum { YOLO_TP_N = 0, YOLO_TP_PERM = 1, YOLO_TP_RES = 8 };

@@ -252,6 +252,23 @@ int64_t yolo_resize_nearest_index(const int64_t *p, int64_t o, float scale, int6
     return i < 0 ? 0 : i >= in_len ? in_len - 1 : i;
 }
 
+int yolo_resize_is_2x(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
+    if (n->params[YOLO_RS_MODE] != 0 || X->dtype != YOLO_DT_F32 || X->ndim != 4 ||
+        Y->ndim != 4 || yolo_tensor_numel(Y) <= 0)
+        return 0;
+    for (int k = 0; k < 4; k++) {
+        int64_t f = k < 2 ? 1 : 2;
+        if (Y->shape[k] != f * X->shape[k])
+            return 0;
+        for (int64_t j = 0; j < Y->shape[k]; j++)
+            if (yolo_resize_nearest_index(n->params, j, n->fparams[k], Y->shape[k], X->shape[k]) != j / f)
+                return 0;
+    }
+    return 1;
+}
+
 /* Any rank and element size: per output row, the input offset of the outer dims, then the
  * last dim. */
 static void resize_nearest(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)

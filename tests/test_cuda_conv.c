@@ -1,5 +1,5 @@
 /* test_cuda_conv.c: our FP16 convolution kernels (core/cuda/kernels_conv.cu, the implicit GEMM,
- * and kernels_conv_tile.cu, the tiled one for few channels, on its own shapes) against a double
+ * and kernels_conv_tile.cu, the tiled one, on its own shapes) against a double
  * precision reference on the same FP16-rounded inputs and weights, on shapes chosen to hit its
  * edges: channel counts that are not multiples of the 32/64-row tiles (7..130), K not a
  * multiple of 32 (27, 9, 13 * 9), pixel counts that leave partial tiles and odd per-image
@@ -192,14 +192,17 @@ static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, 
     free(x); free(w); free(b); free(got); free(tab);
 }
 
-/* One case on the tiled kernel (kernels_conv_tile.cu): its weight layout made on the device
- * as the backend makes it (conv_tile.c), run twice (bit-identical), against the reference. */
-static void run_tile_case(struct harness *hs, const struct cc *t, uint64_t *seed)
+/* One case on the tiled kernel (kernels_conv_tile.cu), planned for a GPU of sms
+ * multiprocessors with smem_max bytes of shared memory a block (more multiprocessors than
+ * there are: the most slices and channel groups the shape allows): its weight layout made on
+ * the device as the backend makes it (conv_tile.c), run twice (bit-identical), against the
+ * reference. */
+static void run_tile_case(struct harness *hs, const struct cc *t, int sms, int smem_max,
+                          uint64_t *seed)
 {
     int oh = (t->h + 2 * t->pad - t->dil * (t->kh - 1) - 1) / t->s + 1;
     int ow = (t->w + 2 * t->pad - t->dil * (t->kw - 1) - 1) / t->s + 1;
-    int64_t k = (int64_t)t->c * t->kh * t->kw, cp = (t->c + 7) / 8 * 8;
-    int64_t kpad = yolo_cu_conv_tile_kpad(t->c, t->kh, t->kw), mp = (t->m + 15) / 16 * 16;
+    int64_t k = (int64_t)t->c * t->kh * t->kw;
     int64_t nx = (int64_t)t->n * t->c * t->h * t->w, ny = (int64_t)t->n * t->m * oh * ow;
     int ysz = t->y_half ? 2 : 4;
     float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
@@ -210,8 +213,10 @@ static void run_tile_case(struct harness *hs, const struct cc *t, uint64_t *seed
                                    .oh = oh, .ow = ow, .kh = t->kh, .kw = t->kw, .sh = t->s,
                                    .sw = t->s, .ph = t->pad, .pw = t->pad, .dh = t->dil,
                                    .dw = t->dil, .x_st = t->x_half ? YOLO_CU_F16 : YOLO_CU_F32,
-                                   .y_st = t->y_half ? YOLO_CU_F16 : YOLO_CU_F32, .act = t->act };
+                                   .y_st = t->y_half ? YOLO_CU_F16 : YOLO_CU_F32, .act = t->act,
+                                   .sms = sms, .smem_max = smem_max };
     int planned = yolo_cu_conv_tile_plan(&p);
+    int64_t wbytes = planned ? yolo_cu_conv_tile_weight_bytes(&p) : 0;
     CHECK(hs, planned, "tile case n%d c%d %dx%d m%d k%dx%d s%d: the plan refuses it", t->n, t->c,
           t->h, t->w, t->m, t->kh, t->kw, t->s);
     void *dx32 = NULL, *dx = NULL, *dw32 = NULL, *dw = NULL, *db = NULL, *dy = NULL, *dyf = NULL;
@@ -219,21 +224,18 @@ static void run_tile_case(struct harness *hs, const struct cc *t, uint64_t *seed
              cudaMalloc(&dx32, sizeof(float) * nx) == cudaSuccess &&
              cudaMalloc(&dx, sizeof(float) * nx) == cudaSuccess &&
              cudaMalloc(&dw32, sizeof(float) * t->m * k) == cudaSuccess &&
-             cudaMalloc(&dw, 2 * mp * kpad) == cudaSuccess &&
+             cudaMalloc(&dw, (size_t)wbytes) == cudaSuccess &&
              cudaMalloc(&db, sizeof(float) * t->m) == cudaSuccess &&
              cudaMalloc(&dy, sizeof(float) * ny) == cudaSuccess &&
              cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
              cudaMemcpy(dx32, x, sizeof(float) * nx, cudaMemcpyHostToDevice) == cudaSuccess &&
              cudaMemcpy(dw32, w, sizeof(float) * t->m * k, cudaMemcpyHostToDevice) == cudaSuccess &&
              cudaMemcpy(db, b, sizeof(float) * t->m, cudaMemcpyHostToDevice) == cudaSuccess &&
-             cudaMemset(dw, 0, 2 * mp * kpad) == cudaSuccess;
-    struct yolo_cu_copy cw = { .ndim = 4, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
-                               .numel = t->m * k, .shape = { t->m, t->c, t->kh, t->kw },
-                               .ss = { k, t->kh * t->kw, t->kw, 1 },
-                               .ds = { kpad, 1, t->kw * cp, cp }, .src = dw32, .dst = dw };
+             cudaMemset(dw, 0, (size_t)wbytes) == cudaSuccess;
     struct yolo_cu_copy cx = { .ndim = 1, .src_st = YOLO_CU_F32, .dst_st = p.x_st, .numel = nx,
                                .shape = { nx }, .ss = { 1 }, .ds = { 1 }, .src = dx32, .dst = dx };
-    ok = ok && yolo_cu_copy(&cw, 1, NULL) == 0 && yolo_cu_copy(&cx, 1, NULL) == 0;
+    ok = ok && yolo_cu_conv_tile_weights(&p, dw32, dw, NULL) == 0 &&
+         yolo_cu_copy(&cx, 1, NULL) == 0;
     p.x = dx;
     p.wt = dw;
     p.bias = db;
@@ -254,13 +256,16 @@ static void run_tile_case(struct harness *hs, const struct cc *t, uint64_t *seed
     double worst = 0;
     int64_t bad = ok ? count_outside(t, oh, ow, x, w, b, got, &worst) : 0;
     CHECK(hs, bad == 0, "tile case n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s "
-          "(tile %dx%d): %lld of %lld outside the bound (worst err/bound %.3g)", t->n, t->c, t->h,
-          t->w, t->m, t->kh, t->kw, t->s, t->pad, t->dil, t->act, t->x_half ? "16" : "32",
-          t->y_half ? "16" : "32", p.th, p.tw, (long long)bad, (long long)ny, worst);
+          "(tile %dx%d, %d slices of %d, %d channel tiles a block): %lld of %lld outside the "
+          "bound (worst err/bound %.3g)", t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s,
+          t->pad, t->dil, t->act, t->x_half ? "16" : "32", t->y_half ? "16" : "32", p.th, p.tw,
+          p.ks, p.cs, p.mt, (long long)bad, (long long)ny, worst);
     if (ok)
-        printf("  tile n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s (tile %dx%d): "
-               "worst err/bound %.3f\n", t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s, t->pad,
-               t->dil, t->act, t->x_half ? "16" : "32", t->y_half ? "16" : "32", p.th, p.tw, worst);
+        printf("  tile n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s (tile %dx%d, %d "
+               "slices of %d, %d channel tiles a block): worst err/bound %.3f\n", t->n, t->c,
+               t->h, t->w, t->m, t->kh, t->kw, t->s, t->pad, t->dil, t->act,
+               t->x_half ? "16" : "32", t->y_half ? "16" : "32", p.th, p.tw, p.ks, p.cs, p.mt,
+               worst);
     cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
     cudaFree(dyf);
     free(x); free(w); free(b); free(got); free(first); free(again);
@@ -398,8 +403,34 @@ int main(void)
         { 4, 16, 40, 40,  32, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 4 images, whole tiles */
         { 1, 16, 80, 80,  16, 3, 3, 2, 1, 1, 3, 1, 1 },   /* 40x40 out: tiles past the edge */
     };
-    for (size_t i = 0; i < sizeof tcases / sizeof tcases[0]; i++)
-        run_tile_case(&hs, &tcases[i], &seed);
+    /* each as one block per tile (the plan of a large grid) and split as far as it goes */
+    int optin = 0;
+    cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0);
+    for (size_t i = 0; i < sizeof tcases / sizeof tcases[0]; i++) {
+        run_tile_case(&hs, &tcases[i], 0, 0, &seed);
+        run_tile_case(&hs, &tcases[i], 1 << 20, optin, &seed);
+    }
+    /* deep layers (more than 64 channels either side): slices of input channels, some of them
+     * partial (72 = 40 + 32, 200 = 64 * 3 + 8), several channel groups (80 = 48 + 32, 130,
+     * 256), as the plan for this GPU picks them at batch 1 and split as far as they go; a
+     * 7x7 kernel over 64 channels needs slices to fit at all */
+    static const struct cc dcases[] = {
+        /* n  c   h   w    m  kh kw s pad dil act xh yh */
+        { 1, 64, 40, 40,  64, 3, 3, 1, 1, 1, 3, 1, 1 },   /* yolov8n model.6.m */
+        { 1, 128, 40, 40, 256, 3, 3, 2, 1, 1, 3, 1, 1 },  /* model.7: 20x20 out */
+        { 1, 128, 20, 20, 128, 3, 3, 1, 1, 1, 3, 1, 1 },  /* model.8.m */
+        { 1, 64, 80, 80,  80, 3, 3, 1, 1, 1, 3, 1, 1 },   /* head cv3.0.0: 80 outputs */
+        { 1, 256, 20, 20,  64, 3, 3, 1, 1, 1, 3, 1, 0 },  /* head cv2.2.0, FP32 out */
+        { 2, 72, 13, 15, 130, 3, 3, 1, 1, 1, 2, 1, 1 },   /* partial slice, odd width, sigmoid */
+        { 1, 200, 9, 10,  40, 3, 3, 2, 1, 1, 0, 1, 0 },   /* 3 slices + 8 channels, s2 */
+        { 1, 512, 20, 20, 256, 1, 1, 1, 0, 1, 3, 1, 1 },  /* model.9.cv2: 1x1, 8 slices */
+        { 1, 96, 10, 11,  96, 1, 1, 1, 0, 1, 1, 1, 0 },   /* 1x1, 110 px: scalar stores */
+        { 1, 64, 14, 14,  16, 7, 7, 1, 3, 1, 3, 1, 1 },   /* 7x7 */
+    };
+    for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++) {
+        run_tile_case(&hs, &dcases[i], sms, optin, &seed);
+        run_tile_case(&hs, &dcases[i], 1 << 20, optin, &seed);
+    }
     /* the pointwise kernel: C not a multiple of 32 (3, 24, 40, 48), C 256; M 7..255 (partial
      * 64-row tiles, two and four of them); pixel counts that leave partial 64/128 tiles (8,
      * 120, 400) and whole ones; 1-4 images; FP16 and FP32 output; every activation; each on

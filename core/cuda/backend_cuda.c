@@ -102,7 +102,7 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
             m->convs[i].tile_off = b = (b + 255) & ~(uint64_t)255;
             if (!m->skip[i] && cuda_tile_eligible(m, n)) {
                 m->convs[i].tile_ok = 1;
-                b += cuda_tile_extra_bytes(g, n);
+                b += cuda_tile_extra_bytes(m, n);
             }
         }
         m->extra_off[i] = b ? total : UINT64_MAX;
@@ -193,6 +193,13 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     m->g = g;
     m->device = dev;
     m->half = strcmp(prec, "fp16") == 0;
+    cudaError_t ae;
+    if ((ae = cudaDeviceGetAttribute(&m->sms, cudaDevAttrMultiProcessorCount, dev)) != cudaSuccess ||
+        (ae = cudaDeviceGetAttribute(&m->smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                                     dev)) != cudaSuccess) {
+        cuda_prepared_free(m);
+        return cuda_fail(d, "asking the GPU's multiprocessors and shared memory", ae);
+    }
     size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
     m->skip = calloc(nn, 1);
     m->convs = calloc(nn, sizeof *m->convs);

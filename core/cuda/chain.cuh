@@ -40,22 +40,43 @@ static inline int yolo_cu_chain_allowed(void)
     return !(env && strcmp(env, "0") == 0);
 }
 
-/* kernel<<<grid, block, smem, s>>>(args...), allowed to overlap the previous kernel's tail */
+/* kernel<<<grid, block, smem, s>>>(args...), allowed to overlap the previous kernel's tail;
+ * cluster_z > 1 also groups the blocks into thread-block clusters of 1 x 1 x cluster_z (their
+ * shared memory visible to one another), and smem above the default 48 KiB is opted in to. */
 template <typename... Params, typename... Args>
-static inline void yolo_cu_launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
-                                  cudaStream_t s, Args &&...args)
+static inline void yolo_cu_launch_ex(void (*kernel)(Params...), dim3 grid, dim3 block,
+                                     size_t smem, cudaStream_t s, unsigned cluster_z,
+                                     Args &&...args)
 {
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    if (smem > 48 * 1024)
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    cudaLaunchAttribute attr[2];
+    unsigned n = 0;
+    if (yolo_cu_chain_allowed()) {
+        attr[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+        attr[n++].val.programmaticStreamSerializationAllowed = 1;
+    }
+    if (cluster_z > 1) {
+        attr[n].id = cudaLaunchAttributeClusterDimension;
+        attr[n].val.clusterDim.x = 1;
+        attr[n].val.clusterDim.y = 1;
+        attr[n++].val.clusterDim.z = cluster_z;
+    }
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = grid;
     cfg.blockDim = block;
     cfg.dynamicSmemBytes = smem;
     cfg.stream = s;
     cfg.attrs = attr;
-    cfg.numAttrs = yolo_cu_chain_allowed() ? 1 : 0;
+    cfg.numAttrs = n;
     cudaLaunchKernelEx(&cfg, kernel, static_cast<Args &&>(args)...);
+}
+
+template <typename... Params, typename... Args>
+static inline void yolo_cu_launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+                                  cudaStream_t s, Args &&...args)
+{
+    yolo_cu_launch_ex(kernel, grid, block, smem, s, 1u, static_cast<Args &&>(args)...);
 }
 
 #endif

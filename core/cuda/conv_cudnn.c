@@ -97,12 +97,8 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     cv->bias = n->n_in >= 3 && n->in[2] >= 0
              ? (const float *)(m->dconst + g->tensors[n->in[2]].offset) : NULL;
     if (cv->igemm_ok) {
-        int sms = 0;
-        cudaError_t e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, m->device);
-        if (e != cudaSuccess)
-            return cuda_fail(d, "asking the SM count", e);
-        cuda_igemm_plan(m, i, sms);
-        cuda_pw_plan(m, i, sms);
+        cuda_igemm_plan(m, i, m->sms);
+        cuda_pw_plan(m, i, m->sms);
     }
     if (cv->igemm_ok || cv->tile_ok)   /* which runs it: cuda_conv_pick, or measured */
         cv->kernel = cuda_conv_pick(m, i);

@@ -1,17 +1,28 @@
-/* cuda/conv_tile.c: the host side of our tiled FP16 convolution for few channels
- * (kernels_conv_tile.cu): which convolutions it can run, its weights in the node's piece of
- * dextra (FP16, K ordered tap by tap with the channels inside, made on the device at load)
- * and its launch. Which kernel runs a convolution is cuda_conv_pick (conv_igemm.c). */
+/* cuda/conv_tile.c: the host side of our tiled FP16 convolution (kernels_conv_tile.cu):
+ * which convolutions it can run, its weights in the node's piece of dextra (FP16, slice by
+ * slice of input channels, K ordered tap by tap with the channels inside, made on the device
+ * at load) and its launch. Which kernel runs a convolution is cuda_conv_pick (conv_igemm.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cuda/cuda_model.h"
 #include "ops/op_params.h"
 
+/* YOLO_CUDA_TILE_SPLIT=1: the kernel's slices and channel groups (deep layers, small grids:
+ * clusters, shared memory past 48 KiB). Off by default until measured on a GPU: without it the
+ * kernel runs only what it ran before (64 channels or fewer either side, one block a tile, the
+ * default shared memory), with the same sums in the same order. */
+static int split_on(void)
+{
+    const char *env = getenv("YOLO_CUDA_TILE_SPLIT");
+    return env && strcmp(env, "1") == 0;
+}
+
 /* The kernel's arguments for node n with the tile planned; 0 when it cannot run it. */
 static int tile_args(const struct cuda_model *m, const struct yolo_node *n,
                      struct yolo_cu_conv_tile *a)
 {
+    int split = split_on();
     const struct yolo_graph *g = m->g;
     const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
     const struct yolo_tensor *W = &g->tensors[n->in[1]];
@@ -19,7 +30,8 @@ static int tile_args(const struct cuda_model *m, const struct yolo_node *n,
     const int64_t lim = INT32_MAX;
     /* the kernel's 32-bit index arithmetic and shared-memory offsets */
     if (!cuda_conv_is_half(m, n) || p[YOLO_CONV_GROUP] != 1 || X->shape[0] >= 65536 ||
-        X->shape[1] > 64 || Y->shape[1] > 64 || W->shape[2] > 7 || W->shape[3] > 7 ||
+        X->shape[1] > (split ? 512 : 64) || Y->shape[1] > (split ? 65535 : 64) ||
+        W->shape[2] > 7 || W->shape[3] > 7 ||
         p[YOLO_CONV_SH] > 4 || p[YOLO_CONV_SW] > 4 || p[YOLO_CONV_DH] > 4 || p[YOLO_CONV_DW] > 4 ||
         p[YOLO_CONV_PT] >= 4096 || p[YOLO_CONV_PL] >= 4096 ||
         X->shape[1] * X->shape[2] * X->shape[3] >= lim ||
@@ -32,8 +44,9 @@ static int tile_args(const struct cuda_model *m, const struct yolo_node *n,
         .sh = (int32_t)p[YOLO_CONV_SH], .sw = (int32_t)p[YOLO_CONV_SW],
         .ph = (int32_t)p[YOLO_CONV_PT], .pw = (int32_t)p[YOLO_CONV_PL],
         .dh = (int32_t)p[YOLO_CONV_DH], .dw = (int32_t)p[YOLO_CONV_DW],
-        .x_st = m->st[n->in[0]], .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT] };
-    return yolo_cu_conv_tile_plan(a);
+        .x_st = m->st[n->in[0]], .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT],
+        .sms = split ? m->sms : 0, .smem_max = split ? m->smem_optin : 0 };
+    return yolo_cu_conv_tile_plan(a) && (split || a->ks == 1);
 }
 
 int cuda_tile_eligible(const struct cuda_model *m, const struct yolo_node *n)
@@ -58,30 +71,22 @@ int cuda_tile_preferred(const struct cuda_model *m, const struct yolo_node *n)
     return blocks >= 1024;
 }
 
-uint64_t cuda_tile_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n)
+uint64_t cuda_tile_extra_bytes(const struct cuda_model *m, const struct yolo_node *n)
 {
-    const struct yolo_tensor *W = &g->tensors[n->in[1]];
-    uint64_t mp = ((uint64_t)W->shape[0] + 15) / 16 * 16;
-    return mp * (uint64_t)yolo_cu_conv_tile_kpad((int32_t)W->shape[1], (int32_t)W->shape[2],
-                                                 (int32_t)W->shape[3]) * 2;
+    struct yolo_cu_conv_tile a;
+    return tile_args(m, n, &a) ? (uint64_t)yolo_cu_conv_tile_weight_bytes(&a) : 0;
 }
 
-/* FP32 [m][c][kh][kw] in the const blob -> FP16 [m][kpad] with k = (tap, channel padded to
- * 8), on the device; the padding stays as uploaded (zeros). */
+/* FP32 [m][c][kh][kw] in the const blob -> the kernel's FP16 slices, on the device */
 int cuda_tile_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d)
 {
-    const struct yolo_graph *g = m->g;
-    const struct yolo_tensor *W = &g->tensors[g->nodes[i].in[1]];
-    int64_t mo = W->shape[0], c = W->shape[1], kh = W->shape[2], kw = W->shape[3];
-    int64_t cp = (c + 7) / 8 * 8;
-    int64_t kpad = yolo_cu_conv_tile_kpad((int32_t)c, (int32_t)kh, (int32_t)kw);
-    struct yolo_cu_copy cp4 = { .ndim = 4, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
-                                .numel = mo * c * kh * kw, .shape = { mo, c, kh, kw },
-                                .ss = { c * kh * kw, kh * kw, kw, 1 },
-                                .ds = { kpad, 1, kw * cp, cp },
-                                .src = m->dconst + W->offset,
-                                .dst = m->dextra + m->extra_off[i] + m->convs[i].tile_off };
-    int e = yolo_cu_copy(&cp4, 1, NULL);
+    const struct yolo_node *n = &m->g->nodes[i];
+    struct yolo_cu_conv_tile a;
+    if (!tile_args(m, n, &a))
+        return yolo_node_error(d, YOLO_ERR_INTERNAL, n, "cuda: tiled convolution planned for a "
+                               "shape it cannot run");
+    int e = yolo_cu_conv_tile_weights(&a, (const float *)(m->dconst + m->g->tensors[n->in[1]].offset),
+                                      m->dextra + m->extra_off[i] + m->convs[i].tile_off, NULL);
     return e ? cuda_fail(d, "converting weights to FP16", (cudaError_t)e) : 0;
 }
 

@@ -111,27 +111,40 @@ int yolo_cu_conv_pw_ok(const struct yolo_cu_conv_pw *p);
 void yolo_cu_conv_pw_plan(struct yolo_cu_conv_pw *p, int32_t sms);
 int yolo_cu_conv_pw(const struct yolo_cu_conv_pw *p, yolo_cu_stream s);
 
-/* A 2-D convolution (groups 1) in FP16 on the tensor cores for few channels, by output tiles
- * staged in shared memory (kernels_conv_tile.cu): y = act(conv(x, w) + bias), NCHW, y packed,
- * x in F32 or F16 storage (rounded to FP16 as it is read), y in either, as yolo_cu_conv_igemm.
- * c <= 64 and m <= 64. The weights were prepared at load as FP16 rows [m rounded up to 16]
- * [yolo_cu_conv_tile_kpad(c, kh, kw)], k = ((ky * kw + kx) * cg + c / 8) * 8 + c % 8 with
- * cg = c rounded up to 8, / 8: the channels of a tap contiguous and padded to 8; zeros in
- * every padding. yolo_cu_conv_tile_plan, called once on the shape (n, c, h, w, m, oh, ow,
- * kh, kw, sh, sw, ph, pw, dh, dw and the storages set), fills cg and the tile (th x tw
- * outputs of one image; a 1x1 stride-1 convolution becomes one row of h * w per image) and
- * returns 0 when the shape does not fit this kernel. Limits the host checks: h * w, n * m *
- * oh * ow and c * h * w < 2^31, n < 65536. */
+/* A 2-D convolution (groups 1) in FP16 on the tensor cores, by output tiles staged in shared
+ * memory (kernels_conv_tile.cu): y = act(conv(x, w) + bias), NCHW, y packed, x in F32 or F16
+ * storage (rounded to FP16 as it is read), y in either, as yolo_cu_conv_igemm. A block owns
+ * th x tw = 256 outputs of one image, mt tiles of 16 output channels and one slice of cs input
+ * channels; with ks > 1 slices, the ks blocks of one output tile form a thread-block cluster
+ * and add their FP32 partial sums through each other's shared memory, in slice order, before
+ * the epilogue (so the result does not depend on timing). c <= 8 * 64.
+ * Weights: prepared at load by yolo_cu_conv_tile_weights as FP16, slice after slice, each
+ * [m rounded up to 16][yolo_cu_conv_tile_kpad(cs, kh, kw)] with k = ((ky * kw + kx) * cs / 8 +
+ * c / 8) * 8 + c % 8 (c counted within the slice): the channels of a tap contiguous; zeros in
+ * every padding. yolo_cu_conv_tile_plan, called once on the shape (n, c, h, w, m, oh, ow, kh,
+ * kw, sh, sw, ph, pw, dh, dw, the storages, and the GPU: sms, smem_max) fills cg, th, tw, mt,
+ * ks and cs (a 1x1 stride-1 convolution becomes one row of h * w per image; ks and mt grow
+ * until the grid has a block per multiprocessor, where the shape allows) and returns 0 when
+ * the shape does not fit this kernel. Limits the host checks: h * w, n * m * oh * ow and
+ * c * h * w < 2^31, n < 65536. */
 struct yolo_cu_conv_tile {
     int32_t n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
     int32_t x_st, y_st, act;
-    int32_t cg, th, tw;           /* set by yolo_cu_conv_tile_plan */
+    int32_t sms, smem_max;        /* the GPU's multiprocessors; shared memory a block may opt
+                                   * in to (0: the default 48 KiB) */
+    int32_t cg, th, tw;           /* set by yolo_cu_conv_tile_plan: cs / 8; the tile */
+    int32_t mt, ks, cs;           /* and: 16-channel tiles per block; slices; channels each */
     const void *x, *wt;
     const float *bias;
     void *y;
 };
 int32_t yolo_cu_conv_tile_kpad(int32_t c, int32_t kh, int32_t kw);
 int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p);
+/* The weights' bytes for planned p, and their layout made from FP32 [m][c][kh][kw] w32 (both
+ * on the device) into wt (zeroed by the caller: the padding stays as it is). */
+int64_t yolo_cu_conv_tile_weight_bytes(const struct yolo_cu_conv_tile *p);
+int yolo_cu_conv_tile_weights(const struct yolo_cu_conv_tile *p, const float *w32, void *wt,
+                              yolo_cu_stream s);
 int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream s);
 
 struct yolo_cu_pool {     /* NCHW max pooling; planes = N * C */

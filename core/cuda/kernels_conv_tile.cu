@@ -1,6 +1,5 @@
-/* cuda/kernels_conv_tile.cu: FP16 convolution for few input channels (<= 64) and few output
- * channels (<= 64), by output tiles staged in shared memory, on NCHW tensors, its epilogue
- * (bias, activation, output storage) fused.
+/* cuda/kernels_conv_tile.cu: FP16 convolution by output tiles staged in shared memory, on
+ * NCHW tensors, its epilogue (bias, activation, output storage) fused.
  *
  * Why a second kernel: the implicit GEMM (kernels_conv.cu) gathers its B operand one 2-byte
  * load per (pixel, k) through a k table, so on the wide early layers of a YOLO (3 or 16
@@ -25,19 +24,36 @@
  *   chunks   per chunk its tap's position offset << 3 | its channel group (-1: padding).
  * A 1x1 stride-1 convolution is one long row per image (the host flattens it), so its
  * tiles have no halo. mma.sync m16n8k16, FP32 accumulation; each warp owns 32 pixels of the
- * tile and every channel tile (MT of 16). */
+ * tile and every channel tile of its block (MT of 16).
+ *
+ * Deep layers and small grids: a block takes MT channel tiles (of the layer's m) and one
+ * slice of cs input channels (staged as above, so 64 channels at most), and the ks slices of
+ * one output tile run as one thread-block cluster. Why: at batch 1 a deep 3x3 layer has a
+ * handful of 256-pixel tiles (20 x 20 outputs: 2 to 4) for 132 multiprocessors, and cuDNN
+ * takes 12-20 us for each, with its separate epilogue pass (H200, yolov8n); splitting the
+ * channels of both sides puts a block on every multiprocessor and shortens each block's chain
+ * of loads and products. The slices' FP32 sums meet in shared memory: each block leaves its
+ * tile of partial sums in its own, the cluster synchronises, and each block adds up one part
+ * of the tile, reading the slices in order 0, 1, ... through distributed shared memory, then
+ * runs the epilogue on it. No second kernel, no scratch in global memory, no atomics. */
+#include <cooperative_groups.h>
+
 #include "chain.cuh"
 #include "device.cuh"
 #include "mma.cuh"
 
 #define TILE_THREADS 256               /* 8 warps x 32 pixels: th * tw = 256 */
 #define TILE_SMEM_MAX (48 * 1024)      /* what a launch may take without an opt-in */
+#define TILE_RED_PITCH 264             /* floats per row of the partial-sum tile: a half warp's
+                                        * float2 stores (8 rows x 4 pairs) in 32 banks */
+#define TILE_MAX_SLICES 8              /* a portable cluster */
 
 /* The shared-memory layout of one shape and tile (see the top of the file). */
 struct tile_geom {
     int32_t ih, iw, cw, iws;           /* staged rows, columns; columns per stride phase; positions */
     int32_t pu, swz_shift, swz_mask;   /* units per position; the channel-group XOR */
-    int32_t nch, kpad, kpitch, mp;     /* chunks (even), nch * 8, weight pitch (halves), rows */
+    int32_t nch, kpad, kpitch, mp;     /* chunks (even), nch * 8, weight pitch (halves), rows
+                                        * staged (MT * 16) */
     int32_t w_bytes, in_units;         /* weight bytes; input units with the zero one */
     int64_t smem;
 };
@@ -70,7 +86,68 @@ __device__ __forceinline__ int unit_of(const tile_geom &g, int pos, int grp)
     return pos * g.pu + (grp ^ ((pos >> g.swz_shift) & g.swz_mask));
 }
 
-/* MT: channel tiles of 16 (m <= 16 MT); V: elements per global load (4 when w % 4 == 0).
+/* The epilogue of a block of a ks-slice cluster (see the top of the file): its partial sums
+ * acc into red ([MT * 16][TILE_RED_PITCH] floats over the staging area, which the K loop no
+ * longer reads), then, after the whole cluster has done the same, units * rank / ks ..
+ * units * (rank + 1) / ks of the tile's 4-pixel units summed over the slices in order, with
+ * bias and activation, to y. The last cluster barrier keeps every block's shared memory alive
+ * until the others have read it. */
+template <int MT>
+__device__ __forceinline__ void split_epilogue(const struct yolo_cu_conv_tile &p,
+                                               const float (&acc)[MT][4][4], float *red, int m0,
+                                               int img, int oy0, int ox0)
+{
+    namespace cg = cooperative_groups;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int g8 = lane >> 2, t4 = lane & 3;
+    __syncthreads();   /* every warp is past its last read of the staged operands */
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int hi = 0; hi < 2; hi++)
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+                *(float2 *)&red[(mt * 16 + g8 + hi * 8) * TILE_RED_PITCH + warp * 32 + j * 8 +
+                                t4 * 2] = make_float2(acc[mt][j][hi * 2], acc[mt][j][hi * 2 + 1]);
+    cg::cluster_group cl = cg::this_cluster();
+    cl.sync();
+    const int units = MT * 16 * 64, rank = (int)cl.block_rank();
+    const int u1 = units * (rank + 1) / p.ks;
+    const int64_t ohw = (int64_t)p.oh * p.ow;
+    for (int u = units * rank / p.ks + tid; u < u1; u += TILE_THREADS) {
+        int r = u >> 6, px = (u & 63) * 4, m = m0 + r;
+        int tr = px / p.tw, oy = oy0 + tr, ox = ox0 + px - tr * p.tw;
+        if (m >= p.m || oy >= p.oh || ox >= p.ow)
+            continue;
+        float *at = red + r * TILE_RED_PITCH + px;
+        float4 sum = *cl.map_shared_rank((float4 *)at, 0);
+        for (int k = 1; k < p.ks; k++) {
+            float4 v = *cl.map_shared_rank((float4 *)at, k);
+            sum.x += v.x;
+            sum.y += v.y;
+            sum.z += v.z;
+            sum.w += v.w;
+        }
+        float bias = p.bias ? p.bias[m] : 0.0f;
+        float v[4] = { act_apply(sum.x + bias, p.act), act_apply(sum.y + bias, p.act),
+                       act_apply(sum.z + bias, p.act), act_apply(sum.w + bias, p.act) };
+        int64_t yi = ((int64_t)img * p.m + m) * ohw + (int64_t)oy * p.ow + ox;
+        if (p.ow % 4 == 0 && p.y_st == YOLO_CU_F16) {   /* ox % 4 == 0: 8-byte aligned */
+            __half2 a = __floats2half2_rn(v[0], v[1]), b = __floats2half2_rn(v[2], v[3]);
+            *(uint2 *)((__half *)p.y + yi) = make_uint2(*(uint32_t *)&a, *(uint32_t *)&b);
+        } else if (p.ow % 4 == 0) {
+            *(float4 *)((float *)p.y + yi) = make_float4(v[0], v[1], v[2], v[3]);
+        } else {
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                if (ox + e < p.ow)
+                    st_f(p.y, p.y_st, yi + e, v[e]);
+        }
+    }
+    cl.sync();
+}
+
+/* MT: channel tiles of 16 per block; V: elements per global load (4 when w % 4 == 0).
  * A block waits on its loads once, so throughput comes from resident blocks (4-5 of 256
  * threads an SM at 16 channels). Measured (H200, yolov8n b128): two items a thread in flight
  * with a register cap for 4 blocks was 5-15% slower on the 3x3 convolutions. */
@@ -86,11 +163,18 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
     const int tiles_x = (p.ow + p.tw - 1) / p.tw, img = blockIdx.y;
     const int oy0 = blockIdx.x / tiles_x * p.th, ox0 = blockIdx.x % tiles_x * p.tw;
     const int iy0 = oy0 * p.sh - p.ph, ix0 = ox0 * p.sw - p.pw;
+    /* this block's slice of input channels and its output channels (blockIdx.z: the channel
+     * group times ks plus the slice, so a cluster of 1 x 1 x ks holds one tile's slices) */
+    const int slice = blockIdx.z % p.ks, m0 = blockIdx.z / p.ks * (MT * 16);
+    const int c0 = slice * p.cs, cc = min(p.cs, p.c - c0);
+    const int mp_all = (p.m + 15) / 16 * 16, rows = min(MT * 16, mp_all - m0);
 
+    /* rows past `rows` (the last channel group's) stay unset: their sums are never stored */
     const int wrow = g.kpad / 8;
-    for (int i = tid; i < g.mp * wrow; i += TILE_THREADS) {
+    const uint4 *wsrc = (const uint4 *)p.wt + ((int64_t)slice * mp_all + m0) * wrow;
+    for (int i = tid; i < rows * wrow; i += TILE_THREADS) {
         int r = i / wrow, q = i - r * wrow;
-        *(uint4 *)(ws + r * g.kpitch + q * 8) = __ldg((const uint4 *)p.wt + i);
+        *(uint4 *)(ws + r * g.kpitch + q * 8) = __ldg(wsrc + i);
     }
     const int real = p.kh * p.kw * p.cg;
     for (int j = tid; j < g.nch; j += TILE_THREADS) {
@@ -115,7 +199,7 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
     const int xa = ix0 >= 0 ? ix0 / V * V : -((-ix0 + V - 1) / V) * V;
     const int ngrp = (ix0 + g.iw - xa + V - 1) / V, per_grp = g.ih * ngrp;
     const int64_t hw = (int64_t)p.h * p.w;
-    const TX *xb = (const TX *)p.x + (int64_t)img * p.c * hw;
+    const TX *xb = (const TX *)p.x + ((int64_t)img * p.c + c0) * hw;
     auto fetch = [&](int it, __half (*v)[V]) {
         int grp = it / per_grp, rc = it - grp * per_grp, r = rc / ngrp;
         int x = xa + (rc - r * ngrp) * V, y = iy0 + r;
@@ -124,7 +208,7 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
 #pragma unroll
         for (int c8 = 0; c8 < 8; c8++) {
             int ch = grp * 8 + c8;
-            if (in && ch < p.c) {
+            if (in && ch < cc) {
                 load_row<V>(src + ch * hw, v[c8]);
             } else {
 #pragma unroll
@@ -194,16 +278,20 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
         }
     }
 
-    /* epilogue as kernels_conv.cu's: bias, activation, storage; (2t, 2t+1) are neighbours in
-     * one output row (tw is a multiple of 8), a pair store when the row length is even */
     const int g8 = lane >> 2, t4 = lane & 3;
     const int64_t ohw = (int64_t)p.oh * p.ow;
+    if (p.ks > 1) {
+        split_epilogue<MT>(p, acc, (float *)smem, m0, img, oy0, ox0);
+        return;
+    }
+    /* epilogue as kernels_conv.cu's: bias, activation, storage; (2t, 2t+1) are neighbours in
+     * one output row (tw is a multiple of 8), a pair store when the row length is even */
     const bool pairs = p.ow % 2 == 0;
 #pragma unroll
     for (int mt = 0; mt < MT; mt++) {
 #pragma unroll
         for (int hi = 0; hi < 2; hi++) {
-            int m = mt * 16 + g8 + hi * 8;
+            int m = m0 + mt * 16 + g8 + hi * 8;
             if (m >= p.m)
                 continue;
             float bias = p.bias ? p.bias[m] : 0.0f;
@@ -249,10 +337,13 @@ static tile_geom geom_of(const struct yolo_cu_conv_tile *p, int th, int tw)
     g.nch = yolo_cu_conv_tile_kpad(p->cg * 8, p->kh, p->kw) / 8;
     g.kpad = g.nch * 8;
     g.kpitch = g.kpad + 8;
-    g.mp = (p->m + 15) / 16 * 16;
+    g.mp = p->mt * 16;
     g.w_bytes = g.mp * g.kpitch * 2;
     g.in_units = g.ih * g.iws * g.pu + 1;
     g.smem = g.w_bytes + (int64_t)g.in_units * 16 + g.nch * 4;
+    int64_t red = (int64_t)g.mp * TILE_RED_PITCH * 4;   /* the slices' partial sums */
+    if (p->ks > 1 && red > g.smem)
+        g.smem = red;
     return g;
 }
 
@@ -262,28 +353,46 @@ extern "C" int32_t yolo_cu_conv_tile_kpad(int32_t c, int32_t kh, int32_t kw)
     return (chunks + 1) / 2 * 2 * 8;
 }
 
-/* The tile with the fewest bytes moved per image (outputs written, input window staged with
- * its halo, weights copied in), among those that fit in TILE_SMEM_MAX. */
-extern "C" int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p)
+static int64_t smem_limit(const struct yolo_cu_conv_tile *p)
 {
-    if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0 && p->pw == 0 &&
-        p->h == p->oh && p->w == p->ow) {
-        p->w = p->ow = p->h * p->w;   /* one row per image: no halo */
-        p->h = p->oh = 1;
-    }
-    p->cg = (p->c + 7) / 8;
-    if (p->m < 1 || p->m > 64 || p->c < 1 || p->cg > 8)
-        return 0;
+    return p->smem_max > TILE_SMEM_MAX ? p->smem_max : TILE_SMEM_MAX;
+}
+
+/* ks slices of the input channels: cs of them each (a multiple of 8), the last one partial */
+static void set_slices(struct yolo_cu_conv_tile *p, int ks)
+{
+    p->cs = ((p->c + ks - 1) / ks + 7) / 8 * 8;
+    p->cg = p->cs / 8;
+    p->ks = (p->c + p->cs - 1) / p->cs;
+}
+
+static int64_t channel_groups(const struct yolo_cu_conv_tile *p)
+{
+    return ((p->m + 15) / 16 + p->mt - 1) / p->mt;
+}
+
+static int64_t grid_blocks(const struct yolo_cu_conv_tile *p)
+{
+    return (int64_t)p->n * ((p->oh + p->th - 1) / p->th) * ((p->ow + p->tw - 1) / p->tw) *
+           channel_groups(p) * p->ks;
+}
+
+/* The tile with the fewest bytes moved per image (outputs written, input window staged with
+ * its halo once per channel group, weights copied in), among those whose shared memory fits;
+ * 0 when none does. */
+static int pick_tile(struct yolo_cu_conv_tile *p)
+{
     int64_t best = -1;
     int xsz = p->x_st == YOLO_CU_F16 ? 2 : 4, ysz = p->y_st == YOLO_CU_F16 ? 2 : 4;
     for (int tw = 8; tw <= 256; tw *= 2) {
         int th = 256 / tw;
         tile_geom g = geom_of(p, th, tw);
-        if (g.smem > TILE_SMEM_MAX)
+        if (g.smem > smem_limit(p))
             continue;
         int64_t tiles = (int64_t)((p->oh + th - 1) / th) * ((p->ow + tw - 1) / tw);
-        int64_t cost = tiles * ((int64_t)256 * p->m * ysz + (int64_t)g.ih * g.iw * p->c * xsz +
-                                (int64_t)g.w_bytes);
+        int64_t cost = tiles * ((int64_t)256 * p->m * ysz +
+                                channel_groups(p) * g.ih * g.iw * p->c * xsz +
+                                channel_groups(p) * p->ks * (int64_t)g.w_bytes);
         if (best < 0 || cost <= best) {   /* a tie: the wider tile (fewer rows past the end) */
             best = cost;
             p->th = th;
@@ -293,21 +402,96 @@ extern "C" int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p)
     return best >= 0;
 }
 
+/* Slices and channel groups: the fewest that fit in shared memory (64 channels a slice at
+ * most), then more while the grid has fewer blocks than the GPU has multiprocessors: first
+ * slices down to 32 channels, then channel groups down to one tile of 16, then slices down to
+ * 16 channels (a small slice stages little per block but adds to every block's reduction).
+ * Large grids (a big image or batch) keep one slice, which gives the same sums in the same
+ * order as the kernel always did. */
+extern "C" int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p)
+{
+    if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0 && p->pw == 0 &&
+        p->h == p->oh && p->w == p->ow) {
+        p->w = p->ow = p->h * p->w;   /* one row per image: no halo */
+        p->h = p->oh = 1;
+    }
+    if (p->m < 1 || p->c < 1 || p->c > TILE_MAX_SLICES * 64)
+        return 0;
+    int mtiles = (p->m + 15) / 16;
+    p->mt = mtiles < 4 ? mtiles : 4;
+    set_slices(p, (p->c + 63) / 64);
+    while (!pick_tile(p)) {   /* large kernels: smaller blocks until one fits */
+        if (p->ks < TILE_MAX_SLICES && p->cs > 8)
+            set_slices(p, p->ks + 1);
+        else if (p->mt > 1)
+            p->mt = (p->mt + 1) / 2;
+        else
+            return 0;
+    }
+    for (int phase = 0; phase < 3 && grid_blocks(p) < p->sms; ) {
+        struct yolo_cu_conv_tile q = *p;
+        if (phase == 1 && q.mt > 1) {
+            q.mt = (q.mt + 1) / 2;
+        } else if (phase != 1 && q.ks * 2 <= TILE_MAX_SLICES && q.cs / 2 >= (phase ? 16 : 32)) {
+            set_slices(&q, q.ks * 2);
+            if (q.ks == p->ks) {   /* rounding to 8 channels gave back the same slices */
+                phase++;
+                continue;
+            }
+        } else {
+            phase++;
+            continue;
+        }
+        if (!pick_tile(&q) || grid_blocks(&q) > 65535LL * 65535LL)
+            break;
+        *p = q;
+    }
+    return channel_groups(p) * p->ks <= 65535;
+}
+
+extern "C" int64_t yolo_cu_conv_tile_weight_bytes(const struct yolo_cu_conv_tile *p)
+{
+    return (int64_t)p->ks * ((p->m + 15) / 16 * 16) * yolo_cu_conv_tile_kpad(p->cs, p->kh, p->kw) *
+           2;
+}
+
+extern "C" int yolo_cu_conv_tile_weights(const struct yolo_cu_conv_tile *p, const float *w32,
+                                         void *wt, yolo_cu_stream s)
+{
+    int64_t mp = (p->m + 15) / 16 * 16, kpad = yolo_cu_conv_tile_kpad(p->cs, p->kh, p->kw);
+    int64_t taps = (int64_t)p->kh * p->kw;
+    for (int sl = 0; sl < p->ks; sl++) {
+        int64_t c0 = (int64_t)sl * p->cs, cc = p->c - c0 < p->cs ? p->c - c0 : p->cs;
+        struct yolo_cu_copy cp = { .ndim = 4, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                                   .numel = p->m * cc * taps, .src_off = c0 * taps,
+                                   .dst_off = sl * mp * kpad,
+                                   .shape = { p->m, cc, p->kh, p->kw },
+                                   .ss = { p->c * taps, taps, p->kw, 1 },
+                                   .ds = { kpad, 1, p->kw * p->cs, p->cs }, .src = w32, .dst = wt };
+        int e = yolo_cu_copy(&cp, 1, s);
+        if (e)
+            return e;
+    }
+    return 0;
+}
+
 template <int MT, typename TX>
 static void launch(const struct yolo_cu_conv_tile *p, const tile_geom &g, cudaStream_t s)
 {
     dim3 grid((unsigned)(((p->oh + p->th - 1) / p->th) * ((p->ow + p->tw - 1) / p->tw)),
-              (unsigned)p->n);
+              (unsigned)p->n, (unsigned)(channel_groups(p) * p->ks));
     if (p->w % 4 == 0)
-        yolo_cu_launch(conv_tile_kernel<MT, 4, TX>, grid, TILE_THREADS, (size_t)g.smem, s, *p, g);
+        yolo_cu_launch_ex(conv_tile_kernel<MT, 4, TX>, grid, TILE_THREADS, (size_t)g.smem, s,
+                          (unsigned)p->ks, *p, g);
     else
-        yolo_cu_launch(conv_tile_kernel<MT, 1, TX>, grid, TILE_THREADS, (size_t)g.smem, s, *p, g);
+        yolo_cu_launch_ex(conv_tile_kernel<MT, 1, TX>, grid, TILE_THREADS, (size_t)g.smem, s,
+                          (unsigned)p->ks, *p, g);
 }
 
 template <typename TX>
 static void launch_mt(const struct yolo_cu_conv_tile *p, const tile_geom &g, cudaStream_t s)
 {
-    switch ((p->m + 15) / 16) {
+    switch (p->mt) {
     case 1:  launch<1, TX>(p, g, s); break;
     case 2:  launch<2, TX>(p, g, s); break;
     case 3:  launch<3, TX>(p, g, s); break;
@@ -320,7 +504,10 @@ extern "C" int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stre
     if (p->n == 0 || p->oh == 0 || p->ow == 0)
         return 0;
     tile_geom g = geom_of(p, p->th, p->tw);
-    if (p->th * p->tw != 256 || p->tw % 8 || g.smem > TILE_SMEM_MAX || p->m > 64 || p->cg > 8)
+    if (p->th * p->tw != 256 || p->tw % 8 || g.smem > smem_limit(p) || p->mt < 1 || p->mt > 4 ||
+        p->ks < 1 || p->ks > TILE_MAX_SLICES || p->cg < 1 || p->cg > 8 || p->cs != p->cg * 8 ||
+        (int64_t)(p->ks - 1) * p->cs >= p->c || (int64_t)p->ks * p->cs < p->c ||
+        channel_groups(p) * p->ks > 65535)
         return (int)cudaErrorInvalidValue;
     cudaStream_t s = (cudaStream_t)st;
     if (p->x_st == YOLO_CU_F16)

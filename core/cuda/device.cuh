@@ -64,6 +64,22 @@ __device__ __forceinline__ float act_apply(float v, int32_t act)
     }
 }
 
+/* The same activations with the fast exponential and division (__expf, __fdividef: a few
+ * ulp, ~2^-21 relative), for kernels whose results are FP16-computed, where the products'
+ * rounding (2^-11) dwarfs it; it costs a fraction of the IEEE forms' instructions, which
+ * made the pointwise kernel's epilogue its bottleneck (ncu, H200, yolov8n batch 128). Tails:
+ * e^-v overflows to inf for v < -88 and the quotient is then 0 (SiLU -0), as the exact
+ * value rounds. */
+__device__ __forceinline__ float act_fast(float v, int32_t act)
+{
+    switch (act) {
+    case 1:  return v > 0.0f ? v : 0.0f;
+    case 2:  return __fdividef(1.0f, 1.0f + __expf(-v));
+    case 3:  return __fdividef(v, 1.0f + __expf(-v));
+    default: return v;
+    }
+}
+
 #define YOLO_CU_THREADS 256
 
 /* Blocks for n elements with a grid-stride loop: enough to fill the GPU, never zero. */

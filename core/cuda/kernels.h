@@ -100,7 +100,8 @@ void yolo_cu_conv_plan(struct yolo_cu_conv *p, int32_t sms, int64_t *part_floats
  * storage, y in F16 or F32; x, y and wt 16-byte aligned; hw = h * w a multiple of 8. The
  * weights are yolo_cu_conv_igemm's FP16 rows ([m rounded up to YOLO_CU_CONV_MPAD][kpad], zeros
  * beyond m and c). yolo_cu_conv_pw_ok: whether a shape fits; yolo_cu_conv_pw_plan: the tile
- * (wide: 64 x 128, else 64 x 64) for a GPU of sms multiprocessors. */
+ * (wide: BM x 128, else BM x 64; BM 32 when m <= 32, else 64) for a GPU of sms
+ * multiprocessors. The activation is computed in the fast form (act_fast in device.cuh). */
 struct yolo_cu_conv_pw {
     int32_t n, c, hw, m, kpad, y_st, act, wide;
     const void *x, *wt;

@@ -10,8 +10,9 @@
  * NCHW FP16 adds layout passes and a separate epilogue pass; measured on an H200 (yolov8n,
  * batch 128) both ran these layers at a quarter of the memory bandwidth they need.
  *
- * Block: BM = 64 output channels x BN = 64 or 128 pixels of one image, 4 or 8 warps of
- * 32 x 32. The weights are the implicit GEMM's FP16 rows ([m rounded up to 128][kpad], zeros
+ * Block: BM = 64 output channels (32 when the layer has no more: a 64-row tile would compute
+ * as many rows of zeros) x BN = 64 or 128 pixels of one image, warps of 32 x 32. The
+ * activation is the fast form (act_fast), since the output is FP16-computed anyway. The weights are the implicit GEMM's FP16 rows ([m rounded up to 128][kpad], zeros
  * beyond m and c), so the K tail multiplies zeros by the zero-filled rows past c. The output
  * tile goes through shared memory so that it leaves in 16-byte stores along the pixel rows. */
 #include "chain.cuh"
@@ -157,8 +158,8 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_pw_kernel(const struct yolo
             for (int nt = 0; nt < 4; nt++) {
                 int col = wn * 32 + nt * 8 + t4 * 2;
                 *(float2 *)&cs[r * S::CP + col] =
-                    make_float2(act_apply(acc[mt][nt][hi * 2] + bias, p.act),
-                                act_apply(acc[mt][nt][hi * 2 + 1] + bias, p.act));
+                    make_float2(act_fast(acc[mt][nt][hi * 2] + bias, p.act),
+                                act_fast(acc[mt][nt][hi * 2 + 1] + bias, p.act));
             }
         }
     __syncthreads();
@@ -183,9 +184,14 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_pw_kernel(const struct yolo
     }
 }
 
+static int pw_bm(const struct yolo_cu_conv_pw *p)
+{
+    return p->m <= 32 ? 32 : 64;
+}
+
 static int64_t pw_blocks(const struct yolo_cu_conv_pw *p, int bn)
 {
-    return (int64_t)p->n * ((p->hw + bn - 1) / bn) * ((p->m + 63) / 64);
+    return (int64_t)p->n * ((p->hw + bn - 1) / bn) * ((p->m + pw_bm(p) - 1) / pw_bm(p));
 }
 
 extern "C" int yolo_cu_conv_pw_ok(const struct yolo_cu_conv_pw *p)
@@ -193,10 +199,11 @@ extern "C" int yolo_cu_conv_pw_ok(const struct yolo_cu_conv_pw *p)
     return p->n > 0 && p->hw > 0 && p->hw % 8 == 0 && p->c > 0 && p->m > 0 &&
            p->kpad % PW_BK == 0 && p->kpad >= p->c && (int64_t)p->c * p->hw < INT32_MAX &&
            (p->y_st == YOLO_CU_F16 || p->y_st == YOLO_CU_F32) &&
-           pw_blocks(p, 64) / ((p->m + 63) / 64) < INT32_MAX && (p->m + 63) / 64 <= 65535;
+           pw_blocks(p, 64) / ((p->m + pw_bm(p) - 1) / pw_bm(p)) < INT32_MAX &&
+           (p->m + 63) / 64 <= 65535;
 }
 
-/* 64 x 128 tiles when they still give every SM two blocks, else 64 x 64 */
+/* BM x 128 tiles when they still give every SM two blocks, else BM x 64 */
 extern "C" void yolo_cu_conv_pw_plan(struct yolo_cu_conv_pw *p, int32_t sms)
 {
     p->wide = pw_blocks(p, 128) >= 2 * (int64_t)(sms > 0 ? sms : 1);
@@ -204,8 +211,8 @@ extern "C" void yolo_cu_conv_pw_plan(struct yolo_cu_conv_pw *p, int32_t sms)
 
 template <int WM, int WN> static void pw_launch(const struct yolo_cu_conv_pw *p, cudaStream_t s)
 {
-    constexpr int BN = WN * 32;
-    dim3 grid((unsigned)((int64_t)p->n * ((p->hw + BN - 1) / BN)), (unsigned)((p->m + 63) / 64));
+    constexpr int BN = WN * 32, BM = WM * 32;
+    dim3 grid((unsigned)((int64_t)p->n * ((p->hw + BN - 1) / BN)), (unsigned)((p->m + BM - 1) / BM));
     yolo_cu_launch(conv_pw_kernel<WM, WN>, grid, WM * WN * 32, 0, s, *p);
 }
 
@@ -213,7 +220,11 @@ extern "C" int yolo_cu_conv_pw(const struct yolo_cu_conv_pw *p, yolo_cu_stream s
 {
     if (!yolo_cu_conv_pw_ok(p) || ((uintptr_t)p->x | (uintptr_t)p->y | (uintptr_t)p->wt) & 15)
         return (int)cudaErrorInvalidValue;
-    if (p->wide)
+    if (pw_bm(p) == 32 && p->wide)
+        pw_launch<1, 4>(p, (cudaStream_t)st);
+    else if (pw_bm(p) == 32)
+        pw_launch<1, 2>(p, (cudaStream_t)st);
+    else if (p->wide)
         pw_launch<2, 4>(p, (cudaStream_t)st);
     else
         pw_launch<2, 2>(p, (cudaStream_t)st);

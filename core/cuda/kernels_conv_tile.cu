@@ -129,8 +129,8 @@ __device__ __forceinline__ void split_epilogue(const struct yolo_cu_conv_tile &p
             sum.w += v.w;
         }
         float bias = p.bias ? p.bias[m] : 0.0f;
-        float v[4] = { act_apply(sum.x + bias, p.act), act_apply(sum.y + bias, p.act),
-                       act_apply(sum.z + bias, p.act), act_apply(sum.w + bias, p.act) };
+        float v[4] = { act_fast(sum.x + bias, p.act), act_fast(sum.y + bias, p.act),
+                       act_fast(sum.z + bias, p.act), act_fast(sum.w + bias, p.act) };
         int64_t yi = ((int64_t)img * p.m + m) * ohw + (int64_t)oy * p.ow + ox;
         if (p.ow % 4 == 0 && p.y_st == YOLO_CU_F16) {   /* ox % 4 == 0: 8-byte aligned */
             __half2 a = __floats2half2_rn(v[0], v[1]), b = __floats2half2_rn(v[2], v[3]);

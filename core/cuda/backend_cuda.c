@@ -193,8 +193,10 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     m->g = g;
     m->device = dev;
     m->half = strcmp(prec, "fp16") == 0;
+    m->tile_split = cuda_tile_split_wanted();
     cudaError_t ae;
-    if ((ae = cudaDeviceGetAttribute(&m->sms, cudaDevAttrMultiProcessorCount, dev)) != cudaSuccess ||
+    if ((ae = cudaDeviceGetAttribute(&m->sms, cudaDevAttrMultiProcessorCount, dev)) !=
+            cudaSuccess ||
         (ae = cudaDeviceGetAttribute(&m->smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
                                      dev)) != cudaSuccess) {
         cuda_prepared_free(m);

@@ -9,10 +9,11 @@
 #include "ops/op_params.h"
 
 /* YOLO_CUDA_TILE_SPLIT=1: the kernel's slices and channel groups (deep layers, small grids:
- * clusters, shared memory past 48 KiB). Off by default until measured on a GPU: without it the
- * kernel runs only what it ran before (64 channels or fewer either side, one block a tile, the
- * default shared memory), with the same sums in the same order. */
-static int split_on(void)
+ * clusters, shared memory past 48 KiB), read once at load (m->tile_split), since the weights'
+ * layout depends on it. Off by default until measured on a GPU: without it the kernel runs
+ * only what it ran before (64 channels or fewer either side, one block a tile, the default
+ * shared memory), with the same sums in the same order. */
+int cuda_tile_split_wanted(void)
 {
     const char *env = getenv("YOLO_CUDA_TILE_SPLIT");
     return env && strcmp(env, "1") == 0;
@@ -22,7 +23,7 @@ static int split_on(void)
 static int tile_args(const struct cuda_model *m, const struct yolo_node *n,
                      struct yolo_cu_conv_tile *a)
 {
-    int split = split_on();
+    int split = m->tile_split;
     const struct yolo_graph *g = m->g;
     const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
     const struct yolo_tensor *W = &g->tensors[n->in[1]];
@@ -85,8 +86,9 @@ int cuda_tile_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_
     if (!tile_args(m, n, &a))
         return yolo_node_error(d, YOLO_ERR_INTERNAL, n, "cuda: tiled convolution planned for a "
                                "shape it cannot run");
-    int e = yolo_cu_conv_tile_weights(&a, (const float *)(m->dconst + m->g->tensors[n->in[1]].offset),
-                                      m->dextra + m->extra_off[i] + m->convs[i].tile_off, NULL);
+    const float *w32 = (const float *)(m->dconst + m->g->tensors[n->in[1]].offset);
+    int e = yolo_cu_conv_tile_weights(&a, w32, m->dextra + m->extra_off[i] + m->convs[i].tile_off,
+                                      NULL);
     return e ? cuda_fail(d, "converting weights to FP16", (cudaError_t)e) : 0;
 }
 

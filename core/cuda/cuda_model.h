@@ -47,7 +47,9 @@ struct cuda_conv {                 /* one Conv node, shared by every context */
 struct cuda_model {
     const struct yolo_graph *g;
     int32_t device, half;          /* half: FP16 run (convs and the tensors around them) */
-    int32_t sms, smem_optin;       /* the GPU's multiprocessors; shared memory a block may opt in to */
+    int32_t sms, smem_optin;       /* the GPU's multiprocessors; shared memory a block may
+                                    * opt in to */
+    int32_t tile_split;            /* YOLO_CUDA_TILE_SPLIT=1 at load (conv_tile.c) */
     uint8_t *st;                   /* per tensor: enum yolo_cu_st */
     uint8_t *skip;                 /* per node: nothing runs (enum cuda_skip) */
     struct cuda_conv *convs;       /* per node (Conv nodes only) */
@@ -126,6 +128,7 @@ void cuda_igemm_table(int32_t *tab, int64_t c, int64_t h, int64_t w, int64_t kh,
 /* conv_igemm.c: the kernel that runs FP16 convolution i by the fixed rule (or YOLO_CUDA_CONV);
  * conv_tile.c: the tiled kernel's side, as the igemm one's above. */
 int  cuda_conv_pick(const struct cuda_model *m, int32_t i);
+int  cuda_tile_split_wanted(void);
 int  cuda_tile_eligible(const struct cuda_model *m, const struct yolo_node *n);
 int  cuda_tile_preferred(const struct cuda_model *m, const struct yolo_node *n);
 uint64_t cuda_tile_extra_bytes(const struct cuda_model *m, const struct yolo_node *n);

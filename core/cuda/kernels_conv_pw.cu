@@ -12,9 +12,10 @@
  *
  * Block: BM = 64 output channels (32 when the layer has no more: a 64-row tile would compute
  * as many rows of zeros) x BN = 64 or 128 pixels of one image, warps of 32 x 32. The
- * activation is the fast form (act_fast), since the output is FP16-computed anyway. The weights are the implicit GEMM's FP16 rows ([m rounded up to 128][kpad], zeros
- * beyond m and c), so the K tail multiplies zeros by the zero-filled rows past c. The output
- * tile goes through shared memory so that it leaves in 16-byte stores along the pixel rows. */
+ * activation is the fast form (act_fast), since the output is FP16-computed anyway. The
+ * weights are the implicit GEMM's FP16 rows ([m rounded up to 128][kpad], zeros beyond m and
+ * c), so the K tail multiplies zeros by the zero-filled rows past c. The output tile goes
+ * through shared memory so that it leaves in 16-byte stores along the pixel rows. */
 #include "chain.cuh"
 #include "device.cuh"
 #include "mma.cuh"
@@ -212,7 +213,8 @@ extern "C" void yolo_cu_conv_pw_plan(struct yolo_cu_conv_pw *p, int32_t sms)
 template <int WM, int WN> static void pw_launch(const struct yolo_cu_conv_pw *p, cudaStream_t s)
 {
     constexpr int BN = WN * 32, BM = WM * 32;
-    dim3 grid((unsigned)((int64_t)p->n * ((p->hw + BN - 1) / BN)), (unsigned)((p->m + BM - 1) / BM));
+    dim3 grid((unsigned)((int64_t)p->n * ((p->hw + BN - 1) / BN)),
+              (unsigned)((p->m + BM - 1) / BM));
     yolo_cu_launch(conv_pw_kernel<WM, WN>, grid, WM * WN * 32, 0, s, *p);
 }
 

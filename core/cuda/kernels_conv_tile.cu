@@ -402,12 +402,29 @@ static int pick_tile(struct yolo_cu_conv_tile *p)
     return best >= 0;
 }
 
+/* More slices than p has, the fewest that change it (rounding a slice to 8 channels can give
+ * the same slices back: 64 channels in 4 or in 5 are both 4 slices of 16), each of at least
+ * min_cs channels; 0 when there is no such split. */
+static int more_slices(struct yolo_cu_conv_tile *p, int min_cs)
+{
+    for (int k = p->ks + 1; k <= TILE_MAX_SLICES; k++) {
+        struct yolo_cu_conv_tile q = *p;
+        set_slices(&q, k);
+        if (q.ks > p->ks && q.cs >= min_cs) {
+            *p = q;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Slices and channel groups: the fewest that fit in shared memory (64 channels a slice at
  * most), then more while the grid has fewer blocks than the GPU has multiprocessors: first
  * slices down to 32 channels, then channel groups down to one tile of 16, then slices down to
  * 16 channels (a small slice stages little per block but adds to every block's reduction).
- * Large grids (a big image or batch) keep one slice, which gives the same sums in the same
- * order as the kernel always did. */
+ * Large grids keep one slice, which gives the same sums in the same order as the kernel
+ * always did. Every step adds a slice or halves the channel tiles of a block, so both loops
+ * end. */
 extern "C" int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p)
 {
     if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0 && p->pw == 0 &&
@@ -420,30 +437,24 @@ extern "C" int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p)
     int mtiles = (p->m + 15) / 16;
     p->mt = mtiles < 4 ? mtiles : 4;
     set_slices(p, (p->c + 63) / 64);
+    if (p->ks > TILE_MAX_SLICES)
+        return 0;
     while (!pick_tile(p)) {   /* large kernels: smaller blocks until one fits */
-        if (p->ks < TILE_MAX_SLICES && p->cs > 8)
-            set_slices(p, p->ks + 1);
-        else if (p->mt > 1)
-            p->mt = (p->mt + 1) / 2;
-        else
+        if (more_slices(p, 8))
+            continue;
+        if (p->mt == 1)
             return 0;
+        p->mt = (p->mt + 1) / 2;
     }
-    for (int phase = 0; phase < 3 && grid_blocks(p) < p->sms; ) {
+    for (int phase = 0; phase < 3 && grid_blocks(p) < p->sms;) {
         struct yolo_cu_conv_tile q = *p;
-        if (phase == 1 && q.mt > 1) {
+        int stepped = phase == 1 ? q.mt > 1 : more_slices(&q, phase ? 16 : 32);
+        if (phase == 1 && stepped)
             q.mt = (q.mt + 1) / 2;
-        } else if (phase != 1 && q.ks * 2 <= TILE_MAX_SLICES && q.cs / 2 >= (phase ? 16 : 32)) {
-            set_slices(&q, q.ks * 2);
-            if (q.ks == p->ks) {   /* rounding to 8 channels gave back the same slices */
-                phase++;
-                continue;
-            }
-        } else {
+        if (!stepped || !pick_tile(&q) || grid_blocks(&q) > 65535LL * 65535LL) {
             phase++;
             continue;
         }
-        if (!pick_tile(&q) || grid_blocks(&q) > 65535LL * 65535LL)
-            break;
         *p = q;
     }
     return channel_groups(p) * p->ks <= 65535;

@@ -47,7 +47,8 @@ static int tile_args(const struct cuda_model *m, const struct yolo_node *n,
         .dh = (int32_t)p[YOLO_CONV_DH], .dw = (int32_t)p[YOLO_CONV_DW],
         .x_st = m->st[n->in[0]], .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT],
         .sms = split ? m->sms : 0, .smem_max = split ? m->smem_optin : 0 };
-    return yolo_cu_conv_tile_plan(a) && (split || a->ks == 1);
+    /* switch off: only the whole plan (one slice, every channel tile in one block) */
+    return yolo_cu_conv_tile_plan(a) && (split || (a->ks == 1 && a->mt * 16 >= a->m));
 }
 
 int cuda_tile_eligible(const struct cuda_model *m, const struct yolo_node *n)

@@ -141,6 +141,9 @@ struct yolo_cu_conv_tile {
 };
 int32_t yolo_cu_conv_tile_kpad(int32_t c, int32_t kh, int32_t kw);
 int yolo_cu_conv_tile_plan(struct yolo_cu_conv_tile *p);
+/* Whether planned p is one the kernel runs (the launcher refuses any other with
+ * cudaErrorInvalidValue); host code, no GPU needed. */
+int yolo_cu_conv_tile_valid(const struct yolo_cu_conv_tile *p);
 /* The weights' bytes for planned p, and their layout made from FP32 [m][c][kh][kw] w32 (both
  * on the device) into wt (zeroed by the caller: the padding stays as it is). */
 int64_t yolo_cu_conv_tile_weight_bytes(const struct yolo_cu_conv_tile *p);

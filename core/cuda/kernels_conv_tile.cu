@@ -510,16 +510,23 @@ static void launch_mt(const struct yolo_cu_conv_tile *p, const tile_geom &g, cud
     }
 }
 
+extern "C" int yolo_cu_conv_tile_valid(const struct yolo_cu_conv_tile *p)
+{
+    if (p->th < 1 || p->tw < 8 || p->th * p->tw != 256 || p->tw % 8 || p->mt < 1 || p->mt > 4 ||
+        p->ks < 1 || p->ks > TILE_MAX_SLICES || p->cg < 1 || p->cg > 8 || p->cs != p->cg * 8 ||
+        (int64_t)(p->ks - 1) * p->cs >= p->c || (int64_t)p->ks * p->cs < p->c ||
+        channel_groups(p) * p->ks > 65535)
+        return 0;
+    return geom_of(p, p->th, p->tw).smem <= smem_limit(p);
+}
+
 extern "C" int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream st)
 {
     if (p->n == 0 || p->oh == 0 || p->ow == 0)
         return 0;
-    tile_geom g = geom_of(p, p->th, p->tw);
-    if (p->th * p->tw != 256 || p->tw % 8 || g.smem > smem_limit(p) || p->mt < 1 || p->mt > 4 ||
-        p->ks < 1 || p->ks > TILE_MAX_SLICES || p->cg < 1 || p->cg > 8 || p->cs != p->cg * 8 ||
-        (int64_t)(p->ks - 1) * p->cs >= p->c || (int64_t)p->ks * p->cs < p->c ||
-        channel_groups(p) * p->ks > 65535)
+    if (!yolo_cu_conv_tile_valid(p))
         return (int)cudaErrorInvalidValue;
+    tile_geom g = geom_of(p, p->th, p->tw);
     cudaStream_t s = (cudaStream_t)st;
     if (p->x_st == YOLO_CU_F16)
         launch_mt<__half>(p, g, s);

@@ -61,7 +61,8 @@ struct yolo_plan_stats {
     uint64_t arena_bytes;          /* what a context allocates for activations */
     uint64_t sum_tensor_bytes;     /* sum of every non-const tensor, as if none shared bytes */
     int32_t  n_aliases;            /* views that share their source's bytes */
-    int32_t  n_in_place;           /* Concat inputs / Split outputs placed in the whole */
+    int32_t  n_in_place;           /* Concat inputs / Split outputs placed in the whole,
+                                      split-chain Sigmoid outputs in their Concat output */
 };
 /* Assigns arena offsets to every non-const tensor from liveness: tensors whose lifetimes do
  * not overlap share bytes; views (Reshape, Flatten, ...) alias their input. Sets
@@ -86,6 +87,27 @@ struct yolo_uses {
 int  yolo_uses_make(const struct yolo_graph *g, size_t room, struct yolo_uses *u,
                     struct yolo_diag *d);
 void yolo_uses_free(struct yolo_uses *u);
+/* Sigmoid -> Split along the last axis -> for each piece a chain of Add / Mul by a float32
+ * constant (one element, or the piece's shape) and Pow by the constant 2 -> Concat of the
+ * chains' ends, in piece order, along the last axis, to the Sigmoid input's shape (YOLOv5's
+ * box decode: xy = (s * 2 + grid) * stride, wh = (s * 2)^2 * anchors, conf = s). Every
+ * tensor from the Sigmoid's output to the Concat's inputs is read by its next node only and
+ * is no graph output. The planner keeps the Sigmoid's input alive up to the Concat (plan.c),
+ * so the CPU backend can run the whole as one pass at the Concat (cpu/split_chain_mark.c);
+ * the graph itself is not changed. */
+#define YOLO_SC_MAX_PIECES 8
+#define YOLO_SC_MAX_OPS    8
+struct yolo_split_chain {
+    int32_t sigmoid, split, concat;                  /* node indices */
+    int32_t n_pieces;
+    int64_t width[YOLO_SC_MAX_PIECES];               /* each piece along the last axis */
+    int32_t n_ops[YOLO_SC_MAX_PIECES];
+    int32_t op[YOLO_SC_MAX_PIECES][YOLO_SC_MAX_OPS];  /* the chain's nodes, in order */
+    int32_t cin[YOLO_SC_MAX_PIECES][YOLO_SC_MAX_OPS]; /* each one's constant input slot */
+};
+/* 1 and *sc filled if Sigmoid node s starts the pattern (u: yolo_uses_make of g), else 0. */
+int yolo_split_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t s,
+                          struct yolo_split_chain *sc);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

@@ -7,6 +7,8 @@
  * Views: the output of Reshape / Flatten / Squeeze / Unsqueeze / Identity is the input's
  * bytes under another shape, so it aliases its source (the runner skips the node) and the
  * source's lifetime is stretched to cover the view's.
+ * Split chains (passes.h, YOLOv5's box decode): the Sigmoid's output lies in the bytes of the
+ * chain's Concat output (chain_in_place).
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -166,6 +168,27 @@ static int split_in_place(const struct yolo_graph *g, const struct yolo_node *n,
     return placed;
 }
 
+/* A split chain (passes.h) starting at Sigmoid node s: the Sigmoid's output is placed at the
+ * bytes of the chain's Concat output, which the whole chain leaves alone (nothing reads the
+ * Sigmoid's output after the Split, and the pieces live until the Concat, so they lie
+ * elsewhere). The CPU backend's one-pass chain then reads the Sigmoid's input while it writes
+ * the Concat's output: never the same bytes (cpu/split_chain_mark.c). The peak is that of
+ * the nodes run one by one. */
+static int chain_in_place(const struct yolo_graph *g, const struct yolo_uses *u, int32_t s,
+                          int32_t *parent, uint64_t *poff)
+{
+    struct yolo_split_chain sc;
+    if (!yolo_split_chain_find(g, u, s, &sc))
+        return 0;
+    int32_t src = g->nodes[s].out[0], dst = g->nodes[sc.concat].out[0];
+    if (!placeable(g, src) || !placeable(g, dst) || parent[src] != src || parent[dst] != dst ||
+        yolo_tensor_bytes(&g->tensors[src]) != yolo_tensor_bytes(&g->tensors[dst]))
+        return 0;
+    parent[src] = dst;
+    poff[src] = 0;
+    return 1;
+}
+
 /* Offsets for lv[0..nl) in that order (see the header); times are -1..nn. *arena gets the end
  * of the highest tensor. Same result as trying every placed tensor in turn, restarting after
  * each bump: the lowest candidate offset with no conflict. -1 when out of memory. */
@@ -274,6 +297,14 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
     }
     for (int i = 0; i < g->n_inputs; i++)
         first[g->inputs[i]] = -1;
+    /* the readers of every tensor, for split chains; without memory for them the plan is made
+     * without chain_in_place (as valid: the CPU backend then runs those nodes one by one) */
+    struct yolo_uses uses;
+    int uses_ok = 0;
+    for (int32_t i = 0; i < nn && !uses_ok; i++)
+        uses_ok = g->nodes[i].op == YOLO_OP_SIGMOID;
+    if (uses_ok && yolo_uses_make(g, (size_t)nt, &uses, NULL))
+        uses_ok = 0;
     for (int32_t i = 0; i < nn; i++) {
         const struct yolo_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_out; k++)
@@ -297,11 +328,15 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
                 s.n_aliases++;
             }
         }
+        if (n->op == YOLO_OP_SIGMOID && uses_ok)
+            s.n_in_place += chain_in_place(g, &uses, i, parent, poff);
         if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)
             s.n_in_place += split_in_place(g, n, parent, poff);
         if (n->op == YOLO_OP_CONCAT && n->n_out == 1 && n->out[0] >= 0)
             s.n_in_place += concat_in_place(g, n, parent, poff);
     }
+    if (uses_ok)
+        yolo_uses_free(&uses);
     for (int i = 0; i < g->n_outputs; i++)
         last[g->outputs[i]] = nn;
     for (int32_t t = 0; t < nt; t++)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "passes.h"
 #include "cpu/conv_pack.h"
 #include "cpu/cpu.h"
 #include "cpu/qconv_pack.h"
@@ -35,9 +36,11 @@ struct cpu_model {
     enum yolo_isa isa;
     struct yolo_cpu_kernel *kernels;  /* per node, picked for one thread (scratch: per ctx) */
     int64_t *pack_kind;               /* per node: enum yolo_conv_pack of its node data */
-    uint8_t *skip;                    /* per node: an aliased view, nothing to run */
+    uint8_t *skip;                    /* per node: nothing to run: 1 an aliased view, 2 part
+                                         of a split chain run at its Sigmoid */
     const void **node_data;           /* per node: struct yolo_conv_packed * or NULL */
     struct yolo_conv_packed *packs;   /* per node */
+    struct yolo_split_chain *chains;  /* per node: the chain a Sigmoid runs */
     float *blob;                      /* every packed weight, 64-byte aligned pieces */
     uint64_t blob_bytes;
 };
@@ -68,6 +71,7 @@ static void cpu_prepared_free(void *prepared)
     free(m->skip);
     free(m->node_data);
     free(m->packs);
+    free(m->chains);
     free(m->blob);
     free(m);
 }
@@ -138,7 +142,8 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     m->skip = calloc(nn, 1);
     m->node_data = calloc(nn, sizeof *m->node_data);
     m->packs = calloc(nn, sizeof *m->packs);
-    if (!m->kernels || !m->pack_kind || !m->skip || !m->node_data || !m->packs)
+    m->chains = calloc(nn, sizeof *m->chains);
+    if (!m->kernels || !m->pack_kind || !m->skip || !m->node_data || !m->packs || !m->chains)
         goto nomem;
     /* sizes first, so all packed weights live in one allocation */
     uint64_t total = 0;
@@ -195,6 +200,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
         yolo_cpu_kernel_pick(g, n, m->isa, kind, 1, &m->kernels[i]);
     }
     yolo_qconv_mark_c4(g, m->kernels, m->packs, m->node_data);
+    yolo_split_chain_mark(g, m->isa, m->kernels, m->chains, m->node_data, m->skip);
     pack_all(m);
     *prepared = m;
     return 0;
@@ -211,7 +217,7 @@ static uint64_t cpu_prepared_bytes(const void *prepared)
 static const char *cpu_kernel_name(const void *prepared, int32_t node)
 {
     const struct cpu_model *m = prepared;
-    return m->skip[node] ? "alias" : m->kernels[node].name;
+    return m->skip[node] == 1 ? "alias" : m->skip[node] ? "fused" : m->kernels[node].name;
 }
 
 static const char *cpu_variant(const void *prepared)

@@ -46,4 +46,13 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
 int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
                                 enum yolo_isa isa);
 
+/* The CPU backend's split chains (passes.h): for every one whose pass is safe at its Sigmoid
+ * (cpu/split_chain_mark.c), chains[sigmoid] and node_data[sigmoid] are set,
+ * kernels[sigmoid] becomes yolo_split_chain_avx512/avx2, and its other nodes get skip[] = 2.
+ * Nothing at YOLO_ISA_REF. All arrays per node. */
+struct yolo_split_chain;
+void yolo_split_chain_mark(const struct yolo_graph *g, enum yolo_isa isa,
+                           struct yolo_cpu_kernel *kernels, struct yolo_split_chain *chains,
+                           const void **node_data, uint8_t *skip);
+
 #endif

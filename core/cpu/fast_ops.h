@@ -44,6 +44,13 @@ void yolo_maxpool_avx2(const struct yolo_exec *x, const struct yolo_node *n, int
 int      yolo_maxpool_fast_applies(const struct yolo_node *n);
 uint64_t yolo_maxpool_fast_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth);
 
+/* A split chain (passes.h) as one pass, run in its Sigmoid's place: node data is the
+ * struct yolo_split_chain, set with the kernel by yolo_split_chain_mark (cpu/split_chain_mark.c),
+ * which also marks the Split, the chains' nodes and the Concat in skip[] (2: fused). */
+void yolo_split_chain_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                             int nth);
+void yolo_split_chain_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+
 /* Transpose of 4-byte elements whose input-contiguous dim moves (8x8 register tiles). */
 void yolo_transpose_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_transpose_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

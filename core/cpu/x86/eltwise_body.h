@@ -4,6 +4,7 @@
  * broadcasting: yolo_binary_fast_applies), and Pow by a constant 2 (yolo_pow2_fast_applies)
  * as a * a.
  * Threads split the elements in equal contiguous chunks, rounded to whole vectors. */
+#include "passes.h"
 #include "cpu/fast_ops.h"
 #include "simd.h"
 
@@ -101,4 +102,91 @@ void ISA_FN(yolo_mul)(const struct yolo_exec *x, const struct yolo_node *n, int 
 void ISA_FN(yolo_pow2)(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     unary(x, n, ith, nth, UN_SQUARE);
+}
+
+/* y[0, w) = y op c (c one float broadcast when sc, else w floats), op Add or Mul; or y * y
+ * (Pow by 2): the same operations as the Add, Mul and Pow kernels above, so the same floats */
+static void chain_apply(float *y, int64_t w, enum yolo_op op, const float *c, int sc)
+{
+    vf cb = sc ? vbcast(c) : vzero();
+    for (int64_t i = 0; i < w; i += VL) {
+        vmask m = vm_n((int)(w - i < VL ? w - i : VL));
+        vf a = vloadm(y + i, m), b = op == YOLO_OP_POW ? a : sc ? cb : vloadm(c + i, m);
+        vstorem(y + i, op == YOLO_OP_ADD ? vadd(a, b) : vmul(a, b), m);
+    }
+}
+
+struct sc_step { enum yolo_op op; const float *c; int one; };
+
+/* One step of a piece's chain on rows [0, nr) of a block (row stride L, the piece's w
+ * columns from y; a constant of the piece's shape from c, row stride w): vectors along each
+ * row when w >= VL, else one float at a time, each loop with its operation fixed */
+static void chain_rows(float *y, int64_t L, int64_t nr, int64_t w, const struct sc_step *s,
+                       const float *c)
+{
+    if (w >= VL) {
+        for (int64_t r = 0; r < nr; r++)
+            chain_apply(y + r * L, w, s->op, s->one ? c : c + r * w, s->one);
+    } else if (s->op == YOLO_OP_POW) {
+        for (int64_t r = 0; r < nr; r++)
+            for (int64_t e = 0; e < w; e++)
+                y[r * L + e] = y[r * L + e] * y[r * L + e];
+    } else if (s->one) {
+        float b = c[0];
+        for (int64_t r = 0; r < nr; r++)
+            for (int64_t e = 0; e < w; e++)
+                y[r * L + e] = s->op == YOLO_OP_ADD ? y[r * L + e] + b : y[r * L + e] * b;
+    } else if (s->op == YOLO_OP_ADD) {
+        for (int64_t r = 0; r < nr; r++)
+            for (int64_t e = 0; e < w; e++)
+                y[r * L + e] = y[r * L + e] + c[r * w + e];
+    } else {
+        for (int64_t r = 0; r < nr; r++)
+            for (int64_t e = 0; e < w; e++)
+                y[r * L + e] = y[r * L + e] * c[r * w + e];
+    }
+}
+
+/* The split chain of node data (cpu/split_chain_mark.c) in Sigmoid node n's place, writing
+ * the chain's Concat output. Per block of rows of the last axis (in L1): the Sigmoid of the
+ * block, contiguous, into the output; then each piece's steps in turn over the block's rows.
+ * The same operations on the same floats as the nodes one by one. Threads split the rows. */
+enum { SC_BLOCK_ROWS = 64 };
+
+void ISA_FN(yolo_split_chain)(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                              int nth)
+{
+    const struct yolo_split_chain *sc = yolo_exec_node_data(x, n);
+    const struct yolo_graph *g = x->g;
+    const struct yolo_tensor *T = &g->tensors[n->in[0]];
+    const float *X = yolo_exec_ptr(x, n->in[0]);
+    float *Y = yolo_exec_ptr(x, g->nodes[sc->concat].out[0]);
+    struct sc_step st[YOLO_SC_MAX_PIECES][YOLO_SC_MAX_OPS];
+    for (int j = 0; j < sc->n_pieces; j++)
+        for (int k = 0; k < sc->n_ops[j]; k++) {
+            const struct yolo_node *o = &g->nodes[sc->op[j][k]];
+            int32_t ct = o->in[sc->cin[j][k]];
+            st[j][k] = (struct sc_step){ o->op, yolo_exec_ptr(x, ct),
+                                         o->op == YOLO_OP_POW ||
+                                             yolo_tensor_numel(&g->tensors[ct]) == 1 };
+        }
+    int64_t L = T->shape[T->ndim - 1], rows = yolo_tensor_numel(T) / L;
+    for (int64_t r0 = rows * ith / nth, rend = rows * (ith + 1) / nth; r0 < rend;) {
+        int64_t r1 = rend - r0 < SC_BLOCK_ROWS ? rend : r0 + SC_BLOCK_ROWS;
+        const float *xb = X + r0 * L;
+        float *yb = Y + r0 * L;
+        int64_t len = (r1 - r0) * L, i = 0;
+        for (; i + VL <= len; i += VL)
+            vstore(yb + i, vsigmoid(vload(xb + i)));
+        if (i < len) {
+            vmask m = vm_n((int)(len - i));
+            vstorem(yb + i, vsigmoid(vloadm(xb + i, m)), m);
+        }
+        int64_t c0 = 0;
+        for (int j = 0; j < sc->n_pieces; c0 += sc->width[j++])
+            for (int k = 0; k < sc->n_ops[j]; k++)
+                chain_rows(yb + c0, L, r1 - r0, sc->width[j], &st[j][k],
+                           st[j][k].one ? st[j][k].c : st[j][k].c + r0 * sc->width[j]);
+        r0 = r1;
+    }
 }

@@ -8,15 +8,14 @@
 #include "cuda/cuda_model.h"
 #include "ops/op_params.h"
 
-/* YOLO_CUDA_TILE_SPLIT=1: the kernel's slices and channel groups (deep layers, small grids:
- * clusters, shared memory past 48 KiB), read once at load (m->tile_split), since the weights'
- * layout depends on it. Off by default until measured on a GPU: without it the kernel runs
- * only what it ran before (64 channels or fewer either side, one block a tile, the default
- * shared memory), with the same sums in the same order. */
+/* The kernel's slices and channel groups (deep layers, small grids: clusters, shared memory
+ * past 48 KiB), on unless YOLO_CUDA_TILE_SPLIT=0, read once at load (m->tile_split), since
+ * the weights' layout depends on it. With it off the kernel runs only what it ran before (64
+ * channels or fewer either side, one block a tile, the default shared memory). */
 int cuda_tile_split_wanted(void)
 {
     const char *env = getenv("YOLO_CUDA_TILE_SPLIT");
-    return env && strcmp(env, "1") == 0;
+    return !(env && strcmp(env, "0") == 0);
 }
 
 /* The kernel's arguments for node n with the tile planned; 0 when it cannot run it. */
@@ -59,18 +58,32 @@ int cuda_tile_eligible(const struct cuda_model *m, const struct yolo_node *n)
 }
 
 /* Measured on an H200 (yolov8n FP16, batch 1, 32, 128, per node): on 3x3 convolutions the
- * tiled kernel beats the implicit GEMM and cuDNN at every batch; on 1x1 ones (no halo, no
- * tap reuse) only when the grid is large (1024+ blocks of 256 pixels: 80 x 80 and up at
- * batch 128, 160 x 160 at batch 32): below that the implicit GEMM's smaller blocks win. */
+ * whole-tile kernel (64 channels or fewer either side, 48 KiB) beats the implicit GEMM and
+ * cuDNN at every batch; on 1x1 ones (no halo, no tap reuse) only when the grid is large
+ * (1024+ blocks of 256 pixels: 80 x 80 and up at batch 128, 160 x 160 at batch 32): below
+ * that the implicit GEMM's smaller blocks win. The split plan (slices, channel groups, more
+ * shared memory) pays only on 3x3 convolutions whose grid of tiles leaves multiprocessors
+ * idle (H100, per node: yolov8n_dq batch 1 model.7 0.014 ms against cuDNN's 0.014,
+ * model.22's first head conv 0.014 against 0.018; the whole network 0.74 -> 0.62 ms); on a
+ * full grid cuDNN was up to 2.6x faster on the layers only the split makes eligible (batch
+ * 32: model.6.m 0.078 against 0.040 ms, model.7 0.169 against 0.064), so there the rule is
+ * the whole-tile one. */
 int cuda_tile_preferred(const struct cuda_model *m, const struct yolo_node *n)
 {
-    struct yolo_cu_conv_tile a;
+    struct yolo_cu_conv_tile a, whole;
     if (!tile_args(m, n, &a))
         return 0;
-    if (a.kh * a.kw > 1)
-        return 1;
+    whole = a;
+    whole.sms = whole.smem_max = 0;
+    int whole_ok = yolo_cu_conv_tile_plan(&whole) && whole.ks == 1 && whole.mt * 16 >= whole.m;
     int64_t blocks = (int64_t)a.n * ((a.oh + a.th - 1) / a.th) * ((a.ow + a.tw - 1) / a.tw);
-    return blocks >= 1024;
+    /* tiles x 16-channel groups: under one per multiprocessor, the whole-tile kernel and
+     * cuDNN leave the GPU part idle. On the three shared models this holds at batch 1 and at
+     * no 3x3 layer of batch 32 or 128, where the picks and plans are the whole-tile rule's */
+    int64_t work = blocks * ((a.m + 15) / 16);
+    if (a.kh * a.kw > 1)
+        return whole_ok || (m->tile_split && work < m->sms);
+    return whole_ok && blocks >= 1024;
 }
 
 uint64_t cuda_tile_extra_bytes(const struct cuda_model *m, const struct yolo_node *n)

@@ -11,6 +11,7 @@
 #ifdef YOLO_CUDA
 #include "cuda/post_cuda.h"
 #include "cuda/pre_cuda.h"
+#include "cuda/stage_marks.h"
 #endif
 
 void yolo_ctx_params_default(struct yolo_ctx_params *p)
@@ -173,6 +174,8 @@ void yolo_ctx_free(struct yolo_ctx *c)
     /* before the runner: they wait on its stream, which dies with it */
     yolo_cuda_pre_free(c->gpu_pre);
     yolo_cuda_post_free(c->gpu_post);
+    yolo_cuda_marks_free(c->marks);
+    free(c->marks);
 #endif
     yolo_runner_free(c->runner);
     yolo_pool_free(c->pool);
@@ -232,14 +235,20 @@ static int gpu_submit(struct yolo_ctx *c, int s, const struct yolo_image *imgs, 
     const struct yolo_model *m = c->model;
     for (int32_t i = 0; i < n; i++)
         c->views[i] = view_of(&imgs[i]);
+    struct yolo_cuda_marks *mk = c->marks && c->marks->on ? c->marks : NULL;
+    c->batch[s].timed = mk != NULL;
     int rc = yolo_cuda_pre_run(c->gpu_pre, s, c->views, c->batch[s].geom, n, c->d_input, m->in_w,
-                               m->in_h, diag);
+                               m->in_h, mk, diag);
     if (!rc)
         rc = yolo_runner_enqueue(c->runner, diag);
+    if (!rc && yolo_cuda_mark(mk, s, YOLO_MARK_NETWORK, c->gpu_pre->stream))
+        rc = yolo_diag_set(diag, YOLO_ERR_IO, "cuda: recording a stage timing event failed");
     if (!rc)
         rc = yolo_cuda_post_enqueue(c->gpu_post, s, yolo_runner_device_tensor(c->runner,
-                                    m->out_tensor), n, diag);
-    return rc;
+                                    m->out_tensor), n, mk, diag);
+    /* failed or not, the caller's page-locked images are free to reuse once this returns */
+    int rr = yolo_cuda_pre_release(c->gpu_pre, s, rc ? NULL : diag);
+    return rc ? rc : rr;
 #else
     (void)c, (void)s, (void)imgs, (void)n;
     return yolo_diag_set(diag, YOLO_ERR_UNSUPPORTED, "built without CUDA");
@@ -355,6 +364,11 @@ int yolo_detect_collect(struct yolo_ctx *c, struct yolo_result *res, int32_t *n_
         if (rc)
             return rc;
         double t1 = yolo_now_ms();
+        double ms[YOLO_MARKS - 1];
+        if (b->timed && yolo_cuda_marks_read(c->marks, s, ms) == 0) {
+            c->last_stages = (struct yolo_stage_times){ ms[0], ms[1], ms[2], ms[3], ms[4] };
+            c->has_stages = 1;
+        }
         for (int32_t i = 0; i < b->n; i++) {
             struct yolo_det *dets = b->dets + (size_t)i * (size_t)c->det_cap;
             int32_t nk = 0, nd = 0;   /* decode and NMS ran on the GPU: only the kept came back */
@@ -391,6 +405,29 @@ int yolo_detect_collect(struct yolo_ctx *c, struct yolo_result *res, int32_t *n_
 int yolo_ctx_in_flight(const struct yolo_ctx *c)
 {
     return c ? (int)(c->n_submitted - c->n_collected) : 0;
+}
+
+int yolo_ctx_time_stages(struct yolo_ctx *c, int on, struct yolo_diag *diag)
+{
+    if (!c || !c->gpu_post)
+        return yolo_diag_set(diag, YOLO_ERR_UNSUPPORTED, "yolo_ctx_time_stages: the context does "
+                             "not run its pipeline on a GPU");
+#ifdef YOLO_CUDA
+    if (!c->marks && !(c->marks = calloc(1, sizeof *c->marks)))
+        return yolo_diag_set(diag, YOLO_ERR_NOMEM, "out of memory for the stage timing");
+    return yolo_cuda_marks_switch(c->marks, on, diag);
+#else
+    (void)on;
+    return 0;
+#endif
+}
+
+int yolo_ctx_stage_times(const struct yolo_ctx *c, struct yolo_stage_times *t)
+{
+    if (!c || !t || !c->has_stages)
+        return -1;
+    *t = c->last_stages;
+    return 0;
 }
 
 int yolo_detect_batch(struct yolo_ctx *c, const struct yolo_image *imgs, int32_t n,

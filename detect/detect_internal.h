@@ -44,6 +44,7 @@ struct yolo_ctx_batch {
                                        * completes them in submit) */
     struct yolo_det *dets;            /* max_batch * det_cap */
     double ms_pre;                    /* the whole batch's host time in submit */
+    int timed;                        /* its GPU stages were marked (yolo_ctx_time_stages) */
 };
 
 struct yolo_ctx {
@@ -69,6 +70,9 @@ struct yolo_ctx {
     struct yolo_det *gpu_cands;       /* one image's candidates from it (anchors) */
     struct yolo_image_view *views;    /* max_batch, for gpu_pre */
     float *d_input;                   /* the input tensor's device address, for gpu_pre */
+    struct yolo_cuda_marks *marks;    /* the GPU stages' timing (made when first turned on) */
+    struct yolo_stage_times last_stages;   /* of the last timed batch collected */
+    int has_stages;
 };
 
 /* 1 when the oldest frame of s not yet released is done (yolo_batcher_wait would not wait),

@@ -318,6 +318,27 @@ YOLO_API int yolo_detect_collect(struct yolo_ctx *c, struct yolo_result *res, in
 /* Batches submitted and not yet collected (0, 1 or 2). */
 YOLO_API int yolo_ctx_in_flight(const struct yolo_ctx *c);
 
+/* Where a batch's time goes on a GPU context whose whole pipeline runs on the device (the
+ * u8 upload, letterbox, network, decode and NMS): the stages timed on the GPU with CUDA
+ * events, from the batch's first upload to its kept boxes in host memory, in ms. upload_ms
+ * includes waiting for the host's copies into page-locked memory (frames in ordinary
+ * memory); the others are the device's time for that stage, gaps included. */
+struct yolo_stage_times { double upload_ms, letterbox_ms, network_ms, select_ms, download_ms; };
+/* Turns the timing on (batches submitted from now on are timed; a few microseconds each) or
+ * off. YOLO_ERR_UNSUPPORTED on a context that does not run the pipeline on a GPU. */
+YOLO_API int yolo_ctx_time_stages(struct yolo_ctx *c, int on, struct yolo_diag *diag);
+/* The stages of the last timed batch collected: 0, or -1 when there is none. */
+YOLO_API int yolo_ctx_stage_times(const struct yolo_ctx *c, struct yolo_stage_times *t);
+
+/* Host memory for frames that go to a GPU: page-locked when this build has CUDA and a GPU is
+ * there (the copy engine reads it directly: a context on --device cuda uploads such images
+ * with no copy into its own page-locked buffer, about 0.1 ms a 1280x720 frame), ordinary
+ * memory otherwise. 64-byte aligned; NULL when out of memory (bytes 0 too). Free with
+ * yolo_host_free (NULL ok). Page-locking is slow to set up (milliseconds) and takes memory from
+ * the system: allocate frame buffers once and reuse them. Any images work either way. */
+YOLO_API void *yolo_host_alloc(uint64_t bytes);
+YOLO_API void  yolo_host_free(void *p);
+
 /* ======================================================================= image files */
 
 /* An image decoded from a file (JPEG, PNG, BMP, ... as OpenCV reads them, EXIF orientation

@@ -15,7 +15,8 @@ make --no-print-directory CUDA=1 NOCV=1 BUILD="$B" -j"${JOBS:-2}" all cuda-tests
 rm -rf "$R/bin" "$R/lib"
 mkdir -p "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/tools"
 for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden" "$B/tests/test_cuda_letterbox" \
-         "$B/tests/test_cuda_conv" "$B/tests/test_cuda_streams" "$B/tests/test_cuda_nms"; do
+         "$B/tests/test_cuda_conv" "$B/tests/test_cuda_streams" "$B/tests/test_cuda_nms" \
+         "$B/tests/test_cuda_host_frames"; do
     strip -o "$R/bin/$(basename "$f")" "$f"
 done
 # every library the binaries need (ldd: transitively) that the GPU machine lacks

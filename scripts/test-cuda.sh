@@ -9,6 +9,8 @@
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01); again with YOLO_CUDA_TILE_SPLIT=0
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);
 #      the GPU decode + NMS (and end-to-end filter) bit-identical to the CPU's (test_cuda_nms);
+#      frames in page-locked memory (yolo_host_alloc, uploaded with no staging copy) give the
+#      detections of the same frames in ordinary memory (test_cuda_host_frames);
 #      two video streams through the batcher on the GPU (test_cuda_streams: 1 and 3
 #      instances identical, FP32 = the CPU's detections, device memory per clone)
 #   4. the GPU pipeline (letterbox, decode and NMS on the GPU) against the CPU's on the same
@@ -51,6 +53,7 @@ run test_golden "$R/bin/test_golden"
 YOLO_CUDA_TILE_SPLIT=0 run "test_golden YOLO_CUDA_TILE_SPLIT=0" "$R/bin/test_golden"
 run test_cuda_letterbox "$R/bin/test_cuda_letterbox"
 run test_cuda_nms "$R/bin/test_cuda_nms"
+run test_cuda_host_frames "$R/bin/test_cuda_host_frames"
 # two video streams through the batcher on the GPU: 1 vs 3 instances, FP32 vs the CPU
 sm=; for m in yolov8n_dq yolo11n_dq yolov5n; do
     [ -z "$sm" ] && [ -f "$SHARED/data/models/$m.onnx" ] && sm=$m

@@ -120,7 +120,7 @@ static int compare(enum yolo_out_layout L, int64_t dim1, int64_t dim2, int64_t n
     np.max_nms = pc->max_nms;
     struct yolo_cuda_post post;
     if (yolo_cuda_post_init(&post, 4, L, dim1, dim2, &np, pc->max_det, NULL, d) ||
-        yolo_cuda_post_enqueue(&post, 1, dev, n, d) || yolo_cuda_post_wait(&post, 1, d)) {
+        yolo_cuda_post_enqueue(&post, 1, dev, n, NULL, d) || yolo_cuda_post_wait(&post, 1, d)) {
         fprintf(stderr, "  GPU postprocess: %s\n", d->msg);
         yolo_cuda_post_free(&post);
         return n;

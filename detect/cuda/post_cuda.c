@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "post_cuda.h"
+#include "stage_marks.h"
 
 static size_t cand_bytes(const struct yolo_cuda_post *p)
 {
@@ -86,7 +87,7 @@ int yolo_cuda_post_init(struct yolo_cuda_post *p, int32_t batch, enum yolo_out_l
 }
 
 int yolo_cuda_post_enqueue(struct yolo_cuda_post *p, int s, const float *d_out, int32_t n,
-                           struct yolo_diag *d)
+                           struct yolo_cuda_marks *mk, struct yolo_diag *d)
 {
     cudaStream_t st = (cudaStream_t)p->stream;
     int ke;
@@ -102,9 +103,12 @@ int yolo_cuda_post_enqueue(struct yolo_cuda_post *p, int s, const float *d_out, 
             ke = yolo_cuda_nms(p->d_cands, p->d_counts, n, p->anchors, &p->args, p->d_sorted,
                                p->d_kept_boxes, p->d_out, st);
     }
-    cudaError_t e = ke ? (cudaError_t)ke
-                       : cudaMemcpyAsync(p->h_out[s], p->d_out, p->args.out_stride * (size_t)n,
-                                         cudaMemcpyDeviceToHost, st);
+    cudaError_t e = ke ? (cudaError_t)ke : (cudaError_t)yolo_cuda_mark(mk, s, YOLO_MARK_SELECTED, st);
+    if (e == cudaSuccess)
+        e = cudaMemcpyAsync(p->h_out[s], p->d_out, p->args.out_stride * (size_t)n,
+                            cudaMemcpyDeviceToHost, st);
+    if (e == cudaSuccess)
+        e = (cudaError_t)yolo_cuda_mark(mk, s, YOLO_MARK_DOWNLOADED, st);
     if (e == cudaSuccess)
         e = cudaEventRecord((cudaEvent_t)p->done[s], st);
     if (e != cudaSuccess)

@@ -34,9 +34,10 @@ int  yolo_cuda_post_init(struct yolo_cuda_post *p, int32_t batch, enum yolo_out_
                          int64_t dim1, int64_t dim2, const struct yolo_nms_params *np,
                          int32_t cap, void *stream, struct yolo_diag *d);
 /* Queues the postprocessing of images 0..n of the device output d_out and the copy of the
- * kept detections into slot s, behind the work already on the stream. */
+ * kept detections into slot s, behind the work already on the stream. mk (NULL ok): the
+ * selected and downloaded marks. */
 int  yolo_cuda_post_enqueue(struct yolo_cuda_post *p, int s, const float *d_out, int32_t n,
-                            struct yolo_diag *d);
+                            struct yolo_cuda_marks *mk, struct yolo_diag *d);
 /* Waits for slot s's detections (and reports any error of the work queued before them). */
 int  yolo_cuda_post_wait(struct yolo_cuda_post *p, int s, struct yolo_diag *d);
 /* Image i's kept detections in slot s, in NMS order (model-input pixels), into out (room for

@@ -5,28 +5,41 @@
 #include "letterbox_cuda.h"
 #include "pool.h"
 #include "pre_cuda.h"
+#include "stage_marks.h"
 
-/* The host copies into page-locked memory, split by rows over the pool's threads: at 1280x720
- * one image is 2.8 MB, and one thread's memcpy of a batch was most of the upload time. */
+#define UPLOAD_BAND (512u << 10)   /* bytes: 6 bands of a 1280x720 frame */
+#define UPLOAD_BANDS 16
+
+/* Rows [y0, y1) of one image into page-locked memory (packed rows), split over the pool's
+ * threads: at 1280x720 one image is 2.8 MB, and one thread's memcpy of a batch was most of the
+ * upload time. */
 struct copy_job {
-    const struct yolo_image_view *imgs;
-    int32_t n;
-    uint8_t *pinned;
+    const struct yolo_image_view *im;
+    int32_t y0, y1;
+    uint8_t *dst;
 };
 
 static void copy_rows(void *arg, int ith, int nth)
 {
     const struct copy_job *j = arg;
-    size_t at = 0;
-    for (int32_t i = 0; i < j->n; i++) {
-        const struct yolo_image_view *im = &j->imgs[i];
-        size_t row = (size_t)im->width * 3;
-        int32_t y0 = (int32_t)((int64_t)im->height * ith / nth);
-        int32_t y1 = (int32_t)((int64_t)im->height * (ith + 1) / nth);
-        for (int32_t y = y0; y < y1; y++)
-            memcpy(j->pinned + at + (size_t)y * row, im->data + (size_t)y * im->stride_bytes, row);
-        at += row * (size_t)im->height;
+    size_t row = (size_t)j->im->width * 3;
+    int64_t rows = j->y1 - j->y0;
+    int32_t a = j->y0 + (int32_t)(rows * ith / nth), b = j->y0 + (int32_t)(rows * (ith + 1) / nth);
+    for (int32_t y = a; y < b; y++)
+        memcpy(j->dst + (size_t)(y - j->y0) * row, j->im->data + (size_t)y * j->im->stride_bytes,
+               row);
+}
+
+/* Whether the pixels at p are page-locked (cudaHostAlloc'd, yolo_host_alloc'd or registered):
+ * the copy engine reads those directly. */
+static int page_locked(const void *p)
+{
+    struct cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+        (void)cudaGetLastError();   /* not an error worth keeping: ordinary memory */
+        return 0;
     }
+    return a.type == cudaMemoryTypeHost;
 }
 
 static cudaError_t sync_event(void *ev)
@@ -91,7 +104,7 @@ static int upload_failed(cudaError_t e, struct yolo_diag *d)
 
 int yolo_cuda_pre_run(struct yolo_cuda_pre *p, int s, const struct yolo_image_view *imgs,
                       const struct yolo_letterbox_geom *geom, int32_t n, float *d_input,
-                      int32_t W, int32_t H, struct yolo_diag *d)
+                      int32_t W, int32_t H, struct yolo_cuda_marks *mk, struct yolo_diag *d)
 {
     struct yolo_cuda_pre_slot *sl = &p->slot[s];
     cudaStream_t copy = (cudaStream_t)p->copy, compute = (cudaStream_t)p->stream;
@@ -106,24 +119,40 @@ int yolo_cuda_pre_run(struct yolo_cuda_pre *p, int s, const struct yolo_image_vi
     cudaError_t e = sync_event(sl->uploaded);
     if (e == cudaSuccess)
         e = cudaStreamWaitEvent(copy, (cudaEvent_t)sl->read, 0);
+    if (e == cudaSuccess)
+        e = (cudaError_t)yolo_cuda_mark(mk, s, YOLO_MARK_START, copy);
     if (e != cudaSuccess)
         return upload_failed(e, d);
     size_t at = 0, plane = (size_t)W * H * 3;
-    if (yolo_pool_size(p->pool) > 1) {   /* all threads copy, then one upload */
-        struct copy_job job = { imgs, n, sl->pinned };
-        yolo_pool_run(p->pool, copy_rows, &job);
-        e = cudaMemcpyAsync(sl->dev, sl->pinned, total, cudaMemcpyHostToDevice, copy);
-    } else {
-        /* image by image: each one's upload starts as soon as it is in pinned memory, so the
-         * host copies image i + 1 while the copy engine moves image i */
-        for (int32_t i = 0; i < n && e == cudaSuccess; i++) {
-            struct copy_job job = { &imgs[i], 1, sl->pinned + at };
-            copy_rows(&job, 0, 1);
-            size_t bytes = (size_t)imgs[i].width * 3 * (size_t)imgs[i].height;
-            e = cudaMemcpyAsync(sl->dev + at, sl->pinned + at, bytes, cudaMemcpyHostToDevice, copy);
-            at += bytes;
+    /* ordinary memory goes through the page-locked buffer in bands: the host copies band k + 1
+     * while the copy engine moves band k (bands of at least UPLOAD_BAND bytes, at most about
+     * UPLOAD_BANDS of them per batch, so the pool's start-up stays small against the copy) */
+    size_t band = total / UPLOAD_BANDS > UPLOAD_BAND ? total / UPLOAD_BANDS : UPLOAD_BAND;
+    sl->direct = 0;
+    for (int32_t i = 0; i < n && e == cudaSuccess; i++) {
+        const struct yolo_image_view *im = &imgs[i];
+        size_t row = (size_t)im->width * 3;
+        if (page_locked(im->data)) {   /* straight from the caller's memory, no host copy */
+            e = cudaMemcpy2DAsync(sl->dev + at, row, im->data, (size_t)im->stride_bytes, row,
+                                  (size_t)im->height, cudaMemcpyHostToDevice, copy);
+            sl->direct = 1;
+        } else {
+            int32_t rows = (int32_t)(band / row > 0 ? band / row : 1);
+            for (int32_t y = 0; y < im->height && e == cudaSuccess; y += rows) {
+                struct copy_job job = { im, y, y + rows < im->height ? y + rows : im->height,
+                                        sl->pinned + at + (size_t)y * row };
+                if (yolo_pool_size(p->pool) > 1)
+                    yolo_pool_run(p->pool, copy_rows, &job);
+                else
+                    copy_rows(&job, 0, 1);
+                e = cudaMemcpyAsync(sl->dev + at + (size_t)y * row, job.dst,
+                                    (size_t)(job.y1 - y) * row, cudaMemcpyHostToDevice, copy);
+            }
         }
+        at += row * (size_t)im->height;
     }
+    if (e == cudaSuccess)
+        e = (cudaError_t)yolo_cuda_mark(mk, s, YOLO_MARK_UPLOADED, copy);
     if (e == cudaSuccess)
         e = cudaEventRecord((cudaEvent_t)sl->uploaded, copy);
     if (e == cudaSuccess)   /* the letterbox runs on the compute stream once the pixels are in */
@@ -143,7 +172,19 @@ int yolo_cuda_pre_run(struct yolo_cuda_pre *p, int s, const struct yolo_image_vi
                                  cudaGetErrorString((cudaError_t)ke));
         at += (size_t)imgs[i].width * imgs[i].height * 3;
     }
-    e = cudaEventRecord((cudaEvent_t)sl->read, compute);
+    e = (cudaError_t)yolo_cuda_mark(mk, s, YOLO_MARK_LETTERBOXED, compute);
+    if (e == cudaSuccess)
+        e = cudaEventRecord((cudaEvent_t)sl->read, compute);
+    return e == cudaSuccess ? 0 : upload_failed(e, d);
+}
+
+int yolo_cuda_pre_release(struct yolo_cuda_pre *p, int s, struct yolo_diag *d)
+{
+    struct yolo_cuda_pre_slot *sl = &p->slot[s];
+    if (!sl->direct)
+        return 0;
+    sl->direct = 0;
+    cudaError_t e = sync_event(sl->uploaded);
     return e == cudaSuccess ? 0 : upload_failed(e, d);
 }
 

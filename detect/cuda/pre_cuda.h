@@ -17,6 +17,7 @@
 #include "postprocess.h"
 
 struct yolo_pool;
+struct yolo_cuda_marks;
 
 #define YOLO_CUDA_SLOTS 2         /* batches in flight per context */
 
@@ -24,6 +25,7 @@ struct yolo_cuda_pre_slot {
     uint8_t *pinned, *dev;        /* host (page-locked) and device staging of the u8 images */
     size_t   cap;                 /* bytes of each */
     void    *uploaded, *read;     /* cudaEvent_t: its upload done; its letterbox done */
+    int      direct;              /* its last upload read the caller's memory (page-locked) */
 };
 
 struct yolo_cuda_pre {
@@ -38,12 +40,19 @@ struct yolo_cuda_pre {
 int  yolo_cuda_pre_init(struct yolo_cuda_pre *p, void *stream, struct yolo_pool *pool,
                         struct yolo_diag *d);
 /* Letterboxes imgs[0..n) (3-channel BGR or RGB) into the float tensor at d_input (device,
- * n x [3, H, W]) with the geometries geom[0..n) (already computed), through slot s. Returns
- * once the pixels are in page-locked memory (imgs may be reused then) with the upload and the
- * letterbox queued, or a status with d set. */
+ * n x [3, H, W]) with the geometries geom[0..n) (already computed), through slot s. Images in
+ * ordinary memory are copied into the slot's page-locked buffer, in bands that go up while
+ * the next is copied; images already in page-locked memory (yolo_host_alloc) go up from where
+ * they are, with no host copy. Returns with the upload and the letterbox queued (and the
+ * ordinary images' pixels copied), or a status with d set; the caller may reuse imgs once
+ * yolo_cuda_pre_release returned. mk (NULL ok): the start, upload and letterbox marks. */
 int  yolo_cuda_pre_run(struct yolo_cuda_pre *p, int s, const struct yolo_image_view *imgs,
                        const struct yolo_letterbox_geom *geom, int32_t n, float *d_input,
-                       int32_t W, int32_t H, struct yolo_diag *d);
+                       int32_t W, int32_t H, struct yolo_cuda_marks *mk, struct yolo_diag *d);
+/* Waits until slot s's upload has read the page-locked images it took from the caller's memory
+ * (at once when it took none): call it after queueing the rest of the batch's work, so the
+ * wait overlaps nothing the batch needs first. */
+int  yolo_cuda_pre_release(struct yolo_cuda_pre *p, int s, struct yolo_diag *d);
 void yolo_cuda_pre_free(struct yolo_cuda_pre *p);
 /* Bytes it holds now: device staging plus its page-locked host twin. */
 uint64_t yolo_cuda_pre_bytes(const struct yolo_cuda_pre *p);

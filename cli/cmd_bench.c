@@ -521,8 +521,12 @@ int cmd_bench(int argc, char **argv)
         "--instances N runs N clones on N threads (each with --threads threads) and reports their\n"
         "aggregate throughput and the process's peak RSS; on a GPU (--device cuda) also what each\n"
         "instance adds to the device's memory, and a table of 1..N instances as clones sharing\n"
-        "the weights against N separate models. Compare runtimes side by side on the same quiet\n"
-        "machine: `make bench` runs this against ONNX Runtime." };
+        "the weights against N separate models. On a GPU it also prints the pipelined images/s\n"
+        "(two batches in flight), the end-to-end median with the frame in page-locked memory\n"
+        "(yolo_host_alloc: no staging copy), the pipeline's stages timed on the device (upload,\n"
+        "letterbox, network, decode + NMS, download) and the network's raw-tensor stages.\n"
+        "Compare runtimes side by side on the same quiet machine: `make bench` runs this against\n"
+        "ONNX Runtime." };
     const char *pos[1];
     int n_pos;
     int rc = args_parse_cmd(&u, argc, argv, specs, pos, 1, 1, &n_pos, "one ENGINE");

@@ -18,7 +18,8 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our
     # conv_tune.c); a -nopdl suffix (fp32-nopdl, fp16-nopdl): kernels launched the ordinary
     # way, not chained by programmatic dependent launch (YOLO_CUDA_PDL=0; core/cuda/chain.cuh);
     # fp16-nosplit: the tiled kernel without its slices and channel groups (YOLO_CUDA_TILE_SPLIT=0;
-    # core/cuda/conv_tile.c): only whole 64-channel tiles, as before 765d48c
+    # core/cuda/conv_tile.c): only whole 64-channel tiles, as before 765d48c;
+    # fp16-softrows: Softmax over long contiguous rows one warp per row (YOLO_CUDA_SOFTMAX_ROWS=1)
 THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
                         # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
@@ -32,13 +33,14 @@ for m in $MODELS; do
         "$R/bin/yolo" build "$S/data/models/$m.onnx" -o "$T/$m-b$b.engine" --batch "$b" > /dev/null ||
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in $PRECS; do
-            h=; conv=; pdl=1; split=1; case $prec in fp16*) h=--half ;; esac
+            h=; conv=; pdl=1; split=1; rows=0; case $prec in fp16*) h=--half ;; esac
+            case $prec in *-softrows) rows=1 ;; esac
             case $prec in *-nopdl) pdl=0 ;; esac
             case $prec in fp16-nosplit*) split=0 ;; esac
             case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; *-tune) conv=tune ;;
                 *-tile) conv=tile ;; fp16-notile) conv=notile ;; fp16-pw) conv=pw ;; esac
             nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
-            YOLO_CUDA_TILE_SPLIT=$split YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
+            YOLO_CUDA_SOFTMAX_ROWS=$rows YOLO_CUDA_TILE_SPLIT=$split YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
                 --batch "$nb" --threads "$THREADS" -r "$RUNS" --warmup 5 > "$T/j" ||
                 { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
             printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \

@@ -316,8 +316,11 @@ static int b_flatten(struct bt *t, uint64_t *s, int v)
 static int b_softmax(struct bt *t, uint64_t *s, int v)
 {
     (void)s;
-    int64_t x[4] = { 1, 4, 17, 33 };   /* YOLO's DFL: softmax over 16 bins; here 17 */
-    int32_t in = bt_in(t, "x", YOLO_DT_F32, 4, x), y = bt_out(t, "y");
+    /* YOLO's DFL: softmax over 16 bins, here 17 (v 0), or over 33 contiguous values (v 1);
+     * YOLO11's attention, 400 keys per query (v 2); rows longer than the CUDA row kernel
+     * holds in registers (v 3: 700) */
+    int64_t x[4][4] = { { 1, 4, 17, 33 }, { 1, 4, 17, 33 }, { 1, 2, 20, 400 }, { 1, 1, 3, 700 } };
+    int32_t in = bt_in(t, "x", YOLO_DT_F32, 4, x[v]), y = bt_out(t, "y");
     struct yolo_attr at[1] = { bt_attr_int("axis", v ? 3 : 2) };
     struct yolo_attrs aa = attrs_of(at, 1, 17);
     return bt_node(t, YOLO_OP_SOFTMAX, 1, &in, 1, &y, &aa);
@@ -538,7 +541,7 @@ static const struct op_case cases[] = {
     { YOLO_OP_POW, b_pow, 2 },             { YOLO_OP_CONCAT, b_concat, 3 },
     { YOLO_OP_SPLIT, b_split, 3 },         { YOLO_OP_SLICE, b_slice, 2 },
     { YOLO_OP_RESHAPE, b_reshape, 2 },     { YOLO_OP_TRANSPOSE, b_transpose, 2 },
-    { YOLO_OP_FLATTEN, b_flatten, 2 },     { YOLO_OP_SOFTMAX, b_softmax, 2 },
+    { YOLO_OP_FLATTEN, b_flatten, 2 },     { YOLO_OP_SOFTMAX, b_softmax, 4 },
     { YOLO_OP_MAXPOOL, b_maxpool, 2 },     { YOLO_OP_RESIZE, b_resize, 3 },
     { YOLO_OP_MATMUL, b_matmul, 2 },       { YOLO_OP_CONSTANT, b_constant, 1 },
     { YOLO_OP_CAST, b_cast, 2 },           { YOLO_OP_GATHER, b_gather, 2 },

@@ -70,7 +70,8 @@ struct cuda_launch {
     union {
         struct yolo_cu_copy copy[YOLO_CU_MAXSEG];
         struct yolo_cu_binary bin;
-        struct { const void *x; void *y; int32_t x_st, y_st; int64_t n, outer, len, inner; } un;
+        struct { const void *x; void *y; int32_t x_st, y_st; int64_t n, outer, len, inner;
+                 int32_t rows; } un;   /* rows: Softmax's warp-per-row kernel allowed */
         struct yolo_cu_pool pool;
         struct yolo_cu_resize rs;
         struct yolo_cu_reduce red;

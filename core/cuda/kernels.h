@@ -191,9 +191,10 @@ struct yolo_cu_dfl {
 };
 int yolo_cu_dfl(const struct yolo_cu_dfl *p, yolo_cu_stream s);
 
-/* Softmax over len elements at stride inner, outer * inner lanes (ops/softmax.c). */
+/* Softmax over len elements at stride inner, outer * inner lanes (ops/softmax.c). rows: a
+ * contiguous axis (inner 1) longer than 32 may run one warp per row (YOLO_CUDA_SOFTMAX_ROWS). */
 int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t outer,
-                    int64_t len, int64_t inner, yolo_cu_stream s);
+                    int64_t len, int64_t inner, int rows, yolo_cu_stream s);
 
 /* Max over the reduced dims (rs/rst) for each output element (kept dims ks/kst walk the
  * output); NaN propagates as in ops/reduce_max.c. Float storages or I64. */

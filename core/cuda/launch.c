@@ -390,6 +390,9 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         L->u.un.outer = p[YOLO_SM_OUTER];
         L->u.un.len = p[YOLO_SM_N];
         L->u.un.inner = p[YOLO_SM_INNER];
+        /* the warp-per-row kernel (long contiguous rows: YOLO11's attention) only with
+         * YOLO_CUDA_SOFTMAX_ROWS=1 until a GPU run has measured it; read once, at load */
+        L->u.un.rows = getenv("YOLO_CUDA_SOFTMAX_ROWS") && strcmp(getenv("YOLO_CUDA_SOFTMAX_ROWS"), "1") == 0;
         return 0;
     case YOLO_OP_MAXPOOL:
         L->kind = CL_POOL;
@@ -496,7 +499,8 @@ int cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     case CL_UNARY:      e = yolo_cu_unary(L->unop, L->u.un.x, L->u.un.x_st, L->u.un.y, L->u.un.y_st,
                                           L->u.un.n, L->y_bool, s); break;
     case CL_SOFTMAX:    e = yolo_cu_softmax(L->u.un.x, L->u.un.x_st, L->u.un.y, L->u.un.y_st,
-                                            L->u.un.outer, L->u.un.len, L->u.un.inner, s); break;
+                                            L->u.un.outer, L->u.un.len, L->u.un.inner, L->u.un.rows,
+                                            s); break;
     case CL_POOL:       e = yolo_cu_maxpool(&L->u.pool, s); break;
     case CL_RESIZE:     e = yolo_cu_resize_nearest(&L->u.rs, s); break;
     case CL_REDUCE:     e = yolo_cu_reduce_max(&L->u.red, s); break;

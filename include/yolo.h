@@ -332,7 +332,7 @@ YOLO_API int yolo_ctx_stage_times(const struct yolo_ctx *c, struct yolo_stage_ti
 
 /* Host memory for frames that go to a GPU: page-locked when this build has CUDA and a GPU is
  * there (the copy engine reads it directly: a context on --device cuda uploads such images
- * with no copy into its own page-locked buffer: 0.25-0.3 ms less per 1280x720 frame end to
+ * with no copy into its own page-locked buffer: 0.23-0.38 ms less per 1280x720 frame end to
  * end on an H100 machine, tests/perf/results-cuda.md), ordinary
  * memory otherwise. 64-byte aligned; NULL when out of memory (bytes 0 too). Free with
  * yolo_host_free (NULL ok). Page-locking is slow to set up (milliseconds) and takes memory from

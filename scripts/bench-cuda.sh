@@ -19,7 +19,8 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our
     # way, not chained by programmatic dependent launch (YOLO_CUDA_PDL=0; core/cuda/chain.cuh);
     # fp16-nosplit: the tiled kernel without its slices and channel groups (YOLO_CUDA_TILE_SPLIT=0;
     # core/cuda/conv_tile.c): only whole 64-channel tiles, as before 765d48c;
-    # fp16-softrows: Softmax over long contiguous rows one warp per row (YOLO_CUDA_SOFTMAX_ROWS=1)
+    # fp16-softthread: Softmax over long contiguous rows one thread per row, as before the
+    # warp-per-row kernel became the default (YOLO_CUDA_SOFTMAX_ROWS=0)
 THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
                         # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
@@ -33,8 +34,8 @@ for m in $MODELS; do
         "$R/bin/yolo" build "$S/data/models/$m.onnx" -o "$T/$m-b$b.engine" --batch "$b" > /dev/null ||
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in $PRECS; do
-            h=; conv=; pdl=1; split=1; rows=0; case $prec in fp16*) h=--half ;; esac
-            case $prec in *-softrows) rows=1 ;; esac
+            h=; conv=; pdl=1; split=1; rows=1; case $prec in fp16*) h=--half ;; esac
+            case $prec in *-softthread) rows=0 ;; esac
             case $prec in *-nopdl) pdl=0 ;; esac
             case $prec in fp16-nosplit*) split=0 ;; esac
             case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; *-tune) conv=tune ;;

@@ -7,7 +7,7 @@
 #   2. the four shared models on the golden input: CUDA FP32 within the CPU's bounds of ONNX
 #      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.01 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01); again with YOLO_CUDA_TILE_SPLIT=0;
-#      the ops and yolo11n_dq again with YOLO_CUDA_SOFTMAX_ROWS=1
+#      the ops and yolo11n_dq again with YOLO_CUDA_SOFTMAX_ROWS=0 (the thread-per-row kernel)
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);
 #      the GPU decode + NMS (and end-to-end filter) bit-identical to the CPU's (test_cuda_nms);
 #      frames in page-locked memory (yolo_host_alloc, uploaded with no staging copy) give the
@@ -52,10 +52,10 @@ run test_golden "$R/bin/test_golden"
 # the same without the tiled kernel's slices and channel groups (YOLO_CUDA_TILE_SPLIT=0: whole
 # 64-channel tiles only), the FP16 runs against the same bounds
 YOLO_CUDA_TILE_SPLIT=0 run "test_golden YOLO_CUDA_TILE_SPLIT=0" "$R/bin/test_golden"
-# Softmax's warp-per-row kernel (off by default until measured): the ops, and yolo11n, whose
-# attention takes it
-YOLO_CUDA_SOFTMAX_ROWS=1 run "test_backend_ops YOLO_CUDA_SOFTMAX_ROWS=1" "$R/bin/test_backend_ops"
-YOLO_CUDA_SOFTMAX_ROWS=1 YOLO_GOLDEN_MODELS=yolo11n_dq run "test_golden yolo11n_dq YOLO_CUDA_SOFTMAX_ROWS=1" \
+# Softmax's thread-per-row kernel on long rows (YOLO_CUDA_SOFTMAX_ROWS=0; the warp-per-row one is
+# the default): the ops, and yolo11n, whose attention takes it
+YOLO_CUDA_SOFTMAX_ROWS=0 run "test_backend_ops YOLO_CUDA_SOFTMAX_ROWS=0" "$R/bin/test_backend_ops"
+YOLO_CUDA_SOFTMAX_ROWS=0 YOLO_GOLDEN_MODELS=yolo11n_dq run "test_golden yolo11n_dq YOLO_CUDA_SOFTMAX_ROWS=0" \
     "$R/bin/test_golden"
 run test_cuda_letterbox "$R/bin/test_cuda_letterbox"
 run test_cuda_nms "$R/bin/test_cuda_nms"

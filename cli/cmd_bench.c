@@ -542,6 +542,7 @@ int cmd_bench(int argc, char **argv)
         return rc;
 
     struct yolo_diag d = { 0 };
+    int json_open = 0;   /* the --json object is printed and needs its closing brace */
     struct yolo_model *model = NULL;
     uint64_t *dev_at = NULL;   /* device bytes in use after each instance was made */
     struct yolo_ctx **ctx = calloc((size_t)instances, sizeof *ctx);
@@ -700,6 +701,7 @@ int cmd_bench(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     unsigned long long rss = (unsigned long long)ru.ru_maxrss * 1024ull;
     if (json) {
+        json_open = 1;   /* closed at out: whole even where a later stage fails */
         printf("{\"setup\": {\"cpu\": ");
         json_str(s.cpu);
         printf(", \"logical_cpus\": %ld, \"isa\": ", s.cores);
@@ -746,8 +748,6 @@ int cmd_bench(int argc, char **argv)
     if (device && strcmp(device, "cpu")) {
         double pips = pipelined_ips(ctx[0], imgs, batch, warmup, runs, &d);
         if (pips <= 0) {
-            if (json)
-                printf("}\n");
             cli_error("bench", 1, "%s", d.msg);
             goto out;
         }
@@ -758,8 +758,6 @@ int cmd_bench(int argc, char **argv)
                    "upload of one under the inference of the other)\n", pips, batch);
         double locked = 0;
         if (page_locked_e2e(ctx[0], &src, batch, warmup, runs, &locked, &d)) {
-            if (json)
-                printf("}\n");
             cli_error("bench", 1, "%s", d.msg);
             goto out;
         }
@@ -779,15 +777,11 @@ int cmd_bench(int argc, char **argv)
                        "download %.3f ms (device-timed medians of the detect loop's stages)\n",
                        gs.upload_ms, gs.letterbox_ms, gs.network_ms, gs.select_ms, gs.download_ms);
         } else if (d.status != YOLO_ERR_UNSUPPORTED) {   /* unsupported: the CPU pipeline */
-            if (json)
-                printf("}\n");
             cli_error("bench", 1, "%s", d.msg);
             goto out;
         }
         struct stages st = { 0, 0, 0 };
         if (device_stages(model, ctx[0], warmup, runs, &st, &d)) {
-            if (json)
-                printf("}\n");
             cli_error("bench", 1, "%s", d.msg);
             goto out;
         }
@@ -801,15 +795,13 @@ int cmd_bench(int argc, char **argv)
                    st.down, info.max_batch, cips);
     }
     if (profile && run_profile(pos[0], isa, device, half, threads, warmup, runs, json, &d)) {
-        if (json)
-            printf("}\n");
         cli_error("bench", 1, "%s", d.msg);
         goto out;
     }
-    if (json)
-        printf("}\n");
     rc = 0;
 out:
+    if (json_open)
+        printf("}\n");
     for (int i = 0; ctx && i < instances; i++)
         yolo_ctx_free(ctx[i]);
     yolo_model_free(model);

@@ -5,7 +5,7 @@
 #   0. our FP16 convolution kernel against a double reference on edge shapes (test_cuda_conv)
 #   1. every op on the CUDA backend, FP32 and FP16, against the reference kernels
 #   2. the four shared models on the golden input: CUDA FP32 within the CPU's bounds of ONNX
-#      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.01 and its detections the
+#      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.02 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01); again with YOLO_CUDA_TILE_SPLIT=0;
 #      the ops and yolo11n_dq again with YOLO_CUDA_SOFTMAX_ROWS=0 (the thread-per-row kernel)
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);

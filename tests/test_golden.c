@@ -8,7 +8,7 @@
  * Each model runs with the best kernels and with the reference kernels (YOLO_ISA=ref), and the
  * measured worst errors are printed so the margins are visible. Builds with the CUDA backend
  * add, where a GPU is present, a CUDA FP32 run (the same bounds) and a CUDA FP16 run: its raw
- * outputs within 4 px and 0.01, and its detections (decode + NMS) the same objects as the
+ * outputs within 4 px and 0.02, and its detections (decode + NMS) the same objects as the
  * FP32 run's with IoU >= 0.98 and confidence within 0.01. YOLO_TEST_REQUIRE_CUDA=1 makes a
  * missing GPU a failure (make test-cuda).
  *
@@ -30,9 +30,12 @@
 #define SCORE_TOL 1e-4
 /* FP16 raw outputs, a sanity bound over all 8400 anchors: the DFL's logits are FP16 (0.008
  * steps), which moves the box of an anchor with a flat distribution by up to a few px (0.1 of a
- * stride-32 cell); what decides is the detections check below (IoU >= 0.98). */
+ * stride-32 cell); what decides is the detections check below (IoU >= 0.98, confidence within
+ * 0.01). Scores: yolo11n_dq's worst raw score moved between 0.0066 and 0.0124 on an H100 with
+ * nothing changed but the order of a Softmax's sum (one thread or one warp per row) and the
+ * tiled kernel's split (its attention's FP16 rounding, compounded), so 0.02. */
 #define BOX_TOL_FP16   4.0
-#define SCORE_TOL_FP16 0.01
+#define SCORE_TOL_FP16 0.02
 
 /* The bounds the comparison applies (FP32 runs: the constants above). */
 struct tol { double box, score; };

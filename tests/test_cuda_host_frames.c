@@ -5,7 +5,7 @@
  * frames from where they are, with no staging copy (detect/cuda/pre_cuda.c); then, on
  * yolov8n_dq at batch 2, FP32 and FP16, on bus.jpg and zidane.jpg:
  *   - detections from page-locked frames, with padded rows, are bit-identical to those of the
- *     same pixels in ordinary memory (which go up through the context's own buffer in bands);
+ *     same pixels in ordinary memory (which go up through the context's own page-locked buffer);
  *   - a batch that mixes both kinds gives each image its single-image detections;
  *   - a page-locked frame overwritten as soon as yolo_detect_submit returns still gives its
  *     own detections (submit's promise: the images may be reused when it returns);

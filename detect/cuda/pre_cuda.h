@@ -26,6 +26,8 @@ struct yolo_cuda_pre_slot {
     size_t   cap;                 /* bytes of each */
     void    *uploaded, *read;     /* cudaEvent_t: its upload done; its letterbox done */
     int      direct;              /* its last upload read the caller's memory (page-locked) */
+    uint8_t *locked;              /* per image of its last batch: in page-locked memory */
+    int32_t  n_locked;            /* entries locked holds */
 };
 
 struct yolo_cuda_pre {
@@ -41,8 +43,8 @@ int  yolo_cuda_pre_init(struct yolo_cuda_pre *p, void *stream, struct yolo_pool 
                         struct yolo_diag *d);
 /* Letterboxes imgs[0..n) (3-channel BGR or RGB) into the float tensor at d_input (device,
  * n x [3, H, W]) with the geometries geom[0..n) (already computed), through slot s. Images in
- * ordinary memory are copied into the slot's page-locked buffer, in bands that go up while
- * the next is copied; images already in page-locked memory (yolo_host_alloc) go up from where
+ * ordinary memory are copied into the slot's page-locked buffer (by all the pool's threads)
+ * and go up from there; images already in page-locked memory (yolo_host_alloc) go up from where
  * they are, with no host copy. Returns with the upload and the letterbox queued (and the
  * ordinary images' pixels copied), or a status with d set; the caller may reuse imgs once
  * yolo_cuda_pre_release returned. mk (NULL ok): the start, upload and letterbox marks. */

@@ -87,6 +87,9 @@ struct yolo_uses {
 int  yolo_uses_make(const struct yolo_graph *g, size_t room, struct yolo_uses *u,
                     struct yolo_diag *d);
 void yolo_uses_free(struct yolo_uses *u);
+/* t is an activation only node `by` reads (once; no graph input or output, nothing kept). */
+int  yolo_uses_private(const struct yolo_graph *g, const struct yolo_uses *u, int32_t t,
+                       int32_t by);
 /* Sigmoid -> Split along the last axis -> for each piece a chain of Add / Mul by a float32
  * constant (one element, or the piece's shape) and Pow by the constant 2 -> Concat of the
  * chains' ends, in piece order, along the last axis, to the Sigmoid input's shape (YOLOv5's
@@ -108,6 +111,19 @@ struct yolo_split_chain {
 /* 1 and *sc filled if Sigmoid node s starts the pattern (u: yolo_uses_make of g), else 0. */
 int yolo_split_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t s,
                           struct yolo_split_chain *sc);
+/* Conv (any) -> Reshape of its output [N, M, OH, OW] to [N, A, G, rest...] (A * G = M, the
+ * rest OH * OW elements) -> Transpose moving axis 2 to the end: [N, A, rest..., G]. YOLOv5's
+ * head ([N, 255, H, W] -> [N, 3, 85, H, W] -> [N, 3, H, W, 85]). The Conv's output and the
+ * Reshape's are read by the next node only. The planner starts the Transpose output's life at
+ * the Conv (plan.c), so the CPU backend's Conv can write that layout itself
+ * (cpu/conv_tp_mark.c); the graph is not changed. */
+struct yolo_conv_tp {
+    int32_t conv, reshape, transpose;   /* node indices */
+    int64_t group;                      /* G: channels per group, the new last axis */
+};
+/* 1 and *ct filled if Transpose node tp ends the pattern (u: yolo_uses_make of g), else 0. */
+int yolo_conv_tp_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t tp,
+                      struct yolo_conv_tp *ct);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

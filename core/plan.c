@@ -9,6 +9,9 @@
  * source's lifetime is stretched to cover the view's.
  * Split chains (passes.h, YOLOv5's box decode): the Sigmoid's output lies in the bytes of the
  * chain's Concat output (chain_in_place).
+ * A Conv -> Reshape -> Transpose of YOLOv5's head (passes.h, struct yolo_conv_tp): the
+ * Transpose's output lives from the Conv on, so the CPU backend's Conv may write it in its
+ * place (cpu/conv_tp_mark.c). The peak can grow by that tensor over one node.
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -297,12 +300,13 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
     }
     for (int i = 0; i < g->n_inputs; i++)
         first[g->inputs[i]] = -1;
-    /* the readers of every tensor, for split chains; without memory for them the plan is made
-     * without chain_in_place (as valid: the CPU backend then runs those nodes one by one) */
+    /* the readers of every tensor, for split chains and Conv -> Transpose; without memory for
+     * them the plan is made without either (as valid: the CPU backend then runs those nodes
+     * one by one) */
     struct yolo_uses uses;
     int uses_ok = 0;
     for (int32_t i = 0; i < nn && !uses_ok; i++)
-        uses_ok = g->nodes[i].op == YOLO_OP_SIGMOID;
+        uses_ok = g->nodes[i].op == YOLO_OP_SIGMOID || g->nodes[i].op == YOLO_OP_TRANSPOSE;
     if (uses_ok && yolo_uses_make(g, (size_t)nt, &uses, NULL))
         uses_ok = 0;
     for (int32_t i = 0; i < nn; i++) {
@@ -330,6 +334,9 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
         }
         if (n->op == YOLO_OP_SIGMOID && uses_ok)
             s.n_in_place += chain_in_place(g, &uses, i, parent, poff);
+        struct yolo_conv_tp ct;
+        if (n->op == YOLO_OP_TRANSPOSE && uses_ok && yolo_conv_tp_find(g, &uses, i, &ct))
+            first[n->out[0]] = ct.conv;
         if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)
             s.n_in_place += split_in_place(g, n, parent, poff);
         if (n->op == YOLO_OP_CONCAT && n->n_out == 1 && n->out[0] >= 0)

@@ -12,13 +12,6 @@ static int same_shape(const struct yolo_tensor *a, const struct yolo_tensor *b)
     return a->ndim == b->ndim && !memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim);
 }
 
-/* t is an activation only node `by` reads (no graph output, nothing kept) */
-static int private_to(const struct yolo_graph *g, const struct yolo_uses *u, int32_t t, int32_t by)
-{
-    return t >= 0 && u->n_reads[t] == 1 && u->reader[t] == by &&
-           !(g->tensors[t].flags & (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT | YOLO_TF_KEEP));
-}
-
 /* Node r continues a chain at tensor t of shape P: Add or Mul by a float32 constant of one
  * element or of P's shape, or Pow by the constant 2 (cpu/isa.c's fast kernels' cases); its
  * output of P's shape. Sets *cin to the constant's input slot. */
@@ -56,7 +49,7 @@ int yolo_split_chain_find(const struct yolo_graph *g, const struct yolo_uses *u,
         (T->flags & YOLO_TF_CONST))
         return 0;
     int32_t sp = u->reader[sn->out[0]];
-    if (sp < 0 || !private_to(g, u, sn->out[0], sp))
+    if (sp < 0 || !yolo_uses_private(g, u, sn->out[0], sp))
         return 0;
     const struct yolo_node *spn = &g->nodes[sp];
     if (spn->op != YOLO_OP_SPLIT || spn->in[0] != sn->out[0] ||
@@ -77,7 +70,7 @@ int yolo_split_chain_find(const struct yolo_graph *g, const struct yolo_uses *u,
         total += sc->width[j];
         for (;;) {   /* along the chain to the Concat */
             int32_t nx = u->reader[t];
-            if (nx < 0 || !private_to(g, u, t, nx))
+            if (nx < 0 || !yolo_uses_private(g, u, t, nx))
                 return 0;
             if (g->nodes[nx].op == YOLO_OP_CONCAT) {
                 if ((cc >= 0 && nx != cc) || g->nodes[nx].n_in != spn->n_out ||

@@ -193,7 +193,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
             const struct yolo_tensor *W = &g->tensors[n->in[1]];
             int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],
                                                    W->shape[3]);
-            m->packs[i] = (struct yolo_conv_packed){ kind, (const float *)at, 0, 0 };
+            m->packs[i] = (struct yolo_conv_packed){ kind, (const float *)at, 0, 0, 0, 0 };
             m->node_data[i] = &m->packs[i];
             at += ((uint64_t)numel * sizeof(float) + 63) & ~(uint64_t)63;
         }
@@ -201,6 +201,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     }
     yolo_qconv_mark_c4(g, m->kernels, m->packs, m->node_data);
     yolo_split_chain_mark(g, m->isa, m->kernels, m->chains, m->node_data, m->skip);
+    yolo_conv_tp_mark(g, m->isa, m->kernels, m->packs, m->node_data, m->skip);
     pack_all(m);
     *prepared = m;
     return 0;
@@ -248,6 +249,8 @@ static int cpu_ctx_create(const void *prepared, struct yolo_pool *pool, void **o
             continue;
         struct yolo_cpu_kernel k;
         yolo_cpu_kernel_pick(g, &g->nodes[i], m->isa, m->pack_kind[i], nth, &k);
+        if (m->node_data[i] == &m->packs[i] && m->packs[i].tp_group)
+            k.scratch += yolo_conv_tp_scratch(g->tensors[g->nodes[i].out[0]].shape[1]);
         if (k.scratch > scratch)
             scratch = k.scratch;
     }

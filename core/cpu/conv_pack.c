@@ -241,6 +241,11 @@ uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_no
     return floats * sizeof(float);
 }
 
+uint64_t yolo_conv_tp_scratch(int64_t M)
+{
+    return ((uint64_t)(M + 7) / 8 * 8 * 48 + 64) * sizeof(float);
+}
+
 int yolo_conv_dw_applies(const struct yolo_graph *g, const struct yolo_node *n)
 {
     const int64_t *p = n->params;

@@ -40,7 +40,14 @@ struct yolo_conv_packed {
     const float *w;                   /* yolo_conv_packed_numel floats, 64-byte aligned */
     int32_t      x_c4, y_c4;          /* VNNI QConv: its input / output is held in the c4
                                          layout (cpu/qconv_pack.h), set by yolo_qconv_mark_c4 */
+    int32_t      tp_out;              /* with tp_group > 0: the GEMM8 kernel writes tensor
+                                         tp_out [N, M / tp_group, OH * OW, tp_group] instead of
+                                         its output (cpu/conv_tp_mark.c) */
+    int32_t      tp_group;
 };
+/* Per-thread scratch a GEMM8 conv of M output channels needs beyond yolo_conv_pack_scratch
+ * when it writes the transposed layout (tp_group): one tile of M rows x 48 columns. */
+uint64_t yolo_conv_tp_scratch(int64_t M);
 
 /* Floats of the packed tensor for a conv with M outputs, C/group = cg input channels and a
  * KH x KW kernel; -1 if the kind is unknown or does not apply (WINO43 needs 3x3). */

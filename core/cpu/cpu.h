@@ -54,5 +54,15 @@ struct yolo_split_chain;
 void yolo_split_chain_mark(const struct yolo_graph *g, enum yolo_isa isa,
                            struct yolo_cpu_kernel *kernels, struct yolo_split_chain *chains,
                            const void **node_data, uint8_t *skip);
+/* Whether the arena bytes of activations a and b overlap. */
+int yolo_cpu_tensors_overlap(const struct yolo_graph *g, int32_t a, int32_t b);
+/* The CPU backend's Conv -> Reshape -> Transpose (passes.h, struct yolo_conv_tp): where the
+ * Conv runs the GEMM8 kernel on a 1x1 stride-1 unpadded shape and writing the Transpose's
+ * output early is safe (cpu/conv_tp_mark.c), packs[conv] gets tp_out and tp_group, the
+ * kernel's name says so and the Transpose gets skip[] = 2. Nothing at YOLO_ISA_REF. */
+struct yolo_conv_packed;
+void yolo_conv_tp_mark(const struct yolo_graph *g, enum yolo_isa isa,
+                       struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
+                       const void **node_data, uint8_t *skip);
 
 #endif

@@ -10,7 +10,7 @@
 #include "cpu/cpu.h"
 #include "cpu/fast_ops.h"
 
-static int overlap(const struct yolo_graph *g, int32_t a, int32_t b)
+int yolo_cpu_tensors_overlap(const struct yolo_graph *g, int32_t a, int32_t b)
 {
     const struct yolo_tensor *A = &g->tensors[a], *B = &g->tensors[b];
     uint64_t ae = A->offset + yolo_tensor_bytes(A), be = B->offset + yolo_tensor_bytes(B);
@@ -24,7 +24,7 @@ static int overlap(const struct yolo_graph *g, int32_t a, int32_t b)
 static int safe(const struct yolo_graph *g, const struct yolo_split_chain *sc, const uint8_t *in_chain)
 {
     int32_t T = g->nodes[sc->sigmoid].in[0], O = g->nodes[sc->concat].out[0];
-    if (overlap(g, T, O))
+    if (yolo_cpu_tensors_overlap(g, T, O))
         return 0;
     for (int32_t i = sc->sigmoid + 1; i < sc->concat; i++) {
         if (in_chain[i])
@@ -32,7 +32,8 @@ static int safe(const struct yolo_graph *g, const struct yolo_split_chain *sc, c
         const struct yolo_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_in + n->n_out; k++) {
             int32_t t = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
-            if (t >= 0 && !(g->tensors[t].flags & YOLO_TF_CONST) && overlap(g, t, O))
+            if (t >= 0 && !(g->tensors[t].flags & YOLO_TF_CONST) &&
+                yolo_cpu_tensors_overlap(g, t, O))
                 return 0;
         }
     }

@@ -74,6 +74,13 @@ int yolo_uses_make(const struct yolo_graph *g, size_t room, struct yolo_uses *u,
     return 0;
 }
 
+int yolo_uses_private(const struct yolo_graph *g, const struct yolo_uses *u, int32_t t,
+                      int32_t by)
+{
+    return t >= 0 && u->n_reads[t] == 1 && u->reader[t] == by &&
+           !(g->tensors[t].flags & (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT | YOLO_TF_KEEP));
+}
+
 void yolo_uses_free(struct yolo_uses *u)
 {
     free(u->producer);

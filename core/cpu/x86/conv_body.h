@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "gemm_body.h"
+#include "tr8.h"
 #include "cpu/conv_pack.h"
 
 static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -226,6 +227,31 @@ static inline void gemm_rows_ptr(const float *A, int64_t K, int64_t k0, int64_t 
     }
 }
 
+/* Rows [m0, m1) x cols columns of a finished tile (row m at ct + (m - m0) * NR) into the
+ * transposed layout of cpu/conv_tp_mark.c: output channel m = a * G + c of pixel p lands at
+ * tb[(a * P + p) * G + c] (tb: the image's part of the tensor, p0: the tile's first pixel).
+ * Runs of up to 8 channels within one group, 8 pixels at a time. */
+static void store_tp(const float *ct, int64_t m0, int64_t m1, int64_t cols, float *tb,
+                     int64_t p0, int64_t P, int64_t G)
+{
+    for (int64_t m = m0; m < m1;) {
+        int64_t c = m % G, rows = imin(imin(8, m1 - m), G - c);
+        const float *s = ct + (m - m0) * NR;
+        float *d = tb + ((m / G) * P + p0) * G + c;
+        int64_t j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            if (rows == 8)
+                tr8x8(s + j, NR, d + j * G, G);
+            else
+                tr8xn(s + j, NR, (int)rows, d + j * G, G);
+        }
+        for (; j < cols; j++)
+            for (int64_t i = 0; i < rows; i++)
+                d[j * G + i] = s[i * NR + j];
+        m += rows;
+    }
+}
+
 /* Zeros d[lo, hi) by vector stores: the spans are short and there is one per phase of every
  * band row, so a libc call each cost more than the stores. */
 static void zero_span(float *d, int64_t lo, int64_t hi)
@@ -351,6 +377,11 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
     float *bp = (float *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
     int direct = g->KH == 1 && g->KW == 1 && g->SH == 1 && g->SW == 1 && g->PT == 0 &&
                  g->PL == 0 && g->OH == g->H && g->OW == g->W;
+    /* writing a Transpose's layout (cpu/conv_tp_mark.c: direct convs only): each unit's
+     * tile is finished in ct, after the panel buffer, then stored transposed */
+    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
+    float *T = pk->tp_group ? yolo_exec_ptr(x, pk->tp_out) : NULL;
+    float *ct = bp + YOLO_CONV_PANEL_FLOATS + 64;
     int64_t panels = (g->P + NR - 1) / NR;
     /* split the channels too when there are too few column panels to share out evenly
      * (e.g. 9 panels of a 20x20 map on 2 threads: 18 half-panels instead of 5 + 4) */
@@ -385,9 +416,24 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
                 pack_im2col_fast(g, xb, k0, kc, pt, np, nq, bp, pre);
             else
                 pack_im2col(g, xb, k0, kc, pt, np, nq, bp);
-            gemm_rows(A, g->K, k0, kc, m0, imin(m1, g->M), g->M, bsrc, ldb, yb, g->P, cols, k0 > 0,
-                      last ? bias : NULL, last ? (int)g->act : 0);
+            if (T && k0 == 0 && last) {
+                /* one K block: each row block stored as soon as it is done, from L1 (whole
+                 * groups of G rows at a time measured slower: the tile outgrew L1) */
+                ukr_fn f = ukr_for(cols);
+                for (int64_t m = m0; m < imin(m1, g->M); m += MRU) {
+                    int rows = (int)imin(MRU, g->M - m);
+                    f(kc, A + (m / 8) * 8 * g->K + (m % 8), bsrc, ldb, ct, NR, rows, (int)cols,
+                      0, bias ? bias + m : NULL, (int)g->act);
+                    store_tp(ct, m, m + rows, cols, T + b * g->M * g->P, p0, g->P, pk->tp_group);
+                }
+                continue;
+            }
+            gemm_rows(A, g->K, k0, kc, m0, imin(m1, g->M), g->M, bsrc, ldb, T ? ct : yb,
+                      T ? NR : g->P, cols, k0 > 0, last ? bias : NULL, last ? (int)g->act : 0);
         }
+        if (T && kcs < g->K)   /* several K blocks: the whole tile (row m at ct + m * NR) */
+            store_tp(ct + m0 * NR, m0, imin(m1, g->M), cols, T + b * g->M * g->P, p0, g->P,
+                     pk->tp_group);
     }
 }
 

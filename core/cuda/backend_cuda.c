@@ -194,6 +194,7 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     m->device = dev;
     m->half = strcmp(prec, "fp16") == 0;
     m->tile_split = cuda_tile_split_wanted();
+    m->pw_min_pixels = cuda_pw_min_pixels();
     cudaError_t ae;
     if ((ae = cudaDeviceGetAttribute(&m->sms, cudaDevAttrMultiProcessorCount, dev)) !=
             cudaSuccess ||

@@ -62,11 +62,11 @@ int cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n)
  * input needs no layout change there. The tiled kernel (conv_tile.c) beats both on the 3x3
  * convolutions it can run (few channels: at batch 128 the 16-channel ones 1.6-2.7x over the
  * implicit GEMM, the 32-channel ones at 80 x 80 1.7x over cuDNN, also at batch 1), and on 1x1
- * ones with large grids (cuda_tile_preferred). The pointwise GEMM (conv_pw.c) is not in the
- * rule: measured in the whole network (yolov8n FP16, H200, CUDA graph) it made batch 1
- * 0.712 -> 0.776 ms, batch 32 4.71 -> 4.97 and batch 128 16.67 -> 18.0 ms; per convolution it
- * lost to cuDNN on every 1x1 at batch 1 (5.5-12 against 4.2-5.7 us) and to the tiled kernel
- * on the wide 32-channel ones. It stays a candidate of YOLO_CUDA_CONV=tune.
+ * ones with large grids (cuda_tile_preferred). The pointwise GEMM (conv_pw.c) runs the 1x1
+ * convolutions of many images x pixels (cuda_pw_preferred); everywhere (YOLO_CUDA_CONV=pw,
+ * yolov8n FP16, H200, CUDA graph) it made batch 1 0.712 -> 0.776 ms, batch 32 4.71 -> 4.97
+ * and batch 128 16.67 -> 18.0 ms: per convolution it lost to cuDNN on every 1x1 at batch 1
+ * (5.5-12 against 4.2-5.7 us) and at 20 x 20.
  * YOLO_CUDA_CONV: =notile the rule without the tiled kernel, =tile the tiled kernel wherever
  * it can run (the rule elsewhere), =pw the pointwise kernel wherever it can run, =igemm every
  * convolution the implicit GEMM can run on it, =cudnn none of ours. */
@@ -82,8 +82,11 @@ int cuda_conv_pick(const struct cuda_model *m, int32_t i)
         return CUDA_CONV_IGEMM;
     if (cv->pw_ok && strcmp(pick, "pw") == 0)
         return CUDA_CONV_PW;
-    if (cv->tile_ok && (strcmp(pick, "tile") == 0 ||
-                        (strcmp(pick, "notile") != 0 && cuda_tile_preferred(m, &m->g->nodes[i]))))
+    if (cv->tile_ok && strcmp(pick, "tile") == 0)
+        return CUDA_CONV_TILE;
+    if (cv->pw_ok && cuda_pw_preferred(m, &m->g->nodes[i]))
+        return CUDA_CONV_PW;
+    if (cv->tile_ok && strcmp(pick, "notile") != 0 && cuda_tile_preferred(m, &m->g->nodes[i]))
         return CUDA_CONV_TILE;
     if (k_of(W) > 160 || (W->shape[2] == 1 && W->shape[3] == 1))
         return CUDA_CONV_CUDNN;

@@ -3,6 +3,7 @@
  * h * w a multiple of 8, the implicit GEMM's FP16 weights prepared), its tile and its
  * launch. Which kernel runs a convolution is cuda_conv_pick (conv_igemm.c). */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "cuda/cuda_model.h"
 #include "ops/op_params.h"
@@ -35,6 +36,31 @@ int cuda_pw_eligible(const struct cuda_model *m, const struct yolo_node *n)
 {
     struct yolo_cu_conv_pw a;
     return pw_args(m, n, &a);
+}
+
+/* The rule's threshold: images x pixels of a 1x1 convolution from which the pointwise kernel
+ * runs it (YOLO_CUDA_PW_MIN overrides; a huge value restores the rule before it). */
+int64_t cuda_pw_min_pixels(void)
+{
+    const char *env = getenv("YOLO_CUDA_PW_MIN");
+    char *end = NULL;
+    long long v = env ? strtoll(env, &end, 10) : 0;
+    return env && end != env && *end == 0 && v >= 0 ? (int64_t)v : 200 * 1024;
+}
+
+/* Measured on an H100 (yolov8n_dq and yolo11n_dq FP16, engines of batch 128, every node
+ * timed on its own, YOLO_CUDA_CONV=tune's picks against the rule's): the pointwise GEMM beat
+ * cuDNN and the tiled kernel on every 1x1 convolution of 40 x 40 pixels and up, 1.1-2.9x
+ * (model.2.cv1, 32 channels at 160 x 160: tiled 0.463, pointwise 0.214 ms; model.15.cv1,
+ * 192 -> 64 at 80 x 80: cuDNN 0.376, pointwise 0.195), and lost at 20 x 20 and at 384
+ * channels in (model.12.cv1 at 40 x 40: 0.171 against cuDNN's 0.157). Tune mode's picks made
+ * yolov8n_dq's batch-128 network 18.42 -> 16.95 ms. At batch 1 cuDNN won every 1x1 (the
+ * comment of cuda_conv_pick): no 1x1 of the shared models reaches 200 K images x pixels
+ * there (160 x 160 is 25600). */
+int cuda_pw_preferred(const struct cuda_model *m, const struct yolo_node *n)
+{
+    struct yolo_cu_conv_pw a;
+    return pw_args(m, n, &a) && (int64_t)a.n * a.hw >= m->pw_min_pixels && a.c <= 256;
 }
 
 void cuda_pw_plan(struct cuda_model *m, int32_t i, int32_t sms)

@@ -50,6 +50,7 @@ struct cuda_model {
     int32_t sms, smem_optin;       /* the GPU's multiprocessors; shared memory a block may
                                     * opt in to */
     int32_t tile_split;            /* YOLO_CUDA_TILE_SPLIT=1 at load (conv_tile.c) */
+    int64_t pw_min_pixels;         /* the pointwise kernel's rule (conv_pw.c), read at load */
     uint8_t *st;                   /* per tensor: enum yolo_cu_st */
     uint8_t *skip;                 /* per node: nothing runs (enum cuda_skip) */
     struct cuda_conv *convs;       /* per node (Conv nodes only) */
@@ -137,6 +138,8 @@ int  cuda_tile_upload_weights(const struct cuda_model *m, int32_t i, struct yolo
 int  cuda_tile_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 /* conv_pw.c: the pointwise kernel's side (it uses the implicit GEMM's weights). */
 int  cuda_pw_eligible(const struct cuda_model *m, const struct yolo_node *n);
+int64_t cuda_pw_min_pixels(void);
+int  cuda_pw_preferred(const struct cuda_model *m, const struct yolo_node *n);
 void cuda_pw_plan(struct cuda_model *m, int32_t i, int32_t sms);
 int  cuda_pw_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 

@@ -35,17 +35,9 @@ static int safe(const struct yolo_graph *g, const struct yolo_conv_tp *ct, const
 {
     int32_t T = g->nodes[ct->transpose].out[0], Y = g->nodes[ct->conv].out[0];
     int32_t R = g->nodes[ct->reshape].out[0];
-    for (int32_t i = ct->conv; i < ct->transpose; i++) {
-        if (skip[i])
-            continue;
-        const struct yolo_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_in + n->n_out; k++) {
-            int32_t t = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
-            if (t >= 0 && t != Y && t != R && !(g->tensors[t].flags & YOLO_TF_CONST) &&
-                yolo_cpu_tensors_overlap(g, t, T))
-                return 0;
-        }
-    }
+    for (int32_t i = ct->conv; i < ct->transpose; i++)
+        if (!skip[i] && yolo_cpu_node_touches(g, &g->nodes[i], T, Y, R))
+            return 0;
     return 1;
 }
 

@@ -54,8 +54,12 @@ struct yolo_split_chain;
 void yolo_split_chain_mark(const struct yolo_graph *g, enum yolo_isa isa,
                            struct yolo_cpu_kernel *kernels, struct yolo_split_chain *chains,
                            const void **node_data, uint8_t *skip);
-/* Whether the arena bytes of activations a and b overlap. */
+/* Whether the arena bytes of activations a and b overlap (cpu/arena_overlap.c); whether node
+ * n reads or writes any byte of activation t through a tensor other than the constants and
+ * not_a, not_b (-1: none). */
 int yolo_cpu_tensors_overlap(const struct yolo_graph *g, int32_t a, int32_t b);
+int yolo_cpu_node_touches(const struct yolo_graph *g, const struct yolo_node *n, int32_t t,
+                          int32_t not_a, int32_t not_b);
 /* The CPU backend's Conv -> Reshape -> Transpose (passes.h, struct yolo_conv_tp): where the
  * Conv runs the GEMM8 kernel on a 1x1 stride-1 unpadded shape and writing the Transpose's
  * output early is safe (cpu/conv_tp_mark.c), packs[conv] gets tp_out and tp_group, the

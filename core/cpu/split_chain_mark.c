@@ -10,33 +10,19 @@
 #include "cpu/cpu.h"
 #include "cpu/fast_ops.h"
 
-int yolo_cpu_tensors_overlap(const struct yolo_graph *g, int32_t a, int32_t b)
-{
-    const struct yolo_tensor *A = &g->tensors[a], *B = &g->tensors[b];
-    uint64_t ae = A->offset + yolo_tensor_bytes(A), be = B->offset + yolo_tensor_bytes(B);
-    return A->offset < be && B->offset < ae;
-}
-
 /* Whether the fused pass may run at the Sigmoid, writing the Concat's output O early: O
  * shares no byte with the Sigmoid's input, and no node between the two that still runs reads
  * or writes any of O's bytes (the planner's chain_in_place gives O's bytes to the Sigmoid's
  * output, which only the chain reads, so that holds in engines it planned). */
-static int safe(const struct yolo_graph *g, const struct yolo_split_chain *sc, const uint8_t *in_chain)
+static int safe(const struct yolo_graph *g, const struct yolo_split_chain *sc,
+                const uint8_t *in_chain)
 {
     int32_t T = g->nodes[sc->sigmoid].in[0], O = g->nodes[sc->concat].out[0];
     if (yolo_cpu_tensors_overlap(g, T, O))
         return 0;
-    for (int32_t i = sc->sigmoid + 1; i < sc->concat; i++) {
-        if (in_chain[i])
-            continue;
-        const struct yolo_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_in + n->n_out; k++) {
-            int32_t t = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
-            if (t >= 0 && !(g->tensors[t].flags & YOLO_TF_CONST) &&
-                yolo_cpu_tensors_overlap(g, t, O))
-                return 0;
-        }
-    }
+    for (int32_t i = sc->sigmoid + 1; i < sc->concat; i++)
+        if (!in_chain[i] && yolo_cpu_node_touches(g, &g->nodes[i], O, -1, -1))
+            return 0;
     return 1;
 }
 

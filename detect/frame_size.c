@@ -106,6 +106,10 @@ static void h264_scaling_list(struct bits *r, int size)
     for (int j = 0; j < size && !r->err; j++) {
         if (next != 0) {
             uint32_t u = ue(r);   /* se(v): delta in -128..127 */
+            if (u > 255) {
+                r->err = 1;
+                return;
+            }
             int32_t delta = u & 1 ? (int32_t)((u + 1) / 2) : -(int32_t)(u / 2);
             next = ((last + delta) % 256 + 256) % 256;
         }

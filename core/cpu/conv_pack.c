@@ -3,6 +3,7 @@
  * model (cpu/backend_cpu.c) and at run time by every ISA's kernel. */
 #include <string.h>
 
+#include "bf16.h"
 #include "cpu/conv_bf16.h"
 #include "cpu/conv_pack.h"
 #include "cpu/qconv_pack.h"
@@ -20,6 +21,8 @@ int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, 
         return mp * cg * KH * KW;
     case YOLO_CONV_PACK_WINO43:
         return KH == 3 && KW == 3 ? 36 * mp * cg : -1;
+    case YOLO_CONV_PACK_WINO43_BF16:   /* 32-bit words: one per channel pair and row */
+        return KH == 3 && KW == 3 ? 36 * mp * ceil_div(cg, 2) : -1;
     case YOLO_CONV_PACK_CDIR32:
         return round_up(M, 32) * cg * KH * KW;
     case YOLO_CONV_PACK_VNNI8:
@@ -41,7 +44,7 @@ int yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t grou
     if (kind == YOLO_CONV_PACK_CDIR32)
         return p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_DW] == 1 && p[YOLO_CONV_SW] >= 1 &&
                p[YOLO_CONV_SW] * 9 + p[YOLO_CONV_KW] <= 32;
-    if (kind == YOLO_CONV_PACK_WINO43)
+    if (kind == YOLO_CONV_PACK_WINO43 || kind == YOLO_CONV_PACK_WINO43_BF16)
         return p[YOLO_CONV_KH] == 3 && p[YOLO_CONV_KW] == 3 && p[YOLO_CONV_SH] == 1 &&
                p[YOLO_CONV_SW] == 1 && p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_DW] == 1;
     return 0;
@@ -88,6 +91,10 @@ void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg,
                 out[((m / 8) * K + k) * 8 + m % 8] = w[m * K + k];
         return;
     }
+    int64_t c2 = ceil_div(cg, 2);
+    uint16_t *ob = (uint16_t *)out;
+    if (kind == YOLO_CONV_PACK_WINO43_BF16)   /* the odd channel's partner and rows >= M */
+        memset(out, 0, sizeof(float) * (size_t)numel);
     for (int64_t m = 0; m < M; m++)
         for (int64_t c = 0; c < cg; c++) {
             const float *g = w + (m * cg + c) * 9;
@@ -100,7 +107,11 @@ void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg,
                     double u = tmp[i][0] * wino_g[j][0] + tmp[i][1] * wino_g[j][1] +
                                tmp[i][2] * wino_g[j][2];
                     int64_t xi = i * 6 + j;
-                    out[((xi * (mp / 8) + m / 8) * cg + c) * 8 + m % 8] = (float)u;
+                    if (kind == YOLO_CONV_PACK_WINO43)
+                        out[((xi * (mp / 8) + m / 8) * cg + c) * 8 + m % 8] = (float)u;
+                    else
+                        ob[(((xi * (mp / 8) + m / 8) * c2 + c / 2) * 8 + m % 8) * 2 + c % 2] =
+                            yolo_bf16_from_f32((float)u);
                 }
         }
 }
@@ -194,15 +205,17 @@ void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, 
         cg->nband = ceil_div(cg->OH, cg->br);
         return;
     }
-    if (cg->kind != YOLO_CONV_PACK_WINO43)
+    if (cg->kind != YOLO_CONV_PACK_WINO43 && cg->kind != YOLO_CONV_PACK_WINO43_BF16)
         return;
     cg->TH = ceil_div(cg->OH, 4);
     cg->TW = ceil_div(cg->OW, 4);
     cg->T = cg->TH * cg->TW;
-    /* A block's transformed input V [36][C][tbp] and GEMM output [36][Mp][tbp] stay within
+    /* A block's transformed input V [36][C][tbp] (bf16: [36][C/2][tbp] pairs) and GEMM output
+     * [36][Mp][tbp] stay within
      * about 1 MiB (L2), at least one 16-tile vector row wide. The block count per image is
      * made a multiple of the thread count so a single image splits evenly. */
-    int64_t tbmax = ((int64_t)1 << 20) / (36 * 4 * (cg->C + cg->Mp));
+    int64_t vwords = cg->kind == YOLO_CONV_PACK_WINO43 ? cg->C : ceil_div(cg->C, 2);
+    int64_t tbmax = ((int64_t)1 << 20) / (36 * 4 * (vwords + cg->Mp));
     tbmax = tbmax / 16 * 16;
     if (tbmax < 16)
         tbmax = 16;
@@ -220,7 +233,7 @@ void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, 
      * than they fill: a transform stores (loads) one vector in each of the 36, and a stride
      * that is a multiple of 4 KiB (C * tbp often is: 64 * 48 floats = 12 KiB) puts all 36 in
      * one L1 set, which holds 12. */
-    cg->wino_vs = cg->C * cg->tbp + 16;
+    cg->wino_vs = vwords * cg->tbp + 16;
     cg->wino_ys = cg->Mp * cg->tbp + 16;
 }
 
@@ -236,7 +249,7 @@ uint64_t yolo_conv_pack_scratch(const struct yolo_graph *g, const struct yolo_no
         floats = cg.band_floats + (uint64_t)cg.seg + 2 * (uint64_t)cg.K + 64;
     if (cg.kind == YOLO_CONV_PACK_CDIR32)   /* the zero-padded copy of a border tile's input */
         floats = (uint64_t)cg.C * (uint64_t)cg.KH * 32 + 64;
-    if (cg.kind == YOLO_CONV_PACK_WINO43)
+    if (cg.kind == YOLO_CONV_PACK_WINO43 || cg.kind == YOLO_CONV_PACK_WINO43_BF16)
         floats = 36 * (uint64_t)(cg.wino_vs + cg.wino_ys) + 64;
     return floats * sizeof(float);
 }

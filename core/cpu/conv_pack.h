@@ -15,6 +15,10 @@
  *   WINO43  [36][Mp/8][C][8]  Winograd F(4x4, 3x3): U = G g G^T (6x6) of every 3x3 filter
  *                             (computed in double), position xi = 6*i + j of U holding the
  *                             GEMM8-style panel of the M x C matrix U[.][.][i][j].
+ *   WINO43_BF16  [36][Mp/8][C2][8][2]  the same U rounded to bfloat16 (C2 = ceil(C/2)
+ *                             channel pairs, an odd C's last pair half zero), each panel
+ *                             stored as conv_bf16.h's pairs: per pair, each of the 8
+ *                             channels' two values side by side in one 32-bit word.
  *   CDIR32  [M32/32][K][32]   W transposed per block of 32 output channels (M32 = M rounded
  *                             up to 32): 32 consecutive floats per k, the two vectors the
  *                             channel-direct kernel loads. AVX-512 only.
@@ -30,7 +34,8 @@ enum yolo_conv_pack {
     YOLO_CONV_PACK_WINO43 = 2,
     YOLO_CONV_PACK_VNNI8  = 3,   /* QConv's int8 weights for vpdpbusd (cpu/qconv_pack.h) */
     YOLO_CONV_PACK_BF16   = 4,   /* bf16 Conv weight pairs for vdpbf16ps (cpu/conv_bf16.h) */
-    YOLO_CONV_PACK_CDIR32 = 5    /* the channel-direct kernel's blocks (x86/conv_cdir_avx512.c) */
+    YOLO_CONV_PACK_CDIR32 = 5,   /* the channel-direct kernel's blocks (x86/conv_cdir_avx512.c) */
+    YOLO_CONV_PACK_WINO43_BF16 = 6   /* bf16 Winograd F(4x4, 3x3) (x86/conv_wino_avx512bf16.c) */
 };
 #define YOLO_CONV_PACK_MR 8          /* rows per packed panel */
 
@@ -69,7 +74,8 @@ struct yolo_conv_geom {
     /* CDIR32: Mp is M rounded up to 32, br output rows per band, nband bands per image */
     int64_t TH, TW, T;        /* WINO43: 4x4 output tiles per column, per row, in all */
     int64_t tb, nblk, tbp;    /* tiles per work block, blocks per image, V/Y row stride */
-    int64_t wino_vs, wino_ys; /* floats between consecutive matrices of V, of Y */
+    int64_t wino_vs, wino_ys; /* floats between consecutive matrices of V, of Y (bf16: 32-bit
+                                 words of V, one per channel pair and tile) */
     /* GEMM8 by rows (any non-1x1 conv whose output rows fill vectors well): input rows are
      * copied per band of output rows, split into SW column phases with zero margins, and the
      * micro-kernel reads B rows through pointers into them (no im2col panel). */
@@ -93,6 +99,10 @@ void yolo_conv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, 
 void yolo_conv_pack_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_conv_pack_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 /* Depthwise (group == C == M), stride 1, at most 64 taps, unpacked weights. */
+/* bf16 Winograd (YOLO_CONV_PACK_WINO43_BF16; built with -mavx512bf16), scratch
+ * yolo_conv_pack_scratch. */
+void yolo_conv_wino_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                                int nth);
 /* Channel-direct (YOLO_CONV_PACK_CDIR32), scratch yolo_conv_pack_scratch. */
 void yolo_conv_cdir_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_conv_dw_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

@@ -49,6 +49,19 @@ static int has_bf16(enum yolo_isa isa)
     return cpu.avx512bf16 && isa == YOLO_ISA_AVX512 && yolo_isa_usable(isa) == YOLO_ISA_AVX512;
 }
 
+/* Winograd's GEMMs in bf16 for bf16 3x3 stride-1 convs: only with $YOLO_BF16_WINO=1. Measured
+ * (2026-12-05, Zen 5, 1 thread): those convs 0.56-0.78x the time of float32 Winograd
+ * (tests/perf/conv_bench with BF16=1), yolov8n_dq 0.73-0.80x our FP32 in all instead of
+ * 0.88-0.93x; but the rounding of the transformed input to 8 bits costs accuracy: yolov8n_dq's
+ * coco128 mAP50-95 0.0048 below FP32 instead of 0.0006 (issue 11 allows 0.003), the raw
+ * outputs' NMSE on bus.jpg 1.4e-5 instead of 1.0e-5. So the default keeps them on float32
+ * Winograd, on the bf16 weights. */
+static int bf16_winograd(void)
+{
+    const char *e = getenv("YOLO_BF16_WINO");
+    return e && strcmp(e, "1") == 0;
+}
+
 int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
                                 enum yolo_isa isa)
 {
@@ -73,6 +86,9 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
      * products, bf16 only 2x more per cycle), and the 27-row stem (C = 3) ran 1.35x faster
      * on gemm8-rows, where packing bf16 columns costs more than the products it feeds.
      * Those run in float32 on the bf16 weights: within the same error bound (core/bf16.h). */
+    if (kind == YOLO_CONV_PACK_WINO43 && yolo_conv_bf16_applies(g, n) && has_bf16(isa) &&
+        bf16_winograd())
+        return YOLO_CONV_PACK_WINO43_BF16;
     if (yolo_conv_bf16_applies(g, n) && has_bf16(isa) && kind != YOLO_CONV_PACK_WINO43 &&
         W->shape[1] * W->shape[2] * W->shape[3] >= YOLO_CONV_BF16_KMIN)
         return YOLO_CONV_PACK_BF16;
@@ -102,6 +118,12 @@ static void pick_conv(const struct yolo_graph *g, const struct yolo_node *n, enu
         k->fn = isa == YOLO_ISA_AVX512 ? yolo_conv_bf16_avx512 : NULL;
         k->name = "bf16-gemm";
         k->scratch = yolo_conv_bf16_scratch(g, n, nth);
+        return;
+    }
+    if (kind == YOLO_CONV_PACK_WINO43_BF16) {   /* packed only at avx512 with AVX512_BF16 */
+        k->fn = isa == YOLO_ISA_AVX512 ? yolo_conv_wino_bf16_avx512 : NULL;
+        k->name = "winograd-f4x4-bf16";
+        k->scratch = yolo_conv_pack_scratch(g, n, kind, nth);
         return;
     }
     if (kind == YOLO_CONV_PACK_CDIR32) {   /* packed only at avx512 */

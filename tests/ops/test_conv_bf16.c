@@ -91,8 +91,91 @@ static double *abs_sums(const struct yolo_graph *g, const struct cc *c, const fl
     return s;
 }
 
-static double worst_ratio;
-static int n_bf16_runs, n_float_runs;
+/* Winograd F(4x4, 3x3)'s matrices (conv_pack.c's G, x86/wino_body.h's B^T and A^T). */
+static const double wg[6][3] = { { 1.0 / 4, 0, 0 },           { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+                                 { -1.0 / 6, 1.0 / 6, -1.0 / 6 }, { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+                                 { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 } };
+static const double wbt[6][6] = { { 4, 0, -5, 0, 1, 0 },  { 0, -4, -4, 1, 1, 0 },
+                                  { 0, 4, -4, -1, 1, 0 }, { 0, -2, -1, 2, 1, 0 },
+                                  { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } };
+static const double wat[4][6] = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 },
+                                  { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } };
+
+static int winograd_shape(const struct cc *c, int64_t oh, int64_t ow)
+{
+    return c->kh == 3 && c->kw == 3 && c->s == 1 && c->d == 1 && oh >= 4 && ow >= 4;
+}
+
+/* The bf16 Winograd kernel's scale: per output (tile row py, column px),
+ *     S_w = sum_{i,j} |A^T[py][i] A^T[px][j]| sum_c |U[i][j][m][c] V[i][j][c][tile]|,
+ * U = G w G^T, V = B^T d B of the tile's 6x6 input patch d, in double. Each GEMM product's
+ * factors are rounded to bf16 (2^-9 relative each), so the transformed sum at (i, j) is off by
+ * at most (2^-8 + 2^-18) sum_c |U V|, and the output transform adds those with its
+ * coefficients' magnitudes. */
+static double *winograd_sums(const struct yolo_graph *g, const struct cc *c, const float *x,
+                             int64_t oh, int64_t ow)
+{
+    const float *w = yolo_graph_const_data(g, g->nodes[0].in[1]);
+    int64_t th = (oh + 3) / 4, tw = (ow + 3) / 4;
+    double *s = calloc((size_t)(c->n * c->m * oh * ow), sizeof *s);
+    double *u = malloc(sizeof(double) * (size_t)(c->m * c->c * 36));
+    double *v = malloc(sizeof(double) * (size_t)(c->c * 36));
+    if (!s || !u || !v) {
+        free(s), free(u), free(v);
+        return NULL;
+    }
+    for (int64_t mc = 0; mc < c->m * c->c; mc++)
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) {
+                double acc = 0;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++)
+                        acc += wg[i][a] * w[mc * 9 + a * 3 + b] * wg[j][b];
+                u[mc * 36 + i * 6 + j] = acc;
+            }
+    for (int64_t b = 0; b < c->n; b++)
+        for (int64_t ty = 0; ty < th; ty++)
+            for (int64_t tx = 0; tx < tw; tx++) {
+                for (int64_t ch = 0; ch < c->c; ch++) {
+                    double d[6][6];
+                    for (int r = 0; r < 6; r++)
+                        for (int q = 0; q < 6; q++) {
+                            int64_t iy = 4 * ty - c->pt + r, ix = 4 * tx - c->pl + q;
+                            d[r][q] = iy < 0 || iy >= c->h || ix < 0 || ix >= c->w ? 0 :
+                                      x[((b * c->c + ch) * c->h + iy) * c->w + ix];
+                        }
+                    for (int i = 0; i < 6; i++)
+                        for (int j = 0; j < 6; j++) {
+                            double acc = 0;
+                            for (int r = 0; r < 6; r++)
+                                for (int q = 0; q < 6; q++)
+                                    acc += wbt[i][r] * d[r][q] * wbt[j][q];
+                            v[ch * 36 + i * 6 + j] = acc;
+                        }
+                }
+                for (int64_t m = 0; m < c->m; m++) {
+                    double t[36];
+                    for (int k = 0; k < 36; k++) {
+                        t[k] = 0;
+                        for (int64_t ch = 0; ch < c->c; ch++)
+                            t[k] += fabs(u[(m * c->c + ch) * 36 + k] * v[ch * 36 + k]);
+                    }
+                    for (int py = 0; py < 4 && 4 * ty + py < oh; py++)
+                        for (int px = 0; px < 4 && 4 * tx + px < ow; px++) {
+                            double acc = 0;
+                            for (int k = 0; k < 36; k++)
+                                acc += fabs(wat[py][k / 6] * wat[px][k % 6]) * t[k];
+                            s[((b * c->m + m) * oh + 4 * ty + py) * ow + 4 * tx + px] = acc;
+                        }
+                }
+            }
+    free(u);
+    free(v);
+    return s;
+}
+
+static double worst_ratio, worst_wino;
+static int n_bf16_runs, n_wino_runs, n_float_runs;
 
 static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint64_t seed)
 {
@@ -112,26 +195,41 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
     int64_t cnt = yolo_tensor_numel(Y), K = c->c * c->kh * c->kw;
     op_check_run(&oc, 1);
     float *ref = op_check_copy(&oc, yt);
+    int wino = winograd_shape(c, Y->shape[2], Y->shape[3]);
     double *S = ref ? abs_sums(&g, c, op_check_ptr(&oc, xt), Y->shape[2], Y->shape[3]) : NULL;
-    CHECK(h, ref && S, "out of memory");
+    double *SW = ref && wino ? winograd_sums(&g, c, op_check_ptr(&oc, xt), Y->shape[2], Y->shape[3])
+                             : NULL;
+    CHECK(h, ref && S && (!wino || SW), "out of memory");
     const double rel = 1.1 * (ldexp(1, -8) + ldexp(1, -18) + 2.0 * (double)K * ldexp(1, -24));
-    for (int nth = 1; ref && S && nth <= 3; nth++)
-        for (int v = 0; v < 3; v++) {
+    /* the transforms' own float32 roundings: 2^-20 of S_w covers them (the float32 Winograd
+     * kernel's NMSE against the reference is about 1e-13, tests/ops/test_conv_fast.c) */
+    const double rel_w = 1.1 * (ldexp(1, -8) + ldexp(1, -18) + ldexp(1, -20) +
+                                2.0 * (double)(36 * c->c) * ldexp(1, -24));
+    for (int nth = 1; ref && S && (!wino || SW) && nth <= 3; nth++)
+        for (int v = 0; v < 4; v++) {
             /* v 0: the bf16 kernel on every shape (where the CPU has it); 1: the backend's
-             * own choice at avx512 (bf16, or Winograd / gemm8-rows in float32 where those
-             * are faster, cpu/select.c); 2: forced avx2, the float32 kernels */
-            if (v == 0 && !has_bf16)
+             * own choice at avx512 (the bf16 kernel, or Winograd / gemm8-rows in float32
+             * where those are faster, cpu/select.c); 2: forced avx2, the float32 kernels;
+             * 3: the bf16 Winograd kernel (YOLO_BF16_WINO=1) forced on every shape it fits */
+            if ((v == 0 || v == 3) && !has_bf16)
+                continue;
+            if (v == 3 && !wino)
                 continue;
             const char *picked = "?";
             rc = op_check_run_cpu(&oc, YOLO_OP_CONV, v == 2 ? YOLO_ISA_AVX2 : YOLO_ISA_AVX512,
-                                  v == 0 ? YOLO_CONV_PACK_BF16 : -1, nth, &picked);
+                                  v == 0 ? YOLO_CONV_PACK_BF16 :
+                                  v == 3 ? YOLO_CONV_PACK_WINO43_BF16 : -1, nth, &picked);
             const float *y = op_check_ptr(&oc, yt);
-            int bf = !strcmp(picked, "bf16-gemm");
-            CHECK(h, rc == 0 && (v != 0 || bf) && (v != 2 || !bf), "variant %d picked %s", v, picked);
+            int bf = !strcmp(picked, "bf16-gemm"), bw = !strcmp(picked, "winograd-f4x4-bf16");
+            const char *e = getenv("YOLO_BF16_WINO");
+            int wino_on = has_bf16 && wino && e && !strcmp(e, "1");
+            CHECK(h, rc == 0 && (v != 0 || bf) && (v != 3 || bw) && (v != 1 || bw == wino_on) &&
+                  (v != 2 || (!bf && !bw)), "variant %d picked %s", v, picked);
             double worst = 0, nmse = op_check_nmse(y, ref, cnt);
             int64_t at = 0, differ = 0;
             for (int64_t i = 0; i < cnt; i++) {
-                double e = fabs((double)y[i] - ref[i]), bound = rel * S[i] + 1e-30;
+                double e = fabs((double)y[i] - ref[i]);
+                double bound = (bw ? rel_w * SW[i] : rel * S[i]) + 1e-30;
                 differ += y[i] != ref[i];
                 if (!(e / bound <= worst)) {
                     worst = e / bound;
@@ -140,22 +238,25 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
             }
             CHECK(h, worst <= 1.0, "%s nth %d: err %g > bound %g at %lld (y %g ref %g): n%lld "
                   "c%lld %lldx%lld m%lld k%lldx%lld s%lld d%lld p%lld,%lld,%lld,%lld bias%d act%d",
-                  picked, nth, fabs((double)y[at] - ref[at]), rel * S[at], (long long)at, y[at],
+                  picked, nth, fabs((double)y[at] - ref[at]),
+                  bw ? rel_w * SW[at] : rel * S[at], (long long)at, y[at],
                   ref[at], (long long)c->n, (long long)c->c, (long long)c->h, (long long)c->w,
                   (long long)c->m, (long long)c->kh, (long long)c->kw, (long long)c->s,
                   (long long)c->d, (long long)c->pt, (long long)c->pl, (long long)c->pb,
                   (long long)c->pr, c->bias, c->act);
-            if (bf) {
-                n_bf16_runs++;
-                worst_ratio = worst > worst_ratio ? worst : worst_ratio;
-                CHECK(h, differ > 0, "bf16 kernel equals the float32 reference bit for bit: did "
-                      "it round the activations? (c%lld m%lld)", (long long)c->c, (long long)c->m);
+            if (bf || bw) {
+                *(bw ? &n_wino_runs : &n_bf16_runs) += 1;
+                double *wr = bw ? &worst_wino : &worst_ratio;
+                *wr = worst > *wr ? worst : *wr;
+                CHECK(h, differ > 0, "%s equals the float32 reference bit for bit: did it round "
+                      "the activations? (c%lld m%lld)", picked, (long long)c->c, (long long)c->m);
             } else {
                 n_float_runs++;
                 CHECK(h, nmse <= 1e-6, "float32 kernel %s on bf16 weights, nth %d: nmse %g",
                       picked, nth, nmse);
             }
         }
+    free(SW);
     free(S);
     free(ref);
     op_check_release(&oc);
@@ -207,13 +308,17 @@ int main(void)
         { 1, 300, 9, 13, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3 },   /* K 2700: many column tiles */
         { 1, 2400, 3, 5, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 3 },    /* 1x1 K 2400 */
         { 2, 33, 20, 20, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3 },   /* batch 2, 400 columns */
+        { 1, 64, 40, 40, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3 },   /* Winograd: several blocks */
+        { 1, 31, 23, 37, 13, 3, 3, 1, 1, 1, 1, 1, 1, 0, 3 },   /* Winograd: ragged tiles */
+        { 1, 16, 66, 70, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3 },   /* Winograd: 16 x 18 tiles */
     };
     uint64_t seed = SEED;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_case(&h, &cases[i], has_bf16, seed++);
-    printf("test_conv_bf16: %d bf16 runs, worst err / bound %.3g; %d float32 fallback runs\n",
-           n_bf16_runs, worst_ratio, n_float_runs);
-    CHECK(&h, !has_bf16 || n_bf16_runs > 0, "the bf16 kernel never ran");
+    printf("test_conv_bf16: %d bf16 runs, worst err / bound %.3g; %d bf16 Winograd runs, worst "
+           "%.3g; %d float32 fallback runs\n", n_bf16_runs, worst_ratio, n_wino_runs, worst_wino,
+           n_float_runs);
+    CHECK(&h, !has_bf16 || (n_bf16_runs > 0 && n_wino_runs > 0), "a bf16 kernel never ran");
     check_reject(&h);
     return harness_finish(&h);
 }

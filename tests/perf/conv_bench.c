@@ -9,7 +9,9 @@
  * Without shapes it runs the stride-2 convs of yolo11n and yolov5n (input sizes; the pad is
  * K/2 as there, except yolov5n's 6x6 stem, padded 2). Prints per layer: the kernel, min and
  * median ms over RUNS runs (after 5 warm-up runs), GFLOP/s of the median. --cold evicts the
- * caches before each run, as a model's other layers do (tests/layer_bench.h). */
+ * caches before each run, as a model's other layers do (tests/layer_bench.h). With BF16=1 in
+ * the environment the conv goes through `yolo build --bf16`'s pass first, so the bf16 kernels
+ * run (YOLO_BF16_WINO=0 keeps the 3x3 stride-1 ones on float32 Winograd, for comparison). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "harness.h"
 #include "layer_bench.h"
 #include "ops/op_params.h"
+#include "passes.h"
 #include "qgraph.h"
 
 /* x (float [1, C, H, W], the graph input) -> Conv (bias, SiLU) -> y */
@@ -46,6 +49,11 @@ static void build(struct yolo_graph *g, const int64_t sh[6])
     p[YOLO_CONV_GROUP] = 1;
     p[YOLO_CONV_ACT] = YOLO_ACT_SILU;
     qg_output(g, y);
+    const char *bf16 = getenv("BF16");
+    uint8_t ok = 1;
+    int converted = 0;
+    if (bf16 && strcmp(bf16, "1") == 0 && (yolo_opt_bf16(g, &ok, &converted, NULL) || converted != 1))
+        exit(1);
 }
 
 int main(int argc, char **argv)

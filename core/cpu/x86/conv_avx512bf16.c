@@ -15,6 +15,7 @@
 #include "cpu/conv_bf16.h"
 #include "cpu/conv_pack.h"
 #include "cpu/x86/simd.h"
+#include "cpu/x86/bf16_block.h"
 
 /* n floats from s to d, and zeros: inline masked vectors, since the segments are short
  * (an output row: 20 to 160 columns) and a libc call per segment cost more than the copy. */
@@ -119,46 +120,6 @@ static void pack_columns(const struct yolo_conv_bf16_plan *pl, const float *xb, 
     }
 }
 
-/* One 8-channel x (16 * NV)-column block: acc over the K2 pairs, then bias + act and store
- * rows m < M (columns masked to `cols`). */
-static inline __attribute__((always_inline)) void
-block(int NV, const uint32_t *wp, const uint16_t *bp, int64_t K2, const float *bias,
-      int64_t m0, int64_t M, int act, float *y, int64_t P, int64_t cols)
-{
-    __m512 acc[8][3];
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++)
-            acc[r][v] = _mm512_setzero_ps();
-    for (int64_t kp = 0; kp < K2; kp++) {
-        const uint16_t *b = bp + kp * NV * 32;
-        __m512bh bv[3];
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++)
-            bv[v] = (__m512bh)_mm512_loadu_si512(b + v * 32);
-        const uint32_t *w = wp + kp * 8;
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            __m512bh wr = (__m512bh)_mm512_set1_epi32((int)w[r]);
-#pragma GCC unroll 3
-            for (int v = 0; v < NV; v++)
-                acc[r][v] = _mm512_dpbf16_ps(acc[r][v], wr, bv[v]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        if (m0 + r >= M)
-            break;
-        __m512 bb = _mm512_set1_ps(bias ? bias[m0 + r] : 0.0f);
-        float *yr = y + (m0 + r) * P;
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++)
-            _mm512_mask_storeu_ps(yr + v * 16, vm_n((int)(cols - v * 16)),
-                                  vact(_mm512_add_ps(acc[r][v], bb), act));
-    }
-}
-
 void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     struct yolo_conv_bf16_plan pl;
@@ -186,13 +147,13 @@ void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n,
             const uint32_t *wp = wpack + q * pl.K2 * 8;
             int64_t j = 0;
             for (; j + 48 <= twp; j += 48)
-                block(3, wp, bp + j * 2 * pl.K2, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
+                bf16_block(3, wp, bp + j * 2 * pl.K2, 3 * 32, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
                       cols - j);
             if (twp - j == 32)
-                block(2, wp, bp + j * 2 * pl.K2, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
+                bf16_block(2, wp, bp + j * 2 * pl.K2, 2 * 32, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
                       cols - j);
             else if (twp - j == 16)
-                block(1, wp, bp + j * 2 * pl.K2, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
+                bf16_block(1, wp, bp + j * 2 * pl.K2, 1 * 32, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
                       cols - j);
         }
     }

@@ -33,6 +33,41 @@ void yolo_conv_bf16_pack(const float *w, int64_t M, int64_t cg, int64_t KH, int6
             o[(((m / 8) * K2 + k / 2) * 8 + m % 8) * 2 + k % 2] = yolo_bf16_from_f32(w[m * K + k]);
 }
 
+int64_t yolo_conv_bf16_s2_packed_words(int64_t M, int64_t cg, int64_t KH, int64_t KW)
+{
+    if (KW != 3 || yolo_conv_bf16_packed_words(M, cg, KH, KW) < 0 || cg * KH * 2 > K2_MAX)
+        return -1;
+    return round_up(M, 8) * cg * KH * 2;
+}
+
+void yolo_conv_bf16_s2_pack(const float *w, int64_t M, int64_t cg, int64_t KH, int64_t KW,
+                            void *out)
+{
+    int64_t K2 = cg * KH * 2, words = yolo_conv_bf16_s2_packed_words(M, cg, KH, KW);
+    uint16_t *o = out;
+    if (words <= 0)
+        return;
+    memset(o, 0, sizeof(uint32_t) * (size_t)words);
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t ckh = 0; ckh < cg * KH; ckh++)
+            for (int64_t kw = 0; kw < 3; kw++) {
+                int64_t kp = ckh * 2 + kw / 2;   /* (kw 0, kw 1), (kw 2, zero) */
+                o[(((m / 8) * K2 + kp) * 8 + m % 8) * 2 + kw % 2] =
+                    yolo_bf16_from_f32(w[(m * cg * KH + ckh) * 3 + kw]);
+            }
+}
+
+int yolo_conv_bf16_s2_applies(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    if (!yolo_conv_bf16_applies(g, n))
+        return 0;
+    const int64_t *p = n->params;
+    const struct yolo_tensor *W = &g->tensors[n->in[1]], *Y = &g->tensors[n->out[0]];
+    return p[YOLO_CONV_KW] == 3 && p[YOLO_CONV_SW] == 2 && p[YOLO_CONV_DW] == 1 &&
+           p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_PL] <= 2 && Y->shape[3] >= YOLO_CONV_BF16_S2_OWMIN &&
+           yolo_conv_bf16_s2_packed_words(W->shape[0], W->shape[1], W->shape[2], 3) > 0;
+}
+
 int yolo_conv_bf16_applies(const struct yolo_graph *g, const struct yolo_node *n)
 {
     if (n->op != YOLO_OP_CONV || n->params[YOLO_CONV_PREC] != YOLO_CONV_PREC_BF16 ||
@@ -45,7 +80,7 @@ int yolo_conv_bf16_applies(const struct yolo_graph *g, const struct yolo_node *n
 }
 
 void yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,
-                              struct yolo_conv_bf16_plan *pl)
+                              int rows, struct yolo_conv_bf16_plan *pl)
 {
     const int64_t *p = n->params;
     const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
@@ -72,6 +107,28 @@ void yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node
     pl->K2 = ceil_div(pl->K, 2);
     if (nth < 1)
         nth = 1;
+    if (rows) {
+        /* bands of output rows whose converted input rows stay within PANEL_BUDGET, equal in
+         * height, their count a multiple of nth where the rows allow */
+        pl->rows = 1;
+        pl->K2 = pl->C * pl->KH * 2;
+        pl->lw = round_up(pl->OW, 16) + 16;   /* word OW + 1 is the last a vector reaches */
+        int64_t per_out = pl->C * pl->SH * pl->lw * 4, fixed = pl->C * pl->KH * pl->lw * 4;
+        int64_t br = (PANEL_BUDGET - fixed) / per_out + 1;
+        if (br < 1)
+            br = 1;
+        if (br > pl->OH)
+            br = pl->OH;
+        int64_t nb = ceil_div(pl->OH, br);
+        if (pl->N % nth)
+            nb = round_up(nb, nth) > pl->OH ? pl->OH : round_up(nb, nth);
+        pl->tw = ceil_div(pl->OH, nb);
+        pl->n_tiles = ceil_div(pl->OH, pl->tw);
+        pl->in_rows = (pl->tw - 1) * pl->SH + pl->KH;
+        pl->n_msplit = 1;
+        pl->units = pl->N * pl->n_tiles;
+        return;
+    }
     int64_t tw = PANEL_BUDGET / (pl->K2 * 4) / 48 * 48;   /* whole 48-column blocks */
     if (tw < 16)
         tw = 16;
@@ -97,10 +154,14 @@ void yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node
     pl->units = base * ms;
 }
 
-uint64_t yolo_conv_bf16_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth)
+uint64_t yolo_conv_bf16_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth,
+                                int rows)
 {
     struct yolo_conv_bf16_plan pl;
-    yolo_conv_bf16_plan_make(g, n, nth, &pl);
+    yolo_conv_bf16_plan_make(g, n, nth, rows, &pl);
+    if (rows)   /* the band's rows, a zero row, the row-pointer table (8 bytes per pair) */
+        return ((uint64_t)pl.C * (uint64_t)pl.in_rows * (uint64_t)pl.lw + (uint64_t)pl.lw +
+                2 * (uint64_t)pl.K2 + 64) * 4;
     /* the packed panel, then two float rows of tw for the im2col of one k pair */
     return ((uint64_t)pl.K2 * (uint64_t)pl.tw + 2 * (uint64_t)pl.tw + 64) * 4;
 }

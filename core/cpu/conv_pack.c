@@ -29,6 +29,8 @@ int64_t yolo_conv_packed_numel(int64_t kind, int64_t M, int64_t cg, int64_t KH, 
         return yolo_qconv_packed_numel(M, cg, KH, KW);
     case YOLO_CONV_PACK_BF16:
         return yolo_conv_bf16_packed_words(M, cg, KH, KW);
+    case YOLO_CONV_PACK_BF16_S2:
+        return yolo_conv_bf16_s2_packed_words(M, cg, KH, KW);
     default:
         return -1;
     }
@@ -71,6 +73,10 @@ void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg,
     }
     if (kind == YOLO_CONV_PACK_BF16) {
         yolo_conv_bf16_pack(w, M, cg, KH, KW, out);
+        return;
+    }
+    if (kind == YOLO_CONV_PACK_BF16_S2) {
+        yolo_conv_bf16_s2_pack(w, M, cg, KH, KW, out);
         return;
     }
     int64_t mp = round_up(M, YOLO_CONV_PACK_MR), K = cg * KH * KW;

@@ -35,7 +35,8 @@ enum yolo_conv_pack {
     YOLO_CONV_PACK_VNNI8  = 3,   /* QConv's int8 weights for vpdpbusd (cpu/qconv_pack.h) */
     YOLO_CONV_PACK_BF16   = 4,   /* bf16 Conv weight pairs for vdpbf16ps (cpu/conv_bf16.h) */
     YOLO_CONV_PACK_CDIR32 = 5,   /* the channel-direct kernel's blocks (x86/conv_cdir_avx512.c) */
-    YOLO_CONV_PACK_WINO43_BF16 = 6   /* bf16 Winograd F(4x4, 3x3) (x86/conv_wino_avx512bf16.c) */
+    YOLO_CONV_PACK_WINO43_BF16 = 6,  /* bf16 Winograd F(4x4, 3x3) (x86/conv_wino_avx512bf16.c) */
+    YOLO_CONV_PACK_BF16_S2 = 7       /* bf16 stride-2 rows (cpu/conv_bf16.h) */
 };
 #define YOLO_CONV_PACK_MR 8          /* rows per packed panel */
 

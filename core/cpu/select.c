@@ -51,8 +51,8 @@ static int has_bf16(enum yolo_isa isa)
 
 /* Winograd's GEMMs in bf16 for bf16 3x3 stride-1 convs: only with $YOLO_BF16_WINO=1. Measured
  * (2026-12-05, Zen 5, 1 thread): those convs 0.56-0.78x the time of float32 Winograd
- * (tests/perf/conv_bench with BF16=1), yolov8n_dq 0.73-0.80x our FP32 in all instead of
- * 0.88-0.93x; but the rounding of the transformed input to 8 bits costs accuracy: yolov8n_dq's
+ * (tests/perf/conv_bench with BF16=1), yolov8n_dq 0.70-0.80x our FP32 in all instead of
+ * 0.87-0.93x; but the rounding of the transformed input to 8 bits costs accuracy: yolov8n_dq's
  * coco128 mAP50-95 0.0048 below FP32 instead of 0.0006 (issue 11 allows 0.003), the raw
  * outputs' NMSE on bus.jpg 1.4e-5 instead of 1.0e-5. So the default keeps them on float32
  * Winograd, on the bf16 weights. */
@@ -91,7 +91,10 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
         return YOLO_CONV_PACK_WINO43_BF16;
     if (yolo_conv_bf16_applies(g, n) && has_bf16(isa) && kind != YOLO_CONV_PACK_WINO43 &&
         W->shape[1] * W->shape[2] * W->shape[3] >= YOLO_CONV_BF16_KMIN)
-        return YOLO_CONV_PACK_BF16;
+        /* 3-wide stride-2 ones with rows of 32 and up read the converted input rows in
+         * place (conv_bf16.h): 1 thread, conv_bench, 16 -> 32 at 320x320 2.13 -> 1.48-1.59 ms,
+         * 32 -> 64 at 160x160 1.38-1.49 -> 1.13, 64 -> 64 at 80x80 0.78-0.84 -> 0.62 */
+        return yolo_conv_bf16_s2_applies(g, n) ? YOLO_CONV_PACK_BF16_S2 : YOLO_CONV_PACK_BF16;
     /* Stride-2 convs with at least 32 outputs and output rows at least 32 wide, or a
      * multiple of 10: the channel-direct kernel, which reads the input in place where GEMM8
      * must gather every other pixel first (AVX-512 only). Measured 1 thread, conv_bench:
@@ -114,10 +117,12 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
 static void pick_conv(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
                       int64_t kind, int nth, struct yolo_cpu_kernel *k)
 {
-    if (kind == YOLO_CONV_PACK_BF16) {   /* packed only at avx512 with AVX512_BF16 */
-        k->fn = isa == YOLO_ISA_AVX512 ? yolo_conv_bf16_avx512 : NULL;
-        k->name = "bf16-gemm";
-        k->scratch = yolo_conv_bf16_scratch(g, n, nth);
+    if (kind == YOLO_CONV_PACK_BF16 || kind == YOLO_CONV_PACK_BF16_S2) {
+        /* packed only at avx512 with AVX512_BF16 */
+        int rows = kind == YOLO_CONV_PACK_BF16_S2;
+        k->fn = isa != YOLO_ISA_AVX512 ? NULL : rows ? yolo_conv_bf16_s2_avx512 : yolo_conv_bf16_avx512;
+        k->name = rows ? "bf16-rows-s2" : "bf16-gemm";
+        k->scratch = yolo_conv_bf16_scratch(g, n, nth, rows);
         return;
     }
     if (kind == YOLO_CONV_PACK_WINO43_BF16) {   /* packed only at avx512 with AVX512_BF16 */

@@ -19,6 +19,7 @@
 #include <math.h>
 
 #include "harness.h"
+#include "cpu/conv_bf16.h"
 #include "cpu/conv_pack.h"
 #include "op_check.h"
 #include "passes.h"
@@ -175,7 +176,7 @@ static double *winograd_sums(const struct yolo_graph *g, const struct cc *c, con
 }
 
 static double worst_ratio, worst_wino;
-static int n_bf16_runs, n_wino_runs, n_float_runs;
+static int n_bf16_runs, n_wino_runs, n_float_runs, n_rows_runs;
 
 static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint64_t seed)
 {
@@ -206,25 +207,35 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
     const double rel_w = 1.1 * (ldexp(1, -8) + ldexp(1, -18) + ldexp(1, -20) +
                                 2.0 * (double)(36 * c->c) * ldexp(1, -24));
     for (int nth = 1; ref && S && (!wino || SW) && nth <= 3; nth++)
-        for (int v = 0; v < 4; v++) {
+        for (int v = 0; v < 5; v++) {
             /* v 0: the bf16 kernel on every shape (where the CPU has it); 1: the backend's
              * own choice at avx512 (the bf16 kernel, or Winograd / gemm8-rows in float32
              * where those are faster, cpu/select.c); 2: forced avx2, the float32 kernels;
-             * 3: the bf16 Winograd kernel (YOLO_BF16_WINO=1) forced on every shape it fits */
+             * 3: the bf16 Winograd kernel (YOLO_BF16_WINO=1) forced on every shape it fits;
+             * 4: the stride-2 rows path forced on every 3-wide stride-2 shape (the backend
+             * takes it for output rows of 32 and up) */
             if ((v == 0 || v == 3) && !has_bf16)
                 continue;
             if (v == 3 && !wino)
                 continue;
+            if (v == 4 && (!has_bf16 || c->kw != 3 || c->s != 2 || c->d != 1))
+                continue;
             const char *picked = "?";
             rc = op_check_run_cpu(&oc, YOLO_OP_CONV, v == 2 ? YOLO_ISA_AVX2 : YOLO_ISA_AVX512,
                                   v == 0 ? YOLO_CONV_PACK_BF16 :
-                                  v == 3 ? YOLO_CONV_PACK_WINO43_BF16 : -1, nth, &picked);
+                                  v == 3 ? YOLO_CONV_PACK_WINO43_BF16 :
+                                  v == 4 ? YOLO_CONV_PACK_BF16_S2 : -1, nth, &picked);
             const float *y = op_check_ptr(&oc, yt);
-            int bf = !strcmp(picked, "bf16-gemm"), bw = !strcmp(picked, "winograd-f4x4-bf16");
+            int rows = !strcmp(picked, "bf16-rows-s2");
+            int bf = rows || !strcmp(picked, "bf16-gemm"), bw = !strcmp(picked, "winograd-f4x4-bf16");
+            n_rows_runs += rows;
+            int s2_default = has_bf16 && c->kw == 3 && c->s == 2 && c->d == 1 && K >= YOLO_CONV_BF16_KMIN &&
+                             Y->shape[3] >= YOLO_CONV_BF16_S2_OWMIN;
             const char *e = getenv("YOLO_BF16_WINO");
             int wino_on = has_bf16 && wino && e && !strcmp(e, "1");
-            CHECK(h, rc == 0 && (v != 0 || bf) && (v != 3 || bw) && (v != 1 || bw == wino_on) &&
-                  (v != 2 || (!bf && !bw)), "variant %d picked %s", v, picked);
+            CHECK(h, rc == 0 && (v != 0 || (bf && !rows)) && (v != 3 || bw) && (v != 4 || rows) &&
+                  (v != 1 || (bw == wino_on && rows == s2_default)) && (v != 2 || (!bf && !bw)),
+                  "variant %d picked %s", v, picked);
             double worst = 0, nmse = op_check_nmse(y, ref, cnt);
             int64_t at = 0, differ = 0;
             for (int64_t i = 0; i < cnt; i++) {
@@ -311,6 +322,11 @@ int main(void)
         { 1, 64, 40, 40, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3 },   /* Winograd: several blocks */
         { 1, 31, 23, 37, 13, 3, 3, 1, 1, 1, 1, 1, 1, 0, 3 },   /* Winograd: ragged tiles */
         { 1, 16, 66, 70, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3 },   /* Winograd: 16 x 18 tiles */
+        { 1, 16, 20, 70, 24, 3, 3, 2, 1, 1, 1, 1, 1, 1, 3 },   /* s2 rows: 35 wide */
+        { 1, 9, 17, 200, 17, 3, 3, 2, 1, 1, 1, 1, 1, 0, 3 },   /* s2 rows: 100 = 48+48+4 */
+        { 1, 5, 9, 67, 9, 3, 3, 2, 1, 0, 0, 0, 0, 1, 1 },      /* s2 rows: no pad, 33 wide */
+        { 2, 24, 61, 64, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 3 },   /* s2 rows: batch 2, bands */
+        { 1, 3, 12, 66, 8, 3, 3, 2, 1, 2, 2, 0, 0, 1, 2 },     /* s2 rows: pads 2 / 0 */
     };
     uint64_t seed = SEED;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -318,7 +334,8 @@ int main(void)
     printf("test_conv_bf16: %d bf16 runs, worst err / bound %.3g; %d bf16 Winograd runs, worst "
            "%.3g; %d float32 fallback runs\n", n_bf16_runs, worst_ratio, n_wino_runs, worst_wino,
            n_float_runs);
-    CHECK(&h, !has_bf16 || (n_bf16_runs > 0 && n_wino_runs > 0), "a bf16 kernel never ran");
+    CHECK(&h, !has_bf16 || (n_bf16_runs > 0 && n_wino_runs > 0 && n_rows_runs > 0),
+          "a bf16 kernel never ran");
     check_reject(&h);
     return harness_finish(&h);
 }

@@ -12,10 +12,11 @@
 #include "cpu/x86/simd.h"
 
 /* One 8-channel x (16 * NV)-column block: acc over the K2 pairs (pair kp's 16 * NV columns
- * at bp + kp * ldb, as bfloat16 pairs), then bias (none if NULL) + act and store rows m < M
- * (columns masked to `cols`). */
+ * at bp + kp * ldb, or rows[kp] + off, as bfloat16 pairs), then bias (none if NULL) + act
+ * and store rows m < M (columns masked to `cols`). */
 static inline __attribute__((always_inline)) void
-bf16_block(int NV, const uint32_t *wp, const uint16_t *bp, int64_t ldb, int64_t K2, const float *bias,
+bf16_block_core(int NV, const uint32_t *wp, const uint16_t *bp, int64_t ldb,
+                const uint16_t *const *rows, int64_t off, int64_t K2, const float *bias,
       int64_t m0, int64_t M, int act, float *y, int64_t P, int64_t cols)
 {
     __m512 acc[8][3];
@@ -25,7 +26,7 @@ bf16_block(int NV, const uint32_t *wp, const uint16_t *bp, int64_t ldb, int64_t 
         for (int v = 0; v < NV; v++)
             acc[r][v] = _mm512_setzero_ps();
     for (int64_t kp = 0; kp < K2; kp++) {
-        const uint16_t *b = bp + kp * ldb;
+        const uint16_t *b = rows ? rows[kp] + off : bp + kp * ldb;
         __m512bh bv[3];
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++)
@@ -50,6 +51,22 @@ bf16_block(int NV, const uint32_t *wp, const uint16_t *bp, int64_t ldb, int64_t 
             _mm512_mask_storeu_ps(yr + v * 16, vm_n((int)(cols - v * 16)),
                                   vact(_mm512_add_ps(acc[r][v], bb), act));
     }
+}
+
+static inline __attribute__((always_inline)) void
+bf16_block(int NV, const uint32_t *wp, const uint16_t *bp, int64_t ldb, int64_t K2,
+           const float *bias, int64_t m0, int64_t M, int act, float *y, int64_t P, int64_t cols)
+{
+    bf16_block_core(NV, wp, bp, ldb, NULL, 0, K2, bias, m0, M, act, y, P, cols);
+}
+
+/* The same with pair kp's columns at rows[kp] + off (bfloat16 elements). */
+static inline __attribute__((always_inline)) void
+bf16_block_rows(int NV, const uint32_t *wp, const uint16_t *const *rows, int64_t off, int64_t K2,
+                const float *bias, int64_t m0, int64_t M, int act, float *y, int64_t P,
+                int64_t cols)
+{
+    bf16_block_core(NV, wp, NULL, 0, rows, off, K2, bias, m0, M, act, y, P, cols);
 }
 
 #endif

@@ -123,7 +123,7 @@ static void pack_columns(const struct yolo_conv_bf16_plan *pl, const float *xb, 
 void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     struct yolo_conv_bf16_plan pl;
-    yolo_conv_bf16_plan_make(x->g, n, nth, &pl);
+    yolo_conv_bf16_plan_make(x->g, n, nth, 0, &pl);
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     const uint32_t *wpack = (const uint32_t *)pk->w;
     const float *xd = yolo_exec_ptr(x, n->in[0]);
@@ -147,14 +147,86 @@ void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n,
             const uint32_t *wp = wpack + q * pl.K2 * 8;
             int64_t j = 0;
             for (; j + 48 <= twp; j += 48)
-                bf16_block(3, wp, bp + j * 2 * pl.K2, 3 * 32, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
-                      cols - j);
+                bf16_block(3, wp, bp + j * 2 * pl.K2, 3 * 32, pl.K2, bd, q * 8, pl.M,
+                           (int)pl.act, yb + j, pl.P, cols - j);
             if (twp - j == 32)
-                bf16_block(2, wp, bp + j * 2 * pl.K2, 2 * 32, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
-                      cols - j);
+                bf16_block(2, wp, bp + j * 2 * pl.K2, 2 * 32, pl.K2, bd, q * 8, pl.M,
+                           (int)pl.act, yb + j, pl.P, cols - j);
             else if (twp - j == 16)
-                bf16_block(1, wp, bp + j * 2 * pl.K2, 1 * 32, pl.K2, bd, q * 8, pl.M, (int)pl.act, yb + j, pl.P,
-                      cols - j);
+                bf16_block(1, wp, bp + j * 2 * pl.K2, 1 * 32, pl.K2, bd, q * 8, pl.M,
+                           (int)pl.act, yb + j, pl.P, cols - j);
+        }
+    }
+}
+
+/* Input row xr (W floats) as bfloat16 shifted by the left pad: r[i] = x[i - PL] for i in
+ * [0, 2 lw), zero outside the row. */
+static void convert_row(const float *xr, int64_t W, int64_t PL, int64_t lw, uint16_t *r)
+{
+    for (int64_t i = 0; i < 2 * lw; i += 16) {
+        int64_t lo = i - PL;   /* x index of r[i] */
+        int first = lo < 0 ? (int)-lo : 0, end = W - lo >= 16 ? 16 : W - lo <= 0 ? 0 : (int)(W - lo);
+        __mmask16 m = vm_range(first, end);
+        __m512 v = _mm512_maskz_loadu_ps(m, xr + lo);
+        _mm256_storeu_si256((__m256i *)(r + i), (__m256i)_mm512_cvtneps_pbh(v));
+    }
+}
+
+void yolo_conv_bf16_s2_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith,
+                              int nth)
+{
+    struct yolo_conv_bf16_plan pl;
+    yolo_conv_bf16_plan_make(x->g, n, nth, 1, &pl);
+    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
+    const uint32_t *wpack = (const uint32_t *)pk->w;
+    const float *xd = yolo_exec_ptr(x, n->in[0]);
+    const float *bd = (n->n_in > 2 && n->in[2] >= 0) ? yolo_exec_ptr(x, n->in[2]) : NULL;
+    float *yd = yolo_exec_ptr(x, n->out[0]);
+    uint8_t *scr = x->scratch + (uint64_t)ith * x->scratch_bytes;
+    int64_t lw = pl.lw, in_rows = pl.in_rows, n_panels = pl.Mp / 8;
+    uint16_t *band = (uint16_t *)scr, *zero = band + 2 * pl.C * in_rows * lw;
+    const uint16_t **rows = (const uint16_t **)(zero + 2 * lw);
+    memset(zero, 0, sizeof(uint32_t) * (size_t)lw);
+    int64_t u0 = pl.units * ith / nth, u1 = pl.units * (ith + 1) / nth;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t b = u / pl.n_tiles, oy0 = (u % pl.n_tiles) * pl.tw;
+        int64_t oy1 = oy0 + pl.tw < pl.OH ? oy0 + pl.tw : pl.OH, iy0 = oy0 * pl.SH - pl.PT;
+        int64_t nrow = (oy1 - 1 - oy0) * pl.SH + pl.KH;
+        const float *xb = xd + b * pl.C * pl.H * pl.W;
+        for (int64_t c = 0; c < pl.C; c++)
+            for (int64_t r = 0; r < nrow; r++) {
+                int64_t iy = iy0 + r;
+                if (iy >= 0 && iy < pl.H)
+                    convert_row(xb + (c * pl.H + iy) * pl.W, pl.W, pl.PL, lw,
+                                band + 2 * (c * in_rows + r) * lw);
+            }
+        for (int64_t oy = oy0; oy < oy1; oy++) {
+            for (int64_t c = 0; c < pl.C; c++)
+                for (int64_t kh = 0; kh < pl.KH; kh++) {
+                    int64_t r = (oy - oy0) * pl.SH + kh, iy = iy0 + r;
+                    const uint16_t *row =
+                        iy >= 0 && iy < pl.H ? band + 2 * (c * in_rows + r) * lw : zero;
+                    rows[(c * pl.KH + kh) * 2] = row;          /* taps 0, 1: word m */
+                    rows[(c * pl.KH + kh) * 2 + 1] = row + 2;  /* tap 2: word m + 1 */
+                }
+            float *yr = yd + b * pl.M * pl.P + oy * pl.OW;
+            /* column block outer: its 16-48 words of every input row (L1) serve all the
+             * channel panels */
+            for (int64_t j = 0; j < pl.OW; j += 48) {
+                int64_t left = pl.OW - j;
+                for (int64_t q = 0; q < n_panels; q++) {
+                    const uint32_t *wp = wpack + q * pl.K2 * 8;
+                    if (left > 32)
+                        bf16_block_rows(3, wp, rows, 2 * j, pl.K2, bd, q * 8, pl.M, (int)pl.act,
+                                        yr + j, pl.P, left);
+                    else if (left > 16)
+                        bf16_block_rows(2, wp, rows, 2 * j, pl.K2, bd, q * 8, pl.M, (int)pl.act,
+                                        yr + j, pl.P, left);
+                    else
+                        bf16_block_rows(1, wp, rows, 2 * j, pl.K2, bd, q * 8, pl.M, (int)pl.act,
+                                        yr + j, pl.P, left);
+                }
+            }
         }
     }
 }

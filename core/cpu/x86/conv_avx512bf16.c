@@ -120,16 +120,27 @@ static void pack_columns(const struct yolo_conv_bf16_plan *pl, const float *xb, 
     }
 }
 
+/* What both kernels start from: the plan, the packed weights, input, bias (NULL if none),
+ * output and this thread's scratch (returned). */
+static uint8_t *node_io(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth,
+                        int rows, struct yolo_conv_bf16_plan *pl, const uint32_t **w,
+                        const float **xd, const float **bd, float **yd)
+{
+    yolo_conv_bf16_plan_make(x->g, n, nth, rows, pl);
+    *w = (const uint32_t *)((const struct yolo_conv_packed *)yolo_exec_node_data(x, n))->w;
+    *xd = yolo_exec_ptr(x, n->in[0]);
+    *bd = (n->n_in > 2 && n->in[2] >= 0) ? yolo_exec_ptr(x, n->in[2]) : NULL;
+    *yd = yolo_exec_ptr(x, n->out[0]);
+    return x->scratch + (uint64_t)ith * x->scratch_bytes;
+}
+
 void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)
 {
     struct yolo_conv_bf16_plan pl;
-    yolo_conv_bf16_plan_make(x->g, n, nth, 0, &pl);
-    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
-    const uint32_t *wpack = (const uint32_t *)pk->w;
-    const float *xd = yolo_exec_ptr(x, n->in[0]);
-    const float *bd = (n->n_in > 2 && n->in[2] >= 0) ? yolo_exec_ptr(x, n->in[2]) : NULL;
-    float *yd = yolo_exec_ptr(x, n->out[0]);
-    uint8_t *scr = x->scratch + (uint64_t)ith * x->scratch_bytes;
+    const uint32_t *wpack;
+    const float *xd, *bd;
+    float *yd;
+    uint8_t *scr = node_io(x, n, ith, nth, 0, &pl, &wpack, &xd, &bd, &yd);
     uint16_t *bp = (uint16_t *)scr;
     float *r0 = (float *)(scr + (uint64_t)pl.K2 * (uint64_t)pl.tw * 4), *r1 = r0 + pl.tw;
     int64_t n_panels = pl.Mp / 8;
@@ -176,13 +187,10 @@ void yolo_conv_bf16_s2_avx512(const struct yolo_exec *x, const struct yolo_node 
                               int nth)
 {
     struct yolo_conv_bf16_plan pl;
-    yolo_conv_bf16_plan_make(x->g, n, nth, 1, &pl);
-    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
-    const uint32_t *wpack = (const uint32_t *)pk->w;
-    const float *xd = yolo_exec_ptr(x, n->in[0]);
-    const float *bd = (n->n_in > 2 && n->in[2] >= 0) ? yolo_exec_ptr(x, n->in[2]) : NULL;
-    float *yd = yolo_exec_ptr(x, n->out[0]);
-    uint8_t *scr = x->scratch + (uint64_t)ith * x->scratch_bytes;
+    const uint32_t *wpack;
+    const float *xd, *bd;
+    float *yd;
+    uint8_t *scr = node_io(x, n, ith, nth, 1, &pl, &wpack, &xd, &bd, &yd);
     int64_t lw = pl.lw, in_rows = pl.in_rows, n_panels = pl.Mp / 8;
     uint16_t *band = (uint16_t *)scr, *zero = band + 2 * pl.C * in_rows * lw;
     const uint16_t **rows = (const uint16_t **)(zero + 2 * lw);

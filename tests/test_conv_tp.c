@@ -19,11 +19,13 @@
 #include "harness.h"
 #include "ops/op_params.h"
 #include "passes.h"
+#include "cpu/conv_bf16.h"
+#include "cpu/cpu.h"
 #include "qgraph.h"
 
 enum variant { FUSABLE, KEPT, OTHER_PERM, READ_TWICE, N_VARIANTS };
 
-static void build(struct yolo_graph *g, enum variant v, int64_t C)
+static void build(struct yolo_graph *g, enum variant v, int64_t C, int bf16)
 {
     uint64_t seed = 0x7a7a7au;
     yolo_graph_init(g);
@@ -62,6 +64,16 @@ static void build(struct yolo_graph *g, enum variant v, int64_t C)
     }
     if (v == KEPT)
         g->tensors[yc].flags |= YOLO_TF_KEEP;
+    if (bf16) {   /* `yolo build --bf16` on the Conv */
+        uint8_t *ok = calloc((size_t)g->n_nodes, 1);
+        int n = 0;
+        if (!ok)
+            exit(1);
+        ok[c] = 1;
+        if (yolo_opt_bf16(g, ok, &n, NULL) || n != 1)
+            exit(1);
+        free(ok);
+    }
 }
 
 static int overlap(const struct yolo_graph *g, int32_t a, int32_t b)
@@ -77,11 +89,17 @@ int main(void)
     static const char *const names[] = { "fusable", "kept", "other perm", "read twice" };
     static const char *const isas[] = { "avx2", "avx512" };
     const int64_t channels[2] = { 16, 1500 };
-    for (int ci = 0; ci < 2; ci++) {
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    for (int run = 0; run < 4; run++) {
+        /* runs 2 and 3: a bf16 engine, whose Conv takes the bf16 kernel at avx512 where the
+         * CPU has AVX512_BF16 (the float32 GEMM8 kernel otherwise) */
+        int ci = run % 2, bf16 = run >= 2;
+        int has_bf16 = bf16 && cpu.avx512bf16 && yolo_isa_select(&cpu, NULL) == YOLO_ISA_AVX512;
         struct yolo_graph g[N_VARIANTS];
         for (int v = 0; v < N_VARIANTS; v++) {
             struct yolo_diag d = { 0 };
-            build(&g[v], (enum variant)v, channels[ci]);
+            build(&g[v], (enum variant)v, channels[ci], bf16);
             CHECK(&h, yolo_graph_infer(&g[v], 0, &d) == 0 && yolo_plan(&g[v], NULL, &d) == 0,
                   "%s: %s", names[v], d.msg);
         }
@@ -102,25 +120,29 @@ int main(void)
                     float *got = qg_run(&g[v], isas[k], threads, &n, kn);
                     const char *ck = kn[qg_find_node(&g[v], "conv")];
                     const char *tk = kn[qg_find_node(&g[v], "transpose")];
-                    CHECK(&h, (strcmp(ck, "gemm8-transposed") == 0) == fused &&
+                    /* the bf16 kernel runs the Conv (K = C of at least its minimum) */
+                    int bk = has_bf16 && k == 1 && channels[ci] >= YOLO_CONV_BF16_KMIN;
+                    const char *want = bk ? "bf16-gemm-transposed" : "gemm8-transposed";
+                    CHECK(&h, (strcmp(ck, want) == 0) == fused &&
                               (strcmp(tk, "fused") == 0) == fused,
-                          "C %lld, %s, %s, %d threads: the Conv runs %s, the Transpose %s",
-                          (long long)channels[ci], names[v], isas[k], threads, ck, tk);
+                          "C %lld, %s, %s, %d threads, bf16 %d: the Conv runs %s, the Transpose "
+                          "%s", (long long)channels[ci], names[v], isas[k], threads, bf16, ck, tk);
                     double worst = 0;
                     for (int64_t i = 0; n == n_ref && i < n; i++) {
                         double e = fabs((double)got[i] - ref[i]) / (1 + fabs((double)ref[i]));
                         worst = e > worst ? e : worst;
                     }
-                    CHECK(&h, n == n_ref && worst < 1e-5, "C %lld, %s, %s, %d threads: %g from "
-                          "the reference kernels", (long long)channels[ci], names[v], isas[k],
-                          threads, worst);
+                    /* bf16 activations: 2^-8 of sum |w x|, a few times the output's scale */
+                    CHECK(&h, n == n_ref && worst < (bk ? 2e-2 : 1e-5), "C %lld, %s, %s, %d "
+                          "threads, bf16 %d: %g from the reference kernels",
+                          (long long)channels[ci], names[v], isas[k], threads, bf16, worst);
                     if (fused) {   /* node by node at the same ISA: the same floats */
                         float *kept = qg_run(&g[KEPT], isas[k], threads, &nk, NULL);
                         for (int64_t i = 0; nk == n && i < n; i++)
                             diff += memcmp(&got[i], &kept[i], sizeof(float)) != 0;
-                        CHECK(&h, nk == n && diff == 0, "C %lld, %s, %d threads: %lld of %lld "
-                              "floats differ from the nodes run one by one",
-                              (long long)channels[ci], isas[k], threads, (long long)diff,
+                        CHECK(&h, nk == n && diff == 0, "C %lld, %s, %d threads, bf16 %d: %lld "
+                              "of %lld floats differ from the nodes run one by one",
+                              (long long)channels[ci], isas[k], threads, bf16, (long long)diff,
                               (long long)n);
                         free(kept);
                     }

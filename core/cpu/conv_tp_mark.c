@@ -1,6 +1,7 @@
 /* cpu/conv_tp_mark.c: YOLOv5's head convolutions writing their Transpose's layout (passes.h,
- * struct yolo_conv_tp). The 1x1 Conv's GEMM8 kernel finishes each tile of output channels x
- * 48 pixels in a per-thread buffer (L1) and stores it transposed, 8 x 8 at a time, straight
+ * struct yolo_conv_tp). The 1x1 Conv's GEMM8 kernel (or, in a bf16 engine, the bf16 one:
+ * "bf16-gemm-transposed") finishes each tile of output channels x 48 pixels in a per-thread
+ * buffer (L1) and stores it transposed, 8 x 8 at a time (x86/tr8.h), straight
  * into the Transpose's output; the Transpose runs nothing. Run one by one, the Transpose read
  * the Conv's output back in 85 channel streams, one cache line each per 16 pixels, too many
  * for the prefetchers: 0.59 ms of yolov5n's 24 at 1 thread (ONNX Runtime's took as long), for
@@ -9,17 +10,20 @@
 #include <stdlib.h>
 
 #include "passes.h"
+#include "cpu/conv_bf16.h"
 #include "cpu/conv_pack.h"
 #include "cpu/cpu.h"
 #include "ops/op_params.h"
 
-/* The Conv takes GEMM8's direct path: 1x1, stride 1, no padding, one group. */
-static int direct_gemm8(const struct yolo_graph *g, const struct yolo_node *n,
-                        const struct yolo_cpu_kernel *k, const struct yolo_conv_packed *pk)
+/* The Conv takes GEMM8's or the bf16 kernel's direct path: 1x1, stride 1, no padding, one
+ * group. */
+static int direct_1x1(const struct yolo_graph *g, const struct yolo_node *n,
+                      const struct yolo_cpu_kernel *k, const struct yolo_conv_packed *pk)
 {
     const int64_t *p = n->params;
-    return pk->kind == YOLO_CONV_PACK_GEMM8 &&
-           (k->fn == yolo_conv_pack_avx512 || k->fn == yolo_conv_pack_avx2) &&
+    return ((pk->kind == YOLO_CONV_PACK_GEMM8 &&
+             (k->fn == yolo_conv_pack_avx512 || k->fn == yolo_conv_pack_avx2)) ||
+            (pk->kind == YOLO_CONV_PACK_BF16 && k->fn == yolo_conv_bf16_avx512)) &&
            p[YOLO_CONV_GROUP] == 1 && p[YOLO_CONV_KH] == 1 && p[YOLO_CONV_KW] == 1 &&
            p[YOLO_CONV_SH] == 1 && p[YOLO_CONV_SW] == 1 && p[YOLO_CONV_PT] == 0 &&
            p[YOLO_CONV_PL] == 0 && p[YOLO_CONV_PB] == 0 && p[YOLO_CONV_PR] == 0 &&
@@ -58,12 +62,13 @@ void yolo_conv_tp_mark(const struct yolo_graph *g, enum yolo_isa isa,
         if (g->nodes[i].op != YOLO_OP_TRANSPOSE || !yolo_conv_tp_find(g, &u, i, &ct))
             continue;
         int32_t c = ct.conv;
-        if (node_data[c] != &packs[c] || !direct_gemm8(g, &g->nodes[c], &kernels[c], &packs[c]) ||
+        if (node_data[c] != &packs[c] || !direct_1x1(g, &g->nodes[c], &kernels[c], &packs[c]) ||
             !safe(g, &ct, skip) || ct.group > INT32_MAX)
             continue;
         packs[c].tp_out = g->nodes[i].out[0];
         packs[c].tp_group = (int32_t)ct.group;
-        kernels[c].name = "gemm8-transposed";
+        kernels[c].name = packs[c].kind == YOLO_CONV_PACK_BF16 ? "bf16-gemm-transposed"
+                                                               : "gemm8-transposed";
         skip[i] = 2;
     }
     yolo_uses_free(&u);

@@ -16,6 +16,7 @@
 #include "cpu/conv_pack.h"
 #include "cpu/x86/simd.h"
 #include "cpu/x86/bf16_block.h"
+#include "cpu/x86/tr8.h"
 
 /* n floats from s to d, and zeros: inline masked vectors, since the segments are short
  * (an output row: 20 to 160 columns) and a libc call per segment cost more than the copy. */
@@ -141,6 +142,10 @@ void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n,
     const float *xd, *bd;
     float *yd;
     uint8_t *scr = node_io(x, n, ith, nth, 0, &pl, &wpack, &xd, &bd, &yd);
+    /* writing a Transpose's layout (cpu/conv_tp_mark.c: 1x1 direct convs only) */
+    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
+    float *T = pk->tp_group ? yolo_exec_ptr(x, pk->tp_out) : NULL;
+    float *ct = (float *)(scr + (yolo_conv_bf16_scratch(x->g, n, nth, 0) + 63) / 64 * 64);
     uint16_t *bp = (uint16_t *)scr;
     float *r0 = (float *)(scr + (uint64_t)pl.K2 * (uint64_t)pl.tw * 4), *r1 = r0 + pl.tw;
     int64_t n_panels = pl.Mp / 8;
@@ -156,6 +161,24 @@ void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n,
         int64_t q0 = n_panels * chunk / pl.n_msplit, q1 = n_panels * (chunk + 1) / pl.n_msplit;
         for (int64_t q = q0; q < q1; q++) {
             const uint32_t *wp = wpack + q * pl.K2 * 8;
+            if (T) {   /* each 8 x 48 block through ct, then stored transposed */
+                int64_t m1 = q * 8 + 8 < pl.M ? q * 8 + 8 : pl.M;
+                for (int64_t j = 0; j < twp; j += 48) {
+                    int nv = twp - j >= 48 ? 3 : twp - j == 32 ? 2 : 1;
+                    const uint16_t *bj = bp + j * 2 * pl.K2;
+                    const float *bq = bd ? bd + q * 8 : NULL;
+                    if (nv == 3)
+                        bf16_block(3, wp, bj, 96, pl.K2, bq, 0, m1 - q * 8, (int)pl.act, ct, 48, 48);
+                    else if (nv == 2)
+                        bf16_block(2, wp, bj, 64, pl.K2, bq, 0, m1 - q * 8, (int)pl.act, ct, 48, 32);
+                    else
+                        bf16_block(1, wp, bj, 32, pl.K2, bq, 0, m1 - q * 8, (int)pl.act, ct, 48, 16);
+                    int64_t cols_j = cols - j < 16 * nv ? cols - j : 16 * nv;
+                    tr8_store_groups(ct, 48, q * 8, m1, cols_j, T + b * pl.M * pl.P, p0 + j, pl.P,
+                                     pk->tp_group);
+                }
+                continue;
+            }
             int64_t j = 0;
             for (; j + 48 <= twp; j += 48)
                 bf16_block(3, wp, bp + j * 2 * pl.K2, 3 * 32, pl.K2, bd, q * 8, pl.M,

@@ -225,31 +225,6 @@ static inline void gemm_rows_ptr(const float *A, int64_t K, int64_t k0, int64_t 
     }
 }
 
-/* Rows [m0, m1) x cols columns of a finished tile (row m at ct + (m - m0) * NR) into the
- * transposed layout of cpu/conv_tp_mark.c: output channel m = a * G + c of pixel p lands at
- * tb[(a * P + p) * G + c] (tb: the image's part of the tensor, p0: the tile's first pixel).
- * Runs of up to 8 channels within one group, 8 pixels at a time. */
-static void store_tp(const float *ct, int64_t m0, int64_t m1, int64_t cols, float *tb,
-                     int64_t p0, int64_t P, int64_t G)
-{
-    for (int64_t m = m0; m < m1;) {
-        int64_t c = m % G, rows = imin(imin(8, m1 - m), G - c);
-        const float *s = ct + (m - m0) * NR;
-        float *d = tb + ((m / G) * P + p0) * G + c;
-        int64_t j = 0;
-        for (; j + 8 <= cols; j += 8) {
-            if (rows == 8)
-                tr8x8(s + j, NR, d + j * G, G);
-            else
-                tr8xn(s + j, NR, (int)rows, d + j * G, G);
-        }
-        for (; j < cols; j++)
-            for (int64_t i = 0; i < rows; i++)
-                d[j * G + i] = s[i * NR + j];
-        m += rows;
-    }
-}
-
 /* Zeros d[lo, hi) by vector stores: the spans are short and there is one per phase of every
  * band row, so a libc call each cost more than the stores. */
 static void zero_span(float *d, int64_t lo, int64_t hi)
@@ -422,7 +397,8 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
                     int rows = (int)imin(MRU, g->M - m);
                     f(kc, A + (m / 8) * 8 * g->K + (m % 8), bsrc, ldb, ct, NR, rows, (int)cols,
                       0, bias ? bias + m : NULL, (int)g->act);
-                    store_tp(ct, m, m + rows, cols, T + b * g->M * g->P, p0, g->P, pk->tp_group);
+                    tr8_store_groups(ct, NR, m, m + rows, cols, T + b * g->M * g->P, p0, g->P,
+                                     pk->tp_group);
                 }
                 continue;
             }
@@ -430,8 +406,8 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
                       T ? NR : g->P, cols, k0 > 0, last ? bias : NULL, last ? (int)g->act : 0);
         }
         if (T && kcs < g->K)   /* several K blocks: the whole tile (row m at ct + m * NR) */
-            store_tp(ct + m0 * NR, m0, imin(m1, g->M), cols, T + b * g->M * g->P, p0, g->P,
-                     pk->tp_group);
+            tr8_store_groups(ct + m0 * NR, NR, m0, imin(m1, g->M), cols, T + b * g->M * g->P, p0,
+                             g->P, pk->tp_group);
     }
 }
 

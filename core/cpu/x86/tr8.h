@@ -1,5 +1,6 @@
 /* tr8.h: 8 x 8 float transposes in AVX registers (both x86 builds), for the Transpose kernel
- * (transpose_body.h) and the GEMM8 convolution writing YOLOv5's head layout (conv_body.h).
+ * (transpose_body.h) and the convolutions writing YOLOv5's head layout (conv_body.h,
+ * conv_avx512bf16.c).
  * tr8x8: rows src + i * ss (8 floats each, i < 8) -> rows dst + j * ds. tr8xn: the same with
  * only an < 8 source rows (the others taken as zeros) and an floats of each output row
  * stored. */
@@ -62,6 +63,33 @@ static inline void tr8xn(const float *src, int64_t ss, int an, float *dst, int64
         TP_STORE(dst + (j + 4) * ds, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
     }
 #undef TP_STORE
+}
+
+/* Rows [m0, m1) x cols columns of a finished tile (row m at ct + (m - m0) * ss) into the
+ * transposed layout of cpu/conv_tp_mark.c: output channel m = a * G + c of pixel p lands at
+ * tb[(a * P + p) * G + c] (tb: the image's part of the tensor, p0: the tile's first pixel).
+ * Runs of up to 8 channels within one group, 8 pixels at a time. Used by the GEMM8 and the
+ * bf16 convolutions. */
+static inline void tr8_store_groups(const float *ct, int64_t ss, int64_t m0, int64_t m1,
+                                    int64_t cols, float *tb, int64_t p0, int64_t P, int64_t G)
+{
+    for (int64_t m = m0; m < m1;) {
+        int64_t c = m % G, rows = m1 - m < 8 ? m1 - m : 8;
+        rows = rows < G - c ? rows : G - c;
+        const float *s = ct + (m - m0) * ss;
+        float *d = tb + ((m / G) * P + p0) * G + c;
+        int64_t j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            if (rows == 8)
+                tr8x8(s + j, ss, d + j * G, G);
+            else
+                tr8xn(s + j, ss, (int)rows, d + j * G, G);
+        }
+        for (; j < cols; j++)
+            for (int64_t i = 0; i < rows; i++)
+                d[j * G + i] = s[i * ss + j];
+        m += rows;
+    }
 }
 
 #endif

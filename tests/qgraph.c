@@ -1,4 +1,5 @@
 /* qgraph.c: see qgraph.h. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,4 +140,22 @@ float *qg_run(const struct yolo_graph *g, const char *isa, int threads, int64_t 
     yolo_net_free(net);
     yolo_pool_free(pool);
     return out;
+}
+
+double qg_worst_rel(const float *got, const float *ref, int64_t n, double floor)
+{
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - ref[i]) / (floor + fabs((double)ref[i]));
+        worst = e > worst ? e : worst;
+    }
+    return worst;
+}
+
+int64_t qg_bit_diffs(const float *a, const float *b, int64_t n)
+{
+    int64_t diff = 0;
+    for (int64_t i = 0; i < n; i++)
+        diff += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+    return diff;
 }

@@ -29,6 +29,10 @@ float  *qg_run(const struct yolo_graph *g, const char *isa, int threads, int64_t
                const char **kernels);
 /* The index of the node named name, -1 if none. */
 int32_t qg_find_node(const struct yolo_graph *g, const char *name);
+/* The largest |got - ref| / (floor + |ref|) over n floats. */
+double  qg_worst_rel(const float *got, const float *ref, int64_t n, double floor);
+/* How many of n floats differ bit for bit between a and b. */
+int64_t qg_bit_diffs(const float *a, const float *b, int64_t n);
 /* Marks t a graph input or output. */
 void    qg_input(struct yolo_graph *g, int32_t t);
 void    qg_output(struct yolo_graph *g, int32_t t);

@@ -127,19 +127,14 @@ int main(void)
                               (strcmp(tk, "fused") == 0) == fused,
                           "C %lld, %s, %s, %d threads, bf16 %d: the Conv runs %s, the Transpose "
                           "%s", (long long)channels[ci], names[v], isas[k], threads, bf16, ck, tk);
-                    double worst = 0;
-                    for (int64_t i = 0; n == n_ref && i < n; i++) {
-                        double e = fabs((double)got[i] - ref[i]) / (1 + fabs((double)ref[i]));
-                        worst = e > worst ? e : worst;
-                    }
+                    double worst = n == n_ref ? qg_worst_rel(got, ref, n, 1) : 0;
                     /* bf16 activations: 2^-8 of sum |w x|, a few times the output's scale */
                     CHECK(&h, n == n_ref && worst < (bk ? 2e-2 : 1e-5), "C %lld, %s, %s, %d "
                           "threads, bf16 %d: %g from the reference kernels",
                           (long long)channels[ci], names[v], isas[k], threads, bf16, worst);
                     if (fused) {   /* node by node at the same ISA: the same floats */
                         float *kept = qg_run(&g[KEPT], isas[k], threads, &nk, NULL);
-                        for (int64_t i = 0; nk == n && i < n; i++)
-                            diff += memcmp(&got[i], &kept[i], sizeof(float)) != 0;
+                        diff = nk == n ? qg_bit_diffs(got, kept, n) : 0;
                         CHECK(&h, nk == n && diff == 0, "C %lld, %s, %d threads, bf16 %d: %lld "
                               "of %lld floats differ from the nodes run one by one",
                               (long long)channels[ci], isas[k], threads, bf16, (long long)diff,

@@ -137,17 +137,12 @@ int main(void)
                 CHECK(&h, fused_as_expected(&g[v], kn, v == FUSABLE), "%s, %s, %d threads: "
                       "the Sigmoid runs %s", names[v], isas[k], threads,
                       kn[qg_find_node(&g[v], "sigmoid")]);
-                double worst = 0;
-                for (int64_t i = 0; n == n_ref && i < n; i++) {
-                    double e = fabs((double)got[i] - ref[i]) / (1e-3 + fabs((double)ref[i]));
-                    worst = e > worst ? e : worst;
-                }
+                double worst = n == n_ref ? qg_worst_rel(got, ref, n, 1e-3) : 0;
                 CHECK(&h, n == n_ref && worst < 2e-6, "%s, %s, %d threads: %g from the "
                       "reference kernels", names[v], isas[k], threads, worst);
                 if (v == FUSABLE) {   /* node by node at the same ISA: the same floats */
                     float *kept = qg_run(&g[KEPT], isas[k], threads, &nk, NULL);
-                    for (int64_t i = 0; nk == n && i < n; i++)
-                        diff += memcmp(&got[i], &kept[i], sizeof(float)) != 0;
+                    diff = nk == n ? qg_bit_diffs(got, kept, n) : 0;
                     CHECK(&h, nk == n && diff == 0, "%s, %d threads: %lld of %lld floats differ "
                           "from the nodes run one by one", isas[k], threads, (long long)diff,
                           (long long)n);

@@ -69,6 +69,25 @@ struct yolo_plan_stats {
  * g->arena_bytes. */
 int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag *d);
 
+/* A backend's own plan of g at load (plan.c's header): the engine's rules without the CPU
+ * backend's split chains and Conv -> Transpose, and with strided_ok, Concat and Split parts at
+ * a batch above 1 placed image by image in their whole where strided_ok(user, t) says every
+ * node reading or writing t takes it at a stride. */
+struct yolo_plan_opts {
+    int (*strided_ok)(const void *user, int32_t t);
+    const void *user;
+};
+struct yolo_plan_out {          /* arrays of g->n_tensors, the caller's */
+    uint64_t *offset;           /* bytes into the arena (constants: the const blob's) */
+    uint64_t *img_stride;       /* bytes from one image of the tensor to the next where they
+                                 * are not packed (a part placed image by image), else 0 */
+    int32_t *root;              /* the tensor whose bytes hold it (itself if none) */
+    uint8_t *alias;             /* 1: a view sharing its source's bytes (runs nothing) */
+    uint64_t arena_bytes;
+};
+int yolo_plan_for(const struct yolo_graph *g, const struct yolo_plan_opts *o,
+                  struct yolo_plan_out *out, struct yolo_diag *d);
+
 /* Helpers for passes: how many node inputs read tensor t (graph outputs not counted), and
  * the index of the node producing t (-1 if none). O(nodes). */
 int32_t yolo_graph_n_consumers(const struct yolo_graph *g, int32_t t);

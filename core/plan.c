@@ -19,6 +19,13 @@
  * or constant) not yet placed elsewhere, or a part of a tensor (e.g. a Split's input) that
  * can move as a whole because every Concat input it overlaps is one of its own parts at the
  * same offset. The Concat/Split kernels see source == destination and copy nothing.
+ * Image by image (yolo_plan_for with a strided_ok callback, the CUDA backend at load): at a
+ * batch of N > 1 a Concat or Split along a dim after the batch (all dims between of size 1) is
+ * no single byte range per part, but it is one range per image. Such a part may then lie in
+ * the whole image by image: its offset is that of its first image, its images lie the whole's
+ * image bytes apart (img_stride), where the backend says every node reading or writing the
+ * part takes a tensor at such a stride. A tree is either of byte links or of image links
+ * (views, whole-tensor links, go with both); the two never meet in one tree.
  * Tensors form a tree (parent, byte offset in the parent); a root is placed like any tensor
  * over the union of its members' lifetimes, members get root offset + their offset.
  * Placement: greedy by size (largest first), each tensor at the lowest offset, among 0 and
@@ -97,26 +104,82 @@ static int outer_is_one(const struct yolo_tensor *T, int64_t axis)
     return 1;
 }
 
+/* The same with the batch dim before the axis: all dims between it and the axis of size 1. */
+static int outer_is_images(const struct yolo_tensor *T, int64_t axis)
+{
+    if (axis < 1 || axis >= T->ndim || T->shape[0] < 2)
+        return 0;
+    for (int64_t k = 1; k < axis; k++)
+        if (T->shape[k] != 1)
+            return 0;
+    return 1;
+}
+
+/* What one planning run shares with the in-place steps. kind (per root): which links its tree
+ * has (enum link_kind); NULL without a strided_ok callback (no image links ever). */
+enum link_kind { LINK_NONE, LINK_BYTES, LINK_IMAGES };
+struct in_place {
+    const struct yolo_graph *g;
+    int32_t *parent;
+    uint64_t *poff;
+    const struct yolo_plan_opts *o;
+    uint8_t *kind;
+};
+
 static int placeable(const struct yolo_graph *g, int32_t t)
 {
     return t >= 0 && !(g->tensors[t].flags & (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT));
 }
 
-/* Concat node n (axis = params[1], ops/concat.c) in place, where safe (see the header). */
-static int concat_in_place(const struct yolo_graph *g, const struct yolo_node *n, int32_t *parent,
-                           uint64_t *poff)
+/* Whether every member of r's tree (r included) may lie image by image in a larger whole of
+ * n images: the backend takes each at a stride. */
+static int tree_strided_ok(struct in_place *ip, int32_t r, int64_t n)
 {
+    const struct yolo_graph *g = ip->g;
+    for (int32_t t = 0; t < g->n_tensors; t++) {
+        uint64_t o;
+        if (t != r && find_root(ip->parent, ip->poff, t, &o) != r)
+            continue;
+        const struct yolo_tensor *T = &g->tensors[t];
+        if (T->ndim < 1 || T->shape[0] != n || !ip->o->strided_ok(ip->o->user, t))
+            return 0;
+    }
+    return 1;
+}
+
+/* A link of kind k between trees of kinds a and b: byte and image links never share a tree. */
+static int kinds_meet(enum link_kind k, uint8_t a, uint8_t b)
+{
+    enum link_kind other = k == LINK_BYTES ? LINK_IMAGES : LINK_BYTES;
+    return a != other && b != other;
+}
+
+/* Concat node n (axis = params[1], ops/concat.c) in place, where safe (see the header). */
+static int concat_in_place(struct in_place *ip, const struct yolo_node *n)
+{
+    const struct yolo_graph *g = ip->g;
+    int32_t *parent = ip->parent;
+    uint64_t *poff = ip->poff;
     int32_t out = n->out[0];
     const struct yolo_tensor *Y = &g->tensors[out];
     if (!placeable(g, out) && !(g->tensors[out].flags & YOLO_TF_OUTPUT))
         return 0;
-    if (parent[out] != out || !outer_is_one(Y, n->params[1]))
+    if (parent[out] != out)
         return 0;
-    uint64_t ybytes = yolo_tensor_bytes(Y), starts[YOLO_MAX_IN];
+    /* images: 1 for a byte range per part, else parts per image (see the header) */
+    int64_t images = 1;
+    if (!outer_is_one(Y, n->params[1])) {
+        if (!ip->kind || !outer_is_images(Y, n->params[1]))
+            return 0;
+        images = Y->shape[0];
+    }
+    enum link_kind lk = images > 1 ? LINK_IMAGES : Y->ndim > 0 && Y->shape[0] > 1 ? LINK_BYTES
+                                                                                 : LINK_NONE;
+    uint64_t ybytes = yolo_tensor_bytes(Y) / (uint64_t)images, starts[YOLO_MAX_IN];
     uint64_t at = 0;
     for (int i = 0; i < n->n_in; i++) {
         starts[i] = at;
-        at += yolo_tensor_bytes(&g->tensors[n->in[i]]);
+        at += yolo_tensor_bytes(&g->tensors[n->in[i]]) / (uint64_t)images;
     }
     int placed = 0;
     for (int i = 0; i < n->n_in; i++) {
@@ -127,13 +190,16 @@ static int concat_in_place(const struct yolo_graph *g, const struct yolo_node *n
         int32_t r = find_root(parent, poff, t, &o);
         if (r == out || !placeable(g, r) || o > starts[i])
             continue;
-        uint64_t base = starts[i] - o, rb = yolo_tensor_bytes(&g->tensors[r]);
+        if (ip->kind && (!kinds_meet(lk, ip->kind[r], ip->kind[out]) ||
+                         (images > 1 && !tree_strided_ok(ip, r, images))))
+            continue;
+        uint64_t base = starts[i] - o, rb = yolo_tensor_bytes(&g->tensors[r]) / (uint64_t)images;
         if (base + rb > ybytes)
             continue;
         /* every input overlapping [base, base + rb) must be a part of r at that offset */
         int ok = 1;
         for (int j = 0; j < n->n_in && ok; j++) {
-            uint64_t jb = yolo_tensor_bytes(&g->tensors[n->in[j]]), oj;
+            uint64_t jb = yolo_tensor_bytes(&g->tensors[n->in[j]]) / (uint64_t)images, oj;
             if (jb == 0 || starts[j] + jb <= base || starts[j] >= base + rb)
                 continue;
             ok = placeable(g, n->in[j]) && find_root(parent, poff, n->in[j], &oj) == r &&
@@ -143,31 +209,51 @@ static int concat_in_place(const struct yolo_graph *g, const struct yolo_node *n
             continue;
         parent[r] = out;
         poff[r] = base;
+        if (ip->kind && lk != LINK_NONE)
+            ip->kind[out] = (uint8_t)lk;
+        if (ip->kind && ip->kind[r] != LINK_NONE)
+            ip->kind[out] = ip->kind[r];
         placed++;
     }
     return placed;
 }
 
 /* Split node n (axis = params[2], sizes from params[4], ops/split.c): outputs inside the input. */
-static int split_in_place(const struct yolo_graph *g, const struct yolo_node *n, int32_t *parent,
-                          uint64_t *poff)
+static int split_in_place(struct in_place *ip, const struct yolo_node *n)
 {
+    const struct yolo_graph *g = ip->g;
     int32_t in = n->in[0];
     const struct yolo_tensor *X = &g->tensors[in];
-    if (!placeable(g, in) || !outer_is_one(X, n->params[2]))
+    if (!placeable(g, in))
+        return 0;
+    int64_t images = 1;
+    if (!outer_is_one(X, n->params[2])) {
+        if (!ip->kind || !outer_is_images(X, n->params[2]))
+            return 0;
+        images = X->shape[0];
+    }
+    enum link_kind lk = images > 1 ? LINK_IMAGES : X->ndim > 0 && X->shape[0] > 1 ? LINK_BYTES
+                                                                                 : LINK_NONE;
+    uint64_t o;
+    int32_t r = find_root(ip->parent, ip->poff, in, &o);
+    if (ip->kind && !kinds_meet(lk, ip->kind[r], LINK_NONE))
         return 0;
     uint64_t at = 0;
     int placed = 0;
     for (int k = 0; k < n->n_out; k++) {
         int32_t t = n->out[k];
-        uint64_t b = t >= 0 ? yolo_tensor_bytes(&g->tensors[t]) : 0;
-        if (placeable(g, t) && parent[t] == t) {
-            parent[t] = in;
-            poff[t] = at;
+        uint64_t b = t >= 0 ? yolo_tensor_bytes(&g->tensors[t]) / (uint64_t)images : 0;
+        if (placeable(g, t) && ip->parent[t] == t &&
+            (images == 1 || (g->tensors[t].shape[0] == images &&
+                             ip->o->strided_ok(ip->o->user, t)))) {
+            ip->parent[t] = in;
+            ip->poff[t] = at;
             placed++;
         }
         at += b;
     }
+    if (placed && ip->kind && lk != LINK_NONE)
+        ip->kind[r] = (uint8_t)lk;
     return placed;
 }
 
@@ -276,25 +362,32 @@ done:
     return rc;
 }
 
-int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag *d)
+/* One planning run over g (see the header): offsets of every non-const tensor into offset[],
+ * its root into root[] and whether a view aliases its source into alias[]; o NULL: the
+ * engine's plan (split chains and Conv -> Transpose for the CPU backend, byte links only). */
+static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, uint64_t *offset,
+                    int32_t *root_out, uint8_t *alias, uint8_t *kind, uint64_t *arena_out,
+                    struct yolo_plan_stats *st, struct yolo_diag *d)
 {
     int32_t nt = g->n_tensors, nn = g->n_nodes;
     size_t cnt = (size_t)(nt ? nt : 1);
-    int32_t *parent = malloc(sizeof(int32_t) * cnt), *root = malloc(sizeof(int32_t) * cnt);
+    int32_t *parent = malloc(sizeof(int32_t) * cnt), *root = root_out;
     int32_t *first = malloc(sizeof(int32_t) * cnt), *last = malloc(sizeof(int32_t) * cnt);
     uint64_t *poff = malloc(sizeof(uint64_t) * cnt), *roff = malloc(sizeof(uint64_t) * cnt);
     struct live *lv = malloc(sizeof *lv * cnt);
-    if (!parent || !root || !first || !last || !poff || !roff || !lv) {
-        free(parent); free(root); free(first); free(last); free(poff); free(roff); free(lv);
+    if (!parent || !first || !last || !poff || !roff || !lv) {
+        free(parent); free(first); free(last); free(poff); free(roff); free(lv);
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning %d tensors", nt);
     }
+    struct in_place ip = { g, parent, poff, o, o && o->strided_ok ? kind : NULL };
     struct yolo_plan_stats s = { 0 };
     for (int32_t t = 0; t < nt; t++) {
         parent[t] = t;
         poff[t] = 0;
         first[t] = INT32_MAX;
         last[t] = -1;
-        g->tensors[t].flags &= ~(uint32_t)YOLO_TF_ALIAS;
+        alias[t] = 0;
+        kind[t] = LINK_NONE;
         if (!(g->tensors[t].flags & YOLO_TF_CONST))
             s.sum_tensor_bytes += yolo_tensor_bytes(&g->tensors[t]);
     }
@@ -302,10 +395,10 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
         first[g->inputs[i]] = -1;
     /* the readers of every tensor, for split chains and Conv -> Transpose; without memory for
      * them the plan is made without either (as valid: the CPU backend then runs those nodes
-     * one by one) */
+     * one by one). A backend's own plan has neither. */
     struct yolo_uses uses;
     int uses_ok = 0;
-    for (int32_t i = 0; i < nn && !uses_ok; i++)
+    for (int32_t i = 0; i < nn && !uses_ok && !o; i++)
         uses_ok = g->nodes[i].op == YOLO_OP_SIGMOID || g->nodes[i].op == YOLO_OP_TRANSPOSE;
     if (uses_ok && yolo_uses_make(g, (size_t)nt, &uses, NULL))
         uses_ok = 0;
@@ -320,15 +413,15 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
         /* a view of a non-const, non-input tensor with the same byte size aliases it */
         if (is_view(n->op) && n->n_out == 1 && n->in[0] >= 0 && n->out[0] >= 0) {
             int32_t src = n->in[0], dst = n->out[0];
-            uint64_t o;
-            int32_t r = find_root(parent, poff, src, &o);
+            uint64_t off;
+            int32_t r = find_root(parent, poff, src, &off);
             const struct yolo_tensor *S = &g->tensors[r], *D = &g->tensors[dst];
             if (!(S->flags & (YOLO_TF_CONST | YOLO_TF_INPUT)) && !(D->flags & YOLO_TF_OUTPUT) &&
                 !(g->tensors[src].flags & (YOLO_TF_CONST | YOLO_TF_INPUT)) &&
                 yolo_tensor_bytes(&g->tensors[src]) == yolo_tensor_bytes(D) && parent[dst] == dst) {
                 parent[dst] = src;
                 poff[dst] = 0;
-                g->tensors[dst].flags |= YOLO_TF_ALIAS;
+                alias[dst] = 1;
                 s.n_aliases++;
             }
         }
@@ -338,9 +431,9 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
         if (n->op == YOLO_OP_TRANSPOSE && uses_ok && yolo_conv_tp_find(g, &uses, i, &ct))
             first[n->out[0]] = ct.conv;
         if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)
-            s.n_in_place += split_in_place(g, n, parent, poff);
+            s.n_in_place += split_in_place(&ip, n);
         if (n->op == YOLO_OP_CONCAT && n->n_out == 1 && n->out[0] >= 0)
-            s.n_in_place += concat_in_place(g, n, parent, poff);
+            s.n_in_place += concat_in_place(&ip, n);
     }
     if (uses_ok)
         yolo_uses_free(&uses);
@@ -374,19 +467,61 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
     qsort(lv, (size_t)nl, sizeof *lv, by_size_desc);
     uint64_t arena = 0;
     int rc = place(lv, nl, nn, &arena);
-    if (rc) {
-        free(parent); free(root); free(first); free(last); free(poff); free(roff); free(lv);
-        return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning %d tensors", nt);
+    if (!rc) {
+        for (int32_t t = 0; t < nt; t++)
+            offset[t] = g->tensors[t].offset;   /* constants keep theirs */
+        for (int32_t i = 0; i < nl; i++)
+            offset[lv[i].t] = lv[i].offset;
+        for (int32_t t = 0; t < nt; t++)
+            if (root[t] != t)
+                offset[t] = offset[root[t]] + roff[t];
+        *arena_out = (arena + 63) & ~(uint64_t)63;
+        s.arena_bytes = *arena_out;
+        if (st)
+            *st = s;
     }
-    for (int32_t i = 0; i < nl; i++)
-        g->tensors[lv[i].t].offset = lv[i].offset;
-    for (int32_t t = 0; t < nt; t++)
-        if (root[t] != t)
-            g->tensors[t].offset = g->tensors[root[t]].offset + roff[t];
-    g->arena_bytes = (arena + 63) & ~(uint64_t)63;
-    s.arena_bytes = g->arena_bytes;
-    if (st)
-        *st = s;
-    free(parent); free(root); free(first); free(last); free(poff); free(roff); free(lv);
-    return 0;
+    free(parent); free(first); free(last); free(poff); free(roff); free(lv);
+    return rc ? yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning %d tensors", nt) : 0;
+}
+
+int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag *d)
+{
+    size_t cnt = (size_t)(g->n_tensors ? g->n_tensors : 1);
+    uint64_t *offset = malloc(sizeof(uint64_t) * cnt);
+    int32_t *root = malloc(sizeof(int32_t) * cnt);
+    uint8_t *alias = malloc(cnt), *kind = malloc(cnt);
+    int rc = offset && root && alias && kind ? 0
+           : yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning %d tensors", g->n_tensors);
+    uint64_t arena = 0;
+    if (!rc)
+        rc = plan_run(g, NULL, offset, root, alias, kind, &arena, st, d);
+    for (int32_t t = 0; !rc && t < g->n_tensors; t++) {
+        g->tensors[t].offset = offset[t];
+        g->tensors[t].flags &= ~(uint32_t)YOLO_TF_ALIAS;
+        if (alias[t])
+            g->tensors[t].flags |= YOLO_TF_ALIAS;
+    }
+    if (!rc)
+        g->arena_bytes = arena;
+    free(offset); free(root); free(alias); free(kind);
+    return rc;
+}
+
+int yolo_plan_for(const struct yolo_graph *g, const struct yolo_plan_opts *o,
+                  struct yolo_plan_out *out, struct yolo_diag *d)
+{
+    size_t cnt = (size_t)(g->n_tensors ? g->n_tensors : 1);
+    uint8_t *kind = malloc(cnt);
+    int rc = kind ? 0
+           : yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning %d tensors", g->n_tensors);
+    if (!rc)
+        rc = plan_run(g, o, out->offset, out->root, out->alias, kind, &out->arena_bytes, NULL, d);
+    for (int32_t t = 0; !rc && t < g->n_tensors; t++) {
+        const struct yolo_tensor *T = &g->tensors[t], *R = &g->tensors[out->root[t]];
+        uint64_t tb = yolo_tensor_bytes(T), rb = yolo_tensor_bytes(R);
+        out->img_stride[t] = kind[out->root[t]] == LINK_IMAGES && tb != rb && R->shape[0] > 0
+                           ? rb / (uint64_t)R->shape[0] : 0;
+    }
+    free(kind);
+    return rc;
 }

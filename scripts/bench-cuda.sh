@@ -22,7 +22,9 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our
     # fp16-softthread: Softmax over long contiguous rows one thread per row, as before the
     # warp-per-row kernel became the default (YOLO_CUDA_SOFTMAX_ROWS=0); fp16-nopw: the rule
     # without the pointwise kernel on large 1x1 convolutions, as before it joined the rule
-    # (YOLO_CUDA_PW_MIN huge; core/cuda/conv_pw.c)
+    # (YOLO_CUDA_PW_MIN huge; core/cuda/conv_pw.c); a -strided suffix (fp16-strided,
+    # fp32-strided): Concat and Split parts inside their whole image by image at batch > 1
+    # instead of copied (YOLO_CUDA_STRIDED=1; core/cuda/plan_cuda.c)
 THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
                         # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
@@ -36,7 +38,8 @@ for m in $MODELS; do
         "$R/bin/yolo" build "$S/data/models/$m.onnx" -o "$T/$m-b$b.engine" --batch "$b" > /dev/null ||
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in $PRECS; do
-            h=; conv=; pdl=1; split=1; rows=1; pwmin=; case $prec in fp16*) h=--half ;; esac
+            h=; conv=; pdl=1; split=1; rows=1; pwmin=; strided=; case $prec in fp16*) h=--half ;; esac
+            case $prec in *-strided) strided=1 ;; esac
             case $prec in *-softthread) rows=0 ;; esac
             case $prec in *-nopdl) pdl=0 ;; esac
             case $prec in fp16-nosplit*) split=0 ;; esac
@@ -44,7 +47,7 @@ for m in $MODELS; do
             case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; *-tune) conv=tune ;;
                 *-tile) conv=tile ;; fp16-notile) conv=notile ;; fp16-pw) conv=pw ;; esac
             nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
-            YOLO_CUDA_PW_MIN=$pwmin YOLO_CUDA_SOFTMAX_ROWS=$rows YOLO_CUDA_TILE_SPLIT=$split YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
+            YOLO_CUDA_STRIDED=$strided YOLO_CUDA_PW_MIN=$pwmin YOLO_CUDA_SOFTMAX_ROWS=$rows YOLO_CUDA_TILE_SPLIT=$split YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
                 --batch "$nb" --threads "$THREADS" -r "$RUNS" --warmup 5 > "$T/j" ||
                 { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
             printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \

@@ -204,15 +204,18 @@ static void same_detections(struct harness *h, const char *model, const char *fm
            model, na, nb, worst_iou, worst_conf);
 }
 
-/* Runs engine (CPU, best kernels) on input (all of its batch), output into out. */
-static int run_cpu(const char *engine, const void *input, size_t n_input, float *out, size_t n_out,
-                   struct yolo_diag *d)
+/* Runs engine on pass ps's backend (NULL: the CPU, best kernels) on input (all of its batch),
+ * output into out. */
+static int run_on(const struct pass *ps, const char *engine, const void *input, size_t n_input,
+                  float *out, size_t n_out, struct yolo_diag *d)
 {
     struct yolo_engine *e = NULL;
     struct yolo_net *net = NULL;
     struct yolo_runner *r = NULL;
+    struct yolo_net_params np = { .isa = ps ? ps->isa : NULL, .backend = ps ? ps->backend : NULL,
+                                  .precision = ps ? ps->precision : NULL };
     int rc = yolo_engine_load(engine, 0, &e, d);
-    rc = rc ? rc : yolo_net_create(e, NULL, &net, d);
+    rc = rc ? rc : yolo_net_create(e, &np, &net, d);
     rc = rc ? rc : yolo_runner_create(net, NULL, &r, d);
     if (!rc) {
         const struct yolo_graph *g = yolo_net_graph(net);
@@ -226,11 +229,13 @@ static int run_cpu(const char *engine, const void *input, size_t n_input, float 
 }
 
 /* A fixed-batch-1 export built for batch 2 (build_model.c rebatches its head's Reshapes) runs
- * two different images at once: image 0 (bus) within the golden bounds of ORT's output, image
- * 1 (zidane) within them of the batch-1 engine's own output, so no image leaks into the other. */
+ * two different images at once on each pass of ps: image 0 (bus) within the pass's bounds of
+ * ORT's output, image 1 (zidane) within them of the batch-1 engine's own output on the CPU, so
+ * no image leaks into the other. On the GPU this is where the device plan's parts lie image
+ * by image (cuda/plan_cuda.c: at batch 1 every part is one range). */
 static void rebatch_check(struct harness *h, const char *shared, const char *model, const char *fmt,
                           const char *engine1, const uint8_t *bus, size_t n_input, const float *want,
-                          size_t n_want, const char *tmp)
+                          size_t n_want, const char *tmp, const struct pass *ps, int n_ps)
 {
     char path[1024], engine2[1024];
     struct yolo_diag d = { 0 };
@@ -253,18 +258,24 @@ static void rebatch_check(struct harness *h, const char *shared, const char *mod
         CHECK(h, rc == 0, "%s: build for batch 2: %s", model, d.msg);
     }
     if (!rc) {
-        rc = run_cpu(engine2, in2, 2 * n_input, out2, 2 * n_want, &d) ||
-             run_cpu(engine1, zid, n_input, out1, n_want, &d);
-        CHECK(h, rc == 0, "%s: batch-2 run: %s", model, d.msg);
+        rc = run_on(NULL, engine1, zid, n_input, out1, n_want, &d);
+        CHECK(h, rc == 0, "%s: batch-1 run: %s", model, d.msg);
     }
-    if (!rc) {
+    for (int pi = 0; pi < n_ps && !rc; pi++) {
+        int rr = run_on(&ps[pi], engine2, in2, 2 * n_input, out2, 2 * n_want, &d);
+        CHECK(h, rr == 0, "%s: batch-2 run on %s %s: %s", model, ps[pi].backend,
+              ps[pi].precision ? ps[pi].precision : "", d.msg);
+        if (rr)
+            continue;
         struct errs e0, e1;
-        compare(fmt, out2, want, (int64_t)(n_want / 4), &TOL_FP32, &e0);
-        compare(fmt, out2 + n_want / 4, out1, (int64_t)(n_want / 4), &TOL_FP32, &e1);
-        printf("%-12s batch 2 (rebatched): image 0 vs ORT max box error %.3g, image 1 vs batch 1 "
-               "%.3g\n", model, e0.box, e1.box);
-        CHECK(h, e0.n_bad == 0 && e1.n_bad == 0, "%s batch 2: %lld / %lld values out of bounds: %s%s",
-              model, (long long)e0.n_bad, (long long)e1.n_bad, e0.first_bad, e1.first_bad);
+        compare(fmt, out2, want, (int64_t)(n_want / 4), ps[pi].tol, &e0);
+        compare(fmt, out2 + n_want / 4, out1, (int64_t)(n_want / 4), ps[pi].tol, &e1);
+        printf("%-12s %-5s %-4s batch 2 (rebatched): image 0 vs ORT max box error %.3g, image 1 "
+               "vs batch 1 %.3g\n", model, ps[pi].backend, ps[pi].precision ? ps[pi].precision : "",
+               e0.box, e1.box);
+        CHECK(h, e0.n_bad == 0 && e1.n_bad == 0, "%s batch 2 on %s %s: %lld / %lld values out of "
+              "bounds: %s%s", model, ps[pi].backend, ps[pi].precision ? ps[pi].precision : "",
+              (long long)e0.n_bad, (long long)e1.n_bad, e0.first_bad, e1.first_bad);
     }
     unlink(engine2);
     free(zid);
@@ -379,10 +390,12 @@ int main(int argc, char **argv)
             yolo_net_free(net);
         }
         free(fp32_out);
-        /* a CPU property, checked by make test; the GPU run (make test-cuda) skips it */
-        if (want && strcmp(models[m].fmt, "e2e") && !getenv("YOLO_TEST_REQUIRE_CUDA"))
+        /* make test: the CPU's; make test-cuda: the GPU's passes (the CPU's ran in make test) */
+        int gpu_run = getenv("YOLO_TEST_REQUIRE_CUDA") != NULL;
+        if (want && strcmp(models[m].fmt, "e2e"))
             rebatch_check(&h, shared, models[m].model, models[m].fmt, engine, input, n_input,
-                          (const float *)want, n_want, tmp);
+                          (const float *)want, n_want, tmp, gpu_run ? passes + 3 : passes,
+                          gpu_run ? n_passes - 3 : 1);
         free(want);
         unlink(engine);
     }

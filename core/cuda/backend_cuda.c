@@ -55,8 +55,8 @@ void *cuda_tensor_ptr(const struct cuda_ctx *c, int32_t t)
     if (T->flags & YOLO_TF_CONST)
         return m->dconst + T->offset;
     if (m->st[t] == YOLO_CU_F16 && T->dtype == YOLO_DT_F32)
-        return c->half_arena + T->offset / 2;
-    return c->arena + T->offset;
+        return c->half_arena + m->off[t] / 2;
+    return c->arena + m->off[t];
 }
 
 static int cuda_supports_node(const struct yolo_graph *g, const struct yolo_node *n)
@@ -77,6 +77,9 @@ static void cuda_prepared_free(void *prepared)
     cudaFree(m->dextra);
     free(m->convs);
     free(m->st);
+    free(m->off);
+    free(m->imgst);
+    free(m->root);
     free(m->skip);
     free(m->extra_off);
     free(m);
@@ -226,7 +229,7 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     cudnnHandle_t dnn = NULL;
     cudnnStatus_t ds;
     cudaError_t e;
-    if ((rc = cuda_storage_plan(m, d)))
+    if ((rc = cuda_plan(m, d)) || (rc = cuda_storage_plan(m, d)))
         goto fail;
     cuda_fuse_dfl(m);
     m->dconst_bytes = g->consts_bytes;
@@ -367,7 +370,7 @@ static int cuda_ctx_create(const void *prepared, struct yolo_pool *pool, void **
         rc = cudnn_fail(d, "creating a cuDNN handle", ds);
         goto fail;
     }
-    if ((rc = dev_alloc(&c->arena, (g->arena_bytes + 255) & ~(uint64_t)255, &c->bytes, "arena", d)) ||
+    if ((rc = dev_alloc(&c->arena, (m->arena_bytes + 255) & ~(uint64_t)255, &c->bytes, "arena", d)) ||
         (rc = dev_alloc(&c->half_arena, (m->half_arena_bytes + 255) & ~(uint64_t)255, &c->bytes,
                         "FP16 arena", d)) ||
         (rc = dev_alloc(&c->workspace, m->workspace, &c->bytes, "cuDNN workspace", d)) ||
@@ -519,8 +522,9 @@ static int cuda_run(void *ctx, double *node_ms, struct yolo_diag *d)
 
 static int span_ok(const struct cuda_ctx *c, int32_t t, uint64_t offset, uint64_t bytes)
 {
-    if (t < 0 || t >= c->m->g->n_tensors || c->m->st[t] == YOLO_CU_F16)
-        return 0;   /* graph inputs and outputs are FP32 (storage.c); FP16 stays inside */
+    if (t < 0 || t >= c->m->g->n_tensors || c->m->st[t] == YOLO_CU_F16 || c->m->imgst[t])
+        return 0;   /* graph inputs and outputs are FP32 (storage.c) and packed (plan_cuda.c);
+                     * FP16 and parts image by image stay inside */
     uint64_t tb = yolo_tensor_bytes(&c->m->g->tensors[t]);
     return offset <= tb && bytes <= tb - offset;
 }
@@ -561,7 +565,8 @@ static void *cuda_tensor_host(void *ctx, int32_t t)
 static void *cuda_tensor_device(void *ctx, int32_t t)
 {
     struct cuda_ctx *c = ctx;
-    return c->m->st[t] == YOLO_CU_F16 ? NULL : cuda_tensor_ptr(c, t);   /* FP32 tensors only */
+    return c->m->st[t] == YOLO_CU_F16 || c->m->imgst[t] ? NULL
+                                                          : cuda_tensor_ptr(c, t);   /* FP32, packed */
 }
 
 static void *cuda_queue(void *ctx)

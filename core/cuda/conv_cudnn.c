@@ -109,12 +109,21 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     if (cv->igemm_ok || cv->tile_ok)   /* which runs it: cuda_conv_pick, or measured */
         cv->kernel = cuda_conv_pick(m, i);
     cudnnDataType_t dt = cv->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    int32_t ct = cv->half ? YOLO_CU_F16 : YOLO_CU_F32;
+    /* cuDNN reads a part inside its whole at the whole's image stride (a converted input is
+     * packed); it writes packed, and a part's output goes through cvt_out and the epilogue */
+    int64_t xh = X->shape[2] * X->shape[3], xc = X->shape[1] * xh;
+    int64_t xn = m->st[n->in[0]] == ct ? cuda_img_stride(m, n->in[0]) : xc;
     cudnnStatus_t s;
     if ((s = cudnnCreateTensorDescriptor(&cv->x)) || (s = cudnnCreateTensorDescriptor(&cv->y)) ||
         (s = cudnnCreateFilterDescriptor(&cv->w)) || (s = cudnnCreateConvolutionDescriptor(&cv->conv)))
         return cudnn_fail(d, "creating descriptors", s);
-    if ((s = cudnnSetTensor4dDescriptor(cv->x, CUDNN_TENSOR_NCHW, dt, (int)X->shape[0],
-                                        (int)X->shape[1], (int)X->shape[2], (int)X->shape[3])) ||
+    if (xn > INT32_MAX)
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: an input image of more than "
+                               "2^31 elements");
+    if ((s = cudnnSetTensor4dDescriptorEx(cv->x, dt, (int)X->shape[0], (int)X->shape[1],
+                                          (int)X->shape[2], (int)X->shape[3], (int)xn, (int)xh,
+                                          (int)X->shape[3], 1)) ||
         (s = cudnnSetTensor4dDescriptor(cv->y, CUDNN_TENSOR_NCHW, dt, (int)Y->shape[0],
                                         (int)Y->shape[1], (int)Y->shape[2], (int)Y->shape[3])) ||
         (s = cudnnSetFilter4dDescriptor(cv->w, dt, CUDNN_TENSOR_NCHW, (int)W->shape[0],
@@ -140,8 +149,8 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     size_t cvt = (size_t)yolo_tensor_numel(X) > (size_t)yolo_tensor_numel(Y)
                ? (size_t)yolo_tensor_numel(X) : (size_t)yolo_tensor_numel(Y);
     cvt *= cv->half ? 2 : 4;
-    int in_ok = m->st[n->in[0]] == (cv->half ? YOLO_CU_F16 : YOLO_CU_F32);
-    int out_ok = m->st[n->out[0]] == (cv->half ? YOLO_CU_F16 : YOLO_CU_F32);
+    int in_ok = m->st[n->in[0]] == ct;
+    int out_ok = m->st[n->out[0]] == ct && !m->imgst[n->out[0]];
     if ((!in_ok || !out_ok) && cvt > m->cvt_bytes)
         m->cvt_bytes = cvt;
     return 0;
@@ -164,16 +173,19 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     const void *x = cuda_tensor_ptr(c, xt);
     void *y = cuda_tensor_ptr(c, yt);
     int64_t nx = yolo_tensor_numel(&g->tensors[xt]), ny = yolo_tensor_numel(&g->tensors[yt]);
+    const struct yolo_tensor *X = &g->tensors[xt], *Y = &g->tensors[yt];
+    int64_t xi = X->shape[0] > 0 ? nx / X->shape[0] : 0;   /* one packed input image */
     if (m->st[xt] != ct) {
-        struct yolo_cu_copy cp = { .ndim = 1, .src_st = m->st[xt], .dst_st = ct, .numel = nx,
-                                   .shape = { nx }, .ss = { 1 }, .ds = { 1 }, .src = x,
+        struct yolo_cu_copy cp = { .ndim = 2, .src_st = m->st[xt], .dst_st = ct, .numel = nx,
+                                   .shape = { X->shape[0], xi },
+                                   .ss = { cuda_img_stride(m, xt), 1 }, .ds = { xi, 1 }, .src = x,
                                    .dst = c->cvt_in };
         int e = yolo_cu_copy(&cp, 1, (yolo_cu_stream)c->stream);
         if (e)
             return cuda_fail(d, "converting a convolution's input", (cudaError_t)e);
         x = c->cvt_in;
     }
-    void *out = m->st[yt] == ct ? y : (void *)c->cvt_out;
+    void *out = m->st[yt] == ct && !m->imgst[yt] ? y : (void *)c->cvt_out;
     const float one = 1.0f, zero = 0.0f;
     cudnnStatus_t s = cudnnConvolutionForward(c->dnn, &one, cv->x, x, cv->w, cv->weights, cv->conv,
                                               cv->algo, c->workspace, cv->workspace, &zero, cv->y,
@@ -183,9 +195,10 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
                                cudnnGetErrorString(s));
     int64_t act = n->params[YOLO_CONV_ACT];
     if (cv->bias || act != YOLO_ACT_NONE || out != y) {
-        const struct yolo_tensor *Y = &g->tensors[yt];
+        int64_t yn = cuda_img_stride(m, yt);
         int e = yolo_cu_conv_epilogue(out, ct, y, m->st[yt], cv->bias, ny, Y->shape[2] * Y->shape[3],
-                                      Y->shape[1], (int32_t)act, (yolo_cu_stream)c->stream);
+                                      Y->shape[1], (int32_t)act, out == y ? yn : 0, yn,
+                                      (yolo_cu_stream)c->stream);
         if (e)
             return cuda_fail(d, "a convolution's epilogue", (cudaError_t)e);
     }

@@ -177,7 +177,8 @@ int cuda_igemm_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         .kpad = (int32_t)round_up(k_of(W), YOLO_CU_CONV_KPAD), .x_st = m->st[n->in[0]],
         .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT], .tile = cv->tile,
         .splits = cv->splits,
-        .chw = X->shape[1] * X->shape[2] * X->shape[3], .x = cuda_tensor_ptr(c, n->in[0]),
+        .chw = cuda_img_stride(m, n->in[0]), .yn = cuda_img_stride(m, n->out[0]),
+        .x = cuda_tensor_ptr(c, n->in[0]),
         .wt = extra, .ktab = (const int32_t *)(extra + weight_bytes(W)), .bias = cv->bias,
         .y = cuda_tensor_ptr(c, n->out[0]), .part = (float *)c->splitk,
         .count = (uint32_t *)(c->splitk ? c->splitk + part_bytes : NULL) };

@@ -28,7 +28,9 @@ static int pw_args(const struct cuda_model *m, const struct yolo_node *n,
                                    .m = (int32_t)Y->shape[1],
                                    .kpad = (int32_t)((W->shape[1] + YOLO_CU_CONV_KPAD - 1) /
                                                      YOLO_CU_CONV_KPAD * YOLO_CU_CONV_KPAD),
-                                   .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT] };
+                                   .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT],
+                                   .xn = cuda_img_stride(m, n->in[0]),
+                                   .yn = cuda_img_stride(m, n->out[0]) };
     return yolo_cu_conv_pw_ok(a);
 }
 

@@ -45,6 +45,7 @@ static int tile_args(const struct cuda_model *m, const struct yolo_node *n,
         .ph = (int32_t)p[YOLO_CONV_PT], .pw = (int32_t)p[YOLO_CONV_PL],
         .dh = (int32_t)p[YOLO_CONV_DH], .dw = (int32_t)p[YOLO_CONV_DW],
         .x_st = m->st[n->in[0]], .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT],
+        .xn = cuda_img_stride(m, n->in[0]), .yn = cuda_img_stride(m, n->out[0]),
         .sms = split ? m->sms : 0, .smem_max = split ? m->smem_optin : 0 };
     /* switch off: only the whole plan (one slice, every channel tile in one block) */
     return yolo_cu_conv_tile_plan(a) && (split || (a->ks == 1 && a->mt * 16 >= a->m));

@@ -1,5 +1,6 @@
 /* cuda/cuda_model.h: the CUDA backend's prepared model and context, shared by its files:
  *   backend_cuda.c  the struct yolo_backend: prepare, contexts, run (CUDA graphs), copies
+ *   plan_cuda.c     the device memory plan (Concat/Split parts image by image at batch > 1)
  *   storage.c       which float tensors are stored as FP16 (per alias group)
  *   conv_cudnn.c    convolutions through cuDNN (descriptors, algorithm, the epilogue)
  *   conv_igemm.c    FP16 convolutions through our own fused kernel (kernels_conv.cu), and
@@ -52,6 +53,12 @@ struct cuda_model {
     int32_t tile_split;            /* YOLO_CUDA_TILE_SPLIT=1 at load (conv_tile.c) */
     int64_t pw_min_pixels;         /* the pointwise kernel's rule (conv_pw.c), read at load */
     uint8_t *st;                   /* per tensor: enum yolo_cu_st */
+    uint64_t *off;                 /* per tensor: bytes into the arena (plan_cuda.c), or into
+                                    * the const blob */
+    int64_t *imgst;                /* per tensor: elements from one image to the next where
+                                    * they are not packed (a part inside its whole), else 0 */
+    int32_t *root;                 /* per tensor: the tensor whose bytes hold it */
+    uint64_t arena_bytes;          /* the FP32 arena a context allocates */
     uint8_t *skip;                 /* per node: nothing runs (enum cuda_skip) */
     struct cuda_conv *convs;       /* per node (Conv nodes only) */
     uint8_t *dconst;               /* the const blob on the device, as stored */
@@ -99,6 +106,11 @@ struct cuda_ctx {
 
 /* The device address of tensor t in context c (const blob, FP32 arena or FP16 arena). */
 void *cuda_tensor_ptr(const struct cuda_ctx *c, int32_t t);
+
+/* plan_cuda.c: fills m->off, m->imgst, m->root and m->arena_bytes for m->g. */
+int  cuda_plan(struct cuda_model *m, struct yolo_diag *d);
+/* Elements from one image of tensor t to the next: its image stride, or its numel / batch. */
+int64_t cuda_img_stride(const struct cuda_model *m, int32_t t);
 
 /* storage.c: fills m->st (and m->half_arena_bytes) for m->g; m->half chooses FP16. */
 int  cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d);

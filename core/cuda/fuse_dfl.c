@@ -46,7 +46,7 @@ static void span(const struct cuda_model *m, int32_t t, int *arena, uint64_t *lo
     const struct yolo_tensor *T = &m->g->tensors[t];
     int half = m->st[t] == YOLO_CU_F16 && T->dtype == YOLO_DT_F32;
     *arena = half;
-    *lo = half ? T->offset / 2 : T->offset;
+    *lo = half ? m->off[t] / 2 : m->off[t];
     *hi = *lo + (half ? yolo_tensor_bytes(T) / 2 : yolo_tensor_bytes(T));
 }
 

@@ -39,11 +39,13 @@ int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_cu_stream s
 
 enum yolo_cu_binop { YOLO_CU_ADD, YOLO_CU_SUB, YOLO_CU_MUL, YOLO_CU_DIV, YOLO_CU_POW,
                      YOLO_CU_MOD_FLOOR, YOLO_CU_MOD_TRUNC, YOLO_CU_FMOD };
-/* y (contiguous) = a op b, a and b read at their strides over y's shape. Float operands in
- * any float storage; integer ops need all three I64. */
+/* y = a op b, a and b read at their strides over y's shape, y contiguous, or with inner > 0
+ * image by image: element i at (i / inner) * yn + i % inner (then the shape is [images, inner]
+ * and a and b's image strides are sa[0] and sb[0]). Float operands in any float storage;
+ * integer ops need all three I64. */
 struct yolo_cu_binary {
     int32_t op, ndim, a_st, b_st, y_st;
-    int64_t numel;
+    int64_t numel, inner, yn;
     int64_t shape[6], sa[6], sb[6];
     const void *a, *b;
     void *y;
@@ -57,9 +59,11 @@ int yolo_cu_unary(int32_t op, const void *x, int32_t x_st, void *y, int32_t y_st
                   int32_t y_is_bool, yolo_cu_stream s);
 
 /* A convolution's epilogue, in place or into y: y[i] = act(c[i] + bias[channel]) with
- * channel = (i / hw) % m; bias may be NULL (float32). act: enum yolo_act. */
+ * channel = (i / hw) % m; bias may be NULL (float32). act: enum yolo_act. cn, yn: elements
+ * from one image of c (of y) to the next, 0 when packed (m * hw). */
 int yolo_cu_conv_epilogue(const void *c, int32_t c_st, void *y, int32_t y_st, const float *bias,
-                          int64_t n, int64_t hw, int64_t m, int32_t act, yolo_cu_stream s);
+                          int64_t n, int64_t hw, int64_t m, int32_t act, int64_t cn, int64_t yn,
+                          yolo_cu_stream s);
 
 /* A 2-D convolution (groups 1) in FP16 on the tensor cores with FP32 accumulation, its
  * epilogue fused: y = act(conv(x, w) + bias), NCHW, y packed. x in F32 or F16 storage
@@ -81,7 +85,8 @@ enum yolo_cu_tile { YOLO_CU_TILE_32x128, YOLO_CU_TILE_32x64, YOLO_CU_TILE_64x128
                     YOLO_CU_TILE_64x64, YOLO_CU_TILE_COUNT };
 struct yolo_cu_conv {
     int32_t h, w, m, oh, ow, sh, sw, ph, pw, npix, kpad, x_st, y_st, act, tile, splits;
-    int64_t chw;                  /* c * h * w: one input image */
+    int64_t chw;                  /* x's image stride: c * h * w when its images are packed */
+    int64_t yn;                   /* y's image stride: m * oh * ow when packed */
     const void *x, *wt;
     const int32_t *ktab;
     const float *bias;
@@ -104,6 +109,7 @@ void yolo_cu_conv_plan(struct yolo_cu_conv *p, int32_t sms, int64_t *part_floats
  * multiprocessors. The activation is computed in the fast form (act_fast in device.cuh). */
 struct yolo_cu_conv_pw {
     int32_t n, c, hw, m, kpad, y_st, act, wide;
+    int64_t xn, yn;               /* image strides: c * hw and m * hw when packed */
     const void *x, *wt;
     const float *bias;
     void *y;
@@ -131,6 +137,7 @@ int yolo_cu_conv_pw(const struct yolo_cu_conv_pw *p, yolo_cu_stream s);
 struct yolo_cu_conv_tile {
     int32_t n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
     int32_t x_st, y_st, act;
+    int64_t xn, yn;               /* image strides: c * h * w and m * oh * ow when packed */
     int32_t sms, smem_max;        /* the GPU's multiprocessors; shared memory a block may opt
                                    * in to (0: the default 48 KiB) */
     int32_t cg, th, tw;           /* set by yolo_cu_conv_tile_plan: cs / 8; the tile */
@@ -153,6 +160,7 @@ int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream s);
 
 struct yolo_cu_pool {     /* NCHW max pooling; planes = N * C */
     int64_t planes, h, w, oh, ow;
+    int64_t c, xn, yn;    /* channels per image and the image strides; 0: packed */
     int32_t kh, kw, sh, sw, pt, pl, dh, dw;
     const void *x;
     void *y;
@@ -160,10 +168,11 @@ struct yolo_cu_pool {     /* NCHW max pooling; planes = N * C */
 };
 int yolo_cu_maxpool(const struct yolo_cu_pool *p, yolo_cu_stream s);
 
-/* Nearest resize: y[idx] = x[sum table_k[idx_k] * xs[k]], y contiguous; tables on the device,
- * axis k's at tables + toff[k]. */
+/* Nearest resize: y[idx] = x[sum table_k[idx_k] * xs[k]], y contiguous (or, 4-D only, its
+ * images yn elements apart: 0 packed); tables on the device, axis k's at tables + toff[k]. */
 struct yolo_cu_resize {
     int32_t ndim, x_st, y_st;
+    int64_t yn;
     int32_t up2;                  /* the host found it an exact 2x on the last two of 4 dims
                                    * (identity on the first two), even input width, one
                                    * float storage: rows doubled by vector moves */

@@ -196,7 +196,7 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_igemm_kernel(const struct y
                 float v0 = act_apply(acc[mt][nt][hi * 2] + bias, p.act);
                 float v1 = act_apply(acc[mt][nt][hi * 2 + 1] + bias, p.act);
                 int img = pc / ohw, r = pc - img * ohw;
-                int64_t yi = ((int64_t)img * p.m + m) * ohw + r;
+                int64_t yi = (int64_t)img * p.yn + (int64_t)m * ohw + r;
                 if (pairs) {
                     *(__half2 *)((__half *)p.y + yi) = __floats2half2_rn(v0, v1);
                     continue;
@@ -204,7 +204,7 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_igemm_kernel(const struct y
                 st_f(p.y, p.y_st, yi, v0);
                 if (pc + 1 < p.npix) {
                     int img1 = (pc + 1) / ohw, r1 = pc + 1 - img1 * ohw;
-                    st_f(p.y, p.y_st, ((int64_t)img1 * p.m + m) * ohw + r1, v1);
+                    st_f(p.y, p.y_st, (int64_t)img1 * p.yn + (int64_t)m * ohw + r1, v1);
                 }
             }
         }
@@ -258,10 +258,14 @@ extern "C" void yolo_cu_conv_plan(struct yolo_cu_conv *p, int32_t sms, int64_t *
     *part_floats = splits > 1 ? splits * nb * tile_m[t] * tile_n[t] : 0;
 }
 
-extern "C" int yolo_cu_conv_igemm(const struct yolo_cu_conv *p, yolo_cu_stream st)
+extern "C" int yolo_cu_conv_igemm(const struct yolo_cu_conv *pp, yolo_cu_stream st)
 {
-    if (p->npix == 0 || p->m == 0)
+    if (pp->npix == 0 || pp->m == 0)
         return 0;
+    struct yolo_cu_conv a = *pp;   /* yn 0: packed */
+    const struct yolo_cu_conv *p = &a;
+    if (!a.yn)
+        a.yn = (int64_t)a.m * a.oh * a.ow;
     cudaStream_t s = (cudaStream_t)st;
     switch (p->tile) {
     case YOLO_CU_TILE_32x128: launch<1, 4>(p, s); break;

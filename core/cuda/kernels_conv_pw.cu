@@ -68,7 +68,7 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_pw_kernel(const struct yolo
     const int img = blockIdx.x / tiles, p0 = (blockIdx.x - img * tiles) * BN;
     const int m0 = blockIdx.y * BM, KT = p.kpad / PW_BK;
     const __half *wt = (const __half *)p.wt;
-    const __half *xb = (const __half *)p.x + (int64_t)img * p.c * p.hw;
+    const __half *xb = (const __half *)p.x + (int64_t)img * p.xn;
 
     auto load_a = [&](int kt, int s) {
 #pragma unroll
@@ -172,7 +172,7 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_pw_kernel(const struct yolo
             continue;
         const float4 lo = *(const float4 *)&cs[r * S::CP + q * 8];
         const float4 hi = *(const float4 *)&cs[r * S::CP + q * 8 + 4];
-        int64_t yi = ((int64_t)img * p.m + m) * p.hw + px;
+        int64_t yi = (int64_t)img * p.yn + (int64_t)m * p.hw + px;
         if (p.y_st == YOLO_CU_F16) {
             __half2 h0 = __floats2half2_rn(lo.x, lo.y), h1 = __floats2half2_rn(lo.z, lo.w);
             __half2 h2 = __floats2half2_rn(hi.x, hi.y), h3 = __floats2half2_rn(hi.z, hi.w);
@@ -218,9 +218,17 @@ template <int WM, int WN> static void pw_launch(const struct yolo_cu_conv_pw *p,
     yolo_cu_launch(conv_pw_kernel<WM, WN>, grid, WM * WN * 32, 0, s, *p);
 }
 
-extern "C" int yolo_cu_conv_pw(const struct yolo_cu_conv_pw *p, yolo_cu_stream st)
+extern "C" int yolo_cu_conv_pw(const struct yolo_cu_conv_pw *pp, yolo_cu_stream st)
 {
-    if (!yolo_cu_conv_pw_ok(p) || ((uintptr_t)p->x | (uintptr_t)p->y | (uintptr_t)p->wt) & 15)
+    struct yolo_cu_conv_pw a = *pp;   /* image strides 0: packed */
+    const struct yolo_cu_conv_pw *p = &a;
+    if (!a.xn)
+        a.xn = (int64_t)a.c * a.hw;
+    if (!a.yn)
+        a.yn = (int64_t)a.m * a.hw;
+    /* 16-byte rows: every image's start aligned as the first one's */
+    if (!yolo_cu_conv_pw_ok(p) || ((uintptr_t)p->x | (uintptr_t)p->y | (uintptr_t)p->wt) & 15 ||
+        a.xn % 8 || a.yn % 8)
         return (int)cudaErrorInvalidValue;
     if (pw_bm(p) == 32 && p->wide)
         pw_launch<1, 4>(p, (cudaStream_t)st);

@@ -131,7 +131,7 @@ __device__ __forceinline__ void split_epilogue(const struct yolo_cu_conv_tile &p
         float bias = p.bias ? p.bias[m] : 0.0f;
         float v[4] = { act_fast(sum.x + bias, p.act), act_fast(sum.y + bias, p.act),
                        act_fast(sum.z + bias, p.act), act_fast(sum.w + bias, p.act) };
-        int64_t yi = ((int64_t)img * p.m + m) * ohw + (int64_t)oy * p.ow + ox;
+        int64_t yi = (int64_t)img * p.yn + m * ohw + (int64_t)oy * p.ow + ox;
         if (p.ow % 4 == 0 && p.y_st == YOLO_CU_F16) {   /* ox % 4 == 0: 8-byte aligned */
             __half2 a = __floats2half2_rn(v[0], v[1]), b = __floats2half2_rn(v[2], v[3]);
             *(uint2 *)((__half *)p.y + yi) = make_uint2(*(uint32_t *)&a, *(uint32_t *)&b);
@@ -199,7 +199,7 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
     const int xa = ix0 >= 0 ? ix0 / V * V : -((-ix0 + V - 1) / V) * V;
     const int ngrp = (ix0 + g.iw - xa + V - 1) / V, per_grp = g.ih * ngrp;
     const int64_t hw = (int64_t)p.h * p.w;
-    const TX *xb = (const TX *)p.x + ((int64_t)img * p.c + c0) * hw;
+    const TX *xb = (const TX *)p.x + (int64_t)img * p.xn + (int64_t)c0 * hw;
     auto fetch = [&](int it, __half (*v)[V]) {
         int grp = it / per_grp, rc = it - grp * per_grp, r = rc / ngrp;
         int x = xa + (rc - r * ngrp) * V, y = iy0 + r;
@@ -303,7 +303,7 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
                     continue;
                 float v0 = act_apply(acc[mt][j][hi * 2] + bias, p.act);
                 float v1 = act_apply(acc[mt][j][hi * 2 + 1] + bias, p.act);
-                int64_t yi = ((int64_t)img * p.m + m) * ohw + (int64_t)oy * p.ow + ox;
+                int64_t yi = (int64_t)img * p.yn + m * ohw + (int64_t)oy * p.ow + ox;
                 if (pairs && p.y_st == YOLO_CU_F16) {
                     *(__half2 *)((__half *)p.y + yi) = __floats2half2_rn(v0, v1);
                 } else if (pairs) {
@@ -520,10 +520,16 @@ extern "C" int yolo_cu_conv_tile_valid(const struct yolo_cu_conv_tile *p)
     return geom_of(p, p->th, p->tw).smem <= smem_limit(p);
 }
 
-extern "C" int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream st)
+extern "C" int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *pp, yolo_cu_stream st)
 {
-    if (p->n == 0 || p->oh == 0 || p->ow == 0)
+    if (pp->n == 0 || pp->oh == 0 || pp->ow == 0)
         return 0;
+    struct yolo_cu_conv_tile a = *pp;   /* image strides 0: packed */
+    const struct yolo_cu_conv_tile *p = &a;
+    if (!a.xn)
+        a.xn = (int64_t)a.c * a.h * a.w;
+    if (!a.yn)
+        a.yn = (int64_t)a.m * a.oh * a.ow;
     if (!yolo_cu_conv_tile_valid(p))
         return (int)cudaErrorInvalidValue;
     tile_geom g = geom_of(p, p->th, p->tw);

@@ -32,6 +32,7 @@ __global__ void binary_kernel(const struct yolo_cu_binary p)
     for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)p.numel;
          i += (I)gridDim.x * blockDim.x) {
         I rem = i, ao = 0, bo = 0;
+        I yi = p.inner ? i / (I)p.inner * (I)p.yn + i % (I)p.inner : i;
         for (int32_t k = p.ndim - 1; k >= 0; k--) {
             I q = rem / (I)p.shape[k], idx = rem - q * (I)p.shape[k];
             rem = q;
@@ -48,7 +49,7 @@ __global__ void binary_kernel(const struct yolo_cu_binary p)
             case YOLO_CU_MOD_FLOOR: y = mod_i64(a, b, 1); break;
             default: y = mod_i64(a, b, 0); break;
             }
-            ((int64_t *)p.y)[i] = y;
+            ((int64_t *)p.y)[yi] = y;
             continue;
         }
         float a = ld_f(p.a, p.a_st, ao), y;
@@ -61,7 +62,7 @@ __global__ void binary_kernel(const struct yolo_cu_binary p)
         case YOLO_CU_POW: y = b == 2.0f ? a * a : powf(a, b); break;   /* as ops/pow.c */
         default: y = fmodf(a, b); break;
         }
-        st_f(p.y, p.y_st, i, y);
+        st_f(p.y, p.y_st, yi, y);
     }
 }
 
@@ -79,9 +80,13 @@ __device__ __forceinline__ float arith(int32_t op, float x, float z)
 /* Same-shape float operands (the residual Adds of C2f blocks, most Muls): no index
  * arithmetic, 16-byte loads and stores, the generic kernel's float operations per element. */
 template <typename T, int V>
-__global__ void binary_flat_kernel(int32_t op, const T *a, const T *b, T *y, int64_t n, int vec)
+__global__ void binary_flat_kernel(int32_t op, const T *a, const T *b, T *y, int64_t n, int vec,
+                                   int64_t an, int64_t bn, int64_t yn)
 {
     yolo_cu_chain_enter();
+    a += blockIdx.y * an;   /* image blockIdx.y of n elements each (one image when packed) */
+    b += blockIdx.y * bn;
+    y += blockIdx.y * yn;
     int64_t nv = vec ? n / V : 0;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < nv;
          i += (int64_t)gridDim.x * blockDim.x) {
@@ -98,12 +103,16 @@ __global__ void binary_flat_kernel(int32_t op, const T *a, const T *b, T *y, int
         y[i] = (T)arith(op, (float)a[i], (float)b[i]);
 }
 
-/* Whether a and b both have the output's full contiguous shape. */
+/* Whether a and b both have the output's full contiguous shape (images strided: [images,
+ * inner] with every operand's images packed inside). */
 static int binary_is_flat(const struct yolo_cu_binary *p)
 {
     if (p->a_st != p->y_st || p->b_st != p->y_st ||
         (p->y_st != YOLO_CU_F32 && p->y_st != YOLO_CU_F16) || p->op > YOLO_CU_DIV)
         return 0;
+    if (p->inner)
+        return p->ndim == 2 && p->shape[1] == p->inner && p->sa[1] == 1 && p->sb[1] == 1 &&
+               p->shape[0] <= 65535;
     int64_t st = 1;
     for (int32_t k = p->ndim - 1; k >= 0; k--) {
         if (p->shape[k] > 1 && (p->sa[k] != st || p->sb[k] != st))
@@ -118,20 +127,27 @@ extern "C" int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s)
     if (p->numel == 0)
         return 0;
     if (binary_is_flat(p)) {
-        int vec = (((uintptr_t)p->a | (uintptr_t)p->b | (uintptr_t)p->y) & 15) == 0;
-        int64_t units = vec ? p->numel / (p->y_st == YOLO_CU_F16 ? 8 : 4) : p->numel;
+        int64_t imgs = p->inner ? p->shape[0] : 1, n = p->inner ? p->inner : p->numel;
+        int64_t an = p->inner ? p->sa[0] : 0, bn = p->inner ? p->sb[0] : 0;
+        int64_t yn = p->inner ? p->yn : 0;
+        int64_t es = p->y_st == YOLO_CU_F16 ? 2 : 4;
+        int vec = (((uintptr_t)p->a | (uintptr_t)p->b | (uintptr_t)p->y) & 15) == 0 &&
+                  (an * es) % 16 == 0 && (bn * es) % 16 == 0 && (yn * es) % 16 == 0;
+        int64_t units = vec ? n / (16 / es) : n;
+        dim3 grid(yolo_cu_blocks(units), (unsigned)imgs);
         if (p->y_st == YOLO_CU_F16)
-            yolo_cu_launch(binary_flat_kernel<__half, 8>, yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
+            yolo_cu_launch(binary_flat_kernel<__half, 8>, grid, YOLO_CU_THREADS, 0,
                            (cudaStream_t)s, p->op, (const __half *)p->a, (const __half *)p->b,
-                           (__half *)p->y, p->numel, vec);
+                           (__half *)p->y, n, vec, an, bn, yn);
         else
-            yolo_cu_launch(binary_flat_kernel<float, 4>, yolo_cu_blocks(units), YOLO_CU_THREADS, 0,
+            yolo_cu_launch(binary_flat_kernel<float, 4>, grid, YOLO_CU_THREADS, 0,
                            (cudaStream_t)s, p->op, (const float *)p->a, (const float *)p->b,
-                           (float *)p->y, p->numel, vec);
+                           (float *)p->y, n, vec, an, bn, yn);
         return yolo_cu_status();
     }
-    /* operands are never larger than the output (broadcasting only repeats them) */
-    if (p->numel < INT32_MAX / 2)
+    /* operands are never larger than the output (broadcasting only repeats them), unless they
+     * are parts of a larger whole (images strided) */
+    if (p->numel < INT32_MAX / 2 && !p->inner)
         yolo_cu_launch(binary_kernel<int32_t>,
                        yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);
     else
@@ -199,45 +215,54 @@ extern "C" int yolo_cu_unary(int32_t op, const void *x, int32_t x_st, void *y, i
     return yolo_cu_status();
 }
 
+/* Element i of m * hw per image: image i / (m * hw) at cn (c) and yn (y) elements apart. */
 __global__ void epilogue_kernel(const void *c, int32_t c_st, void *y, int32_t y_st,
-                                const float *bias, int64_t n, int64_t hw, int64_t m, int32_t act)
+                                const float *bias, int64_t n, int64_t hw, int64_t m, int32_t act,
+                                int64_t cn, int64_t yn)
 {
     yolo_cu_chain_enter();
+    const int64_t inner = hw * m;
     YOLO_CU_FOR(i, n) {
-        float v = ld_f(c, c_st, i);
+        int64_t img = i / inner, r = i - img * inner;
+        float v = ld_f(c, c_st, img * cn + r);
         if (bias)
-            v += bias[(i / hw) % m];
-        st_f(y, y_st, i, act_apply(v, act));
+            v += bias[r / hw];
+        st_f(y, y_st, img * yn + r, act_apply(v, act));
     }
 }
 
-/* half2 path: two neighbours of one channel per thread (hw even, FP16 in and out) */
+/* half2 path: two neighbours of one channel per thread (hw even, FP16 in and out); strides
+ * and sizes in pairs */
 __global__ void epilogue_h2_kernel(const __half2 *c, __half2 *y, const float *bias, int64_t n2,
-                                   int64_t hw2, int64_t m, int32_t act)
+                                   int64_t hw2, int64_t m, int32_t act, int64_t cn2, int64_t yn2)
 {
     yolo_cu_chain_enter();
+    const int64_t inner = hw2 * m;
     YOLO_CU_FOR(i, n2) {
-        float2 v = __half22float2(c[i]);
-        float b = bias ? bias[(i / hw2) % m] : 0.0f;
+        int64_t img = i / inner, r = i - img * inner;
+        float2 v = __half22float2(c[img * cn2 + r]);
+        float b = bias ? bias[r / hw2] : 0.0f;
         v.x = act_apply(v.x + b, act);
         v.y = act_apply(v.y + b, act);
-        y[i] = __float22half2_rn(v);
+        y[img * yn2 + r] = __float22half2_rn(v);
     }
 }
 
 extern "C" int yolo_cu_conv_epilogue(const void *c, int32_t c_st, void *y, int32_t y_st,
                                      const float *bias, int64_t n, int64_t hw, int64_t m,
-                                     int32_t act, yolo_cu_stream s)
+                                     int32_t act, int64_t cn, int64_t yn, yolo_cu_stream s)
 {
     if (n == 0 || hw == 0 || m == 0)
         return 0;
-    if (c_st == YOLO_CU_F16 && y_st == YOLO_CU_F16 && hw % 2 == 0)
+    cn = cn ? cn : hw * m;
+    yn = yn ? yn : hw * m;
+    if (c_st == YOLO_CU_F16 && y_st == YOLO_CU_F16 && hw % 2 == 0 && cn % 2 == 0 && yn % 2 == 0)
         yolo_cu_launch(epilogue_h2_kernel, yolo_cu_blocks(n / 2), YOLO_CU_THREADS, 0,
                        (cudaStream_t)s, (const __half2 *)c, (__half2 *)y, bias, n / 2, hw / 2, m,
-                       act);
+                       act, cn / 2, yn / 2);
     else
         yolo_cu_launch(epilogue_kernel, yolo_cu_blocks(n), YOLO_CU_THREADS, 0, (cudaStream_t)s, c,
-                       c_st, y, y_st, bias, n, hw, m, act);
+                       c_st, y, y_st, bias, n, hw, m, act, cn, yn);
     return yolo_cu_status();
 }
 
@@ -453,7 +478,8 @@ __global__ void maxpool_kernel(const struct yolo_cu_pool p)
     int64_t total = p.planes * p.oh * p.ow;
     YOLO_CU_FOR(i, total) {
         int64_t ox = i % p.ow, t = i / p.ow, oy = t % p.oh, pl = t / p.oh;
-        int64_t base = pl * p.h * p.w;
+        int64_t img = pl / p.c, ch = pl - img * p.c;
+        int64_t base = img * p.xn + ch * p.h * p.w;
         float m = -FLT_MAX;
         for (int32_t ky = 0; ky < p.kh; ky++) {
             int64_t iy = oy * p.sh - p.pt + (int64_t)ky * p.dh;
@@ -467,7 +493,7 @@ __global__ void maxpool_kernel(const struct yolo_cu_pool p)
                 m = v > m ? v : m;
             }
         }
-        st_f(p.y, p.y_st, i, m);
+        st_f(p.y, p.y_st, img * p.yn + ch * p.oh * p.ow + oy * p.ow + ox, m);
     }
 }
 
@@ -481,7 +507,8 @@ __global__ void maxpool_smem_kernel(const struct yolo_cu_pool p)
     __shared__ float tile[POOL_SMEM_FLOATS];
     int32_t h = (int32_t)p.h, w = (int32_t)p.w, oh = (int32_t)p.oh, ow = (int32_t)p.ow;
     for (int64_t pl = blockIdx.x; pl < p.planes; pl += gridDim.x) {
-        int64_t in0 = pl * p.h * p.w, out0 = pl * p.oh * p.ow;
+        int64_t img = pl / p.c, ch = pl - img * p.c;
+        int64_t in0 = img * p.xn + ch * p.h * p.w, out0 = img * p.yn + ch * p.oh * p.ow;
         __syncthreads();   /* the previous plane's reads are done */
         for (int32_t i = threadIdx.x; i < h * w; i += blockDim.x)
             tile[i] = ld_f(p.x, p.x_st, in0 + i);
@@ -506,8 +533,16 @@ __global__ void maxpool_smem_kernel(const struct yolo_cu_pool p)
     }
 }
 
-extern "C" int yolo_cu_maxpool(const struct yolo_cu_pool *p, yolo_cu_stream s)
+extern "C" int yolo_cu_maxpool(const struct yolo_cu_pool *pp, yolo_cu_stream s)
 {
+    struct yolo_cu_pool a = *pp;   /* c and image strides 0: planes packed */
+    const struct yolo_cu_pool *p = &a;
+    if (!a.c)
+        a.c = a.planes ? a.planes : 1;
+    if (!a.xn)
+        a.xn = a.c * a.h * a.w;
+    if (!a.yn)
+        a.yn = a.c * a.oh * a.ow;
     int64_t total = p->planes * p->oh * p->ow;
     if (total == 0)
         return 0;

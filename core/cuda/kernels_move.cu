@@ -267,38 +267,44 @@ __global__ void resize4_kernel(const struct yolo_cu_resize p)
     const int64_t *t2 = p.tables + p.toff[2], *t3 = p.tables + p.toff[3];
     for (int32_t r = blockIdx.x * blockDim.y + threadIdx.y; r < rows; r += gridDim.x * blockDim.y) {
         int32_t oy = r % s2, t = r / s2, c = t % s1, n = t / s1;
-        int32_t src = (int32_t)(t0[n] * p.xs[0] + t1[c] * p.xs[1] + t2[oy] * p.xs[2]);
+        int64_t src = t0[n] * p.xs[0] + t1[c] * p.xs[1] + t2[oy] * p.xs[2];
+        int64_t dst = (int64_t)n * p.yn + ((int64_t)c * s2 + oy) * w;
         for (int32_t ox = threadIdx.x; ox < w; ox += blockDim.x)
-            move_elem(p.y, p.y_st, (int64_t)r * w + ox, p.x, p.x_st,
-                      src + (int32_t)(t3[ox] * p.xs[3]));
+            move_elem(p.y, p.y_st, dst + ox, p.x, p.x_st, src + t3[ox] * p.xs[3]);
     }
 }
 
 /* Exact 2x nearest upsampling (YOLO's neck): a thread takes two neighbouring elements of an
  * input row and stores them doubled into both output rows it makes: one 4- or 8-byte load,
  * two 8- or 16-byte stores, where the table-driven kernel moved 2 bytes per thread.
- * Input row r (over all planes) becomes output rows 2r and 2r + 1. */
-__global__ void up2_half_kernel(const uint32_t *x, uint2 *y, int32_t pairs, int32_t half_w)
+ * Input row r (over all planes) becomes output rows 2r and 2r + 1; rows of image r / rpi lie
+ * from xn (input) and yn (output) pairs times that image on, in units of one load (xn) and
+ * one store (yn). */
+__global__ void up2_half_kernel(const uint32_t *x, uint2 *y, int32_t pairs, int32_t half_w,
+                                int32_t rpi, int64_t xn, int64_t yn)
 {
     yolo_cu_chain_enter();
     for (int32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < pairs; i += gridDim.x * blockDim.x) {
-        int32_t r = i / half_w, q = i - r * half_w;
-        uint32_t v = x[i], lo = v & 0xffffu, hi = v >> 16;
+        int32_t r = i / half_w, q = i - r * half_w, img = r / rpi, rr = r - img * rpi;
+        uint32_t v = x[img * xn + (int64_t)rr * half_w + q], lo = v & 0xffffu, hi = v >> 16;
         uint2 o = make_uint2(lo | lo << 16, hi | hi << 16);
-        y[(int64_t)(2 * r) * half_w + q] = o;
-        y[(int64_t)(2 * r + 1) * half_w + q] = o;
+        uint2 *yr = y + img * yn + (int64_t)(2 * rr) * half_w + q;
+        yr[0] = o;
+        yr[half_w] = o;
     }
 }
 
-__global__ void up2_float_kernel(const float2 *x, float4 *y, int32_t pairs, int32_t half_w)
+__global__ void up2_float_kernel(const float2 *x, float4 *y, int32_t pairs, int32_t half_w,
+                                 int32_t rpi, int64_t xn, int64_t yn)
 {
     yolo_cu_chain_enter();
     for (int32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < pairs; i += gridDim.x * blockDim.x) {
-        int32_t r = i / half_w, q = i - r * half_w;
-        float2 v = x[i];
+        int32_t r = i / half_w, q = i - r * half_w, img = r / rpi, rr = r - img * rpi;
+        float2 v = x[img * xn + (int64_t)rr * half_w + q];
         float4 o = make_float4(v.x, v.x, v.y, v.y);
-        y[(int64_t)(2 * r) * half_w + q] = o;
-        y[(int64_t)(2 * r + 1) * half_w + q] = o;
+        float4 *yr = y + img * yn + (int64_t)(2 * rr) * half_w + q;
+        yr[0] = o;
+        yr[half_w] = o;
     }
 }
 
@@ -306,21 +312,23 @@ extern "C" int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_st
 {
     if (p->numel == 0)
         return 0;
+    int64_t yn = p->yn ? p->yn : p->ndim ? p->numel / (p->shape[0] ? p->shape[0] : 1) : 0;
     if (p->up2) {
-        int64_t w = p->shape[3] / 2, rows = p->shape[0] * p->shape[1] * (p->shape[2] / 2);
-        int64_t pairs = rows * (w / 2);
-        if (w % 2 || p->x_st != p->y_st || pairs >= INT32_MAX / 4 ||
+        int64_t w = p->shape[3] / 2, rpi = p->shape[1] * (p->shape[2] / 2);
+        int64_t pairs = p->shape[0] * rpi * (w / 2);
+        /* in pairs of elements (input) and quads (output) */
+        if (w % 2 || p->x_st != p->y_st || pairs >= INT32_MAX / 4 || p->xs[0] % 2 || yn % 4 ||
             (p->x_st != YOLO_CU_F16 && p->x_st != YOLO_CU_F32) ||
             ((uintptr_t)p->x | (uintptr_t)p->y) & 15)
             return (int)cudaErrorInvalidValue;
         if (p->x_st == YOLO_CU_F16)
             yolo_cu_launch(up2_half_kernel, yolo_cu_blocks(pairs), YOLO_CU_THREADS, 0,
                            (cudaStream_t)s, (const uint32_t *)p->x, (uint2 *)p->y,
-                           (int32_t)pairs, (int32_t)(w / 2));
+                           (int32_t)pairs, (int32_t)(w / 2), (int32_t)rpi, p->xs[0] / 2, yn / 4);
         else
             yolo_cu_launch(up2_float_kernel, yolo_cu_blocks(pairs), YOLO_CU_THREADS, 0,
                            (cudaStream_t)s, (const float2 *)p->x, (float4 *)p->y,
-                           (int32_t)pairs, (int32_t)(w / 2));
+                           (int32_t)pairs, (int32_t)(w / 2), (int32_t)rpi, p->xs[0] / 2, yn / 4);
         return yolo_cu_status();
     }
     /* the input is no larger than the output for an upsampling; both are bounded by numel
@@ -331,9 +339,13 @@ extern "C" int yolo_cu_resize_nearest(const struct yolo_cu_resize *p, yolo_cu_st
         int64_t rows = p->shape[0] * p->shape[1] * p->shape[2];
         int64_t blocks = (rows + 7) / 8;
         blocks = blocks > 65535LL * 8 ? 65535LL * 8 : blocks < 1 ? 1 : blocks;
-        yolo_cu_launch(resize4_kernel, (unsigned)blocks, dim3(32, 8), 0, (cudaStream_t)s, *p);
+        struct yolo_cu_resize a = *p;
+        a.yn = yn;
+        yolo_cu_launch(resize4_kernel, (unsigned)blocks, dim3(32, 8), 0, (cudaStream_t)s, a);
         return yolo_cu_status();
     }
+    if (p->yn)   /* an output image by image: the 4-D kernel only */
+        return (int)cudaErrorInvalidValue;
     if (p->numel < INT32_MAX / 2 && in_extent < INT32_MAX / 2)
         yolo_cu_launch(resize_kernel<int32_t>,
                        yolo_cu_blocks(p->numel), YOLO_CU_THREADS, 0, (cudaStream_t)s, *p);

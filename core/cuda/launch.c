@@ -143,6 +143,8 @@ static int make_concat_split(struct cuda_ctx *c, const struct yolo_node *n, stru
     int64_t axis = split ? n->params[YOLO_SP_AXIS_RES] : n->params[YOLO_CC_AXIS_RES];
     int64_t ws[YOLO_MAX_DIMS];
     strides_of(W->ndim, W->shape, ws);
+    if (W->ndim > 0)
+        ws[0] = cuda_img_stride(m, whole);   /* a whole may itself be a part */
     int64_t at = 0;
     L->kind = CL_COPY;
     L->n_seg = 0;
@@ -165,6 +167,8 @@ static int make_concat_split(struct cuda_ctx *c, const struct yolo_node *n, stru
         memcpy(cp->shape, P->shape, sizeof(int64_t) * (size_t)P->ndim);
         int64_t ps[YOLO_MAX_DIMS];
         strides_of(P->ndim, P->shape, ps);
+        if (P->ndim > 0)
+            ps[0] = cuda_img_stride(m, t);
         for (int32_t d = 0; d < P->ndim; d++) {
             cp->ss[d] = split ? ws[d] : ps[d];
             cp->ds[d] = split ? ps[d] : ws[d];
@@ -292,6 +296,16 @@ static void make_binary(struct cuda_ctx *c, const struct yolo_node *n, struct cu
         b->sa[k] = p.stride[0][k];
         b->sb[k] = p.stride[1][k];
     }
+    if (m->imgst[n->in[0]] || m->imgst[n->in[1]] || m->imgst[n->out[0]]) {
+        /* parts image by image (plan_cuda.c: same shapes only): [images, inner] */
+        b->ndim = 2;
+        b->shape[0] = Y->shape[0];
+        b->shape[1] = b->inner = p.numel / Y->shape[0];
+        b->sa[0] = cuda_img_stride(m, n->in[0]);
+        b->sb[0] = cuda_img_stride(m, n->in[1]);
+        b->sa[1] = b->sb[1] = 1;
+        b->yn = cuda_img_stride(m, n->out[0]);
+    }
     b->a = cuda_tensor_ptr(c, n->in[0]);
     b->b = cuda_tensor_ptr(c, n->in[1]);
     b->y = cuda_tensor_ptr(c, n->out[0]);
@@ -403,7 +417,8 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
             .oh = Y->shape[2], .ow = Y->shape[3], .kh = (int32_t)p[YOLO_MP_KH],
             .kw = (int32_t)p[YOLO_MP_KW], .sh = (int32_t)p[YOLO_MP_SH], .sw = (int32_t)p[YOLO_MP_SW],
             .pt = (int32_t)p[YOLO_MP_PT], .pl = (int32_t)p[YOLO_MP_PL], .dh = (int32_t)p[YOLO_MP_DH],
-            .dw = (int32_t)p[YOLO_MP_DW], .x = cuda_tensor_ptr(c, n->in[0]),
+            .dw = (int32_t)p[YOLO_MP_DW], .c = X->shape[1], .xn = cuda_img_stride(m, n->in[0]),
+            .yn = cuda_img_stride(m, n->out[0]), .x = cuda_tensor_ptr(c, n->in[0]),
             .y = cuda_tensor_ptr(c, n->out[0]), .x_st = m->st[n->in[0]], .y_st = m->st[n->out[0]] };
         return 0;
     case YOLO_OP_RESIZE: {
@@ -411,8 +426,11 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         memset(r, 0, sizeof *r);
         int64_t xs[YOLO_MAX_DIMS], at = 0;
         strides_of(X->ndim, X->shape, xs);
+        if (X->ndim > 0)
+            xs[0] = cuda_img_stride(m, n->in[0]);
         r->ndim = Y->ndim;
         r->numel = yolo_tensor_numel(Y);
+        r->yn = m->imgst[n->out[0]];
         for (int32_t k = 0; k < Y->ndim; k++) {
             r->shape[k] = Y->shape[k];
             r->xs[k] = xs[k];

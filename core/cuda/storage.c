@@ -8,9 +8,9 @@
  * so do the box decode's Sub/Add/Mul after it). A node whose input storage differs from what
  * it computes in converts on the way: every kernel takes a storage per operand.
  *
- * Tensors the planner made share bytes (a view of its input, a Split output inside its input,
- * a Concat input inside its output) must share a storage: they are grouped first (union-find)
- * and the storage is chosen per group. FP16 tensors live in a second arena at half the
+ * Tensors the device plan made share bytes (a view of its input, a Split output inside its
+ * input, a Concat input inside its output: one tree of plan_cuda.c's) must share a storage:
+ * they are grouped first (union-find) and the storage is chosen per group. FP16 tensors live in a second arena at half the
  * planner's offsets, so a group keeps its internal layout and never meets an FP32 tensor. */
 #include <stdlib.h>
 #include <string.h>
@@ -40,33 +40,6 @@ static int arena_tensor(const struct yolo_graph *g, int32_t t)
     return t >= 0 && !(g->tensors[t].flags & YOLO_TF_CONST);
 }
 
-/* Split outputs placed inside the input and Concat inputs placed inside the output: the
- * planner's in-place pieces are exactly those at the byte offset of their slice. */
-static void group_in_place(const struct yolo_graph *g, const struct yolo_node *n, int32_t *parent)
-{
-    int split = n->op == YOLO_OP_SPLIT;
-    int32_t whole = split ? n->in[0] : n->out[0];
-    if (!arena_tensor(g, whole))
-        return;
-    const struct yolo_tensor *W = &g->tensors[whole];
-    int64_t axis = split ? n->params[YOLO_SP_AXIS_RES] : n->params[YOLO_CC_AXIS_RES];
-    if (axis < 0 || axis >= W->ndim)
-        return;
-    uint64_t inner = yolo_dtype_size(W->dtype);
-    for (int32_t k = (int32_t)axis + 1; k < W->ndim; k++)
-        inner *= (uint64_t)W->shape[k];
-    uint64_t at = W->offset;
-    int32_t np = split ? n->n_out : n->n_in;
-    for (int32_t k = 0; k < np; k++) {
-        int32_t t = split ? n->out[k] : n->in[k];
-        if (!arena_tensor(g, t))
-            continue;
-        if (g->tensors[t].offset == at && g->tensors[t].ndim == W->ndim)
-            unite(parent, t, whole);
-        at += (uint64_t)g->tensors[t].shape[axis] * inner;
-    }
-}
-
 /* In an FP16 run a Conv computes in FP16 when it has at least 8 output channels: the DFL
  * head's convolution (one output channel, weights 0..15) keeps its box distances in FP32. */
 int cuda_conv_is_half(const struct cuda_model *m, const struct yolo_node *n)
@@ -93,13 +66,9 @@ int cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d)
     }
     for (int32_t t = 0; t < nt; t++)
         parent[t] = t;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        const struct yolo_node *n = &g->nodes[i];
-        if (m->skip[i])
-            unite(parent, n->out[0], n->in[0]);
-        else if (n->op == YOLO_OP_SPLIT || n->op == YOLO_OP_CONCAT)
-            group_in_place(g, n, parent);
-    }
+    for (int32_t t = 0; t < nt; t++)
+        if (arena_tensor(g, t))
+            unite(parent, t, m->root[t]);
     if (m->half) {
         for (int32_t k = 0; k < g->n_inputs; k++)
             keep32[find(parent, g->inputs[k])] = 1;
@@ -115,7 +84,9 @@ int cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d)
                  * never arithmetic with a float constant (the decode's grids, anchors and
                  * strides: pixel coordinates up to 640 would keep 0.5 px in FP16) */
                 int n_float = 0, n_half = 0, with_const = 0;
-                for (int k = 0; k < n->n_in; k++) {
+                /* a Resize reads only its first input (the others are its scales) */
+                int n_data = n->op == YOLO_OP_RESIZE ? 1 : n->n_in;
+                for (int k = 0; k < n_data; k++) {
                     if (n->in[k] >= 0 && is_float(g, n->in[k]) && !arena_tensor(g, n->in[k]))
                         with_const = 1;
                     if (arena_tensor(g, n->in[k]) && is_float(g, n->in[k])) {
@@ -140,8 +111,11 @@ int cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d)
             int32_t r = find(parent, t);
             int h = arena_tensor(g, t) && half[r] && !keep32[r];
             m->st[t] = h ? YOLO_CU_F16 : YOLO_CU_F32;
-            if (h && T->offset / 2 + yolo_tensor_bytes(T) / 2 > half_end)
-                half_end = T->offset / 2 + yolo_tensor_bytes(T) / 2;
+            /* a part's bytes lie inside its root's, which is FP16 too */
+            int32_t pr = m->root[t];
+            uint64_t end = m->off[pr] / 2 + yolo_tensor_bytes(&g->tensors[pr]) / 2;
+            if (h && end > half_end)
+                half_end = end;
             break;
         }
         case YOLO_DT_I64: m->st[t] = YOLO_CU_I64; break;

@@ -298,7 +298,7 @@ tests: $(TEST_BIN)
 endif
 # the test programs the GPU machine runs (scripts/test-cuda.sh): what CI builds with CUDA=1
 CUDA_TEST_BIN := $(addprefix $(BUILD)/tests/,test_backend_ops test_golden test_cuda_letterbox \
-                 test_cuda_conv test_cuda_streams test_cuda_nms test_cuda_plan \
+                 test_cuda_conv test_cuda_streams test_cuda_nms test_cuda_plan test_cuda_layout \
                  test_cuda_host_frames)
 cuda-tests: $(CUDA_TEST_BIN)
 

@@ -1,0 +1,216 @@
+/* test_cuda_layout.c: the CUDA backend's device plan and launches as host code, no GPU needed
+ * (cuda/plan_cuda.c, storage.c, launch.c): yolov5n, yolov8n_dq and yolo11n_dq built for
+ * batch 4, planned as an FP16 load plans them, with the parts packed (the default) and image
+ * by image (YOLO_CUDA_STRIDED=1), every node that is no convolution resolved to its launch
+ * against made-up arena addresses. Checked:
+ *   - every tensor's images (at its stride) inside its arena, FP32 or FP16;
+ *   - a tensor with an image stride is a 4-D float activation, its stride at least its own
+ *     image, and its storage that of the tensor it lies in;
+ *   - image by image, at least 8 fewer Concat/Split nodes copy anything, a quarter fewer bytes
+ *     or more (the heads' copies stay), and every channel Concat or
+ *     Split of the C2f/C3 blocks (4-D, axis 1) whose parts all lie in their whole copies
+ *     nothing; the count of copying nodes and of bytes they move is printed for both plans;
+ *   - each copy segment reads and writes inside its tensors' arenas.
+ * Runs in CUDA=1 builds (CI runs it); elsewhere it says so and passes. The kernels themselves
+ * run in make test-cuda, on the GPU (test_golden's batch-2 runs with YOLO_CUDA_STRIDED=1). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#ifdef YOLO_CUDA
+#include "cuda/cuda_model.h"
+#include "engine.h"
+#include "ops/op_params.h"
+#include "yolo.h"
+
+#define ARENA ((uintptr_t)1 << 40)   /* made-up device addresses: FP32 arena, FP16 arena */
+#define HALF  ((uintptr_t)1 << 41)
+
+static size_t st_size(int32_t st)
+{
+    return st == YOLO_CU_I64 ? 8 : st == YOLO_CU_F32 || st == YOLO_CU_I32 ? 4
+         : st == YOLO_CU_F16 ? 2 : 1;
+}
+
+/* [lo, hi) of the arena holding pointer p: 0 if it is in neither. */
+static int arena_of(const struct cuda_model *m, uintptr_t p, uintptr_t *lo, uintptr_t *hi)
+{
+    if (p >= HALF && p <= HALF + m->half_arena_bytes) {
+        *lo = HALF;
+        *hi = HALF + m->half_arena_bytes;
+        return 1;
+    }
+    if (p >= ARENA && p <= ARENA + m->arena_bytes) {
+        *lo = ARENA;
+        *hi = ARENA + m->arena_bytes;
+        return 1;
+    }
+    return 0;
+}
+
+/* The element range a copy segment touches on one side, inside an arena. */
+static int seg_inside(const struct cuda_model *m, const void *base, int32_t st, int64_t off,
+                      int32_t nd, const int64_t *shape, const int64_t *stride)
+{
+    uintptr_t lo, hi, p = (uintptr_t)base;
+    if (!arena_of(m, p, &lo, &hi))
+        return 1;   /* the const blob (never made up here) */
+    int64_t first = off, last = off;
+    for (int32_t k = 0; k < nd; k++) {
+        int64_t span = (shape[k] - 1) * stride[k];
+        if (span < 0)
+            first += span;
+        else
+            last += span;
+    }
+    size_t es = st_size(st);
+    return p + (uint64_t)first * es >= lo && p + (uint64_t)(last + 1) * es <= hi;
+}
+
+static void check_model(struct harness *h, const char *model, const struct yolo_graph *g, int strided,
+                        int *copy_nodes, double *copy_mb)
+{
+    struct yolo_diag d = { 0 };
+    size_t nn = (size_t)g->n_nodes;
+    struct cuda_model m = { 0 };
+    m.g = g;
+    m.half = 1;
+    m.skip = calloc(nn, 1);
+    m.convs = calloc(nn, sizeof *m.convs);
+    struct cuda_ctx c = { 0 };
+    c.m = &m;
+    c.arena = (uint8_t *)ARENA;
+    c.half_arena = (uint8_t *)HALF;
+    c.launch = calloc(nn, sizeof *c.launch);
+    if (!m.skip || !m.convs || !c.launch) {
+        CHECK(h, 0, "out of memory");
+        goto out;
+    }
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS))
+            m.skip[i] = CUDA_SKIP_ALIAS;
+    }
+    setenv("YOLO_CUDA_STRIDED", strided ? "1" : "0", 1);
+    int rc = cuda_plan(&m, &d);
+    rc = rc ? rc : cuda_storage_plan(&m, &d);
+    CHECK(h, rc == 0, "%s: device plan: %s", model, d.msg);
+    if (rc)
+        goto out;
+    const char *how = strided ? "image by image" : "packed";
+    for (int32_t t = 0; t < g->n_tensors; t++) {
+        const struct yolo_tensor *T = &g->tensors[t];
+        if (T->flags & YOLO_TF_CONST)
+            continue;
+        int half = m.st[t] == YOLO_CU_F16 && T->dtype == YOLO_DT_F32;
+        uint64_t es = half ? 2 : yolo_dtype_size(T->dtype), images = T->ndim ? (uint64_t)T->shape[0] : 1;
+        uint64_t img = T->ndim && T->shape[0] ? yolo_tensor_numel(T) / (uint64_t)T->shape[0] : 0;
+        uint64_t start = half ? m.off[t] / 2 : m.off[t];
+        uint64_t end = m.imgst[t] && images ? start + ((images - 1) * (uint64_t)m.imgst[t] + img) * es
+                                            : start + yolo_tensor_numel(T) * es;
+        uint64_t limit = half ? m.half_arena_bytes : m.arena_bytes;
+        CHECK(h, end <= limit, "%s %s: %s ends at %llu, past its arena (%llu)", model, how, T->name,
+              (unsigned long long)end, (unsigned long long)limit);
+        if (m.imgst[t]) {
+            CHECK(h, strided && T->ndim == 4 && T->dtype == YOLO_DT_F32 &&
+                  (uint64_t)m.imgst[t] > img && m.st[t] == m.st[m.root[t]],
+                  "%s %s: %s has image stride %lld (image %llu)", model, how, T->name,
+                  (long long)m.imgst[t], (unsigned long long)img);
+        }
+    }
+    *copy_nodes = 0;
+    *copy_mb = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (m.skip[i] || n->op == YOLO_OP_CONV)
+            continue;
+        rc = cuda_launch_make(&c, i, &d);
+        CHECK(h, rc == 0, "%s %s: node %s: %s", model, how, n->name, d.msg);
+        if (rc)
+            continue;
+        const struct cuda_launch *L = &c.launch[i];
+        for (int32_t s = 0; L->kind == CL_COPY && s < L->n_seg; s++) {
+            const struct yolo_cu_copy *cp = &L->u.copy[s];
+            CHECK(h, seg_inside(&m, cp->src, cp->src_st, cp->src_off, cp->ndim, cp->shape, cp->ss) &&
+                  seg_inside(&m, cp->dst, cp->dst_st, cp->dst_off, cp->ndim, cp->shape, cp->ds),
+                  "%s %s: node %s: copy segment %d leaves its arena", model, how, n->name, s);
+        }
+        if (n->op != YOLO_OP_CONCAT && n->op != YOLO_OP_SPLIT)
+            continue;
+        int split = n->op == YOLO_OP_SPLIT;
+        int32_t whole = split ? n->in[0] : n->out[0];
+        const struct yolo_tensor *W = &g->tensors[whole];
+        int64_t axis = split ? n->params[YOLO_SP_AXIS_RES] : n->params[YOLO_CC_AXIS_RES];
+        if (L->kind == CL_COPY) {
+            ++*copy_nodes;
+            for (int32_t s = 0; s < L->n_seg; s++)
+                *copy_mb += (double)L->u.copy[s].numel * (double)st_size(L->u.copy[s].dst_st) /
+                            1048576.0;
+        }
+        /* a channel Concat/Split whose parts all share the whole's bytes copies nothing */
+        int all_in = strided && W->ndim == 4 && axis == 1;
+        for (int k = 0; all_in && k < (split ? n->n_out : n->n_in); k++) {
+            int32_t t = split ? n->out[k] : n->in[k];
+            all_in = t >= 0 && m.root[t] == m.root[whole];
+        }
+        if (all_in)
+            CHECK(h, L->kind == CL_NONE, "%s %s: %s lies in its whole yet copies", model, how,
+                  n->name);
+    }
+out:
+    free(m.skip);
+    free(m.convs);
+    free(m.st);
+    free(m.off);
+    free(m.imgst);
+    free(m.root);
+    free(c.launch);
+}
+
+int main(void)
+{
+    HARNESS_INIT(h, "test_cuda_layout");
+    const char *shared = harness_shared_dir();
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    static const char *models[] = { "yolov5n", "yolov8n_dq", "yolo11n_dq" };
+    for (size_t mi = 0; mi < sizeof models / sizeof *models; mi++) {
+        char path[1024], engine[1024];
+        struct yolo_diag d = { 0 };
+        snprintf(path, sizeof path, "%s/data/models/%s.onnx", shared, models[mi]);
+        snprintf(engine, sizeof engine, "%s/yolo_cuda_layout_%ld_%s.engine", tmp, (long)getpid(),
+                 models[mi]);
+        struct yolo_build_params bp;
+        yolo_build_params_default(&bp);
+        bp.max_batch = 4;
+        struct yolo_engine *e = NULL;
+        int rc = yolo_build(path, engine, &bp, NULL, &d);
+        rc = rc ? rc : yolo_engine_load(engine, 0, &e, &d);
+        CHECK(&h, rc == 0, "%s: build for batch 4: %s", models[mi], d.msg);
+        unlink(engine);
+        if (rc)
+            continue;
+        int nodes[2];
+        double mb[2];
+        check_model(&h, models[mi], &e->graph, 0, &nodes[0], &mb[0]);
+        check_model(&h, models[mi], &e->graph, 1, &nodes[1], &mb[1]);
+        printf("%-12s batch 4, FP16: Concat/Split nodes that copy: %d (%.1f MiB) packed, %d "
+               "(%.1f MiB) image by image\n", models[mi], nodes[0], mb[0], nodes[1], mb[1]);
+        /* the heads' copies stay (yolov5n's 5-D decode, the three scales' Concat) */
+        CHECK(&h, nodes[1] + 8 <= nodes[0] && mb[1] < 0.75 * mb[0], "%s: image by image copies %d "
+              "nodes (%.1f MiB), packed %d (%.1f MiB)", models[mi], nodes[1], mb[1], nodes[0], mb[0]);
+        yolo_engine_free(e);
+    }
+    unsetenv("YOLO_CUDA_STRIDED");
+    return harness_finish(&h);
+}
+#else
+int main(void)
+{
+    HARNESS_INIT(h, "test_cuda_layout");
+    printf("test_cuda_layout: built without CUDA: skipped (CI runs it from the CUDA=1 build)\n");
+    return harness_finish(&h);
+}
+#endif

@@ -154,6 +154,22 @@ static int kinds_meet(enum link_kind k, uint8_t a, uint8_t b)
     return a != other && b != other;
 }
 
+/* How the parts of a Concat/Split of whole T along axis may lie in it: 1 (one byte range
+ * each), the images of T (one range per image; with a strided_ok callback only), or 0 (no
+ * way). *lk: the kind of link that makes. */
+static int64_t link_images(const struct in_place *ip, const struct yolo_tensor *T, int64_t axis,
+                           enum link_kind *lk)
+{
+    int64_t images = 1;
+    if (!outer_is_one(T, axis)) {
+        if (!ip->kind || !outer_is_images(T, axis))
+            return 0;
+        images = T->shape[0];
+    }
+    *lk = images > 1 ? LINK_IMAGES : T->ndim > 0 && T->shape[0] > 1 ? LINK_BYTES : LINK_NONE;
+    return images;
+}
+
 /* Concat node n (axis = params[1], ops/concat.c) in place, where safe (see the header). */
 static int concat_in_place(struct in_place *ip, const struct yolo_node *n)
 {
@@ -166,15 +182,10 @@ static int concat_in_place(struct in_place *ip, const struct yolo_node *n)
         return 0;
     if (parent[out] != out)
         return 0;
-    /* images: 1 for a byte range per part, else parts per image (see the header) */
-    int64_t images = 1;
-    if (!outer_is_one(Y, n->params[1])) {
-        if (!ip->kind || !outer_is_images(Y, n->params[1]))
-            return 0;
-        images = Y->shape[0];
-    }
-    enum link_kind lk = images > 1 ? LINK_IMAGES : Y->ndim > 0 && Y->shape[0] > 1 ? LINK_BYTES
-                                                                                 : LINK_NONE;
+    enum link_kind lk;
+    int64_t images = link_images(ip, Y, n->params[1], &lk);
+    if (!images)
+        return 0;
     uint64_t ybytes = yolo_tensor_bytes(Y) / (uint64_t)images, starts[YOLO_MAX_IN];
     uint64_t at = 0;
     for (int i = 0; i < n->n_in; i++) {
@@ -226,14 +237,10 @@ static int split_in_place(struct in_place *ip, const struct yolo_node *n)
     const struct yolo_tensor *X = &g->tensors[in];
     if (!placeable(g, in))
         return 0;
-    int64_t images = 1;
-    if (!outer_is_one(X, n->params[2])) {
-        if (!ip->kind || !outer_is_images(X, n->params[2]))
-            return 0;
-        images = X->shape[0];
-    }
-    enum link_kind lk = images > 1 ? LINK_IMAGES : X->ndim > 0 && X->shape[0] > 1 ? LINK_BYTES
-                                                                                 : LINK_NONE;
+    enum link_kind lk;
+    int64_t images = link_images(ip, X, n->params[2], &lk);
+    if (!images)
+        return 0;
     uint64_t o;
     int32_t r = find_root(ip->parent, ip->poff, in, &o);
     if (ip->kind && !kinds_meet(lk, ip->kind[r], LINK_NONE))

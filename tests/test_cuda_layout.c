@@ -16,15 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 
 #ifdef YOLO_CUDA
 #include "cuda/cuda_model.h"
-#include "engine.h"
 #include "ops/op_params.h"
-#include "yolo.h"
+#include "plan_models.h"
 
 #define ARENA ((uintptr_t)1 << 40)   /* made-up device addresses: FP32 arena, FP16 arena */
 #define HALF  ((uintptr_t)1 << 41)
@@ -174,22 +172,12 @@ int main(void)
 {
     HARNESS_INIT(h, "test_cuda_layout");
     const char *shared = harness_shared_dir();
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     static const char *models[] = { "yolov5n", "yolov8n_dq", "yolo11n_dq" };
     for (size_t mi = 0; mi < sizeof models / sizeof *models; mi++) {
-        char path[1024], engine[1024];
         struct yolo_diag d = { 0 };
-        snprintf(path, sizeof path, "%s/data/models/%s.onnx", shared, models[mi]);
-        snprintf(engine, sizeof engine, "%s/yolo_cuda_layout_%ld_%s.engine", tmp, (long)getpid(),
-                 models[mi]);
-        struct yolo_build_params bp;
-        yolo_build_params_default(&bp);
-        bp.max_batch = 4;
         struct yolo_engine *e = NULL;
-        int rc = yolo_build(path, engine, &bp, NULL, &d);
-        rc = rc ? rc : yolo_engine_load(engine, 0, &e, &d);
+        int rc = pm_build_batch(shared, models[mi], 4, &e, &d);
         CHECK(&h, rc == 0, "%s: build for batch 4: %s", models[mi], d.msg);
-        unlink(engine);
         if (rc)
             continue;
         int nodes[2];

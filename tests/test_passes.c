@@ -14,6 +14,7 @@
 
 #include "build.h"
 #include "harness.h"
+#include "plan_models.h"
 #include "net.h"
 #include "passes.h"
 
@@ -172,22 +173,7 @@ static int plan_is_safe(const struct yolo_graph *g)
 {
     int32_t nt = g->n_tensors;
     int32_t *first = malloc(sizeof(int32_t) * (size_t)nt), *last = malloc(sizeof(int32_t) * (size_t)nt);
-    for (int32_t t = 0; t < nt; t++) {
-        first[t] = INT32_MAX;
-        last[t] = -1;
-    }
-    for (int i = 0; i < g->n_inputs; i++)
-        first[g->inputs[i]] = -1;
-    for (int i = 0; i < g->n_outputs; i++)
-        last[g->outputs[i]] = g->n_nodes;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        for (int k = 0; k < g->nodes[i].n_out; k++)
-            if (first[g->nodes[i].out[k]] > i)
-                first[g->nodes[i].out[k]] = i;
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] >= 0 && last[g->nodes[i].in[k]] < i)
-                last[g->nodes[i].in[k]] = i;
-    }
+    pm_lifetimes(g, first, last);
     int ok = 1;
     for (int32_t a = 0; a < nt; a++)
         for (int32_t b = a + 1; b < nt; b++) {

@@ -13,12 +13,10 @@
  * where the plan without strides places none. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "engine.h"
 #include "harness.h"
 #include "passes.h"
-#include "yolo.h"
+#include "plan_models.h"
 
 struct span { uint64_t lo, hi; };
 
@@ -74,22 +72,7 @@ static void check_plan(struct harness *h, const char *what, const struct yolo_gr
 {
     int32_t nt = g->n_tensors;
     int32_t *first = malloc(sizeof(int32_t) * (size_t)nt), *last = malloc(sizeof(int32_t) * (size_t)nt);
-    for (int32_t t = 0; t < nt; t++) {
-        first[t] = INT32_MAX;
-        last[t] = -1;
-    }
-    for (int i = 0; i < g->n_inputs; i++)
-        first[g->inputs[i]] = -1;
-    for (int i = 0; i < g->n_outputs; i++)
-        last[g->outputs[i]] = g->n_nodes;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        for (int k = 0; k < g->nodes[i].n_out; k++)
-            if (g->nodes[i].out[k] >= 0 && first[g->nodes[i].out[k]] > i)
-                first[g->nodes[i].out[k]] = i;
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] >= 0 && last[g->nodes[i].in[k]] < i)
-                last[g->nodes[i].in[k]] = i;
-    }
+    pm_lifetimes(g, first, last);
     int bad = 0;
     for (int32_t a = 0; a < nt && bad < 5; a++) {
         const struct yolo_tensor *A = &g->tensors[a];
@@ -168,22 +151,12 @@ int main(void)
 {
     HARNESS_INIT(h, "test_plan_images");
     const char *shared = harness_shared_dir();
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     static const char *models[] = { "yolov5n", "yolov8n_dq", "yolo11n_dq" };
     for (size_t mi = 0; mi < sizeof models / sizeof *models; mi++) {
-        char path[1024], engine[1024];
         struct yolo_diag d = { 0 };
-        snprintf(path, sizeof path, "%s/data/models/%s.onnx", shared, models[mi]);
-        snprintf(engine, sizeof engine, "%s/yolo_plan_images_%ld_%s.engine", tmp, (long)getpid(),
-                 models[mi]);
-        struct yolo_build_params bp;
-        yolo_build_params_default(&bp);
-        bp.max_batch = 4;
         struct yolo_engine *e = NULL;
-        int rc = yolo_build(path, engine, &bp, NULL, &d);
-        rc = rc ? rc : yolo_engine_load(engine, 0, &e, &d);
+        int rc = pm_build_batch(shared, models[mi], 4, &e, &d);
         CHECK(&h, rc == 0, "%s: build for batch 4: %s", models[mi], d.msg);
-        unlink(engine);
         if (rc)
             continue;
         const struct yolo_graph *g = &e->graph;

@@ -68,8 +68,8 @@ static int seg_inside(const struct cuda_model *m, const void *base, int32_t st, 
     return p + (uint64_t)first * es >= lo && p + (uint64_t)(last + 1) * es <= hi;
 }
 
-static void check_model(struct harness *h, const char *model, const struct yolo_graph *g, int strided,
-                        int *copy_nodes, double *copy_mb)
+static void check_model(struct harness *h, const char *model, const struct yolo_graph *g,
+                        int strided, int *copy_nodes, double *copy_mb)
 {
     struct yolo_diag d = { 0 };
     size_t nn = (size_t)g->n_nodes;
@@ -104,11 +104,13 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
         if (T->flags & YOLO_TF_CONST)
             continue;
         int half = m.st[t] == YOLO_CU_F16 && T->dtype == YOLO_DT_F32;
-        uint64_t es = half ? 2 : yolo_dtype_size(T->dtype), images = T->ndim ? (uint64_t)T->shape[0] : 1;
+        uint64_t es = half ? 2 : yolo_dtype_size(T->dtype);
+        uint64_t images = T->ndim ? (uint64_t)T->shape[0] : 1;
         uint64_t img = T->ndim && T->shape[0] ? yolo_tensor_numel(T) / (uint64_t)T->shape[0] : 0;
         uint64_t start = half ? m.off[t] / 2 : m.off[t];
-        uint64_t end = m.imgst[t] && images ? start + ((images - 1) * (uint64_t)m.imgst[t] + img) * es
-                                            : start + yolo_tensor_numel(T) * es;
+        uint64_t end = m.imgst[t] && images
+                     ? start + ((images - 1) * (uint64_t)m.imgst[t] + img) * es
+                     : start + yolo_tensor_numel(T) * es;
         uint64_t limit = half ? m.half_arena_bytes : m.arena_bytes;
         CHECK(h, end <= limit, "%s %s: %s ends at %llu, past its arena (%llu)", model, how, T->name,
               (unsigned long long)end, (unsigned long long)limit);
@@ -132,8 +134,9 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
         const struct cuda_launch *L = &c.launch[i];
         for (int32_t s = 0; L->kind == CL_COPY && s < L->n_seg; s++) {
             const struct yolo_cu_copy *cp = &L->u.copy[s];
-            CHECK(h, seg_inside(&m, cp->src, cp->src_st, cp->src_off, cp->ndim, cp->shape, cp->ss) &&
-                  seg_inside(&m, cp->dst, cp->dst_st, cp->dst_off, cp->ndim, cp->shape, cp->ds),
+            CHECK(h, seg_inside(&m, cp->src, cp->src_st, cp->src_off, cp->ndim, cp->shape,
+                                cp->ss) &&
+                     seg_inside(&m, cp->dst, cp->dst_st, cp->dst_off, cp->ndim, cp->shape, cp->ds),
                   "%s %s: node %s: copy segment %d leaves its arena", model, how, n->name, s);
         }
         if (n->op != YOLO_OP_CONCAT && n->op != YOLO_OP_SPLIT)
@@ -188,7 +191,8 @@ int main(void)
                "(%.1f MiB) image by image\n", models[mi], nodes[0], mb[0], nodes[1], mb[1]);
         /* the heads' copies stay (yolov5n's 5-D decode, the three scales' Concat) */
         CHECK(&h, nodes[1] + 8 <= nodes[0] && mb[1] < 0.75 * mb[0], "%s: image by image copies %d "
-              "nodes (%.1f MiB), packed %d (%.1f MiB)", models[mi], nodes[1], mb[1], nodes[0], mb[0]);
+              "nodes (%.1f MiB), packed %d (%.1f MiB)", models[mi], nodes[1], mb[1], nodes[0],
+              mb[0]);
         yolo_engine_free(e);
     }
     unsetenv("YOLO_CUDA_STRIDED");

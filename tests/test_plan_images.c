@@ -1,8 +1,8 @@
 /* test_plan_images.c: the backend plan that lays Concat and Split parts inside their whole
  * image by image (yolo_plan_for, core/plan.c; the CUDA backend's at load). The shared models
  * yolov5n, yolov8n_dq and yolo11n_dq (yolov10n_dq is a fixed batch-1 export) built for batch
- * 1 and 4 are planned with every 4-D float activation allowed a stride (the widest the planner can
- * be asked) and with none, and each plan must hold:
+ * 1 and 4 are planned with every 4-D float activation allowed a stride (the widest the
+ * planner can be asked) and with none, and each plan must hold:
  *   - no two tensors alive at the same node share a byte, where a tensor's bytes are its
  *     images (one range, or one per image at its stride), except a tensor inside another of
  *     its own tree (a part inside its whole);
@@ -73,7 +73,8 @@ static void check_plan(struct harness *h, const char *what, const struct yolo_gr
                        const struct yolo_plan_out *p, int *n_image_parts)
 {
     int32_t nt = g->n_tensors;
-    int32_t *first = malloc(sizeof(int32_t) * (size_t)nt), *last = malloc(sizeof(int32_t) * (size_t)nt);
+    int32_t *first = malloc(sizeof(int32_t) * (size_t)nt);
+    int32_t *last = malloc(sizeof(int32_t) * (size_t)nt);
     pm_lifetimes(g, first, last);
     int bad = 0;
     for (int32_t a = 0; a < nt && bad < 5; a++) {

@@ -11,6 +11,7 @@
 #include "cpu/fast_ops.h"
 #include "cpu/qconv_pack.h"
 #include "ops/quant.h"
+#include "passes.h"
 
 static yolo_kernel_fn by_isa(enum yolo_isa isa, yolo_kernel_fn k512, yolo_kernel_fn k2)
 {
@@ -49,17 +50,23 @@ static int has_bf16(enum yolo_isa isa)
     return cpu.avx512bf16 && isa == YOLO_ISA_AVX512 && yolo_isa_usable(isa) == YOLO_ISA_AVX512;
 }
 
-/* Winograd's GEMMs in bf16 for bf16 3x3 stride-1 convs: only with $YOLO_BF16_WINO=1. Measured
- * (2026-12-05, Zen 5, 1 thread): those convs 0.56-0.78x the time of float32 Winograd
- * (tests/perf/conv_bench with BF16=1), yolov8n_dq 0.70-0.80x our FP32 in all instead of
- * 0.87-0.93x; but the rounding of the transformed input to 8 bits costs accuracy: yolov8n_dq's
- * coco128 mAP50-95 0.0048 below FP32 instead of 0.0006 (issue 11 allows 0.003), the raw
- * outputs' NMSE on bus.jpg 1.4e-5 instead of 1.0e-5. So the default keeps them on float32
- * Winograd, on the bf16 weights. */
-static int bf16_winograd(void)
+/* Winograd's GEMMs in bf16 for bf16 3x3 stride-1 convs, except in the detection head's
+ * class-score branch; $YOLO_BF16_WINO=0: none, =1: all. Measured (2026-12-05, Zen 5, 1
+ * thread): those convs 0.56-0.78x the time of float32 Winograd (tests/perf/conv_bench with
+ * BF16=1). The rounding of the transformed input to 8 bits costs accuracy, almost all of it in
+ * the class branch (yolov8n_dq coco128 mAP50-95 against FP32, all 128 / the last 64 images,
+ * scripts/precision_val.sh): bf16 Winograd everywhere -0.0051 / -0.0020 (issue 11 allows
+ * 0.003), everywhere but the box branch -0.0050 / -0.0023, everywhere but the class branch
+ * -0.0025 / -0.0002, nowhere -0.0005 / +0.0028. The class branch's convs (found by structure,
+ * yolo_head_class_conv) keep float32 Winograd on their bf16 weights. yolov8n_dq at 1 thread:
+ * FP32 33.0-35.6 ms, bf16 with none 28.2-28.5, with all 23.7-24.0, all but the class branch
+ * 25.3-25.4. */
+static int bf16_winograd(const struct yolo_graph *g, const struct yolo_node *n)
 {
     const char *e = getenv("YOLO_BF16_WINO");
-    return e && strcmp(e, "1") == 0;
+    if (e && strcmp(e, "0") == 0)
+        return 0;
+    return (e && strcmp(e, "1") == 0) || !yolo_head_class_conv(g, (int32_t)(n - g->nodes));
 }
 
 int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
@@ -87,7 +94,7 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
      * on gemm8-rows, where packing bf16 columns costs more than the products it feeds.
      * Those run in float32 on the bf16 weights: within the same error bound (core/bf16.h). */
     if (kind == YOLO_CONV_PACK_WINO43 && yolo_conv_bf16_applies(g, n) && has_bf16(isa) &&
-        bf16_winograd())
+        bf16_winograd(g, n))
         return YOLO_CONV_PACK_WINO43_BF16;
     if (yolo_conv_bf16_applies(g, n) && has_bf16(isa) && kind != YOLO_CONV_PACK_WINO43 &&
         W->shape[1] * W->shape[2] * W->shape[3] >= YOLO_CONV_BF16_KMIN)

@@ -211,7 +211,8 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
             /* v 0: the bf16 kernel on every shape (where the CPU has it); 1: the backend's
              * own choice at avx512 (the bf16 kernel, or Winograd / gemm8-rows in float32
              * where those are faster, cpu/select.c); 2: forced avx2, the float32 kernels;
-             * 3: the bf16 Winograd kernel (YOLO_BF16_WINO=1) forced on every shape it fits;
+             * 3: the bf16 Winograd kernel (the default outside a head's class branch)
+             * forced on every shape it fits;
              * 4: the stride-2 rows path forced on every 3-wide stride-2 shape (the backend
              * takes it for output rows of 32 and up) */
             if ((v == 0 || v == 3) && !has_bf16)
@@ -231,8 +232,8 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
             n_rows_runs += rows;
             int s2_default = has_bf16 && c->kw == 3 && c->s == 2 && c->d == 1 && K >= YOLO_CONV_BF16_KMIN &&
                              Y->shape[3] >= YOLO_CONV_BF16_S2_OWMIN;
-            const char *e = getenv("YOLO_BF16_WINO");
-            int wino_on = has_bf16 && wino && e && !strcmp(e, "1");
+            const char *e = getenv("YOLO_BF16_WINO");   /* on unless "0" (no head here) */
+            int wino_on = has_bf16 && wino && !(e && !strcmp(e, "0"));
             CHECK(h, rc == 0 && (v != 0 || (bf && !rows)) && (v != 3 || bw) && (v != 4 || rows) &&
                   (v != 1 || (bw == wino_on && rows == s2_default)) && (v != 2 || (!bf && !bw)),
                   "variant %d picked %s", v, picked);

@@ -95,6 +95,9 @@ int yolo_head_class_conv(const struct yolo_graph *g, int32_t conv);
 /* Helpers for passes: how many node inputs read tensor t (graph outputs not counted), and
  * the index of the node producing t (-1 if none). O(nodes). */
 int32_t yolo_graph_n_consumers(const struct yolo_graph *g, int32_t t);
+/* Whether op only renames its input's bytes: Reshape, Flatten, Squeeze, Unsqueeze, Identity
+ * (what the planner aliases). */
+int     yolo_op_is_view(enum yolo_op op);
 int32_t yolo_graph_producer(const struct yolo_graph *g, int32_t t);
 int     yolo_graph_is_output(const struct yolo_graph *g, int32_t t);
 /* Replaces every node input reading `from` by `to`. */

@@ -53,12 +53,6 @@ static int by_begin(const void *a, const void *b)
     return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
-static int is_view(enum yolo_op op)
-{
-    return op == YOLO_OP_RESHAPE || op == YOLO_OP_FLATTEN || op == YOLO_OP_SQUEEZE ||
-           op == YOLO_OP_UNSQUEEZE || op == YOLO_OP_IDENTITY;
-}
-
 static int by_size_desc(const void *a, const void *b)
 {
     const struct live *x = a, *y = b;
@@ -418,7 +412,7 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
             if (n->in[k] >= 0 && last[n->in[k]] < i)
                 last[n->in[k]] = i;
         /* a view of a non-const, non-input tensor with the same byte size aliases it */
-        if (is_view(n->op) && n->n_out == 1 && n->in[0] >= 0 && n->out[0] >= 0) {
+        if (yolo_op_is_view(n->op) && n->n_out == 1 && n->in[0] >= 0 && n->out[0] >= 0) {
             int32_t src = n->in[0], dst = n->out[0];
             uint64_t off;
             int32_t r = find_root(parent, poff, src, &off);

@@ -6,12 +6,7 @@
 
 #include "cuda/cuda_model.h"
 #include "ops/op_params.h"
-
-static int is_view_op(enum yolo_op op)
-{
-    return op == YOLO_OP_RESHAPE || op == YOLO_OP_FLATTEN || op == YOLO_OP_SQUEEZE ||
-           op == YOLO_OP_UNSQUEEZE || op == YOLO_OP_IDENTITY;
-}
+#include "passes.h"
 
 static int dtype_ok(enum yolo_dtype t)
 {
@@ -44,7 +39,7 @@ int cuda_node_supported(const struct yolo_graph *g, const struct yolo_node *n)
     case YOLO_OP_RESIZE:
         return n->params[YOLO_RS_MODE] == 0;      /* nearest; linear stays on the CPU */
     default:
-        return is_view_op(n->op);
+        return yolo_op_is_view(n->op);
     }
 }
 

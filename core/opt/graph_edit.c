@@ -13,6 +13,12 @@ int32_t yolo_graph_n_consumers(const struct yolo_graph *g, int32_t t)
     return c;
 }
 
+int yolo_op_is_view(enum yolo_op op)
+{
+    return op == YOLO_OP_RESHAPE || op == YOLO_OP_FLATTEN || op == YOLO_OP_SQUEEZE ||
+           op == YOLO_OP_UNSQUEEZE || op == YOLO_OP_IDENTITY;
+}
+
 int32_t yolo_graph_producer(const struct yolo_graph *g, int32_t t)
 {
     for (int32_t i = 0; i < g->n_nodes; i++)

@@ -13,12 +13,6 @@
 
 #define BRANCH_CONVS 3   /* the 1x1 logits Conv and the two 3x3 Convs before it */
 
-static int is_view(enum yolo_op op)
-{
-    return op == YOLO_OP_RESHAPE || op == YOLO_OP_FLATTEN || op == YOLO_OP_SQUEEZE ||
-           op == YOLO_OP_UNSQUEEZE || op == YOLO_OP_IDENTITY;
-}
-
 static const struct yolo_node *producer(const struct yolo_graph *g, int32_t t)
 {
     int32_t p = t >= 0 ? yolo_graph_producer(g, t) : -1;
@@ -48,7 +42,7 @@ static int logits_of(const struct yolo_graph *g, int32_t t, const struct yolo_no
     const struct yolo_node *p = producer(g, t);
     if (!p || steps == 0)
         return 0;
-    if (is_view(p->op))
+    if (yolo_op_is_view(p->op))
         return logits_of(g, p->in[0], split, k, conv, steps - 1);
     if (p->op == YOLO_OP_CONCAT && p->params[YOLO_CC_AXIS_RES] == 1)   /* the channels */
         return split && same_parts(g, p, split) &&

@@ -9,6 +9,7 @@
 // Video goes through FFmpeg explicitly (files and URLs): with CAP_ANY, OpenCV falls back to
 // GStreamer for a file FFmpeg rejects, which prints pages of warnings and says nothing more.
 #include "cv_adapter.h"
+#include "fileio.h"
 #include "frame_size.h"
 #include "mp4_boxes.h"
 
@@ -136,35 +137,6 @@ std::string extension(const char *path)
     return ext;
 }
 
-int write_atomic(const char *path, const std::vector<uchar> &bytes, yolo_diag *d)
-{
-    // Unique per process and thread, so concurrent writers never share a temporary.
-    // A short name in the same folder: the final name may be near the 255-byte limit.
-    const char *slash = std::strrchr(path, '/');
-    std::string tmp = std::string(path, slash ? (size_t)(slash - path + 1) : 0) + "yolo-" +
-                      std::to_string((long)getpid()) + "-" + std::to_string((long)syscall(SYS_gettid)) + ".tmp";
-    FILE *f = std::fopen(tmp.c_str(), "wb");
-    if (!f)
-        return diag_set(d, YOLO_ERR_IO, "%s: cannot create file: %s", path, std::strerror(errno));
-    size_t wr = bytes.empty() ? 0 : std::fwrite(bytes.data(), 1, bytes.size(), f);
-    int saved = errno;
-    int bad = wr != bytes.size() || std::ferror(f);
-    if (std::fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        std::remove(tmp.c_str());
-        return diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", path, std::strerror(saved));
-    }
-    if (std::rename(tmp.c_str(), path) != 0) {
-        saved = errno;
-        std::remove(tmp.c_str());
-        return diag_set(d, YOLO_ERR_IO, "%s: cannot rename the temporary file into place: %s",
-                        path, std::strerror(saved));
-    }
-    return YOLO_OK;
-}
 
 
 // A per-process, per-thread unique suffix for temporary files.
@@ -403,7 +375,7 @@ int yolo_cv_image_write(const char *path, const uint8_t *pixels, int32_t width, 
         if (!cv::imencode(ext, m, bytes, params))
             return diag_set(d, YOLO_ERR_FORMAT, "%s: cannot encode image as '%s'", path,
                             ext.c_str());
-        return write_atomic(path, bytes, d);
+        return yolo_publish_file(path, bytes.data(), bytes.size(), d);
     } catch (const std::bad_alloc &) {
         return diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory while encoding", path);
     } catch (const cv::Exception &e) {

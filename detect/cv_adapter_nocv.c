@@ -34,13 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <jpeglib.h>
 #include <png.h>
 
 #include "cv_adapter.h"
+#include "fileio.h"
 #include "image_probe.h"
 #include "postprocess.h"
 #include "status.h"
@@ -791,42 +791,6 @@ static void extension(const char *path, char *ext, size_t cap)
     ext[i] = 0;
 }
 
-/* A temporary file next to path, then rename (the OpenCV adapter's scheme and messages). */
-static int write_atomic(const char *path, const uint8_t *bytes, size_t n, struct yolo_diag *d)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dir = slash ? (size_t)(slash - path + 1) : 0;
-    char *tmp = malloc(dir + 64);
-    if (!tmp)
-        return yolo_diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory while writing", path);
-    memcpy(tmp, path, dir);
-    snprintf(tmp + dir, 64, "yolo-%ld-%ld.tmp", (long)getpid(), (long)syscall(SYS_gettid));
-    int rc = YOLO_OK;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rc = yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    size_t wr = n ? fwrite(bytes, 1, n, f) : 0;
-    int saved = errno;
-    int bad = wr != n || ferror(f);
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        remove(tmp);
-        rc = yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", path, strerror(saved));
-    } else if (rename(tmp, path) != 0) {
-        saved = errno;
-        remove(tmp);
-        rc = yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot rename the temporary file into place: %s",
-                           path, strerror(saved));
-    }
-    free(tmp);
-    return rc;
-}
 
 int yolo_cv_image_write(const char *path, const uint8_t *pixels, int32_t width, int32_t height,
                         int64_t stride_bytes, int32_t channels, int32_t jpeg_quality,
@@ -868,7 +832,7 @@ int yolo_cv_image_write(const char *path, const uint8_t *pixels, int32_t width, 
                       : yolo_diag_set(d, YOLO_ERR_FORMAT, "%s: cannot encode image as '%s'", path,
                                       ext);
     else
-        rc = write_atomic(path, o.p, o.n, d);
+        rc = yolo_publish_file(path, o.p, o.n, d);
     free(o.p);
     return rc;
 }

@@ -203,6 +203,21 @@ static void writing(struct harness *h, const char *dir)
     CHECK(h, yolo_cv_image_write(path, img, w, hh, w * 3, 3, 101, &d) == YOLO_ERR_ARG, "quality");
     CHECK(h, count_entries(dir) == entries, "failed writes left files behind");
 
+    /* A new name (linked in whole from an unnamed file) and a replaced one (through a temp
+     * name and rename): one entry each time, no temp left, the mode a plain create gives. */
+    snprintf(path, sizeof path, "%s/c.png", dir);
+    CHECK(h, yolo_cv_image_write(path, img, w, hh, w * 3, 3, 0, &d) == 0, "c.png: %s", d.msg);
+    CHECK(h, yolo_cv_image_write(path, img, 2, 2, w * 3, 3, 0, &d) == 0, "c.png again: %s", d.msg);
+    CHECK(h, yolo_cv_image_read(path, &im, &d) == 0 && im.width == 2 && im.height == 2,
+          "replaced c.png: %dx%d", im.width, im.height);
+    CHECK(h, count_entries(dir) == entries + 1, "writes left %d entries, expected %d",
+          count_entries(dir), entries + 1);
+    mode_t mask = umask(0);
+    umask(mask);
+    struct stat st;
+    CHECK(h, stat(path, &st) == 0 && (st.st_mode & 0777) == (0666 & ~mask), "c.png mode %o, umask %o",
+          (unsigned)(st.st_mode & 0777), (unsigned)mask);
+
     /* cv::resize errors come back as statuses, never as exceptions. */
     uint8_t out[16];
     CHECK(h, yolo_cv_resize_linear(NULL, img, w, hh, w * 3, out, 2, 2, 6, 3, &d) == 0, "resize ok");

@@ -55,6 +55,25 @@ int yolo_read_file(const char *path, uint64_t max_bytes, uint8_t **buf, size_t *
     return 0;
 }
 
+/* Creates (O_EXCL) a short temp file "<dir>yolo-<pid>-<random>.tmp" next to path (dir_len:
+ * the length of path's folder part, '/' included) and returns its descriptor, or -1 with
+ * errno set. tmp (cap bytes) receives the name. */
+static int open_short_temp(const char *path, int dir_len, char *tmp, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t r = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)tmp;
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        snprintf(tmp, cap, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(), (unsigned)(r >> 32));
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    return fd;
+}
+
 int yolo_atomic_open(struct yolo_atomic_file *af, const char *path, struct yolo_diag *d)
 {
     memset(af, 0, sizeof *af);
@@ -74,17 +93,8 @@ int yolo_atomic_open(struct yolo_atomic_file *af, const char *path, struct yolo_
         if (fd < 0 && errno != EEXIST)
             goto fail;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t r = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)af;
-    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
-        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
-        snprintf(af->tmp, sizeof af->tmp, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(),
-                 (unsigned)(r >> 32));
-        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
+    if (fd < 0)
+        fd = open_short_temp(path, dir_len, af->tmp, sizeof af->tmp);
 fail:
     if (fd < 0 || !(af->f = fdopen(fd, "wb"))) {
         int e = errno;
@@ -142,6 +152,90 @@ int yolo_write_file_atomic(const char *path, const void *buf, size_t len, struct
         return yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
     }
     return yolo_atomic_commit(&af, d);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int yolo_publish_file(const char *path, const void *buf, size_t len, struct yolo_diag *d)
+{
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path + 1) : 0;
+    char dir[4096], tmp[4096 + 32];
+    if (strlen(path) >= sizeof dir)
+        return yolo_diag_set(d, YOLO_ERR_ARG, "%.100s...: path too long", path);
+    snprintf(dir, sizeof dir, "%.*s", dir_len ? dir_len : 1, dir_len ? path : ".");
+    /* An unnamed file in the destination folder, given its name only once it is whole: a
+     * run killed at any moment leaves no temp file. linkat refuses to replace a name, so an
+     * existing file is replaced through a short-lived temp name and rename. */
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+    if (fd >= 0) {
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+        if (write_all(fd, buf, len) != 0) {
+            int e = errno;
+            close(fd);
+            return yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", path, strerror(e));
+        }
+        int linked = linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0;
+        for (int attempt = 0; !linked && errno == EEXIST && attempt < 100; attempt++) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            snprintf(tmp, sizeof tmp, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(),
+                     (unsigned)(ts.tv_nsec ^ (attempt * 2654435761u)));
+            if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+                continue;
+            if (rename(tmp, path) != 0) {
+                int e = errno;
+                unlink(tmp);
+                close(fd);
+                return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot rename the temporary file into place: %s",
+                                     path, strerror(e));
+            }
+            linked = 1;
+        }
+        int e = errno;
+        close(fd);
+        if (linked)
+            return 0;
+        if (e != ENOENT && e != EXDEV && e != EPERM)    /* not "no /proc": a real failure */
+            return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create file: %s", path, strerror(e));
+    }
+    /* no O_TMPFILE here (NFS, older kernels) or no /proc: a named temp file, then rename */
+    fd = open_short_temp(path, dir_len, tmp, sizeof tmp);
+    if (fd < 0)
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+    if (write_all(fd, buf, len) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot rename the temporary file into place: %s", path,
+                             strerror(e));
+    }
+    return 0;
 }
 
 int yolo_make_dirs(const char *path)

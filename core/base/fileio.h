@@ -4,9 +4,14 @@
 #ifndef YOLO_FILEIO_H
 #define YOLO_FILEIO_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Reads all of path (at most max_bytes) into a malloc'd buffer (+1 NUL byte not counted). */
 int yolo_read_file(const char *path, uint64_t max_bytes, uint8_t **buf, size_t *len,
@@ -23,10 +28,18 @@ int  yolo_atomic_open(struct yolo_atomic_file *af, const char *path, struct yolo
 int  yolo_atomic_commit(struct yolo_atomic_file *af, struct yolo_diag *d);
 void yolo_atomic_abort(struct yolo_atomic_file *af);     /* closes and removes the temp file */
 int  yolo_write_file_atomic(const char *path, const void *buf, size_t len, struct yolo_diag *d);
+/* Writes buf to path whole or not at all, without fsync (outputs a run can make again:
+ * annotated images). Where the file system has O_TMPFILE, the bytes go to an unnamed file
+ * that gets its name at the end, so a kill at any moment leaves no temp file behind. */
+int  yolo_publish_file(const char *path, const void *buf, size_t len, struct yolo_diag *d);
 
 /* mkdir -p path. 0, or -1 with errno set. */
 int  yolo_make_dirs(const char *path);
 /* mkdir -p of the folder file_path is in (nothing if it has no '/'). 0, or -1 with errno. */
 int  yolo_make_parent_dirs(const char *file_path);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,9 +22,10 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our
     # fp16-softthread: Softmax over long contiguous rows one thread per row, as before the
     # warp-per-row kernel became the default (YOLO_CUDA_SOFTMAX_ROWS=0); fp16-nopw: the rule
     # without the pointwise kernel on large 1x1 convolutions, as before it joined the rule
-    # (YOLO_CUDA_PW_MIN huge; core/cuda/conv_pw.c); a -strided suffix (fp16-strided,
-    # fp32-strided): Concat and Split parts inside their whole image by image at batch > 1
-    # instead of copied (YOLO_CUDA_STRIDED=1; core/cuda/plan_cuda.c)
+    # (YOLO_CUDA_PW_MIN huge; core/cuda/conv_pw.c); a -packed suffix (fp16-packed,
+    # fp32-packed): every tensor packed, Concat and Split parts copied at batch > 1, as before
+    # the device plan laid them inside their whole image by image (YOLO_CUDA_STRIDED=0;
+    # core/cuda/plan_cuda.c)
 THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
                         # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
@@ -39,7 +40,7 @@ for m in $MODELS; do
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in $PRECS; do
             h=; conv=; pdl=1; split=1; rows=1; pwmin=; strided=; case $prec in fp16*) h=--half ;; esac
-            case $prec in *-strided) strided=1 ;; esac
+            case $prec in *-packed) strided=0 ;; esac
             case $prec in *-softthread) rows=0 ;; esac
             case $prec in *-nopdl) pdl=0 ;; esac
             case $prec in fp16-nosplit*) split=0 ;; esac

@@ -8,7 +8,8 @@
 #      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.02 and its detections the
 #      FP32 run's objects (IoU >= 0.98, confidence within 0.01); each model built for batch 2
 #      (bus and zidane at once: the device plan's parts image by image) within those bounds of
-#      ORT (image 0) and of the CPU's batch-1 output (image 1); again with YOLO_CUDA_TILE_SPLIT=0;
+#      ORT (image 0) and of the same pass's batch-1 output (image 1); again with every tensor
+#      packed (YOLO_CUDA_STRIDED=0) and with YOLO_CUDA_TILE_SPLIT=0;
 #      the ops and yolo11n_dq again with YOLO_CUDA_SOFTMAX_ROWS=0 (the thread-per-row kernel)
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);
 #      the GPU decode + NMS (and end-to-end filter) bit-identical to the CPU's (test_cuda_nms);
@@ -51,10 +52,10 @@ run() { name=$1; shift
 run test_cuda_conv "$R/bin/test_cuda_conv"
 run test_backend_ops "$R/bin/test_backend_ops"
 run test_golden "$R/bin/test_golden"
-# the device plan with Concat/Split parts image by image (YOLO_CUDA_STRIDED=1, opt-in until
-# a GPU run has checked it): the same bounds, the batch-2 runs exercising the strides
-YOLO_CUDA_STRIDED=1 run "test_golden YOLO_CUDA_STRIDED=1" "$R/bin/test_golden"
-YOLO_CUDA_STRIDED=1 run "test_backend_ops YOLO_CUDA_STRIDED=1" "$R/bin/test_backend_ops"
+# the device plan with every tensor packed (YOLO_CUDA_STRIDED=0; the default lays Concat/Split
+# parts inside their whole image by image at batch > 1): the same bounds
+YOLO_CUDA_STRIDED=0 run "test_golden YOLO_CUDA_STRIDED=0" "$R/bin/test_golden"
+YOLO_CUDA_STRIDED=0 run "test_backend_ops YOLO_CUDA_STRIDED=0" "$R/bin/test_backend_ops"
 # the same without the tiled kernel's slices and channel groups (YOLO_CUDA_TILE_SPLIT=0: whole
 # 64-channel tiles only), the FP16 runs against the same bounds
 YOLO_CUDA_TILE_SPLIT=0 run "test_golden YOLO_CUDA_TILE_SPLIT=0" "$R/bin/test_golden"
@@ -75,7 +76,7 @@ if [ -d "$SHARED/frames/a" ] && [ -n "$sm" ]; then
     "$R/bin/yolo" build "$SHARED/data/models/$sm.onnx" -o "$T/b4.engine" --batch 4 > /dev/null &&
         run test_cuda_streams "$R/bin/test_cuda_streams" "$T/b4.engine" "$SHARED/frames/a" \
             "$SHARED/frames/b"
-    [ -f "$T/b4.engine" ] && YOLO_CUDA_STRIDED=1 run "test_cuda_streams YOLO_CUDA_STRIDED=1" \
+    [ -f "$T/b4.engine" ] && YOLO_CUDA_STRIDED=0 run "test_cuda_streams YOLO_CUDA_STRIDED=0" \
         "$R/bin/test_cuda_streams" "$T/b4.engine" "$SHARED/frames/a" "$SHARED/frames/b"
 fi
 # yolo bench on the GPU, with the per-node profile (a raw context: tensors only) and the

@@ -230,9 +230,12 @@ static int run_on(const struct pass *ps, const char *engine, const void *input, 
 
 /* A fixed-batch-1 export built for batch 2 (build_model.c rebatches its head's Reshapes) runs
  * two different images at once on each pass of ps: image 0 (bus) within the pass's bounds of
- * ORT's output, image 1 (zidane) within them of the batch-1 engine's own output on the CPU, so
- * no image leaks into the other. On the GPU this is where the device plan's parts lie image
- * by image (cuda/plan_cuda.c: at batch 1 every part is one range). */
+ * ORT's output, image 1 (zidane) within them of the batch-1 engine's output on the same pass,
+ * so no image leaks into the other. On the GPU this is where the device plan's parts lie
+ * image by image (cuda/plan_cuda.c: at batch 1 every part is one range). Image 1 is held to
+ * the same pass at batch 1, not to the CPU: FP16's own error on zidane (a score of yolo11n_dq
+ * 0.213 against the CPU's 0.249 with YOLO_CUDA_TILE_SPLIT=0, H100) is the single-image
+ * checks' business; the batch-1 pass against the CPU is printed beside it. */
 static void rebatch_check(struct harness *h, const char *shared, const char *model, const char *fmt,
                           const char *engine1, const uint8_t *bus, size_t n_input, const float *want,
                           size_t n_want, const char *tmp, const struct pass *ps, int n_ps)
@@ -249,8 +252,8 @@ static void rebatch_check(struct harness *h, const char *shared, const char *mod
     yolo_build_params_default(&bp);
     bp.max_batch = 2;
     uint8_t *in2 = malloc(2 * n_input);
-    float *out1 = malloc(n_want), *out2 = malloc(2 * n_want);
-    int rc = !zid || nz != n_input || !in2 || !out1 || !out2;
+    float *out1 = malloc(n_want), *out2 = malloc(2 * n_want), *out1p = malloc(n_want);
+    int rc = !zid || nz != n_input || !in2 || !out1 || !out2 || !out1p;
     if (!rc) {
         memcpy(in2, bus, n_input);
         memcpy(in2 + n_input, zid, n_input);
@@ -262,26 +265,29 @@ static void rebatch_check(struct harness *h, const char *shared, const char *mod
         CHECK(h, rc == 0, "%s: batch-1 run: %s", model, d.msg);
     }
     for (int pi = 0; pi < n_ps && !rc; pi++) {
+        const char *prec = ps[pi].precision ? ps[pi].precision : "";
         int rr = run_on(&ps[pi], engine2, in2, 2 * n_input, out2, 2 * n_want, &d);
-        CHECK(h, rr == 0, "%s: batch-2 run on %s %s: %s", model, ps[pi].backend,
-              ps[pi].precision ? ps[pi].precision : "", d.msg);
+        rr = rr ? rr : run_on(&ps[pi], engine1, zid, n_input, out1p, n_want, &d);
+        CHECK(h, rr == 0, "%s: batch-2 / batch-1 run on %s %s: %s", model, ps[pi].backend, prec, d.msg);
         if (rr)
             continue;
-        struct errs e0, e1;
+        struct errs e0, e1, e1cpu;
         compare(fmt, out2, want, (int64_t)(n_want / 4), ps[pi].tol, &e0);
-        compare(fmt, out2 + n_want / 4, out1, (int64_t)(n_want / 4), ps[pi].tol, &e1);
-        printf("%-12s %-5s %-4s batch 2 (rebatched): image 0 vs ORT max box error %.3g, image 1 "
-               "vs batch 1 %.3g\n", model, ps[pi].backend, ps[pi].precision ? ps[pi].precision : "",
-               e0.box, e1.box);
+        compare(fmt, out2 + n_want / 4, out1p, (int64_t)(n_want / 4), ps[pi].tol, &e1);
+        compare(fmt, out1p, out1, (int64_t)(n_want / 4), ps[pi].tol, &e1cpu);
+        printf("%-12s %-5s %-4s batch 2 (rebatched): image 0 vs ORT max box / score error %.3g / %.3g, "
+               "image 1 vs batch 1 %.3g / %.3g (batch 1 vs the CPU: %.3g / %.3g)\n", model,
+               ps[pi].backend, prec, e0.box, e0.score, e1.box, e1.score, e1cpu.box, e1cpu.score);
         CHECK(h, e0.n_bad == 0 && e1.n_bad == 0, "%s batch 2 on %s %s: %lld / %lld values out of "
-              "bounds: %s%s", model, ps[pi].backend, ps[pi].precision ? ps[pi].precision : "",
-              (long long)e0.n_bad, (long long)e1.n_bad, e0.first_bad, e1.first_bad);
+              "bounds: %s%s", model, ps[pi].backend, prec, (long long)e0.n_bad, (long long)e1.n_bad,
+              e0.first_bad, e1.first_bad);
     }
     unlink(engine2);
     free(zid);
     free(in2);
     free(out1);
     free(out2);
+    free(out1p);
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,7 @@
  * element-wise arithmetic (the residual Adds), MaxPool, nearest Resize, and Concat/Split
  * themselves. Then the producers write straight into the concatenation and the consumers of
  * a Split read from inside its input, as at batch 1. Anything else (views, transposes, the
- * head) keeps its tensors packed. Opt-in for now: YOLO_CUDA_STRIDED=1 (see cuda_plan). */
+ * head) keeps its tensors packed. YOLO_CUDA_STRIDED=0 packs every tensor (see cuda_plan). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,11 +60,11 @@ int cuda_plan(struct cuda_model *m, struct yolo_diag *d)
         free(ok), free(stride_bytes), free(alias);
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory planning device memory");
     }
-    /* YOLO_CUDA_STRIDED=1: parts image by image. Off by default until a GPU run has checked
-     * and timed it (written in a session the device machine was not lent; make test-cuda runs
-     * the models both ways). Read once, at load. */
+    /* Parts image by image unless YOLO_CUDA_STRIDED=0 (every tensor packed, as the engine's
+     * plan lays them out: the comparison make test-cuda and bench-cuda run). H100, FP16,
+     * yolov8n_dq at batch 128: 16.59 -> 15.02 ms (tests/perf/results-cuda.md). Read at load. */
     const char *want = getenv("YOLO_CUDA_STRIDED");
-    int strided = want && strcmp(want, "1") == 0;
+    int strided = !(want && strcmp(want, "0") == 0);
     for (int32_t t = 0; t < g->n_tensors; t++) {
         const struct yolo_tensor *T = &g->tensors[t];
         ok[t] = strided && T->dtype == YOLO_DT_F32 && T->ndim == 4 &&

@@ -109,8 +109,15 @@ static void pack_columns(const struct yolo_conv_bf16_plan *pl, const float *xb, 
                 b = r1;
             }
         }
+        /* in place, the rows of pair kp + 2 (other planes, short segments the hardware
+         * prefetcher picks up late) are fetched ahead; a prefetch never faults */
+        const float *pa = direct ? a + 4 * pl->P : NULL;
         for (int64_t j = 0; j < twp; j += 16) {
             __mmask16 m = vm_n((int)(cols - j));
+            if (pa) {
+                _mm_prefetch((const char *)(pa + j), _MM_HINT_T0);
+                _mm_prefetch((const char *)(pa + pl->P + j), _MM_HINT_T0);
+            }
             __m512 lo = _mm512_maskz_loadu_ps(m, a + j);
             __m512 hi = b ? _mm512_maskz_loadu_ps(m, b + j) : _mm512_setzero_ps();
             __m512i v = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);

@@ -1,6 +1,7 @@
 /* image_outputs.c: see image_outputs.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fileio.h"
@@ -25,18 +26,21 @@ static int write_txt(const struct yolo_image_run_params *p, const char *name, co
     snprintf(lp, sizeof lp, "%s/labels/%s.txt", p->save_dir, stem);
     if (slash && yolo_make_parent_dirs(lp))
         return yolo_diag_set(d, YOLO_ERR_IO, "%s: cannot create its folder: %s", lp, strerror(errno));
-    struct yolo_atomic_file af;
-    int rc = yolo_atomic_open(&af, lp, d);
-    if (rc)
-        return rc;
+    /* the whole file in memory, then given its name at once (as the annotated images: a
+     * killed run leaves no temp file) */
+    size_t cap = (size_t)res->n_dets * sizeof line, len = 0;
+    char *text = malloc(cap ? cap : 1);
+    if (!text)
+        return yolo_diag_set(d, YOLO_ERR_NOMEM, "%s: out of memory", lp);
     for (int32_t i = 0; i < res->n_dets; i++) {
-        yolo_det_txt_line(line, sizeof line, &res->dets[i], img->width, img->height, p->save_conf);
-        if (fputs(line, af.f) < 0) {
-            yolo_atomic_abort(&af);
-            return yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", lp, strerror(errno));
-        }
+        int n = yolo_det_txt_line(line, sizeof line, &res->dets[i], img->width, img->height, p->save_conf);
+        size_t k = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+        memcpy(text + len, line, k);
+        len += k;
     }
-    return yolo_atomic_commit(&af, d);
+    int rc = yolo_publish_file(lp, text, len, d);
+    free(text);
+    return rc;
 }
 
 int image_outputs_write(const struct yolo_image_run_params *p, const char *name, struct yolo_image *img,

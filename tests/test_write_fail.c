@@ -3,7 +3,8 @@
  * The process file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored; no root needed) makes
  * write() stop at a chosen byte with EFBIG, the way a full disk stops it with ENOSPC. For
  * each writer (yolo_build's engine, yolo_image_write's PNG and JPEG, the atomic text writer
- * the CLI uses for label files and detections.jsonl) and a range of limits from 0 bytes to
+ * the CLI uses for detections.jsonl, the unnamed-file writer of label files) and a range of
+ * limits from 0 bytes to
  * one byte short of the file, the write must:
  *   - fail with YOLO_ERR_IO and a message naming the file and the cause ("File too large"),
  *   - leave no file under the final name when there was none, and leave an earlier file
@@ -167,8 +168,8 @@ static int write_image(void *ctx, const char *path, struct yolo_diag *d)
     return yolo_image_write(path, (const struct yolo_image *)ctx, d);
 }
 
-/* What the CLI does for labels/<stem>.txt and detections.jsonl: yolo_atomic_open, lines
- * through stdio, yolo_atomic_commit. */
+/* yolo_atomic_open, lines through stdio, yolo_atomic_commit (what detections.jsonl and
+ * yolo merge's output go through). */
 static int write_lines(void *ctx, const char *path, struct yolo_diag *d)
 {
     int n = *(int *)ctx;
@@ -184,6 +185,13 @@ static int write_lines(void *ctx, const char *path, struct yolo_diag *d)
         }
     }
     return rc ? rc : yolo_atomic_commit(&af, d);
+}
+
+/* What the CLI does for labels/<stem>.txt: the lines in memory, yolo_publish_file. */
+static int write_published(void *ctx, const char *path, struct yolo_diag *d)
+{
+    const char *s = ctx;
+    return yolo_publish_file(path, s, strlen(s), d);
 }
 
 static int write_buffer(void *ctx, const char *path, struct yolo_diag *d)
@@ -221,11 +229,13 @@ int main(void)
     check_writer(&h, dir, keep, 1, &jpg);
 
     int n_lines = 400;
-    const struct writer_case labels = { "label file (atomic)", "bus.txt", write_lines, &n_lines };
-    check_writer(&h, dir, keep, 1, &labels);
+    const struct writer_case lines = { "text lines (atomic)", "bus.jsonl", write_lines, &n_lines };
+    check_writer(&h, dir, keep, 1, &lines);
     static char text[20000];
     for (size_t i = 0; i + 1 < sizeof text; i++)
         text[i] = (char)('a' + i % 26);
+    const struct writer_case labels = { "label file (published)", "bus.txt", write_published, text };
+    check_writer(&h, dir, keep, 1, &labels);
     const struct writer_case buffer = { "whole buffer (atomic)", "data.json", write_buffer, text };
     check_writer(&h, dir, keep, 1, &buffer);
 

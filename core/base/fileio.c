@@ -55,18 +55,30 @@ int yolo_read_file(const char *path, uint64_t max_bytes, uint8_t **buf, size_t *
     return 0;
 }
 
-/* Creates (O_EXCL) a short temp file "<dir>yolo-<pid>-<random>.tmp" next to path (dir_len:
- * the length of path's folder part, '/' included) and returns its descriptor, or -1 with
- * errno set. tmp (cap bytes) receives the name. */
-static int open_short_temp(const char *path, int dir_len, char *tmp, size_t cap)
+/* A seed for short_temp_name: the clock and an address, so two processes or threads differ. */
+static uint64_t temp_seed(const void *p)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t r = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)tmp;
+    return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)p;
+}
+
+/* The next candidate short temp name "<dir>yolo-<pid>-<random>.tmp" next to path (dir_len:
+ * the length of path's folder part, '/' included) into tmp (cap bytes), advancing *r. */
+static void short_temp_name(const char *path, int dir_len, uint64_t *r, char *tmp, size_t cap)
+{
+    *r = *r * 6364136223846793005ULL + 1442695040888963407ULL;
+    snprintf(tmp, cap, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(), (unsigned)(*r >> 32));
+}
+
+/* Creates (O_EXCL) a short temp file next to path and returns its descriptor, or -1 with
+ * errno set; tmp (cap bytes) receives the name. */
+static int open_short_temp(const char *path, int dir_len, char *tmp, size_t cap)
+{
+    uint64_t r = temp_seed(tmp);
     int fd = -1;
     for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
-        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
-        snprintf(tmp, cap, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(), (unsigned)(r >> 32));
+        short_temp_name(path, dir_len, &r, tmp, cap);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST)
             break;
@@ -195,11 +207,9 @@ int yolo_publish_file(const char *path, const void *buf, size_t len, struct yolo
             return yolo_diag_set(d, YOLO_ERR_IO, "%s: write failed: %s", path, strerror(e));
         }
         int linked = linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0;
+        uint64_t r = temp_seed(tmp);
         for (int attempt = 0; !linked && errno == EEXIST && attempt < 100; attempt++) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            snprintf(tmp, sizeof tmp, "%.*syolo-%ld-%08x.tmp", dir_len, path, (long)getpid(),
-                     (unsigned)(ts.tv_nsec ^ (attempt * 2654435761u)));
+            short_temp_name(path, dir_len, &r, tmp, sizeof tmp);
             if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
                 continue;
             if (rename(tmp, path) != 0) {

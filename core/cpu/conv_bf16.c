@@ -35,26 +35,27 @@ void yolo_conv_bf16_pack(const float *w, int64_t M, int64_t cg, int64_t KH, int6
 
 int64_t yolo_conv_bf16_s2_packed_words(int64_t M, int64_t cg, int64_t KH, int64_t KW)
 {
-    if (KW != 3 || yolo_conv_bf16_packed_words(M, cg, KH, KW) < 0 || cg * KH * 2 > K2_MAX)
+    if (KW != 3 || yolo_conv_bf16_packed_words(M, cg, KH, KW) < 0 || ceil_div(cg, 2) * KH * 3 > K2_MAX)
         return -1;
-    return round_up(M, 8) * cg * KH * 2;
+    return round_up(M, 8) * ceil_div(cg, 2) * KH * 3;
 }
 
 void yolo_conv_bf16_s2_pack(const float *w, int64_t M, int64_t cg, int64_t KH, int64_t KW,
                             void *out)
 {
-    int64_t K2 = cg * KH * 2, words = yolo_conv_bf16_s2_packed_words(M, cg, KH, KW);
+    int64_t K2 = ceil_div(cg, 2) * KH * 3, words = yolo_conv_bf16_s2_packed_words(M, cg, KH, KW);
     uint16_t *o = out;
     if (words <= 0)
         return;
     memset(o, 0, sizeof(uint32_t) * (size_t)words);
     for (int64_t m = 0; m < M; m++)
-        for (int64_t ckh = 0; ckh < cg * KH; ckh++)
-            for (int64_t kw = 0; kw < 3; kw++) {
-                int64_t kp = ckh * 2 + kw / 2;   /* (kw 0, kw 1), (kw 2, zero) */
-                o[(((m / 8) * K2 + kp) * 8 + m % 8) * 2 + kw % 2] =
-                    yolo_bf16_from_f32(w[(m * cg * KH + ckh) * 3 + kw]);
-            }
+        for (int64_t c = 0; c < cg; c++)
+            for (int64_t kh = 0; kh < KH; kh++)
+                for (int64_t kw = 0; kw < 3; kw++) {
+                    int64_t kp = ((c / 2) * KH + kh) * 3 + kw;   /* channels 2cp, 2cp + 1 */
+                    o[(((m / 8) * K2 + kp) * 8 + m % 8) * 2 + c % 2] =
+                        yolo_bf16_from_f32(w[((m * cg + c) * KH + kh) * 3 + kw]);
+                }
 }
 
 int yolo_conv_bf16_s2_applies(const struct yolo_graph *g, const struct yolo_node *n)
@@ -111,9 +112,12 @@ void yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node
         /* bands of output rows whose converted input rows stay within PANEL_BUDGET, equal in
          * height, their count a multiple of nth where the rows allow */
         pl->rows = 1;
-        pl->K2 = pl->C * pl->KH * 2;
+        pl->C2 = ceil_div(pl->C, 2);
+        pl->K2 = pl->C2 * pl->KH * 3;
         pl->lw = round_up(pl->OW, 16) + 16;   /* word OW + 1 is the last a vector reaches */
-        int64_t per_out = pl->C * pl->SH * pl->lw * 4, fixed = pl->C * pl->KH * pl->lw * 4;
+        /* per input row: both phases of every channel pair, lw words each */
+        int64_t row_bytes = pl->C2 * 2 * pl->lw * 4;
+        int64_t per_out = pl->SH * row_bytes, fixed = pl->KH * row_bytes;
         int64_t br = (PANEL_BUDGET - fixed) / per_out + 1;
         if (br < 1)
             br = 1;
@@ -159,8 +163,9 @@ uint64_t yolo_conv_bf16_scratch(const struct yolo_graph *g, const struct yolo_no
 {
     struct yolo_conv_bf16_plan pl;
     yolo_conv_bf16_plan_make(g, n, nth, rows, &pl);
-    if (rows)   /* the band's rows, a zero row, the row-pointer table (8 bytes per pair) */
-        return ((uint64_t)pl.C * (uint64_t)pl.in_rows * (uint64_t)pl.lw + (uint64_t)pl.lw +
+    if (rows)   /* the band's rows (two phases per pair), a zero row, the row-pointer table
+                 * (8 bytes per pair) */
+        return ((uint64_t)pl.C2 * 2 * (uint64_t)pl.in_rows * (uint64_t)pl.lw + (uint64_t)pl.lw +
                 2 * (uint64_t)pl.K2 + 64) * 4;
     /* the packed panel, then two float rows of tw for the im2col of one k pair */
     return ((uint64_t)pl.K2 * (uint64_t)pl.tw + 2 * (uint64_t)pl.tw + 64) * 4;

@@ -13,17 +13,20 @@
  * block sums 24 float32 accumulators over the K2 pairs (3 loads, 8 broadcasts, 24
  * vdpbf16ps per pair) and finishes with bias + activation in float32 (x86/simd.h). */
 /* Stride-2 rows (YOLO_CONV_PACK_BF16_S2: KW 3, stride 2 across, dilation 1, output rows at
- * least YOLO_CONV_BF16_S2_OWMIN wide): no im2col at all. With the input row stored as bfloat16
- * shifted by the left pad, r[i] = x[i - PL], the 32-bit word m of r is (x[2m - PL],
- * x[2m + 1 - PL]): the taps kw 0 and 1 of output column m, side by side as vdpbf16ps wants
- * them; tap 2 is the low half of word m + 1. So the weights are packed per (c, kh) as two
- * pairs, (w[kh][0], w[kh][1]) and (w[kh][2], 0): [Mp/8][C*KH*2][8][2], and the B rows of the
- * micro-kernel are words m.. of the converted input rows, read in place through a table of
- * row pointers. A quarter of the products multiply zero, against the gather, convert and
- * interleave per k pair the packed kernel pays (3x3 stride 2 is where that costs most: each
- * k row is another strided gather). Per unit (image, band of output rows) the band's input
- * rows are converted once, [C][in_rows][Lw] words, rows outside the input pointing at a zero
- * row. */
+ * least YOLO_CONV_BF16_S2_OWMIN wide): no im2col at all. The pairs vdpbf16ps multiplies are
+ * two input channels (2cp, 2cp + 1) at one tap. Each input row of a channel pair is stored
+ * once per band as two phases of bfloat16 pairs, with s[j] = x[j - PL] (the row shifted by
+ * the left pad): word i of the even phase is (s_a[2i], s_b[2i]), of the odd phase (s_a[2i +
+ * 1], s_b[2i + 1]). Output column m reads s[2m + kw]: tap 0 is even word m, tap 1 odd word m,
+ * tap 2 even word m + 1, so 16 output columns of any tap are 16 consecutive words. The
+ * weights are packed per (cp, kh, kw) as (w[2cp][kh][kw], w[2cp + 1][kh][kw]) (zero past
+ * the last channel): [Mp/8][ceil(C/2)*KH*3][8][2], and the B rows of the micro-kernel are
+ * read in place through a table of row pointers. Per unit (image, band of output rows) the
+ * band's input rows are converted once, [ceil(C/2)][in_rows][2 phases][lw] words, rows
+ * outside the input pointing at a zero row. (The first layout paired taps 0 and 1 of one
+ * channel and tap 2 with a zero: a quarter of the products multiplied zero; 1 thread,
+ * conv_bench: 16 -> 32 at 320x320 1.20-1.46 -> 1.02-1.08 ms, 32 -> 64 at 160x160 0.88-0.93
+ * -> 0.73, 64 -> 128 at 80x80 0.98 -> 0.77, 64 -> 64 at 80x80 0.54 -> 0.44.) */
 #ifndef YOLO_CONV_BF16_H
 #define YOLO_CONV_BF16_H
 
@@ -32,8 +35,9 @@
 /* Fewest products per output (K = C*KH*KW) for which the CPU backend picks the bf16 kernel
  * (cpu/select.c says why). */
 #define YOLO_CONV_BF16_KMIN 32
-/* Narrowest output rows the stride-2 rows path takes (narrower ones waste most of a 16-column
- * vector per row: they stay on the packed kernel). */
+/* Narrowest output rows the stride-2 rows path takes (narrower ones waste much of the
+ * 16-column vectors of each row: they stay on the packed kernel; conv_bench, 1 thread, 128 ->
+ * 256 at 40x40, 20-wide rows: packed 0.80 ms, rows 0.95). */
 #define YOLO_CONV_BF16_S2_OWMIN 32
 
 struct yolo_conv_bf16_plan {
@@ -42,8 +46,9 @@ struct yolo_conv_bf16_plan {
     int64_t tw, n_tiles;        /* columns per tile (a multiple of 16 unless one tile), tiles */
     int64_t n_msplit;           /* chunks the Mp/8 channel panels are dealt into */
     int64_t units;              /* N * n_tiles * n_msplit (rows: N * n_tiles) */
-    /* BF16_S2 rows: tw is output rows per band (n_tiles bands), K2 = C*KH*2 pairs */
+    /* BF16_S2 rows: tw is output rows per band (n_tiles bands), K2 = ceil(C/2)*KH*3 pairs */
     int64_t rows, lw, in_rows;  /* 1 for the rows path; words per converted row; rows a band holds */
+    int64_t C2;                 /* rows path: channel pairs, ceil(C / 2) */
 };
 /* rows: 1 for the BF16_S2 rows path's plan */
 void     yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,

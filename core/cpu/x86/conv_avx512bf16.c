@@ -200,16 +200,40 @@ void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n,
     }
 }
 
-/* Input row xr (W floats) as bfloat16 shifted by the left pad: r[i] = x[i - PL] for i in
- * [0, 2 lw), zero outside the row. */
-static void convert_row(const float *xr, int64_t W, int64_t PL, int64_t lw, uint16_t *r)
+/* Input rows xa and xb (channels 2cp and 2cp + 1 at one input row, W floats each; xb NULL
+ * past the last channel) as the two phases of channel-pair words, shifted by the left pad:
+ * with s[j] = x[j - PL] (zero outside the row), word i of e is (sa[2i], sb[2i]) and word i of
+ * o is (sa[2i + 1], sb[2i + 1]), for i in [0, lw). */
+static void convert_pair_row(const float *xa, const float *xb, int64_t W, int64_t PL, int64_t lw,
+                             uint16_t *e, uint16_t *o)
 {
-    for (int64_t i = 0; i < 2 * lw; i += 16) {
-        int64_t lo = i - PL;   /* x index of r[i] */
-        int first = lo < 0 ? (int)-lo : 0, end = W - lo >= 16 ? 16 : W - lo <= 0 ? 0 : (int)(W - lo);
-        __mmask16 m = vm_range(first, end);
-        __m512 v = _mm512_maskz_loadu_ps(m, xr + lo);
-        _mm256_storeu_si256((__m256i *)(r + i), (__m256i)_mm512_cvtneps_pbh(v));
+    static const uint16_t inter_idx[32] = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                            8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
+                                            15, 31 };
+    const __m512i inter = _mm512_loadu_si512(inter_idx);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (int64_t i = 0; i < lw; i += 16) {
+        int64_t lo = 2 * i - PL;   /* x index of s[2i] */
+        __m512 v[2][2];
+        for (int h = 0; h < 2; h++) {   /* s[2i + 16h .. 2i + 16h + 15] of both channels */
+            int64_t l = lo + 16 * h;
+            int first = l < 0 ? (l <= -16 ? 16 : (int)-l) : 0;
+            int end = W - l >= 16 ? 16 : W - l <= 0 ? 0 : (int)(W - l);
+            __mmask16 m = first < end ? vm_range(first, end) : 0;
+            v[0][h] = v[1][h] = _mm512_setzero_ps();
+            if (m) {   /* lanes outside the row are never read */
+                v[0][h] = _mm512_maskz_loadu_ps(m, xa + l);
+                if (xb)
+                    v[1][h] = _mm512_maskz_loadu_ps(m, xb + l);
+            }
+        }
+        __m512 ae = _mm512_permutex2var_ps(v[0][0], even, v[0][1]);
+        __m512 be = _mm512_permutex2var_ps(v[1][0], even, v[1][1]);
+        __m512 ao = _mm512_permutex2var_ps(v[0][0], odd, v[0][1]);
+        __m512 bo = _mm512_permutex2var_ps(v[1][0], odd, v[1][1]);
+        _mm512_storeu_si512(e + 2 * i, _mm512_permutexvar_epi16(inter, (__m512i)_mm512_cvtne2ps_pbh(be, ae)));
+        _mm512_storeu_si512(o + 2 * i, _mm512_permutexvar_epi16(inter, (__m512i)_mm512_cvtne2ps_pbh(bo, ao)));
     }
 }
 
@@ -222,7 +246,8 @@ void yolo_conv_bf16_s2_avx512(const struct yolo_exec *x, const struct yolo_node 
     float *yd;
     uint8_t *scr = node_io(x, n, ith, nth, 1, &pl, &wpack, &xd, &bd, &yd);
     int64_t lw = pl.lw, in_rows = pl.in_rows, n_panels = pl.Mp / 8;
-    uint16_t *band = (uint16_t *)scr, *zero = band + 2 * pl.C * in_rows * lw;
+    /* band: [C2][in_rows][phase][lw] words */
+    uint16_t *band = (uint16_t *)scr, *zero = band + 2 * pl.C2 * in_rows * 2 * lw;
     const uint16_t **rows = (const uint16_t **)(zero + 2 * lw);
     memset(zero, 0, sizeof(uint32_t) * (size_t)lw);
     int64_t u0 = pl.units * ith / nth, u1 = pl.units * (ith + 1) / nth;
@@ -231,21 +256,28 @@ void yolo_conv_bf16_s2_avx512(const struct yolo_exec *x, const struct yolo_node 
         int64_t oy1 = oy0 + pl.tw < pl.OH ? oy0 + pl.tw : pl.OH, iy0 = oy0 * pl.SH - pl.PT;
         int64_t nrow = (oy1 - 1 - oy0) * pl.SH + pl.KH;
         const float *xb = xd + b * pl.C * pl.H * pl.W;
-        for (int64_t c = 0; c < pl.C; c++)
+        for (int64_t cp = 0; cp < pl.C2; cp++)
             for (int64_t r = 0; r < nrow; r++) {
                 int64_t iy = iy0 + r;
+                uint16_t *e = band + 2 * ((cp * in_rows + r) * 2) * lw;
                 if (iy >= 0 && iy < pl.H)
-                    convert_row(xb + (c * pl.H + iy) * pl.W, pl.W, pl.PL, lw,
-                                band + 2 * (c * in_rows + r) * lw);
+                    convert_pair_row(xb + (2 * cp * pl.H + iy) * pl.W,
+                                     2 * cp + 1 < pl.C ? xb + ((2 * cp + 1) * pl.H + iy) * pl.W : NULL,
+                                     pl.W, pl.PL, lw, e, e + 2 * lw);
             }
         for (int64_t oy = oy0; oy < oy1; oy++) {
-            for (int64_t c = 0; c < pl.C; c++)
+            for (int64_t cp = 0; cp < pl.C2; cp++)
                 for (int64_t kh = 0; kh < pl.KH; kh++) {
                     int64_t r = (oy - oy0) * pl.SH + kh, iy = iy0 + r;
-                    const uint16_t *row =
-                        iy >= 0 && iy < pl.H ? band + 2 * (c * in_rows + r) * lw : zero;
-                    rows[(c * pl.KH + kh) * 2] = row;          /* taps 0, 1: word m */
-                    rows[(c * pl.KH + kh) * 2 + 1] = row + 2;  /* tap 2: word m + 1 */
+                    const uint16_t **t = rows + (cp * pl.KH + kh) * 3;
+                    if (iy >= 0 && iy < pl.H) {
+                        const uint16_t *e = band + 2 * ((cp * in_rows + r) * 2) * lw;
+                        t[0] = e;              /* tap 0: s[2m], even word m */
+                        t[1] = e + 2 * lw;     /* tap 1: s[2m + 1], odd word m */
+                        t[2] = e + 2;          /* tap 2: s[2m + 2], even word m + 1 */
+                    } else {
+                        t[0] = t[1] = t[2] = zero;
+                    }
                 }
             float *yr = yd + b * pl.M * pl.P + oy * pl.OW;
             /* column block outer: its 16-48 words of every input row (L1) serve all the

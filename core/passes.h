@@ -150,6 +150,24 @@ struct yolo_conv_tp {
 /* 1 and *ct filled if Transpose node tp ends the pattern (u: yolo_uses_make of g), else 0. */
 int yolo_conv_tp_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t tp,
                       struct yolo_conv_tp *ct);
+/* Transpose -> Softmax -> (maybe another Transpose) -> Conv, consecutive nodes: the DFL of a
+ * YOLOv8/11 head ([N, 4, 16, A] -> [N, A, 4, 16], softmax over the 16 bins, back to [N, 16,
+ * 4, A], a 1x1 convolution to one channel with the bins' values as weights). The Conv (1x1,
+ * stride 1, no pad, one group, no activation, one output channel, at most YOLO_DFL_MAX_BINS
+ * constant float32 weights over the softmax's axis, constant bias if any) then computes, for
+ * each of its outputs, bias + sum_b w[b] softmax_b(src at base + b * st[1]) with the
+ * Transposes' strides composed into one strided view of the first Transpose's input: base =
+ * n * st[0] + h * st[2] + w * st[3]. The tensors between the nodes have their next node as
+ * only reader and are no graph outputs. The graph is not changed. */
+#define YOLO_DFL_MAX_BINS 32
+struct yolo_dfl_chain {
+    int32_t first, conv;   /* node indices: the first Transpose, the Conv */
+    int32_t src;           /* the first Transpose's input */
+    int64_t st[4];         /* strides in src of the Conv's input dims [N, bins, H, W] */
+};
+/* 1 and *dc filled if node i (a Transpose) starts the pattern (u: yolo_uses_make of g). */
+int yolo_dfl_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t i,
+                        struct yolo_dfl_chain *dc);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

@@ -12,6 +12,10 @@
  * A Conv -> Reshape -> Transpose of YOLOv5's head (passes.h, struct yolo_conv_tp): the
  * Transpose's output lives from the Conv on, so the CPU backend's Conv may write it in its
  * place (cpu/conv_tp_mark.c). The peak can grow by that tensor over one node.
+ * The DFL of a YOLOv8/11 head (passes.h, struct yolo_dfl_chain): the first Transpose's input
+ * lives up to the Conv, which both backends run as one pass reading it (cpu/dfl_mark.c,
+ * cuda/fuse_dfl.c); the Conv's output then never shares its bytes. The peak can grow by that
+ * tensor over the chain's two or three nodes.
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -394,13 +398,14 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
     }
     for (int i = 0; i < g->n_inputs; i++)
         first[g->inputs[i]] = -1;
-    /* the readers of every tensor, for split chains and Conv -> Transpose; without memory for
-     * them the plan is made without either (as valid: the CPU backend then runs those nodes
-     * one by one). A backend's own plan has neither. */
+    /* the readers of every tensor, for split chains, Conv -> Transpose and DFL chains; without
+     * memory for them the plan is made without them (as valid: the backends then run those
+     * nodes one by one). A backend's own plan has no split chain and no Conv -> Transpose (the
+     * CPU backend's alone), but the DFL chain's longer life, which both backends use. */
     struct yolo_uses uses;
     int uses_ok = 0;
-    for (int32_t i = 0; i < nn && !uses_ok && !o; i++)
-        uses_ok = g->nodes[i].op == YOLO_OP_SIGMOID || g->nodes[i].op == YOLO_OP_TRANSPOSE;
+    for (int32_t i = 0; i < nn && !uses_ok; i++)
+        uses_ok = (g->nodes[i].op == YOLO_OP_SIGMOID && !o) || g->nodes[i].op == YOLO_OP_TRANSPOSE;
     if (uses_ok && yolo_uses_make(g, (size_t)nt, &uses, NULL))
         uses_ok = 0;
     for (int32_t i = 0; i < nn; i++) {
@@ -426,11 +431,15 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
                 s.n_aliases++;
             }
         }
-        if (n->op == YOLO_OP_SIGMOID && uses_ok)
+        if (n->op == YOLO_OP_SIGMOID && uses_ok && !o)
             s.n_in_place += chain_in_place(g, &uses, i, parent, poff);
         struct yolo_conv_tp ct;
-        if (n->op == YOLO_OP_TRANSPOSE && uses_ok && yolo_conv_tp_find(g, &uses, i, &ct))
+        if (n->op == YOLO_OP_TRANSPOSE && uses_ok && !o && yolo_conv_tp_find(g, &uses, i, &ct))
             first[n->out[0]] = ct.conv;
+        struct yolo_dfl_chain dc;
+        if (n->op == YOLO_OP_TRANSPOSE && uses_ok && yolo_dfl_chain_find(g, &uses, i, &dc) &&
+            last[dc.src] < dc.conv)
+            last[dc.src] = dc.conv;
         if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)
             s.n_in_place += split_in_place(&ip, n);
         if (n->op == YOLO_OP_CONCAT && n->n_out == 1 && n->out[0] >= 0)

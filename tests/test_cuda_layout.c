@@ -10,7 +10,8 @@
  *     or more (the heads' copies stay), and every channel Concat or
  *     Split of the C2f/C3 blocks (4-D, axis 1) whose parts all lie in their whole copies
  *     nothing; the count of copying nodes and of bytes they move is printed for both plans;
- *   - each copy segment reads and writes inside its tensors' arenas.
+ *   - each copy segment reads and writes inside its tensors' arenas;
+ *   - the DFL of yolov8n_dq's and yolo11n_dq's head runs as one kernel (cuda/fuse_dfl.c).
  * Runs in CUDA=1 builds (CI runs it); elsewhere it says so and passes. The kernels themselves
  * run in make test-cuda, on the GPU (test_golden's batch-2 runs with YOLO_CUDA_STRIDED=1). */
 #include <stdio.h>
@@ -99,6 +100,14 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
     if (rc)
         goto out;
     const char *how = strided ? "image by image" : "packed";
+    /* the DFL of a v8/11 head runs fused: the plan keeps its source apart from the Conv's
+     * output (plan.c), so nothing stops it */
+    cuda_fuse_dfl(&m);
+    int n_dfl = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        n_dfl += m.convs[i].dfl;
+    CHECK(h, n_dfl == (strcmp(model, "yolov5n") ? 1 : 0), "%s %s: %d fused DFL chains", model,
+          how, n_dfl);
     for (int32_t t = 0; t < g->n_tensors; t++) {
         const struct yolo_tensor *T = &g->tensors[t];
         if (T->flags & YOLO_TF_CONST)

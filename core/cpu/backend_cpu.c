@@ -41,6 +41,7 @@ struct cpu_model {
     const void **node_data;           /* per node: struct yolo_conv_packed * or NULL */
     struct yolo_conv_packed *packs;   /* per node */
     struct yolo_split_chain *chains;  /* per node: the chain a Sigmoid runs */
+    struct yolo_cpu_dfl *dfls;        /* per node: the DFL chain a Conv runs */
     float *blob;                      /* every packed weight, 64-byte aligned pieces */
     uint64_t blob_bytes;
 };
@@ -72,6 +73,7 @@ static void cpu_prepared_free(void *prepared)
     free(m->node_data);
     free(m->packs);
     free(m->chains);
+    free(m->dfls);
     free(m->blob);
     free(m);
 }
@@ -143,7 +145,9 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     m->node_data = calloc(nn, sizeof *m->node_data);
     m->packs = calloc(nn, sizeof *m->packs);
     m->chains = calloc(nn, sizeof *m->chains);
-    if (!m->kernels || !m->pack_kind || !m->skip || !m->node_data || !m->packs || !m->chains)
+    m->dfls = calloc(nn, sizeof *m->dfls);
+    if (!m->kernels || !m->pack_kind || !m->skip || !m->node_data || !m->packs || !m->chains ||
+        !m->dfls)
         goto nomem;
     /* sizes first, so all packed weights live in one allocation */
     uint64_t total = 0;
@@ -202,6 +206,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     yolo_qconv_mark_c4(g, m->kernels, m->packs, m->node_data);
     yolo_split_chain_mark(g, m->isa, m->kernels, m->chains, m->node_data, m->skip);
     yolo_conv_tp_mark(g, m->isa, m->kernels, m->packs, m->node_data, m->skip);
+    yolo_dfl_mark(g, m->isa, m->kernels, m->dfls, m->node_data, m->skip);
     pack_all(m);
     *prepared = m;
     return 0;

@@ -54,6 +54,18 @@ struct yolo_split_chain;
 void yolo_split_chain_mark(const struct yolo_graph *g, enum yolo_isa isa,
                            struct yolo_cpu_kernel *kernels, struct yolo_split_chain *chains,
                            const void **node_data, uint8_t *skip);
+/* The CPU backend's DFL chains (passes.h, struct yolo_dfl_chain): for every one whose fused
+ * pass is safe at its Conv (cpu/dfl_mark.c), dfls[conv] and node_data[conv] are set,
+ * kernels[conv] becomes yolo_dfl_avx512/avx2 (x86/dfl_body.h), and the chain's other nodes
+ * get skip[] = 2. Nothing at YOLO_ISA_REF. All arrays per node. */
+struct yolo_cpu_dfl {
+    int32_t src;       /* the first Transpose's input, read in place */
+    int64_t st[4];     /* its strides for the Conv's input dims [N, bins, H, W] */
+    float   w[32];     /* the Conv's weights (bins <= YOLO_DFL_MAX_BINS) */
+    float   bias;
+};
+void yolo_dfl_mark(const struct yolo_graph *g, enum yolo_isa isa, struct yolo_cpu_kernel *kernels,
+                   struct yolo_cpu_dfl *dfls, const void **node_data, uint8_t *skip);
 /* Whether the arena bytes of activations a and b overlap (cpu/arena_overlap.c); whether node
  * n reads or writes any byte of activation t through a tensor other than the constants and
  * not_a, not_b (-1: none). */

@@ -51,6 +51,11 @@ void yolo_split_chain_avx512(const struct yolo_exec *x, const struct yolo_node *
                              int nth);
 void yolo_split_chain_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 
+/* A DFL chain (passes.h) as one pass, run in its Conv's place: node data is the struct
+ * yolo_cpu_dfl set with the kernel by yolo_dfl_mark (cpu/dfl_mark.c). */
+void yolo_dfl_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+void yolo_dfl_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+
 /* Transpose of 4-byte elements whose input-contiguous dim moves (8x8 register tiles). */
 void yolo_transpose_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_transpose_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

@@ -21,24 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "passes.h"
 #include "cuda/cuda_model.h"
 #include "ops/op_params.h"
-
-static int32_t readers(const struct yolo_graph *g, int32_t t)
-{
-    int32_t r = 0;
-    for (int32_t i = 0; i < g->n_nodes; i++)
-        for (int32_t k = 0; k < g->nodes[i].n_in; k++)
-            r += g->nodes[i].in[k] == t;
-    return r;
-}
-
-/* A tensor no one else needs: one reader, not a graph output, not kept for a caller. */
-static int private_tensor(const struct yolo_graph *g, int32_t t)
-{
-    return t >= 0 && !(g->tensors[t].flags & (YOLO_TF_OUTPUT | YOLO_TF_KEEP | YOLO_TF_CONST)) &&
-           readers(g, t) == 1;
-}
 
 /* Where tensor t's bytes lie in the context's arenas: 0 the FP32 one, 1 the FP16 one. */
 static void span(const struct cuda_model *m, int32_t t, int *arena, uint64_t *lo, uint64_t *hi)
@@ -59,78 +44,25 @@ static int overlap(const struct cuda_model *m, int32_t a, int32_t b)
     return aa == ab && alo < bhi && blo < ahi;
 }
 
-/* The chain starting at Transpose node i, recorded on its convolution; 0 if it is none. */
-static int fuse_at(struct cuda_model *m, int32_t i)
+/* The chain starting at Transpose node i (passes.h, yolo_dfl_chain_find), recorded on its
+ * convolution; 0 if it is none or cannot run fused here. */
+static int fuse_at(struct cuda_model *m, const struct yolo_uses *u, int32_t i)
 {
     const struct yolo_graph *g = m->g;
-    const struct yolo_node *ta = &g->nodes[i];
-    if (i + 2 >= g->n_nodes || ta->n_out != 1)
+    struct yolo_dfl_chain dc;
+    if (!yolo_dfl_chain_find(g, u, i, &dc))
         return 0;
-    const struct yolo_node *sm = &g->nodes[i + 1];
-    int32_t x1 = ta->in[0], x2 = ta->out[0];
-    if (sm->op != YOLO_OP_SOFTMAX || sm->in[0] != x2 || !private_tensor(g, x2) || x1 < 0 ||
-        (g->tensors[x1].flags & YOLO_TF_CONST) || g->tensors[x1].dtype != YOLO_DT_F32)
-        return 0;
-    const struct yolo_tensor *X1 = &g->tensors[x1], *X2 = &g->tensors[x2];
-    int32_t nd = X2->ndim, y2 = sm->out[0];
-    /* the softmax axis: one dim of X2, the lanes around it */
-    int64_t axis = sm->params[YOLO_SM_AXIS] < 0 ? sm->params[YOLO_SM_AXIS] + nd
-                                                : sm->params[YOLO_SM_AXIS];
-    if (axis < 0 || axis >= nd || X2->shape[axis] != sm->params[YOLO_SM_N])
-        return 0;
-    int64_t inner = 1;
-    for (int32_t k = (int32_t)axis + 1; k < nd; k++)
-        inner *= X2->shape[k];
-    if (inner != sm->params[YOLO_SM_INNER] || !private_tensor(g, y2))
-        return 0;
-    /* X2's strides in X1 (contiguous): dim k of X2 is dim perm[k] of X1 */
-    int64_t s1[YOLO_MAX_DIMS], s2[YOLO_MAX_DIMS], s3[YOLO_MAX_DIMS];
-    int64_t s = 1;
-    for (int32_t k = X1->ndim - 1; k >= 0; k--) {
-        s1[k] = s;
-        s *= X1->shape[k];
-    }
-    if (X1->ndim != nd)
-        return 0;
-    for (int32_t k = 0; k < nd; k++)
-        s2[k] = s1[ta->params[YOLO_TP_RES + k]];
-    /* maybe a second Transpose, then the convolution */
-    int32_t ci = i + 2, x3 = y2, chan = (int32_t)axis;
-    const struct yolo_node *tb = &g->nodes[i + 2];
-    int64_t pb[YOLO_MAX_DIMS];
-    for (int32_t k = 0; k < nd; k++)
-        pb[k] = k;
-    if (tb->op == YOLO_OP_TRANSPOSE && tb->in[0] == y2) {
-        if (i + 3 >= g->n_nodes || !private_tensor(g, tb->out[0]))
+    for (int32_t k = dc.first; k <= dc.conv; k++)
+        if (m->skip[k])
             return 0;
-        for (int32_t k = 0; k < nd; k++)
-            pb[k] = tb->params[YOLO_TP_RES + k];
-        x3 = tb->out[0];
-        ci = i + 3;
-    }
-    for (int32_t k = 0; k < nd; k++)
-        s3[k] = s2[pb[k]];
-    const struct yolo_node *cv = &g->nodes[ci];
-    if (cv->op != YOLO_OP_CONV || cv->in[0] != x3 || nd != 4 || pb[1] != chan)
+    if (overlap(m, dc.src, g->nodes[dc.conv].out[0]) ||
+        yolo_tensor_numel(&g->tensors[dc.src]) >= INT32_MAX / 2)   /* the kernel's int32 offsets */
         return 0;
-    const struct yolo_tensor *W = &g->tensors[cv->in[1]], *Y = &g->tensors[cv->out[0]];
-    const int64_t *p = cv->params;
-    int has_bias = cv->n_in >= 3 && cv->in[2] >= 0;
-    if (!(W->flags & YOLO_TF_CONST) || W->dtype != YOLO_DT_F32 || W->shape[0] != 1 ||
-        W->shape[1] != X2->shape[axis] || W->shape[1] > 32 || W->shape[2] != 1 ||
-        W->shape[3] != 1 || p[YOLO_CONV_GROUP] != 1 || p[YOLO_CONV_SH] != 1 ||
-        p[YOLO_CONV_SW] != 1 || p[YOLO_CONV_PT] || p[YOLO_CONV_PL] || p[YOLO_CONV_PB] ||
-        p[YOLO_CONV_PR] || p[YOLO_CONV_ACT] != YOLO_ACT_NONE ||
-        (has_bias && !(g->tensors[cv->in[2]].flags & YOLO_TF_CONST)) ||
-        Y->dtype != YOLO_DT_F32 || m->skip[i] || m->skip[i + 1] || m->skip[ci] ||
-        (ci == i + 3 && m->skip[i + 2]) || overlap(m, x1, cv->out[0]) ||
-        yolo_tensor_numel(X1) >= INT32_MAX / 2)   /* the kernel's int32 offsets */
-        return 0;
-    struct cuda_conv *c = &m->convs[ci];
+    struct cuda_conv *c = &m->convs[dc.conv];
     c->dfl = 1;
-    c->dfl_src = x1;
-    memcpy(c->dfl_st, s3, sizeof c->dfl_st);
-    for (int32_t k = i; k < ci; k++)
+    c->dfl_src = dc.src;
+    memcpy(c->dfl_st, dc.st, sizeof c->dfl_st);
+    for (int32_t k = dc.first; k < dc.conv; k++)
         m->skip[k] = CUDA_SKIP_FUSED;
     return 1;
 }
@@ -140,9 +72,13 @@ void cuda_fuse_dfl(struct cuda_model *m)
     const char *env = getenv("YOLO_CUDA_FUSE");
     if (env && strcmp(env, "0") == 0)
         return;
+    struct yolo_uses u;
+    if (yolo_uses_make(m->g, (size_t)m->g->n_tensors, &u, NULL))
+        return;   /* without memory the nodes run one by one */
     for (int32_t i = 0; i < m->g->n_nodes; i++)
         if (m->g->nodes[i].op == YOLO_OP_TRANSPOSE && !m->skip[i])
-            fuse_at(m, i);
+            fuse_at(m, &u, i);
+    yolo_uses_free(&u);
 }
 
 void cuda_dfl_launch(const struct cuda_ctx *c, int32_t i, struct yolo_cu_dfl *a)

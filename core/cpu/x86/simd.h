@@ -271,6 +271,13 @@ static inline vf vexp_clamped(vf x)
     return vscale2(p, n);
 }
 
+/* e^(v - mx), clamped below at -87 (e^-87 ~ 1.6e-38 where expf would give a few ulp-size
+ * denormals or 0: both vanish against a softmax row's maximum term e^0 = 1). */
+static inline vf vexp_shift(vf v, vf mx)
+{
+    return vexp_clamped(vmax(vsub(v, mx), vset1(-87.0f)));
+}
+
 /* u clamped to [-126, 126]: on AVX-512 one vrangeps (the smaller magnitude of u and 126,
  * with u's sign), on AVX2 a max and a min. */
 static inline vf vclamp126(vf u)

@@ -10,13 +10,6 @@
 #include "cpu/fast_ops.h"
 #include "simd.h"
 
-/* e^(v - mx), clamped below at -87 (e^-87 ~ 1.6e-38 where expf would give a few ulp-size
- * denormals or 0: both vanish against the row's maximum term e^0 = 1). */
-static inline vf exp_shift(vf v, vf mx)
-{
-    return vexp_clamped(vmax(vsub(v, mx), vset1(-87.0f)));
-}
-
 static void rows_last(const float *src, float *dst, int64_t r0, int64_t r1, int64_t len)
 {
     for (int64_t r = r0; r < r1; r++) {
@@ -32,13 +25,13 @@ static void rows_last(const float *src, float *dst, int64_t r0, int64_t r1, int6
         }
         vf mx = vset1(vhmax(mv)), sv = vzero();
         for (i = 0; i + VL <= len; i += VL) {
-            vf e = exp_shift(vload(s + i), mx);
+            vf e = vexp_shift(vload(s + i), mx);
             vstore(o + i, e);
             sv = vadd(sv, e);
         }
         if (i < len) {
             vmask m = vm_n((int)(len - i));
-            vf e = vblend(m, vzero(), exp_shift(vloadm(s + i, m), mx));
+            vf e = vblend(m, vzero(), vexp_shift(vloadm(s + i, m), mx));
             vstorem(o + i, e, m);
             sv = vadd(sv, e);
         }
@@ -74,7 +67,7 @@ void ISA_FN(yolo_softmax)(const struct yolo_exec *x, const struct yolo_node *n, 
         for (int64_t i = 0; i < len; i++)
             mx = vmax(mx, vloadm(s + i * inner, m));
         for (int64_t i = 0; i < len; i++) {
-            vf e = exp_shift(vloadm(s + i * inner, m), mx);
+            vf e = vexp_shift(vloadm(s + i * inner, m), mx);
             vstorem(d + i * inner, e, m);
             sum = vadd(sum, e);
         }

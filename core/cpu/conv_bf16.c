@@ -141,11 +141,12 @@ void yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node
     int64_t tiles = ceil_div(pl->P, tw);
     /* enough units for every thread: a multiple of nth tiles where columns allow, then
      * channel chunks (each chunk packs its tile's columns again: cheap next to the GEMM) */
-    if (tiles % nth && ceil_div(pl->P, 16) >= round_up(tiles, nth)) {
+    if (tiles % nth && ceil_div(pl->P, 16) >= round_up(tiles, nth))
         tiles = round_up(tiles, nth);
-        tw = round_up(ceil_div(pl->P, tiles), 16);
-        tiles = ceil_div(pl->P, tw);
-    }
+    /* tiles of equal width: the panel budget's width and a remainder would give one thread
+     * most of the columns (P = 400, K2 = 256: 336 + 64) */
+    tw = round_up(ceil_div(pl->P, tiles), 16);
+    tiles = ceil_div(pl->P, tw);
     int64_t ms = 1, base = pl->N * tiles;
     if (base < 4 * nth && base % nth) {
         ms = ceil_div(4 * nth, base);

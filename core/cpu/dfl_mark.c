@@ -30,8 +30,9 @@ void yolo_dfl_mark(const struct yolo_graph *g, enum yolo_isa isa, struct yolo_cp
             ok &= !skip[k];
         if (!ok)
             continue;
-        /* the source's bytes: the plan let them die at the first Transpose, but the nodes up
-         * to the Conv now write nothing, and the Conv's output is elsewhere (checked) */
+        /* the source's bytes stay as they are up to the Conv: the nodes between write
+         * nothing now, and the Conv's output lies elsewhere (plan.c keeps the source alive to
+         * the Conv; an engine planned before that may not, hence the check above) */
         struct yolo_cpu_dfl *f = &dfls[dc.conv];
         const struct yolo_tensor *W = &g->tensors[cv->in[1]];
         memset(f, 0, sizeof *f);

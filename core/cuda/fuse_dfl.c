@@ -10,12 +10,12 @@
  * whole network (FP16, CUDA graph) went from 19.7 to 18.0 ms at batch 128, 5.40 to 4.97 at
  * batch 32 and 0.80 to 0.78 ms at batch 1.
  *
- * When: the nodes are consecutive in the plan; each tensor between them has that one reader
- * and is no graph output; the convolution reduces over the softmax's axis (the strides of
- * the Transposes are composed into one strided view of the Transpose's input); and the
- * output's bytes do not overlap that input's (the planner may put the output where the input
- * was, since in the graph the input dies at the first Transpose); and every offset fits the
- * kernel's int32 arithmetic. YOLO_CUDA_FUSE=0 leaves
+ * When: the graph has the chain (passes.h, yolo_dfl_chain_find, shared with the CPU
+ * backend's cpu/dfl_mark.c: consecutive nodes, each tensor between them read by the next
+ * only, the convolution reducing over the softmax's axis through the Transposes' composed
+ * strides); none of its nodes is skipped for another reason; the output's bytes do not
+ * overlap the input's (plan.c keeps the input alive up to the convolution; an engine planned
+ * before that may not); and every offset fits the kernel's int32 arithmetic. YOLO_CUDA_FUSE=0 leaves
  * the chain as it is (for measuring what this buys). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +23,6 @@
 
 #include "passes.h"
 #include "cuda/cuda_model.h"
-#include "ops/op_params.h"
 
 /* Where tensor t's bytes lie in the context's arenas: 0 the FP32 one, 1 the FP16 one. */
 static void span(const struct cuda_model *m, int32_t t, int *arena, uint64_t *lo, uint64_t *hi)

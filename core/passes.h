@@ -88,10 +88,6 @@ struct yolo_plan_out {          /* arrays of g->n_tensors, the caller's */
 int yolo_plan_for(const struct yolo_graph *g, const struct yolo_plan_opts *o,
                   struct yolo_plan_out *out, struct yolo_diag *d);
 
-/* Whether Conv node `conv` is in the class-score branch of a YOLOv8/11-style detection head
- * (core/opt/head_class.c): the logits Conv before the head's Sigmoid and the two before it. */
-int yolo_head_class_conv(const struct yolo_graph *g, int32_t conv);
-
 /* Helpers for passes: how many node inputs read tensor t (graph outputs not counted), and
  * the index of the node producing t (-1 if none). O(nodes). */
 int32_t yolo_graph_n_consumers(const struct yolo_graph *g, int32_t t);

@@ -241,6 +241,14 @@ done:
     return rc;
 }
 
+/* Convs with fewer products per output than this keep float32 weights under --bf16: the
+ * 3-channel 3x3 stems (27). Each of their outputs sums too few products for the weights'
+ * rounding errors to average out: rounding yolov8n_dq's stem alone was a third of the box
+ * error of its whole bf16 engine against FP32 (16 coco128 images, mean |box - FP32| 0.205 ->
+ * 0.149 px without it), and it buys no speed: the CPU backend runs them on float32 kernels
+ * anyway (packing bf16 columns costs more than their products; cpu/select.c). */
+#define BF16_MIN_PRODUCTS 32
+
 /* --bf16: mark the Convs --int8 would take and round their weights (core/opt/bf16.c). No
  * calibration: bfloat16 keeps float32's exponent range, so no activation range is needed. */
 static int to_bf16(struct yolo_graph *g, const struct yolo_build_params *p,
@@ -253,6 +261,13 @@ static int to_bf16(struct yolo_graph *g, const struct yolo_build_params *p,
         rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory converting to bf16");
     if (!rc) {
         yolo_quant_plan(g, p->keep_float, p->n_keep_float, conv_ok, target);
+        for (int32_t i = 0; i < g->n_nodes; i++) {
+            const struct yolo_node *c = &g->nodes[i];
+            const struct yolo_tensor *W = c->n_in > 1 && c->in[1] >= 0 ? &g->tensors[c->in[1]] : NULL;
+            if (conv_ok[i] && W && W->ndim == 4 &&
+                W->shape[1] * W->shape[2] * W->shape[3] < BF16_MIN_PRODUCTS)
+                conv_ok[i] = 0;
+        }
         rc = yolo_opt_bf16(g, conv_ok, &n, d);
     }
     if (!rc) {

@@ -52,16 +52,23 @@ int yolo_conv_pack_applies(int64_t kind, const struct yolo_node *n, int64_t grou
     return 0;
 }
 
-/* Winograd F(4x4, 3x3) filter transform G (6x3), interpolation points 0, +-1, +-2, inf
- * (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). */
-static const double wino_g[6][3] = {
-    { 1.0 / 4, 0, 0 },
-    { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
-    { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
-    { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
-    { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
-    { 0, 0, 1 },
-};
+/* Winograd F(4x4, 3x3)'s filter transform G (6x3) for points 0, +-b, +-a, inf (conv_pack.h),
+ * rows in x86/wino_body.h's order 0, +b, -b, +a, -a, inf: row p is (1, p, p^2) / q_p(p), q_p
+ * being the polynomial of B^T's row p (x (x - r) over the other finite points r; for 0, the
+ * product of (x - r) over the nonzero ones). With a = 2, b = 1 it is Lavin & Gray's G. */
+static void wino_g(double a, double b, double G[6][3])
+{
+    const double pts[4] = { b, -b, a, -a };
+    const double q[4] = { 2 * b * b * (b * b - a * a), 2 * b * b * (b * b - a * a),
+                          2 * a * a * (a * a - b * b), 2 * a * a * (a * a - b * b) };
+    G[0][0] = 1 / (a * a * b * b), G[0][1] = 0, G[0][2] = 0;
+    for (int r = 0; r < 4; r++) {
+        G[1 + r][0] = 1 / q[r];
+        G[1 + r][1] = pts[r] / q[r];
+        G[1 + r][2] = pts[r] * pts[r] / q[r];
+    }
+    G[5][0] = 0, G[5][1] = 0, G[5][2] = 1;
+}
 
 void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg, int64_t KH,
                             int64_t KW, float *out)
@@ -101,17 +108,21 @@ void yolo_conv_pack_weights(int64_t kind, const void *wv, int64_t M, int64_t cg,
     uint16_t *ob = (uint16_t *)out;
     if (kind == YOLO_CONV_PACK_WINO43_BF16)   /* the odd channel's partner and rows >= M */
         memset(out, 0, sizeof(float) * (size_t)numel);
+    double wg[6][3];
+    if (kind == YOLO_CONV_PACK_WINO43)
+        wino_g(YOLO_WINO_F32_A, YOLO_WINO_F32_B, wg);
+    else
+        wino_g(YOLO_WINO_BF16_A, YOLO_WINO_BF16_B, wg);
     for (int64_t m = 0; m < M; m++)
         for (int64_t c = 0; c < cg; c++) {
             const float *g = w + (m * cg + c) * 9;
             double tmp[6][3];   /* G g */
             for (int i = 0; i < 6; i++)
                 for (int b = 0; b < 3; b++)
-                    tmp[i][b] = wino_g[i][0] * g[b] + wino_g[i][1] * g[3 + b] + wino_g[i][2] * g[6 + b];
+                    tmp[i][b] = wg[i][0] * g[b] + wg[i][1] * g[3 + b] + wg[i][2] * g[6 + b];
             for (int i = 0; i < 6; i++)
                 for (int j = 0; j < 6; j++) {
-                    double u = tmp[i][0] * wino_g[j][0] + tmp[i][1] * wino_g[j][1] +
-                               tmp[i][2] * wino_g[j][2];
+                    double u = tmp[i][0] * wg[j][0] + tmp[i][1] * wg[j][1] + tmp[i][2] * wg[j][2];
                     int64_t xi = i * 6 + j;
                     if (kind == YOLO_CONV_PACK_WINO43)
                         out[((xi * (mp / 8) + m / 8) * cg + c) * 8 + m % 8] = (float)u;

@@ -13,9 +13,9 @@
  *                             stored k-major so the micro-kernel broadcasts 8 consecutive
  *                             floats per k (k = (c*KH + kh)*KW + kw).
  *   WINO43  [36][Mp/8][C][8]  Winograd F(4x4, 3x3): U = G g G^T (6x6) of every 3x3 filter
- *                             (computed in double), position xi = 6*i + j of U holding the
+ *                             (computed in double; points below), position xi = 6*i + j of U holding the
  *                             GEMM8-style panel of the M x C matrix U[.][.][i][j].
- *   WINO43_BF16  [36][Mp/8][C2][8][2]  the same U rounded to bfloat16 (C2 = ceil(C/2)
+ *   WINO43_BF16  [36][Mp/8][C2][8][2]  U of the bf16 points, rounded to bfloat16 (C2 = ceil(C/2)
  *                             channel pairs, an odd C's last pair half zero), each panel
  *                             stored as conv_bf16.h's pairs: per pair, each of the 8
  *                             channels' two values side by side in one 32-bit word.
@@ -27,6 +27,19 @@
 #define YOLO_CONV_PACK_H
 
 #include "yolo_core.h"
+
+/* Winograd F(4x4, 3x3)'s interpolation points: 0, +-b, +-a and infinity (conv_pack.c builds G
+ * from them, x86/wino_body.h's transforms B^T and A^T take them). float32 keeps Lavin & Gray's
+ * 0, +-1, +-2: small integer coefficients, and its rounding is far below anything that matters.
+ * bf16 rounds U and V to 8 significant bits, and the output transform adds those errors with
+ * its coefficients (up to 8 with +-2): 0, +-2/3, +-3/2 (a b = 1, coefficients up to 3.4)
+ * halve the rounding error of the output (a simulation of 64-channel tiles with both factors
+ * rounded: 2.1% -> 1.1% relative RMS error; the best of the symmetric sets drawn from 0, +-1/4
+ * .. +-4), for the same number of operations. */
+#define YOLO_WINO_F32_A 2.0
+#define YOLO_WINO_F32_B 1.0
+#define YOLO_WINO_BF16_A 1.5
+#define YOLO_WINO_BF16_B (2.0 / 3.0)
 
 enum yolo_conv_pack {
     YOLO_CONV_PACK_NONE   = 0,

@@ -50,23 +50,20 @@ static int has_bf16(enum yolo_isa isa)
     return cpu.avx512bf16 && isa == YOLO_ISA_AVX512 && yolo_isa_usable(isa) == YOLO_ISA_AVX512;
 }
 
-/* Winograd's GEMMs in bf16 for bf16 3x3 stride-1 convs, except in the detection head's
- * class-score branch; $YOLO_BF16_WINO=0: none, =1: all. Measured (2026-12-05, Zen 5, 1
- * thread): those convs 0.56-0.78x the time of float32 Winograd (tests/perf/conv_bench with
- * BF16=1). The rounding of the transformed input to 8 bits costs accuracy, almost all of it in
- * the class branch (yolov8n_dq coco128 mAP50-95 against FP32, all 128 / the last 64 images,
- * scripts/precision_val.sh): bf16 Winograd everywhere -0.0051 / -0.0020 (issue 11 allows
- * 0.003), everywhere but the box branch -0.0050 / -0.0023, everywhere but the class branch
- * -0.0025 / -0.0002, nowhere -0.0005 / +0.0028. The class branch's convs (found by structure,
- * yolo_head_class_conv) keep float32 Winograd on their bf16 weights. yolov8n_dq at 1 thread:
- * FP32 33.0-35.6 ms, bf16 with none 28.2-28.5, with all 23.7-24.0, all but the class branch
- * 25.3-25.4. */
-static int bf16_winograd(const struct yolo_graph *g, const struct yolo_node *n)
+/* Winograd's GEMMs in bf16 for bf16 3x3 stride-1 convs; $YOLO_BF16_WINO=0: float32 Winograd
+ * on the bf16 weights instead. Measured (2026-12-05, Zen 5, 1 thread): those convs 0.56-0.78x
+ * the time of float32 Winograd (tests/perf/conv_bench with BF16=1). With Lavin & Gray's points
+ * the rounding of U and V to 8 bits cost accuracy, most of it in the head's class branch, which
+ * stayed on float32 Winograd; the bf16 points (conv_pack.h) halve that error, and the branch
+ * now takes bf16 Winograd too. yolov8n_dq coco128 mAP50-95 against FP32 (all 128 / the last
+ * 64 images, scripts/precision_val.sh), 2026-12-06: old points with the class branch in
+ * float32 -0.0037 / -0.0012 (issue 11 allows 0.003); bf16 points everywhere and the stem
+ * in float32 (build_model.c) -0.0002 / +0.0018; 1 thread 24.3 ms against 25.8-26.3 before,
+ * FP32 35-37 ms on the same (loaded) machine. */
+static int bf16_winograd(void)
 {
     const char *e = getenv("YOLO_BF16_WINO");
-    if (e && strcmp(e, "0") == 0)
-        return 0;
-    return (e && strcmp(e, "1") == 0) || !yolo_head_class_conv(g, (int32_t)(n - g->nodes));
+    return !(e && strcmp(e, "0") == 0);
 }
 
 int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
@@ -94,7 +91,7 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
      * on gemm8-rows, where packing bf16 columns costs more than the products it feeds.
      * Those run in float32 on the bf16 weights: within the same error bound (core/bf16.h). */
     if (kind == YOLO_CONV_PACK_WINO43 && yolo_conv_bf16_applies(g, n) && has_bf16(isa) &&
-        bf16_winograd(g, n))
+        bf16_winograd())
         return YOLO_CONV_PACK_WINO43_BF16;
     if (yolo_conv_bf16_applies(g, n) && has_bf16(isa) && kind != YOLO_CONV_PACK_WINO43 &&
         W->shape[1] * W->shape[2] * W->shape[3] >= YOLO_CONV_BF16_KMIN)

@@ -92,15 +92,48 @@ static double *abs_sums(const struct yolo_graph *g, const struct cc *c, const fl
     return s;
 }
 
-/* Winograd F(4x4, 3x3)'s matrices (conv_pack.c's G, x86/wino_body.h's B^T and A^T). */
-static const double wg[6][3] = { { 1.0 / 4, 0, 0 },           { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
-                                 { -1.0 / 6, 1.0 / 6, -1.0 / 6 }, { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
-                                 { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 } };
-static const double wbt[6][6] = { { 4, 0, -5, 0, 1, 0 },  { 0, -4, -4, 1, 1, 0 },
-                                  { 0, 4, -4, -1, 1, 0 }, { 0, -2, -1, 2, 1, 0 },
-                                  { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } };
-static const double wat[4][6] = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 },
-                                  { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } };
+/* Winograd F(4x4, 3x3)'s matrices for the bf16 kernel's points 0, +-b, +-a, inf (conv_pack.h),
+ * built here from their definition (Toom-Cook), apart from the kernel's factored formulas:
+ * point order 0, +b, -b, +a, -a, inf; A^T[i][k] = p_k^i (inf: [i = 3]); B^T's row k the
+ * coefficients of q_k(x) = prod (x - r) over the finite points r other than p_k, times x
+ * unless p_k = 0 (inf: x prod over all nonzero r); G's row k (1, p_k, p_k^2) / q_k(p_k). */
+static double wg[6][3], wbt[6][6], wat[4][6];
+
+static void winograd_matrices(double a, double b)
+{
+    const double p[5] = { 0, b, -b, a, -a };
+    for (int k = 0; k < 6; k++) {
+        double poly[7] = { 1 };   /* coefficients of x^0 .. x^6, built by multiplying out */
+        int deg = 0;
+        for (int r = 0; r < 5; r++) {
+            if (r == k || (k == 5 && r == 0))
+                continue;
+            for (int e = deg + 1; e > 0; e--)
+                poly[e] = poly[e - 1] - p[r] * poly[e];
+            poly[0] = -p[r] * poly[0];
+            deg++;
+        }
+        if (k == 5) {   /* x times the product over the nonzero points */
+            for (int e = deg + 1; e > 0; e--)
+                poly[e] = poly[e - 1];
+            poly[0] = 0;
+        }
+        for (int e = 0; e < 6; e++)
+            wbt[k][e] = poly[e];
+        if (k < 5) {
+            double q = 0, x = 1;
+            for (int e = 0; e < 6; e++, x *= p[k])
+                q += poly[e] * x;
+            for (int j = 0; j < 3; j++)
+                wg[k][j] = pow(p[k], j) / q;
+        } else {
+            wg[5][0] = wg[5][1] = 0;
+            wg[5][2] = 1;
+        }
+        for (int i = 0; i < 4; i++)
+            wat[i][k] = k < 5 ? pow(p[k], i) : (i == 3);
+    }
+}
 
 static int winograd_shape(const struct cc *c, int64_t oh, int64_t ow)
 {
@@ -211,7 +244,7 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
             /* v 0: the bf16 kernel on every shape (where the CPU has it); 1: the backend's
              * own choice at avx512 (the bf16 kernel, or Winograd / gemm8-rows in float32
              * where those are faster, cpu/select.c); 2: forced avx2, the float32 kernels;
-             * 3: the bf16 Winograd kernel (the default outside a head's class branch)
+             * 3: the bf16 Winograd kernel (the default for 3x3 stride-1 shapes)
              * forced on every shape it fits;
              * 4: the stride-2 rows path forced on every 3-wide stride-2 shape (the backend
              * takes it for output rows of 32 and up) */
@@ -294,6 +327,7 @@ static void check_reject(struct harness *h)
 int main(void)
 {
     HARNESS_INIT(h, "test_conv_bf16");
+    winograd_matrices(YOLO_WINO_BF16_A, YOLO_WINO_BF16_B);
     struct yolo_cpu cpu;
     yolo_cpu_detect(&cpu);
     int has_bf16 = cpu.avx512bf16 && yolo_isa_select(&cpu, NULL) == YOLO_ISA_AVX512;

@@ -433,7 +433,8 @@ static void conv_wino(const struct yolo_exec *x, const struct yolo_node *n, int 
         for (int64_t tc = t0; tc < t1; tc += VL) {
             int np = chunk_parts(tc, imin(tc + VL, t1), g->TW, pt);
             for (int64_t c = 0; c < C; c++)
-                wino_in(g, xb + c * g->H * g->W, pt, np, V + c * tbp + (tc - t0), vs);
+                wino_in(g, xb + c * g->H * g->W, pt, np, V + c * tbp + (tc - t0), vs,
+                        (float)YOLO_WINO_F32_A, (float)YOLO_WINO_F32_B);
         }
         for (int64_t xi = 0; xi < 36; xi++)
             for (int64_t col = 0; col < ncols; col += NR)
@@ -444,7 +445,8 @@ static void conv_wino(const struct yolo_exec *x, const struct yolo_node *n, int 
             int np = chunk_parts(tc, tend, g->TW, pt);
             for (int64_t m = 0; m < g->M; m++)
                 wino_out(g, Yw + m * tbp + (tc - t0), ys, (int)(tend - tc), pt, np,
-                         bias ? bias[m] : 0.0f, yb + m * g->P);
+                         bias ? bias[m] : 0.0f, yb + m * g->P, (float)YOLO_WINO_F32_A,
+                         (float)YOLO_WINO_F32_B);
         }
     }
 }

@@ -22,6 +22,10 @@
 #include "cpu/x86/simd.h"
 #include "cpu/x86/wino_body.h"
 
+/* the bf16 points (conv_pack.h: half the float32 points' rounding error) */
+#define PA ((float)YOLO_WINO_BF16_A)
+#define PB ((float)YOLO_WINO_BF16_B)
+
 /* The input transform of channels 2 c2 and 2 c2 + 1 (zero if c1 is NULL) for one chunk of
  * tiles, stored as bfloat16 pairs: v = &V[0][c2][tc - t0], vs words between matrices. */
 static void wino_in_pair(const struct yolo_conv_geom *g, const float *c0, const float *c1,
@@ -31,9 +35,9 @@ static void wino_in_pair(const struct yolo_conv_geom *g, const float *c0, const 
                                             8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
                                             15, 31 };
     float a[36 * VL] __attribute__((aligned(64))), b[36 * VL] __attribute__((aligned(64)));
-    wino_in(g, c0, pt, np, a, VL);
+    wino_in(g, c0, pt, np, a, VL, PA, PB);
     if (c1)
-        wino_in(g, c1, pt, np, b, VL);
+        wino_in(g, c1, pt, np, b, VL, PA, PB);
     const __m512i inter = _mm512_loadu_si512(inter_idx);
     for (int xi = 0; xi < 36; xi++) {
         __m512 hi = c1 ? _mm512_load_ps(b + xi * VL) : _mm512_setzero_ps();
@@ -91,7 +95,7 @@ void yolo_conv_wino_bf16_avx512(const struct yolo_exec *x, const struct yolo_nod
             int np = chunk_parts(tc, tend, g.TW, pt);
             for (int64_t m = 0; m < g.M; m++)
                 wino_out(&g, Yw + m * tbp + (tc - t0), ys, (int)(tend - tc), pt, np,
-                         bias ? bias[m] : 0.0f, yb + m * g.P);
+                         bias ? bias[m] : 0.0f, yb + m * g.P, PA, PB);
         }
     }
 }

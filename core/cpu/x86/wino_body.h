@@ -29,34 +29,50 @@ static int chunk_parts(int64_t tc, int64_t tend, int64_t TW, struct tile_part *p
     return np;
 }
 
-/* d0..d5 -> B^T d (F(4x4,3x3), points 0, +-1, +-2): the same formula for rows and columns. */
-static inline void wino_bt(const vf d[6], vf o[6])
+/* d0..d5 -> B^T d for points 0, +-b, +-a, inf (conv_pack.h), rows in the order 0, +b, -b, +a,
+ * -a, inf: row p holds the coefficients of q_p(x) = x prod (x - r) over the other finite
+ * points r (for 0: prod (x - r) over the nonzero ones), so rows +-p share their even and odd
+ * parts. The same formula for rows and columns. a, b are constants at every call, so the
+ * multiplications by 1 of the float32 points (a = 2, b = 1) fold away. */
+static inline __attribute__((always_inline)) void wino_bt(const vf d[6], vf o[6], float a, float b)
 {
-    vf four = vset1(4.0f), five = vset1(5.0f), two = vset1(2.0f);
-    o[0] = vfma(four, d[0], vfnma(five, d[2], d[4]));
-    vf t1 = vfnma(four, d[2], d[4]), t2 = vfnma(four, d[1], d[3]);
+    vf a2 = vset1(a * a), b2 = vset1(b * b), p2 = vset1(a * a * b * b), s = vset1(a * a + b * b);
+    o[0] = vfma(p2, d[0], vfnma(s, d[2], d[4]));
+    vf t1 = vfnma(a2, d[2], d[4]), t2 = vfnma(a2, d[1], d[3]);   /* rows +-b */
+    if (b != 1.0f)
+        t2 = vmul(vset1(b), t2);
     o[1] = vadd(t1, t2);
     o[2] = vsub(t1, t2);
-    vf t3 = vsub(d[4], d[2]), t4 = vmul(two, vsub(d[3], d[1]));
+    vf t3 = b == 1.0f ? vsub(d[4], d[2]) : vfnma(b2, d[2], d[4]);   /* rows +-a */
+    vf t4 = vmul(vset1(a), b == 1.0f ? vsub(d[3], d[1]) : vfnma(b2, d[1], d[3]));
     o[3] = vadd(t3, t4);
     o[4] = vsub(t3, t4);
-    o[5] = vfma(four, d[1], vfnma(five, d[3], d[5]));
+    o[5] = vfma(p2, d[1], vfnma(s, d[3], d[5]));
 }
 
-/* y0..y5 -> A^T y (4 values) */
-static inline void wino_at(const vf y[6], vf s[4])
+/* y0..y5 -> A^T y (4 values): A^T[i] = (0^i, b^i, (-b)^i, a^i, (-a)^i, [i = 3]) */
+static inline __attribute__((always_inline)) void wino_at(const vf y[6], vf s[4], float a, float b)
 {
-    vf a = vadd(y[1], y[2]), b = vsub(y[1], y[2]), c = vadd(y[3], y[4]), d = vsub(y[3], y[4]);
-    s[0] = vadd(vadd(y[0], a), c);
-    s[1] = vfma(vset1(2.0f), d, b);
-    s[2] = vfma(vset1(4.0f), c, a);
-    s[3] = vadd(vfma(vset1(8.0f), d, b), y[5]);
+    vf p = vadd(y[1], y[2]), m = vsub(y[1], y[2]), c = vadd(y[3], y[4]), d = vsub(y[3], y[4]);
+    if (b != 1.0f) {
+        p = vmul(vset1(b * b), p);   /* b^2 (y1 + y2); s0 needs the plain sum */
+        s[0] = vadd(vadd(y[0], vadd(y[1], y[2])), c);
+        s[1] = vfma(vset1(a), d, vmul(vset1(b), m));
+        s[2] = vfma(vset1(a * a), c, p);
+        s[3] = vadd(vfma(vset1(a * a * a), d, vmul(vset1(b * b * b), m)), y[5]);
+        return;
+    }
+    s[0] = vadd(vadd(y[0], p), c);
+    s[1] = vfma(vset1(a), d, m);
+    s[2] = vfma(vset1(a * a), c, p);
+    s[3] = vadd(vfma(vset1(a * a * a), d, m), y[5]);
 }
 
 /* Input transform of one channel plane for the tiles of one chunk; v = &V[0][c][tc - t0],
- * xs = floats between consecutive xi. */
-static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struct tile_part *pt,
-                    int np, float *v, int64_t xs)
+ * xs = floats between consecutive xi; a, b: the points (the same constants at every call of a
+ * file, which GCC's constant propagation carries in). */
+static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struct tile_part *pt, int np, float *v,
+        int64_t xs, float a, float b)
 {
     vf tmp[6][6];
     #pragma GCC unroll 6
@@ -98,7 +114,7 @@ static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struc
                     d[j] = vblend(lm, d[j], e[j]);
             }
         }
-        wino_bt(d, tmp[i]);
+        wino_bt(d, tmp[i], a, b);
     }
     #pragma GCC unroll 6
     for (int j = 0; j < 6; j++) {
@@ -106,7 +122,7 @@ static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struc
         #pragma GCC unroll 6
         for (int i = 0; i < 6; i++)
             col[i] = tmp[i][j];
-        wino_bt(col, o);
+        wino_bt(col, o, a, b);
         #pragma GCC unroll 6
         for (int i = 0; i < 6; i++)
             vstore(v + (i * 6 + j) * xs, o[i]);
@@ -115,7 +131,7 @@ static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struc
 
 /* Output transform of one channel for the tiles of one chunk; y = &Yw[0][m][tc - t0]. */
 static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys, int nvalid,
-                     const struct tile_part *pt, int np, float bias, float *om)
+         const struct tile_part *pt, int np, float bias, float *om, float a, float b)
 {
     vmask lm = vm_n(nvalid);
     vf tmp[4][6];
@@ -125,7 +141,7 @@ static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys,
         #pragma GCC unroll 6
         for (int i = 0; i < 6; i++)
             col[i] = vloadm(y + (i * 6 + j) * ys, lm);
-        wino_at(col, s);
+        wino_at(col, s, a, b);
         #pragma GCC unroll 4
         for (int k = 0; k < 4; k++)
             tmp[k][j] = s[k];
@@ -134,7 +150,7 @@ static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys,
     #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         vf o[4], st[4];
-        wino_at(tmp[k], o);
+        wino_at(tmp[k], o, a, b);
         #pragma GCC unroll 4
         for (int l = 0; l < 4; l++)
             o[l] = vact(vadd(o[l], bv), (int)g->act);

@@ -63,9 +63,9 @@ int yolo_conv_bf16_s2_applies(const struct yolo_graph *g, const struct yolo_node
     if (!yolo_conv_bf16_applies(g, n))
         return 0;
     const int64_t *p = n->params;
-    const struct yolo_tensor *W = &g->tensors[n->in[1]], *Y = &g->tensors[n->out[0]];
+    const struct yolo_tensor *W = &g->tensors[n->in[1]];
     return p[YOLO_CONV_KW] == 3 && p[YOLO_CONV_SW] == 2 && p[YOLO_CONV_DW] == 1 &&
-           p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_PL] <= 2 && Y->shape[3] >= YOLO_CONV_BF16_S2_OWMIN &&
+           p[YOLO_CONV_DH] == 1 && p[YOLO_CONV_PL] <= 2 &&
            yolo_conv_bf16_s2_packed_words(W->shape[0], W->shape[1], W->shape[2], 3) > 0;
 }
 
@@ -115,9 +115,12 @@ void yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node
         pl->C2 = ceil_div(pl->C, 2);
         pl->K2 = pl->C2 * pl->KH * 3;
         pl->lw = round_up(pl->OW, 16) + 16;   /* word OW + 1 is the last a vector reaches */
-        /* per input row: both phases of every channel pair, lw words each */
+        pl->narrow = pl->OW < YOLO_CONV_BF16_S2_OWMIN;
+        /* per input row: both phases of every channel pair, lw words each; narrow rows also
+         * hold the band's columns packed (K2 words per column) */
         int64_t row_bytes = pl->C2 * 2 * pl->lw * 4;
-        int64_t per_out = pl->SH * row_bytes, fixed = pl->KH * row_bytes;
+        int64_t per_out = pl->SH * row_bytes + (pl->narrow ? pl->K2 * pl->OW * 4 : 0);
+        int64_t fixed = pl->KH * row_bytes;
         int64_t br = (PANEL_BUDGET - fixed) / per_out + 1;
         if (br < 1)
             br = 1;
@@ -127,6 +130,13 @@ void yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node
         if (pl->N % nth)
             nb = round_up(nb, nth) > pl->OH ? pl->OH : round_up(nb, nth);
         pl->tw = ceil_div(pl->OH, nb);
+        /* narrow: bands in a multiple of the threads where some height gives one (20 rows, 2
+         * threads: 6 bands would be 5 of 4 rows; 4 of 5 rows split evenly) */
+        for (int64_t t = pl->tw; pl->narrow && pl->N % nth && t >= 1; t--)
+            if (ceil_div(pl->OH, t) % nth == 0) {
+                pl->tw = t;
+                break;
+            }
         pl->n_tiles = ceil_div(pl->OH, pl->tw);
         pl->in_rows = (pl->tw - 1) * pl->SH + pl->KH;
         pl->n_msplit = 1;
@@ -165,9 +175,10 @@ uint64_t yolo_conv_bf16_scratch(const struct yolo_graph *g, const struct yolo_no
     struct yolo_conv_bf16_plan pl;
     yolo_conv_bf16_plan_make(g, n, nth, rows, &pl);
     if (rows)   /* the band's rows (two phases per pair), a zero row, the row-pointer table
-                 * (8 bytes per pair) */
+                 * (8 bytes per pair); narrow: the band's packed columns after them */
         return ((uint64_t)pl.C2 * 2 * (uint64_t)pl.in_rows * (uint64_t)pl.lw + (uint64_t)pl.lw +
-                2 * (uint64_t)pl.K2 + 64) * 4;
+                2 * (uint64_t)pl.K2 + 64 +
+                (pl.narrow ? (uint64_t)pl.K2 * (uint64_t)round_up(pl.tw * pl.OW, 16) + 16 : 0)) * 4;
     /* the packed panel, then two float rows of tw for the im2col of one k pair */
     return ((uint64_t)pl.K2 * (uint64_t)pl.tw + 2 * (uint64_t)pl.tw + 64) * 4;
 }

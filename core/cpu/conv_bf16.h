@@ -12,8 +12,8 @@
  * vcvtne2ps2bf16; twp = tile width rounded up to 16, zero beyond), then every 8 x 48 output
  * block sums 24 float32 accumulators over the K2 pairs (3 loads, 8 broadcasts, 24
  * vdpbf16ps per pair) and finishes with bias + activation in float32 (x86/simd.h). */
-/* Stride-2 rows (YOLO_CONV_PACK_BF16_S2: KW 3, stride 2 across, dilation 1, output rows at
- * least YOLO_CONV_BF16_S2_OWMIN wide): no im2col at all. The pairs vdpbf16ps multiplies are
+/* Stride-2 rows (YOLO_CONV_PACK_BF16_S2: KW 3, stride 2 across, dilation 1): no im2col at
+ * all (narrow rows: see YOLO_CONV_BF16_S2_OWMIN). The pairs vdpbf16ps multiplies are
  * two input channels (2cp, 2cp + 1) at one tap. Each input row of a channel pair is stored
  * once per band as two phases of bfloat16 pairs, with s[j] = x[j - PL] (the row shifted by
  * the left pad): word i of the even phase is (s_a[2i], s_b[2i]), of the odd phase (s_a[2i +
@@ -35,9 +35,12 @@
 /* Fewest products per output (K = C*KH*KW) for which the CPU backend picks the bf16 kernel
  * (cpu/select.c says why). */
 #define YOLO_CONV_BF16_KMIN 32
-/* Narrowest output rows the stride-2 rows path takes (narrower ones waste much of the
- * 16-column vectors of each row: they stay on the packed kernel; conv_bench, 1 thread, 128 ->
- * 256 at 40x40, 20-wide rows: packed 0.80 ms, rows 0.95). */
+/* Narrowest output rows the stride-2 rows path multiplies in place. Narrower ones would waste
+ * much of the 16-column vectors of each row (conv_bench, 1 thread, 128 -> 256 at 40x40,
+ * 20-wide rows: im2col 0.80 ms, in place 0.95), so they are "narrow": the band's converted
+ * rows are copied into packed columns, [48-column block][K2][48] words, whole rows one after
+ * the other, and the packed micro-kernel runs on those. The copy is of whole bf16 words, where
+ * im2col gathered and converted every float of every tap. */
 #define YOLO_CONV_BF16_S2_OWMIN 32
 
 struct yolo_conv_bf16_plan {
@@ -49,6 +52,7 @@ struct yolo_conv_bf16_plan {
     /* BF16_S2 rows: tw is output rows per band (n_tiles bands), K2 = ceil(C/2)*KH*3 pairs */
     int64_t rows, lw, in_rows;  /* 1 for the rows path; words per converted row; rows a band holds */
     int64_t C2;                 /* rows path: channel pairs, ceil(C / 2) */
+    int64_t narrow;             /* rows path: OW < YOLO_CONV_BF16_S2_OWMIN, packed columns */
 };
 /* rows: 1 for the BF16_S2 rows path's plan */
 void     yolo_conv_bf16_plan_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,

@@ -263,8 +263,7 @@ static void check_case(struct harness *h, const struct cc *c, int has_bf16, uint
             int rows = !strcmp(picked, "bf16-rows-s2");
             int bf = rows || !strcmp(picked, "bf16-gemm"), bw = !strcmp(picked, "winograd-f4x4-bf16");
             n_rows_runs += rows;
-            int s2_default = has_bf16 && c->kw == 3 && c->s == 2 && c->d == 1 && K >= YOLO_CONV_BF16_KMIN &&
-                             Y->shape[3] >= YOLO_CONV_BF16_S2_OWMIN;
+            int s2_default = has_bf16 && c->kw == 3 && c->s == 2 && c->d == 1 && K >= YOLO_CONV_BF16_KMIN;
             const char *e = getenv("YOLO_BF16_WINO");   /* on unless "0" (no head here) */
             int wino_on = has_bf16 && wino && !(e && !strcmp(e, "0"));
             CHECK(h, rc == 0 && (v != 0 || (bf && !rows)) && (v != 3 || bw) && (v != 4 || rows) &&
@@ -362,6 +361,9 @@ int main(void)
         { 1, 5, 9, 67, 9, 3, 3, 2, 1, 0, 0, 0, 0, 1, 1 },      /* s2 rows: no pad, 33 wide */
         { 2, 24, 61, 64, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 3 },   /* s2 rows: batch 2, bands */
         { 1, 3, 12, 66, 8, 3, 3, 2, 1, 2, 2, 0, 0, 1, 2 },     /* s2 rows: pads 2 / 0 */
+        { 1, 40, 40, 40, 24, 3, 3, 2, 1, 1, 1, 1, 1, 1, 3 },   /* s2 narrow: 20 wide, bands */
+        { 2, 33, 19, 21, 20, 3, 3, 2, 1, 1, 1, 1, 1, 0, 1 },   /* s2 narrow: 11 wide, batch 2 */
+        { 1, 64, 9, 9, 40, 3, 3, 2, 1, 1, 1, 1, 1, 1, 3 },     /* s2 narrow: 5 x 5 */
     };
     uint64_t seed = SEED;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

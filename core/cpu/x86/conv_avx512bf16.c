@@ -237,6 +237,58 @@ static void convert_pair_row(const float *xa, const float *xb, int64_t W, int64_
     }
 }
 
+/* Narrow rows (conv_bf16.h, YOLO_CONV_BF16_S2_OWMIN): output rows [oy0, oy1) of one image
+ * from its converted band. Each B row (cp, kh, kw) of the band's columns, whole output rows
+ * one after the other, is copied as words from the converted rows into bp's 48-column blocks
+ * ([block][K2][48] words, the last block 16 or 32 wide); then the packed kernel's panel
+ * loop, writing the band's rows at y (contiguous: whole rows). */
+static void narrow_band(const struct yolo_conv_bf16_plan *pl, const uint32_t *wpack,
+                        const uint16_t *band, const uint16_t *zero, int64_t oy0, int64_t oy1,
+                        int64_t iy0, const float *bd, float *y, uint32_t *bp)
+{
+    int64_t OW = pl->OW, cols = (oy1 - oy0) * OW, twp = (cols + 15) / 16 * 16, lw = pl->lw;
+    for (int64_t k2 = 0; k2 < pl->K2; k2++) {
+        int64_t kw = k2 % 3, kh = (k2 / 3) % pl->KH, cp = k2 / (3 * pl->KH);
+        for (int64_t oy = oy0; oy < oy1; oy++) {
+            int64_t r = (oy - oy0) * pl->SH + kh, iy = iy0 + r;
+            const uint32_t *src = (const uint32_t *)zero;
+            if (iy >= 0 && iy < pl->H) {   /* tap 0: even word m, 1: odd word m, 2: even m + 1 */
+                const uint16_t *e = band + 2 * ((cp * pl->in_rows + r) * 2) * lw;
+                src = (const uint32_t *)(kw == 1 ? e + 2 * lw : kw == 2 ? e + 2 : e);
+            }
+            for (int64_t p = (oy - oy0) * OW, end = p + OW; p < end;) {
+                int64_t jb = p / 48, c = p % 48, nb = twp - jb * 48 < 48 ? twp - jb * 48 : 48;
+                int64_t piece = end - p < 48 - c ? end - p : 48 - c;
+                uint32_t *d = bp + jb * 48 * pl->K2 + k2 * nb + c;
+                for (int64_t t = 0; t < piece; t += 16) {
+                    __mmask16 m = vm_n((int)(piece - t));
+                    _mm512_mask_storeu_epi32(d + t, m, _mm512_maskz_loadu_epi32(m, src + t));
+                }
+                src += piece;
+                p += piece;
+            }
+        }
+        for (int64_t p = cols; p < twp; p++) {   /* the last block's columns past the band */
+            int64_t jb = p / 48, nb = twp - jb * 48 < 48 ? twp - jb * 48 : 48;
+            bp[jb * 48 * pl->K2 + k2 * nb + p % 48] = 0;
+        }
+    }
+    const uint16_t *bw = (const uint16_t *)bp;
+    for (int64_t q = 0; q < pl->Mp / 8; q++) {
+        const uint32_t *wp = wpack + q * pl->K2 * 8;
+        int64_t j = 0;
+        for (; j + 48 <= twp; j += 48)
+            bf16_block(3, wp, bw + j * 2 * pl->K2, 3 * 32, pl->K2, bd, q * 8, pl->M, (int)pl->act,
+                       y + j, pl->P, cols - j);
+        if (twp - j == 32)
+            bf16_block(2, wp, bw + j * 2 * pl->K2, 2 * 32, pl->K2, bd, q * 8, pl->M, (int)pl->act,
+                       y + j, pl->P, cols - j);
+        else if (twp - j == 16)
+            bf16_block(1, wp, bw + j * 2 * pl->K2, 1 * 32, pl->K2, bd, q * 8, pl->M, (int)pl->act,
+                       y + j, pl->P, cols - j);
+    }
+}
+
 void yolo_conv_bf16_s2_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith,
                               int nth)
 {
@@ -265,6 +317,12 @@ void yolo_conv_bf16_s2_avx512(const struct yolo_exec *x, const struct yolo_node 
                                      2 * cp + 1 < pl.C ? xb + ((2 * cp + 1) * pl.H + iy) * pl.W : NULL,
                                      pl.W, pl.PL, lw, e, e + 2 * lw);
             }
+        if (pl.narrow) {
+            narrow_band(&pl, wpack, band, zero, oy0, oy1, iy0, bd,
+                        yd + b * pl.M * pl.P + oy0 * pl.OW,
+                        (uint32_t *)(((uintptr_t)(rows + pl.K2) + 63) & ~(uintptr_t)63));
+            continue;
+        }
         for (int64_t oy = oy0; oy < oy1; oy++) {
             for (int64_t cp = 0; cp < pl.C2; cp++)
                 for (int64_t kh = 0; kh < pl.KH; kh++) {

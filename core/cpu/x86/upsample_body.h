@@ -14,8 +14,14 @@ void ISA_FN(yolo_upsample2x)(const struct yolo_exec *x, const struct yolo_node *
     const struct yolo_tensor *X = &x->g->tensors[n->in[0]];
     const float *src = yolo_exec_ptr(x, n->in[0]);
     float *dst = yolo_exec_ptr(x, n->out[0]);
-    int64_t W = X->shape[3], rows = X->shape[0] * X->shape[1] * X->shape[2];
-    for (int64_t r = rows * ith / nth, re = rows * (ith + 1) / nth; r < re; r++) {
+    int64_t W = X->shape[3], H = X->shape[2], planes = X->shape[0] * X->shape[1];
+    /* each thread the same rows of every plane: the convolution before split its output by
+     * position, so the rows a thread reads are the ones its own core wrote (split by rows of
+     * the whole tensor, yolov5n's 20x20 -> 40x40 took 0.016-0.022 ms at 1 thread and 0.06 at
+     * 2) */
+    for (int64_t u = 0; u < planes * (H * (ith + 1) / nth - H * ith / nth); u++) {
+        int64_t per = H * (ith + 1) / nth - H * ith / nth;
+        int64_t r = u / per * H + H * ith / nth + u % per;   /* row of plane u / per */
         const float *s = src + r * W;
         float *d0 = dst + r * 4 * W, *d1 = d0 + 2 * W;   /* output rows 2y and 2y + 1 */
         int64_t j = 0;

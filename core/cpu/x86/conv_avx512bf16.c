@@ -278,14 +278,14 @@ static void narrow_band(const struct yolo_conv_bf16_plan *pl, const uint32_t *wp
         const uint32_t *wp = wpack + q * pl->K2 * 8;
         int64_t j = 0;
         for (; j + 48 <= twp; j += 48)
-            bf16_block(3, wp, bw + j * 2 * pl->K2, 3 * 32, pl->K2, bd, q * 8, pl->M, (int)pl->act,
-                       y + j, pl->P, cols - j);
+            bf16_block(3, wp, bw + j * 2 * pl->K2, 3 * 32, pl->K2, bd, q * 8, pl->M,
+                       (int)pl->act, y + j, pl->P, cols - j);
         if (twp - j == 32)
-            bf16_block(2, wp, bw + j * 2 * pl->K2, 2 * 32, pl->K2, bd, q * 8, pl->M, (int)pl->act,
-                       y + j, pl->P, cols - j);
+            bf16_block(2, wp, bw + j * 2 * pl->K2, 2 * 32, pl->K2, bd, q * 8, pl->M,
+                       (int)pl->act, y + j, pl->P, cols - j);
         else if (twp - j == 16)
-            bf16_block(1, wp, bw + j * 2 * pl->K2, 1 * 32, pl->K2, bd, q * 8, pl->M, (int)pl->act,
-                       y + j, pl->P, cols - j);
+            bf16_block(1, wp, bw + j * 2 * pl->K2, 1 * 32, pl->K2, bd, q * 8, pl->M,
+                       (int)pl->act, y + j, pl->P, cols - j);
     }
 }
 

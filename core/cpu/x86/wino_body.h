@@ -71,8 +71,8 @@ static inline __attribute__((always_inline)) void wino_at(const vf y[6], vf s[4]
 /* Input transform of one channel plane for the tiles of one chunk; v = &V[0][c][tc - t0],
  * xs = floats between consecutive xi; a, b: the points (the same constants at every call of a
  * file, which GCC's constant propagation carries in). */
-static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struct tile_part *pt, int np, float *v,
-        int64_t xs, float a, float b)
+static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struct tile_part *pt,
+                    int np, float *v, int64_t xs, float a, float b)
 {
     vf tmp[6][6];
     #pragma GCC unroll 6
@@ -131,7 +131,7 @@ static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struc
 
 /* Output transform of one channel for the tiles of one chunk; y = &Yw[0][m][tc - t0]. */
 static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys, int nvalid,
-         const struct tile_part *pt, int np, float bias, float *om, float a, float b)
+                     const struct tile_part *pt, int np, float bias, float *om, float a, float b)
 {
     vmask lm = vm_n(nvalid);
     vf tmp[4][6];

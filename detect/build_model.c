@@ -263,7 +263,8 @@ static int to_bf16(struct yolo_graph *g, const struct yolo_build_params *p,
         yolo_quant_plan(g, p->keep_float, p->n_keep_float, conv_ok, target);
         for (int32_t i = 0; i < g->n_nodes; i++) {
             const struct yolo_node *c = &g->nodes[i];
-            const struct yolo_tensor *W = c->n_in > 1 && c->in[1] >= 0 ? &g->tensors[c->in[1]] : NULL;
+            const struct yolo_tensor *W =
+                c->n_in > 1 && c->in[1] >= 0 ? &g->tensors[c->in[1]] : NULL;
             if (conv_ok[i] && W && W->ndim == 4 &&
                 W->shape[1] * W->shape[2] * W->shape[3] < BF16_MIN_PRODUCTS)
                 conv_ok[i] = 0;

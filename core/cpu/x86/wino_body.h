@@ -54,18 +54,13 @@ static inline __attribute__((always_inline)) void wino_bt(const vf d[6], vf o[6]
 static inline __attribute__((always_inline)) void wino_at(const vf y[6], vf s[4], float a, float b)
 {
     vf p = vadd(y[1], y[2]), m = vsub(y[1], y[2]), c = vadd(y[3], y[4]), d = vsub(y[3], y[4]);
-    if (b != 1.0f) {
-        p = vmul(vset1(b * b), p);   /* b^2 (y1 + y2); s0 needs the plain sum */
-        s[0] = vadd(vadd(y[0], vadd(y[1], y[2])), c);
-        s[1] = vfma(vset1(a), d, vmul(vset1(b), m));
-        s[2] = vfma(vset1(a * a), c, p);
-        s[3] = vadd(vfma(vset1(a * a * a), d, vmul(vset1(b * b * b), m)), y[5]);
-        return;
-    }
+    vf pb = b == 1.0f ? p : vmul(vset1(b * b), p);        /* b^2 (y1 + y2) */
+    vf mb = b == 1.0f ? m : vmul(vset1(b), m);            /* b (y1 - y2) */
+    vf mb3 = b == 1.0f ? m : vmul(vset1(b * b * b), m);   /* b^3 (y1 - y2) */
     s[0] = vadd(vadd(y[0], p), c);
-    s[1] = vfma(vset1(a), d, m);
-    s[2] = vfma(vset1(a * a), c, p);
-    s[3] = vadd(vfma(vset1(a * a * a), d, m), y[5]);
+    s[1] = vfma(vset1(a), d, mb);
+    s[2] = vfma(vset1(a * a), c, pb);
+    s[3] = vadd(vfma(vset1(a * a * a), d, mb3), y[5]);
 }
 
 /* Input transform of one channel plane for the tiles of one chunk; v = &V[0][c][tc - t0],

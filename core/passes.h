@@ -76,6 +76,12 @@ int yolo_plan(struct yolo_graph *g, struct yolo_plan_stats *st, struct yolo_diag
 struct yolo_plan_opts {
     int (*strided_ok)(const void *user, int32_t t);
     const void *user;
+    /* NULL: the nodes run one after the other in graph order. Else the step of each node
+     * (n_steps in all): a backend that runs the nodes of one step at once, all of a step
+     * done before the next begins; lifetimes are then counted in steps, so two nodes of one
+     * step never share bytes they write or read. */
+    const int32_t *step;
+    int32_t n_steps;
 };
 struct yolo_plan_out {          /* arrays of g->n_tensors, the caller's */
     uint64_t *offset;           /* bytes into the arena (constants: the const blob's) */

@@ -30,6 +30,8 @@
  * image bytes apart (img_stride), where the backend says every node reading or writing the
  * part takes a tensor at such a stride. A tree is either of byte links or of image links
  * (views, whole-tensor links, go with both); the two never meet in one tree.
+ * Steps (yolo_plan_opts.step, the CUDA backend's lanes): where the backend runs the nodes of
+ * a step at once, the lifetimes above are counted in steps instead of nodes.
  * Tensors form a tree (parent, byte offset in the parent); a root is placed like any tensor
  * over the union of its members' lifetimes, members get root offset + their offset.
  * Placement: greedy by size (largest first), each tensor at the lowest offset, among 0 and
@@ -375,6 +377,8 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
                     struct yolo_plan_stats *st, struct yolo_diag *d)
 {
     int32_t nt = g->n_tensors, nn = g->n_nodes;
+    const int32_t *step = o ? o->step : NULL;
+    int32_t end = step ? o->n_steps : nn;   /* the time after the last node */
     size_t cnt = (size_t)(nt ? nt : 1);
     int32_t *parent = malloc(sizeof(int32_t) * cnt), *root = root_out;
     int32_t *first = malloc(sizeof(int32_t) * cnt), *last = malloc(sizeof(int32_t) * cnt);
@@ -410,12 +414,13 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
         uses_ok = 0;
     for (int32_t i = 0; i < nn; i++) {
         const struct yolo_node *n = &g->nodes[i];
+        int32_t at = step ? step[i] : i;
         for (int k = 0; k < n->n_out; k++)
-            if (n->out[k] >= 0 && first[n->out[k]] > i)
-                first[n->out[k]] = i;
+            if (n->out[k] >= 0 && first[n->out[k]] > at)
+                first[n->out[k]] = at;
         for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0 && last[n->in[k]] < i)
-                last[n->in[k]] = i;
+            if (n->in[k] >= 0 && last[n->in[k]] < at)
+                last[n->in[k]] = at;
         /* a view of a non-const, non-input tensor with the same byte size aliases it */
         if (yolo_op_is_view(n->op) && n->n_out == 1 && n->in[0] >= 0 && n->out[0] >= 0) {
             int32_t src = n->in[0], dst = n->out[0];
@@ -438,8 +443,8 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
             first[n->out[0]] = ct.conv;
         struct yolo_dfl_chain dc;
         if (n->op == YOLO_OP_TRANSPOSE && uses_ok && yolo_dfl_chain_find(g, &uses, i, &dc) &&
-            last[dc.src] < dc.conv)
-            last[dc.src] = dc.conv;
+            last[dc.src] < (step ? step[dc.conv] : dc.conv))
+            last[dc.src] = step ? step[dc.conv] : dc.conv;
         if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)
             s.n_in_place += split_in_place(&ip, n);
         if (n->op == YOLO_OP_CONCAT && n->n_out == 1 && n->out[0] >= 0)
@@ -448,10 +453,10 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
     if (uses_ok)
         yolo_uses_free(&uses);
     for (int i = 0; i < g->n_outputs; i++)
-        last[g->outputs[i]] = nn;
+        last[g->outputs[i]] = end;
     for (int32_t t = 0; t < nt; t++)
         if (g->tensors[t].flags & YOLO_TF_KEEP)
-            last[t] = nn;
+            last[t] = end;
     for (int32_t t = 0; t < nt; t++)
         root[t] = find_root(parent, poff, t, &roff[t]);
     /* fold each member's lifetime into its root */
@@ -476,7 +481,7 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
     }
     qsort(lv, (size_t)nl, sizeof *lv, by_size_desc);
     uint64_t arena = 0;
-    int rc = place(lv, nl, nn, &arena);
+    int rc = place(lv, nl, end, &arena);
     if (!rc) {
         for (int32_t t = 0; t < nt; t++)
             offset[t] = g->tensors[t].offset;   /* constants keep theirs */

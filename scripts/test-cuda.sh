@@ -10,7 +10,9 @@
 #      (bus and zidane at once: the device plan's parts image by image) within those bounds of
 #      ORT (image 0) and of the same pass's batch-1 output (image 1); again with every tensor
 #      packed (YOLO_CUDA_STRIDED=0) and with YOLO_CUDA_TILE_SPLIT=0;
-#      the ops and yolo11n_dq again with YOLO_CUDA_SOFTMAX_ROWS=0 (the thread-per-row kernel)
+#      the ops and yolo11n_dq again with YOLO_CUDA_SOFTMAX_ROWS=0 (the thread-per-row kernel);
+#      the models again on four lanes and on one stream in graph order (YOLO_CUDA_LANES=4 and
+#      =1; by default the first capture keeps the faster of the two: core/cuda/lanes.c)
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);
 #      the GPU decode + NMS (and end-to-end filter) bit-identical to the CPU's (test_cuda_nms);
 #      frames in page-locked memory (yolo_host_alloc, uploaded with no staging copy) give the
@@ -64,6 +66,10 @@ YOLO_CUDA_TILE_SPLIT=0 run "test_golden YOLO_CUDA_TILE_SPLIT=0" "$R/bin/test_gol
 YOLO_CUDA_SOFTMAX_ROWS=0 run "test_backend_ops YOLO_CUDA_SOFTMAX_ROWS=0" "$R/bin/test_backend_ops"
 YOLO_CUDA_SOFTMAX_ROWS=0 YOLO_GOLDEN_MODELS=yolo11n_dq run "test_golden yolo11n_dq YOLO_CUDA_SOFTMAX_ROWS=0" \
     "$R/bin/test_golden"
+# the lanes (core/cuda/lanes.c): the default keeps the faster of four lanes and one stream at
+# the first capture; each of them forced, and one stream in graph order as before the lanes
+YOLO_CUDA_LANES=4 run "test_golden YOLO_CUDA_LANES=4" "$R/bin/test_golden"
+YOLO_CUDA_LANES=1 run "test_golden YOLO_CUDA_LANES=1" "$R/bin/test_golden"
 run test_cuda_letterbox "$R/bin/test_cuda_letterbox"
 run test_cuda_nms "$R/bin/test_cuda_nms"
 run test_cuda_host_frames "$R/bin/test_cuda_host_frames"

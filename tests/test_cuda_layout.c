@@ -11,7 +11,12 @@
  *     Split of the C2f/C3 blocks (4-D, axis 1) whose parts all lie in their whole copies
  *     nothing; the count of copying nodes and of bytes they move is printed for both plans;
  *   - each copy segment reads and writes inside its tensors' arenas;
- *   - the DFL of yolov8n_dq's and yolo11n_dq's head runs as one kernel (cuda/fuse_dfl.c).
+ *   - the DFL of yolov8n_dq's and yolo11n_dq's head runs as one kernel (cuda/fuse_dfl.c);
+ *   - no two tensors alive at the same time share bytes (lifetimes found here from the nodes'
+ *     reads and writes, the fused DFL's included), with the nodes one after the other and
+ *     with four lanes (YOLO_CUDA_LANES=4, cuda/lanes.c: lifetimes in steps), where every
+ *     node's step also comes after those of the nodes it reads from and the run order is
+ *     step order; the steps and the arena's growth are printed.
  * Runs in CUDA=1 builds (CI runs it); elsewhere it says so and passes. The kernels themselves
  * run in make test-cuda, on the GPU (test_golden's batch-2 runs with YOLO_CUDA_STRIDED=1). */
 #include <stdio.h>
@@ -69,6 +74,81 @@ static int seg_inside(const struct cuda_model *m, const void *base, int32_t st, 
     return p + (uint64_t)first * es >= lo && p + (uint64_t)(last + 1) * es <= hi;
 }
 
+/* Lifetimes in steps (node index with one lane), found here from what each node reads and
+ * writes, folded into the tensor whose bytes hold it; then every two holders alive at once
+ * must not overlap in the plan. With lanes, a node's step also follows its producers'. */
+static void check_lifetimes(struct harness *h, const char *model, const char *how,
+                            const struct cuda_model *m)
+{
+    const struct yolo_graph *g = m->g;
+    int32_t nn = g->n_nodes, nt = g->n_tensors, end = m->step ? m->n_steps : nn;
+    int32_t *first = malloc(sizeof(int32_t) * (size_t)nt), *last = malloc(sizeof(int32_t) * (size_t)nt);
+    int32_t *made = malloc(sizeof(int32_t) * (size_t)nt);
+    if (!first || !last || !made) {
+        CHECK(h, 0, "out of memory");
+        goto out;
+    }
+    for (int32_t t = 0; t < nt; t++) {
+        first[t] = (g->tensors[t].flags & YOLO_TF_INPUT) ? -1 : INT32_MAX;
+        last[t] = (g->tensors[t].flags & (YOLO_TF_OUTPUT | YOLO_TF_KEEP)) ? end : -1;
+        made[t] = -1;
+    }
+    int bad_order = 0;
+    for (int32_t k = 0; k < nn; k++) {
+        int32_t i = cuda_node_at(m, k), at = m->step ? m->step[i] : i;
+        const struct yolo_node *n = &g->nodes[i];
+        if (m->step && k > 0 && at < m->step[cuda_node_at(m, k - 1)])
+            bad_order++;
+        for (int q = 0; q < n->n_in; q++) {
+            int32_t t = n->in[q];
+            if (t < 0)
+                continue;
+            if (m->step && made[t] >= 0 &&
+                (m->skip[i] == CUDA_SKIP_ALIAS ? at < made[t] : at <= made[t]))
+                bad_order++;
+            last[t] = last[t] > at ? last[t] : at;
+        }
+        if (n->op == YOLO_OP_CONV && m->convs[i].dfl)   /* the fused DFL reads its source */
+            last[m->convs[i].dfl_src] = last[m->convs[i].dfl_src] > at ? last[m->convs[i].dfl_src] : at;
+        for (int q = 0; q < n->n_out; q++)
+            if (n->out[q] >= 0) {
+                first[n->out[q]] = first[n->out[q]] < at ? first[n->out[q]] : at;
+                made[n->out[q]] = at;
+            }
+    }
+    CHECK(h, bad_order == 0, "%s %s: %d nodes out of step order", model, how, bad_order);
+    for (int32_t t = 0; t < nt; t++) {   /* fold into the holder */
+        int32_t r = m->root[t];
+        if (r == t || (g->tensors[t].flags & YOLO_TF_CONST))
+            continue;
+        first[r] = first[r] < first[t] ? first[r] : first[t];
+        last[r] = last[r] > last[t] ? last[r] : last[t];
+    }
+    int clashes = 0;
+    for (int32_t a = 0; a < nt; a++) {
+        if (m->root[a] != a || (g->tensors[a].flags & YOLO_TF_CONST) || first[a] == INT32_MAX)
+            continue;
+        uint64_t a0 = m->off[a], a1 = a0 + yolo_tensor_bytes(&g->tensors[a]);
+        for (int32_t b = a + 1; b < nt; b++) {
+            if (m->root[b] != b || (g->tensors[b].flags & YOLO_TF_CONST) || first[b] == INT32_MAX)
+                continue;
+            int32_t la = last[a] < first[a] ? first[a] : last[a];
+            int32_t lb = last[b] < first[b] ? first[b] : last[b];
+            if (la < first[b] || lb < first[a])
+                continue;   /* never alive together */
+            uint64_t b0 = m->off[b], b1 = b0 + yolo_tensor_bytes(&g->tensors[b]);
+            if (a0 < b1 && b0 < a1 && clashes++ < 5)
+                CHECK(h, 0, "%s %s: %s (steps %d..%d) and %s (steps %d..%d) share bytes", model,
+                      how, g->tensors[a].name, first[a], la, g->tensors[b].name, first[b], lb);
+        }
+    }
+    CHECK(h, clashes == 0, "%s %s: %d pairs of live tensors share bytes", model, how, clashes);
+out:
+    free(first);
+    free(last);
+    free(made);
+}
+
 static void check_model(struct harness *h, const char *model, const struct yolo_graph *g,
                         int strided, int *copy_nodes, double *copy_mb)
 {
@@ -108,6 +188,7 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
         n_dfl += m.convs[i].dfl;
     CHECK(h, n_dfl == (strcmp(model, "yolov5n") ? 1 : 0), "%s %s: %d fused DFL chains", model,
           how, n_dfl);
+    check_lifetimes(h, model, how, &m);
     for (int32_t t = 0; t < g->n_tensors; t++) {
         const struct yolo_tensor *T = &g->tensors[t];
         if (T->flags & YOLO_TF_CONST)
@@ -171,6 +252,9 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
                   n->name);
     }
 out:
+    free(m.step);
+    free(m.order);
+    free(m.step_first);
     free(m.skip);
     free(m.convs);
     free(m.st);
@@ -178,6 +262,49 @@ out:
     free(m.imgst);
     free(m.root);
     free(c.launch);
+}
+
+/* The plan again with four lanes, image by image (the default plan): the checks of
+ * check_model, and the steps against the nodes, the arena against one lane's. */
+static void check_lanes(struct harness *h, const char *model, const struct yolo_graph *g)
+{
+    struct yolo_diag d = { 0 };
+    uint64_t arena[2] = { 0, 0 };
+    int32_t steps = 0;
+    for (int v = 0; v < 2; v++) {
+        setenv("YOLO_CUDA_LANES", v ? "4" : "1", 1);
+        setenv("YOLO_CUDA_STRIDED", "1", 1);
+        struct cuda_model m = { .g = g, .half = 1 };
+        m.skip = calloc((size_t)g->n_nodes, 1);
+        m.convs = calloc((size_t)g->n_nodes, sizeof *m.convs);
+        if (!m.skip || !m.convs) {
+            CHECK(h, 0, "out of memory");
+            free(m.skip), free(m.convs);
+            return;
+        }
+        for (int32_t i = 0; i < g->n_nodes; i++) {
+            const struct yolo_node *n = &g->nodes[i];
+            if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS))
+                m.skip[i] = CUDA_SKIP_ALIAS;
+        }
+        int rc = cuda_plan(&m, &d);
+        rc = rc ? rc : cuda_storage_plan(&m, &d);
+        CHECK(h, rc == 0, "%s, %s lanes: device plan: %s", model, v ? "4" : "1", d.msg);
+        if (!rc) {
+            cuda_fuse_dfl(&m);
+            check_lifetimes(h, model, v ? "4 lanes" : "1 lane", &m);
+            arena[v] = m.arena_bytes + m.half_arena_bytes;
+            if (v) {
+                steps = m.n_steps;
+                CHECK(h, m.lanes == 4 && m.step && m.n_steps > 0 && m.n_steps < g->n_nodes,
+                      "%s: 4 lanes planned %d steps for %d nodes", model, m.n_steps, g->n_nodes);
+            }
+        }
+        free(m.step), free(m.order), free(m.step_first), free(m.skip), free(m.convs);
+        free(m.st), free(m.off), free(m.imgst), free(m.root);
+    }
+    printf("%-12s batch 4, FP16, 4 lanes: %d steps for %d nodes, arenas %.1f MiB (one lane "
+           "%.1f MiB)\n", model, steps, g->n_nodes, arena[1] / 1048576.0, arena[0] / 1048576.0);
 }
 
 int main(void)
@@ -194,8 +321,10 @@ int main(void)
             continue;
         int nodes[2];
         double mb[2];
+        setenv("YOLO_CUDA_LANES", "1", 1);
         check_model(&h, models[mi], &e->graph, 0, &nodes[0], &mb[0]);
         check_model(&h, models[mi], &e->graph, 1, &nodes[1], &mb[1]);
+        check_lanes(&h, models[mi], &e->graph);
         printf("%-12s batch 4, FP16: Concat/Split nodes that copy: %d (%.1f MiB) packed, %d "
                "(%.1f MiB) image by image\n", models[mi], nodes[0], mb[0], nodes[1], mb[1]);
         /* the heads' copies stay (yolov5n's 5-D decode, the three scales' Concat) */
@@ -205,6 +334,7 @@ int main(void)
         yolo_engine_free(e);
     }
     unsetenv("YOLO_CUDA_STRIDED");
+    unsetenv("YOLO_CUDA_LANES");
     return harness_finish(&h);
 }
 #else

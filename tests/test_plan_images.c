@@ -170,7 +170,7 @@ int main(void)
         int parts[2] = { 0, 0 };
         uint64_t arena[2] = { 0, 0 };
         for (int v = 0; v < 2 && p.offset && p.img_stride && p.root && p.alias; v++) {
-            struct yolo_plan_opts o = { v ? none : every_4d_float, g };
+            struct yolo_plan_opts o = { .strided_ok = v ? none : every_4d_float, .user = g };
             rc = yolo_plan_for(g, &o, &p, &d);
             CHECK(&h, rc == 0, "%s: plan: %s", models[mi], d.msg);
             if (rc)

@@ -4,7 +4,7 @@
  * makes the FP16 copies of the weights of FP16 convolutions, the resize tables and the
  * matmul offsets (one device allocation), decides each tensor's storage (storage.c) and each
  * convolution's cuDNN descriptors and algorithm (conv_cudnn.c).
- * A context owns a stream, a cuDNN handle, its arenas (the planner's offsets: FP32 tensors in
+ * A context owns a stream (and, with lanes.c's lanes, a few more), a cuDNN handle, its arenas (the planner's offsets: FP32 tensors in
  * one, FP16 tensors at half the offsets in the other), the cuDNN workspace and each node's
  * launch with its pointers resolved (launch.c). Its first run records the whole plan as a
  * CUDA graph; later runs replay it with one launch (batch 1 is launch-bound otherwise).
@@ -82,6 +82,9 @@ static void cuda_prepared_free(void *prepared)
     free(m->root);
     free(m->skip);
     free(m->extra_off);
+    free(m->step);
+    free(m->order);
+    free(m->step_first);
     free(m);
 }
 
@@ -312,6 +315,15 @@ static void cuda_ctx_free(void *ctx)
     free(c->ev);
     if (c->dnn)
         cudnnDestroy(c->dnn);
+    for (int32_t k = 1; k < CUDA_MAX_LANES; k++) {
+        if (c->lane[k])
+            cudaStreamDestroy(c->lane[k]);
+        if (c->join[k])
+            cudaEventDestroy(c->join[k]);
+        cudaFree(c->lane_ws[k]);
+    }
+    if (c->fork)
+        cudaEventDestroy(c->fork);
     if (c->stream)
         cudaStreamDestroy(c->stream);
     cudaFree(c->arena);
@@ -382,6 +394,22 @@ static int cuda_ctx_create(const void *prepared, struct yolo_pool *pool, void **
                                         : 0,
                         &c->bytes, "split-K sums", d)))
         goto fail;
+    c->lane[0] = c->run = c->stream;
+    c->lane_ws[0] = c->run_workspace = c->workspace;
+    /* the other lanes (lanes.c): a stream, a join event and a cuDNN workspace each */
+    if (m->lanes > 1 && (e = cudaEventCreateWithFlags(&c->fork, cudaEventDisableTiming)) != cudaSuccess) {
+        rc = cuda_fail(d, "creating the lanes' events", e);
+        goto fail;
+    }
+    for (int32_t k = 1; k < m->lanes; k++) {
+        if ((e = cudaStreamCreateWithFlags(&c->lane[k], cudaStreamNonBlocking)) != cudaSuccess ||
+            (e = cudaEventCreateWithFlags(&c->join[k], cudaEventDisableTiming)) != cudaSuccess) {
+            rc = cuda_fail(d, "creating the lanes' streams", e);
+            goto fail;
+        }
+        if ((rc = dev_alloc(&c->lane_ws[k], m->workspace, &c->bytes, "cuDNN workspace", d)))
+            goto fail;
+    }
     for (int32_t i = 0; i < g->n_nodes; i++)
         if ((rc = cuda_launch_make(c, i, d)))
             goto fail;
@@ -399,8 +427,8 @@ static uint64_t cuda_ctx_bytes(const void *ctx)
 
 static int run_nodes(struct cuda_ctx *c, struct yolo_diag *d)
 {
-    for (int32_t i = 0; i < c->m->g->n_nodes; i++) {
-        int rc = cuda_launch_run(c, i, d);
+    for (int32_t k = 0; k < c->m->g->n_nodes; k++) {
+        int rc = cuda_launch_run(c, cuda_node_at(c->m, k), d);
         if (rc)
             return rc;
     }
@@ -415,7 +443,7 @@ int cuda_log_on(void)
 
 /* YOLO_CUDA_LOG=1: what a run launches, for finding where batch-1 time goes (every launch
  * costs microseconds there whatever it computes). */
-static void log_graph(const struct cuda_ctx *c, cudaGraph_t graph)
+static void log_graph(const struct cuda_ctx *c, cudaGraph_t graph, int lanes)
 {
     size_t n = 0, kernels = 0;
     if (cudaGraphGetNodes(graph, NULL, &n) != cudaSuccess || n == 0)
@@ -428,33 +456,137 @@ static void log_graph(const struct cuda_ctx *c, cudaGraph_t graph)
                 kernels++;
         }
     free(nodes);
-    fprintf(stderr, "yolo: CUDA graph of %d model nodes: %zu graph nodes, %zu of them kernels\n",
-            c->m->g->n_nodes, n, kernels);
+    fprintf(stderr, "yolo: CUDA graph of %d model nodes: %zu graph nodes, %zu of them kernels; "
+            "%d lane%s, %d steps\n", c->m->g->n_nodes, n, kernels, lanes, lanes > 1 ? "s" : "",
+            c->m->lanes > 1 ? c->m->n_steps : c->m->g->n_nodes);
 }
 
-/* Records the plan into a CUDA graph. Anything that cannot be captured (a cuDNN algorithm
- * that synchronises, say) leaves graph_failed set and the caller launches node by node. */
-static void capture(struct cuda_ctx *c)
+/* One CUDA graph of the plan: over the lanes (lanes.c) or on the context's stream alone;
+ * NULL if it cannot be captured (a cuDNN algorithm that synchronises, say). */
+static cudaGraphExec_t capture_one(struct cuda_ctx *c, int lanes)
 {
     cudaGraph_t graph = NULL;
+    cudaGraphExec_t exec = NULL;
     struct yolo_diag scratch = { 0 };
     if (cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
         cudaGetLastError();
-        c->graph_failed = 1;
-        return;
+        return NULL;
     }
-    int rc = run_nodes(c, &scratch);
+    int rc = lanes ? cuda_run_lanes(c, &scratch) : run_nodes(c, &scratch);
     cudaError_t e = cudaStreamEndCapture(c->stream, &graph);
-    if (rc || e != cudaSuccess || !graph ||
-        cudaGraphInstantiate(&c->graph, graph, 0) != cudaSuccess) {
+    if (rc || e != cudaSuccess || !graph || cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess) {
         cudaGetLastError();
-        c->graph = NULL;
-        c->graph_failed = 1;
+        exec = NULL;
     }
-    if (graph && c->graph && cuda_log_on())
-        log_graph(c, graph);
+    if (graph && exec && cuda_log_on())
+        log_graph(c, graph, lanes ? c->m->lanes : 1);
     if (graph)
         cudaGraphDestroy(graph);
+    return exec;
+}
+
+/* Copies every graph input to or from `keep` (their bytes one after the other), on the
+ * context's stream. A run may reuse an input's bytes once its last reader is done, so a
+ * replay is only the caller's run again with the inputs put back first. */
+static int inputs_copy(struct cuda_ctx *c, uint8_t *keep, int back)
+{
+    const struct yolo_graph *g = c->m->g;
+    uint64_t at = 0;
+    for (int k = 0; k < g->n_inputs; k++) {
+        uint8_t *p = cuda_tensor_ptr(c, g->inputs[k]);
+        uint64_t n = yolo_tensor_bytes(&g->tensors[g->inputs[k]]);
+        if (cudaMemcpyAsync(back ? p : keep + at, back ? keep + at : p, n,
+                            cudaMemcpyDeviceToDevice, c->stream) != cudaSuccess)
+            return -1;
+        at += n;
+    }
+    return 0;
+}
+
+/* Median device time of `reps` replays of each of two graphs, alternating, the inputs put
+ * back before each and after the last (so the caller's run is still to come); -1 on an
+ * error. */
+static int time_pair(struct cuda_ctx *c, cudaGraphExec_t g[2], int reps, float med[2])
+{
+    enum { MAX_REPS = 9 };
+    float ms[2][MAX_REPS];
+    cudaEvent_t ev[2] = { NULL, NULL };
+    uint8_t *keep = NULL;
+    uint64_t in_bytes = 0;
+    for (int k = 0; k < c->m->g->n_inputs; k++)
+        in_bytes += yolo_tensor_bytes(&c->m->g->tensors[c->m->g->inputs[k]]);
+    int rc = -1;
+    if (reps > MAX_REPS || cudaEventCreate(&ev[0]) != cudaSuccess ||
+        cudaEventCreate(&ev[1]) != cudaSuccess ||
+        (in_bytes && cudaMalloc((void **)&keep, in_bytes) != cudaSuccess) ||
+        inputs_copy(c, keep, 0))
+        goto out;
+    for (int r = -1; r < reps; r++)   /* r = -1: a warm-up replay of each */
+        for (int v = 0; v < 2; v++) {
+            if (inputs_copy(c, keep, 1) ||
+                cudaEventRecord(ev[0], c->stream) != cudaSuccess ||
+                cudaGraphLaunch(g[v], c->stream) != cudaSuccess ||
+                cudaEventRecord(ev[1], c->stream) != cudaSuccess ||
+                cudaEventSynchronize(ev[1]) != cudaSuccess)
+                goto out;
+            if (r >= 0 && cudaEventElapsedTime(&ms[v][r], ev[0], ev[1]) != cudaSuccess)
+                goto out;
+        }
+    for (int v = 0; v < 2; v++) {   /* insertion sort: a handful of values */
+        for (int i = 1; i < reps; i++)
+            for (int j = i; j > 0 && ms[v][j - 1] > ms[v][j]; j--) {
+                float t = ms[v][j];
+                ms[v][j] = ms[v][j - 1];
+                ms[v][j - 1] = t;
+            }
+        med[v] = ms[v][reps / 2];
+    }
+    rc = inputs_copy(c, keep, 1);
+    if (!rc && cudaStreamSynchronize(c->stream) != cudaSuccess)
+        rc = -1;
+out:
+    if (rc && keep) {   /* best effort: the caller's inputs as they were */
+        inputs_copy(c, keep, 1);
+        cudaStreamSynchronize(c->stream);
+    }
+    cudaFree(keep);
+    cudaGetLastError();
+    for (int v = 0; v < 2; v++)
+        if (ev[v])
+            cudaEventDestroy(ev[v]);
+    return rc;
+}
+
+/* Records the plan into a CUDA graph; if that fails, graph_failed is set and the caller
+ * launches node by node. With lanes, the graph over the lanes and the one on the context's
+ * stream alone (both in step order, valid for the same memory plan) are each replayed a few
+ * times and the faster kept, unless YOLO_CUDA_LANES chose: on an H100 at batch 1 the lanes
+ * took yolov8n_dq FP32 1.61 -> 1.41 ms and yolo11n_dq 1.56 -> 1.36 ms, but yolov5n FP32
+ * 0.99 -> 1.12 ms (its forks and joins cost more than its branches gain). */
+static void capture(struct cuda_ctx *c)
+{
+    const struct cuda_model *m = c->m;
+    c->lanes_used = 1;
+    cudaGraphExec_t g[2] = { NULL, NULL };
+    if (m->lanes > 1)
+        g[1] = capture_one(c, 1);
+    if (m->lanes > 1 && m->lanes_forced && g[1]) {
+        c->graph = g[1];
+        c->lanes_used = m->lanes;
+        return;
+    }
+    g[0] = capture_one(c, 0);
+    float med[2] = { 0, 0 };
+    int pick = !g[0] ? 1 : !g[1] ? 0 : time_pair(c, g, 5, med) ? 0 : med[1] < med[0];
+    if (g[0] && g[1] && cuda_log_on())
+        fprintf(stderr, "yolo: CUDA graph replay %.4f ms on one stream, %.4f ms over %d lanes: "
+                "%s kept\n", med[0], med[1], m->lanes, pick ? "the lanes" : "one stream");
+    if (g[!pick])
+        cudaGraphExecDestroy(g[!pick]);
+    c->graph = g[pick];
+    c->lanes_used = pick ? m->lanes : 1;
+    if (!c->graph)
+        c->graph_failed = 1;
 }
 
 static int timed_run(struct cuda_ctx *c, double *node_ms, struct yolo_diag *d)
@@ -469,19 +601,19 @@ static int timed_run(struct cuda_ctx *c, double *node_ms, struct yolo_diag *d)
                 return cuda_fail(d, "creating timing events", cudaGetLastError());
     }
     cudaEventRecord(c->ev[0], c->stream);
-    for (int32_t i = 0; i < nn; i++) {
-        int rc = cuda_launch_run(c, i, d);
+    for (int32_t k = 0; k < nn; k++) {
+        int rc = cuda_launch_run(c, cuda_node_at(c->m, k), d);
         if (rc)
             return rc;
-        cudaEventRecord(c->ev[i + 1], c->stream);
+        cudaEventRecord(c->ev[k + 1], c->stream);
     }
     cudaError_t e = cudaStreamSynchronize(c->stream);
     if (e != cudaSuccess)
         return cuda_fail(d, "running the model", e);
-    for (int32_t i = 0; i < nn; i++) {
+    for (int32_t k = 0; k < nn; k++) {
         float ms = 0;
-        if (cudaEventElapsedTime(&ms, c->ev[i], c->ev[i + 1]) == cudaSuccess)
-            node_ms[i] += ms;
+        if (cudaEventElapsedTime(&ms, c->ev[k], c->ev[k + 1]) == cudaSuccess)
+            node_ms[cuda_node_at(c->m, k)] += ms;
     }
     return 0;
 }

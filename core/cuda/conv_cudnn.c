@@ -182,16 +182,17 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
                                    .shape = { X->shape[0], xi },
                                    .ss = { cuda_img_stride(m, xt), 1 }, .ds = { xi, 1 }, .src = x,
                                    .dst = c->cvt_in };
-        int e = yolo_cu_copy(&cp, 1, (yolo_cu_stream)c->stream);
+        int e = yolo_cu_copy(&cp, 1, (yolo_cu_stream)c->run);
         if (e)
             return cuda_fail(d, "converting a convolution's input", (cudaError_t)e);
         x = c->cvt_in;
     }
     void *out = m->st[yt] == ct && !m->imgst[yt] ? y : (void *)c->cvt_out;
     const float one = 1.0f, zero = 0.0f;
-    cudnnStatus_t s = cudnnConvolutionForward(c->dnn, &one, cv->x, x, cv->w, cv->weights, cv->conv,
-                                              cv->algo, c->workspace, cv->workspace, &zero, cv->y,
-                                              out);
+    cudnnStatus_t s = cudnnSetStream(c->dnn, c->run);
+    if (s == CUDNN_STATUS_SUCCESS)
+        s = cudnnConvolutionForward(c->dnn, &one, cv->x, x, cv->w, cv->weights, cv->conv, cv->algo,
+                                    c->run_workspace, cv->workspace, &zero, cv->y, out);
     if (s != CUDNN_STATUS_SUCCESS)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: cudnnConvolutionForward: %s",
                                cudnnGetErrorString(s));
@@ -200,7 +201,7 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         int64_t yn = cuda_img_stride(m, yt);
         int e = yolo_cu_conv_epilogue(out, ct, y, m->st[yt], cv->bias, ny, Y->shape[2] * Y->shape[3],
                                       Y->shape[1], (int32_t)act, out == y ? yn : 0, yn,
-                                      (yolo_cu_stream)c->stream);
+                                      (yolo_cu_stream)c->run);
         if (e)
             return cuda_fail(d, "a convolution's epilogue", (cudaError_t)e);
     }

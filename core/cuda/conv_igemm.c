@@ -182,7 +182,7 @@ int cuda_igemm_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         .wt = extra, .ktab = (const int32_t *)(extra + weight_bytes(W)), .bias = cv->bias,
         .y = cuda_tensor_ptr(c, n->out[0]), .part = (float *)c->splitk,
         .count = (uint32_t *)(c->splitk ? c->splitk + part_bytes : NULL) };
-    int e = yolo_cu_conv_igemm(&a, (yolo_cu_stream)c->stream);
+    int e = yolo_cu_conv_igemm(&a, (yolo_cu_stream)c->run);
     return e ? yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: convolution kernel: %s",
                                cudaGetErrorString((cudaError_t)e))
              : 0;

@@ -90,7 +90,7 @@ int cuda_pw_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     a.bias = cv->bias;
     if (((uintptr_t)a.x | (uintptr_t)a.y) & 15)   /* a piece of a Split at an odd offset */
         return cuda_igemm_run(c, i, d);
-    int e = yolo_cu_conv_pw(&a, (yolo_cu_stream)c->stream);
+    int e = yolo_cu_conv_pw(&a, (yolo_cu_stream)c->run);
     return e ? yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: convolution kernel: %s",
                                cudaGetErrorString((cudaError_t)e))
              : 0;

@@ -120,7 +120,7 @@ int cuda_tile_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     a.y = cuda_tensor_ptr(c, n->out[0]);
     a.wt = m->dextra + m->extra_off[i] + cv->tile_off;
     a.bias = cv->bias;
-    int e = yolo_cu_conv_tile(&a, (yolo_cu_stream)c->stream);
+    int e = yolo_cu_conv_tile(&a, (yolo_cu_stream)c->run);
     return e ? yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: convolution kernel: %s",
                                cudaGetErrorString((cudaError_t)e))
              : 0;

@@ -20,6 +20,12 @@
 #include "cuda/kernels.h"
 #include "yolo_core.h"
 
+/* Streams a context may spread one run over (lanes.c), and how many it does unless
+ * YOLO_CUDA_LANES says otherwise. */
+#define CUDA_MAX_LANES     4
+#define CUDA_DEFAULT_LANES 4
+#define CUDA_LANES_BATCH   8     /* the default applies up to this batch, 1 lane above */
+
 /* Why a node runs nothing: a view the planner aliased, or fused into a later node. */
 enum cuda_skip { CUDA_SKIP_NONE, CUDA_SKIP_ALIAS, CUDA_SKIP_FUSED };
 
@@ -67,6 +73,10 @@ struct cuda_model {
     uint64_t *extra_off;           /* per node: its piece of dextra (UINT64_MAX: none) */
     size_t workspace, cvt_bytes;   /* largest cuDNN workspace; largest conversion buffer */
     int64_t splitk_floats, splitk_tiles;   /* split-K scratch of the largest such conv */
+    int32_t lanes;                 /* streams a run may spread over (lanes.c); 1: one chain */
+    int32_t lanes_forced;          /* YOLO_CUDA_LANES set it (no timing at the capture) */
+    int32_t *step, n_steps;        /* with lanes > 1: each node's step (lanes.c), */
+    int32_t *order, *step_first;   /* the nodes in step order, where each step starts there */
     char variant[32];              /* "fp32" | "fp16", with the device name in messages */
 };
 
@@ -93,7 +103,12 @@ struct cuda_launch {
 
 struct cuda_ctx {
     const struct cuda_model *m;
-    cudaStream_t stream;
+    cudaStream_t stream;           /* the context's stream (lane 0) */
+    cudaStream_t run;              /* the stream node launches go on: stream, or a lane's */
+    uint8_t *run_workspace;        /* the cuDNN workspace for that stream */
+    cudaStream_t lane[CUDA_MAX_LANES];     /* lane[0] = stream */
+    uint8_t *lane_ws[CUDA_MAX_LANES];      /* lane_ws[0] = workspace */
+    cudaEvent_t fork, join[CUDA_MAX_LANES];
     cudnnHandle_t dnn;
     uint8_t *arena, *half_arena, *workspace, *cvt_in, *cvt_out;
     uint8_t *splitk;               /* split-K partial sums, then the tile counters (zeroed) */
@@ -101,6 +116,7 @@ struct cuda_ctx {
     struct cuda_launch *launch;    /* per node */
     cudaGraphExec_t graph;         /* the whole plan, captured on the first run */
     int32_t graph_failed;          /* capture not possible: launch node by node */
+    int32_t lanes_used;            /* the graph's lanes (the faster of 1 and m->lanes) */
     cudaEvent_t *ev;               /* per node + 1, for node timing (made on demand) */
 };
 
@@ -164,6 +180,16 @@ int  cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *
  * fused kernel's arguments for the chain's convolution i in context c. */
 void cuda_fuse_dfl(struct cuda_model *m);
 void cuda_dfl_launch(const struct cuda_ctx *c, int32_t i, struct yolo_cu_dfl *a);
+
+/* lanes.c: each node's step for m->lanes (YOLO_CUDA_LANES) lanes, from the graph and the
+ * aliased views (m->skip); whether node i may run on a lane other than 0 (after the
+ * convolutions are prepared); every node launched step by step over the context's lanes (the
+ * capture's run when m->lanes > 1). */
+int  cuda_lanes_plan(struct cuda_model *m, struct yolo_diag *d);
+int  cuda_lane_free(const struct cuda_model *m, int32_t i);
+int  cuda_run_lanes(struct cuda_ctx *c, struct yolo_diag *d);
+/* The node run k-th on one stream: graph order, or step order with lanes. */
+int32_t cuda_node_at(const struct cuda_model *m, int32_t k);
 
 /* launch.c */
 int  cuda_node_supported(const struct yolo_graph *g, const struct yolo_node *n);

@@ -503,7 +503,7 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
 int cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
 {
     const struct cuda_launch *L = &c->launch[i];
-    yolo_cu_stream s = (yolo_cu_stream)c->stream;
+    yolo_cu_stream s = (yolo_cu_stream)c->run;
     int e = 0;
     switch (L->kind) {
     case CL_NONE:       return 0;

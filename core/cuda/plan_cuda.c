@@ -9,7 +9,8 @@
  * element-wise arithmetic (the residual Adds), MaxPool, nearest Resize, and Concat/Split
  * themselves. Then the producers write straight into the concatenation and the consumers of
  * a Split read from inside its input, as at batch 1. Anything else (views, transposes, the
- * head) keeps its tensors packed. YOLO_CUDA_STRIDED=0 packs every tensor (see cuda_plan). */
+ * head) keeps its tensors packed. YOLO_CUDA_STRIDED=0 packs every tensor (see cuda_plan).
+ * With lanes (lanes.c) the lifetimes are counted in the lanes' steps. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,10 +80,16 @@ int cuda_plan(struct cuda_model *m, struct yolo_diag *d)
             if (n->out[k] >= 0 && !takes_strided(g, n, n->out[k]))
                 ok[n->out[k]] = 0;
     }
-    struct yolo_plan_opts o = { strided_ok, ok };
+    int rc = cuda_lanes_plan(m, d);
+    if (rc) {
+        free(ok), free(stride_bytes), free(alias);
+        return rc;
+    }
+    struct yolo_plan_opts o = { .strided_ok = strided_ok, .user = ok, .step = m->step,
+                                .n_steps = m->n_steps };
     struct yolo_plan_out out = { .offset = m->off, .img_stride = stride_bytes, .root = m->root,
                                  .alias = alias };
-    int rc = yolo_plan_for(g, &o, &out, d);
+    rc = yolo_plan_for(g, &o, &out, d);
     for (int32_t t = 0; !rc && t < g->n_tensors; t++) {
         size_t es = yolo_dtype_size(g->tensors[t].dtype);
         m->imgst[t] = (int64_t)(stride_bytes[t] / (es ? es : 1));

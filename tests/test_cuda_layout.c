@@ -82,8 +82,8 @@ static void check_lifetimes(struct harness *h, const char *model, const char *ho
 {
     const struct yolo_graph *g = m->g;
     int32_t nn = g->n_nodes, nt = g->n_tensors, end = m->step ? m->n_steps : nn;
-    int32_t *first = malloc(sizeof(int32_t) * (size_t)nt), *last = malloc(sizeof(int32_t) * (size_t)nt);
-    int32_t *made = malloc(sizeof(int32_t) * (size_t)nt);
+    size_t bytes = sizeof(int32_t) * (size_t)nt;
+    int32_t *first = malloc(bytes), *last = malloc(bytes), *made = malloc(bytes);
     if (!first || !last || !made) {
         CHECK(h, 0, "out of memory");
         goto out;
@@ -108,8 +108,9 @@ static void check_lifetimes(struct harness *h, const char *model, const char *ho
                 bad_order++;
             last[t] = last[t] > at ? last[t] : at;
         }
-        if (n->op == YOLO_OP_CONV && m->convs[i].dfl)   /* the fused DFL reads its source */
-            last[m->convs[i].dfl_src] = last[m->convs[i].dfl_src] > at ? last[m->convs[i].dfl_src] : at;
+        int32_t src = n->op == YOLO_OP_CONV && m->convs[i].dfl ? m->convs[i].dfl_src : -1;
+        if (src >= 0 && last[src] < at)   /* the fused DFL reads its source */
+            last[src] = at;
         for (int q = 0; q < n->n_out; q++)
             if (n->out[q] >= 0) {
                 first[n->out[q]] = first[n->out[q]] < at ? first[n->out[q]] : at;

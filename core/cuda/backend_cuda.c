@@ -4,10 +4,11 @@
  * makes the FP16 copies of the weights of FP16 convolutions, the resize tables and the
  * matmul offsets (one device allocation), decides each tensor's storage (storage.c) and each
  * convolution's cuDNN descriptors and algorithm (conv_cudnn.c).
- * A context owns a stream (and, with lanes.c's lanes, a few more), a cuDNN handle, its arenas (the planner's offsets: FP32 tensors in
- * one, FP16 tensors at half the offsets in the other), the cuDNN workspace and each node's
- * launch with its pointers resolved (launch.c). Its first run records the whole plan as a
- * CUDA graph; later runs replay it with one launch (batch 1 is launch-bound otherwise).
+ * A context owns a stream (and, with lanes.c's lanes, a few more), a cuDNN handle, its
+ * arenas (the planner's offsets: FP32 tensors in one, FP16 tensors at half the offsets in the
+ * other), the cuDNN workspace and each node's launch with its pointers resolved (launch.c).
+ * Its first run records the whole plan as a CUDA graph (with lanes, the faster of two: see
+ * capture); later runs replay it with one launch (batch 1 is launch-bound otherwise).
  * Per-node timing (node_ms) runs node by node between events instead. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,7 +398,8 @@ static int cuda_ctx_create(const void *prepared, struct yolo_pool *pool, void **
     c->lane[0] = c->run = c->stream;
     c->lane_ws[0] = c->run_workspace = c->workspace;
     /* the other lanes (lanes.c): a stream, a join event and a cuDNN workspace each */
-    if (m->lanes > 1 && (e = cudaEventCreateWithFlags(&c->fork, cudaEventDisableTiming)) != cudaSuccess) {
+    if (m->lanes > 1 &&
+        (e = cudaEventCreateWithFlags(&c->fork, cudaEventDisableTiming)) != cudaSuccess) {
         rc = cuda_fail(d, "creating the lanes' events", e);
         goto fail;
     }
@@ -503,6 +505,17 @@ static int inputs_copy(struct cuda_ctx *c, uint8_t *keep, int back)
     return 0;
 }
 
+cudaError_t cuda_replay_ms(struct cuda_ctx *c, cudaGraphExec_t g, cudaEvent_t ev[2], float *ms)
+{
+    cudaError_t e;
+    if ((e = cudaEventRecord(ev[0], c->stream)) != cudaSuccess ||
+        (e = cudaGraphLaunch(g, c->stream)) != cudaSuccess ||
+        (e = cudaEventRecord(ev[1], c->stream)) != cudaSuccess ||
+        (e = cudaEventSynchronize(ev[1])) != cudaSuccess)
+        return e;
+    return cudaEventElapsedTime(ms, ev[0], ev[1]);
+}
+
 /* Median device time of `reps` replays of each of two graphs, alternating, the inputs put
  * back before each and after the last (so the caller's run is still to come); -1 on an
  * error. */
@@ -523,14 +536,11 @@ static int time_pair(struct cuda_ctx *c, cudaGraphExec_t g[2], int reps, float m
         goto out;
     for (int r = -1; r < reps; r++)   /* r = -1: a warm-up replay of each */
         for (int v = 0; v < 2; v++) {
-            if (inputs_copy(c, keep, 1) ||
-                cudaEventRecord(ev[0], c->stream) != cudaSuccess ||
-                cudaGraphLaunch(g[v], c->stream) != cudaSuccess ||
-                cudaEventRecord(ev[1], c->stream) != cudaSuccess ||
-                cudaEventSynchronize(ev[1]) != cudaSuccess)
+            float t;
+            if (inputs_copy(c, keep, 1) || cuda_replay_ms(c, g[v], ev, &t) != cudaSuccess)
                 goto out;
-            if (r >= 0 && cudaEventElapsedTime(&ms[v][r], ev[0], ev[1]) != cudaSuccess)
-                goto out;
+            if (r >= 0)
+                ms[v][r] = t;
         }
     for (int v = 0; v < 2; v++) {   /* insertion sort: a handful of values */
         for (int i = 1; i < reps; i++)

@@ -37,14 +37,9 @@ static int time_conv(struct cuda_ctx *c, int32_t i, float *ms, struct yolo_diag 
                 (e = cudaGraphLaunch(exec, c->stream)) != cudaSuccess))
         rc = cuda_fail(d, "timing a convolution", e);
     float t[3];
-    for (int k = 0; !rc && k < 3; k++) {
-        if ((e = cudaEventRecord(ev[0], c->stream)) != cudaSuccess ||
-            (e = cudaGraphLaunch(exec, c->stream)) != cudaSuccess ||
-            (e = cudaEventRecord(ev[1], c->stream)) != cudaSuccess ||
-            (e = cudaEventSynchronize(ev[1])) != cudaSuccess ||
-            (e = cudaEventElapsedTime(&t[k], ev[0], ev[1])) != cudaSuccess)
+    for (int k = 0; !rc && k < 3; k++)
+        if ((e = cuda_replay_ms(c, exec, ev, &t[k])) != cudaSuccess)
             rc = cuda_fail(d, "timing a convolution", e);
-    }
     if (!rc) {
         float lo = fminf(t[0], fminf(t[1], t[2])), hi = fmaxf(t[0], fmaxf(t[1], t[2]));
         *ms = (t[0] + t[1] + t[2] - lo - hi) / TUNE_REPS;

@@ -201,6 +201,11 @@ void cuda_node_extra_fill(const struct yolo_graph *g, const struct yolo_node *n,
 int  cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 int  cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 
+/* The device time of one replay of graph g on the context's stream, between events ev[0] and
+ * ev[1] (made by the caller), waited for (backend_cuda.c; conv_tune.c and the lanes' choice
+ * time graphs with it). */
+cudaError_t cuda_replay_ms(struct cuda_ctx *c, cudaGraphExec_t g, cudaEvent_t ev[2], float *ms);
+
 /* "cuda: <what> failed: <CUDA's words>" into d. */
 int  cuda_fail(struct yolo_diag *d, const char *what, cudaError_t e);
 int  cudnn_fail(struct yolo_diag *d, const char *what, cudnnStatus_t s);

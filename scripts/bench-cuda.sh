@@ -25,7 +25,9 @@ PRECS=${PRECS:-fp32 fp16 fp16-cudnn fp16-tune}   # fp16: each conv on one of our
     # (YOLO_CUDA_PW_MIN huge; core/cuda/conv_pw.c); a -packed suffix (fp16-packed,
     # fp32-packed): every tensor packed, Concat and Split parts copied at batch > 1, as before
     # the device plan laid them inside their whole image by image (YOLO_CUDA_STRIDED=0;
-    # core/cuda/plan_cuda.c)
+    # core/cuda/plan_cuda.c); a -nchw or -nhwc suffix (fp16-nchw, fp16-nhwc): the activations
+    # NCHW, or channels-last at any batch (YOLO_CUDA_NHWC=0 or 1; by default FP16 engines of
+    # batch 32 and more run channels-last: core/cuda/layout.c)
 THREADS=${THREADS:-4}   # host threads of each context: they share the copies of the frames into
                         # page-locked memory (the GPU machine has 16 cores)
 RUNS=${RUNS:-50}     # timed runs of each side (the detect loop of yolo bench decodes and runs
@@ -40,6 +42,7 @@ for m in $MODELS; do
             { echo "bench-cuda: cannot build $m at batch $b" >&2; continue; }
         for prec in $PRECS; do
             h=; conv=; pdl=1; split=1; rows=1; pwmin=; strided=; case $prec in fp16*) h=--half ;; esac
+            nhwc=; case $prec in *-nchw) nhwc=0 ;; *-nhwc) nhwc=1 ;; esac
             case $prec in *-packed) strided=0 ;; esac
             case $prec in *-softthread) rows=0 ;; esac
             case $prec in *-nopdl) pdl=0 ;; esac
@@ -48,7 +51,7 @@ for m in $MODELS; do
             case $prec in fp16-cudnn) conv=cudnn ;; fp16-igemm) conv=igemm ;; *-tune) conv=tune ;;
                 *-tile) conv=tile ;; fp16-notile) conv=notile ;; fp16-pw) conv=pw ;; esac
             nb=$b; [ "$b" -gt 64 ] && nb=64   # yolo bench feeds at most 64 images a call
-            YOLO_CUDA_STRIDED=$strided YOLO_CUDA_PW_MIN=$pwmin YOLO_CUDA_SOFTMAX_ROWS=$rows YOLO_CUDA_TILE_SPLIT=$split YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
+            YOLO_CUDA_NHWC=$nhwc YOLO_CUDA_STRIDED=$strided YOLO_CUDA_PW_MIN=$pwmin YOLO_CUDA_SOFTMAX_ROWS=$rows YOLO_CUDA_TILE_SPLIT=$split YOLO_CUDA_PDL=$pdl YOLO_CUDA_CONV=$conv "$R/bin/yolo" bench "$T/$m-b$b.engine" --device cuda $h --json \
                 --batch "$nb" --threads "$THREADS" -r "$RUNS" --warmup 5 > "$T/j" ||
                 { echo "bench-cuda: yolo bench failed on $m b$b $prec" >&2; continue; }
             printf '{"side": "yolo", "model": "%s", "prec": "%s", "batch": %s, "bench": %s}\n' \

@@ -12,7 +12,8 @@
 #      packed (YOLO_CUDA_STRIDED=0) and with YOLO_CUDA_TILE_SPLIT=0;
 #      the ops and yolo11n_dq again with YOLO_CUDA_SOFTMAX_ROWS=0 (the thread-per-row kernel);
 #      the models again on four lanes and on one stream in graph order (YOLO_CUDA_LANES=4 and
-#      =1; by default the first capture keeps the faster of the two: core/cuda/lanes.c)
+#      =1; by default the first capture keeps the faster of the two: core/cuda/lanes.c);
+#      the models again with the activations channels-last (YOLO_CUDA_NHWC=1)
 #   3. the GPU letterbox bit-identical to the CPU's (bus.jpg, zidane.jpg, 400 random sizes);
 #      the GPU decode + NMS (and end-to-end filter) bit-identical to the CPU's (test_cuda_nms);
 #      frames in page-locked memory (yolo_host_alloc, uploaded with no staging copy) give the
@@ -22,8 +23,8 @@
 #   4. the GPU pipeline (letterbox, decode and NMS on the GPU) against the CPU's on the same
 #      network: identical detections on every coco128 image, with the default conf and with
 #      val's 0.001
-#   5. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU, and the
-#      GPU's FP32 equal to the CPU's within 0.002
+#   5. yolo val on coco128 (yolov8n_dq): FP16 within 0.003 mAP50-95 of FP32 on the GPU (also
+#      with the activations channels-last), and the GPU's FP32 equal to the CPU's within 0.002
 # usage: sh scripts/test-cuda.sh [BUNDLE]   (default devrun)
 # env: ONLY (space-separated substrings: run only the tests whose name has one),
 #   YOLO_GOLDEN_MODELS (test_golden's models; default the four float ones), TEST_CUDA_SKIP_VAL=1
@@ -70,6 +71,10 @@ YOLO_CUDA_SOFTMAX_ROWS=0 YOLO_GOLDEN_MODELS=yolo11n_dq run "test_golden yolo11n_
 # the first capture; each of them forced, and one stream in graph order as before the lanes
 YOLO_CUDA_LANES=4 run "test_golden YOLO_CUDA_LANES=4" "$R/bin/test_golden"
 YOLO_CUDA_LANES=1 run "test_golden YOLO_CUDA_LANES=1" "$R/bin/test_golden"
+# channels-last activations (core/cuda/layout.c; by default only FP16 engines of batch 32 and
+# more): forced at the goldens' batches 1 and 2, the same bounds (the single-op graphs of
+# test_backend_ops have no activation between two nodes, so none of theirs goes channels-last)
+YOLO_CUDA_NHWC=1 run "test_golden YOLO_CUDA_NHWC=1" "$R/bin/test_golden"
 run test_cuda_letterbox "$R/bin/test_cuda_letterbox"
 run test_cuda_nms "$R/bin/test_cuda_nms"
 run test_cuda_host_frames "$R/bin/test_cuda_host_frames"
@@ -104,12 +109,15 @@ val_map() {   # ENGINE ARGS... -> mAP50-95 on stdout
 val_check() {
     "$R/bin/yolo" build "$SHARED/data/models/yolov8n_dq.onnx" -o "$T/v8.engine" > /dev/null || return 1
     cpu=$(val_map "$T/v8.engine") && g32=$(val_map "$T/v8.engine" --device cuda) &&
-        g16=$(val_map "$T/v8.engine" --device cuda --half) || return 1
-    echo "yolov8n_dq coco128 mAP50-95: cpu fp32 $cpu, cuda fp32 $g32, cuda fp16 $g16"
-    awk -v c="$cpu" -v a="$g32" -v b="$g16" 'BEGIN {
-        d32 = a - c; if (d32 < 0) d32 = -d32; d16 = a - b
-        printf "  |cuda fp32 - cpu| %.4f (bound 0.002), cuda fp32 - fp16 %.4f (bound 0.003)\n", d32, d16
-        exit !(d32 <= 0.002 && d16 <= 0.003) }'
+        g16=$(val_map "$T/v8.engine" --device cuda --half) &&
+        g16n=$(YOLO_CUDA_NHWC=1 val_map "$T/v8.engine" --device cuda --half) || return 1
+    echo "yolov8n_dq coco128 mAP50-95: cpu fp32 $cpu, cuda fp32 $g32, cuda fp16 $g16," \
+         "cuda fp16 channels-last $g16n"
+    awk -v c="$cpu" -v a="$g32" -v b="$g16" -v n="$g16n" 'BEGIN {
+        d32 = a - c; if (d32 < 0) d32 = -d32; d16 = a - b; dn = a - n
+        printf "  |cuda fp32 - cpu| %.4f (bound 0.002), cuda fp32 - fp16 %.4f, - fp16 " \
+               "channels-last %.4f (bound 0.003)\n", d32, d16, dn
+        exit !(d32 <= 0.002 && d16 <= 0.003 && dn <= 0.003) }'
 }
 # The GPU pipeline (u8 upload, letterbox, decode and NMS on the GPU) against the same network
 # with the CPU letterbox, the whole output downloaded and the CPU decode and NMS

@@ -198,7 +198,7 @@ static void run_case(struct harness *hs, const struct cc *t, int sms, int tile, 
  * the device as the backend makes it (conv_tile.c), run twice (bit-identical), against the
  * reference. */
 static void run_tile_case(struct harness *hs, const struct cc *t, int sms, int smem_max,
-                          uint64_t *seed)
+                          int nhwc, uint64_t *seed)
 {
     int oh = (t->h + 2 * t->pad - t->dil * (t->kh - 1) - 1) / t->s + 1;
     int ow = (t->w + 2 * t->pad - t->dil * (t->kw - 1) - 1) / t->s + 1;
@@ -215,6 +215,11 @@ static void run_tile_case(struct harness *hs, const struct cc *t, int sms, int s
                                    .dw = t->dil, .x_st = t->x_half ? YOLO_CU_F16 : YOLO_CU_F32,
                                    .y_st = t->y_half ? YOLO_CU_F16 : YOLO_CU_F32, .act = t->act,
                                    .sms = sms, .smem_max = smem_max };
+    if (nhwc) {   /* the output channels-last (the stem of a channels-last run) */
+        p.yc = 1;
+        p.yp = t->m;
+        p.yn = (int64_t)t->m * oh * ow;
+    }
     int planned = yolo_cu_conv_tile_plan(&p);
     int64_t wbytes = planned ? yolo_cu_conv_tile_weight_bytes(&p) : 0;
     CHECK(hs, planned, "tile case n%d c%d %dx%d m%d k%dx%d s%d: the plan refuses it", t->n, t->c,
@@ -244,8 +249,11 @@ static void run_tile_case(struct harness *hs, const struct cc *t, int sms, int s
          cudaMemcpy(first, dy, (size_t)ysz * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
          cudaMemset(dy, 0xff, (size_t)ysz * ny) == cudaSuccess &&   /* NaNs: every output written */
          yolo_cu_conv_tile(&p, NULL) == 0;
-    struct yolo_cu_copy cy = { .ndim = 1, .src_st = p.y_st, .dst_st = YOLO_CU_F32, .numel = ny,
-                               .shape = { ny }, .ss = { 1 }, .ds = { 1 }, .src = dy, .dst = dyf };
+    int64_t ohw = (int64_t)oh * ow;
+    struct yolo_cu_copy cy = { .ndim = 3, .src_st = p.y_st, .dst_st = YOLO_CU_F32, .numel = ny,
+                               .shape = { t->n, t->m, ohw },
+                               .ss = { t->m * ohw, nhwc ? 1 : ohw, nhwc ? t->m : 1 },
+                               .ds = { t->m * ohw, ohw, 1 }, .src = dy, .dst = dyf };
     ok = ok && yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
          cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
          cudaMemcpy(again, dy, (size_t)ysz * ny, cudaMemcpyDeviceToHost) == cudaSuccess;
@@ -255,17 +263,17 @@ static void run_tile_case(struct harness *hs, const struct cc *t, int sms, int s
           "a second launch differs", t->n, t->c, t->h, t->w, t->m);
     double worst = 0;
     int64_t bad = ok ? count_outside(t, oh, ow, x, w, b, got, &worst) : 0;
-    CHECK(hs, bad == 0, "tile case n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s "
+    CHECK(hs, bad == 0, "tile case n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s%s "
           "(tile %dx%d, %d slices of %d, %d channel tiles a block): %lld of %lld outside the "
           "bound (worst err/bound %.3g)", t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s,
-          t->pad, t->dil, t->act, t->x_half ? "16" : "32", t->y_half ? "16" : "32", p.th, p.tw,
-          p.ks, p.cs, p.mt, (long long)bad, (long long)ny, worst);
+          t->pad, t->dil, t->act, t->x_half ? "16" : "32", t->y_half ? "16" : "32",
+          nhwc ? " nhwc" : "", p.th, p.tw, p.ks, p.cs, p.mt, (long long)bad, (long long)ny, worst);
     if (ok)
-        printf("  tile n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s (tile %dx%d, %d "
+        printf("  tile n%d c%d %dx%d m%d k%dx%d s%d pad%d dil%d act%d x%s y%s%s (tile %dx%d, %d "
                "slices of %d, %d channel tiles a block): worst err/bound %.3f\n", t->n, t->c,
                t->h, t->w, t->m, t->kh, t->kw, t->s, t->pad, t->dil, t->act,
-               t->x_half ? "16" : "32", t->y_half ? "16" : "32", p.th, p.tw, p.ks, p.cs, p.mt,
-               worst);
+               t->x_half ? "16" : "32", t->y_half ? "16" : "32", nhwc ? " nhwc" : "", p.th, p.tw,
+               p.ks, p.cs, p.mt, worst);
     cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
     cudaFree(dyf);
     free(x); free(w); free(b); free(got); free(first); free(again);
@@ -341,6 +349,126 @@ static void run_pw_case(struct harness *hs, const struct cc *t, int wide, uint64
     free(x); free(w); free(b); free(got); free(first); free(again);
 }
 
+/* Layouts of one operand of the channels-last kernel: NCHW (storage from the case), NHWC
+ * packed (FP16), NHWC inside a whole 16 channels wider at channel offset 8 (a Concat part) */
+enum { LAY_NCHW, LAY_NHWC, LAY_PART };
+
+/* Element strides (image, channel, pixel) and the first element's offset, for an operand of
+ * ch channels over hw pixels in layout lay; *total: the buffer's elements. */
+static void lay_strides(int lay, int n, int ch, int64_t hw, int64_t st[3], int64_t *first,
+                        int64_t *total)
+{
+    int64_t rows = lay == LAY_PART ? ch + 16 : ch;
+    st[0] = rows * hw;
+    st[1] = lay == LAY_NCHW ? hw : 1;
+    st[2] = lay == LAY_NCHW ? 1 : rows;
+    *first = lay == LAY_PART ? 8 : 0;
+    *total = (int64_t)n * rows * hw;
+}
+
+static const char *lay_name(int lay)
+{
+    return lay == LAY_NCHW ? "nchw" : lay == LAY_NHWC ? "nhwc" : "part";
+}
+
+/* The channels-last kernel (kernels_conv_nhwc.cu) on case t with x and y in layouts xl and
+ * yl: x converted from NCHW FP32 by the copy kernel, the output gathered back to NCHW FP32;
+ * the bytes of a whole around a part are checked untouched; a second launch bit-identical. */
+static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl, int sms,
+                          uint64_t *seed)
+{
+    int oh = (t->h + 2 * t->pad - t->dil * (t->kh - 1) - 1) / t->s + 1;
+    int ow = (t->w + 2 * t->pad - t->dil * (t->kw - 1) - 1) / t->s + 1;
+    int64_t k = (int64_t)t->c * t->kh * t->kw, kpad = (k + 31) / 32 * 32;
+    int64_t mpad = (t->m + YOLO_CU_CONV_MPAD - 1) / YOLO_CU_CONV_MPAD * YOLO_CU_CONV_MPAD;
+    int64_t hw = (int64_t)t->h * t->w, ohw = (int64_t)oh * ow;
+    int64_t nx = (int64_t)t->n * t->c * hw, ny = (int64_t)t->n * t->m * ohw;
+    int64_t xs[3], ys[3], x0, y0, xt, yt;
+    lay_strides(xl, t->n, t->c, hw, xs, &x0, &xt);
+    lay_strides(yl, t->n, t->m, ohw, ys, &y0, &yt);
+    int x_st = xl == LAY_NCHW && !t->x_half ? YOLO_CU_F32 : YOLO_CU_F16;
+    int y_st = yl == LAY_NCHW && !t->y_half ? YOLO_CU_F32 : YOLO_CU_F16;
+    size_t ysz = y_st == YOLO_CU_F16 ? 2 : 4;
+    float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
+    float *b = malloc(sizeof(float) * t->m), *got = malloc(sizeof(float) * ny);
+    uint8_t *first = malloc(ysz * yt), *again = malloc(ysz * yt);
+    fill_case(t, k, nx, seed, x, w, b);
+    void *dx32 = NULL, *dx = NULL, *dw32 = NULL, *dw = NULL, *db = NULL, *dy = NULL, *dyf = NULL;
+    int ok = x && w && b && got && first && again &&
+             cudaMalloc(&dx32, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dx, sizeof(float) * xt) == cudaSuccess &&
+             cudaMalloc(&dw32, sizeof(float) * t->m * k) == cudaSuccess &&
+             cudaMalloc(&dw, 2 * mpad * kpad) == cudaSuccess &&
+             cudaMalloc(&db, sizeof(float) * t->m) == cudaSuccess &&
+             cudaMalloc(&dy, ysz * yt) == cudaSuccess &&
+             cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
+             cudaMemcpy(dx32, x, sizeof(float) * nx, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(dw32, w, sizeof(float) * t->m * k, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(db, b, sizeof(float) * t->m, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemset(dx, 0xff, sizeof(float) * xt) == cudaSuccess &&   /* NaN around a part */
+             cudaMemset(dw, 0, 2 * mpad * kpad) == cudaSuccess &&
+             cudaMemset(dy, 0x7b, ysz * yt) == cudaSuccess;
+    struct yolo_cu_conv_nhwc p = { .n = t->n, .c = t->c, .h = t->h, .w = t->w, .m = t->m,
+                                   .oh = oh, .ow = ow, .kh = t->kh, .kw = t->kw, .sh = t->s,
+                                   .sw = t->s, .ph = t->pad, .pw = t->pad, .dh = t->dil,
+                                   .dw = t->dil, .x_st = x_st, .y_st = y_st, .act = t->act,
+                                   .kpad = (int32_t)kpad, .xn = xs[0], .xc = xs[1], .xp = xs[2],
+                                   .yn = ys[0], .yc = ys[1], .yp = ys[2] };
+    yolo_cu_conv_nhwc_plan(&p, sms);
+    CHECK(hs, yolo_cu_conv_nhwc_ok(&p), "nhwc case n%d c%d %dx%d m%d: refused", t->n, t->c, t->h,
+          t->w, t->m);
+    struct yolo_cu_copy cx = { .ndim = 3, .src_st = YOLO_CU_F32, .dst_st = x_st, .numel = nx,
+                               .shape = { t->n, t->c, hw }, .ss = { t->c * hw, hw, 1 },
+                               .ds = { xs[0], xs[1], xs[2] }, .dst_off = x0, .src = dx32,
+                               .dst = dx };
+    ok = ok && yolo_cu_copy(&cx, 1, NULL) == 0 &&
+         yolo_cu_conv_nhwc_weights(&p, dw32, dw, NULL) == 0;
+    p.x = (const uint8_t *)dx + x0 * (x_st == YOLO_CU_F16 ? 2 : 4);
+    p.y = (uint8_t *)dy + y0 * ysz;
+    p.wt = dw;
+    p.bias = db;
+    ok = ok && yolo_cu_conv_nhwc(&p, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(first, dy, ysz * yt, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         yolo_cu_conv_nhwc(&p, NULL) == 0;
+    struct yolo_cu_copy cy = { .ndim = 3, .src_st = y_st, .dst_st = YOLO_CU_F32, .numel = ny,
+                               .shape = { t->n, t->m, ohw }, .ss = { ys[0], ys[1], ys[2] },
+                               .ds = { t->m * ohw, ohw, 1 }, .src_off = y0, .src = dy,
+                               .dst = dyf };
+    ok = ok && yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         cudaMemcpy(again, dy, ysz * yt, cudaMemcpyDeviceToHost) == cudaSuccess;
+    const char *xn = lay_name(xl), *yn = lay_name(yl);
+    CHECK(hs, ok, "nhwc case n%d c%d %dx%d m%d x %s y %s: CUDA error %s", t->n, t->c, t->h, t->w,
+          t->m, xn, yn, cudaGetErrorString(cudaGetLastError()));
+    CHECK(hs, !ok || memcmp(first, again, ysz * yt) == 0, "nhwc case n%d c%d %dx%d m%d x %s y %s: "
+          "a second launch differs", t->n, t->c, t->h, t->w, t->m, xn, yn);
+    /* the whole's other channels (0x7b bytes) untouched */
+    int64_t spill = 0;
+    for (int64_t i = 0; ok && yl == LAY_PART && i < yt; i++) {
+        int64_t ch = i % (t->m + 16);
+        if (ch < 8 || ch >= 8 + t->m)
+            spill += first[2 * i] != 0x7b || first[2 * i + 1] != 0x7b;
+    }
+    CHECK(hs, spill == 0, "nhwc case n%d c%d %dx%d m%d: %lld elements of the whole outside the "
+          "part written", t->n, t->c, t->h, t->w, t->m, (long long)spill);
+    double worst = 0;
+    int64_t bad = ok ? count_outside(t, oh, ow, x, w, b, got, &worst) : 0;
+    if (y_st == YOLO_CU_F16 && !t->y_half) {   /* FP16 output where the case says FP32: */
+        struct cc t16 = *t;                    /* bound its rounding as FP16 */
+        t16.y_half = 1;
+        bad = ok ? count_outside(&t16, oh, ow, x, w, b, got, &worst) : 0;
+    }
+    CHECK(hs, bad == 0, "nhwc case n%d c%d %dx%d m%d k%dx%d s%d act%d x %s y %s (%dx%d tile): %lld "
+          "of %lld outside the bound (worst err/bound %.3g)", t->n, t->c, t->h, t->w, t->m, t->kh,
+          t->kw, t->s, t->act, xn, yn, p.bm, p.bn, (long long)bad, (long long)ny, worst);
+    if (ok)
+        printf("  nhwc n%d c%d %dx%d m%d k%dx%d s%d x %s y %s (%dx%d): worst err/bound %.3f\n",
+               t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s, xn, yn, p.bm, p.bn, worst);
+    cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
+    cudaFree(dyf);
+    free(x); free(w); free(b); free(got); free(first); free(again);
+}
+
 int main(void)
 {
     HARNESS_INIT(hs, "test_cuda_conv");
@@ -387,6 +515,7 @@ int main(void)
         /* n  c   h   w    m  kh kw s pad dil act xh yh */
         { 2,  3, 37, 41,  16, 3, 3, 2, 1, 1, 3, 0, 1 },   /* stem, FP32 input, odd width */
         { 1,  3, 64, 64,  16, 3, 3, 2, 1, 1, 3, 0, 1 },   /* stem, FP32 input, vector loads */
+        { 2,  3, 30, 34,  16, 6, 6, 2, 2, 1, 3, 0, 1 },   /* yolov5n's 6x6 stem */
         { 2,  3, 40, 48,  16, 3, 3, 2, 1, 1, 1, 1, 0 },   /* FP16 in, FP32 out, relu */
         { 2, 16, 30, 36,  32, 3, 3, 2, 1, 1, 3, 1, 1 },   /* model.1-like */
         { 3, 16, 20, 20,  16, 3, 3, 1, 1, 1, 3, 1, 1 },   /* model.2.m-like, 3 images */
@@ -407,8 +536,11 @@ int main(void)
     int optin = 0;
     cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0);
     for (size_t i = 0; i < sizeof tcases / sizeof tcases[0]; i++) {
-        run_tile_case(&hs, &tcases[i], 0, 0, &seed);
-        run_tile_case(&hs, &tcases[i], 1 << 20, optin, &seed);
+        run_tile_case(&hs, &tcases[i], 0, 0, 0, &seed);
+        run_tile_case(&hs, &tcases[i], 1 << 20, optin, 0, &seed);
+        if (i < 3)   /* the stems, into channels-last, whole and split */
+            for (int sp = 0; sp < 2; sp++)
+                run_tile_case(&hs, &tcases[i], sp ? 1 << 20 : 0, sp ? optin : 0, 1, &seed);
     }
     /* deep layers (more than 64 channels either side): slices of input channels, some of them
      * partial (72 = 40 + 32, 200 = 64 * 3 + 8), several channel groups (80 = 48 + 32, 130,
@@ -428,8 +560,8 @@ int main(void)
         { 1, 64, 14, 14,  16, 7, 7, 1, 3, 1, 3, 1, 1 },   /* 7x7 */
     };
     for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++) {
-        run_tile_case(&hs, &dcases[i], sms, optin, &seed);
-        run_tile_case(&hs, &dcases[i], 1 << 20, optin, &seed);
+        run_tile_case(&hs, &dcases[i], sms, optin, 0, &seed);
+        run_tile_case(&hs, &dcases[i], 1 << 20, optin, 0, &seed);
     }
     /* the pointwise kernel: C not a multiple of 32 (3, 24, 40, 48), C 256; M 7..255 (partial
      * 64-row tiles, two and four of them); pixel counts that leave partial 64/128 tiles (8,
@@ -447,6 +579,33 @@ int main(void)
     for (size_t i = 0; i < sizeof pcases / sizeof pcases[0]; i++)
         for (int wide = 0; wide <= 1; wide++)
             run_pw_case(&hs, &pcases[i], wide, &seed);
+    /* the channels-last kernel: C a multiple of 8 (16-byte pieces) and not (3, 13: gathered),
+     * M 7..130 (partial 32/64 tiles), 1x1, 3x3 s1/s2, 5x5 dilated, a 1x1 image; every pair of
+     * layouts on each (NCHW FP32/FP16 in the case's storage, NHWC, NHWC parts of a wider
+     * whole), on the tile the plan picks for this GPU and on the small-grid one */
+    static const struct cc ncases[] = {
+        /* n  c   h   w    m  kh kw s pad dil act xh yh */
+        { 2,  3, 37, 41,  16, 3, 3, 2, 1, 1, 3, 0, 1 },   /* stem: FP32 NCHW input (direct) */
+        { 1,  5, 19, 17,  24, 3, 3, 1, 1, 1, 2, 0, 0 },   /* direct, 32-wide, K 45 */
+        { 2,  3, 30, 34,  16, 6, 6, 2, 2, 1, 3, 0, 1 },   /* yolov5n's stem: direct, K 108 */
+        { 2, 16, 20, 22,  32, 3, 3, 2, 1, 1, 3, 1, 1 },   /* model.1-like */
+        { 1, 64, 16, 16,  80, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 80 outputs: 32-wide tiles */
+        { 1, 13, 17, 19,   7, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 13 channels, 7 outputs */
+        { 3, 24, 11, 13,  80, 1, 1, 1, 0, 1, 0, 1, 0 },   /* 1x1, 3 images */
+        { 1, 64, 20, 20, 130, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 130 outputs: partial tile */
+        { 2, 32, 15, 15,  64, 3, 3, 1, 1, 1, 2, 1, 1 },   /* sigmoid */
+        { 1, 16, 23, 29,  40, 5, 5, 1, 4, 2, 1, 1, 1 },   /* 5x5 dilation 2, relu */
+        { 4, 64, 40, 40,  64, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 6400 px over 4 images */
+        { 1,  8,  1,  1,  16, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 1x1 image */
+        { 1, 256, 20, 20, 256, 3, 3, 1, 1, 1, 3, 1, 1 },  /* deep: K 2304 */
+    };
+    for (size_t i = 0; i < sizeof ncases / sizeof ncases[0]; i++)
+        for (int xl = LAY_NCHW; xl <= LAY_PART; xl++)
+            for (int yl = LAY_NCHW; yl <= LAY_PART; yl++) {
+                run_nhwc_case(&hs, &ncases[i], xl, yl, sms, &seed);
+                if (xl == LAY_PART && yl == LAY_PART)
+                    run_nhwc_case(&hs, &ncases[i], xl, yl, 1 << 20, &seed);
+            }
     return harness_finish(&hs);
 }
 

@@ -16,7 +16,13 @@
  *     reads and writes, the fused DFL's included), with the nodes one after the other and
  *     with four lanes (YOLO_CUDA_LANES=4, cuda/lanes.c: lifetimes in steps), where every
  *     node's step also comes after those of the nodes it reads from and the run order is
- *     step order; the steps and the arena's growth are printed.
+ *     step order; the steps and the arena's growth are printed;
+ *   - channels-last (YOLO_CUDA_NHWC=1, cuda/layout.c), all of the above again, and: every
+ *     channels-last tensor lies in its root's rows at a channel offset (its pixel stride the
+ *     root's channel count, its last channel inside the row, its image stride the root's),
+ *     every convolution touching one runs on a channels-last kernel and no other node mixes
+ *     layouts; at least 20 tensors and 20 convolutions of each model channels-last, and no
+ *     more Concat/Split copies than image by image.
  * Runs in CUDA=1 builds (CI runs it); elsewhere it says so and passes. The kernels themselves
  * run in make test-cuda, on the GPU (test_golden's batch-2 runs with YOLO_CUDA_STRIDED=1). */
 #include <stdio.h>
@@ -150,8 +156,56 @@ out:
     free(made);
 }
 
+/* Channels-last (layout.c): every such tensor lies in its root's rows at a channel offset,
+ * its root channels-last too and as wide as the rows; the nodes that tie their operands to
+ * one layout see one; returns how many tensors and convolutions are channels-last. */
+static void check_nhwc(struct harness *h, const char *model, const struct cuda_model *m,
+                       int *n_tensors, int *n_convs)
+{
+    const struct yolo_graph *g = m->g;
+    *n_tensors = *n_convs = 0;
+    for (int32_t t = 0; t < g->n_tensors; t++) {
+        if (!m->nhwc[t])
+            continue;
+        ++*n_tensors;
+        const struct yolo_tensor *T = &g->tensors[t];
+        int32_t r = m->root[t];
+        const struct yolo_tensor *R = &g->tensors[r];
+        uint64_t d = m->off[t] - m->off[r];
+        CHECK(h, T->ndim == 4 && m->st[t] == YOLO_CU_F16 && m->nhwc[r] && R->ndim == 4 &&
+              m->pixst[t] == R->shape[1] && m->pixst[r] == R->shape[1] &&
+              R->shape[2] == T->shape[2] && R->shape[3] == T->shape[3] &&
+              m->off[t] >= m->off[r] && d % 4 == 0 &&
+              (int64_t)(d / 4) + T->shape[1] <= R->shape[1] &&
+              (r == t ? m->imgst[t] == 0 : m->imgst[t] == R->shape[1] * R->shape[2] * R->shape[3]),
+              "%s: channels-last %s lies outside its root %s's rows", model, T->name, R->name);
+    }
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct yolo_node *n = &g->nodes[i];
+        if (n->op == YOLO_OP_CONV) {
+            int any = m->nhwc[n->in[0]] || m->nhwc[n->out[0]];
+            CHECK(h, m->convs[i].nhwc == any, "%s: %s runs %s the channels-last kernel", model,
+                  n->name, any ? "without" : "on");
+            *n_convs += m->convs[i].nhwc;
+            continue;
+        }
+        if (m->skip[i])
+            continue;
+        int on = 0, off = 0;
+        for (int k = 0; k < n->n_in + n->n_out; k++) {
+            int32_t t = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
+            if (t < 0 || (g->tensors[t].flags & YOLO_TF_CONST) ||
+                (n->op == YOLO_OP_RESIZE && k > 0 && k < n->n_in))
+                continue;
+            on += m->nhwc[t];
+            off += !m->nhwc[t];
+        }
+        CHECK(h, !on || !off, "%s: %s mixes channels-last and NCHW operands", model, n->name);
+    }
+}
+
 static void check_model(struct harness *h, const char *model, const struct yolo_graph *g,
-                        int strided, int *copy_nodes, double *copy_mb)
+                        int strided, int nhwc, int *copy_nodes, double *copy_mb)
 {
     struct yolo_diag d = { 0 };
     size_t nn = (size_t)g->n_nodes;
@@ -175,15 +229,28 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
             m.skip[i] = CUDA_SKIP_ALIAS;
     }
     setenv("YOLO_CUDA_STRIDED", strided ? "1" : "0", 1);
+    setenv("YOLO_CUDA_NHWC", nhwc ? "1" : "0", 1);
     int rc = cuda_plan(&m, &d);
     rc = rc ? rc : cuda_storage_plan(&m, &d);
     CHECK(h, rc == 0, "%s: device plan: %s", model, d.msg);
     if (rc)
         goto out;
-    const char *how = strided ? "image by image" : "packed";
+    const char *how = nhwc ? "channels-last" : strided ? "image by image" : "packed";
     /* the DFL of a v8/11 head runs fused: the plan keeps its source apart from the Conv's
      * output (plan.c), so nothing stops it */
     cuda_fuse_dfl(&m);
+    rc = cuda_layout_plan(&m, &d);
+    CHECK(h, rc == 0, "%s: layout plan: %s", model, d.msg);
+    if (rc)
+        goto out;
+    if (nhwc) {
+        int nt = 0, nc = 0;
+        check_nhwc(h, model, &m, &nt, &nc);
+        printf("%-12s batch 4, FP16, channels-last: %d tensors, %d convolutions\n", model, nt,
+               nc);
+        CHECK(h, nt >= 20 && nc >= 20, "%s: only %d tensors and %d convolutions channels-last",
+              model, nt, nc);
+    }
     int n_dfl = 0;
     for (int32_t i = 0; i < g->n_nodes; i++)
         n_dfl += m.convs[i].dfl;
@@ -202,11 +269,15 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
         uint64_t end = m.imgst[t] && images
                      ? start + ((images - 1) * (uint64_t)m.imgst[t] + img) * es
                      : start + yolo_tensor_numel(T) * es;
+        if (m.nhwc[t])   /* its last pixel's channels */
+            end = start + ((images - 1) * (uint64_t)cuda_img_stride(&m, t) +
+                           (uint64_t)(T->shape[2] * T->shape[3] - 1) * (uint64_t)m.pixst[t] +
+                           (uint64_t)T->shape[1]) * es;
         uint64_t limit = half ? m.half_arena_bytes : m.arena_bytes;
         CHECK(h, end <= limit, "%s %s: %s ends at %llu, past its arena (%llu)", model, how, T->name,
               (unsigned long long)end, (unsigned long long)limit);
         if (m.imgst[t]) {
-            CHECK(h, strided && T->ndim == 4 && T->dtype == YOLO_DT_F32 &&
+            CHECK(h, (strided || nhwc) && T->ndim == 4 && T->dtype == YOLO_DT_F32 &&
                   (uint64_t)m.imgst[t] > img && m.st[t] == m.st[m.root[t]],
                   "%s %s: %s has image stride %lld (image %llu)", model, how, T->name,
                   (long long)m.imgst[t], (unsigned long long)img);
@@ -243,7 +314,7 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
                             1048576.0;
         }
         /* a channel Concat/Split whose parts all share the whole's bytes copies nothing */
-        int all_in = strided && W->ndim == 4 && axis == 1;
+        int all_in = (strided || nhwc) && W->ndim == 4 && axis == 1;
         for (int k = 0; all_in && k < (split ? n->n_out : n->n_in); k++) {
             int32_t t = split ? n->out[k] : n->in[k];
             all_in = t >= 0 && m.root[t] == m.root[whole];
@@ -262,6 +333,8 @@ out:
     free(m.off);
     free(m.imgst);
     free(m.root);
+    free(m.nhwc);
+    free(m.pixst);
     free(c.launch);
 }
 
@@ -320,11 +393,17 @@ int main(void)
         CHECK(&h, rc == 0, "%s: build for batch 4: %s", models[mi], d.msg);
         if (rc)
             continue;
-        int nodes[2];
-        double mb[2];
+        int nodes[3];
+        double mb[3];
         setenv("YOLO_CUDA_LANES", "1", 1);
-        check_model(&h, models[mi], &e->graph, 0, &nodes[0], &mb[0]);
-        check_model(&h, models[mi], &e->graph, 1, &nodes[1], &mb[1]);
+        check_model(&h, models[mi], &e->graph, 0, 0, &nodes[0], &mb[0]);
+        check_model(&h, models[mi], &e->graph, 1, 0, &nodes[1], &mb[1]);
+        check_model(&h, models[mi], &e->graph, 1, 1, &nodes[2], &mb[2]);
+        printf("%-12s batch 4, FP16: Concat/Split nodes that copy channels-last: %d (%.1f MiB)\n",
+               models[mi], nodes[2], mb[2]);
+        CHECK(&h, nodes[2] <= nodes[1] && mb[2] <= mb[1], "%s: channels-last copies %d nodes "
+              "(%.1f MiB), image by image %d (%.1f MiB)", models[mi], nodes[2], mb[2], nodes[1],
+              mb[1]);
         check_lanes(&h, models[mi], &e->graph);
         printf("%-12s batch 4, FP16: Concat/Split nodes that copy: %d (%.1f MiB) packed, %d "
                "(%.1f MiB) image by image\n", models[mi], nodes[0], mb[0], nodes[1], mb[1]);
@@ -336,6 +415,7 @@ int main(void)
     }
     unsetenv("YOLO_CUDA_STRIDED");
     unsetenv("YOLO_CUDA_LANES");
+    unsetenv("YOLO_CUDA_NHWC");
     return harness_finish(&h);
 }
 #else

@@ -81,6 +81,8 @@ static void cuda_prepared_free(void *prepared)
     free(m->off);
     free(m->imgst);
     free(m->root);
+    free(m->nhwc);
+    free(m->pixst);
     free(m->skip);
     free(m->extra_off);
     free(m->step);
@@ -111,6 +113,9 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
                 m->convs[i].tile_ok = 1;
                 b += cuda_tile_extra_bytes(m, n);
             }
+            m->convs[i].nhwc_off = b = (b + 255) & ~(uint64_t)255;
+            if (m->convs[i].nhwc)
+                b += cuda_nhwc_extra_bytes(g, n);
         }
         m->extra_off[i] = b ? total : UINT64_MAX;
         total += (b + 255) & ~(uint64_t)255;
@@ -145,6 +150,11 @@ static int upload_extra(struct cuda_model *m, struct yolo_diag *d)
         }
         if (m->convs[i].tile_ok) {
             int rc = cuda_tile_upload_weights(m, i, d);
+            if (rc)
+                return rc;
+        }
+        if (m->convs[i].nhwc) {
+            int rc = cuda_nhwc_upload_weights(m, i, d);
             if (rc)
                 return rc;
         }
@@ -236,6 +246,8 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     if ((rc = cuda_plan(m, d)) || (rc = cuda_storage_plan(m, d)))
         goto fail;
     cuda_fuse_dfl(m);
+    if ((rc = cuda_layout_plan(m, d)))
+        goto fail;
     m->dconst_bytes = g->consts_bytes;
     if (m->dconst_bytes) {
         if ((e = cudaMalloc((void **)&m->dconst, m->dconst_bytes)) != cudaSuccess ||
@@ -259,6 +271,8 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
             goto fail;
         m->convs[i].weights = m->extra_off[i] != UINT64_MAX ? (const void *)(m->dextra + m->extra_off[i])
                                                            : (const void *)(m->dconst + g->tensors[n->in[1]].offset);
+        if (m->convs[i].nhwc && m->convs[i].kernel == CUDA_CONV_CUDNN)   /* KRSC */
+            m->convs[i].weights = m->dextra + m->extra_off[i] + cuda_nhwc_krsc_offset(m, i);
     }
     cudnnDestroy(dnn);
     dnn = NULL;
@@ -288,7 +302,8 @@ static const char *cuda_kernel_name(const void *prepared, int32_t node)
     if (m->g->nodes[node].op == YOLO_OP_CONV && m->convs[node].dfl)
         return "dfl-fused";
     if (m->g->nodes[node].op == YOLO_OP_CONV)
-        return m->convs[node].kernel == CUDA_CONV_IGEMM ? "igemm-fp16"
+        return m->convs[node].kernel == CUDA_CONV_NHWC ? "nhwc-fp16"
+             : m->convs[node].kernel == CUDA_CONV_IGEMM ? "igemm-fp16"
              : m->convs[node].kernel == CUDA_CONV_PW    ? "pw-fp16"
              : m->convs[node].kernel == CUDA_CONV_TILE  ? "tile-fp16"
              : m->convs[node].half                      ? "cudnn-fp16"

@@ -93,6 +93,66 @@ static int pick_algo(struct cuda_conv *cv, cudnnHandle_t dnn, cudnnMathType_t wa
                          "convolution", want == CUDNN_FMA_MATH ? "FP32 (FMA)" : "FP16");
 }
 
+static cudnnStatus_t create_descriptors(struct cuda_conv *cv)
+{
+    cudnnStatus_t s;
+    if ((s = cudnnCreateTensorDescriptor(&cv->x)) || (s = cudnnCreateTensorDescriptor(&cv->y)) ||
+        (s = cudnnCreateFilterDescriptor(&cv->w)))
+        return s;
+    return cudnnCreateConvolutionDescriptor(&cv->conv);
+}
+
+/* Channels-last on both sides (cuda_nhwc_cudnn): cuDNN reads x where it lies (its rows at
+ * the pixel stride), with the KRSC weights conv_nhwc.c prepared, and writes packed NHWC into
+ * y, or into cvt_out when y is a part of a wider whole; our epilogue then writes y. */
+static int prepare_nhwc(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct yolo_diag *d)
+{
+    const struct yolo_graph *g = m->g;
+    const struct yolo_node *n = &g->nodes[i];
+    struct cuda_conv *cv = &m->convs[i];
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *W = &g->tensors[n->in[1]];
+    const struct yolo_tensor *Y = &g->tensors[n->out[0]];
+    const int64_t *p = n->params;
+    int64_t xs[4];
+    cuda_strides4(m, n->in[0], xs);
+    cv->kernel = CUDA_CONV_CUDNN;
+    cudnnStatus_t s;
+    if ((s = create_descriptors(cv)))
+        return cudnn_fail(d, "creating descriptors", s);
+    if (xs[0] > INT32_MAX)
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: an input image of more than "
+                               "2^31 elements");
+    if ((s = cudnnSetTensor4dDescriptorEx(cv->x, CUDNN_DATA_HALF, (int)X->shape[0],
+                                          (int)X->shape[1], (int)X->shape[2], (int)X->shape[3],
+                                          (int)xs[0], (int)xs[1], (int)xs[2], (int)xs[3])) ||
+        (s = cudnnSetTensor4dDescriptor(cv->y, CUDNN_TENSOR_NHWC, CUDNN_DATA_HALF,
+                                        (int)Y->shape[0], (int)Y->shape[1], (int)Y->shape[2],
+                                        (int)Y->shape[3])) ||
+        (s = cudnnSetFilter4dDescriptor(cv->w, CUDNN_DATA_HALF, CUDNN_TENSOR_NHWC,
+                                        (int)W->shape[0], (int)W->shape[1], (int)W->shape[2],
+                                        (int)W->shape[3])) ||
+        (s = cudnnSetConvolution2dDescriptor(cv->conv, (int)p[YOLO_CONV_PT], (int)p[YOLO_CONV_PL],
+                                             (int)p[YOLO_CONV_SH], (int)p[YOLO_CONV_SW],
+                                             (int)p[YOLO_CONV_DH], (int)p[YOLO_CONV_DW],
+                                             CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT)))
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: cuDNN refuses this convolution: "
+                               "%s", cudnnGetErrorString(s));
+    if ((s = cudnnSetConvolutionMathType(cv->conv, CUDNN_TENSOR_OP_MATH)))
+        return cudnn_fail(d, "setting the math type", s);
+    if (pick_algo(cv, dnn, CUDNN_TENSOR_OP_MATH, d)) {   /* refused: our kernel runs it */
+        if (d)
+            *d = (struct yolo_diag){ 0 };
+        cv->kernel = CUDA_CONV_NHWC;
+        return 0;
+    }
+    if (cv->workspace > m->workspace)
+        m->workspace = cv->workspace;
+    size_t cvt = (size_t)yolo_tensor_numel(Y) * 2;
+    if (m->pixst[n->out[0]] != Y->shape[1] && cvt > m->cvt_bytes)
+        m->cvt_bytes = cvt;
+    return 0;
+}
+
 int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct yolo_diag *d)
 {
     const struct yolo_graph *g = m->g;
@@ -110,6 +170,19 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     }
     if (cv->igemm_ok || cv->tile_ok)   /* which runs it: cuda_conv_pick, or measured */
         cv->kernel = cuda_conv_pick(m, i);
+    if (cv->nhwc && cv->tile_ok && !m->nhwc[n->in[0]]) {
+        /* the stem, from the NCHW image (or yolov5n's SpaceToDepth of it) into channels-last:
+         * the tiled kernel (H100, batch 128: yolov5n's 3.17 ms on our direct kernel, 1.47 on
+         * the tiled one into NCHW; yolov8n_dq's 1.18 against 1.23) */
+        cv->kernel = CUDA_CONV_TILE;
+        return 0;
+    }
+    if (cv->nhwc && !cuda_nhwc_cudnn(m, n)) {   /* a channels-last operand (layout.c) */
+        cv->kernel = CUDA_CONV_NHWC;
+        return 0;
+    }
+    if (cv->nhwc)
+        return prepare_nhwc(m, i, dnn, d);
     cudnnDataType_t dt = cv->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     int32_t ct = cv->half ? YOLO_CU_F16 : YOLO_CU_F32;
     /* cuDNN reads a part inside its whole at the whole's image stride (a converted input is
@@ -117,8 +190,7 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     int64_t xh = X->shape[2] * X->shape[3], xc = X->shape[1] * xh;
     int64_t xn = m->st[n->in[0]] == ct ? cuda_img_stride(m, n->in[0]) : xc;
     cudnnStatus_t s;
-    if ((s = cudnnCreateTensorDescriptor(&cv->x)) || (s = cudnnCreateTensorDescriptor(&cv->y)) ||
-        (s = cudnnCreateFilterDescriptor(&cv->w)) || (s = cudnnCreateConvolutionDescriptor(&cv->conv)))
+    if ((s = create_descriptors(cv)))
         return cudnn_fail(d, "creating descriptors", s);
     if (xn > INT32_MAX)
         return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: an input image of more than "
@@ -158,6 +230,39 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     return 0;
 }
 
+/* cuDNN's convolution i from x into out, on the node's stream and workspace */
+static int forward(struct cuda_ctx *c, int32_t i, const void *x, void *out, struct yolo_diag *d)
+{
+    const struct cuda_conv *cv = &c->m->convs[i];
+    const float one = 1.0f, zero = 0.0f;
+    cudnnStatus_t s = cudnnSetStream(c->dnn, c->run);
+    if (s == CUDNN_STATUS_SUCCESS)
+        s = cudnnConvolutionForward(c->dnn, &one, cv->x, x, cv->w, cv->weights, cv->conv, cv->algo,
+                                    c->run_workspace, cv->workspace, &zero, cv->y, out);
+    if (s != CUDNN_STATUS_SUCCESS)
+        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, &c->m->g->nodes[i],
+                               "cuda: cudnnConvolutionForward: %s", cudnnGetErrorString(s));
+    return 0;
+}
+
+/* prepare_nhwc's convolution: cuDNN, then bias and activation into y at its rows */
+static int run_nhwc(struct cuda_ctx *c, int32_t i, const void *x, void *y, struct yolo_diag *d)
+{
+    const struct cuda_model *m = c->m;
+    const struct yolo_node *n = &m->g->nodes[i];
+    const struct cuda_conv *cv = &m->convs[i];
+    const struct yolo_tensor *Y = &m->g->tensors[n->out[0]];
+    int64_t yp = m->pixst[n->out[0]];
+    void *out = yp == Y->shape[1] ? y : (void *)c->cvt_out;
+    int rc = forward(c, i, x, out, d);
+    if (rc)
+        return rc;
+    int64_t rows = Y->shape[0] * Y->shape[2] * Y->shape[3];
+    int e = yolo_cu_epilogue_nhwc(out, y, cv->bias, rows, (int32_t)Y->shape[1], yp,
+                                  (int32_t)n->params[YOLO_CONV_ACT], (yolo_cu_stream)c->run);
+    return e ? cuda_fail(d, "a convolution's epilogue", (cudaError_t)e) : 0;
+}
+
 int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
 {
     const struct cuda_model *m = c->m;
@@ -170,10 +275,14 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         return cuda_tile_run(c, i, d);
     if (cv->kernel == CUDA_CONV_PW)
         return cuda_pw_run(c, i, d);
+    if (cv->kernel == CUDA_CONV_NHWC)
+        return cuda_nhwc_run(c, i, d);
     int32_t ct = cv->half ? YOLO_CU_F16 : YOLO_CU_F32;
     int32_t xt = n->in[0], yt = n->out[0];
     const void *x = cuda_tensor_ptr(c, xt);
     void *y = cuda_tensor_ptr(c, yt);
+    if (cv->nhwc)
+        return run_nhwc(c, i, x, y, d);
     int64_t nx = yolo_tensor_numel(&g->tensors[xt]), ny = yolo_tensor_numel(&g->tensors[yt]);
     const struct yolo_tensor *X = &g->tensors[xt], *Y = &g->tensors[yt];
     int64_t xi = X->shape[0] > 0 ? nx / X->shape[0] : 0;   /* one packed input image */
@@ -188,14 +297,9 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         x = c->cvt_in;
     }
     void *out = m->st[yt] == ct && !m->imgst[yt] ? y : (void *)c->cvt_out;
-    const float one = 1.0f, zero = 0.0f;
-    cudnnStatus_t s = cudnnSetStream(c->dnn, c->run);
-    if (s == CUDNN_STATUS_SUCCESS)
-        s = cudnnConvolutionForward(c->dnn, &one, cv->x, x, cv->w, cv->weights, cv->conv, cv->algo,
-                                    c->run_workspace, cv->workspace, &zero, cv->y, out);
-    if (s != CUDNN_STATUS_SUCCESS)
-        return yolo_node_error(d, YOLO_ERR_UNSUPPORTED, n, "cuda: cudnnConvolutionForward: %s",
-                               cudnnGetErrorString(s));
+    int rc = forward(c, i, x, out, d);
+    if (rc)
+        return rc;
     int64_t act = n->params[YOLO_CONV_ACT];
     if (cv->bias || act != YOLO_ACT_NONE || out != y) {
         int64_t yn = cuda_img_stride(m, yt);

@@ -118,6 +118,11 @@ int cuda_tile_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
                                "shape it cannot run");
     a.x = cuda_tensor_ptr(c, n->in[0]);
     a.y = cuda_tensor_ptr(c, n->out[0]);
+    if (m->nhwc && m->nhwc[n->out[0]]) {   /* the stem into channels-last (conv_cudnn.c) */
+        int64_t ys[4];
+        cuda_strides4(m, n->out[0], ys);
+        a.yn = ys[0], a.yc = ys[1], a.yp = ys[3];
+    }
     a.wt = m->dextra + m->extra_off[i] + cv->tile_off;
     a.bias = cv->bias;
     int e = yolo_cu_conv_tile(&a, (yolo_cu_stream)c->run);

@@ -59,7 +59,7 @@ int cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *d
 {
     for (int32_t i = 0; i < m->g->n_nodes; i++) {
         struct cuda_conv *cv = &m->convs[i];
-        if ((!cv->igemm_ok && !cv->tile_ok) || m->skip[i])
+        if ((!cv->igemm_ok && !cv->tile_ok) || m->skip[i] || cv->nhwc)
             continue;
         /* ours first (each must run), then cuDNN (an algorithm that will not capture loses) */
         static const int32_t order[4] = { CUDA_CONV_TILE, CUDA_CONV_IGEMM, CUDA_CONV_PW,

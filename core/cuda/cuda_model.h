@@ -8,6 +8,8 @@
  *   conv_tile.c     FP16 convolutions of few channels through our tiled kernel
  *                   (kernels_conv_tile.cu)
  *   conv_pw.c       FP16 1x1 convolutions through our pointwise GEMM (kernels_conv_pw.cu)
+ *   conv_nhwc.c     FP16 convolutions on channels-last activations (kernels_conv_nhwc.cu)
+ *   layout.c        which activations an FP16 run keeps channels-last (NHWC)
  *   fuse_dfl.c      the DFL of a YOLOv8/11 head as one kernel
  *   launch.c        every other node as a launch of a kernels.h kernel
  * C11 with the CUDA runtime and cuDNN C APIs; the kernels themselves are in kernels_*.cu. */
@@ -26,11 +28,16 @@
 #define CUDA_DEFAULT_LANES 4
 #define CUDA_LANES_BATCH   8     /* the default applies up to this batch, 1 lane above */
 
+/* FP16 engines of this batch or more keep their activations channels-last (layout.c): measured
+ * faster at 32 and 128 on the three shared models (H100); batches below are unmeasured */
+#define CUDA_NHWC_BATCH    32
+
 /* Why a node runs nothing: a view the planner aliased, or fused into a later node. */
 enum cuda_skip { CUDA_SKIP_NONE, CUDA_SKIP_ALIAS, CUDA_SKIP_FUSED };
 
 /* Which kernel runs a convolution. */
-enum cuda_conv_kernel { CUDA_CONV_CUDNN, CUDA_CONV_IGEMM, CUDA_CONV_TILE, CUDA_CONV_PW };
+enum cuda_conv_kernel { CUDA_CONV_CUDNN, CUDA_CONV_IGEMM, CUDA_CONV_TILE, CUDA_CONV_PW,
+                        CUDA_CONV_NHWC };
 
 struct cuda_conv {                 /* one Conv node, shared by every context */
     int32_t half;                  /* computes in FP16 (FP32 accumulation) */
@@ -42,6 +49,8 @@ struct cuda_conv {                 /* one Conv node, shared by every context */
     int32_t tile, splits;          /* the igemm launch shape (yolo_cu_conv_plan) */
     uint64_t igemm_off;            /* its weights and k table: this far into the node's dextra */
     uint64_t tile_off;             /* the tiled kernel's weights: this far into it */
+    int32_t nhwc;                  /* runs on the channels-last kernel (conv_nhwc.c) */
+    uint64_t nhwc_off;             /* its weights: this far into the node's dextra */
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
@@ -64,6 +73,9 @@ struct cuda_model {
     int64_t *imgst;                /* per tensor: elements from one image to the next where
                                     * they are not packed (a part inside its whole), else 0 */
     int32_t *root;                 /* per tensor: the tensor whose bytes hold it */
+    uint8_t *nhwc;                 /* per tensor: 1 if stored channels-last (layout.c) */
+    int64_t *pixst;                /* per channels-last tensor: elements from one pixel to the
+                                    * next (its root's channel count) */
     uint64_t arena_bytes;          /* the FP32 arena a context allocates */
     uint8_t *skip;                 /* per node: nothing runs (enum cuda_skip) */
     struct cuda_conv *convs;       /* per node (Conv nodes only) */
@@ -82,7 +94,8 @@ struct cuda_model {
 
 /* A node's work, resolved to one context's device pointers (launch.c fills it). */
 enum cuda_launch_kind { CL_NONE, CL_CONV, CL_DFL, CL_COPY, CL_BINARY, CL_UNARY, CL_POOL, CL_RESIZE,
-                        CL_SOFTMAX, CL_REDUCE, CL_MATMUL, CL_TOPK, CL_GATHER, CL_GATHER_EL };
+                        CL_SOFTMAX, CL_REDUCE, CL_MATMUL, CL_TOPK, CL_GATHER, CL_GATHER_EL,
+                        CL_POOL_NHWC, CL_UP2_NHWC };
 struct cuda_launch {
     int32_t kind, n_seg, unop, y_bool;
     union {
@@ -98,6 +111,7 @@ struct cuda_launch {
         struct yolo_cu_gather ga;
         struct yolo_cu_gather_el ge;
         struct yolo_cu_dfl dfl;
+        struct yolo_cu_nhwc_pool np;   /* CL_POOL_NHWC, CL_UP2_NHWC */
     } u;
 };
 
@@ -123,10 +137,38 @@ struct cuda_ctx {
 /* The device address of tensor t in context c (const blob, FP32 arena or FP16 arena). */
 void *cuda_tensor_ptr(const struct cuda_ctx *c, int32_t t);
 
+/* layout.c: which tensors are channels-last (m->nhwc, m->pixst; their m->off and m->imgst
+ * moved to that layout), after cuda_plan, cuda_storage_plan and cuda_fuse_dfl; whether an
+ * engine of graph g gets them (YOLO_CUDA_NHWC, the batch); the element strides of 4-D tensor
+ * t as (image, channel, row, column) in either layout. */
+int  cuda_layout_plan(struct cuda_model *m, struct yolo_diag *d);
+int  cuda_nhwc_wanted(const struct yolo_graph *g, int half);
+void cuda_strides4(const struct cuda_model *m, int32_t t, int64_t st[4]);
+
+/* conv_nhwc.c: whether Conv node n can run on the channels-last kernels (the implicit GEMM,
+ * or, depthwise, the window kernel); its weights' bytes; preparing them on the device; the
+ * launch. */
+int  cuda_nhwc_eligible(const struct cuda_model *m, const struct yolo_node *n);
+int  cuda_nhwc_depthwise(const struct cuda_model *m, const struct yolo_node *n);
+int  cuda_nhwc_cudnn(const struct cuda_model *m, const struct yolo_node *n);
+/* where cuDNN's KRSC weights of channels-last convolution i lie in its dextra */
+uint64_t cuda_nhwc_krsc_offset(const struct cuda_model *m, int32_t i);
+uint64_t cuda_nhwc_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
+int  cuda_nhwc_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
+int  cuda_nhwc_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+
 /* plan_cuda.c: fills m->off, m->imgst, m->root and m->arena_bytes for m->g. */
 int  cuda_plan(struct cuda_model *m, struct yolo_diag *d);
 /* Elements from one image of tensor t to the next: its image stride, or its numel / batch. */
 int64_t cuda_img_stride(const struct cuda_model *m, int32_t t);
+
+/* storage.c: union-find over tensors (parent[t] == t at first; path halving), which storage.c
+ * and layout.c group tensors with */
+int32_t cuda_uf_find(int32_t *parent, int32_t t);
+void cuda_uf_unite(int32_t *parent, int32_t a, int32_t b);
+
+/* plan_cuda.c: whether n is Add/Sub/Mul/Div of two tensors of its output's shape */
+int  cuda_same_shape_arith(const struct yolo_graph *g, const struct yolo_node *n);
 
 /* storage.c: fills m->st (and m->half_arena_bytes) for m->g; m->half chooses FP16. */
 int  cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d);

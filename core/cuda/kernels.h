@@ -138,6 +138,7 @@ struct yolo_cu_conv_tile {
     int32_t n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
     int32_t x_st, y_st, act;
     int64_t xn, yn;               /* image strides: c * h * w and m * oh * ow when packed */
+    int64_t yc, yp;               /* yp > 0: y channels-last, channel and pixel strides */
     int32_t sms, smem_max;        /* the GPU's multiprocessors; shared memory a block may opt
                                    * in to (0: the default 48 KiB) */
     int32_t cg, th, tw;           /* set by yolo_cu_conv_tile_plan: cs / 8; the tile */
@@ -157,6 +158,53 @@ int64_t yolo_cu_conv_tile_weight_bytes(const struct yolo_cu_conv_tile *p);
 int yolo_cu_conv_tile_weights(const struct yolo_cu_conv_tile *p, const float *w32, void *wt,
                               yolo_cu_stream s);
 int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream s);
+
+/* A 2-D convolution (groups 1) in FP16 on the tensor cores, FP32 accumulation, as an implicit
+ * GEMM over output pixels (kernels_conv_nhwc.cu), for channels-last activations:
+ * y = act(conv(x, w) + bias) with x and y each at any strides: element (image, channel,
+ * pixel) of x at image * xn + channel * xc + pixel * xp (NHWC: xc 1, xp the pixel stride, at
+ * least c; NCHW: xc h * w, xp 1), pixel = row * w + column; y likewise (yn, yc, yp). x in F32
+ * or F16 storage (rounded to FP16 as it is read), y in either; NHWC FP16 operands with 8-channel
+ * aligned rows move in 16-byte pieces, anything else one element at a time. Weights: FP16 rows
+ * [m rounded up to YOLO_CU_CONV_MPAD][kpad], k = (ky * kw + kx) * c + c_in, zeros beyond m and
+ * k (yolo_cu_conv_nhwc_weights writes them from FP32 [m][c][kh][kw]; wt zeroed by the caller).
+ * yolo_cu_conv_nhwc_ok: whether a shape fits (int32 pixel and k counts); _plan: the tile (bm
+ * 64 or 128 pixels, bn 32 or 64 channels) for a GPU of sms multiprocessors. */
+struct yolo_cu_conv_nhwc {
+    int32_t n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+    int32_t x_st, y_st, act, kpad;
+    int32_t bm, bn;               /* set by yolo_cu_conv_nhwc_plan */
+    int32_t y_vec;                /* set by the launcher */
+    int64_t xn, xc, xp, yn, yc, yp;
+    const void *x, *wt;
+    const float *bias;
+    void *y;
+};
+int yolo_cu_conv_nhwc_ok(const struct yolo_cu_conv_nhwc *p);
+void yolo_cu_conv_nhwc_plan(struct yolo_cu_conv_nhwc *p, int32_t sms);
+int yolo_cu_conv_nhwc(const struct yolo_cu_conv_nhwc *p, yolo_cu_stream s);
+int yolo_cu_conv_nhwc_weights(const struct yolo_cu_conv_nhwc *p, const float *w32, void *wt,
+                              yolo_cu_stream s);
+
+/* Channels-last windows (kernels_nhwc.cu): a tensor as rows of c channels, one row per pixel
+ * of every image, rows xp (yp) elements apart, one float storage on both sides.
+ * Max pooling of a [n, h, w, c] tensor into [n, oh, ow, c]; the nearest 2x upsampling of
+ * [n, h, w, c] into [n, 2h, 2w, c]; the depthwise convolution (groups = c, FP16 storage)
+ * y = act(bias + sum over the window of x * wt), wt FP16 [c][kh][kw], FP32 sums. */
+struct yolo_cu_nhwc_pool {
+    int32_t n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, st, act;
+    int64_t xp, yp;
+    const void *x, *wt;           /* wt, bias, act: the depthwise convolution's */
+    const float *bias;
+    void *y;
+};
+int yolo_cu_maxpool_nhwc(const struct yolo_cu_nhwc_pool *p, yolo_cu_stream s);
+int yolo_cu_upsample2_nhwc(const struct yolo_cu_nhwc_pool *p, yolo_cu_stream s);
+int yolo_cu_dwconv_nhwc(const struct yolo_cu_nhwc_pool *p, yolo_cu_stream s);
+/* A convolution's epilogue channels-last, FP16 both sides: y[r * yp + ch] = act(c[r * m + ch] +
+ * bias[ch]) for rows r of m channels (in place when c == y and yp == m); bias may be NULL. */
+int yolo_cu_epilogue_nhwc(const void *c, void *y, const float *bias, int64_t rows, int32_t m,
+                          int64_t yp, int32_t act, yolo_cu_stream s);
 
 struct yolo_cu_pool {     /* NCHW max pooling; planes = N * C */
     int64_t planes, h, w, oh, ow;

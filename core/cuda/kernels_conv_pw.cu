@@ -24,27 +24,6 @@
 #define PW_STAGES 3
 #define PW_APITCH (PW_BK + 8)   /* halves: 80-byte rows, 8 ldmatrix rows in 8 bank groups */
 
-__device__ __forceinline__ uint32_t smem_u32(const void *p)
-{
-    return (uint32_t)__cvta_generic_to_shared(p);
-}
-
-/* 16 bytes global -> shared, bypassing L1; bytes < 16 zero-fills the rest (0: all zeros) */
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, int bytes)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
-}
-
-__device__ __forceinline__ void cp_commit(void)
-{
-    asm volatile("cp.async.commit_group;\n" ::);
-}
-
-template <int N> __device__ __forceinline__ void cp_wait(void)
-{
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
-
 template <int WM, int WN> struct pw_shape {
     static constexpr int NT = WM * WN * 32, BM = WM * 32, BN = WN * 32, BP = BN + 8;
     static constexpr int A_HALVES = BM * PW_APITCH, B_HALVES = PW_BK * BP;

@@ -132,7 +132,13 @@ __device__ __forceinline__ void split_epilogue(const struct yolo_cu_conv_tile &p
         float v[4] = { act_fast(sum.x + bias, p.act), act_fast(sum.y + bias, p.act),
                        act_fast(sum.z + bias, p.act), act_fast(sum.w + bias, p.act) };
         int64_t yi = (int64_t)img * p.yn + m * ohw + (int64_t)oy * p.ow + ox;
-        if (p.ow % 4 == 0 && p.y_st == YOLO_CU_F16) {   /* ox % 4 == 0: 8-byte aligned */
+        if (p.yp) {                                     /* channels-last: one at a time */
+            yi = (int64_t)img * p.yn + m * p.yc + ((int64_t)oy * p.ow + ox) * p.yp;
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                if (ox + e < p.ow)
+                    st_f(p.y, p.y_st, yi + e * p.yp, v[e]);
+        } else if (p.ow % 4 == 0 && p.y_st == YOLO_CU_F16) {   /* ox % 4 == 0: aligned */
             __half2 a = __floats2half2_rn(v[0], v[1]), b = __floats2half2_rn(v[2], v[3]);
             *(uint2 *)((__half *)p.y + yi) = make_uint2(*(uint32_t *)&a, *(uint32_t *)&b);
         } else if (p.ow % 4 == 0) {
@@ -304,7 +310,12 @@ __global__ void __launch_bounds__(TILE_THREADS) conv_tile_kernel(const struct yo
                 float v0 = act_apply(acc[mt][j][hi * 2] + bias, p.act);
                 float v1 = act_apply(acc[mt][j][hi * 2 + 1] + bias, p.act);
                 int64_t yi = (int64_t)img * p.yn + m * ohw + (int64_t)oy * p.ow + ox;
-                if (pairs && p.y_st == YOLO_CU_F16) {
+                if (p.yp) {                             /* channels-last */
+                    yi = (int64_t)img * p.yn + m * p.yc + ((int64_t)oy * p.ow + ox) * p.yp;
+                    st_f(p.y, p.y_st, yi, v0);
+                    if (ox + 1 < p.ow)
+                        st_f(p.y, p.y_st, yi + p.yp, v1);
+                } else if (pairs && p.y_st == YOLO_CU_F16) {
                     *(__half2 *)((__half *)p.y + yi) = __floats2half2_rn(v0, v1);
                 } else if (pairs) {
                     *(float2 *)((float *)p.y + yi) = make_float2(v0, v1);

@@ -103,6 +103,40 @@ __global__ void binary_flat_kernel(int32_t op, const T *a, const T *b, T *y, int
         y[i] = (T)arith(op, (float)a[i], (float)b[i]);
 }
 
+/* Same-shape float operands as rows of cols elements at row strides an, bn, yn (channels-last
+ * tensors, where a row is a pixel's channels and a part's rows lie inside its whole's):
+ * 16-byte pieces, the rows flattened into one grid-stride loop (there are millions). */
+template <typename T, int V, typename I>
+__global__ void binary_rows_kernel(int32_t op, const T *a, const T *b, T *y, int64_t rows,
+                                   int64_t cols, int64_t an, int64_t bn, int64_t yn)
+{
+    yolo_cu_chain_enter();
+    I cu = (I)(cols / V), total = (I)rows * cu;
+    for (I u = (I)blockIdx.x * blockDim.x + threadIdx.x; u < total;
+         u += (I)gridDim.x * blockDim.x) {
+        int64_t r = u / cu, q = (int64_t)(u - (I)r * cu) * V;   /* (32-bit division if I is) */
+        uint4 ua = *(const uint4 *)(a + r * an + q), ub = *(const uint4 *)(b + r * bn + q), uy;
+        const T *ea = (const T *)&ua, *eb = (const T *)&ub;
+        T *ey = (T *)&uy;
+#pragma unroll
+        for (int k = 0; k < V; k++)
+            ey[k] = (T)arith(op, (float)ea[k], (float)eb[k]);
+        *(uint4 *)(y + r * yn + q) = uy;
+    }
+}
+
+/* Whether binary_rows_kernel can run p: [rows, inner] with 16-byte aligned rows */
+static int binary_is_rows(const struct yolo_cu_binary *p)
+{
+    if (!p->inner || p->ndim != 2 || p->shape[1] != p->inner || p->sa[1] != 1 || p->sb[1] != 1 ||
+        p->a_st != p->y_st || p->b_st != p->y_st || p->op > YOLO_CU_DIV ||
+        (p->y_st != YOLO_CU_F32 && p->y_st != YOLO_CU_F16))
+        return 0;
+    int64_t v = p->y_st == YOLO_CU_F16 ? 8 : 4;
+    return (((uintptr_t)p->a | (uintptr_t)p->b | (uintptr_t)p->y) & 15) == 0 &&
+           p->inner % v == 0 && p->sa[0] % v == 0 && p->sb[0] % v == 0 && p->yn % v == 0;
+}
+
 /* Whether a and b both have the output's full contiguous shape (images strided: [images,
  * inner] with every operand's images packed inside). */
 static int binary_is_flat(const struct yolo_cu_binary *p)
@@ -126,6 +160,25 @@ extern "C" int yolo_cu_binary(const struct yolo_cu_binary *p, yolo_cu_stream s)
 {
     if (p->numel == 0)
         return 0;
+    if (binary_is_rows(p) && (p->shape[0] > 65535 || p->inner < 2048)) {   /* short rows */
+        int64_t units = p->shape[0] * (p->inner / (p->y_st == YOLO_CU_F16 ? 8 : 4));
+        bool small = units < INT32_MAX / 2;
+        cudaStream_t st = (cudaStream_t)s;
+        unsigned blocks = yolo_cu_blocks(units);
+        if (p->y_st == YOLO_CU_F16)
+            yolo_cu_launch(small ? binary_rows_kernel<__half, 8, uint32_t>
+                                 : binary_rows_kernel<__half, 8, int64_t>,
+                           blocks, YOLO_CU_THREADS, 0, st, p->op, (const __half *)p->a,
+                           (const __half *)p->b, (__half *)p->y, p->shape[0], p->inner, p->sa[0],
+                           p->sb[0], p->yn);
+        else
+            yolo_cu_launch(small ? binary_rows_kernel<float, 4, uint32_t>
+                                 : binary_rows_kernel<float, 4, int64_t>,
+                           blocks, YOLO_CU_THREADS, 0, st, p->op, (const float *)p->a,
+                           (const float *)p->b, (float *)p->y, p->shape[0], p->inner, p->sa[0],
+                           p->sb[0], p->yn);
+        return yolo_cu_status();
+    }
     if (binary_is_flat(p)) {
         int64_t imgs = p->inner ? p->shape[0] : 1, n = p->inner ? p->inner : p->numel;
         int64_t an = p->inner ? p->sa[0] : 0, bn = p->inner ? p->sb[0] : 0;

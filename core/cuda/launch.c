@@ -120,6 +120,25 @@ static void copy_simplify(struct yolo_cu_copy *c)
     c->ndim = m;
 }
 
+static int is_nhwc(const struct cuda_model *m, int32_t t)
+{
+    return m->nhwc && m->nhwc[t];
+}
+
+/* Element strides of tensor t in its layout: a 4-D one as cuda_strides4, else packed with its
+ * image stride first (a part inside its whole). */
+static void tensor_strides(const struct cuda_model *m, int32_t t, int64_t *st)
+{
+    const struct yolo_tensor *T = &m->g->tensors[t];
+    if (T->ndim == 4) {
+        cuda_strides4(m, t, st);
+        return;
+    }
+    strides_of(T->ndim, T->shape, st);
+    if (T->ndim > 0)
+        st[0] = cuda_img_stride(m, t);
+}
+
 static size_t st_bytes(int32_t st)
 {
     return st == YOLO_CU_I64 ? 8 : st == YOLO_CU_F32 || st == YOLO_CU_I32 ? 4
@@ -134,12 +153,9 @@ static int make_concat_split(struct cuda_ctx *c, const struct yolo_node *n, stru
     const struct yolo_graph *g = m->g;
     int split = n->op == YOLO_OP_SPLIT;
     int32_t whole = split ? n->in[0] : n->out[0];
-    const struct yolo_tensor *W = &g->tensors[whole];
     int64_t axis = split ? n->params[YOLO_SP_AXIS_RES] : n->params[YOLO_CC_AXIS_RES];
     int64_t ws[YOLO_MAX_DIMS];
-    strides_of(W->ndim, W->shape, ws);
-    if (W->ndim > 0)
-        ws[0] = cuda_img_stride(m, whole);   /* a whole may itself be a part */
+    tensor_strides(m, whole, ws);   /* a whole may itself be a part, or channels-last */
     int64_t at = 0;
     L->kind = CL_COPY;
     L->n_seg = 0;
@@ -161,9 +177,7 @@ static int make_concat_split(struct cuda_ctx *c, const struct yolo_node *n, stru
         cp->ndim = P->ndim;
         memcpy(cp->shape, P->shape, sizeof(int64_t) * (size_t)P->ndim);
         int64_t ps[YOLO_MAX_DIMS];
-        strides_of(P->ndim, P->shape, ps);
-        if (P->ndim > 0)
-            ps[0] = cuda_img_stride(m, t);
+        tensor_strides(m, t, ps);
         for (int32_t d = 0; d < P->ndim; d++) {
             cp->ss[d] = split ? ws[d] : ps[d];
             cp->ds[d] = split ? ps[d] : ws[d];
@@ -291,7 +305,19 @@ static void make_binary(struct cuda_ctx *c, const struct yolo_node *n, struct cu
         b->sa[k] = p.stride[0][k];
         b->sb[k] = p.stride[1][k];
     }
-    if (m->imgst[n->in[0]] || m->imgst[n->in[1]] || m->imgst[n->out[0]]) {
+    if (is_nhwc(m, n->out[0]) && (m->pixst[n->in[0]] != Y->shape[1] ||
+                                  m->pixst[n->in[1]] != Y->shape[1] ||
+                                  m->pixst[n->out[0]] != Y->shape[1])) {
+        /* channels-last (layout.c: same shapes, all three), one of them a part of a wider
+         * whole: rows of C, one per pixel (all three packed: one flat range, as below) */
+        b->ndim = 2;
+        b->shape[1] = b->inner = Y->shape[1];
+        b->shape[0] = p.numel / b->inner;
+        b->sa[0] = m->pixst[n->in[0]];
+        b->sb[0] = m->pixst[n->in[1]];
+        b->sa[1] = b->sb[1] = 1;
+        b->yn = m->pixst[n->out[0]];
+    } else if (m->imgst[n->in[0]] || m->imgst[n->in[1]] || m->imgst[n->out[0]]) {
         /* parts image by image (plan_cuda.c: same shapes only): [images, inner] */
         b->ndim = 2;
         b->shape[0] = Y->shape[0];
@@ -406,6 +432,19 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         L->u.un.rows = !(rows && strcmp(rows, "0") == 0);
         return 0;
     case YOLO_OP_MAXPOOL:
+        if (is_nhwc(m, n->in[0])) {
+            L->kind = CL_POOL_NHWC;
+            L->u.np = (struct yolo_cu_nhwc_pool){
+                .n = (int32_t)X->shape[0], .h = (int32_t)X->shape[2], .w = (int32_t)X->shape[3],
+                .c = (int32_t)X->shape[1], .oh = (int32_t)Y->shape[2], .ow = (int32_t)Y->shape[3],
+                .kh = (int32_t)p[YOLO_MP_KH], .kw = (int32_t)p[YOLO_MP_KW],
+                .sh = (int32_t)p[YOLO_MP_SH], .sw = (int32_t)p[YOLO_MP_SW],
+                .pt = (int32_t)p[YOLO_MP_PT], .pl = (int32_t)p[YOLO_MP_PL],
+                .dh = (int32_t)p[YOLO_MP_DH], .dw = (int32_t)p[YOLO_MP_DW], .st = m->st[n->in[0]],
+                .xp = m->pixst[n->in[0]], .yp = m->pixst[n->out[0]],
+                .x = cuda_tensor_ptr(c, n->in[0]), .y = cuda_tensor_ptr(c, n->out[0]) };
+            return 0;
+        }
         L->kind = CL_POOL;
         L->u.pool = (struct yolo_cu_pool){
             .planes = X->shape[0] * X->shape[1], .h = X->shape[2], .w = X->shape[3],
@@ -417,6 +456,15 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
             .y = cuda_tensor_ptr(c, n->out[0]), .x_st = m->st[n->in[0]], .y_st = m->st[n->out[0]] };
         return 0;
     case YOLO_OP_RESIZE: {
+        if (is_nhwc(m, n->in[0])) {   /* an exact 2x (layout.c) */
+            L->kind = CL_UP2_NHWC;
+            L->u.np = (struct yolo_cu_nhwc_pool){
+                .n = (int32_t)X->shape[0], .h = (int32_t)X->shape[2], .w = (int32_t)X->shape[3],
+                .c = (int32_t)X->shape[1], .oh = (int32_t)Y->shape[2], .ow = (int32_t)Y->shape[3],
+                .st = m->st[n->in[0]], .xp = m->pixst[n->in[0]], .yp = m->pixst[n->out[0]],
+                .x = cuda_tensor_ptr(c, n->in[0]), .y = cuda_tensor_ptr(c, n->out[0]) };
+            return 0;
+        }
         struct yolo_cu_resize *r = &L->u.rs;
         memset(r, 0, sizeof *r);
         int64_t xs[YOLO_MAX_DIMS], at = 0;
@@ -517,6 +565,8 @@ int cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
                                             L->u.un.outer, L->u.un.len, L->u.un.inner, L->u.un.rows,
                                             s); break;
     case CL_POOL:       e = yolo_cu_maxpool(&L->u.pool, s); break;
+    case CL_POOL_NHWC:  e = yolo_cu_maxpool_nhwc(&L->u.np, s); break;
+    case CL_UP2_NHWC:   e = yolo_cu_upsample2_nhwc(&L->u.np, s); break;
     case CL_RESIZE:     e = yolo_cu_resize_nearest(&L->u.rs, s); break;
     case CL_REDUCE:     e = yolo_cu_reduce_max(&L->u.red, s); break;
     case CL_MATMUL:     e = yolo_cu_matmul(&L->u.mm, s); break;

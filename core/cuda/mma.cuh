@@ -1,6 +1,7 @@
 /* cuda/mma.cuh: the tensor-core building blocks our FP16 convolutions share (kernels_conv.cu,
- * kernels_conv_tile.cu, kernels_conv_pw.cu): the mma.sync m16n8k16 product, ldmatrix loads
- * of its fragments from shared memory, and two halves packed into one register. CUDA C++. */
+ * kernels_conv_tile.cu, kernels_conv_pw.cu, kernels_conv_nhwc.cu): the mma.sync m16n8k16
+ * product, ldmatrix loads of its fragments from shared memory, two halves packed into one
+ * register, and the cp.async copies that stage operands in shared memory. CUDA C++. */
 #ifndef YOLO_CUDA_MMA_CUH
 #define YOLO_CUDA_MMA_CUH
 
@@ -37,6 +38,37 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t *r, uint32_t addr)
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(addr));
+}
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p)
+{
+    return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+/* 16 bytes global -> shared, bypassing L1 (operands each block reads once); bytes < 16
+ * zero-fills the rest (0: all zeros) */
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, int bytes)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                 ::"r"(dst), "l"(src), "r"(bytes));
+}
+
+/* the same through L1: for operands neighbouring blocks or rows read again (the kh x kw taps
+ * of neighbouring output pixels read the same input rows, up to 9 times for a 3x3) */
+__device__ __forceinline__ void cp_async16_l1(uint32_t dst, const void *src, int bytes)
+{
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n"
+                 ::"r"(dst), "l"(src), "r"(bytes));
+}
+
+__device__ __forceinline__ void cp_commit(void)
+{
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+
+template <int N> __device__ __forceinline__ void cp_wait(void)
+{
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
 #endif

@@ -23,6 +23,15 @@ static int same_shape(const struct yolo_tensor *a, const struct yolo_tensor *b)
            memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
 }
 
+int cuda_same_shape_arith(const struct yolo_graph *g, const struct yolo_node *n)
+{
+    return (n->op == YOLO_OP_ADD || n->op == YOLO_OP_SUB || n->op == YOLO_OP_MUL ||
+            n->op == YOLO_OP_DIV) &&
+           n->n_in == 2 && n->in[0] >= 0 && n->in[1] >= 0 &&
+           same_shape(&g->tensors[n->in[0]], &g->tensors[n->out[0]]) &&
+           same_shape(&g->tensors[n->in[1]], &g->tensors[n->out[0]]);
+}
+
 /* Whether node n takes its operand t at an image stride (launch.c and the conv files). */
 static int takes_strided(const struct yolo_graph *g, const struct yolo_node *n, int32_t t)
 {
@@ -34,9 +43,7 @@ static int takes_strided(const struct yolo_graph *g, const struct yolo_node *n, 
     case YOLO_OP_RESIZE:
         return n->in[0] == t || n->out[0] == t;
     case YOLO_OP_ADD: case YOLO_OP_SUB: case YOLO_OP_MUL: case YOLO_OP_DIV:
-        return n->n_in == 2 && n->in[0] >= 0 && n->in[1] >= 0 &&
-               same_shape(&g->tensors[n->in[0]], &g->tensors[n->out[0]]) &&
-               same_shape(&g->tensors[n->in[1]], &g->tensors[n->out[0]]);
+        return cuda_same_shape_arith(g, n);
     default:
         return 0;
     }

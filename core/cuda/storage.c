@@ -18,7 +18,7 @@
 #include "cuda/cuda_model.h"
 #include "ops/op_params.h"
 
-static int32_t find(int32_t *parent, int32_t t)
+int32_t cuda_uf_find(int32_t *parent, int32_t t)
 {
     while (parent[t] != t) {
         parent[t] = parent[parent[t]];
@@ -27,10 +27,10 @@ static int32_t find(int32_t *parent, int32_t t)
     return t;
 }
 
-static void unite(int32_t *parent, int32_t a, int32_t b)
+void cuda_uf_unite(int32_t *parent, int32_t a, int32_t b)
 {
-    a = find(parent, a);
-    b = find(parent, b);
+    a = cuda_uf_find(parent, a);
+    b = cuda_uf_find(parent, b);
     if (a != b)
         parent[a] = b;
 }
@@ -68,12 +68,12 @@ int cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d)
         parent[t] = t;
     for (int32_t t = 0; t < nt; t++)
         if (arena_tensor(g, t))
-            unite(parent, t, m->root[t]);
+            cuda_uf_unite(parent, t, m->root[t]);
     if (m->half) {
         for (int32_t k = 0; k < g->n_inputs; k++)
-            keep32[find(parent, g->inputs[k])] = 1;
+            keep32[cuda_uf_find(parent, g->inputs[k])] = 1;
         for (int32_t k = 0; k < g->n_outputs; k++)
-            keep32[find(parent, g->outputs[k])] = 1;
+            keep32[cuda_uf_find(parent, g->outputs[k])] = 1;
         for (int32_t i = 0; i < g->n_nodes; i++) {
             const struct yolo_node *n = &g->nodes[i];
             if (m->skip[i])
@@ -91,16 +91,16 @@ int cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d)
                         with_const = 1;
                     if (arena_tensor(g, n->in[k]) && is_float(g, n->in[k])) {
                         n_float++;
-                        n_half += half[find(parent, n->in[k])];
+                        n_half += half[cuda_uf_find(parent, n->in[k])];
                     }
                 }
                 make_half = n_float > 0 && n_half == n_float && !with_const;
             }
             if (cuda_conv_is_half(m, n) && arena_tensor(g, n->in[0]))
-                half[find(parent, n->in[0])] = 1;
+                half[cuda_uf_find(parent, n->in[0])] = 1;
             for (int k = 0; make_half && k < n->n_out; k++)
                 if (is_float(g, n->out[k]))
-                    half[find(parent, n->out[k])] = 1;
+                    half[cuda_uf_find(parent, n->out[k])] = 1;
         }
     }
     uint64_t half_end = 0;
@@ -108,7 +108,7 @@ int cuda_storage_plan(struct cuda_model *m, struct yolo_diag *d)
         const struct yolo_tensor *T = &g->tensors[t];
         switch (T->dtype) {
         case YOLO_DT_F32: {
-            int32_t r = find(parent, t);
+            int32_t r = cuda_uf_find(parent, t);
             int h = arena_tensor(g, t) && half[r] && !keep32[r];
             m->st[t] = h ? YOLO_CU_F16 : YOLO_CU_F32;
             /* a part's bytes lie inside its root's, which is FP16 too */

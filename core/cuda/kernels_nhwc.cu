@@ -1,0 +1,260 @@
+/* cuda/kernels_nhwc.cu: windows over channels-last (NHWC) tensors: SPPF's max pooling, the
+ * neck's nearest 2x upsampling and the depthwise convolutions of YOLO11's head and attention.
+ * A thread owns 8 channels of one output pixel (16 bytes in FP16, two 16-byte pieces in FP32)
+ * where the rows allow it, else one channel. The comparisons are maxpool_kernel's
+ * (kernels_math.cu), in its order. */
+#include <float.h>
+
+#include "chain.cuh"
+#include "device.cuh"
+
+/* V channels of output pixel (img, oy, ox) starting at channel c0 */
+template <typename T, int V>
+__global__ void maxpool_nhwc_kernel(const struct yolo_cu_nhwc_pool p)
+{
+    yolo_cu_chain_enter();
+    const T *x = (const T *)p.x;
+    T *y = (T *)p.y;
+    int64_t cg = p.c / V, total = (int64_t)p.n * p.oh * p.ow * cg;
+    YOLO_CU_FOR(i, total) {
+        int64_t pix = i / cg, c0 = (i - pix * cg) * V;
+        int64_t ox = pix % p.ow, t = pix / p.ow, oy = t % p.oh, img = t / p.oh;
+        float m[V];
+#pragma unroll
+        for (int k = 0; k < V; k++)
+            m[k] = -FLT_MAX;
+        for (int32_t ky = 0; ky < p.kh; ky++) {
+            int64_t iy = oy * p.sh - p.pt + (int64_t)ky * p.dh;
+            if (iy < 0 || iy >= p.h)
+                continue;
+            for (int32_t kx = 0; kx < p.kw; kx++) {
+                int64_t ix = ox * p.sw - p.pl + (int64_t)kx * p.dw;
+                if (ix < 0 || ix >= p.w)
+                    continue;
+                const T *src = x + ((img * p.h + iy) * p.w + ix) * p.xp + c0;
+                T v[V];
+                if constexpr (V * sizeof(T) == 16)
+                    *(uint4 *)v = *(const uint4 *)src;
+                else if constexpr (V * sizeof(T) == 32) {
+                    ((uint4 *)v)[0] = ((const uint4 *)src)[0];
+                    ((uint4 *)v)[1] = ((const uint4 *)src)[1];
+                } else {
+                    for (int k = 0; k < V; k++)
+                        v[k] = src[k];
+                }
+#pragma unroll
+                for (int k = 0; k < V; k++) {
+                    float f = (float)v[k];
+                    m[k] = f > m[k] ? f : m[k];
+                }
+            }
+        }
+        T out[V];
+#pragma unroll
+        for (int k = 0; k < V; k++)
+            out[k] = (T)m[k];
+        T *dst = y + pix * p.yp + c0;
+        if constexpr (V * sizeof(T) == 16)
+            *(uint4 *)dst = *(const uint4 *)out;
+        else if constexpr (V * sizeof(T) == 32) {
+            ((uint4 *)dst)[0] = ((const uint4 *)out)[0];
+            ((uint4 *)dst)[1] = ((const uint4 *)out)[1];
+        } else {
+            for (int k = 0; k < V; k++)
+                dst[k] = out[k];
+        }
+    }
+}
+
+/* y pixel (img, oy, ox) = x pixel (img, oy / 2, ox / 2), V channels at a time; I: the index
+ * type (32-bit divisions where the extents allow) */
+template <typename T, int V, typename I>
+__global__ void upsample2_nhwc_kernel(const struct yolo_cu_nhwc_pool p)
+{
+    yolo_cu_chain_enter();
+    const T *x = (const T *)p.x;
+    T *y = (T *)p.y;
+    I cg = (I)(p.c / V), oh = 2 * (I)p.h, ow = 2 * (I)p.w;
+    I total = (I)p.n * oh * ow * cg;
+    for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (I)gridDim.x * blockDim.x) {
+        I pix = i / cg, c0 = (i - pix * cg) * V;
+        I ox = pix % ow, t = pix / ow, oy = t % oh, img = t / oh;
+        const T *src = x + ((int64_t)(img * (I)p.h + oy / 2) * p.w + ox / 2) * p.xp + c0;
+        T *dst = y + (int64_t)pix * p.yp + c0;
+        if constexpr (V * sizeof(T) == 16) {
+            *(uint4 *)dst = *(const uint4 *)src;
+        } else {
+            for (int k = 0; k < V; k++)
+                dst[k] = src[k];
+        }
+    }
+}
+
+/* V channels of output pixel (img, oy, ox) from channel c0: bias, the window's products in
+ * FP32 (tap order), the activation */
+template <int V>
+__global__ void dwconv_nhwc_kernel(const struct yolo_cu_nhwc_pool p)
+{
+    yolo_cu_chain_enter();
+    const __half *x = (const __half *)p.x, *wt = (const __half *)p.wt;
+    __half *y = (__half *)p.y;
+    const int taps = p.kh * p.kw;
+    int64_t cg = p.c / V, total = (int64_t)p.n * p.oh * p.ow * cg;
+    YOLO_CU_FOR(i, total) {
+        int64_t pix = i / cg, c0 = (i - pix * cg) * V;
+        int64_t ox = pix % p.ow, t = pix / p.ow, oy = t % p.oh, img = t / p.oh;
+        float acc[V];
+#pragma unroll
+        for (int k = 0; k < V; k++)
+            acc[k] = p.bias ? p.bias[c0 + k] : 0.0f;
+        for (int32_t ky = 0; ky < p.kh; ky++) {
+            int64_t iy = oy * p.sh - p.pt + (int64_t)ky * p.dh;
+            if (iy < 0 || iy >= p.h)
+                continue;
+            for (int32_t kx = 0; kx < p.kw; kx++) {
+                int64_t ix = ox * p.sw - p.pl + (int64_t)kx * p.dw;
+                if (ix < 0 || ix >= p.w)
+                    continue;
+                const __half *src = x + ((img * p.h + iy) * p.w + ix) * p.xp + c0;
+                __half v[V];
+                if constexpr (V == 8) {
+                    *(uint4 *)v = *(const uint4 *)src;
+                } else {
+                    for (int k = 0; k < V; k++)
+                        v[k] = src[k];
+                }
+                const __half *wk = wt + c0 * taps + ky * p.kw + kx;
+#pragma unroll
+                for (int k = 0; k < V; k++)
+                    acc[k] = fmaf(__half2float(v[k]), __half2float(wk[k * taps]), acc[k]);
+            }
+        }
+        __half out[V];
+#pragma unroll
+        for (int k = 0; k < V; k++)
+            out[k] = __float2half_rn(act_fast(acc[k], p.act));
+        __half *dst = y + pix * p.yp + c0;
+        if constexpr (V == 8) {
+            *(uint4 *)dst = *(const uint4 *)out;
+        } else {
+            for (int k = 0; k < V; k++)
+                dst[k] = out[k];
+        }
+    }
+}
+
+/* 16-byte pieces where the channels, the row strides and the addresses allow */
+static int nhwc_vec(const struct yolo_cu_nhwc_pool *p, int v)
+{
+    return p->c % v == 0 && p->xp % v == 0 && p->yp % v == 0 &&
+           (((uintptr_t)p->x | (uintptr_t)p->y) & 15) == 0;
+}
+
+extern "C" int yolo_cu_maxpool_nhwc(const struct yolo_cu_nhwc_pool *p, yolo_cu_stream s)
+{
+    cudaStream_t st = (cudaStream_t)s;
+    int64_t pixels = (int64_t)p->n * p->oh * p->ow;
+    if (pixels == 0 || p->c == 0)
+        return 0;
+    if (p->st == YOLO_CU_F16 && nhwc_vec(p, 8))
+        yolo_cu_launch(maxpool_nhwc_kernel<__half, 8>, yolo_cu_blocks(pixels * p->c / 8),
+                       YOLO_CU_THREADS, 0, st, *p);
+    else if (p->st == YOLO_CU_F16)
+        yolo_cu_launch(maxpool_nhwc_kernel<__half, 1>, yolo_cu_blocks(pixels * p->c),
+                       YOLO_CU_THREADS, 0, st, *p);
+    else if (nhwc_vec(p, 8))
+        yolo_cu_launch(maxpool_nhwc_kernel<float, 8>, yolo_cu_blocks(pixels * p->c / 8),
+                       YOLO_CU_THREADS, 0, st, *p);
+    else
+        yolo_cu_launch(maxpool_nhwc_kernel<float, 1>, yolo_cu_blocks(pixels * p->c),
+                       YOLO_CU_THREADS, 0, st, *p);
+    return yolo_cu_status();
+}
+
+extern "C" int yolo_cu_upsample2_nhwc(const struct yolo_cu_nhwc_pool *p, yolo_cu_stream s)
+{
+    cudaStream_t st = (cudaStream_t)s;
+    int64_t pixels = (int64_t)p->n * 4 * p->h * p->w;
+    if (pixels == 0 || p->c == 0)
+        return 0;
+    bool small = pixels * p->c < INT32_MAX / 2;
+    if (p->st == YOLO_CU_F16 && nhwc_vec(p, 8))
+        yolo_cu_launch(small ? upsample2_nhwc_kernel<__half, 8, uint32_t>
+                             : upsample2_nhwc_kernel<__half, 8, int64_t>,
+                       yolo_cu_blocks(pixels * p->c / 8), YOLO_CU_THREADS, 0, st, *p);
+    else if (p->st == YOLO_CU_F16)
+        yolo_cu_launch(small ? upsample2_nhwc_kernel<__half, 1, uint32_t>
+                             : upsample2_nhwc_kernel<__half, 1, int64_t>,
+                       yolo_cu_blocks(pixels * p->c), YOLO_CU_THREADS, 0, st, *p);
+    else if (nhwc_vec(p, 4))
+        yolo_cu_launch(small ? upsample2_nhwc_kernel<float, 4, uint32_t>
+                             : upsample2_nhwc_kernel<float, 4, int64_t>,
+                       yolo_cu_blocks(pixels * p->c / 4), YOLO_CU_THREADS, 0, st, *p);
+    else
+        yolo_cu_launch(small ? upsample2_nhwc_kernel<float, 1, uint32_t>
+                             : upsample2_nhwc_kernel<float, 1, int64_t>,
+                       yolo_cu_blocks(pixels * p->c), YOLO_CU_THREADS, 0, st, *p);
+    return yolo_cu_status();
+}
+
+extern "C" int yolo_cu_dwconv_nhwc(const struct yolo_cu_nhwc_pool *p, yolo_cu_stream s)
+{
+    cudaStream_t st = (cudaStream_t)s;
+    int64_t pixels = (int64_t)p->n * p->oh * p->ow;
+    if (p->st != YOLO_CU_F16)
+        return (int)cudaErrorInvalidValue;
+    if (pixels == 0 || p->c == 0)
+        return 0;
+    if (nhwc_vec(p, 8))
+        yolo_cu_launch(dwconv_nhwc_kernel<8>, yolo_cu_blocks(pixels * p->c / 8), YOLO_CU_THREADS,
+                       0, st, *p);
+    else
+        yolo_cu_launch(dwconv_nhwc_kernel<1>, yolo_cu_blocks(pixels * p->c), YOLO_CU_THREADS, 0,
+                       st, *p);
+    return yolo_cu_status();
+}
+
+/* V channels of one row: bias and activation in FP32 */
+template <int V>
+__global__ void epilogue_nhwc_kernel(const __half *c, __half *y, const float *bias, int64_t rows,
+                                     int32_t m, int64_t yp, int32_t act)
+{
+    yolo_cu_chain_enter();
+    int64_t cg = m / V, total = rows * cg;
+    YOLO_CU_FOR(i, total) {
+        int64_t r = i / cg, c0 = (i - r * cg) * V;
+        __half v[V];
+        if constexpr (V == 8) {
+            *(uint4 *)v = *(const uint4 *)(c + r * m + c0);
+        } else {
+            for (int k = 0; k < V; k++)
+                v[k] = c[r * m + c0 + k];
+        }
+#pragma unroll
+        for (int k = 0; k < V; k++)
+            v[k] = __float2half_rn(act_fast(__half2float(v[k]) + (bias ? bias[c0 + k] : 0.0f),
+                                            act));
+        if constexpr (V == 8) {
+            *(uint4 *)(y + r * yp + c0) = *(const uint4 *)v;
+        } else {
+            for (int k = 0; k < V; k++)
+                y[r * yp + c0 + k] = v[k];
+        }
+    }
+}
+
+extern "C" int yolo_cu_epilogue_nhwc(const void *c, void *y, const float *bias, int64_t rows,
+                                     int32_t m, int64_t yp, int32_t act, yolo_cu_stream s)
+{
+    if (rows == 0 || m == 0)
+        return 0;
+    cudaStream_t st = (cudaStream_t)s;
+    if (m % 8 == 0 && yp % 8 == 0 && (((uintptr_t)c | (uintptr_t)y) & 15) == 0)
+        yolo_cu_launch(epilogue_nhwc_kernel<8>, yolo_cu_blocks(rows * m / 8), YOLO_CU_THREADS, 0,
+                       st, (const __half *)c, (__half *)y, bias, rows, m, yp, act);
+    else
+        yolo_cu_launch(epilogue_nhwc_kernel<1>, yolo_cu_blocks(rows * m), YOLO_CU_THREADS, 0, st,
+                       (const __half *)c, (__half *)y, bias, rows, m, yp, act);
+    return yolo_cu_status();
+}

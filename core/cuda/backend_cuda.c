@@ -193,6 +193,25 @@ static int tune_convs(struct cuda_model *m, struct yolo_diag *d)
     return rc;
 }
 
+/* YOLO_CUDA_LOG=1: what layout.c decided, and which kernels took the channels-last
+ * convolutions */
+static void log_layout(const struct cuda_model *m)
+{
+    const struct yolo_graph *g = m->g;
+    if (!cuda_log_on() || !m->nhwc)
+        return;
+    int tensors = 0, convs = 0, on_cudnn = 0, on_tile = 0;
+    for (int32_t t = 0; t < g->n_tensors; t++)
+        tensors += m->nhwc[t];
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        convs += m->convs[i].nhwc;
+        on_cudnn += m->convs[i].nhwc && m->convs[i].kernel == CUDA_CONV_CUDNN;
+        on_tile += m->convs[i].nhwc && m->convs[i].kernel == CUDA_CONV_TILE;
+    }
+    fprintf(stderr, "cuda: channels-last: %d tensors, %d convolutions (%d on cuDNN, %d on the "
+            "tiled kernel, the rest on ours)\n", tensors, convs, on_cudnn, on_tile);
+}
+
 static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_options *opt,
                         void **prepared, struct yolo_diag *d)
 {
@@ -278,6 +297,7 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     dnn = NULL;
     if ((rc = tune_convs(m, d)))
         goto fail;
+    log_layout(m);
     snprintf(m->variant, sizeof m->variant, "%s", m->half ? "fp16" : "fp32");
     *prepared = m;
     return 0;

@@ -1,8 +1,10 @@
-/* cuda/conv_nhwc.c: the host side of our channels-last FP16 convolution
- * (kernels_conv_nhwc.cu): which convolutions it can run, its weights (FP16, k in tap-major
- * order, in the node's piece of dextra at nhwc_off), and its launch with each operand at its
- * own layout's strides (layout.c decides the layouts: a convolution runs here whenever its
- * input or output is channels-last). */
+/* cuda/conv_nhwc.c: the host side of our channels-last FP16 convolutions
+ * (kernels_conv_nhwc.cu, and kernels_nhwc.cu's depthwise one): which convolutions they can
+ * run, their weights (FP16, k in tap-major order, in the node's piece of dextra at nhwc_off,
+ * then the same rows packed for cuDNN), their launch with each operand at its own layout's
+ * strides, and which channels-last convolutions cuDNN takes instead (cuda_nhwc_cudnn). layout.c
+ * decides the layouts; a convolution with a channels-last operand runs here unless cuDNN or,
+ * for the stem, the tiled kernel takes it (conv_cudnn.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,18 +2,18 @@
  *
  * Why: at large batches the NCHW run spends most of its convolution time outside the
  * products (cuDNN's two layout passes and our epilogue pass around each of its convolutions)
- * and copies the channel Concats and Splits it cannot lay image by image. Channels-last, our
- * implicit GEMM (kernels_conv_nhwc.cu) reads and writes every convolution's tensors as they
- * are, and a Concat part is simply its whole's rows at a channel offset.
+ * and copies the channel Concats and Splits it cannot lay image by image. Channels-last,
+ * every convolution reads and writes its tensors where they lie (cuDNN, or our implicit GEMM:
+ * conv_nhwc.c picks), and a Concat part is simply its whole's rows at a channel offset.
  *
  * Which tensors: a 4-D FP16 activation (no graph input or output) all of whose readers and
- * writers can take it channels-last: a convolution our NHWC kernel runs, a channel Concat or
- * Split, a same-shape Add/Sub/Mul/Div, MaxPool, an exact 2x nearest Resize. Tensors that
- * share bytes (a part and its whole, in the device plan) or meet in one such node (other than
- * a convolution, which converts as it goes) form a group; a group is channels-last only if
- * every member can be. Everything else stays NCHW, and the convolutions on the border read
- * or write NCHW at its strides (the stem reads the FP32 input image; the head's last
- * convolutions write what the decode reads).
+ * writers can take it channels-last: a convolution of one group or depthwise (conv_nhwc.c),
+ * a channel Concat or Split, a same-shape Add/Sub/Mul/Div, MaxPool, an exact 2x nearest
+ * Resize. Tensors that share bytes (a part and its whole, in the device plan) or meet in one
+ * such node (other than a one-group convolution, which converts as it goes) form a group; a
+ * group is channels-last only if every member can be. Everything else stays NCHW, and the
+ * convolutions on the border read or write NCHW at its strides (the stem reads the input
+ * image; the head's last convolutions write what the decode reads).
  *
  * Where: the device plan (plan_cuda.c) placed a part of k channels at k * h * w elements into
  * its whole's images; channels-last the same part starts k elements into the whole, its rows

@@ -23,7 +23,7 @@ static uint64_t k_of(const struct yolo_tensor *W)
     return (uint64_t)W->shape[1] * (uint64_t)W->shape[2] * (uint64_t)W->shape[3];
 }
 
-static uint64_t weight_bytes(const struct yolo_tensor *W)
+uint64_t cuda_igemm_weight_bytes(const struct yolo_tensor *W)
 {
     return round_up((uint64_t)W->shape[0], YOLO_CU_CONV_MPAD) *
            round_up(k_of(W), YOLO_CU_CONV_KPAD) * 2;
@@ -96,7 +96,8 @@ int cuda_conv_pick(const struct cuda_model *m, int32_t i)
 uint64_t cuda_igemm_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n)
 {
     const struct yolo_tensor *W = &g->tensors[n->in[1]];
-    return weight_bytes(W) + round_up(k_of(W), YOLO_CU_CONV_KPAD) * 2 * sizeof(int32_t);
+    return cuda_igemm_weight_bytes(W) +
+           round_up(k_of(W), YOLO_CU_CONV_KPAD) * 2 * sizeof(int32_t);
 }
 
 void cuda_igemm_table(int32_t *tab, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
@@ -120,8 +121,8 @@ void cuda_igemm_table(int32_t *tab, int64_t c, int64_t h, int64_t w, int64_t kh,
 void cuda_igemm_fill(const struct yolo_graph *g, const struct yolo_node *n, void *dst)
 {
     const struct yolo_tensor *X = &g->tensors[n->in[0]], *W = &g->tensors[n->in[1]];
-    cuda_igemm_table((int32_t *)((uint8_t *)dst + weight_bytes(W)), W->shape[1], X->shape[2],
-                     X->shape[3], W->shape[2], W->shape[3], n->params[YOLO_CONV_DH],
+    cuda_igemm_table((int32_t *)((uint8_t *)dst + cuda_igemm_weight_bytes(W)), W->shape[1],
+                     X->shape[2], X->shape[3], W->shape[2], W->shape[3], n->params[YOLO_CONV_DH],
                      n->params[YOLO_CONV_DW]);
 }
 
@@ -179,7 +180,8 @@ int cuda_igemm_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         .splits = cv->splits,
         .chw = cuda_img_stride(m, n->in[0]), .yn = cuda_img_stride(m, n->out[0]),
         .x = cuda_tensor_ptr(c, n->in[0]),
-        .wt = extra, .ktab = (const int32_t *)(extra + weight_bytes(W)), .bias = cv->bias,
+        .wt = extra, .ktab = (const int32_t *)(extra + cuda_igemm_weight_bytes(W)),
+        .bias = cv->bias,
         .y = cuda_tensor_ptr(c, n->out[0]), .part = (float *)c->splitk,
         .count = (uint32_t *)(c->splitk ? c->splitk + part_bytes : NULL) };
     int e = yolo_cu_conv_igemm(&a, (yolo_cu_stream)c->run);

@@ -93,15 +93,6 @@ int cuda_nhwc_eligible(const struct cuda_model *m, const struct yolo_node *n)
     return nhwc_args(m, n, &a) || cuda_nhwc_depthwise(m, n);
 }
 
-static uint64_t gemm_bytes(const struct yolo_graph *g, const struct yolo_node *n)
-{
-    const struct yolo_tensor *W = &g->tensors[n->in[1]];
-    uint64_t k = (uint64_t)(W->shape[1] * W->shape[2] * W->shape[3]);
-    uint64_t mpad = ((uint64_t)W->shape[0] + YOLO_CU_CONV_MPAD - 1) / YOLO_CU_CONV_MPAD *
-                    YOLO_CU_CONV_MPAD;
-    return mpad * ((k + YOLO_CU_CONV_KPAD - 1) / YOLO_CU_CONV_KPAD * YOLO_CU_CONV_KPAD) * 2;
-}
-
 uint64_t cuda_nhwc_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n)
 {
     const struct yolo_tensor *W = &g->tensors[n->in[1]];
@@ -109,7 +100,7 @@ uint64_t cuda_nhwc_extra_bytes(const struct yolo_graph *g, const struct yolo_nod
         return 0;   /* depthwise: the FP16 copy every FP16 convolution has */
     /* the implicit GEMM's rows, then (for cuDNN, KRSC) the same packed */
     uint64_t krsc = (uint64_t)W->shape[0] * (uint64_t)(W->shape[1] * W->shape[2] * W->shape[3]) * 2;
-    return gemm_bytes(g, n) + krsc;
+    return cuda_igemm_weight_bytes(W) + krsc;
 }
 
 /* dextra is zeroed where the host left it (upload_extra copies a zeroed host image first) */
@@ -127,7 +118,8 @@ int cuda_nhwc_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_
     int e = yolo_cu_conv_nhwc_weights(&a, w32, at, NULL);
     if (!e && cuda_nhwc_cudnn(m, n)) {   /* cuDNN's KRSC filter: the same rows, packed */
         a.kpad = a.kh * a.kw * a.c;
-        e = yolo_cu_conv_nhwc_weights(&a, w32, at + gemm_bytes(m->g, n), NULL);
+        uint8_t *krsc = at + cuda_igemm_weight_bytes(&m->g->tensors[n->in[1]]);
+        e = yolo_cu_conv_nhwc_weights(&a, w32, krsc, NULL);
     }
     return e ? cuda_fail(d, "preparing channels-last weights", (cudaError_t)e) : 0;
 }
@@ -162,7 +154,8 @@ static int depthwise_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
 
 uint64_t cuda_nhwc_krsc_offset(const struct cuda_model *m, int32_t i)
 {
-    return m->convs[i].nhwc_off + gemm_bytes(m->g, &m->g->nodes[i]);
+    return m->convs[i].nhwc_off +
+           cuda_igemm_weight_bytes(&m->g->tensors[m->g->nodes[i].in[1]]);
 }
 
 int cuda_nhwc_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)

@@ -188,6 +188,9 @@ int  cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
  * launch shape and split-K scratch (m->splitk_*); the launch. */
 int  cuda_igemm_eligible(const struct cuda_model *m, const struct yolo_node *n);
 uint64_t cuda_igemm_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
+/* the FP16 weight rows alone ([m rounded up to YOLO_CU_CONV_MPAD][kpad]), which the
+ * channels-last kernel's weights share the layout of (in its k order) */
+uint64_t cuda_igemm_weight_bytes(const struct yolo_tensor *W);
 void cuda_igemm_fill(const struct yolo_graph *g, const struct yolo_node *n, void *dst);
 int  cuda_igemm_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
 void cuda_igemm_plan(struct cuda_model *m, int32_t i, int32_t sms);

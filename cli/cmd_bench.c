@@ -130,9 +130,10 @@ static double pipelined_ips(struct yolo_ctx *ctx, const struct yolo_image *imgs,
 
 /* The detect loop again with the frame copied into yolo_host_alloc memory (page-locked on a
  * GPU machine: uploaded with no staging copy): the median wall time of one yolo_detect_batch
- * call in *med_ms. Returns 0, or 1 with d set. */
+ * call in *med_ms, and the pipelined images/s from the same frames in *ips. Returns 0, or 1
+ * with d set. */
 static int page_locked_e2e(struct yolo_ctx *ctx, const struct yolo_image *src, int batch,
-                           int warmup, int runs, double *med_ms, struct yolo_diag *d)
+                           int warmup, int runs, double *med_ms, double *ips, struct yolo_diag *d)
 {
     size_t row = (size_t)src->width * 3, bytes = row * (size_t)src->height;
     uint8_t *pix = yolo_host_alloc(bytes);
@@ -157,6 +158,8 @@ static int page_locked_e2e(struct yolo_ctx *ctx, const struct yolo_image *src, i
     }
     if (!rc)
         *med_ms = percentiles(ms, runs).med;
+    if (!rc && (*ips = pipelined_ips(ctx, imgs, batch, warmup, runs, d)) <= 0)
+        rc = 1;
 out:
     yolo_host_free(pix);
     free(ms);
@@ -522,9 +525,10 @@ int cmd_bench(int argc, char **argv)
         "aggregate throughput and the process's peak RSS; on a GPU (--device cuda) also what each\n"
         "instance adds to the device's memory, and a table of 1..N instances as clones sharing\n"
         "the weights against N separate models. On a GPU it also prints the pipelined images/s\n"
-        "(two batches in flight), the end-to-end median with the frame in page-locked memory\n"
-        "(yolo_host_alloc: no staging copy), the pipeline's stages timed on the device (upload,\n"
-        "letterbox, network, decode + NMS, download) and the network's raw-tensor stages.\n"
+        "(two batches in flight), the end-to-end median and the pipelined images/s with the frame\n"
+        "in page-locked memory (yolo_host_alloc: no staging copy), the pipeline's stages timed\n"
+        "on the device (upload, letterbox, network, decode + NMS, download) and the network's\n"
+        "raw-tensor stages.\n"
         "Compare runtimes side by side on the same quiet machine: `make bench` runs this against\n"
         "ONNX Runtime." };
     const char *pos[1];
@@ -756,16 +760,18 @@ int cmd_bench(int argc, char **argv)
         else
             printf("pipelined      %.2f images/s (instance 1, batches of %d: two in flight, the "
                    "upload of one under the inference of the other)\n", pips, batch);
-        double locked = 0;
-        if (page_locked_e2e(ctx[0], &src, batch, warmup, runs, &locked, &d)) {
+        double locked = 0, locked_ips = 0;
+        if (page_locked_e2e(ctx[0], &src, batch, warmup, runs, &locked, &locked_ips, &d)) {
             cli_error("bench", 1, "%s", d.msg);
             goto out;
         }
         if (json)
-            printf(", \"page_locked_total_ms\": %.4f", locked);
+            printf(", \"page_locked_total_ms\": %.4f, \"page_locked_pipelined_ips\": %.3f", locked,
+                   locked_ips);
         else
-            printf("page-locked    total %.3f ms median (the same calls with the frame in "
-                   "yolo_host_alloc memory: uploaded with no staging copy)\n", locked);
+            printf("page-locked    total %.3f ms median, pipelined %.2f images/s (the same calls "
+                   "with the frame in yolo_host_alloc memory: uploaded with no staging copy)\n",
+                   locked, locked_ips);
         struct yolo_stage_times gs;
         if (gpu_stage_split(ctx[0], imgs, batch, warmup, runs, &gs, &d) == 0) {
             if (json)

@@ -85,21 +85,23 @@ for line in open(sys.argv[1]):
     elif 'cudagraph_ms' in r['row']:
         t = r['row']
         theirs[(t['model'].replace('.onnx', ''), t['prec'], t['batch'])] = t
-print('%-11s %-10s %5s | %8s %8s %8s | %9s %6s | %10s %10s %6s | %8s %8s %8s %8s %9s %9s %9s' % (
+print('%-11s %-10s %5s | %8s %8s %8s | %9s %6s | %10s %10s %6s | %8s %8s %8s %8s %9s %9s %9s %9s' % (
     'model', 'prec', 'batch', 'upload', 'compute', 'download', 'torch(cg)', 'ratio', 'yolo img/s',
-    'torch img/s', 'x', 'pre', 'infer', 'post', 'e2e ms', 'e2e img/s', 'pipe img/s', 'locked ms'))
+    'torch img/s', 'x', 'pre', 'infer', 'post', 'e2e ms', 'e2e img/s', 'pipe img/s', 'locked ms',
+    'lk pipe'))
 for k in sorted(ours, key=lambda k: (k[0], k[1], k[2])):
     st = ours[k]; t = theirs.get(k, theirs.get((k[0], k[1].split('-')[0], k[2])))
     e2e = ours_e2e[k]
     c = st.get('compute', 0); ips = 1000.0 * k[2] / c if c else 0
     tc = t['cudagraph_ms'] if t else float('nan'); tips = t['cudagraph_img_per_s'] if t else float('nan')
     med = lambda s: e2e.get(s, {}).get('median_ms', float('nan'))
-    print('%-11s %-10s %5d | %8.3f %8.3f %8.3f | %9.3f %6.2f | %10.0f %10.0f %6.2f | %8.3f %8.3f %8.3f %8.3f %9.0f %9.0f %9.3f' % (
+    print('%-11s %-10s %5d | %8.3f %8.3f %8.3f | %9.3f %6.2f | %10.0f %10.0f %6.2f | %8.3f %8.3f %8.3f %8.3f %9.0f %9.0f %9.3f %9.0f' % (
         k[0], k[1], k[2], st.get('upload', 0), c, st.get('download', 0), tc,
         c / tc if t else float('nan'), ips, tips, ips / tips if t else float('nan'),
         med('preprocess'), med('inference'), med('postprocess'), med('total'),
         e2e.get('throughput_ips', float('nan')), e2e.get('pipelined_ips', float('nan')),
-        e2e.get('page_locked_total_ms', float('nan'))))
+        e2e.get('page_locked_total_ms', float('nan')),
+        e2e.get('page_locked_pipelined_ips', float('nan'))))
 print('ms are medians; ratio = yolo compute / torch CUDA-graph latency (lower is better); '
       'x = yolo images/s / torch images/s; pre/infer/post/e2e = yolo bench\'s detect loop on '
       'a batch of decoded u8 BGR 1280x720 frames in host memory to detections in host memory '
@@ -107,5 +109,6 @@ print('ms are medians; ratio = yolo compute / torch CUDA-graph latency (lower is
       'letterbox; infer: waiting for the network, decode, NMS and the download of the kept boxes; '
       'post: scaling them back on the host), medians per batch, and its images/s; pipe img/s: the same '
       'with two batches in flight (yolo_detect_submit / collect); locked ms: the e2e median with '
-      'the frames in yolo_host_alloc (page-locked) memory, uploaded with no host copy')
+      'the frames in yolo_host_alloc (page-locked) memory, uploaded with no host copy; lk pipe: '
+      'pipe img/s from those frames')
 PY

@@ -371,11 +371,12 @@ static const char *lay_name(int lay)
     return lay == LAY_NCHW ? "nchw" : lay == LAY_NHWC ? "nhwc" : "part";
 }
 
-/* The channels-last kernel (kernels_conv_nhwc.cu) on case t with x and y in layouts xl and
- * yl: x converted from NCHW FP32 by the copy kernel, the output gathered back to NCHW FP32;
- * the bytes of a whole around a part are checked untouched; a second launch bit-identical. */
+/* The channels-last kernel (kernels_conv_nhwc.cu; patch: the patch kernel,
+ * kernels_conv_patch.cu, checked to take it) on case t with x and y in layouts xl and yl: x
+ * converted from NCHW FP32 by the copy kernel, the output gathered back to NCHW FP32; the
+ * bytes of a whole around a part are checked untouched; a second launch bit-identical. */
 static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl, int sms,
-                          uint64_t *seed)
+                          int patch, uint64_t *seed)
 {
     int oh = (t->h + 2 * t->pad - t->dil * (t->kh - 1) - 1) / t->s + 1;
     int ow = (t->w + 2 * t->pad - t->dil * (t->kw - 1) - 1) / t->s + 1;
@@ -427,6 +428,9 @@ static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl
     p.y = (uint8_t *)dy + y0 * ysz;
     p.wt = dw;
     p.bias = db;
+    p.patch = patch;
+    CHECK(hs, !patch || yolo_cu_conv_patch_ok(&p), "patch case n%d c%d %dx%d m%d: refused",
+          t->n, t->c, t->h, t->w, t->m);
     ok = ok && yolo_cu_conv_nhwc(&p, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
          cudaMemcpy(first, dy, ysz * yt, cudaMemcpyDeviceToHost) == cudaSuccess &&
          yolo_cu_conv_nhwc(&p, NULL) == 0;
@@ -437,7 +441,7 @@ static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl
     ok = ok && yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
          cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
          cudaMemcpy(again, dy, ysz * yt, cudaMemcpyDeviceToHost) == cudaSuccess;
-    const char *xn = lay_name(xl), *yn = lay_name(yl);
+    const char *xn = lay_name(xl), *yn = lay_name(yl), *kn = patch ? "patch" : "nhwc";
     CHECK(hs, ok, "nhwc case n%d c%d %dx%d m%d x %s y %s: CUDA error %s", t->n, t->c, t->h, t->w,
           t->m, xn, yn, cudaGetErrorString(cudaGetLastError()));
     CHECK(hs, !ok || memcmp(first, again, ysz * yt) == 0, "nhwc case n%d c%d %dx%d m%d x %s y %s: "
@@ -458,11 +462,11 @@ static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl
         t16.y_half = 1;
         bad = ok ? count_outside(&t16, oh, ow, x, w, b, got, &worst) : 0;
     }
-    CHECK(hs, bad == 0, "nhwc case n%d c%d %dx%d m%d k%dx%d s%d act%d x %s y %s (%dx%d tile): %lld "
-          "of %lld outside the bound (worst err/bound %.3g)", t->n, t->c, t->h, t->w, t->m, t->kh,
-          t->kw, t->s, t->act, xn, yn, p.bm, p.bn, (long long)bad, (long long)ny, worst);
+    CHECK(hs, bad == 0, "%s case n%d c%d %dx%d m%d k%dx%d s%d act%d x %s y %s (%dx%d tile): %lld "
+          "of %lld outside the bound (worst err/bound %.3g)", kn, t->n, t->c, t->h, t->w, t->m,
+          t->kh, t->kw, t->s, t->act, xn, yn, p.bm, p.bn, (long long)bad, (long long)ny, worst);
     if (ok)
-        printf("  nhwc n%d c%d %dx%d m%d k%dx%d s%d x %s y %s (%dx%d): worst err/bound %.3f\n",
+        printf("  %s n%d c%d %dx%d m%d k%dx%d s%d x %s y %s (%dx%d): worst err/bound %.3f\n", kn,
                t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s, xn, yn, p.bm, p.bn, worst);
     cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
     cudaFree(dyf);
@@ -598,14 +602,29 @@ int main(void)
         { 4, 64, 40, 40,  64, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 6400 px over 4 images */
         { 1,  8,  1,  1,  16, 3, 3, 1, 1, 1, 3, 1, 1 },   /* 1x1 image */
         { 1, 256, 20, 20, 256, 3, 3, 1, 1, 1, 3, 1, 1 },  /* deep: K 2304 */
+        /* for the patch kernel too: 16 and 48 channels (16-channel stages, 1 and 3 of them),
+         * 16, 24 and 40 outputs (16-wide blocks, partial), images that leave partial 8 x 16
+         * tiles, one exactly a tile; stride 2 */
+        { 2, 16, 23, 29,  16, 3, 3, 1, 1, 1, 3, 1, 1 },
+        { 1, 48,  9, 35,  24, 3, 3, 1, 1, 1, 3, 1, 1 },
+        { 3, 16, 17,  8,  40, 3, 3, 1, 1, 1, 1, 1, 0 },
+        { 1, 32,  8, 16,  32, 3, 3, 1, 1, 1, 3, 1, 1 },
+        { 1, 32, 21, 35,  48, 3, 3, 2, 1, 1, 3, 1, 1 },   /* stride 2, odd sizes */
+        { 2, 64, 32, 32, 128, 3, 3, 2, 1, 1, 3, 1, 1 },   /* stride 2, 64-wide blocks */
     };
-    for (size_t i = 0; i < sizeof ncases / sizeof ncases[0]; i++)
+    for (size_t i = 0; i < sizeof ncases / sizeof ncases[0]; i++) {
+        const struct cc *t = &ncases[i];
+        int patchable = t->kh == 3 && t->kw == 3 && (t->s == 1 || t->s == 2) && t->pad == 1 &&
+                        t->dil == 1 && t->c % 16 == 0;
         for (int xl = LAY_NCHW; xl <= LAY_PART; xl++)
             for (int yl = LAY_NCHW; yl <= LAY_PART; yl++) {
-                run_nhwc_case(&hs, &ncases[i], xl, yl, sms, &seed);
+                run_nhwc_case(&hs, t, xl, yl, sms, 0, &seed);
                 if (xl == LAY_PART && yl == LAY_PART)
-                    run_nhwc_case(&hs, &ncases[i], xl, yl, 1 << 20, &seed);
+                    run_nhwc_case(&hs, t, xl, yl, 1 << 20, 0, &seed);
+                if (patchable && xl != LAY_NCHW)   /* the patch kernel reads NHWC FP16 */
+                    run_nhwc_case(&hs, t, xl, yl, sms, 1, &seed);
             }
+    }
     return harness_finish(&hs);
 }
 

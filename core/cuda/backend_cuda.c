@@ -322,7 +322,8 @@ static const char *cuda_kernel_name(const void *prepared, int32_t node)
     if (m->g->nodes[node].op == YOLO_OP_CONV && m->convs[node].dfl)
         return "dfl-fused";
     if (m->g->nodes[node].op == YOLO_OP_CONV)
-        return m->convs[node].kernel == CUDA_CONV_NHWC ? "nhwc-fp16"
+        return m->convs[node].kernel == CUDA_CONV_NHWC
+                 ? (cuda_nhwc_patch(m, &m->g->nodes[node]) ? "nhwc-patch-fp16" : "nhwc-fp16")
              : m->convs[node].kernel == CUDA_CONV_IGEMM ? "igemm-fp16"
              : m->convs[node].kernel == CUDA_CONV_PW    ? "pw-fp16"
              : m->convs[node].kernel == CUDA_CONV_TILE  ? "tile-fp16"

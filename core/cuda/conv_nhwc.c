@@ -38,7 +38,44 @@ static int nhwc_args(const struct cuda_model *m, const struct yolo_node *n,
         .x_st = m->st[n->in[0]], .y_st = m->st[n->out[0]], .act = (int32_t)p[YOLO_CONV_ACT],
         .kpad = (int32_t)((k + YOLO_CU_CONV_KPAD - 1) / YOLO_CU_CONV_KPAD * YOLO_CU_CONV_KPAD) };
     yolo_cu_conv_nhwc_plan(a, m->sms);
+    a->patch = cuda_nhwc_patch(m, n);
     return k < lim && yolo_cu_conv_nhwc_ok(a);
+}
+
+/* Which channels-last convolutions the patch kernel runs (kernels_conv_patch.cu): 3x3,
+ * stride 1 or 2, padding 1, the input channels-last FP16 in 16-channel pieces, the block's
+ * shared memory within what this GPU allows; of those, by default, the stride-1 ones of at
+ * most YOLO_CUDA_PATCH_MAXC (32) input channels, where the implicit GEMM's tap-by-tap gather
+ * costs most. Measured per convolution (H100, yolov8n_dq FP16 at batch 128, every one the
+ * kernel can take on it against the default): 16 channels at 160 x 160 0.257 ms against
+ * 0.432 on the implicit GEMM (a Split part's reader) and 0.276 on cuDNN, 32 at 80 x 80 0.120
+ * against 0.166 and 0.122; at stride 2 it lost to cuDNN from 32 channels (model.3 0.281
+ * against 0.193, model.7 0.295 against 0.228) and tied the GEMM at 16; on the head's 64 and 80
+ * channels cuDNN ran 0.22-0.40 ms against its 0.27-0.76. YOLO_CUDA_NHWC_CONV=patch: every one
+ * it can; =gemm or =cudnn: none. */
+int cuda_nhwc_patch(const struct cuda_model *m, const struct yolo_node *n)
+{
+    const struct yolo_graph *g = m->g;
+    const struct yolo_tensor *X = &g->tensors[n->in[0]], *Y = &g->tensors[n->out[0]];
+    const struct yolo_tensor *W = &g->tensors[n->in[1]];
+    const int64_t *p = n->params;
+    if (!m->nhwc || !m->nhwc[n->in[0]] || m->st[n->in[0]] != YOLO_CU_F16 ||
+        p[YOLO_CONV_GROUP] != 1 || X->ndim != 4 || Y->ndim != 4 || X->shape[1] % 16 ||
+        X->shape[1] > 4096 || Y->shape[1] > 4096 || W->shape[2] != 3 || W->shape[3] != 3 ||
+        p[YOLO_CONV_SH] != p[YOLO_CONV_SW] || (p[YOLO_CONV_SH] != 1 && p[YOLO_CONV_SH] != 2) ||
+        p[YOLO_CONV_PT] != 1 || p[YOLO_CONV_PL] != 1 || p[YOLO_CONV_DH] != 1 ||
+        p[YOLO_CONV_DW] != 1 || Y->shape[2] != (X->shape[2] - 1) / p[YOLO_CONV_SH] + 1 ||
+        Y->shape[3] != (X->shape[3] - 1) / p[YOLO_CONV_SW] + 1 || !cuda_conv_is_half(m, n) ||
+        yolo_cu_conv_patch_smem((int32_t)X->shape[1], (int32_t)Y->shape[1],
+                                (int32_t)p[YOLO_CONV_SH]) > m->smem_optin)
+        return 0;
+    const char *env = getenv("YOLO_CUDA_NHWC_CONV");
+    if (env && strcmp(env, "patch") == 0)
+        return 1;
+    if (env && (strcmp(env, "gemm") == 0 || strcmp(env, "cudnn") == 0))
+        return 0;
+    const char *maxc = getenv("YOLO_CUDA_PATCH_MAXC");
+    return p[YOLO_CONV_SH] == 1 && X->shape[1] <= (maxc && *maxc ? atoll(maxc) : 32);
 }
 
 /* A depthwise convolution (groups = input = output channels) in FP16 storage both sides: the
@@ -65,8 +102,11 @@ int cuda_nhwc_depthwise(const struct cuda_model *m, const struct yolo_node *n)
  * The rule, from yolov8n_dq at batch 128 (H100, every convolution timed both ways): cuDNN
  * ran every 3x3 convolution faster (2-2.6x on the head's: 1.014 -> 0.396 ms), except the
  * stride-2 one with K = 144 (model.1: 0.479 against our 0.424), and the 1x1 ones of 40 x 40
- * and smaller (model.6.cv1 0.093 -> 0.076); our kernel ran the 1x1 ones of 80 x 80 and up
- * faster (model.2.cv1 at 160 x 160: 0.246 against 0.359, model.4.cv1 0.129 against 0.151). */
+ * and smaller (model.6.cv1 0.093 -> 0.076); our kernel ran the 1x1 ones of 160 x 160
+ * faster (model.2.cv1: 0.246 against 0.359), and those of 80 x 80 with 64 outputs
+ * (model.4.cv1 0.129 against 0.151, cv2 0.177 against 0.190), but not yolo11n_dq's of 80 x 80
+ * with 80 or 128 (head cv3.0.1.1 0.307 against 0.186, model.4.cv2 0.310 against 0.276);
+ * those of 80 x 80 with fewer outputs (yolov5n's 32) stay ours, as before that was measured. */
 int cuda_nhwc_cudnn(const struct cuda_model *m, const struct yolo_node *n)
 {
     const struct yolo_graph *g = m->g;
@@ -81,9 +121,12 @@ int cuda_nhwc_cudnn(const struct cuda_model *m, const struct yolo_node *n)
         return 0;
     if (env && strcmp(env, "cudnn") == 0)
         return 1;
+    if (cuda_nhwc_patch(m, n))
+        return 0;
     int64_t k = W->shape[1] * W->shape[2] * W->shape[3], taps = W->shape[2] * W->shape[3];
     if (taps == 1)
-        return Y->shape[2] * Y->shape[3] < 80 * 80;
+        return !(Y->shape[2] * Y->shape[3] >= 160 * 160 ||
+                 (Y->shape[2] * Y->shape[3] >= 80 * 80 && Y->shape[1] <= 64));
     return !(k < 256 && (n->params[YOLO_CONV_SH] > 1 || n->params[YOLO_CONV_SW] > 1));
 }
 

@@ -151,6 +151,7 @@ void cuda_strides4(const struct cuda_model *m, int32_t t, int64_t st[4]);
 int  cuda_nhwc_eligible(const struct cuda_model *m, const struct yolo_node *n);
 int  cuda_nhwc_depthwise(const struct cuda_model *m, const struct yolo_node *n);
 int  cuda_nhwc_cudnn(const struct cuda_model *m, const struct yolo_node *n);
+int  cuda_nhwc_patch(const struct cuda_model *m, const struct yolo_node *n);
 /* where cuDNN's KRSC weights of channels-last convolution i lie in its dextra */
 uint64_t cuda_nhwc_krsc_offset(const struct cuda_model *m, int32_t i);
 uint64_t cuda_nhwc_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);

@@ -174,6 +174,7 @@ struct yolo_cu_conv_nhwc {
     int32_t n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
     int32_t x_st, y_st, act, kpad;
     int32_t bm, bn;               /* set by yolo_cu_conv_nhwc_plan */
+    int32_t patch;                /* 1: the patch kernel runs it (kernels_conv_patch.cu) */
     int32_t y_vec;                /* set by the launcher */
     int64_t xn, xc, xp, yn, yc, yp;
     const void *x, *wt;
@@ -185,6 +186,13 @@ void yolo_cu_conv_nhwc_plan(struct yolo_cu_conv_nhwc *p, int32_t sms);
 int yolo_cu_conv_nhwc(const struct yolo_cu_conv_nhwc *p, yolo_cu_stream s);
 int yolo_cu_conv_nhwc_weights(const struct yolo_cu_conv_nhwc *p, const float *w32, void *wt,
                               yolo_cu_stream s);
+/* The patch kernel (kernels_conv_patch.cu): 3x3, stride 1 or 2, padding 1 on an NHWC FP16
+ * input of c % 16 == 0 channels, the implicit GEMM's weights; whether it can run p (pointers
+ * included), the shared memory a block of it needs for c input and m output channels at that
+ * stride, the launch. */
+int yolo_cu_conv_patch_ok(const struct yolo_cu_conv_nhwc *p);
+int yolo_cu_conv_patch_smem(int32_t c, int32_t m, int32_t stride);
+int yolo_cu_conv_patch(const struct yolo_cu_conv_nhwc *p, yolo_cu_stream s);
 
 /* Channels-last windows (kernels_nhwc.cu): a tensor as rows of c channels, one row per pixel
  * of every image, rows xp (yp) elements apart, one float storage on both sides.

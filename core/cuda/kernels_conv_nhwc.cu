@@ -21,6 +21,7 @@
 #include "chain.cuh"
 #include "device.cuh"
 #include "mma.cuh"
+#include "nhwc_tile_out.cuh"
 
 #define NH_BK 32
 #define NH_STAGES 3
@@ -164,48 +165,15 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_nhwc_kernel(const struct yo
 
     /* epilogue: bias and activation into an FP32 tile [pixel][channel], then out */
     float *cs = (float *)sm;
-    const int g = lane >> 2, t4 = lane & 3;
-#pragma unroll
-    for (int nt = 0; nt < 4; nt++) {
-        int col = wn * 32 + nt * 8 + t4 * 2, m = n0 + col;
-        float b0 = p.bias && m < p.m ? p.bias[m] : 0.0f;
-        float b1 = p.bias && m + 1 < p.m ? p.bias[m + 1] : 0.0f;
-#pragma unroll
-        for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-            for (int hi = 0; hi < 2; hi++) {
-                int r = wm * 32 + mt * 16 + g + hi * 8;
-                *(float2 *)&cs[r * S::CP + col] =
-                    make_float2(act_fast(acc[mt][nt][hi * 2] + b0, p.act),
-                                act_fast(acc[mt][nt][hi * 2 + 1] + b1, p.act));
-            }
-    }
+    nhwc_acc_to_tile<4, S::CP>(p, acc, cs, wm * 32, wn * 32, n0, lane);
     __syncthreads();
-    if (p.y_vec) {   /* NHWC FP16: 8 channels of a pixel per 16-byte store */
-        constexpr int CPR = BN / 8;
-#pragma unroll
-        for (int j = tid; j < BM * CPR; j += NT) {
-            int r = j / CPR, q = j % CPR, m = n0 + q * 8, pix = p0 + r;
-            if (m >= p.m || pix >= npix)
-                continue;
-            int img = pix / ohw, rem = pix - img * ohw;
-            const float4 lo = *(const float4 *)&cs[r * S::CP + q * 8];
-            const float4 hi = *(const float4 *)&cs[r * S::CP + q * 8 + 4];
-            __half2 h0 = __floats2half2_rn(lo.x, lo.y), h1 = __floats2half2_rn(lo.z, lo.w);
-            __half2 h2 = __floats2half2_rn(hi.x, hi.y), h3 = __floats2half2_rn(hi.z, hi.w);
-            *(uint4 *)((__half *)p.y + (int64_t)img * p.yn + (int64_t)rem * p.yp + m) =
-                make_uint4(*(uint32_t *)&h0, *(uint32_t *)&h1, *(uint32_t *)&h2,
-                           *(uint32_t *)&h3);
-        }
-    } else {         /* any layout and storage: consecutive threads, consecutive pixels */
-        const int r = tid % BM, pix = p0 + r;   /* (NT is a multiple of BM) */
-        if (pix < npix) {
-            int img = pix / ohw, rem = pix - img * ohw;
-            int64_t y0 = (int64_t)img * p.yn + (int64_t)rem * p.yp;
-            for (int col = tid / BM; col < BN && n0 + col < p.m; col += NT / BM)
-                st_f(p.y, p.y_st, y0 + (int64_t)(n0 + col) * p.yc, cs[r * S::CP + col]);
-        }
-    }
+    nhwc_tile_store<BM, BN, S::CP, NT>(p, cs, n0, tid, [&](int r) -> int64_t {
+        int pix = p0 + r;
+        if (pix >= npix)
+            return -1;
+        int img = pix / ohw;
+        return (int64_t)img * p.yn + (int64_t)(pix - img * ohw) * p.yp;
+    });
 }
 
 /* Few input channels (the stem: 3, read from the FP32 NCHW image) at most 128 k values and 32
@@ -332,6 +300,8 @@ extern "C" int yolo_cu_conv_nhwc(const struct yolo_cu_conv_nhwc *pp, yolo_cu_str
     a.y_vec = a.y_st == YOLO_CU_F16 && a.yc == 1 && a.m % 8 == 0 && a.yp % 8 == 0 &&
               a.yn % 8 == 0 && ((uintptr_t)a.y & 15) == 0;
     cudaStream_t s = (cudaStream_t)st;
+    if (a.patch && yolo_cu_conv_patch_ok(&a))
+        return yolo_cu_conv_patch(&a, st);
     if (nh_direct(&a)) {
         int64_t npix = (int64_t)a.n * a.oh * a.ow, blocks = (npix + 127) / 128;
         blocks = blocks < 65535LL * 16 ? blocks : 65535LL * 16;

@@ -52,6 +52,22 @@ __global__ void rows_kernel(const copy_batch b)
                     d4[i] = s4[i];
                 continue;
             }
+        } else if (c.src_st == YOLO_CU_F16 && c.dst_st == YOLO_CU_F32 && run % 8 == 0) {
+            /* widening (yolov8n's head: the FP16 class scores into the FP32 output) */
+            const __half *s = (const __half *)c.src + so;
+            float *d = (float *)c.dst + dofs;
+            if ((((uintptr_t)s | (uintptr_t)d) & 15) == 0) {
+                for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < run / 8;
+                     i += (int64_t)gridDim.x * blockDim.x) {
+                    uint4 raw = ((const uint4 *)s)[i];
+                    const __half2 *h = (const __half2 *)&raw;
+                    float2 f0 = __half22float2(h[0]), f1 = __half22float2(h[1]);
+                    float2 f2 = __half22float2(h[2]), f3 = __half22float2(h[3]);
+                    ((float4 *)d)[2 * i] = make_float4(f0.x, f0.y, f1.x, f1.y);
+                    ((float4 *)d)[2 * i + 1] = make_float4(f2.x, f2.y, f3.x, f3.y);
+                }
+                continue;
+            }
         }
         for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < run;
              i += (int64_t)gridDim.x * blockDim.x)

@@ -92,49 +92,64 @@ __global__ void upsample2_nhwc_kernel(const struct yolo_cu_nhwc_pool p)
 }
 
 /* V channels of output pixel (img, oy, ox) from channel c0: bias, the window's products in
- * FP32 (tap order), the activation */
-template <int V>
+ * FP32 (tap order), the activation. I: uint32_t where every index fits (64-bit division is a
+ * long software sequence; yolo11n_dq's head at batch 128 on an H100 ran its 3x3 depthwise
+ * convolutions at a fifth of the memory's rate with 64-bit indices and the weights read
+ * from global memory per tap). SW: the weights staged in shared memory as floats, [tap][c]. */
+#define DW_SMEM_FLOATS 4096
+template <int V, typename I, bool SW>
 __global__ void dwconv_nhwc_kernel(const struct yolo_cu_nhwc_pool p)
 {
-    yolo_cu_chain_enter();
+    __shared__ float ws[SW ? DW_SMEM_FLOATS : 1];
     const __half *x = (const __half *)p.x, *wt = (const __half *)p.wt;
-    __half *y = (__half *)p.y;
     const int taps = p.kh * p.kw;
-    int64_t cg = p.c / V, total = (int64_t)p.n * p.oh * p.ow * cg;
-    YOLO_CU_FOR(i, total) {
-        int64_t pix = i / cg, c0 = (i - pix * cg) * V;
-        int64_t ox = pix % p.ow, t = pix / p.ow, oy = t % p.oh, img = t / p.oh;
+    if (SW) {   /* the weights are made at load: staged before the wait (chain.cuh) */
+        for (int i = threadIdx.x; i < p.c * taps; i += blockDim.x) {
+            int ch = i / taps, t = i - ch * taps;
+            ws[t * p.c + ch] = __half2float(wt[i]);
+        }
+        __syncthreads();
+    }
+    yolo_cu_chain_enter();
+    __half *y = (__half *)p.y;
+    I cg = (I)(p.c / V), total = (I)p.n * (I)p.oh * (I)p.ow * cg;
+    for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (I)gridDim.x * blockDim.x) {
+        I pix = i / cg, c0 = (i - pix * cg) * V;
+        I ox = pix % (I)p.ow, t = pix / (I)p.ow, oy = t % (I)p.oh, img = t / (I)p.oh;
         float acc[V];
 #pragma unroll
         for (int k = 0; k < V; k++)
             acc[k] = p.bias ? p.bias[c0 + k] : 0.0f;
         for (int32_t ky = 0; ky < p.kh; ky++) {
-            int64_t iy = oy * p.sh - p.pt + (int64_t)ky * p.dh;
+            int64_t iy = (int64_t)oy * p.sh - p.pt + (int64_t)ky * p.dh;
             if (iy < 0 || iy >= p.h)
                 continue;
             for (int32_t kx = 0; kx < p.kw; kx++) {
-                int64_t ix = ox * p.sw - p.pl + (int64_t)kx * p.dw;
+                int64_t ix = (int64_t)ox * p.sw - p.pl + (int64_t)kx * p.dw;
                 if (ix < 0 || ix >= p.w)
                     continue;
-                const __half *src = x + ((img * p.h + iy) * p.w + ix) * p.xp + c0;
+                I at = (((I)img * (I)p.h + (I)iy) * (I)p.w + (I)ix) * (I)p.xp + c0;
                 __half v[V];
                 if constexpr (V == 8) {
-                    *(uint4 *)v = *(const uint4 *)src;
+                    *(uint4 *)v = *(const uint4 *)(x + at);
                 } else {
                     for (int k = 0; k < V; k++)
-                        v[k] = src[k];
+                        v[k] = x[at + k];
                 }
-                const __half *wk = wt + c0 * taps + ky * p.kw + kx;
+                const int tap = ky * p.kw + kx;
 #pragma unroll
                 for (int k = 0; k < V; k++)
-                    acc[k] = fmaf(__half2float(v[k]), __half2float(wk[k * taps]), acc[k]);
+                    acc[k] = fmaf(__half2float(v[k]),
+                                  SW ? ws[tap * p.c + c0 + k] : __half2float(wt[(c0 + k) * taps + tap]),
+                                  acc[k]);
             }
         }
         __half out[V];
 #pragma unroll
         for (int k = 0; k < V; k++)
             out[k] = __float2half_rn(act_fast(acc[k], p.act));
-        __half *dst = y + pix * p.yp + c0;
+        __half *dst = y + (int64_t)pix * p.yp + c0;
         if constexpr (V == 8) {
             *(uint4 *)dst = *(const uint4 *)out;
         } else {
@@ -206,12 +221,20 @@ extern "C" int yolo_cu_dwconv_nhwc(const struct yolo_cu_nhwc_pool *p, yolo_cu_st
         return (int)cudaErrorInvalidValue;
     if (pixels == 0 || p->c == 0)
         return 0;
-    if (nhwc_vec(p, 8))
-        yolo_cu_launch(dwconv_nhwc_kernel<8>, yolo_cu_blocks(pixels * p->c / 8), YOLO_CU_THREADS,
-                       0, st, *p);
-    else
-        yolo_cu_launch(dwconv_nhwc_kernel<1>, yolo_cu_blocks(pixels * p->c), YOLO_CU_THREADS, 0,
-                       st, *p);
+    /* 32-bit indices: the loop's last step past the end, and every input offset, fit */
+    bool small = pixels * p->c / 8 + (int64_t)65535 * 8 * YOLO_CU_THREADS < UINT32_MAX &&
+                 (int64_t)p->n * p->h * p->w * p->xp < UINT32_MAX;
+    bool sw = (int64_t)p->c * p->kh * p->kw <= DW_SMEM_FLOATS;
+    if (nhwc_vec(p, 8)) {
+        unsigned b = yolo_cu_blocks(pixels * p->c / 8);
+        if (small && sw)
+            yolo_cu_launch(dwconv_nhwc_kernel<8, uint32_t, true>, b, YOLO_CU_THREADS, 0, st, *p);
+        else
+            yolo_cu_launch(dwconv_nhwc_kernel<8, int64_t, false>, b, YOLO_CU_THREADS, 0, st, *p);
+    } else {
+        yolo_cu_launch(dwconv_nhwc_kernel<1, int64_t, false>, yolo_cu_blocks(pixels * p->c),
+                       YOLO_CU_THREADS, 0, st, *p);
+    }
     return yolo_cu_status();
 }
 

@@ -299,7 +299,7 @@ endif
 # the test programs the GPU machine runs (scripts/test-cuda.sh): what CI builds with CUDA=1
 CUDA_TEST_BIN := $(addprefix $(BUILD)/tests/,test_backend_ops test_golden test_cuda_letterbox \
                  test_cuda_conv test_cuda_streams test_cuda_nms test_cuda_plan test_cuda_layout \
-                 test_cuda_host_frames)
+                 test_cuda_host_frames test_cuda_move)
 cuda-tests: $(CUDA_TEST_BIN)
 
 asan:

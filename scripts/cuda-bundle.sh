@@ -16,7 +16,7 @@ rm -rf "$R/bin" "$R/lib"
 mkdir -p "$R/bin" "$R/lib" "$R/shared/data/models" "$R/shared/golden" "$R/shared/tools"
 for f in "$B/yolo" "$B/tests/test_backend_ops" "$B/tests/test_golden" "$B/tests/test_cuda_letterbox" \
          "$B/tests/test_cuda_conv" "$B/tests/test_cuda_streams" "$B/tests/test_cuda_nms" \
-         "$B/tests/test_cuda_host_frames"; do
+         "$B/tests/test_cuda_host_frames" "$B/tests/test_cuda_move"; do
     strip -o "$R/bin/$(basename "$f")" "$f"
 done
 # every library the binaries need (ldd: transitively) that the GPU machine lacks

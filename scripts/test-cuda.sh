@@ -2,7 +2,8 @@
 # test-cuda.sh: the GPU tests (`make test-cuda`), on a machine with an NVIDIA GPU, from a bundle
 # that scripts/cuda-bundle.sh made on a build machine (the GPU machine needs no compiler, no
 # OpenCV, no protobuf-c: the bundle carries what it lacks).
-#   0. our FP16 convolution kernel against a double reference on edge shapes (test_cuda_conv)
+#   0. our FP16 convolution kernel against a double reference on edge shapes (test_cuda_conv);
+#      the Concat/Split copies and the fused DFL against host references (test_cuda_move)
 #   1. every op on the CUDA backend, FP32 and FP16, against the reference kernels
 #   2. the four shared models on the golden input: CUDA FP32 within the CPU's bounds of ONNX
 #      Runtime's outputs (0.05 px, 1e-4), CUDA FP16 within 4 px / 0.02 and its detections the
@@ -53,6 +54,7 @@ run() { name=$1; shift
     grep -v "^  skipped" "$T/log" | tail -n 40 | sed 's/^/    /'
 }
 run test_cuda_conv "$R/bin/test_cuda_conv"
+run test_cuda_move "$R/bin/test_cuda_move"
 run test_backend_ops "$R/bin/test_backend_ops"
 run test_golden "$R/bin/test_golden"
 # the device plan with every tensor packed (YOLO_CUDA_STRIDED=0; the default lays Concat/Split

@@ -8,7 +8,8 @@
  * input storage, FP32 and FP16 output storage, every fused activation; each on the planned
  * launch shape and on every tile shape, whole and with K split over 3 blocks (split-K: run
  * twice, bit-identical, its tile counters back at zero); and the pointwise kernel
- * (kernels_conv_pw.cu) on its 1x1 shapes, on both of its tiles.
+ * (kernels_conv_pw.cu) on its 1x1 shapes, on both of its tiles; the channels-last kernels and
+ * the stem kernel (kernels_conv_stem.cu, FP32 products: the bound's K terms are FP32 ones).
  *
  * Bound per element: FP32 accumulation of K products, |err| <= 1.2 * K * 2^-24 * sum|terms|
  * (times SiLU's slope, < 1.1), plus the output's rounding (2^-11 relative in FP16, 2^-24 in
@@ -366,6 +367,19 @@ static void lay_strides(int lay, int n, int ch, int64_t hw, int64_t st[3], int64
     *total = (int64_t)n * rows * hw;
 }
 
+/* FP16 elements of an LAY_PART whole (yt of them, m channels of the part at 8 in rows of
+ * m + 16) outside the part that are no longer the 0x7b bytes the whole was filled with */
+static int64_t part_spill(const uint8_t *y, int64_t yt, int m)
+{
+    int64_t spill = 0;
+    for (int64_t i = 0; i < yt; i++) {
+        int64_t ch = i % (m + 16);
+        if (ch < 8 || ch >= 8 + m)
+            spill += y[2 * i] != 0x7b || y[2 * i + 1] != 0x7b;
+    }
+    return spill;
+}
+
 static const char *lay_name(int lay)
 {
     return lay == LAY_NCHW ? "nchw" : lay == LAY_NHWC ? "nhwc" : "part";
@@ -446,13 +460,7 @@ static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl
           t->m, xn, yn, cudaGetErrorString(cudaGetLastError()));
     CHECK(hs, !ok || memcmp(first, again, ysz * yt) == 0, "nhwc case n%d c%d %dx%d m%d x %s y %s: "
           "a second launch differs", t->n, t->c, t->h, t->w, t->m, xn, yn);
-    /* the whole's other channels (0x7b bytes) untouched */
-    int64_t spill = 0;
-    for (int64_t i = 0; ok && yl == LAY_PART && i < yt; i++) {
-        int64_t ch = i % (t->m + 16);
-        if (ch < 8 || ch >= 8 + t->m)
-            spill += first[2 * i] != 0x7b || first[2 * i + 1] != 0x7b;
-    }
+    int64_t spill = ok && yl == LAY_PART ? part_spill(first, yt, t->m) : 0;
     CHECK(hs, spill == 0, "nhwc case n%d c%d %dx%d m%d: %lld elements of the whole outside the "
           "part written", t->n, t->c, t->h, t->w, t->m, (long long)spill);
     double worst = 0;
@@ -470,6 +478,78 @@ static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl
                t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s, xn, yn, p.bm, p.bn, worst);
     cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
     cudaFree(dyf);
+    free(x); free(w); free(b); free(got); free(first); free(again);
+}
+
+/* The stem kernel (kernels_conv_stem.cu) on case t (3 channels, 3x3, stride 2): x NCHW in the
+ * case's storage with images xpad elements apart beyond their own, y channels-last in layout
+ * yl (NHWC or a part of a wider whole, whose other bytes are checked untouched); a second
+ * launch bit-identical. */
+static void run_stem_case(struct harness *hs, const struct cc *t, int yl, int64_t xpad,
+                          uint64_t *seed)
+{
+    int oh = (t->h + 2 * t->pad - 3) / 2 + 1, ow = (t->w + 2 * t->pad - 3) / 2 + 1;
+    int64_t k = 27, hw = (int64_t)t->h * t->w, ohw = (int64_t)oh * ow;
+    int64_t xn = 3 * hw + xpad, nx = (int64_t)t->n * 3 * hw, ny = (int64_t)t->n * t->m * ohw;
+    int64_t ys[3], y0, yt;
+    lay_strides(yl, t->n, t->m, ohw, ys, &y0, &yt);
+    int x_st = t->x_half ? YOLO_CU_F16 : YOLO_CU_F32;
+    float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * t->m * k);
+    float *b = malloc(sizeof(float) * t->m), *got = malloc(sizeof(float) * ny);
+    uint8_t *first = malloc(2 * yt), *again = malloc(2 * yt);
+    fill_case(t, k, nx, seed, x, w, b);
+    void *dx32 = NULL, *dx = NULL, *dy = NULL, *dyf = NULL;
+    int ok = x && w && b && got && first && again &&
+             cudaMalloc(&dx32, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dx, sizeof(float) * xn * t->n) == cudaSuccess &&
+             cudaMalloc(&dy, 2 * yt) == cudaSuccess &&
+             cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
+             cudaMemcpy(dx32, x, sizeof(float) * nx, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemset(dx, 0xff, sizeof(float) * xn * t->n) == cudaSuccess &&   /* NaN between */
+             cudaMemset(dy, 0x7b, 2 * yt) == cudaSuccess;
+    struct yolo_cu_conv_stem p = { .n = t->n, .h = t->h, .w = t->w, .m = t->m, .oh = oh,
+                                   .ow = ow, .ph = t->pad, .pw = t->pad, .x_st = x_st,
+                                   .act = t->act, .xn = xn, .yn = ys[0], .yp = ys[2], .x = dx,
+                                   .y = (uint8_t *)dy + y0 * 2 };
+    if (w && b) {
+        memcpy(p.wt, w, sizeof(float) * t->m * k);
+        memcpy(p.bias, b, sizeof(float) * t->m);
+    }
+    CHECK(hs, yolo_cu_conv_stem_ok(&p), "stem case n%d %dx%d m%d: refused", t->n, t->h, t->w,
+          t->m);
+    struct yolo_cu_copy cx = { .ndim = 2, .src_st = YOLO_CU_F32, .dst_st = x_st, .numel = nx,
+                               .shape = { t->n, 3 * hw }, .ss = { 3 * hw, 1 }, .ds = { xn, 1 },
+                               .src = dx32, .dst = dx };
+    ok = ok && yolo_cu_copy(&cx, 1, NULL) == 0 && yolo_cu_conv_stem(&p, NULL) == 0 &&
+         cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(first, dy, 2 * yt, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         yolo_cu_conv_stem(&p, NULL) == 0;
+    struct yolo_cu_copy cy = { .ndim = 3, .src_st = YOLO_CU_F16, .dst_st = YOLO_CU_F32,
+                               .numel = ny, .shape = { t->n, t->m, ohw },
+                               .ss = { ys[0], ys[1], ys[2] }, .ds = { t->m * ohw, ohw, 1 },
+                               .src_off = y0, .src = dy, .dst = dyf };
+    ok = ok && yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess &&
+         cudaMemcpy(again, dy, 2 * yt, cudaMemcpyDeviceToHost) == cudaSuccess;
+    const char *yn = lay_name(yl);
+    CHECK(hs, ok, "stem case n%d %dx%d m%d y %s: CUDA error %s", t->n, t->h, t->w, t->m, yn,
+          cudaGetErrorString(cudaGetLastError()));
+    CHECK(hs, !ok || memcmp(first, again, 2 * yt) == 0, "stem case n%d %dx%d m%d y %s: a second "
+          "launch differs", t->n, t->h, t->w, t->m, yn);
+    int64_t spill = ok && yl == LAY_PART ? part_spill(first, yt, t->m) : 0;
+    CHECK(hs, spill == 0, "stem case n%d %dx%d m%d: %lld elements of the whole outside the part "
+          "written", t->n, t->h, t->w, t->m, (long long)spill);
+    struct cc t16 = *t;   /* FP16 output */
+    t16.y_half = 1;
+    double worst = 0;
+    int64_t bad = ok ? count_outside(&t16, oh, ow, x, w, b, got, &worst) : 0;
+    CHECK(hs, bad == 0, "stem case n%d %dx%d m%d pad%d act%d x %s y %s: %lld of %lld outside the "
+          "bound (worst err/bound %.3g)", t->n, t->h, t->w, t->m, t->pad, t->act,
+          t->x_half ? "f16" : "f32", yn, (long long)bad, (long long)ny, worst);
+    if (ok)
+        printf("  stem n%d %dx%d m%d pad%d x %s y %s: worst err/bound %.3f\n", t->n, t->h, t->w,
+               t->m, t->pad, t->x_half ? "f16" : "f32", yn, worst);
+    cudaFree(dx32); cudaFree(dx); cudaFree(dy); cudaFree(dyf);
     free(x); free(w); free(b); free(got); free(first); free(again);
 }
 
@@ -625,6 +705,23 @@ int main(void)
                     run_nhwc_case(&hs, t, xl, yl, sms, 1, &seed);
             }
     }
+    /* the stem kernel: FP32 and FP16 images, odd and even sizes (the last output's taps past
+     * the image on the right and bottom, or not), pads 0, 1, 2, 16 and 32 outputs, every
+     * activation, a batch with padded image strides, a 1x1 image; each into NHWC and into a
+     * part of a wider whole */
+    static const struct cc scases[] = {
+        /* n  c   h   w    m  kh kw s pad dil act xh yh */
+        { 2,  3, 37, 41,  16, 3, 3, 2, 1, 1, 3, 0, 1 },
+        { 1,  3, 64, 64,  16, 3, 3, 2, 1, 1, 3, 0, 1 },
+        { 3,  3, 30, 34,  32, 3, 3, 2, 1, 1, 2, 1, 1 },
+        { 1,  3, 17, 20,  16, 3, 3, 2, 0, 1, 1, 0, 1 },
+        { 2,  3, 23, 19,  32, 3, 3, 2, 2, 1, 0, 1, 1 },
+        { 1,  3,  1,  1,  16, 3, 3, 2, 1, 1, 3, 0, 1 },
+        { 2,  3, 640, 480, 16, 3, 3, 2, 1, 1, 3, 0, 1 },  /* a letterboxed frame's size */
+    };
+    for (size_t i = 0; i < sizeof scases / sizeof scases[0]; i++)
+        for (int yl = LAY_NHWC; yl <= LAY_PART; yl++)
+            run_stem_case(&hs, &scases[i], yl, i % 2 ? 24 : 0, &seed);
     return harness_finish(&hs);
 }
 

@@ -11,7 +11,9 @@
  *     Split of the C2f/C3 blocks (4-D, axis 1) whose parts all lie in their whole copies
  *     nothing; the count of copying nodes and of bytes they move is printed for both plans;
  *   - each copy segment reads and writes inside its tensors' arenas;
- *   - the DFL of yolov8n_dq's and yolo11n_dq's head runs as one kernel (cuda/fuse_dfl.c);
+ *   - the DFL of yolov8n_dq's and yolo11n_dq's head runs as one kernel (cuda/fuse_dfl.c), and
+ *     so does yolo11n_dq's attention (cuda/fuse_attn.c: its q and k read at the second MatMul,
+ *     counted in the lifetimes below);
  *   - no two tensors alive at the same time share bytes (lifetimes found here from the nodes'
  *     reads and writes, the fused DFL's included), with the nodes one after the other and
  *     with four lanes (YOLO_CUDA_LANES=4, cuda/lanes.c: lifetimes in steps), where every
@@ -105,6 +107,8 @@ static void check_lifetimes(struct harness *h, const char *model, const char *ho
         const struct yolo_node *n = &g->nodes[i];
         if (m->step && k > 0 && at < m->step[cuda_node_at(m, k - 1)])
             bad_order++;
+        if (m->skip[i] == CUDA_SKIP_FUSED)
+            continue;   /* runs nothing: its node of the chain reads what it needs */
         for (int q = 0; q < n->n_in; q++) {
             int32_t t = n->in[q];
             if (t < 0)
@@ -117,6 +121,10 @@ static void check_lifetimes(struct harness *h, const char *model, const char *ho
         int32_t src = n->op == YOLO_OP_CONV && m->convs[i].dfl ? m->convs[i].dfl_src : -1;
         if (src >= 0 && last[src] < at)   /* the fused DFL reads its source */
             last[src] = at;
+        for (int q = 0; m->attn && m->attn[i].q >= 0 && q < 2; q++) {   /* the attention q, k */
+            int32_t t = q ? m->attn[i].k : m->attn[i].q;
+            last[t] = last[t] > at ? last[t] : at;
+        }
         for (int q = 0; q < n->n_out; q++)
             if (n->out[q] >= 0) {
                 first[n->out[q]] = first[n->out[q]] < at ? first[n->out[q]] : at;
@@ -239,7 +247,8 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
     /* the DFL of a v8/11 head runs fused: the plan keeps its source apart from the Conv's
      * output (plan.c), so nothing stops it */
     cuda_fuse_dfl(&m);
-    rc = cuda_layout_plan(&m, &d);
+    rc = cuda_fuse_attn(&m, &d);
+    rc = rc ? rc : cuda_layout_plan(&m, &d);
     CHECK(h, rc == 0, "%s: layout plan: %s", model, d.msg);
     if (rc)
         goto out;
@@ -256,6 +265,11 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
         n_dfl += m.convs[i].dfl;
     CHECK(h, n_dfl == (strcmp(model, "yolov5n") ? 1 : 0), "%s %s: %d fused DFL chains", model,
           how, n_dfl);
+    int n_attn = 0;
+    for (int32_t i = 0; m.attn && i < g->n_nodes; i++)
+        n_attn += m.attn[i].q >= 0;
+    CHECK(h, n_attn == (strcmp(model, "yolo11n_dq") ? 0 : 1), "%s %s: %d fused attentions",
+          model, how, n_attn);
     check_lifetimes(h, model, how, &m);
     for (int32_t t = 0; t < g->n_tensors; t++) {
         const struct yolo_tensor *T = &g->tensors[t];
@@ -328,6 +342,7 @@ out:
     free(m.order);
     free(m.step_first);
     free(m.skip);
+    free(m.attn);
     free(m.convs);
     free(m.st);
     free(m.off);
@@ -366,6 +381,7 @@ static void check_lanes(struct harness *h, const char *model, const struct yolo_
         CHECK(h, rc == 0, "%s, %s lanes: device plan: %s", model, v ? "4" : "1", d.msg);
         if (!rc) {
             cuda_fuse_dfl(&m);
+            CHECK(h, cuda_fuse_attn(&m, &d) == 0, "%s: fusing the attention: %s", model, d.msg);
             check_lifetimes(h, model, v ? "4 lanes" : "1 lane", &m);
             arena[v] = m.arena_bytes + m.half_arena_bytes;
             if (v) {
@@ -374,7 +390,7 @@ static void check_lanes(struct harness *h, const char *model, const struct yolo_
                       "%s: 4 lanes planned %d steps for %d nodes", model, m.n_steps, g->n_nodes);
             }
         }
-        free(m.step), free(m.order), free(m.step_first), free(m.skip), free(m.convs);
+        free(m.step), free(m.order), free(m.step_first), free(m.skip), free(m.convs), free(m.attn);
         free(m.st), free(m.off), free(m.imgst), free(m.root);
     }
     printf("%-12s batch 4, FP16, 4 lanes: %d steps for %d nodes, arenas %.1f MiB (one lane "

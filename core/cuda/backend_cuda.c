@@ -84,6 +84,7 @@ static void cuda_prepared_free(void *prepared)
     free(m->nhwc);
     free(m->pixst);
     free(m->skip);
+    free(m->attn);
     free(m->extra_off);
     free(m->step);
     free(m->order);
@@ -265,7 +266,7 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     if ((rc = cuda_plan(m, d)) || (rc = cuda_storage_plan(m, d)))
         goto fail;
     cuda_fuse_dfl(m);
-    if ((rc = cuda_layout_plan(m, d)))
+    if ((rc = cuda_fuse_attn(m, d)) || (rc = cuda_layout_plan(m, d)))
         goto fail;
     m->dconst_bytes = g->consts_bytes;
     if (m->dconst_bytes) {
@@ -321,12 +322,15 @@ static const char *cuda_kernel_name(const void *prepared, int32_t node)
         return m->skip[node] == CUDA_SKIP_FUSED ? "fused" : "alias";
     if (m->g->nodes[node].op == YOLO_OP_CONV && m->convs[node].dfl)
         return "dfl-fused";
+    if (m->attn && m->attn[node].q >= 0)
+        return "attn-fused";
     if (m->g->nodes[node].op == YOLO_OP_CONV)
         return m->convs[node].kernel == CUDA_CONV_NHWC
                  ? (cuda_nhwc_patch(m, &m->g->nodes[node]) ? "nhwc-patch-fp16" : "nhwc-fp16")
              : m->convs[node].kernel == CUDA_CONV_IGEMM ? "igemm-fp16"
              : m->convs[node].kernel == CUDA_CONV_PW    ? "pw-fp16"
              : m->convs[node].kernel == CUDA_CONV_TILE  ? "tile-fp16"
+             : m->convs[node].kernel == CUDA_CONV_STEM  ? "stem-fp32"
              : m->convs[node].half                      ? "cudnn-fp16"
                                                         : "cudnn-fp32";
     return "cuda";

@@ -170,10 +170,14 @@ int cuda_conv_prepare(struct cuda_model *m, int32_t i, cudnnHandle_t dnn, struct
     }
     if (cv->igemm_ok || cv->tile_ok)   /* which runs it: cuda_conv_pick, or measured */
         cv->kernel = cuda_conv_pick(m, i);
+    if (cv->nhwc && cuda_stem_ok(m, n)) {   /* the image's 3x3 stride-2 convolution */
+        cv->kernel = CUDA_CONV_STEM;
+        return 0;
+    }
     if (cv->nhwc && cv->tile_ok && !m->nhwc[n->in[0]]) {
-        /* the stem, from the NCHW image (or yolov5n's SpaceToDepth of it) into channels-last:
-         * the tiled kernel (H100, batch 128: yolov5n's 3.17 ms on our direct kernel, 1.47 on
-         * the tiled one into NCHW; yolov8n_dq's 1.18 against 1.23) */
+        /* another stem, from the NCHW image (or yolov5n's SpaceToDepth of it) into
+         * channels-last: the tiled kernel (H100, batch 128: yolov5n's 3.17 ms on our direct
+         * kernel, 1.47 on the tiled one into NCHW; yolov8n_dq's 1.18 against 1.23) */
         cv->kernel = CUDA_CONV_TILE;
         return 0;
     }
@@ -277,6 +281,8 @@ int cuda_conv_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         return cuda_pw_run(c, i, d);
     if (cv->kernel == CUDA_CONV_NHWC)
         return cuda_nhwc_run(c, i, d);
+    if (cv->kernel == CUDA_CONV_STEM)
+        return cuda_stem_run(c, i, d);
     int32_t ct = cv->half ? YOLO_CU_F16 : YOLO_CU_F32;
     int32_t xt = n->in[0], yt = n->out[0];
     const void *x = cuda_tensor_ptr(c, xt);

@@ -37,7 +37,7 @@ enum cuda_skip { CUDA_SKIP_NONE, CUDA_SKIP_ALIAS, CUDA_SKIP_FUSED };
 
 /* Which kernel runs a convolution. */
 enum cuda_conv_kernel { CUDA_CONV_CUDNN, CUDA_CONV_IGEMM, CUDA_CONV_TILE, CUDA_CONV_PW,
-                        CUDA_CONV_NHWC };
+                        CUDA_CONV_NHWC, CUDA_CONV_STEM };
 
 struct cuda_conv {                 /* one Conv node, shared by every context */
     int32_t half;                  /* computes in FP16 (FP32 accumulation) */
@@ -60,6 +60,11 @@ struct cuda_conv {                 /* one Conv node, shared by every context */
     const float *bias;             /* device, FP32, or NULL */
 };
 
+struct cuda_attn {                 /* a MatMul that runs a whole attention (fuse_attn.c) */
+    int32_t q, k;                  /* the tensors it reads beside its own v; -1: none */
+    float scale;
+};
+
 struct cuda_model {
     const struct yolo_graph *g;
     int32_t device, half;          /* half: FP16 run (convs and the tensors around them) */
@@ -79,6 +84,7 @@ struct cuda_model {
     uint64_t arena_bytes;          /* the FP32 arena a context allocates */
     uint8_t *skip;                 /* per node: nothing runs (enum cuda_skip) */
     struct cuda_conv *convs;       /* per node (Conv nodes only) */
+    struct cuda_attn *attn;        /* per node, or NULL: the fused attentions (fuse_attn.c) */
     uint8_t *dconst;               /* the const blob on the device, as stored */
     uint8_t *dextra;               /* FP16 weights, resize tables, matmul offsets */
     uint64_t dconst_bytes, dextra_bytes, half_arena_bytes;
@@ -95,7 +101,7 @@ struct cuda_model {
 /* A node's work, resolved to one context's device pointers (launch.c fills it). */
 enum cuda_launch_kind { CL_NONE, CL_CONV, CL_DFL, CL_COPY, CL_BINARY, CL_UNARY, CL_POOL, CL_RESIZE,
                         CL_SOFTMAX, CL_REDUCE, CL_MATMUL, CL_TOPK, CL_GATHER, CL_GATHER_EL,
-                        CL_POOL_NHWC, CL_UP2_NHWC };
+                        CL_POOL_NHWC, CL_UP2_NHWC, CL_ATTN };
 struct cuda_launch {
     int32_t kind, n_seg, unop, y_bool;
     union {
@@ -112,6 +118,7 @@ struct cuda_launch {
         struct yolo_cu_gather_el ge;
         struct yolo_cu_dfl dfl;
         struct yolo_cu_nhwc_pool np;   /* CL_POOL_NHWC, CL_UP2_NHWC */
+        struct yolo_cu_attn attn;
     } u;
 };
 
@@ -157,6 +164,11 @@ uint64_t cuda_nhwc_krsc_offset(const struct cuda_model *m, int32_t i);
 uint64_t cuda_nhwc_extra_bytes(const struct yolo_graph *g, const struct yolo_node *n);
 int  cuda_nhwc_upload_weights(const struct cuda_model *m, int32_t i, struct yolo_diag *d);
 int  cuda_nhwc_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
+
+/* conv_stem.c: whether Conv node n is a stem the stem kernel runs (3x3 stride 2 on the
+ * 3-channel NCHW image into channels-last FP16); its launch. */
+int  cuda_stem_ok(const struct cuda_model *m, const struct yolo_node *n);
+int  cuda_stem_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d);
 
 /* plan_cuda.c: fills m->off, m->imgst, m->root and m->arena_bytes for m->g. */
 int  cuda_plan(struct cuda_model *m, struct yolo_diag *d);
@@ -226,6 +238,15 @@ int  cuda_conv_tune(struct cuda_model *m, struct cuda_ctx *c, struct yolo_diag *
  * fused kernel's arguments for the chain's convolution i in context c. */
 void cuda_fuse_dfl(struct cuda_model *m);
 void cuda_dfl_launch(const struct cuda_ctx *c, int32_t i, struct yolo_cu_dfl *a);
+
+/* fuse_attn.c: marks the YOLO11 attention chains this model's graph has (YOLO_CUDA_FUSE=0:
+ * none), after cuda_fuse_dfl (-1 only out of memory); the fused kernel's arguments for the
+ * chain's second MatMul i in context c. */
+int  cuda_fuse_attn(struct cuda_model *m, struct yolo_diag *d);
+void cuda_attn_launch(const struct cuda_ctx *c, int32_t i, struct yolo_cu_attn *a);
+/* plan_cuda.c: whether tensors a and b may share bytes: their roots' ranges overlap in one
+ * arena (FP32 or FP16), before cuda_layout_plan or after it (it keeps a tensor in its root). */
+int  cuda_bytes_overlap(const struct cuda_model *m, int32_t a, int32_t b);
 
 /* lanes.c: each node's step for m->lanes (YOLO_CUDA_LANES) lanes, from the graph and the
  * aliased views (m->skip); whether node i may run on a lane other than 0 (after the

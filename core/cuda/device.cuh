@@ -23,7 +23,7 @@ __device__ __forceinline__ void st_f(void *p, int32_t st, int64_t i, float v)
         ((float *)p)[i] = v;
 }
 
-__device__ __forceinline__ int32_t st_size(int32_t st)
+__host__ __device__ __forceinline__ int32_t st_size(int32_t st)
 {
     return st == YOLO_CU_I64 ? 8 : st == YOLO_CU_F32 || st == YOLO_CU_I32 ? 4
          : st == YOLO_CU_F16 ? 2 : 1;

@@ -24,25 +24,6 @@
 #include "passes.h"
 #include "cuda/cuda_model.h"
 
-/* Where tensor t's bytes lie in the context's arenas: 0 the FP32 one, 1 the FP16 one. */
-static void span(const struct cuda_model *m, int32_t t, int *arena, uint64_t *lo, uint64_t *hi)
-{
-    const struct yolo_tensor *T = &m->g->tensors[t];
-    int half = m->st[t] == YOLO_CU_F16 && T->dtype == YOLO_DT_F32;
-    *arena = half;
-    *lo = half ? m->off[t] / 2 : m->off[t];
-    *hi = *lo + (half ? yolo_tensor_bytes(T) / 2 : yolo_tensor_bytes(T));
-}
-
-static int overlap(const struct cuda_model *m, int32_t a, int32_t b)
-{
-    int aa, ab;
-    uint64_t alo, ahi, blo, bhi;
-    span(m, a, &aa, &alo, &ahi);
-    span(m, b, &ab, &blo, &bhi);
-    return aa == ab && alo < bhi && blo < ahi;
-}
-
 /* The chain starting at Transpose node i (passes.h, yolo_dfl_chain_find), recorded on its
  * convolution; 0 if it is none or cannot run fused here. */
 static int fuse_at(struct cuda_model *m, const struct yolo_uses *u, int32_t i)
@@ -54,7 +35,7 @@ static int fuse_at(struct cuda_model *m, const struct yolo_uses *u, int32_t i)
     for (int32_t k = dc.first; k <= dc.conv; k++)
         if (m->skip[k])
             return 0;
-    if (overlap(m, dc.src, g->nodes[dc.conv].out[0]) ||
+    if (cuda_bytes_overlap(m, dc.src, g->nodes[dc.conv].out[0]) ||
         yolo_tensor_numel(&g->tensors[dc.src]) >= INT32_MAX / 2)   /* the kernel's int32 offsets */
         return 0;
     struct cuda_conv *c = &m->convs[dc.conv];

@@ -194,6 +194,36 @@ int yolo_cu_conv_patch_ok(const struct yolo_cu_conv_nhwc *p);
 int yolo_cu_conv_patch_smem(int32_t c, int32_t m, int32_t stride);
 int yolo_cu_conv_patch(const struct yolo_cu_conv_nhwc *p, yolo_cu_stream s);
 
+/* YOLO11's attention as one kernel (kernels_attn.cu): for each of `heads` (images x heads),
+ * y[d][i] = sum_j v[d][j] * softmax_j(scale * sum_c q[c][i] * k[c][j]); q and k [dk][l], v
+ * and y [dv][l], packed, heads after one another. dk 32, dv 64 (YOLO11's key and head dims);
+ * q, k and v in one float storage, y in either. */
+struct yolo_cu_attn {
+    int32_t heads, l, dk, dv, q_st, k_st, v_st, y_st;
+    float scale;
+    const void *q, *k, *v;
+    void *y;
+};
+int yolo_cu_attn_ok(const struct yolo_cu_attn *p);
+int yolo_cu_attn(const struct yolo_cu_attn *p, yolo_cu_stream s);
+
+/* The stem (kernels_conv_stem.cu): a 3x3 stride-2 convolution (groups 1, pads ph top and pw
+ * left, at most 2) of a 3-channel NCHW image (F32 or F16 storage, packed planes, images xn
+ * elements apart) into channels-last FP16 (pixels yp elements apart, a multiple of 8; images
+ * yn), m = 16 or YOLO_CU_STEM_MAXM outputs, FP32 products, y = act(conv(x, w) + bias) with
+ * the FP16 kernels' fast activations. wt [m][3][3][3] and bias travel in the launch's
+ * parameters (host memory). */
+#define YOLO_CU_STEM_MAXM 32
+struct yolo_cu_conv_stem {
+    int32_t n, h, w, m, oh, ow, ph, pw, x_st, act;
+    int64_t xn, yn, yp;
+    const void *x;
+    void *y;
+    float wt[YOLO_CU_STEM_MAXM * 27], bias[YOLO_CU_STEM_MAXM];
+};
+int yolo_cu_conv_stem_ok(const struct yolo_cu_conv_stem *p);
+int yolo_cu_conv_stem(const struct yolo_cu_conv_stem *p, yolo_cu_stream s);
+
 /* Channels-last windows (kernels_nhwc.cu): a tensor as rows of c channels, one row per pixel
  * of every image, rows xp (yp) elements apart, one float storage on both sides.
  * Max pooling of a [n, h, w, c] tensor into [n, oh, ow, c]; the nearest 2x upsampling of

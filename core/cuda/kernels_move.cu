@@ -75,6 +75,73 @@ __global__ void rows_kernel(const copy_batch b)
     }
 }
 
+/* Rows of whole 16-byte pieces (the host checks every row start and run): the (row, piece)
+ * pairs of a segment flattened, a thread moving ROWS16_UNROLL pieces a block apart, all its
+ * loads before its stores. A segment from FP16 into FP32 widens each piece (8 elements:
+ * yolov8n's class scores into its FP32 output), the others move bytes. blockIdx.y: the
+ * segment. Why not rows_kernel: there a block takes one row (of the longest segment's
+ * length) and a thread one piece of it, then exits; YOLO's head Concats (rows of 6400, 1600
+ * and 400 FP16 values, 8192 or more rows at batch 128) left most of those blocks empty and
+ * moved ~1.1 TB/s on an H100, a third of its memory's bandwidth. */
+#define ROWS16_UNROLL 4
+template <typename I>
+__global__ void rows16_kernel(const copy_batch b)
+{
+    yolo_cu_chain_enter();
+    const struct yolo_cu_copy &c = b.seg[blockIdx.y];
+    const I rows = c.ndim == 2 ? (I)c.shape[0] : 1, run = (I)c.shape[c.ndim - 1];
+    const I srow = c.ndim == 2 ? (I)c.ss[0] : 0, drow = c.ndim == 2 ? (I)c.ds[0] : 0;
+    const bool widen = c.src_st == YOLO_CU_F16 && c.dst_st == YOLO_CU_F32;
+    const I ses = (I)st_size(c.src_st), des = (I)st_size(c.dst_st), per = 16 / ses;
+    const I pieces = run / per, total = rows * pieces;
+    const char *src = (const char *)c.src + (int64_t)c.src_off * ses;
+    char *dst = (char *)c.dst + (int64_t)c.dst_off * des;
+    const I span = (I)blockDim.x * ROWS16_UNROLL;
+    for (I first = (I)blockIdx.x * span + threadIdx.x; first < total; first += (I)gridDim.x * span) {
+        uint4 v[ROWS16_UNROLL];
+        I at[ROWS16_UNROLL];
+#pragma unroll
+        for (int u = 0; u < ROWS16_UNROLL; u++) {
+            I i = first + u * (I)blockDim.x, r = i / pieces, k = i - r * pieces;
+            at[u] = r * drow + k * per;
+            if (i < total)
+                v[u] = __ldg((const uint4 *)(src + (int64_t)(r * srow + k * per) * ses));
+        }
+#pragma unroll
+        for (int u = 0; u < ROWS16_UNROLL; u++) {
+            if (first + u * (I)blockDim.x >= total)
+                break;
+            if (widen) {
+                const __half2 *h = (const __half2 *)&v[u];
+                float2 f0 = __half22float2(h[0]), f1 = __half22float2(h[1]);
+                float2 f2 = __half22float2(h[2]), f3 = __half22float2(h[3]);
+                float4 *d = (float4 *)(dst + (int64_t)at[u] * des);
+                d[0] = make_float4(f0.x, f0.y, f1.x, f1.y);
+                d[1] = make_float4(f2.x, f2.y, f3.x, f3.y);
+            } else {
+                *(uint4 *)(dst + (int64_t)at[u] * des) = v[u];
+            }
+        }
+    }
+}
+
+/* Whether segment c can go to rows16_kernel: rows on both sides, one storage or FP16 into
+ * FP32, every row start and the run whole 16-byte pieces of the source and aligned ones of
+ * the destination. */
+static int rows16_ok(const struct yolo_cu_copy *c)
+{
+    int widen = c->src_st == YOLO_CU_F16 && c->dst_st == YOLO_CU_F32;
+    if (c->ndim > 2 || c->ss[c->ndim - 1] != 1 || c->ds[c->ndim - 1] != 1 ||
+        (c->src_st != c->dst_st && !widen))
+        return 0;
+    int64_t ses = st_size(c->src_st), des = st_size(c->dst_st), per = 16 / ses;
+    int64_t srow = c->ndim == 2 ? c->ss[0] : 0, drow = c->ndim == 2 ? c->ds[0] : 0;
+    uintptr_t s = (uintptr_t)c->src + (uintptr_t)(c->src_off * ses);
+    uintptr_t d = (uintptr_t)c->dst + (uintptr_t)(c->dst_off * des);
+    return c->shape[c->ndim - 1] % per == 0 && srow % per == 0 && drow % per == 0 &&
+           ((s | d) & 15) == 0 && c->src_off >= 0 && c->dst_off >= 0;
+}
+
 /* Rows of any rank: the last dim contiguous on both sides (Transposes that keep it, e.g.
  * the DFL's [N, 4, 16, A] -> [N, 16, 4, A]; Slices of whole rows). A row's offsets are
  * unravelled once per row, then the run moves in 16-byte pieces where alignment allows.
@@ -144,6 +211,24 @@ extern "C" int yolo_cu_copy(const struct yolo_cu_copy *seg, int32_t n_seg, yolo_
     }
     if (most == 0)
         return 0;
+    int r16 = 1;
+    for (int32_t i = 0; i < n_seg; i++)
+        r16 &= rows16_ok(&seg[i]);
+    if (r16) {
+        int64_t pieces = 0;
+        for (int32_t i = 0; i < n_seg; i++) {
+            int64_t p = seg[i].numel / (16 / st_size(seg[i].src_st));
+            pieces = p > pieces ? p : pieces;
+        }
+        int64_t bx = (pieces + YOLO_CU_THREADS * ROWS16_UNROLL - 1) /
+                     (YOLO_CU_THREADS * ROWS16_UNROLL);
+        dim3 grid((unsigned)(bx > 65535 * 8 ? 65535 * 8 : bx), (unsigned)n_seg);
+        if (small)
+            yolo_cu_launch(rows16_kernel<int32_t>, grid, YOLO_CU_THREADS, 0, (cudaStream_t)s, b);
+        else
+            yolo_cu_launch(rows16_kernel<int64_t>, grid, YOLO_CU_THREADS, 0, (cudaStream_t)s, b);
+        return yolo_cu_status();
+    }
     /* Rows shorter than a block leave most of its threads idle (a block walks rows, its
      * threads one row's elements): YOLOv5's head splits and concatenates rows of 2, 2 and 81
      * floats, 614400 of them at batch 32, and took 1.4 ms a node that way. Those go to the

@@ -104,6 +104,7 @@ int cuda_lane_free(const struct cuda_model *m, int32_t i)
     switch (cv->kernel) {
     case CUDA_CONV_TILE:
     case CUDA_CONV_NHWC:
+    case CUDA_CONV_STEM:
         return 1;
     case CUDA_CONV_IGEMM:
     case CUDA_CONV_PW:   /* (which falls back to the implicit GEMM on odd addresses) */

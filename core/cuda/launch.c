@@ -493,6 +493,11 @@ int cuda_launch_make(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
         make_reduce(c, n, L);
         return 0;
     case YOLO_OP_MATMUL: {
+        if (m->attn && m->attn[i].q >= 0) {
+            L->kind = CL_ATTN;
+            cuda_attn_launch(c, i, &L->u.attn);
+            return 0;
+        }
         int64_t nb = p[YOLO_MM_BATCH];
         L->kind = CL_MATMUL;
         L->u.mm = (struct yolo_cu_matmul){
@@ -570,6 +575,7 @@ int cuda_launch_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     case CL_RESIZE:     e = yolo_cu_resize_nearest(&L->u.rs, s); break;
     case CL_REDUCE:     e = yolo_cu_reduce_max(&L->u.red, s); break;
     case CL_MATMUL:     e = yolo_cu_matmul(&L->u.mm, s); break;
+    case CL_ATTN:       e = yolo_cu_attn(&L->u.attn, s); break;
     case CL_TOPK:       e = yolo_cu_topk(&L->u.tk, s); break;
     case CL_GATHER:     e = yolo_cu_gather(&L->u.ga, s); break;
     case CL_GATHER_EL:  e = yolo_cu_gather_elements(&L->u.ge, s); break;

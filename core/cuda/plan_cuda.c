@@ -110,6 +110,27 @@ int cuda_plan(struct cuda_model *m, struct yolo_diag *d)
     return rc;
 }
 
+/* Where the bytes of tensor t's root lie: *arena 0 the FP32 one, 1 the FP16 one. */
+static void root_span(const struct cuda_model *m, int32_t t, int *arena, uint64_t *lo,
+                      uint64_t *hi)
+{
+    int32_t r = m->root[t];
+    const struct yolo_tensor *R = &m->g->tensors[r];
+    int half = m->st[r] == YOLO_CU_F16 && R->dtype == YOLO_DT_F32;
+    *arena = half;
+    *lo = half ? m->off[r] / 2 : m->off[r];
+    *hi = *lo + (half ? yolo_tensor_bytes(R) / 2 : yolo_tensor_bytes(R));
+}
+
+int cuda_bytes_overlap(const struct cuda_model *m, int32_t a, int32_t b)
+{
+    int aa, ab;
+    uint64_t alo, ahi, blo, bhi;
+    root_span(m, a, &aa, &alo, &ahi);
+    root_span(m, b, &ab, &blo, &bhi);
+    return aa == ab && alo < bhi && blo < ahi;
+}
+
 int64_t cuda_img_stride(const struct cuda_model *m, int32_t t)
 {
     const struct yolo_tensor *T = &m->g->tensors[t];

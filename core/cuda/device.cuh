@@ -15,6 +15,31 @@ __device__ __forceinline__ float ld_f(const void *p, int32_t st, int64_t i)
     return st == YOLO_CU_F16 ? __half2float(((const __half *)p)[i]) : ((const float *)p)[i];
 }
 
+/* acc[i][j] += a_i * b_j: a thread's 4 x 4 register tile of a product (the MatMul kernel's
+ * C tile, the attention's outputs), one step of its inner dimension. */
+__device__ __forceinline__ void outer4_fma(float (&acc)[4][4], float4 a4, float4 b4)
+{
+    const float a[4] = { a4.x, a4.y, a4.z, a4.w }, b[4] = { b4.x, b4.y, b4.z, b4.w };
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+}
+
+/* One element as a float from a storage known when compiled (read-only for the kernel):
+ * with no runtime storage switch, a run of these loads has no branch between them and issues
+ * at once (the stem, the DFL's bins, the attention's tiles). */
+__device__ __forceinline__ float ld_as_float(const float *p)
+{
+    return __ldg(p);
+}
+
+__device__ __forceinline__ float ld_as_float(const __half *p)
+{
+    return __half2float(__ldg(p));
+}
+
 __device__ __forceinline__ void st_f(void *p, int32_t st, int64_t i, float v)
 {
     if (st == YOLO_CU_F16)

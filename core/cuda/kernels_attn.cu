@@ -23,16 +23,6 @@
 #define ATT_DK 32                      /* q and k rows */
 #define ATT_DV 64                      /* v rows */
 
-__device__ __forceinline__ float att_in(const float *p)
-{
-    return __ldg(p);
-}
-
-__device__ __forceinline__ float att_in(const __half *p)
-{
-    return __half2float(__ldg(p));
-}
-
 template <typename T>
 __global__ void __launch_bounds__(256) attn_kernel(const struct yolo_cu_attn p)
 {
@@ -48,7 +38,7 @@ __global__ void __launch_bounds__(256) attn_kernel(const struct yolo_cu_attn p)
     const T *v = (const T *)p.v + head * ATT_DV * l;
     for (int e = tid; e < ATT_DK * ATT_Q; e += 256) {
         int c = e / ATT_Q, i = e % ATT_Q;
-        qs[c][i] = q0 + i < l ? att_in(q + (int64_t)c * l + q0 + i) : 0.0f;
+        qs[c][i] = q0 + i < l ? ld_as_float(q + (int64_t)c * l + q0 + i) : 0.0f;
     }
     float o[4][4] = {}, mx[4], sum[4];
 #pragma unroll
@@ -58,11 +48,11 @@ __global__ void __launch_bounds__(256) attn_kernel(const struct yolo_cu_attn p)
         __syncthreads();   /* the previous step's ks, vs and ps are read */
         for (int e = tid; e < ATT_DK * ATT_K; e += 256) {
             int c = e / ATT_K, j = e % ATT_K;
-            ks[c][j] = k0 + j < l ? att_in(k + (int64_t)c * l + k0 + j) : 0.0f;
+            ks[c][j] = k0 + j < l ? ld_as_float(k + (int64_t)c * l + k0 + j) : 0.0f;
         }
         for (int e = tid; e < ATT_DV * ATT_K; e += 256) {
             int d = e / ATT_K, j = e % ATT_K;
-            vs[j][d] = k0 + j < l ? att_in(v + (int64_t)d * l + k0 + j) : 0.0f;
+            vs[j][d] = k0 + j < l ? ld_as_float(v + (int64_t)d * l + k0 + j) : 0.0f;
         }
         __syncthreads();
         float s[4][2] = {};
@@ -103,13 +93,7 @@ __global__ void __launch_bounds__(256) attn_kernel(const struct yolo_cu_attn p)
         __syncthreads();
 #pragma unroll 8
         for (int j = 0; j < ATT_K; j++) {
-            float4 a = *(const float4 *)&ps[j][ty * 4], b = *(const float4 *)&vs[j][tx * 4];
-            const float av[4] = { a.x, a.y, a.z, a.w }, bv[4] = { b.x, b.y, b.z, b.w };
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int d = 0; d < 4; d++)
-                    o[i][d] = fmaf(av[i], bv[d], o[i][d]);
+            outer4_fma(o, *(const float4 *)&ps[j][ty * 4], *(const float4 *)&vs[j][tx * 4]);
         }
     }
 #pragma unroll

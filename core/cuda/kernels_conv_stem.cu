@@ -23,16 +23,6 @@
 #define STEM_THREADS 256
 #define STEM_TAPS 27                   /* 3 channels x 3 x 3 */
 
-__device__ __forceinline__ float stem_in(const float *p)
-{
-    return __ldg(p);
-}
-
-__device__ __forceinline__ float stem_in(const __half *p)
-{
-    return __half2float(__ldg(p));
-}
-
 template <int M, typename XT>
 __global__ void __launch_bounds__(STEM_THREADS) stem_kernel(const struct yolo_cu_conv_stem p)
 {
@@ -56,7 +46,7 @@ __global__ void __launch_bounds__(STEM_THREADS) stem_kernel(const struct yolo_cu
                 for (int c = 0; c < 3; c++) {
                     v[c * 9 + ky * 3 + kx] = 0.0f;
                     if (in)
-                        v[c * 9 + ky * 3 + kx] = stem_in(x + c * plane + at);
+                        v[c * 9 + ky * 3 + kx] = ld_as_float(x + c * plane + at);
                 }
             }
         }

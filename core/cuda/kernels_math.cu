@@ -478,16 +478,6 @@ extern "C" int yolo_cu_softmax(const void *x, int32_t x_st, void *y, int32_t y_s
  * the running maximum), one memory latency after another: 0.43 ms for yolov8n_dq's head at
  * batch 128 on an H100, about a tenth of the memory's bandwidth. The same float operations in
  * the same order either way. */
-__device__ __forceinline__ float dfl_in(const float *p)
-{
-    return __ldg(p);
-}
-
-__device__ __forceinline__ float dfl_in(const __half *p)
-{
-    return __half2float(__ldg(p));
-}
-
 template <typename XT>
 __global__ void dfl16_kernel(const struct yolo_cu_dfl p)
 {
@@ -500,7 +490,7 @@ __global__ void dfl16_kernel(const struct yolo_cu_dfl p)
         float v[16], mx = -INFINITY, sum = 0.0f, acc = 0.0f;
 #pragma unroll
         for (int32_t i = 0; i < 16; i++)
-            v[i] = dfl_in(x + base + i * sc);
+            v[i] = ld_as_float(x + base + i * sc);
 #pragma unroll
         for (int32_t i = 0; i < 16; i++)
             mx = v[i] > mx ? v[i] : mx;

@@ -33,13 +33,7 @@ __global__ void __launch_bounds__(256) matmul_kernel(const struct yolo_cu_matmul
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < MM_BK; kk++) {
-            float4 a4 = *(const float4 *)&as[kk][ty * 4], b4 = *(const float4 *)&bs[kk][tx * 4];
-            const float a[4] = { a4.x, a4.y, a4.z, a4.w }, b[4] = { b4.x, b4.y, b4.z, b4.w };
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int j = 0; j < 4; j++)
-                    acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+            outer4_fma(acc, *(const float4 *)&as[kk][ty * 4], *(const float4 *)&bs[kk][tx * 4]);
         }
         __syncthreads();
     }

@@ -1,7 +1,8 @@
 /* test_cuda_letterbox.c: the GPU letterbox (detect/cuda/letterbox_cuda.cu) against the CPU's
  * (postprocess/letterbox.c with its pure-C resize, itself bit-identical to OpenCV's): every
  * float of the tensor identical, on bus.jpg, zidane.jpg and 400 random sizes from 1x1 to
- * 2000x2000 (upscales, downscales, exact 2x reductions, no resize), BGR and RGB.
+ * 2000x2000 (upscales, downscales, exact 2x reductions, no resize), BGR and RGB, and a
+ * batch of 37 frames of their own sizes in one call (yolo_cuda_letterbox_batch).
  * Needs a build with CUDA=1 and a GPU; elsewhere it says so and passes, unless
  * YOLO_TEST_REQUIRE_CUDA=1 (make test-cuda), where a missing GPU fails. */
 #include <stdio.h>
@@ -99,6 +100,61 @@ int main(void)
     }
     printf("test_cuda_letterbox: 400 random sizes, %d differ\n", n_bad_sizes);
     CHECK(&h, n_bad_sizes == 0, "%d of 400 sizes differ", n_bad_sizes);
+    /* a batch: 37 frames of their own sizes and orders in one call (two launches: 32 + 5),
+     * each tensor against the CPU's of that frame alone */
+    enum { NB = 37, BS = 300 };
+    uint8_t *bsrc = NULL;
+    float *bdst = NULL;
+    struct yolo_cuda_lb lbs[NB];
+    struct yolo_letterbox_geom geo[NB];
+    int32_t bw[NB], bh[NB];
+    int ok = cudaMalloc((void **)&bsrc, (size_t)NB * BS * BS * 3) == cudaSuccess &&
+             cudaMalloc((void **)&bdst, sizeof(float) * 3 * W * H * NB) == cudaSuccess;
+    uint8_t *bpix = malloc((size_t)NB * BS * BS * 3);
+    ok = ok && bpix;
+    for (int i = 0; ok && i < NB; i++) {
+        bw[i] = 1 + (int32_t)(harness_rand(&s) % BS);
+        bh[i] = 1 + (int32_t)(harness_rand(&s) % BS);
+        uint8_t *px = bpix + (size_t)i * BS * BS * 3;
+        for (size_t k = 0; k < (size_t)bw[i] * bh[i] * 3; k++)
+            px[k] = (uint8_t)(harness_rand(&s) >> 24);
+        struct yolo_letterbox_params lp;
+        yolo_letterbox_params_default(&lp);
+        lp.dst_w = W;
+        lp.dst_h = H;
+        struct yolo_image_view v = { px, bw[i], bh[i], (int64_t)bw[i] * 3,
+                                     i & 1 ? YOLO_PIXFMT_BGR : YOLO_PIXFMT_RGB };
+        struct yolo_diag d = { 0 };
+        ok = yolo_letterbox(&v, &lp, &ws, cpu, &geo[i], &d) == 0;
+        lbs[i] = (struct yolo_cuda_lb){ bsrc + (size_t)i * BS * BS * 3, bw[i], bh[i],
+                                        (int64_t)bw[i] * 3, i & 1, geo[i].new_w, geo[i].new_h,
+                                        geo[i].pad_left, geo[i].pad_top, W, H,
+                                        bdst + (size_t)i * 3 * W * H };
+    }
+    ok = ok && cudaMemcpy(bsrc, bpix, (size_t)NB * BS * BS * 3, cudaMemcpyHostToDevice) == cudaSuccess &&
+         yolo_cuda_letterbox_batch(lbs, NB, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess;
+    CHECK(&h, ok, "batch of %d: CUDA error %s", NB, cudaGetErrorString(cudaGetLastError()));
+    int n_bad_batch = 0;
+    for (int i = 0; ok && i < NB; i++) {
+        struct yolo_letterbox_params lp;
+        yolo_letterbox_params_default(&lp);
+        lp.dst_w = W;
+        lp.dst_h = H;
+        struct yolo_image_view v = { bpix + (size_t)i * BS * BS * 3, bw[i], bh[i],
+                                     (int64_t)bw[i] * 3, i & 1 ? YOLO_PIXFMT_BGR : YOLO_PIXFMT_RGB };
+        struct yolo_diag d = { 0 };
+        struct yolo_letterbox_geom g;
+        if (yolo_letterbox(&v, &lp, &ws, cpu, &g, &d) ||
+            cudaMemcpy(gpu, bdst + (size_t)i * 3 * W * H, sizeof(float) * 3 * W * H,
+                       cudaMemcpyDeviceToHost) != cudaSuccess ||
+            memcmp(cpu, gpu, sizeof(float) * 3 * W * H) != 0)
+            n_bad_batch++;
+    }
+    printf("test_cuda_letterbox: a batch of %d sizes in one call, %d differ\n", NB, n_bad_batch);
+    CHECK(&h, ok && n_bad_batch == 0, "a batch of %d: %d frames differ", NB, n_bad_batch);
+    cudaFree(bsrc);
+    cudaFree(bdst);
+    free(bpix);
     cudaFree(d_src);
     cudaFree(d_dst);
     free(cpu);

@@ -52,7 +52,10 @@ static int nhwc_args(const struct cuda_model *m, const struct yolo_node *n,
  * against 0.166 and 0.122; at stride 2 it lost to cuDNN from 32 channels (model.3 0.281
  * against 0.193, model.7 0.295 against 0.228) and tied the GEMM at 16; on the head's 64 and 80
  * channels cuDNN ran 0.22-0.40 ms against its 0.27-0.76. YOLO_CUDA_NHWC_CONV=patch: every one
- * it can; =gemm or =cudnn: none. */
+ * it can; =gemm or =cudnn: none. The readers of a Split part of up to 128 channels, which
+ * cuDNN refuses, go to it too (yolov8n_dq at batch 128 on an H100, against the implicit GEMM:
+ * the four 64-channel ones at 40 x 40 0.092-0.094 ms against 0.126-0.127, the two of 128 at
+ * 20 x 20 0.115 against 0.128-0.129). */
 int cuda_nhwc_patch(const struct cuda_model *m, const struct yolo_node *n)
 {
     const struct yolo_graph *g = m->g;
@@ -75,7 +78,11 @@ int cuda_nhwc_patch(const struct cuda_model *m, const struct yolo_node *n)
     if (env && (strcmp(env, "gemm") == 0 || strcmp(env, "cudnn") == 0))
         return 0;
     const char *maxc = getenv("YOLO_CUDA_PATCH_MAXC");
-    return p[YOLO_CONV_SH] == 1 && X->shape[1] <= (maxc && *maxc ? atoll(maxc) : 32);
+    int64_t bound = maxc && *maxc ? atoll(maxc) : 32;
+    /* a reader of a Split part (its rows inside a wider whole) cuDNN refuses, so there the
+     * patch kernel's rival is the implicit GEMM, up to 128 channels */
+    int part = m->pixst[n->in[0]] != X->shape[1];
+    return p[YOLO_CONV_SH] == 1 && X->shape[1] <= (part && bound < 128 ? 128 : bound);
 }
 
 /* A depthwise convolution (groups = input = output channels) in FP16 storage both sides: the

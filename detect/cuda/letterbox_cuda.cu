@@ -29,10 +29,28 @@ __device__ __forceinline__ void taps(int o, double scale, int *s, float *f)
     *s = sx;
 }
 
-__global__ void letterbox_kernel(const struct yolo_cuda_lb p, double scale_x, double scale_y,
-                                 int area2)
+/* One image of a batch, its resize ratios (1 / scale) and its 2x2 INTER_AREA flag worked out
+ * on the host. */
+struct lb_item {
+    struct yolo_cuda_lb p;
+    double scale_x, scale_y;
+    int area2;
+};
+
+/* Up to LB_BATCH images per launch, image blockIdx.y: one launch per frame left the tail of
+ * each small grid (1.5 waves of blocks on an H100 for 640 x 640) idle before the next frame's
+ * could start, 32 times a batch. */
+#define LB_BATCH 32
+struct lb_batch {
+    struct lb_item it[LB_BATCH];
+};
+
+__global__ void letterbox_kernel(const struct lb_batch b)
 {
     yolo_cu_chain_enter();
+    const struct yolo_cuda_lb &p = b.it[blockIdx.y].p;
+    const double scale_x = b.it[blockIdx.y].scale_x, scale_y = b.it[blockIdx.y].scale_y;
+    const int area2 = b.it[blockIdx.y].area2;
     int64_t n = (int64_t)p.dst_w * p.dst_h;
     int64_t plane = n;
     const float padv = (float)PAD_VALUE / 255.0f;
@@ -92,19 +110,46 @@ __global__ void letterbox_kernel(const struct yolo_cuda_lb p, double scale_x, do
     }
 }
 
-extern "C" int yolo_cuda_letterbox(const struct yolo_cuda_lb *p, void *stream)
+static int lb_item_make(const struct yolo_cuda_lb *p, struct lb_item *it)
 {
     if (!p->src || !p->dst || p->src_w < 1 || p->src_h < 1 || p->new_w < 1 || p->new_h < 1 ||
         p->dst_w < 1 || p->dst_h < 1)
         return (int)cudaErrorInvalidValue;
     double sx = 1.0 / ((double)p->new_w / p->src_w), sy = 1.0 / ((double)p->new_h / p->src_h);
     double ix = rint(sx), iy = rint(sy);
+    it->p = *p;
+    it->scale_x = sx;
+    it->scale_y = sy;
     /* cv::resize takes an exact 2x2 reduction as INTER_AREA (letterbox.c's is_area2) */
-    int area2 = fabs(sx - ix) < 2.220446049250313e-16 && fabs(sy - iy) < 2.220446049250313e-16 &&
+    it->area2 = fabs(sx - ix) < 2.220446049250313e-16 && fabs(sy - iy) < 2.220446049250313e-16 &&
                 ix == 2 && iy == 2;
-    int64_t n = (int64_t)p->dst_w * p->dst_h;
-    int64_t blocks = (n + 255) / 256;
-    yolo_cu_launch(letterbox_kernel, (unsigned)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256, 0,
-                   (cudaStream_t)stream, *p, sx, sy, area2);
-    return (int)cudaGetLastError();
+    return 0;
+}
+
+extern "C" int yolo_cuda_letterbox_batch(const struct yolo_cuda_lb *p, int32_t n, void *stream)
+{
+    for (int32_t i0 = 0; i0 < n; i0 += LB_BATCH) {
+        int32_t k = n - i0 < LB_BATCH ? n - i0 : LB_BATCH;
+        struct lb_batch b;
+        int64_t most = 0;
+        for (int32_t i = 0; i < k; i++) {
+            int e = lb_item_make(&p[i0 + i], &b.it[i]);
+            if (e)
+                return e;
+            int64_t px = (int64_t)p[i0 + i].dst_w * p[i0 + i].dst_h;
+            most = px > most ? px : most;
+        }
+        int64_t blocks = (most + 255) / 256;
+        dim3 grid((unsigned)(blocks > 65535 * 8 ? 65535 * 8 : blocks), (unsigned)k);
+        yolo_cu_launch(letterbox_kernel, grid, 256, 0, (cudaStream_t)stream, b);
+        int e = (int)cudaGetLastError();
+        if (e)
+            return e;
+    }
+    return 0;
+}
+
+extern "C" int yolo_cuda_letterbox(const struct yolo_cuda_lb *p, void *stream)
+{
+    return yolo_cuda_letterbox_batch(p, 1, stream);
 }

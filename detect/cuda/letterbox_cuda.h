@@ -22,8 +22,10 @@ struct yolo_cuda_lb {
     float  *dst;                  /* device: [3, dst_h, dst_w] float32 */
 };
 
-/* Launches on stream (a cudaStream_t; NULL = the default stream). 0 or a cudaError_t. */
+/* Launches on stream (a cudaStream_t; NULL = the default stream). 0 or a cudaError_t.
+ * _batch: the n images p[0..n) (each its own source, geometry and tensor), 32 to a launch. */
 int yolo_cuda_letterbox(const struct yolo_cuda_lb *p, void *stream);
+int yolo_cuda_letterbox_batch(const struct yolo_cuda_lb *p, int32_t n, void *stream);
 
 #ifdef __cplusplus
 }

@@ -183,17 +183,22 @@ int yolo_cuda_pre_run(struct yolo_cuda_pre *p, int s, const struct yolo_image_vi
     if (e != cudaSuccess)
         return upload_failed(e, d);
     at = 0;
-    for (int32_t i = 0; i < n; i++) {
+    struct yolo_cuda_lb lb[32];   /* one launch per 32 frames */
+    for (int32_t i = 0, k = 0; i < n; i++) {
         const struct yolo_letterbox_geom *g = &geom[i];
-        struct yolo_cuda_lb lb = { sl->dev + at, imgs[i].width, imgs[i].height,
-                                   (int64_t)imgs[i].width * 3, imgs[i].format == YOLO_PIXFMT_BGR,
-                                   g->new_w, g->new_h, g->pad_left, g->pad_top, W, H,
-                                   d_input + plane * (size_t)i };
-        int ke = yolo_cuda_letterbox(&lb, p->stream);
+        lb[k++] = (struct yolo_cuda_lb){ sl->dev + at, imgs[i].width, imgs[i].height,
+                                         (int64_t)imgs[i].width * 3,
+                                         imgs[i].format == YOLO_PIXFMT_BGR, g->new_w, g->new_h,
+                                         g->pad_left, g->pad_top, W, H,
+                                         d_input + plane * (size_t)i };
+        at += (size_t)imgs[i].width * imgs[i].height * 3;
+        if (k < 32 && i + 1 < n)
+            continue;
+        int ke = yolo_cuda_letterbox_batch(lb, k, p->stream);
         if (ke)
             return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "cuda: the letterbox kernel: %s",
                                  cudaGetErrorString((cudaError_t)ke));
-        at += (size_t)imgs[i].width * imgs[i].height * 3;
+        k = 0;
     }
     e = (cudaError_t)yolo_cuda_mark(mk, s, YOLO_MARK_LETTERBOXED, compute);
     if (e == cudaSuccess)

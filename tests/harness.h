@@ -33,6 +33,17 @@ static inline int harness_finish(const struct harness *h)
     return h->failed ? 1 : 0;
 }
 
+/* The whole main() of a GPU test in a build without CUDA: says it skipped, and fails only
+ * when YOLO_TEST_REQUIRE_CUDA=1 (make test-cuda) asked for the GPU run. */
+static inline int harness_without_cuda(const char *name)
+{
+    struct harness h = { 0, 0, name };
+    const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
+    printf("%s: built without CUDA: skipped (the GPU run is make test-cuda)\n", name);
+    CHECK(&h, !(req && strcmp(req, "1") == 0), "YOLO_TEST_REQUIRE_CUDA=1 in a build without CUDA");
+    return harness_finish(&h);
+}
+
 /* Deterministic xorshift64* generator: tests print their seed so a failure reproduces. */
 static inline uint64_t harness_rand(uint64_t *s)
 {

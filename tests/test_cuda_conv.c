@@ -729,11 +729,7 @@ int main(void)
 
 int main(void)
 {
-    HARNESS_INIT(h, "test_cuda_conv");
-    const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
-    printf("test_cuda_conv: built without CUDA: skipped (the GPU run is make test-cuda)\n");
-    CHECK(&h, !(req && strcmp(req, "1") == 0), "YOLO_TEST_REQUIRE_CUDA=1 in a build without CUDA");
-    return harness_finish(&h);
+    return harness_without_cuda("test_cuda_conv");
 }
 
 #endif

@@ -324,10 +324,6 @@ int main(void)
 
 int main(void)
 {
-    HARNESS_INIT(h, "test_cuda_move");
-    const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
-    printf("test_cuda_move: built without CUDA: skipped (the GPU run is make test-cuda)\n");
-    CHECK(&h, !(req && strcmp(req, "1") == 0), "YOLO_TEST_REQUIRE_CUDA=1 in a build without CUDA");
-    return harness_finish(&h);
+    return harness_without_cuda("test_cuda_move");
 }
 #endif

@@ -223,10 +223,6 @@ int main(void)
 #else
 int main(void)
 {
-    HARNESS_INIT(h, "test_cuda_nms");
-    const char *req = getenv("YOLO_TEST_REQUIRE_CUDA");
-    printf("test_cuda_nms: this build has no CUDA backend (make CUDA=1): skipped\n");
-    CHECK(&h, !(req && strcmp(req, "1") == 0), "YOLO_TEST_REQUIRE_CUDA=1 in a build without CUDA");
-    return harness_finish(&h);
+    return harness_without_cuda("test_cuda_nms");
 }
 #endif

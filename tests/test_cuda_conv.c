@@ -8,8 +8,10 @@
  * input storage, FP32 and FP16 output storage, every fused activation; each on the planned
  * launch shape and on every tile shape, whole and with K split over 3 blocks (split-K: run
  * twice, bit-identical, its tile counters back at zero); and the pointwise kernel
- * (kernels_conv_pw.cu) on its 1x1 shapes, on both of its tiles; the channels-last kernels and
- * the stem kernel (kernels_conv_stem.cu, FP32 products: the bound's K terms are FP32 ones).
+ * (kernels_conv_pw.cu) on its 1x1 shapes, on both of its tiles; the channels-last kernels (the
+ * patch kernel in both its forms: a block per tile, and streaming tiles through blocks that keep
+ * their weights), the stem kernel (kernels_conv_stem.cu, FP32 products: the bound's K terms
+ * are FP32 ones) and the channels-last depthwise convolution.
  *
  * Bound per element: FP32 accumulation of K products, |err| <= 1.2 * K * 2^-24 * sum|terms|
  * (times SiLU's slope, < 1.1), plus the output's rounding (2^-11 relative in FP16, 2^-24 in
@@ -385,6 +387,52 @@ static const char *lay_name(int lay)
     return lay == LAY_NCHW ? "nchw" : lay == LAY_NHWC ? "nhwc" : "part";
 }
 
+/* The residual (p->res, a folded Add: fuse_add.c) on case t's launch p, whose output without
+ * it was got (NCHW floats): r random FP16 in a part of a wider whole (16-byte rows where m
+ * allows, else the element path); y = p's output + r within both roundings to FP16. */
+static void check_residual(struct harness *hs, const struct cc *t, struct yolo_cu_conv_nhwc *p,
+                           int64_t ny, const int64_t ys[3], int64_t y0, const float *got,
+                           uint64_t *seed, const char *kn)
+{
+    int64_t ohw = (int64_t)p->oh * p->ow, rs[3], r0, rt;
+    lay_strides(LAY_PART, t->n, t->m, ohw, rs, &r0, &rt);
+    float *r = malloc(sizeof(float) * ny), *got2 = malloc(sizeof(float) * ny);
+    void *dr32 = NULL, *dr = NULL, *dyf = NULL;
+    for (int64_t i = 0; r && i < ny; i++)
+        r[i] = round_half(harness_randf(seed, -2, 2));
+    int ok = r && got2 && cudaMalloc(&dr32, sizeof(float) * ny) == cudaSuccess &&
+             cudaMalloc(&dr, 2 * rt) == cudaSuccess &&
+             cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
+             cudaMemcpy(dr32, r, sizeof(float) * ny, cudaMemcpyHostToDevice) == cudaSuccess;
+    struct yolo_cu_copy cr = { .ndim = 3, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                               .numel = ny, .shape = { t->n, t->m, ohw },
+                               .ss = { t->m * ohw, ohw, 1 }, .ds = { rs[0], rs[1], rs[2] },
+                               .dst_off = r0, .src = dr32, .dst = dr };
+    struct yolo_cu_copy cy = { .ndim = 3, .src_st = YOLO_CU_F16, .dst_st = YOLO_CU_F32,
+                               .numel = ny, .shape = { t->n, t->m, ohw },
+                               .ss = { ys[0], ys[1], ys[2] }, .ds = { t->m * ohw, ohw, 1 },
+                               .src_off = y0, .src = p->y, .dst = dyf };
+    cy.src = (const uint8_t *)p->y - y0 * 2;
+    p->res = (const uint8_t *)dr + r0 * 2;
+    p->rn = rs[0];
+    p->rp = rs[2];
+    ok = ok && yolo_cu_copy(&cr, 1, NULL) == 0 && yolo_cu_conv_nhwc(p, NULL) == 0 &&
+         yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(got2, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess;
+    p->res = NULL;
+    int64_t bad = 0;
+    for (int64_t i = 0; ok && i < ny; i++) {
+        double want = (double)got[i] + r[i];
+        double bound = (fabs((double)got[i]) + fabs((double)r[i])) * 0x1p-10 + 0x1p-23;
+        bad += !(fabs(got2[i] - want) <= bound);
+    }
+    CHECK(hs, ok && bad == 0, "%s case n%d c%d %dx%d m%d k%dx%d s%d with a residual: %s, %lld of "
+          "%lld off", kn, t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s,
+          ok ? "ran" : cudaGetErrorString(cudaGetLastError()), (long long)bad, (long long)ny);
+    cudaFree(dr32); cudaFree(dr); cudaFree(dyf);
+    free(r); free(got2);
+}
+
 /* The channels-last kernel (kernels_conv_nhwc.cu; patch: the patch kernel,
  * kernels_conv_patch.cu, checked to take it) on case t with x and y in layouts xl and yl: x
  * converted from NCHW FP32 by the copy kernel, the output gathered back to NCHW FP32; the
@@ -476,6 +524,8 @@ static void run_nhwc_case(struct harness *hs, const struct cc *t, int xl, int yl
     if (ok)
         printf("  %s n%d c%d %dx%d m%d k%dx%d s%d x %s y %s (%dx%d): worst err/bound %.3f\n", kn,
                t->n, t->c, t->h, t->w, t->m, t->kh, t->kw, t->s, xn, yn, p.bm, p.bn, worst);
+    if (ok && y_st == YOLO_CU_F16 && yl != LAY_NCHW && t->c % 8 == 0)   /* not the direct kernel */
+        check_residual(hs, t, &p, ny, ys, y0, got, seed, kn);
     cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
     cudaFree(dyf);
     free(x); free(w); free(b); free(got); free(first); free(again);
@@ -551,6 +601,91 @@ static void run_stem_case(struct harness *hs, const struct cc *t, int yl, int64_
                t->m, t->pad, t->x_half ? "f16" : "f32", yn, worst);
     cudaFree(dx32); cudaFree(dx); cudaFree(dy); cudaFree(dyf);
     free(x); free(w); free(b); free(got); free(first); free(again);
+}
+
+/* The channels-last depthwise convolution (yolo_cu_dwconv_nhwc: the 3x3 kernel and the
+ * generic one) against a double reference on the same FP16 values: input and output rows
+ * inside wider wholes (pixel strides xp, yp), FP32 sums, FP16 output. */
+struct dwc { int n, c, h, w, k, s, pad, dil, act, xp, yp; };
+
+static void run_dw_case(struct harness *hs, const struct dwc *t, uint64_t *seed)
+{
+    int oh = (t->h + 2 * t->pad - t->dil * (t->k - 1) - 1) / t->s + 1;
+    int ow = (t->w + 2 * t->pad - t->dil * (t->k - 1) - 1) / t->s + 1;
+    int64_t npx = (int64_t)t->n * t->h * t->w, nopx = (int64_t)t->n * oh * ow;
+    int64_t nx = npx * t->c, ny = nopx * t->c, nw = (int64_t)t->c * t->k * t->k;
+    float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * nw);
+    float *b = malloc(sizeof(float) * t->c), *got = malloc(sizeof(float) * ny);
+    void *dx32 = NULL, *dx = NULL, *dw32 = NULL, *dw = NULL, *db = NULL, *dy = NULL, *dyf = NULL;
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = round_half(harness_randf(seed, -2, 2));
+    for (int64_t i = 0; i < nw; i++)
+        w[i] = round_half(harness_randf(seed, -0.5f, 0.5f));
+    for (int i = 0; i < t->c; i++)
+        b[i] = harness_randf(seed, -1, 1);
+    int ok = cudaMalloc(&dx32, sizeof(float) * nx) == cudaSuccess &&
+             cudaMalloc(&dx, 2 * npx * t->xp) == cudaSuccess &&
+             cudaMalloc(&dw32, sizeof(float) * nw) == cudaSuccess &&
+             cudaMalloc(&dw, 2 * nw) == cudaSuccess &&
+             cudaMalloc(&db, sizeof(float) * t->c) == cudaSuccess &&
+             cudaMalloc(&dy, 2 * nopx * t->yp) == cudaSuccess &&
+             cudaMalloc(&dyf, sizeof(float) * ny) == cudaSuccess &&
+             cudaMemcpy(dx32, x, sizeof(float) * nx, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(dw32, w, sizeof(float) * nw, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemcpy(db, b, sizeof(float) * t->c, cudaMemcpyHostToDevice) == cudaSuccess &&
+             cudaMemset(dx, 0xff, 2 * npx * t->xp) == cudaSuccess &&   /* NaN between rows */
+             cudaMemset(dy, 0x7b, 2 * nopx * t->yp) == cudaSuccess;
+    struct yolo_cu_copy cx = { .ndim = 2, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                               .numel = nx, .shape = { npx, t->c }, .ss = { t->c, 1 },
+                               .ds = { t->xp, 1 }, .src = dx32, .dst = dx };
+    struct yolo_cu_copy cw = { .ndim = 1, .src_st = YOLO_CU_F32, .dst_st = YOLO_CU_F16,
+                               .numel = nw, .shape = { nw }, .ss = { 1 }, .ds = { 1 },
+                               .src = dw32, .dst = dw };
+    struct yolo_cu_nhwc_pool p = { .n = t->n, .h = t->h, .w = t->w, .c = t->c, .oh = oh,
+                                   .ow = ow, .kh = t->k, .kw = t->k, .sh = t->s, .sw = t->s,
+                                   .pt = t->pad, .pl = t->pad, .dh = t->dil, .dw = t->dil,
+                                   .st = YOLO_CU_F16, .act = t->act, .xp = t->xp, .yp = t->yp,
+                                   .x = dx, .wt = dw, .bias = db, .y = dy };
+    struct yolo_cu_copy cy = { .ndim = 2, .src_st = YOLO_CU_F16, .dst_st = YOLO_CU_F32,
+                               .numel = ny, .shape = { nopx, t->c }, .ss = { t->yp, 1 },
+                               .ds = { t->c, 1 }, .src = dy, .dst = dyf };
+    ok = ok && x && w && b && got && yolo_cu_copy(&cx, 1, NULL) == 0 &&
+         yolo_cu_copy(&cw, 1, NULL) == 0 && yolo_cu_dwconv_nhwc(&p, NULL) == 0 &&
+         yolo_cu_copy(&cy, 1, NULL) == 0 && cudaDeviceSynchronize() == cudaSuccess &&
+         cudaMemcpy(got, dyf, sizeof(float) * ny, cudaMemcpyDeviceToHost) == cudaSuccess;
+    CHECK(hs, ok, "depthwise n%d c%d %dx%d k%d s%d: CUDA error %s", t->n, t->c, t->h, t->w, t->k,
+          t->s, cudaGetErrorString(cudaGetLastError()));
+    int64_t bad = 0;
+    double worst = 0;
+    for (int64_t q = 0; ok && q < nopx; q++) {
+        int img = (int)(q / ((int64_t)oh * ow)), oy = (int)(q / ow % oh), ox = (int)(q % ow);
+        for (int ch = 0; ch < t->c; ch++) {
+            double acc = b[ch], mag = fabs(b[ch]);
+            for (int ky = 0; ky < t->k; ky++)
+                for (int kx = 0; kx < t->k; kx++) {
+                    int iy = oy * t->s - t->pad + ky * t->dil, ix = ox * t->s - t->pad + kx * t->dil;
+                    if (iy < 0 || iy >= t->h || ix < 0 || ix >= t->w)
+                        continue;
+                    double v = x[(((int64_t)img * t->h + iy) * t->w + ix) * t->c + ch] *
+                               (double)w[((int64_t)ch * t->k + ky) * t->k + kx];
+                    acc += v;
+                    mag += fabs(v);
+                }
+            double ref = act_ref(acc, t->act), bound = fabs(ref) * 0x1p-10 + mag * 0x1p-18 + 1e-6;
+            double err = fabs(got[q * t->c + ch] - ref);
+            worst = err / bound > worst ? err / bound : worst;
+            bad += !(err <= bound);
+        }
+    }
+    CHECK(hs, bad == 0, "depthwise n%d c%d %dx%d k%d s%d pad%d dil%d act%d xp%d yp%d: %lld of %lld "
+          "outside the bound (worst err/bound %.3g)", t->n, t->c, t->h, t->w, t->k, t->s, t->pad,
+          t->dil, t->act, t->xp, t->yp, (long long)bad, (long long)ny, worst);
+    if (ok)
+        printf("  depthwise n%d c%d %dx%d k%d s%d xp%d yp%d: worst err/bound %.3f\n", t->n, t->c,
+               t->h, t->w, t->k, t->s, t->xp, t->yp, worst);
+    cudaFree(dx32); cudaFree(dx); cudaFree(dw32); cudaFree(dw); cudaFree(db); cudaFree(dy);
+    cudaFree(dyf);
+    free(x); free(w); free(b); free(got);
 }
 
 int main(void)
@@ -701,8 +836,15 @@ int main(void)
                 run_nhwc_case(&hs, t, xl, yl, sms, 0, &seed);
                 if (xl == LAY_PART && yl == LAY_PART)
                     run_nhwc_case(&hs, t, xl, yl, 1 << 20, 0, &seed);
-                if (patchable && xl != LAY_NCHW)   /* the patch kernel reads NHWC FP16 */
+                if (patchable && xl != LAY_NCHW) {   /* the patch kernel reads NHWC FP16 */
                     run_nhwc_case(&hs, t, xl, yl, sms, 1, &seed);
+                    /* one stage of channels: the streaming kernel, on a grid as for a GPU of
+                     * one SM (each block walks several tiles), and the block-per-tile one */
+                    run_nhwc_case(&hs, t, xl, yl, 1, 1, &seed);
+                    setenv("YOLO_CUDA_PATCH_STREAM", "0", 1);
+                    run_nhwc_case(&hs, t, xl, yl, sms, 1, &seed);
+                    unsetenv("YOLO_CUDA_PATCH_STREAM");
+                }
             }
     }
     /* the stem kernel: FP32 and FP16 images, odd and even sizes (the last output's taps past
@@ -722,6 +864,19 @@ int main(void)
     for (size_t i = 0; i < sizeof scases / sizeof scases[0]; i++)
         for (int yl = LAY_NHWC; yl <= LAY_PART; yl++)
             run_stem_case(&hs, &scases[i], yl, i % 2 ? 24 : 0, &seed);
+    /* the depthwise convolution: 3x3 stride 1 and 2 (the 3x3 kernel), dilated and 5x5 (the
+     * generic one), 8-channel pieces with rows inside wider wholes, every activation */
+    static const struct dwc dwcases[] = {
+        /* n  c    h   w  k  s pad dil act  xp   yp */
+        { 2,  80, 20, 20, 3, 1, 1, 1, 3,  80,  80 },
+        { 3,  64, 17, 13, 3, 1, 1, 1, 3, 128,  96 },
+        { 1, 256,  9,  7, 3, 2, 1, 1, 0, 256, 264 },
+        { 2,  16,  1,  1, 3, 1, 1, 1, 2,  24,  16 },
+        { 1,  32, 12, 11, 3, 1, 2, 2, 1,  32,  32 },
+        { 2,  24, 10,  9, 5, 1, 2, 1, 3,  24,  32 },
+    };
+    for (size_t i = 0; i < sizeof dwcases / sizeof dwcases[0]; i++)
+        run_dw_case(&hs, &dwcases[i], &seed);
     return harness_finish(&hs);
 }
 

@@ -19,7 +19,9 @@
  *     with four lanes (YOLO_CUDA_LANES=4, cuda/lanes.c: lifetimes in steps), where every
  *     node's step also comes after those of the nodes it reads from and the run order is
  *     step order; the steps and the arena's growth are printed;
- *   - channels-last (YOLO_CUDA_NHWC=1, cuda/layout.c), all of the above again, and: every
+ *   - channels-last (YOLO_CUDA_NHWC=1, cuda/layout.c), the residual Adds folded into the
+ *     convolutions before them (cuda/fuse_add.c: y written, b read at the convolution's step,
+ *     counted in the lifetimes), all of the above again, and: every
  *     channels-last tensor lies in its root's rows at a channel offset (its pixel stride the
  *     root's channel count, its last channel inside the row, its image stride the root's),
  *     every convolution touching one runs on a channels-last kernel and no other node mixes
@@ -121,6 +123,12 @@ static void check_lifetimes(struct harness *h, const char *model, const char *ho
         int32_t src = n->op == YOLO_OP_CONV && m->convs[i].dfl ? m->convs[i].dfl_src : -1;
         if (src >= 0 && last[src] < at)   /* the fused DFL reads its source */
             last[src] = at;
+        if (n->op == YOLO_OP_CONV && m->convs[i].res) {   /* a folded Add: reads b, writes y */
+            int32_t b = m->convs[i].res_b, y = m->convs[i].res_y;
+            last[b] = last[b] > at ? last[b] : at;
+            first[y] = first[y] < at ? first[y] : at;
+            made[y] = at;
+        }
         for (int q = 0; m->attn && m->attn[i].q >= 0 && q < 2; q++) {   /* the attention q, k */
             int32_t t = q ? m->attn[i].k : m->attn[i].q;
             last[t] = last[t] > at ? last[t] : at;
@@ -220,6 +228,8 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
     struct cuda_model m = { 0 };
     m.g = g;
     m.half = 1;
+    m.sms = 132;                  /* an H100's or H200's: the kernel choices as there */
+    m.smem_optin = 227 * 1024;
     m.skip = calloc(nn, 1);
     m.convs = calloc(nn, sizeof *m.convs);
     struct cuda_ctx c = { 0 };
@@ -252,6 +262,18 @@ static void check_model(struct harness *h, const char *model, const struct yolo_
     CHECK(h, rc == 0, "%s: layout plan: %s", model, d.msg);
     if (rc)
         goto out;
+    cuda_fuse_add(&m);
+    int n_add = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        n_add += g->nodes[i].op == YOLO_OP_CONV && m.convs[i].res;
+    if (nhwc)
+        printf("%-12s batch 4, FP16, channels-last: %d residual Adds in their convolutions\n",
+               model, n_add);
+    /* channels-last: the bottlenecks' Adds after our kernels' convolutions (yolov8n_dq: the
+     * 16- and 32-channel ones of model.2 and model.4, 3; yolov5n 2, yolo11n_dq 5; the rest
+     * follow cuDNN's) */
+    CHECK(h, nhwc ? n_add >= (strcmp(model, "yolov8n_dq") ? 2 : 3) : n_add == 0,
+          "%s %s: %d residual Adds folded", model, how, n_add);
     if (nhwc) {
         int nt = 0, nc = 0;
         check_nhwc(h, model, &m, &nt, &nc);

@@ -6,7 +6,8 @@
  * 8 channels gave the same slices back); every plan it accepts is one the launcher takes
  * (yolo_cu_conv_tile_valid) with weight bytes that hold every slice; and with no
  * multiprocessors given, the plan is one slice of all channels with every 16-channel tile in
- * one block (the kernel as it always ran) exactly when that fits the shared memory. Runs in CUDA=1 builds (CI runs it); elsewhere it says so
+ * one block (the kernel as it always ran) exactly when that fits the shared memory. Also the
+ * kernels' multiply-and-shift division (check_div). Runs in CUDA=1 builds (CI runs it); elsewhere it says so
  * and passes. The kernel itself runs in test_cuda_conv, on the GPU. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,55 @@
 
 #ifdef YOLO_CUDA
 #include "cuda/kernels.h"
+
+/* The kernels' division by a launch-fixed divisor (kernels.h, struct yolo_cu_div) against
+ * n / d: every divisor to 4096 and the powers of two, their neighbours and large odd ones to
+ * 2^30, each on 0..3d, the multiples of d and their neighbours up to 2^31 - 1 and a spread of
+ * other values (the kernels divide pixel, row and k indices below 2^31). */
+static void check_div(struct harness *h)
+{
+    uint32_t ds[4096 + 3 * 31 + 64];
+    int nd = 0;
+    for (uint32_t d = 1; d <= 4096; d++)
+        ds[nd++] = d;
+    for (int k = 12; k <= 30; k++) {
+        ds[nd++] = (1u << k) - 1;
+        ds[nd++] = 1u << k;
+        ds[nd++] = (1u << k) + 1;
+    }
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 64; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        ds[nd++] = (uint32_t)(x % (1u << 30)) | 1u;
+    }
+    for (int i = 0; i < nd; i++) {
+        uint32_t d = ds[i], bad = 0, first = 0;
+        struct yolo_cu_div v = yolo_cu_div_make(d);
+        uint32_t ns[256];
+        int nn = 0;
+        for (uint32_t q = 1; q <= 40; q++) {
+            uint64_t at = (uint64_t)(INT32_MAX / d / 40) * q * d;
+            if (at > 0 && at < INT32_MAX) {
+                ns[nn++] = (uint32_t)at - 1;
+                ns[nn++] = (uint32_t)at;
+            }
+        }
+        ns[nn++] = INT32_MAX;
+        ns[nn++] = INT32_MAX - 1;
+        for (int j = 0; j < 100; j++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ns[nn++] = (uint32_t)(x % INT32_MAX);
+        }
+        for (int j = 0; j < nn; j++)
+            if (yolo_cu_div_host(ns[j], v) != ns[j] / d && !bad++)
+                first = ns[j];
+        for (uint64_t n = 0; n <= 3ull * d && n < 20000; n++)
+            if (yolo_cu_div_host((uint32_t)n, v) != (uint32_t)n / d && !bad++)
+                first = (uint32_t)n;
+        CHECK(h, bad == 0, "division by %u (mul %u, shift %u): %u wrong quotients, first of %u",
+              d, v.mul, v.shift, bad, first);
+    }
+}
 
 static int whole_mt(int m)
 {
@@ -99,6 +149,7 @@ int main(void)
                                 most = blocks_of(&p) > most ? blocks_of(&p) : most;
                             }
                         }
+    check_div(&h);
     printf("test_cuda_plan: %lld plans, %lld refused, %lld split over slices, at most %lld "
            "blocks\n", (long long)plans, (long long)refused, (long long)split, (long long)most);
     CHECK(&h, plans > 100000 && split > 1000, "the grid planned too little: %lld plans, %lld split",

@@ -268,6 +268,7 @@ static int cuda_prepare(const struct yolo_graph *g, const struct yolo_backend_op
     cuda_fuse_dfl(m);
     if ((rc = cuda_fuse_attn(m, d)) || (rc = cuda_layout_plan(m, d)))
         goto fail;
+    cuda_fuse_add(m);
     m->dconst_bytes = g->consts_bytes;
     if (m->dconst_bytes) {
         if ((e = cudaMalloc((void **)&m->dconst, m->dconst_bytes)) != cudaSuccess ||
@@ -326,7 +327,9 @@ static const char *cuda_kernel_name(const void *prepared, int32_t node)
         return "attn-fused";
     if (m->g->nodes[node].op == YOLO_OP_CONV)
         return m->convs[node].kernel == CUDA_CONV_NHWC
-                 ? (cuda_nhwc_patch(m, &m->g->nodes[node]) ? "nhwc-patch-fp16" : "nhwc-fp16")
+                 ? (cuda_nhwc_patch(m, &m->g->nodes[node])
+                        ? (m->convs[node].res ? "nhwc-patch-fp16+add" : "nhwc-patch-fp16")
+                        : (m->convs[node].res ? "nhwc-fp16+add" : "nhwc-fp16"))
              : m->convs[node].kernel == CUDA_CONV_IGEMM ? "igemm-fp16"
              : m->convs[node].kernel == CUDA_CONV_PW    ? "pw-fp16"
              : m->convs[node].kernel == CUDA_CONV_TILE  ? "tile-fp16"

@@ -218,13 +218,20 @@ int cuda_nhwc_run(struct cuda_ctx *c, int32_t i, struct yolo_diag *d)
     if (!nhwc_args(m, n, &a))
         return yolo_node_error(d, YOLO_ERR_INTERNAL, n, "cuda: channels-last convolution planned "
                                "for a shape it cannot run");
-    int64_t xs[4], ys[4];
+    const struct cuda_conv *cv = &m->convs[i];
+    int32_t yt = cv->res ? cv->res_y : n->out[0];   /* a residual Add's output (fuse_add.c) */
+    int64_t xs[4], ys[4], rs[4];
     cuda_strides4(m, n->in[0], xs);
-    cuda_strides4(m, n->out[0], ys);
+    cuda_strides4(m, yt, ys);
     a.xn = xs[0], a.xc = xs[1], a.xp = xs[3];
     a.yn = ys[0], a.yc = ys[1], a.yp = ys[3];
     a.x = cuda_tensor_ptr(c, n->in[0]);
-    a.y = cuda_tensor_ptr(c, n->out[0]);
+    a.y = cuda_tensor_ptr(c, yt);
+    if (cv->res) {
+        cuda_strides4(m, cv->res_b, rs);
+        a.rn = rs[0], a.rp = rs[3];
+        a.res = cuda_tensor_ptr(c, cv->res_b);
+    }
     a.wt = m->dextra + m->extra_off[i] + m->convs[i].nhwc_off;
     a.bias = m->convs[i].bias;
     int e = yolo_cu_conv_nhwc(&a, (yolo_cu_stream)c->run);

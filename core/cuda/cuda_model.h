@@ -50,6 +50,7 @@ struct cuda_conv {                 /* one Conv node, shared by every context */
     uint64_t igemm_off;            /* its weights and k table: this far into the node's dextra */
     uint64_t tile_off;             /* the tiled kernel's weights: this far into it */
     int32_t nhwc;                  /* runs on the channels-last kernel (conv_nhwc.c) */
+    int32_t res, res_b, res_y;     /* runs a residual Add (fuse_add.c): y = its output + b */
     uint64_t nhwc_off;             /* its weights: this far into the node's dextra */
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
@@ -244,8 +245,14 @@ void cuda_dfl_launch(const struct cuda_ctx *c, int32_t i, struct yolo_cu_dfl *a)
  * chain's second MatMul i in context c. */
 int  cuda_fuse_attn(struct cuda_model *m, struct yolo_diag *d);
 void cuda_attn_launch(const struct cuda_ctx *c, int32_t i, struct yolo_cu_attn *a);
+/* fuse_add.c: folds the residual Adds after convolutions on our channels-last kernels into
+ * them (struct cuda_conv's res), after cuda_layout_plan (YOLO_CUDA_FUSE=0: none). */
+void cuda_fuse_add(struct cuda_model *m);
+/* lanes.c: node i's position in run order: its step with lanes, else i */
+int32_t cuda_node_step(const struct cuda_model *m, int32_t i);
 /* plan_cuda.c: whether tensors a and b may share bytes: their roots' ranges overlap in one
- * arena (FP32 or FP16), before cuda_layout_plan or after it (it keeps a tensor in its root). */
+ * arena (FP32 or FP16), before cuda_layout_plan or after it (it keeps a tensor in its root);
+ * after it, two channels-last slices of one root by their channel ranges. */
 int  cuda_bytes_overlap(const struct cuda_model *m, int32_t a, int32_t b);
 
 /* lanes.c: each node's step for m->lanes (YOLO_CUDA_LANES) lanes, from the graph and the

@@ -9,6 +9,12 @@
 
 #include "kernels.h"
 
+/* n / d for 0 <= n < 2^31, d fixed for the launch (kernels.h, struct yolo_cu_div) */
+__device__ __forceinline__ int div_fast(int n, struct yolo_cu_div v)
+{
+    return (int)((__umulhi((uint32_t)n, v.mul) + (uint32_t)n) >> v.shift);
+}
+
 /* Float storages widen to float. */
 __device__ __forceinline__ float ld_f(const void *p, int32_t st, int64_t i)
 {
@@ -95,13 +101,36 @@ __device__ __forceinline__ float act_apply(float v, int32_t act)
  * made the pointwise kernel's epilogue its bottleneck (ncu, H200, yolov8n batch 128). Tails:
  * e^-v overflows to inf for v < -88 and the quotient is then 0 (SiLU -0), as the exact
  * value rounds. */
-__device__ __forceinline__ float act_fast(float v, int32_t act)
+template <int ACT> __device__ __forceinline__ float act_fast_c(float v)
 {
-    switch (act) {
+    switch (ACT) {
     case 1:  return v > 0.0f ? v : 0.0f;
     case 2:  return __fdividef(1.0f, 1.0f + __expf(-v));
     case 3:  return __fdividef(v, 1.0f + __expf(-v));
     default: return v;
+    }
+}
+
+__device__ __forceinline__ float act_fast(float v, int32_t act)
+{
+    switch (act) {
+    case 1:  return act_fast_c<1>(v);
+    case 2:  return act_fast_c<2>(v);
+    case 3:  return act_fast_c<3>(v);
+    default: return v;
+    }
+}
+
+/* f(act_tag<ACT>) for the launch's activation, so that a kernel's loop over
+ * its outputs branches once, not once per element (act_fast_c<decltype(a)::value>) */
+template <int A> struct act_tag { static constexpr int value = A; };
+template <typename F> __device__ __forceinline__ void with_act(int32_t act, F f)
+{
+    switch (act) {
+    case 1:  f(act_tag<1>{}); break;
+    case 2:  f(act_tag<2>{}); break;
+    case 3:  f(act_tag<3>{}); break;
+    default: f(act_tag<0>{}); break;
     }
 }
 

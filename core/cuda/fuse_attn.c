@@ -110,21 +110,16 @@ static int in_chain(const struct attn_chain *c, int32_t j)
            j == c->mm2;
 }
 
-static int32_t pos(const struct cuda_model *m, int32_t i)
-{
-    return m->step ? m->step[i] : i;
-}
-
 /* Whether reading q and k at the second MatMul is safe (see the top of the file). */
 static int reads_safe(const struct cuda_model *m, const struct attn_chain *c)
 {
     const struct yolo_graph *g = m->g;
-    int32_t lo = pos(m, c->t1), hi = pos(m, c->mm2);
+    int32_t lo = cuda_node_step(m, c->t1), hi = cuda_node_step(m, c->mm2);
     int32_t y = g->nodes[c->mm2].out[0];
     if (cuda_bytes_overlap(m, y, c->q) || cuda_bytes_overlap(m, y, c->k))
         return 0;
     for (int32_t j = 0; j < g->n_nodes; j++) {
-        if (m->skip[j] || in_chain(c, j) || pos(m, j) < lo || pos(m, j) > hi)
+        if (m->skip[j] || in_chain(c, j) || cuda_node_step(m, j) < lo || cuda_node_step(m, j) > hi)
             continue;
         const struct yolo_node *n = &g->nodes[j];
         for (int k = 0; k < n->n_out; k++)

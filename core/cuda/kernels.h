@@ -170,15 +170,40 @@ int yolo_cu_conv_tile(const struct yolo_cu_conv_tile *p, yolo_cu_stream s);
  * k (yolo_cu_conv_nhwc_weights writes them from FP32 [m][c][kh][kw]; wt zeroed by the caller).
  * yolo_cu_conv_nhwc_ok: whether a shape fits (int32 pixel and k counts); _plan: the tile (bm
  * 64 or 128 pixels, bn 32 or 64 channels) for a GPU of sms multiprocessors. */
+/* n / d for 0 <= n < 2^31 as a multiply-high, an add and a shift, the divisor fixed for a
+ * launch: q = (mulhi(n, mul) + n) >> shift with shift = ceil(log2 d) and mul = 2^32 (2^shift
+ * - d) / d + 1, the round-up method of Granlund and Montgomery (PyTorch's IntDivider). Why:
+ * an integer division by a runtime divisor is ~20 instructions on the GPU, and the channels-
+ * last convolutions' index arithmetic (pixel -> image, row, column; k -> tap, channel) made
+ * them issue-bound (ncu, H100: ALU the busiest pipe). yolo_cu_div_host is the same on the host. */
+struct yolo_cu_div { uint32_t d, mul, shift; };
+static inline struct yolo_cu_div yolo_cu_div_make(uint32_t d)
+{
+    uint32_t shift = 0;
+    while (shift < 31 && (1u << shift) < d)
+        shift++;
+    uint64_t mul = ((uint64_t)1 << 32) * (((uint64_t)1 << shift) - d) / d + 1;
+    return (struct yolo_cu_div){ d, (uint32_t)mul, shift };
+}
+static inline uint32_t yolo_cu_div_host(uint32_t n, struct yolo_cu_div v)
+{
+    return (uint32_t)((((uint64_t)n * v.mul) >> 32) + n) >> v.shift;
+}
+
 struct yolo_cu_conv_nhwc {
     int32_t n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
     int32_t x_st, y_st, act, kpad;
-    int32_t bm, bn;               /* set by yolo_cu_conv_nhwc_plan */
+    int32_t bm, bn, sms;          /* set by yolo_cu_conv_nhwc_plan (sms: the GPU's SMs) */
     int32_t patch;                /* 1: the patch kernel runs it (kernels_conv_patch.cu) */
     int32_t y_vec;                /* set by the launcher */
+    struct yolo_cu_div div_ohw, div_ow, div_c, div_kw;   /* by oh * ow, ow, c, kw: launcher */
+    struct yolo_cu_div div_tx, div_ty;   /* the patch kernel's: by its tile columns, rows */
     int64_t xn, xc, xp, yn, yc, yp;
+    int64_t rn, rp;               /* res's image and pixel strides */
     const void *x, *wt;
     const float *bias;
+    const void *res;              /* or NULL: y = act(conv + bias) + res, res channels-last
+                                   * FP16 of y's shape (a residual Add: fuse_add.c) */
     void *y;
 };
 int yolo_cu_conv_nhwc_ok(const struct yolo_cu_conv_nhwc *p);
@@ -216,6 +241,7 @@ int yolo_cu_attn(const struct yolo_cu_attn *p, yolo_cu_stream s);
 #define YOLO_CU_STEM_MAXM 32
 struct yolo_cu_conv_stem {
     int32_t n, h, w, m, oh, ow, ph, pw, x_st, act;
+    struct yolo_cu_div div_pixels, div_ow;   /* by oh * ow and ow: set by the launcher */
     int64_t xn, yn, yp;
     const void *x;
     void *y;
@@ -231,6 +257,7 @@ int yolo_cu_conv_stem(const struct yolo_cu_conv_stem *p, yolo_cu_stream s);
  * y = act(bias + sum over the window of x * wt), wt FP16 [c][kh][kw], FP32 sums. */
 struct yolo_cu_nhwc_pool {
     int32_t n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, st, act;
+    struct yolo_cu_div div_cg, div_ow, div_oh;   /* by c / 8, ow, oh: set by the launcher */
     int64_t xp, yp;
     const void *x, *wt;           /* wt, bias, act: the depthwise convolution's */
     const float *bias;

@@ -53,17 +53,20 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_nhwc_kernel(const struct yo
     const __half *wt = (const __half *)p.wt;
 
     /* the A rows this thread loads: XV, rows tid / 4 + i * NT / 4, piece tid % 4; else row
-     * tid % BM, k columns tid / BM + i * NT / BM. Their images and first taps, once. */
+     * tid % BM, k columns tid / BM + i * NT / BM. Their images and first taps, once: rbase
+     * is the image's offset, plus (XV) that of the first tap's pixel, so that a k step adds
+     * one offset common to the rows. */
     constexpr int RP = XV ? BM * 4 / NT : 1;
     int64_t rbase[RP];
     int iy0[RP], ix0[RP];
 #pragma unroll
     for (int i = 0; i < RP; i++) {
         int r = XV ? (tid >> 2) + i * (NT / 4) : tid % BM, pix = p0 + r;
-        int img = pix / ohw, rem = pix - img * ohw, oy = rem / p.ow, ox = rem - oy * p.ow;
-        rbase[i] = (int64_t)img * p.xn;
+        int img = div_fast(pix, p.div_ohw), rem = pix - img * ohw;
+        int oy = div_fast(rem, p.div_ow), ox = rem - oy * p.ow;
         iy0[i] = pix < npix ? oy * p.sh - p.ph : -(1 << 28);   /* never inside the image */
         ix0[i] = ox * p.sw - p.pw;
+        rbase[i] = (int64_t)img * p.xn + (XV ? ((int64_t)iy0[i] * p.w + ix0[i]) * p.xp : 0);
     }
 
     auto load_b = [&](int kt, int s) {
@@ -78,14 +81,16 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_nhwc_kernel(const struct yo
         __half *dst = as + s * S::A_HALVES;
         if (XV) {
             const int q = tid & 3, kk = kt * NH_BK + q * 8;
-            const int tap = kk / p.c, ci = kk - tap * p.c, ky = tap / p.kw, kx = tap - ky * p.kw;
+            const int tap = div_fast(kk, p.div_c), ci = kk - tap * p.c;
+            const int ky = div_fast(tap, p.div_kw), kx = tap - ky * p.kw;
             const int dy = ky * p.dh, dx = kx * p.dw;
+            const int64_t off = ((int64_t)dy * p.w + dx) * p.xp + ci;
             const __half *x = (const __half *)p.x;
 #pragma unroll
             for (int i = 0; i < RP; i++) {
                 int r = (tid >> 2) + i * (NT / 4), iy = iy0[i] + dy, ix = ix0[i] + dx;
-                bool in = kk < K && iy >= 0 && iy < p.h && ix >= 0 && ix < p.w;
-                const __half *src = in ? x + rbase[i] + ((int64_t)iy * p.w + ix) * p.xp + ci : x;
+                bool in = kk < K && (unsigned)iy < (unsigned)p.h && (unsigned)ix < (unsigned)p.w;
+                const __half *src = in ? x + rbase[i] + off : x;
                 cp_async16_l1(smem_u32(dst + r * NH_PITCH + q * 8), src, in ? 16 : 0);
             }
         } else {
@@ -95,7 +100,8 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_nhwc_kernel(const struct yo
                 int kk = kt * NH_BK + col;
                 float v = 0.0f;
                 if (kk < K) {
-                    int tap = kk / p.c, ci = kk - tap * p.c, ky = tap / p.kw, kx = tap - ky * p.kw;
+                    int tap = div_fast(kk, p.div_c), ci = kk - tap * p.c;
+                    int ky = div_fast(tap, p.div_kw), kx = tap - ky * p.kw;
                     int iy = iy0[0] + ky * p.dh, ix = ix0[0] + kx * p.dw;
                     if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w)
                         v = ld_f(p.x, p.x_st, rbase[0] + (int64_t)ci * p.xc +
@@ -171,8 +177,11 @@ __global__ void __launch_bounds__(WM * WN * 32) conv_nhwc_kernel(const struct yo
         int pix = p0 + r;
         if (pix >= npix)
             return -1;
-        int img = pix / ohw;
+        int img = div_fast(pix, p.div_ohw);
         return (int64_t)img * p.yn + (int64_t)(pix - img * ohw) * p.yp;
+    }, [&](int r) -> int64_t {
+        int pix = p0 + r, img = div_fast(pix, p.div_ohw);
+        return (int64_t)img * p.rn + (int64_t)(pix - img * ohw) * p.rp;
     });
 }
 
@@ -199,7 +208,8 @@ __global__ void __launch_bounds__(128) conv_direct_kernel(const struct yolo_cu_c
     const int ohw = p.oh * p.ow, npix = p.n * ohw;
     for (int pix = blockIdx.x * blockDim.x + threadIdx.x; pix < npix;
          pix += gridDim.x * blockDim.x) {
-        int img = pix / ohw, rem = pix - img * ohw, oy = rem / p.ow, ox = rem - oy * p.ow;
+        int img = div_fast(pix, p.div_ohw), rem = pix - img * ohw;
+        int oy = div_fast(rem, p.div_ow), ox = rem - oy * p.ow;
         float acc[MT];
 #pragma unroll
         for (int o = 0; o < MT; o++)
@@ -257,6 +267,15 @@ static int64_t nh_blocks(const struct yolo_cu_conv_nhwc *p, int bm, int bn)
     return ((npix + bm - 1) / bm) * ((p->m + bn - 1) / bn);
 }
 
+/* Whether the output leaves in 16-byte stores: y channels-last FP16 with 8-channel rows, and
+ * a residual, if any, read the same way */
+int yolo_cu_conv_nhwc_y_vec(const struct yolo_cu_conv_nhwc *a)
+{
+    return a->y_st == YOLO_CU_F16 && a->yc == 1 && a->m % 8 == 0 && a->yp % 8 == 0 &&
+           a->yn % 8 == 0 && ((uintptr_t)a->y & 15) == 0 &&
+           (!a->res || (a->rp % 8 == 0 && a->rn % 8 == 0 && ((uintptr_t)a->res & 15) == 0));
+}
+
 extern "C" int yolo_cu_conv_nhwc_ok(const struct yolo_cu_conv_nhwc *p)
 {
     int64_t npix = (int64_t)p->n * p->oh * p->ow;
@@ -275,6 +294,7 @@ extern "C" void yolo_cu_conv_nhwc_plan(struct yolo_cu_conv_nhwc *p, int32_t sms)
 {
     p->bn = (p->m + 31) / 32 * 32 < (p->m + 63) / 64 * 64 ? 32 : 64;
     p->bm = nh_blocks(p, 128, p->bn) >= 2 * (int64_t)(sms > 0 ? sms : 1) ? 128 : 64;
+    p->sms = sms;
 }
 
 template <int WM, int WN> static void nh_launch(const struct yolo_cu_conv_nhwc *p, bool xv,
@@ -297,8 +317,13 @@ extern "C" int yolo_cu_conv_nhwc(const struct yolo_cu_conv_nhwc *pp, yolo_cu_str
         return (int)cudaErrorInvalidValue;
     bool xv = a.x_st == YOLO_CU_F16 && a.xc == 1 && a.c % 8 == 0 && a.xp % 8 == 0 &&
               a.xn % 8 == 0 && ((uintptr_t)a.x & 15) == 0;
-    a.y_vec = a.y_st == YOLO_CU_F16 && a.yc == 1 && a.m % 8 == 0 && a.yp % 8 == 0 &&
-              a.yn % 8 == 0 && ((uintptr_t)a.y & 15) == 0;
+    a.y_vec = yolo_cu_conv_nhwc_y_vec(&a);
+    if (a.res && nh_direct(&a))
+        return (int)cudaErrorInvalidValue;   /* the direct kernel adds no residual */
+    a.div_ohw = yolo_cu_div_make((uint32_t)(a.oh * a.ow));
+    a.div_ow = yolo_cu_div_make((uint32_t)a.ow);
+    a.div_c = yolo_cu_div_make((uint32_t)a.c);
+    a.div_kw = yolo_cu_div_make((uint32_t)a.kw);
     cudaStream_t s = (cudaStream_t)st;
     if (a.patch && yolo_cu_conv_patch_ok(&a))
         return yolo_cu_conv_patch(&a, st);

@@ -18,6 +18,9 @@
  * layout, FP16 or FP32). The weights are the implicit GEMM's rows ([m rounded up to 128]
  * [kpad], k = tap * c + channel). Block: 4 x WN warps, each 2 output rows (32 pixels) x WNT
  * output channels. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "chain.cuh"
 #include "device.cuh"
 #include "mma.cuh"
@@ -40,66 +43,135 @@ template <int S, int CC, int WN, int WNT> struct pt_shape {
     static constexpr int SMEM = PIPE_BYTES > OUT_BYTES ? PIPE_BYTES : OUT_BYTES;
 };
 
+/* The block's output tile: tile t of the grid (columns fastest, then rows, then images) */
+struct pt_tile { int img, oy0, ox0; };
+__device__ __forceinline__ pt_tile pt_tile_at(const struct yolo_cu_conv_nhwc &p, int t)
+{
+    const int by = div_fast(t, p.div_tx), tx = t - by * (int)p.div_tx.d;
+    const int img = div_fast(by, p.div_ty), ty = by - img * (int)p.div_ty.d;
+    return { img, ty * PT_TH, tx * PT_TW };
+}
+
+/* The weights of input channels [ch * CC, ch * CC + CC) for the block's BN output channels
+ * from n0, into dst ([BN][WP], k = tap * CC + channel) */
+template <typename S, int CC>
+__device__ __forceinline__ void pt_load_w(const struct yolo_cu_conv_nhwc &p, __half *dst, int n0,
+                                          int ch, int tid)
+{
+    constexpr int PIECES = CC / 8;
+    const __half *wt = (const __half *)p.wt;
+#pragma unroll 2
+    for (int j = tid; j < S::BN * 9 * PIECES; j += S::NT) {
+        int r = j / (9 * PIECES), rem = j - r * (9 * PIECES);
+        int tap = rem / PIECES, q = rem - tap * PIECES;
+        cp_async16(smem_u32(dst + r * S::WP + tap * CC + q * 8),
+                   wt + (int64_t)(n0 + r) * p.kpad + tap * p.c + ch * CC + q * 8, 16);
+    }
+}
+
+/* The input patch under tile t (channels [ch * CC, ch * CC + CC)) into dst, zeros outside
+ * the image; at stride 2 a patch row's even columns first, then its odd ones */
+template <typename S, int ST, int CC>
+__device__ __forceinline__ void pt_load_patch(const struct yolo_cu_conv_nhwc &p, __half *dst,
+                                              pt_tile t, int ch, int tid)
+{
+    constexpr int PIECES = CC / 8;
+    const __half *x = (const __half *)p.x + (int64_t)t.img * p.xn;
+    const int iy0 = t.oy0 * ST - 1, ix0 = t.ox0 * ST - 1;   /* the patch's corner */
+#pragma unroll 2
+    for (int j = tid; j < S::PH * S::PW * PIECES; j += S::NT) {
+        int pix = j / PIECES, q = j - pix * PIECES;
+        int py = pix / S::PW, px = pix - py * S::PW;
+        int iy = iy0 + py, ix = ix0 + px;
+        bool in = (unsigned)iy < (unsigned)p.h && (unsigned)ix < (unsigned)p.w;
+        const __half *src = in ? x + ((int64_t)iy * p.w + ix) * p.xp + ch * CC + q * 8 : x;
+        int at = py * (ST * S::PWS) + (px % ST) * S::PWS + px / ST;
+        cp_async16(smem_u32(dst + at * S::PP + q * 8), src, in ? 16 : 0);
+    }
+}
+
+/* The products of one staged patch (pbase) with its weights (wbase), nine taps of CC
+ * channels, into the warp's 32 pixels (rows wm * 2, wm * 2 + 1 of the tile) x WNT channels.
+ * ldmatrix lanes as in kernels_conv_nhwc.cu: A rows lane % 16 (16 output pixels of one row),
+ * k half lane / 16; B channel lane % 8 + 8 * (lane / 16), k half lane / 8 % 2. */
+template <typename S, int ST, int CC, int WNT>
+__device__ __forceinline__ void pt_mma(uint32_t pbase, uint32_t wbase, float (&acc)[2][WNT / 8][4],
+                                       int wm, int wn, int lane)
+{
+    constexpr int NF = WNT / 8;
+    const int a_px = lane & 15, a_k = (lane >> 4) * 8;
+    const int b_row = wn * WNT + (lane & 7) + ((lane >> 4) << 3), b_k = ((lane >> 3) & 1) * 8;
+#pragma unroll
+    for (int tap = 0; tap < 9; tap++) {
+        const int dy = tap / 3, dx = tap % 3, dcol = (dx % ST) * S::PWS + dx / ST;
+#pragma unroll
+        for (int kc = 0; kc < CC; kc += 16) {
+            uint32_t a[2][4], bf[NF][2];
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++) {
+                int prow = (wm * 2 + mt) * ST + dy;
+                ldsm_x4(a[mt], pbase + ((prow * ST * S::PWS + a_px + dcol) * S::PP + kc + a_k) * 2);
+            }
+#pragma unroll
+            for (int np = 0; np < NF / 2; np++) {
+                uint32_t r[4];
+                ldsm_x4(r, wbase + ((b_row + np * 16) * S::WP + tap * CC + kc + b_k) * 2);
+                bf[2 * np][0] = r[0];
+                bf[2 * np][1] = r[1];
+                bf[2 * np + 1][0] = r[2];
+                bf[2 * np + 1][1] = r[3];
+            }
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int nt = 0; nt < NF; nt++)
+                    mma_16816(acc[mt][nt], a[mt], bf[nt][0], bf[nt][1]);
+        }
+    }
+}
+
+/* The FP32 tile cs (BM x CP) of tile t out to y */
+template <typename S>
+__device__ __forceinline__ void pt_store(const struct yolo_cu_conv_nhwc &p, const float *cs,
+                                         pt_tile t, int n0, int tid)
+{
+    nhwc_tile_store<S::BM, S::BN, S::CP, S::NT>(p, cs, n0, tid, [&](int r) -> int64_t {
+        int oy = t.oy0 + r / PT_TW, ox = t.ox0 + r % PT_TW;
+        if (oy >= p.oh || ox >= p.ow)
+            return -1;
+        return (int64_t)t.img * p.yn + ((int64_t)oy * p.ow + ox) * p.yp;
+    }, [&](int r) -> int64_t {
+        int oy = t.oy0 + r / PT_TW, ox = t.ox0 + r % PT_TW;
+        return (int64_t)t.img * p.rn + ((int64_t)oy * p.ow + ox) * p.rp;
+    });
+}
+
+/* A block per output tile, the input channels CC at a time (two stages) */
 template <int ST, int CC, int WN, int WNT>
 __global__ void __launch_bounds__(4 * WN * 32) conv_patch_kernel(const struct yolo_cu_conv_nhwc p)
 {
     using S = pt_shape<ST, CC, WN, WNT>;
-    constexpr int NT = S::NT, NF = WNT / 8, PIECES = CC / 8;
+    constexpr int NF = WNT / 8;
     extern __shared__ __align__(16) uint8_t sm[];
     __half *stage0 = (__half *)sm;
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int wm = warp & 3, wn = warp >> 2;
-    const int tiles_x = (p.ow + PT_TW - 1) / PT_TW, tiles_y = (p.oh + PT_TH - 1) / PT_TH;
-    int b = blockIdx.x;
-    const int tx = b % tiles_x;
-    b /= tiles_x;
-    const int ty = b % tiles_y, img = b / tiles_y;
-    const int oy0 = ty * PT_TH, ox0 = tx * PT_TW, n0 = blockIdx.y * S::BN;
-    const int iy0 = oy0 * ST - 1, ix0 = ox0 * ST - 1;   /* the patch's corner in the input */
+    const int wm = warp & 3, wn = warp >> 2, n0 = blockIdx.y * S::BN;
+    const pt_tile t = pt_tile_at(p, blockIdx.x);
     const int chunks = p.c / CC;
-    const __half *x = (const __half *)p.x + (int64_t)img * p.xn;
-    const __half *wt = (const __half *)p.wt;
-
-    auto load_w = [&](int ch, int s) {
-        __half *dst = stage0 + s * S::STAGE + S::PATCH;
-#pragma unroll 2
-        for (int j = tid; j < S::BN * 9 * PIECES; j += NT) {
-            int r = j / (9 * PIECES), rem = j - r * (9 * PIECES);
-            int tap = rem / PIECES, q = rem - tap * PIECES;
-            cp_async16(smem_u32(dst + r * S::WP + tap * CC + q * 8),
-                       wt + (int64_t)(n0 + r) * p.kpad + tap * p.c + ch * CC + q * 8, 16);
-        }
-    };
-    auto load_patch = [&](int ch, int s) {
-        __half *dst = stage0 + s * S::STAGE;
-#pragma unroll 2
-        for (int j = tid; j < S::PH * S::PW * PIECES; j += NT) {
-            int pix = j / PIECES, q = j - pix * PIECES;
-            int py = pix / S::PW, px = pix - py * S::PW;
-            int iy = iy0 + py, ix = ix0 + px;
-            bool in = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w;
-            const __half *src = in ? x + ((int64_t)iy * p.w + ix) * p.xp + ch * CC + q * 8 : x;
-            int at = py * (ST * S::PWS) + (px % ST) * S::PWS + px / ST;
-            cp_async16(smem_u32(dst + at * S::PP + q * 8), src, in ? 16 : 0);
-        }
-    };
 
     /* the weights are never written by a kernel: load them before the wait (chain.cuh) */
-    load_w(0, 0);
+    pt_load_w<S, CC>(p, stage0 + S::PATCH, n0, 0, tid);
     yolo_cu_chain_enter();
-    load_patch(0, 0);
+    pt_load_patch<S, ST, CC>(p, stage0, t, 0, tid);
     cp_commit();
 
     float acc[2][NF][4] = {};
-    /* ldmatrix lanes as in kernels_conv_nhwc.cu: A rows lane % 16 (16 output pixels of one
-     * row), k half lane / 16; B channel lane % 8 + 8 * (lane / 16), k half lane / 8 % 2 */
-    const int a_px = lane & 15, a_k = (lane >> 4) * 8;
-    const int b_row = wn * WNT + (lane & 7) + ((lane >> 4) << 3), b_k = ((lane >> 3) & 1) * 8;
     for (int ch = 0; ch < chunks; ch++) {
         if (ch + 1 < chunks) {
-            load_w(ch + 1, (ch + 1) & 1);
-            load_patch(ch + 1, (ch + 1) & 1);
+            __half *next = stage0 + ((ch + 1) & 1) * S::STAGE;
+            pt_load_w<S, CC>(p, next + S::PATCH, n0, ch + 1, tid);
+            pt_load_patch<S, ST, CC>(p, next, t, ch + 1, tid);
             cp_commit();
             cp_wait<1>();
         } else {
@@ -107,47 +179,68 @@ __global__ void __launch_bounds__(4 * WN * 32) conv_patch_kernel(const struct yo
         }
         __syncthreads();
         const uint32_t pbase = smem_u32(stage0 + (ch & 1) * S::STAGE);
-        const uint32_t wbase = pbase + S::PATCH * 2;
-#pragma unroll
-        for (int tap = 0; tap < 9; tap++) {
-            const int dy = tap / 3, dx = tap % 3, dcol = (dx % ST) * S::PWS + dx / ST;
-#pragma unroll
-            for (int kc = 0; kc < CC; kc += 16) {
-                uint32_t a[2][4], bf[NF][2];
-#pragma unroll
-                for (int mt = 0; mt < 2; mt++) {
-                    int prow = (wm * 2 + mt) * ST + dy;
-                    ldsm_x4(a[mt], pbase + ((prow * ST * S::PWS + a_px + dcol) * S::PP + kc +
-                                            a_k) * 2);
-                }
-#pragma unroll
-                for (int np = 0; np < NF / 2; np++) {
-                    uint32_t r[4];
-                    ldsm_x4(r, wbase + ((b_row + np * 16) * S::WP + tap * CC + kc + b_k) * 2);
-                    bf[2 * np][0] = r[0];
-                    bf[2 * np][1] = r[1];
-                    bf[2 * np + 1][0] = r[2];
-                    bf[2 * np + 1][1] = r[3];
-                }
-#pragma unroll
-                for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-                    for (int nt = 0; nt < NF; nt++)
-                        mma_16816(acc[mt][nt], a[mt], bf[nt][0], bf[nt][1]);
-            }
-        }
+        pt_mma<S, ST, CC, WNT>(pbase, pbase + S::PATCH * 2, acc, wm, wn, lane);
         __syncthreads();   /* everyone is done with this stage before it is loaded again */
     }
 
     float *cs = (float *)sm;   /* the pipeline's shared memory becomes the output tile */
     nhwc_acc_to_tile<NF, S::CP>(p, acc, cs, wm * 32, wn * WNT, n0, lane);
     __syncthreads();
-    nhwc_tile_store<S::BM, S::BN, S::CP, NT>(p, cs, n0, tid, [&](int r) -> int64_t {
-        int oy = oy0 + r / PT_TW, ox = ox0 + r % PT_TW;
-        if (oy >= p.oh || ox >= p.ow)
-            return -1;
-        return (int64_t)img * p.yn + ((int64_t)oy * p.ow + ox) * p.yp;
-    });
+    pt_store<S>(p, cs, t, n0, tid);
+}
+
+/* All input channels in one stage (c == CC: 16, or 32 at stride 1), so the weights stay in
+ * shared memory: a block loads them once and walks the tiles t = blockIdx.x, + gridDim.x, ...,
+ * the next tile's patch loading while this one computes and stores. Why: with one stage a
+ * block of the kernel above loads, waits, computes and stores in turn, and loads as many
+ * weight bytes as input bytes (16 channels: 4.6 KB of each); yolov8n_dq's 16-channel
+ * convolutions at 160 x 160 ran at a third of the memory's pace with under 2 instructions
+ * a cycle issued (ncu, H100, batch 128). Shared memory: the weights, two patches and the
+ * output tile, apart. */
+template <int ST, int CC, int WN, int WNT> struct pt_stream_shape {
+    using S = pt_shape<ST, CC, WN, WNT>;
+    static constexpr int SMEM = (S::WTS + 2 * S::PATCH) * 2 + S::OUT_BYTES;
+};
+
+template <int ST, int CC, int WN, int WNT>
+__global__ void __launch_bounds__(4 * WN * 32)
+    conv_patch_stream_kernel(const struct yolo_cu_conv_nhwc p)
+{
+    using S = pt_shape<ST, CC, WN, WNT>;
+    constexpr int NF = WNT / 8;
+    extern __shared__ __align__(16) uint8_t sm[];
+    __half *ws = (__half *)sm, *patch0 = ws + S::WTS;
+    float *cs = (float *)(patch0 + 2 * S::PATCH);
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int wm = warp & 3, wn = warp >> 2, n0 = blockIdx.y * S::BN;
+    const int tiles = (int)p.div_tx.d * (int)p.div_ty.d * p.n;
+    const uint32_t wbase = smem_u32(ws);
+
+    pt_load_w<S, CC>(p, ws, n0, 0, tid);   /* before the wait: made at load */
+    yolo_cu_chain_enter();
+    int b = blockIdx.x;
+    if (b < tiles)
+        pt_load_patch<S, ST, CC>(p, patch0, pt_tile_at(p, b), 0, tid);
+    cp_commit();
+    for (int k = 0; b < tiles; k++, b += gridDim.x) {
+        const pt_tile t = pt_tile_at(p, b);
+        if (b + (int)gridDim.x < tiles) {
+            pt_load_patch<S, ST, CC>(p, patch0 + ((k + 1) & 1) * S::PATCH,
+                                     pt_tile_at(p, b + gridDim.x), 0, tid);
+            cp_commit();
+            cp_wait<1>();
+        } else {
+            cp_wait<0>();
+        }
+        __syncthreads();   /* this tile's patch (and the weights) landed for all */
+        float acc[2][NF][4] = {};
+        pt_mma<S, ST, CC, WNT>(smem_u32(patch0 + (k & 1) * S::PATCH), wbase, acc, wm, wn, lane);
+        nhwc_acc_to_tile<NF, S::CP>(p, acc, cs, wm * 32, wn * WNT, n0, lane);
+        __syncthreads();   /* the tile is whole; everyone is done with this patch */
+        pt_store<S>(p, cs, t, n0, tid);
+        __syncthreads();   /* the tile is out before the next one overwrites it */
+    }
 }
 
 extern "C" int yolo_cu_conv_patch_ok(const struct yolo_cu_conv_nhwc *p)
@@ -159,7 +252,14 @@ extern "C" int yolo_cu_conv_patch_ok(const struct yolo_cu_conv_nhwc *p)
            p->xp % 8 == 0 && p->xn % 8 == 0 && ((uintptr_t)p->x & 15) == 0 &&
            ((uintptr_t)p->wt & 15) == 0 && p->kpad % 8 == 0 &&
            (int64_t)p->n * ((p->oh + PT_TH - 1) / PT_TH) * ((p->ow + PT_TW - 1) / PT_TW) <
-               INT32_MAX;
+               INT32_MAX / 2;   /* a tile index plus the grid stays an int */
+}
+
+/* YOLO_CUDA_PATCH_STREAM=0: every convolution on the block-per-tile kernel (for measuring) */
+static bool pt_stream_allowed(void)
+{
+    const char *env = getenv("YOLO_CUDA_PATCH_STREAM");
+    return !(env && strcmp(env, "0") == 0);
 }
 
 template <int ST, int CC, int WN, int WNT>
@@ -167,8 +267,25 @@ static void pt_launch(const struct yolo_cu_conv_nhwc *p, cudaStream_t s)
 {
     using S = pt_shape<ST, CC, WN, WNT>;
     int64_t tiles = (int64_t)p->n * ((p->oh + PT_TH - 1) / PT_TH) * ((p->ow + PT_TW - 1) / PT_TW);
-    dim3 grid((unsigned)tiles, (unsigned)((p->m + S::BN - 1) / S::BN));
-    yolo_cu_launch(conv_patch_kernel<ST, CC, WN, WNT>, grid, S::NT, (size_t)S::SMEM, s, *p);
+    const unsigned mblocks = (unsigned)((p->m + S::BN - 1) / S::BN);
+    if (p->c == CC && pt_stream_allowed()) {
+        /* as many blocks as fit on the GPU at once, each walking its share of the tiles */
+        auto kernel = conv_patch_stream_kernel<ST, CC, WN, WNT>;
+        const int smem = pt_stream_shape<ST, CC, WN, WNT>::SMEM;
+        int per_sm = 0, sms = p->sms, dev = 0;
+        if (sms <= 0 && cudaGetDevice(&dev) == cudaSuccess)
+            cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+        if (smem > 48 * 1024)
+            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, S::NT, smem);
+        int64_t blocks = (int64_t)(per_sm > 0 ? per_sm : 1) * (sms > 0 ? sms : 1);
+        blocks = (blocks + mblocks - 1) / mblocks;   /* the grid's y shares the GPU too */
+        blocks = blocks < tiles ? blocks : tiles;
+        yolo_cu_launch(kernel, dim3((unsigned)blocks, mblocks), S::NT, (size_t)smem, s, *p);
+        return;
+    }
+    yolo_cu_launch(conv_patch_kernel<ST, CC, WN, WNT>, dim3((unsigned)tiles, mblocks), S::NT,
+                   (size_t)S::SMEM, s, *p);
 }
 
 /* the stage's channels: 32 where c allows at stride 1, else 16 (a stride-2 patch of 32
@@ -192,8 +309,12 @@ static int pt_bn(int32_t m)
 
 template <int ST, int WN, int WNT> static int pt_smem_c(int32_t c)
 {
-    return ST == 1 && c % 32 == 0 ? pt_shape<ST, 32, WN, WNT>::SMEM
-                                  : pt_shape<ST, 16, WN, WNT>::SMEM;
+    /* the streaming kernel's, where it may run, when the larger: it must fit too */
+    int cc = ST == 1 && c % 32 == 0 ? 32 : 16;
+    int tiled = cc == 32 ? pt_shape<ST, 32, WN, WNT>::SMEM : pt_shape<ST, 16, WN, WNT>::SMEM;
+    int stream = cc == 32 ? pt_stream_shape<ST, 32, WN, WNT>::SMEM
+                          : pt_stream_shape<ST, 16, WN, WNT>::SMEM;
+    return c == cc && stream > tiled ? stream : tiled;
 }
 
 template <int ST> static int pt_smem(int32_t c, int32_t m)
@@ -224,8 +345,9 @@ extern "C" int yolo_cu_conv_patch(const struct yolo_cu_conv_nhwc *pp, yolo_cu_st
     struct yolo_cu_conv_nhwc a = *pp;
     if (!yolo_cu_conv_patch_ok(&a))
         return (int)cudaErrorInvalidValue;
-    a.y_vec = a.y_st == YOLO_CU_F16 && a.yc == 1 && a.m % 8 == 0 && a.yp % 8 == 0 &&
-              a.yn % 8 == 0 && ((uintptr_t)a.y & 15) == 0;
+    a.y_vec = yolo_cu_conv_nhwc_y_vec(&a);
+    a.div_tx = yolo_cu_div_make((uint32_t)((a.ow + PT_TW - 1) / PT_TW));
+    a.div_ty = yolo_cu_div_make((uint32_t)((a.oh + PT_TH - 1) / PT_TH));
     if (a.sh == 2)
         pt_launch_s<2>(&a, (cudaStream_t)st);
     else

@@ -30,8 +30,8 @@ __global__ void __launch_bounds__(STEM_THREADS) stem_kernel(const struct yolo_cu
     const int32_t pixels = p.oh * p.ow, total = p.n * pixels, plane = p.h * p.w;
     for (int32_t q = blockIdx.x * blockDim.x + threadIdx.x; q < total;
          q += gridDim.x * blockDim.x) {
-        int32_t img = q / pixels, pix = q - img * pixels;
-        int32_t oy = pix / p.ow, ox = pix - oy * p.ow;
+        int32_t img = div_fast(q, p.div_pixels), pix = q - img * pixels;
+        int32_t oy = div_fast(pix, p.div_ow), ox = pix - oy * p.ow;
         int32_t iy0 = oy * 2 - p.ph, ix0 = ox * 2 - p.pw;
         const XT *x = (const XT *)p.x + (int64_t)img * p.xn;
         float v[STEM_TAPS];
@@ -60,16 +60,19 @@ __global__ void __launch_bounds__(STEM_THREADS) stem_kernel(const struct yolo_cu
             for (int j = 0; j < M; j++)
                 acc[j] = fmaf(p.wt[j * STEM_TAPS + t], v[t], acc[j]);
         __half *y = (__half *)p.y + (int64_t)img * p.yn + (int64_t)pix * p.yp;
+        with_act(p.act, [&](auto a) {
+            constexpr int ACT = decltype(a)::value;
 #pragma unroll
-        for (int j = 0; j < M; j += 8) {
-            uint4 o;
-            __half2 *h = (__half2 *)&o;
+            for (int j = 0; j < M; j += 8) {
+                uint4 o;
+                __half2 *h = (__half2 *)&o;
 #pragma unroll
-            for (int k = 0; k < 4; k++)
-                h[k] = __floats2half2_rn(act_fast(acc[j + 2 * k], p.act),
-                                         act_fast(acc[j + 2 * k + 1], p.act));
-            *(uint4 *)(y + j) = o;
-        }
+                for (int k = 0; k < 4; k++)
+                    h[k] = __floats2half2_rn(act_fast_c<ACT>(acc[j + 2 * k]),
+                                             act_fast_c<ACT>(acc[j + 2 * k + 1]));
+                *(uint4 *)(y + j) = o;
+            }
+        });
     }
 }
 
@@ -88,15 +91,18 @@ extern "C" int yolo_cu_conv_stem(const struct yolo_cu_conv_stem *p, yolo_cu_stre
 {
     if (!yolo_cu_conv_stem_ok(p))
         return (int)cudaErrorInvalidValue;
-    unsigned blocks = yolo_cu_blocks((int64_t)p->n * p->oh * p->ow);
+    struct yolo_cu_conv_stem a = *p;
+    a.div_pixels = yolo_cu_div_make((uint32_t)(a.oh * a.ow));
+    a.div_ow = yolo_cu_div_make((uint32_t)a.ow);
+    unsigned blocks = yolo_cu_blocks((int64_t)a.n * a.oh * a.ow);
     cudaStream_t st = (cudaStream_t)s;
-    if (p->m == 16 && p->x_st == YOLO_CU_F32)
-        yolo_cu_launch(stem_kernel<16, float>, blocks, STEM_THREADS, 0, st, *p);
-    else if (p->m == 16)
-        yolo_cu_launch(stem_kernel<16, __half>, blocks, STEM_THREADS, 0, st, *p);
-    else if (p->x_st == YOLO_CU_F32)
-        yolo_cu_launch(stem_kernel<YOLO_CU_STEM_MAXM, float>, blocks, STEM_THREADS, 0, st, *p);
+    if (a.m == 16 && a.x_st == YOLO_CU_F32)
+        yolo_cu_launch(stem_kernel<16, float>, blocks, STEM_THREADS, 0, st, a);
+    else if (a.m == 16)
+        yolo_cu_launch(stem_kernel<16, __half>, blocks, STEM_THREADS, 0, st, a);
+    else if (a.x_st == YOLO_CU_F32)
+        yolo_cu_launch(stem_kernel<YOLO_CU_STEM_MAXM, float>, blocks, STEM_THREADS, 0, st, a);
     else
-        yolo_cu_launch(stem_kernel<YOLO_CU_STEM_MAXM, __half>, blocks, STEM_THREADS, 0, st, *p);
+        yolo_cu_launch(stem_kernel<YOLO_CU_STEM_MAXM, __half>, blocks, STEM_THREADS, 0, st, a);
     return yolo_cu_status();
 }

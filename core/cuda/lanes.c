@@ -128,6 +128,11 @@ int32_t cuda_node_at(const struct cuda_model *m, int32_t k)
     return m->order ? m->order[k] : k;
 }
 
+int32_t cuda_node_step(const struct cuda_model *m, int32_t i)
+{
+    return m->step ? m->step[i] : i;
+}
+
 int cuda_run_lanes(struct cuda_ctx *c, struct yolo_diag *d)
 {
     const struct cuda_model *m = c->m;

@@ -8,6 +8,8 @@
 
 #include "device.cuh"
 
+int yolo_cu_conv_nhwc_y_vec(const struct yolo_cu_conv_nhwc *a);
+
 /* acc[2][NF][4]: a warp's 32 pixels (rows r0..r0+31 of the tile) x NF * 8 channels (columns
  * c0..), mma.sync's accumulator layout; n0: the tile's first output channel; CP: the tile's
  * pitch in floats */
@@ -17,30 +19,36 @@ __device__ __forceinline__ void nhwc_acc_to_tile(const struct yolo_cu_conv_nhwc 
                                                  int r0, int c0, int n0, int lane)
 {
     const int g = lane >> 2, t4 = lane & 3;
+    with_act(p.act, [&](auto a) {
+        constexpr int ACT = decltype(a)::value;
 #pragma unroll
-    for (int nt = 0; nt < NF; nt++) {
-        int col = c0 + nt * 8 + t4 * 2, m = n0 + col;
-        float b0 = p.bias && m < p.m ? p.bias[m] : 0.0f;
-        float b1 = p.bias && m + 1 < p.m ? p.bias[m + 1] : 0.0f;
+        for (int nt = 0; nt < NF; nt++) {
+            int col = c0 + nt * 8 + t4 * 2, m = n0 + col;
+            float b0 = p.bias && m < p.m ? p.bias[m] : 0.0f;
+            float b1 = p.bias && m + 1 < p.m ? p.bias[m + 1] : 0.0f;
 #pragma unroll
-        for (int mt = 0; mt < 2; mt++)
+            for (int mt = 0; mt < 2; mt++)
 #pragma unroll
-            for (int hi = 0; hi < 2; hi++) {
-                int r = r0 + mt * 16 + g + hi * 8;
-                *(float2 *)&cs[r * CP + col] =
-                    make_float2(act_fast(acc[mt][nt][hi * 2] + b0, p.act),
-                                act_fast(acc[mt][nt][hi * 2 + 1] + b1, p.act));
-            }
-    }
+                for (int hi = 0; hi < 2; hi++) {
+                    int r = r0 + mt * 16 + g + hi * 8;
+                    *(float2 *)&cs[r * CP + col] =
+                        make_float2(act_fast_c<ACT>(acc[mt][nt][hi * 2] + b0),
+                                    act_fast_c<ACT>(acc[mt][nt][hi * 2 + 1] + b1));
+                }
+        }
+    });
 }
 
 /* The BM x BN tile (pitch CP) out; pixel_at(r) gives tile row r's offset in y (image and
- * pixel strides applied), or -1 where the row is no output pixel. NT threads, NT % BM == 0. */
-template <int BM, int BN, int CP, int NT, typename PixelAt>
+ * pixel strides applied), or -1 where the row is no output pixel, res_at(r) its offset in
+ * p.res (read only when p.res is set: the residual is added after the activation). NT
+ * threads, NT % BM == 0. */
+template <int BM, int BN, int CP, int NT, typename PixelAt, typename ResAt>
 __device__ __forceinline__ void nhwc_tile_store(const struct yolo_cu_conv_nhwc &p,
                                                 const float *cs, int n0, int tid,
-                                                PixelAt pixel_at)
+                                                PixelAt pixel_at, ResAt res_at)
 {
+    const __half *res = (const __half *)p.res;
     if (p.y_vec) {
         constexpr int CPR = BN / 8;
 #pragma unroll
@@ -49,20 +57,33 @@ __device__ __forceinline__ void nhwc_tile_store(const struct yolo_cu_conv_nhwc &
             int64_t y0 = pixel_at(r);
             if (m >= p.m || y0 < 0)
                 continue;
-            const float4 lo = *(const float4 *)&cs[r * CP + q * 8];
-            const float4 hi = *(const float4 *)&cs[r * CP + q * 8 + 4];
-            __half2 h0 = __floats2half2_rn(lo.x, lo.y), h1 = __floats2half2_rn(lo.z, lo.w);
-            __half2 h2 = __floats2half2_rn(hi.x, hi.y), h3 = __floats2half2_rn(hi.z, hi.w);
-            *(uint4 *)((__half *)p.y + y0 + m) =
-                make_uint4(*(uint32_t *)&h0, *(uint32_t *)&h1, *(uint32_t *)&h2,
-                           *(uint32_t *)&h3);
+            float v[8];
+            *(float4 *)&v[0] = *(const float4 *)&cs[r * CP + q * 8];
+            *(float4 *)&v[4] = *(const float4 *)&cs[r * CP + q * 8 + 4];
+            if (res) {   /* 16-byte rows (the launcher checks) */
+                uint4 b = *(const uint4 *)(res + res_at(r) + m);
+                const __half2 *bh = (const __half2 *)&b;
+#pragma unroll
+                for (int k = 0; k < 4; k++) {
+                    float2 f = __half22float2(bh[k]);
+                    v[2 * k] += f.x;
+                    v[2 * k + 1] += f.y;
+                }
+            }
+            uint4 o;
+            __half2 *oh = (__half2 *)&o;
+#pragma unroll
+            for (int k = 0; k < 4; k++)
+                oh[k] = __floats2half2_rn(v[2 * k], v[2 * k + 1]);
+            *(uint4 *)((__half *)p.y + y0 + m) = o;
         }
     } else {
         const int r = tid % BM;
-        int64_t y0 = pixel_at(r);
+        int64_t y0 = pixel_at(r), r0 = res ? res_at(r) : 0;
         if (y0 >= 0)
             for (int col = tid / BM; col < BN && n0 + col < p.m; col += NT / BM)
-                st_f(p.y, p.y_st, y0 + (int64_t)(n0 + col) * p.yc, cs[r * CP + col]);
+                st_f(p.y, p.y_st, y0 + (int64_t)(n0 + col) * p.yc,
+                     cs[r * CP + col] + (res ? __half2float(res[r0 + n0 + col]) : 0.0f));
     }
 }
 

@@ -128,6 +128,15 @@ int cuda_bytes_overlap(const struct cuda_model *m, int32_t a, int32_t b)
     uint64_t alo, ahi, blo, bhi;
     root_span(m, a, &aa, &alo, &ahi);
     root_span(m, b, &ab, &blo, &bhi);
+    if (aa == ab && m->root[a] == m->root[b] && m->nhwc && m->nhwc[a] && m->nhwc[b]) {
+        /* two channel slices of one channels-last whole (layout.c): every pixel's row holds
+         * both, at their channel offsets, so they share bytes where their channels meet */
+        const struct yolo_tensor *A = &m->g->tensors[a], *B = &m->g->tensors[b];
+        uint64_t r = m->off[m->root[a]];
+        int64_t ca = (int64_t)((m->off[a] - r) / sizeof(float));
+        int64_t cb = (int64_t)((m->off[b] - r) / sizeof(float));
+        return ca < cb + B->shape[1] && cb < ca + A->shape[1];
+    }
     return aa == ab && alo < bhi && blo < ahi;
 }
 

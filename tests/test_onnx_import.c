@@ -14,6 +14,8 @@
 #include "onnx/onnx_import.h"
 #include "onnx/onnx_internal.h"
 #include "onnx_writer.h"
+#include "build.h"
+#include "ops/op_params.h"
 #include "clock.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -270,6 +272,25 @@ static void test_real_models(struct harness *h)
     }
     CHECK(h, rc || (nq == 123 && ndq == 250), "qdq model: %d QuantizeLinear, %d DequantizeLinear",
           nq, ndq);
+    /* the build's passes (core/opt/fuse_qdq.c): every Conv a QConv; a QConv whose bytes only
+     * float glue reads dequantizes them itself (the DequantizeLinear gone, the SiLU after it
+     * its activation), one whose bytes a convolution reads keeps them */
+    rc = rc ? rc : yolo_graph_optimize(&g, NULL, &d);
+    CHECK(h, rc == 0, "qdq model: optimize: %d %s", rc, d.msg);
+    int32_t nqc = 0, ngrid = 0, nsilu = 0, nconv = 0;
+    ndq = 0;
+    for (int32_t i = 0; !rc && i < g.n_nodes; i++) {
+        const struct yolo_node *n = &g.nodes[i];
+        nqc += n->op == YOLO_OP_QCONV;
+        ngrid += n->op == YOLO_OP_QCONV && n->fparams[YOLO_QC_FP_DQS] > 0 &&
+                 n->params[YOLO_QC_ODT] == YOLO_DT_F32;
+        nsilu += n->op == YOLO_OP_SILU || n->op == YOLO_OP_SIGMOID;
+        nconv += n->op == YOLO_OP_CONV;
+        ndq += n->op == YOLO_OP_DEQUANTIZE_LINEAR;
+    }
+    CHECK(h, rc || (nqc == 64 && nconv == 0 && ngrid == 30 && nsilu == 1 && ndq == 12),
+          "qdq model built: %d QConv (%d on a float grid), %d Conv, %d SiLU/Sigmoid, %d "
+          "DequantizeLinear", nqc, ngrid, nconv, nsilu, ndq);
     yolo_graph_release(&g);
 
     /* a real model cut in half, as an interrupted download leaves it */

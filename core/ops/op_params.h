@@ -81,10 +81,13 @@ int yolo_conv_check(struct yolo_graph *g, struct yolo_node *n, int max_in, enum 
 /* QConv (ops/qconv.c): Conv's params (enum yolo_conv_param) then these. */
 enum { YOLO_QC_XZP = 16,  /* X's zero point */
        YOLO_QC_YZP,       /* Y's zero point (quantized outputs) */
-       YOLO_QC_ODT };     /* Y's dtype: uint8, int8 or float32 */
-/* QConv fparams: 0, or the scale of a quantized output made from the activated float value
- * (a fused QuantizeLinear: q = sat(round_half_even(act(v) / osc) + y_zp)). */
-enum { YOLO_QC_FP_OSC = 0 };
+       YOLO_QC_ODT,       /* Y's dtype: uint8, int8 or float32 */
+       YOLO_QC_GDT };     /* a float Y's grid: uint8 or int8 (with YOLO_QC_FP_DQS), else 0 */
+/* QConv fparams: OSC 0, or the scale of a quantized output made from the activated float
+ * value (a fused QuantizeLinear: q = sat(round_half_even(act(v) / osc) + y_zp)); DQS 0, or
+ * on a float output the scale of a fused QuantizeLinear -> DequantizeLinear pair: the value
+ * is rounded to the GDT grid first, act((sat(round_half_even(v) + y_zp) - y_zp) * dqs). */
+enum { YOLO_QC_FP_OSC = 0, YOLO_QC_FP_DQS };
 /* Inputs of QConv. */
 enum { YOLO_QC_IN_X, YOLO_QC_IN_W, YOLO_QC_IN_B, YOLO_QC_IN_WS, YOLO_QC_IN_LUT, YOLO_QC_N_IN };
 

@@ -15,6 +15,11 @@
  * (then params[YOLO_CONV_ACT] applies, no LUT). fparams[YOLO_QC_FP_OSC] > 0 (a fused
  * QuantizeLinear, core/opt/fuse_qconv_q.c): a quantized output made from the float one,
  * q = sat(round_half_even(act(v) / osc) + y_zp) with WS in float units; no LUT.
+ * fparams[YOLO_QC_FP_DQS] > 0 on a float output (a fused QuantizeLinear -> DequantizeLinear
+ * pair, core/opt/fuse_qdq.c): v is first rounded to the params[YOLO_QC_GDT] grid as the
+ * quantized output would be, then dequantized as DequantizeLinear does: act((float)(q - y_zp)
+ * * dqs), WS in the grid's units. A QDQ model's float glue (SiLU, Split, Add, Concat) then
+ * reads the convolution's output with no pass of its own between.
  * params: Conv's layout (enum yolo_conv_param), then YOLO_QC_*.
  *
  * Per output value: acc = sum (x - x_zp) * w over the window (pads contribute 0, i.e. they
@@ -52,10 +57,18 @@ static int qconv_shape(struct yolo_graph *g, struct yolo_node *n, struct yolo_di
     if (odt != YOLO_DT_U8 && odt != YOLO_DT_I8 && odt != YOLO_DT_F32)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "output dtype %lld is not uint8, int8 or "
                                "float32", (long long)odt);
-    float xlo, xhi, ylo = 0, yhi = 0;
+    float xlo, xhi, ylo = 0, yhi = 0, dqs = n->fparams[YOLO_QC_FP_DQS];
+    int64_t gdt = p[YOLO_QC_GDT];
+    if (dqs != 0 && (odt != YOLO_DT_F32 || !isnormal(dqs) || dqs < 0 ||
+                     (gdt != YOLO_DT_U8 && gdt != YOLO_DT_I8)))
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "dequantize scale %g: must be 0, or a positive "
+                               "normal float on a float output with a uint8 or int8 grid",
+                               (double)dqs);
+    if (dqs == 0 && gdt != 0)
+        return yolo_node_error(d, YOLO_ERR_FORMAT, n, "an output grid without a dequantize scale");
     yolo_quant_range(xdt, &xlo, &xhi);
-    if (odt != YOLO_DT_F32)
-        yolo_quant_range((enum yolo_dtype)odt, &ylo, &yhi);
+    if (odt != YOLO_DT_F32 || dqs != 0)
+        yolo_quant_range((enum yolo_dtype)(dqs != 0 ? gdt : odt), &ylo, &yhi);
     if (p[YOLO_QC_XZP] < xlo || p[YOLO_QC_XZP] > xhi || p[YOLO_QC_YZP] < ylo || p[YOLO_QC_YZP] > yhi)
         return yolo_node_error(d, YOLO_ERR_FORMAT, n, "zero point out of its dtype's range");
     int32_t bt = n->in[YOLO_QC_IN_B];
@@ -126,9 +139,9 @@ static void qconv_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
     float *yf = (float *)(void *)yq;
     int sx = X->dtype == YOLO_DT_I8;
     int64_t odt = p[YOLO_QC_ODT];
-    float lo = 0, hi = 0, yzp = (float)p[YOLO_QC_YZP];
-    if (odt != YOLO_DT_F32)
-        yolo_quant_range((enum yolo_dtype)odt, &lo, &hi);
+    float lo = 0, hi = 0, yzp = (float)p[YOLO_QC_YZP], dqs = n->fparams[YOLO_QC_FP_DQS];
+    if (odt != YOLO_DT_F32 || dqs != 0)
+        yolo_quant_range((enum yolo_dtype)(dqs != 0 ? p[YOLO_QC_GDT] : odt), &lo, &hi);
     int32_t xzp = (int32_t)p[YOLO_QC_XZP];
     float osc = n->fparams[YOLO_QC_FP_OSC];
     int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3];
@@ -161,7 +174,11 @@ static void qconv_ref(const struct yolo_exec *x, const struct yolo_node *n, int 
                     }
                 float v = (float)(acc + (bd ? bd[m] : 0)) * ws[m];
                 int64_t o = pl * OH * OW + oy * OW + ox;
-                if (odt == YOLO_DT_F32) {
+                if (odt == YOLO_DT_F32 && dqs != 0) {
+                    /* QuantizeLinear, then DequantizeLinear's (float)(q - zp) * scale */
+                    int32_t q = (int32_t)yolo_quant_value(v, yzp, lo, hi);
+                    yf[o] = yolo_act_apply((float)(q - (int32_t)yzp) * dqs, p[YOLO_CONV_ACT]);
+                } else if (odt == YOLO_DT_F32) {
                     yf[o] = yolo_act_apply(v, p[YOLO_CONV_ACT]);
                 } else if (osc != 0) {
                     float a = yolo_act_apply(v, p[YOLO_CONV_ACT]);

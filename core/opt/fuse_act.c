@@ -3,9 +3,12 @@
  *   Conv -> Sigmoid (sole consumer)         => Conv with act Sigmoid
  *   Conv -> Relu    (sole consumer)         => Conv with act Relu
  *   other x -> Sigmoid -> Mul(x, sigmoid)   => SiLU(x)
+ * A QConv with a float output (ops/qconv.c; a QDQ model's convolution followed by float glue)
+ * takes the activation as a Conv does.
  * Saves one full pass over each activation tensor and two intermediate tensors per block. */
 #include <stdlib.h>
 
+#include "ops/op_params.h"
 #include "passes.h"
 
 /* Who reads and writes each tensor, built once so each lookup is O(1) (scanning the nodes
@@ -36,6 +39,16 @@ static int32_t silu_mul(const struct yolo_graph *g, const struct yolo_uses *u, i
     return mi;
 }
 
+/* Whether node c applies an activation of its own to its sole, float output. */
+static int takes_act(const struct yolo_node *c)
+{
+    if (c->n_out != 1 || c->params[YOLO_CONV_ACT] != YOLO_ACT_NONE)
+        return 0;
+    return c->op == YOLO_OP_CONV ||
+           (c->op == YOLO_OP_QCONV && c->params[YOLO_QC_ODT] == YOLO_DT_F32 &&
+            c->fparams[YOLO_QC_FP_OSC] == 0 && c->in[YOLO_QC_IN_LUT] < 0);
+}
+
 int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
 {
     int changed = 0;
@@ -56,8 +69,7 @@ int yolo_opt_fuse_act(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
         if (x < 0 || g->tensors[x].dtype != YOLO_DT_F32)
             continue;
         int32_t pi = u.producer[x];
-        int is_conv = pi >= 0 && !dead[pi] && g->nodes[pi].op == YOLO_OP_CONV &&
-                      g->nodes[pi].params[YOLO_CONV_ACT] == YOLO_ACT_NONE && g->nodes[pi].n_out == 1;
+        int is_conv = pi >= 0 && !dead[pi] && takes_act(&g->nodes[pi]);
         int32_t mi = sn->op == YOLO_OP_SIGMOID ? silu_mul(g, &u, x, si) : -1;
         if (mi >= 0 && !dead[mi]) {
             if (is_conv) {

@@ -34,7 +34,8 @@ int yolo_opt_fuse_qconv_q(struct yolo_graph *g, int *n_changed, struct yolo_diag
     for (int32_t ci = 0; ci < g->n_nodes; ci++) {
         struct yolo_node *c = &g->nodes[ci];
         if (c->op != YOLO_OP_QCONV || c->params[YOLO_QC_ODT] != YOLO_DT_F32 ||
-            c->in[YOLO_QC_IN_LUT] >= 0 || c->fparams[YOLO_QC_FP_OSC] != 0)
+            c->in[YOLO_QC_IN_LUT] >= 0 || c->fparams[YOLO_QC_FP_OSC] != 0 ||
+            c->fparams[YOLO_QC_FP_DQS] != 0)
             continue;
         int32_t t = c->out[0];
         if (yolo_graph_is_output(g, t))

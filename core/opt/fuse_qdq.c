@@ -3,6 +3,11 @@
  *   DQ(xq) -> Conv(W = DQ(wq int8, zp 0), B) [-> Q]              => QConv(xq) [uint8/int8 out]
  *   ... -> Q -> DQ -> Sigmoid -> Mul(x, sigmoid) -> Q              => the same QConv with its
  *                                                                   output table (LUT)
+ *   ... -> Q -> DQ -> float glue (no Conv reads it)                => the same QConv, float
+ *                                                                   output on Q's grid
+ * The last keeps the model's rounding (the value is quantized and dequantized in the
+ * epilogue, ops/qconv.c YOLO_QC_FP_DQS) and drops two passes over the tensor; fuse_act then
+ * folds a SiLU that follows into the QConv's activation.
  * Runs after constant folding and before dead-node removal, so the folded DequantizeLinear
  * nodes of weights are still there to say what the int8 weights and their scales were.
  * The SiLU between two quantizations depends only on the 256 possible input bytes, so it
@@ -73,6 +78,25 @@ static int32_t silu_tail(const struct yolo_graph *g, const struct yolo_uses *u,
     return q2;
 }
 
+/* For Q node qi: its output read only by a DequantizeLinear with the same scale, zero point
+ * and dtype whose float output no convolution reads (conv_in[t]: those take the bytes, their
+ * own fusion wants the pair). Returns the DequantizeLinear's index, or -1. */
+static int32_t float_tail(const struct yolo_graph *g, const struct yolo_uses *u,
+                          const uint8_t *dead, const uint8_t *conv_in, int32_t qi)
+{
+    const struct yolo_node *q = &g->nodes[qi];
+    int32_t di = sole_reader(g, u, q->out[0]);
+    if (!is_ql(g, di, YOLO_OP_DEQUANTIZE_LINEAR, dead))
+        return -1;
+    const struct yolo_node *dq = &g->nodes[di];
+    if (dq->params[YOLO_QL_QDT] != q->params[YOLO_QL_QDT] ||
+        yolo_quant_scale(g, dq, 0) != yolo_quant_scale(g, q, 0) ||
+        yolo_quant_zp(g, dq, 0) != yolo_quant_zp(g, q, 0) || !(yolo_quant_scale(g, dq, 0) > 0))
+        return -1;
+    int32_t x = dq->out[0];
+    return x >= 0 && !conv_in[x] && !yolo_graph_is_output(g, x) ? di : -1;
+}
+
 /* The 256-entry table q2(silu(dq(b))) for every byte b of the first Q's output. */
 static void silu_table(const struct yolo_graph *g, const struct yolo_node *dq,
                        const struct yolo_node *q2, uint8_t lut[256])
@@ -92,8 +116,8 @@ static void silu_table(const struct yolo_graph *g, const struct yolo_node *dq,
 }
 
 /* Rewrites conv node ci if it matches; 1 if rewritten, 0 if not, < 0 on error. */
-static int fuse_one(struct yolo_graph *g, struct yolo_uses *u, uint8_t *dead, int32_t ci,
-                    struct yolo_diag *d)
+static int fuse_one(struct yolo_graph *g, struct yolo_uses *u, uint8_t *dead,
+                    const uint8_t *conv_in, int32_t ci, struct yolo_diag *d)
 {
     const struct yolo_node *c = &g->nodes[ci];
     if (c->n_in < 2 || c->n_out != 1 || c->params[YOLO_CONV_ACT] != YOLO_ACT_NONE)
@@ -115,13 +139,16 @@ static int fuse_one(struct yolo_graph *g, struct yolo_uses *u, uint8_t *dead, in
     for (int64_t m = 0; m < nch; m++)
         if (yolo_quant_zp(g, dw, m) != 0)
             return 0;
-    /* output: quantized by a sole per-tensor Q, maybe through a SiLU table */
-    int32_t qi = sole_reader(g, u, c->out[0]), q2 = -1, drop[4] = { -1, -1, -1, -1 };
+    /* output: quantized by a sole per-tensor Q, maybe through a SiLU table, or dequantized
+     * again for float glue (a float output on the Q's grid) */
+    int32_t qi = sole_reader(g, u, c->out[0]), q2 = -1, dqi = -1, drop[4] = { -1, -1, -1, -1 };
     if (!is_ql(g, qi, YOLO_OP_QUANTIZE_LINEAR, dead))
         qi = -1;
-    else if ((q2 = silu_tail(g, u, dead, qi, drop)) < 0)
+    else if ((q2 = silu_tail(g, u, dead, qi, drop)) < 0 && (dqi = float_tail(g, u, dead, conv_in, qi)) >= 0)
+        drop[0] = qi, drop[1] = dqi;
+    else if (q2 < 0)
         drop[0] = qi;
-    int32_t last = q2 >= 0 ? q2 : qi;
+    int32_t last = q2 >= 0 ? q2 : dqi >= 0 ? dqi : qi;
     float sx = yolo_quant_scale(g, dx, 0), sy = qi >= 0 ? yolo_quant_scale(g, &g->nodes[qi], 0) : 1;
     char name[YOLO_NAME_MAX + 8];
     int64_t shape[1] = { M }, lshape[1] = { 256 };
@@ -169,7 +196,11 @@ static int fuse_one(struct yolo_graph *g, struct yolo_uses *u, uint8_t *dead, in
     /* the accumulator is requantized as the first Q says; the table maps that byte to the
      * last Q's (same dtype) */
     n->params[YOLO_QC_YZP] = qi >= 0 ? yolo_quant_zp(g, &g->nodes[qi], 0) : 0;
-    n->params[YOLO_QC_ODT] = qi >= 0 ? g->nodes[qi].params[YOLO_QL_QDT] : YOLO_DT_F32;
+    n->params[YOLO_QC_ODT] = qi >= 0 && dqi < 0 ? g->nodes[qi].params[YOLO_QL_QDT] : YOLO_DT_F32;
+    if (dqi >= 0) {
+        n->params[YOLO_QC_GDT] = g->nodes[qi].params[YOLO_QL_QDT];
+        n->fparams[YOLO_QC_FP_DQS] = yolo_quant_scale(g, &g->nodes[dqi], 0);
+    }
     n->op = YOLO_OP_QCONV;
     n->n_in = YOLO_QC_N_IN;
     n->in[YOLO_QC_IN_X] = xq;
@@ -194,18 +225,24 @@ int yolo_opt_fuse_qdq(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
     int32_t nn = g->n_nodes;
     /* room for the 3 constants each conv may add, so the tables below stay big enough */
     size_t nt = (size_t)g->n_tensors + 3 * (size_t)nn + 1;
-    uint8_t *dead = calloc((size_t)(nn ? nn : 1), 1);
+    uint8_t *dead = calloc((size_t)(nn ? nn : 1), 1), *conv_in = calloc(nt, 1);
     struct yolo_uses u = { NULL, NULL, NULL };
-    if (!dead) {
+    if (!dead || !conv_in) {
         rc = yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory fusing quantized convolutions");
         goto done;
     }
     if ((rc = yolo_uses_make(g, nt, &u, d)))
         goto done;
+    /* the tensors a convolution reads (a float output there would cost it its int8 input) */
+    for (int32_t i = 0; i < nn; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if ((g->nodes[i].op == YOLO_OP_CONV || g->nodes[i].op == YOLO_OP_MATMUL) &&
+                g->nodes[i].in[k] >= 0)
+                conv_in[g->nodes[i].in[k]] = 1;
     for (int32_t i = 0; i < nn; i++) {
         if (dead[i] || g->nodes[i].op != YOLO_OP_CONV)
             continue;
-        int r = fuse_one(g, &u, dead, i, d);
+        int r = fuse_one(g, &u, dead, conv_in, i, d);
         if (r < 0) {
             rc = d ? d->status : YOLO_ERR_NOMEM;
             goto done;
@@ -217,6 +254,7 @@ int yolo_opt_fuse_qdq(struct yolo_graph *g, int *n_changed, struct yolo_diag *d)
         *n_changed = changed;
 done:
     free(dead);
+    free(conv_in);
     yolo_uses_free(&u);
     return rc;
 }

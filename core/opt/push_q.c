@@ -103,7 +103,8 @@ static int input_pays(const struct yolo_graph *g, int32_t t)
     if (p < 0)
         return 0;
     const struct yolo_node *n = &g->nodes[p];
-    if (n->op == YOLO_OP_DEQUANTIZE_LINEAR)
+    if (n->op == YOLO_OP_DEQUANTIZE_LINEAR ||
+        (n->op == YOLO_OP_QCONV && n->fparams[YOLO_QC_FP_DQS] != 0))   /* the same, fused */
         return -1;
     return (n->op == YOLO_OP_QCONV && n->params[YOLO_QC_ODT] == YOLO_DT_F32) || is_glue(n) ||
            is_residual_add(g, n);

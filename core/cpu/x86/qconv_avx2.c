@@ -25,6 +25,7 @@ struct epi {
     const float *ws;
     const uint8_t *lut;      /* 256 entries or NULL */
     float osc;               /* a fused QuantizeLinear's scale after the activation, or 0 */
+    float dqs;               /* a float output's fused Q -> DQ pair: its scale, or 0 */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
 };
@@ -35,6 +36,14 @@ static void store8(const struct epi *e, int64_t m, __m256i acc, void *y, int nva
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm256_add_epi32(acc, _mm256_set1_epi32(add));
     __m256 fa = _mm256_cvtepi32_ps(acc), f;
+    if (e->dqs != 0) {   /* the grid's step, then DequantizeLinear's (q - zp) * scale */
+        f = _mm256_mul_ps(fa, _mm256_set1_ps(e->ws[m]));
+        f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps((float)(e->lo - e->yzp))),
+                          _mm256_set1_ps((float)(e->hi - e->yzp)));
+        f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtps_epi32(f)), _mm256_set1_ps(e->dqs));
+        vstorem(y, vact(f, (int)e->act), vm_n(nvalid));
+        return;
+    }
     if (e->odt == YOLO_DT_F32) {
         f = vact(_mm256_mul_ps(fa, _mm256_set1_ps(e->ws[m])), (int)e->act);
         vstorem(y, f, vm_n(nvalid));
@@ -123,9 +132,11 @@ static void run(const struct yolo_exec *x, const struct yolo_node *n, int ith, i
                      .ws = yolo_exec_ptr(x, n->in[YOLO_QC_IN_WS]),
                      .lut = n->in[YOLO_QC_IN_LUT] >= 0 ? yolo_exec_ptr(x, n->in[YOLO_QC_IN_LUT]) : NULL,
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
-                     .act = p[YOLO_CONV_ACT], .osc = n->fparams[YOLO_QC_FP_OSC] };
-    e.lo = e.odt == YOLO_DT_I8 ? -128 : 0;
-    e.hi = e.odt == YOLO_DT_I8 ? 127 : 255;
+                     .act = p[YOLO_CONV_ACT], .osc = n->fparams[YOLO_QC_FP_OSC],
+                     .dqs = n->fparams[YOLO_QC_FP_DQS] };
+    int64_t gdt = e.dqs != 0 ? p[YOLO_QC_GDT] : e.odt;   /* the grid values are rounded to */
+    e.lo = gdt == YOLO_DT_I8 ? -128 : 0;
+    e.hi = gdt == YOLO_DT_I8 ? 127 : 255;
     const int8_t *pw = (const int8_t *)(e.sumw + q.Mp);
     const uint8_t *xd = yolo_exec_ptr(x, n->in[YOLO_QC_IN_X]);
     uint8_t *yd = yolo_exec_ptr(x, n->out[0]);

@@ -10,7 +10,8 @@
  * each vector stored as its row pieces. The epilogue is the reference's, in vectors: zero-point
  * correction and bias in int32, one float multiply, round half to even (cvtps, default
  * MXCSR), zero point, saturation, the optional table, and a narrowing NCHW store; a float
- * output gets the fused activation from simd.h (within 3e-7 of the reference's), and a SiLU
+ * output gets the fused activation from simd.h (within 3e-7 of the reference's; a float
+ * output on a grid, YOLO_QC_FP_DQS, is rounded and dequantized exactly first), and a SiLU
  * before a fused QuantizeLinear is one division f / ((1 + e^-f) osc) with simd.h's
  * vsigmoid_den_q (within 2.7e-6, plus the product's 6e-8: a value that close to a rounding
  * tie may land one step off). Those are the only steps not bit-identical to the reference. */
@@ -32,6 +33,7 @@ struct epi {
     const uint8_t *lut8;     /* the same 256 bytes (vpermi2b) */
     int vbmi;                /* look the table up by vpermi2b (AVX512_VBMI), not a gather */
     float osc;               /* a fused QuantizeLinear's scale after the activation, or 0 */
+    float dqs;               /* a float output's fused Q -> DQ pair: its scale, or 0 */
     int y_c4;                /* the output in the c4 layout (qconv_pack.h) */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
@@ -48,6 +50,18 @@ __attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const uint8
     return _mm512_mask_blend_epi8(_mm512_movepi8_mask(q), lo, hi);
 }
 
+/* The activation in vectors (simd.h: within 3e-7 of the reference's expf form). */
+__attribute__((always_inline)) static inline __m512 act16(__m512 f, int64_t act)
+{
+    if (act == YOLO_ACT_SILU)
+        return vsilu(f);
+    if (act == YOLO_ACT_SIGMOID)
+        return vsigmoid(f);
+    if (act == YOLO_ACT_RELU)
+        return _mm512_max_ps(f, _mm512_setzero_ps());
+    return f;
+}
+
 /* Finishes 16 pixels of channel m: acc (raw sum of x_u8 * w) -> the output values, float
  * bits (odt F32) or int32 lanes holding the output bytes. */
 __attribute__((always_inline)) static inline __m512i finish16(const struct epi *e, int64_t m, __m512i acc)
@@ -55,6 +69,15 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm512_add_epi32(acc, _mm512_set1_epi32(add));
     __m512 fa = _mm512_cvtepi32_ps(acc), f;
+    if (e->dqs != 0) {
+        /* the grid's step, then DequantizeLinear's (q - zp) * scale (the clamp and cvtps as
+         * below give q - zp directly) and the activation as on a float output */
+        f = _mm512_mul_ps(fa, _mm512_set1_ps(e->ws[m]));
+        f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)(e->lo - e->yzp))),
+                          _mm512_set1_ps((float)(e->hi - e->yzp)));
+        f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtps_epi32(f)), _mm512_set1_ps(e->dqs));
+        return _mm512_castps_si512(act16(f, e->act));
+    }
     if (e->osc != 0 && e->odt != YOLO_DT_F32 && e->act == YOLO_ACT_SILU) {
         /* SiLU then QuantizeLinear's division as one: f / ((1 + e^-f) osc), one division
          * where two were, the epilogue's dearest step (the product's rounding adds 6e-8).
@@ -65,13 +88,7 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
     } else {
         f = _mm512_mul_ps(fa, _mm512_set1_ps(e->ws[m]));
         if (e->odt == YOLO_DT_F32 || e->osc != 0) {
-            /* the activation in vectors (simd.h: within 3e-7 of the reference's expf form) */
-            if (e->act == YOLO_ACT_SILU)
-                f = vsilu(f);
-            else if (e->act == YOLO_ACT_SIGMOID)
-                f = vsigmoid(f);
-            else if (e->act == YOLO_ACT_RELU)
-                f = _mm512_max_ps(f, _mm512_setzero_ps());
+            f = act16(f, e->act);
             if (e->odt == YOLO_DT_F32)
                 return _mm512_castps_si512(f);
             f = _mm512_div_ps(f, _mm512_set1_ps(e->osc));   /* QuantizeLinear's division */
@@ -246,8 +263,10 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
                      .act = p[YOLO_CONV_ACT], .vbmi = vbmi,
                      .osc = n->fparams[YOLO_QC_FP_OSC], .y_c4 = pk->y_c4 };
-    e.lo = e.odt == YOLO_DT_I8 ? -128 : 0;
-    e.hi = e.odt == YOLO_DT_I8 ? 127 : 255;
+    e.dqs = n->fparams[YOLO_QC_FP_DQS];
+    int64_t gdt = e.dqs != 0 ? p[YOLO_QC_GDT] : e.odt;   /* the grid values are rounded to */
+    e.lo = gdt == YOLO_DT_I8 ? -128 : 0;
+    e.hi = gdt == YOLO_DT_I8 ? 127 : 255;
     if (n->in[YOLO_QC_IN_LUT] >= 0) {
         const uint8_t *l = yolo_exec_ptr(x, n->in[YOLO_QC_IN_LUT]);
         for (int i = 0; i < 256 && !vbmi; i++)

@@ -121,3 +121,10 @@ uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *
     /* band, the phase rows, then (64-byte aligned) the table widened to int32 */
     return q.band_bytes + ((q.tmp_bytes + 63) & ~(uint64_t)63) + 4 * 256;
 }
+
+void yolo_qconv_out_range(const struct yolo_node *n, int32_t *lo, int32_t *hi)
+{
+    int64_t dt = n->fparams[YOLO_QC_FP_DQS] != 0 ? n->params[YOLO_QC_GDT] : n->params[YOLO_QC_ODT];
+    *lo = dt == YOLO_DT_I8 ? -128 : 0;
+    *hi = dt == YOLO_DT_I8 ? 127 : 255;
+}

@@ -81,6 +81,9 @@ void     yolo_qconv_pack_weights(const int8_t *w, int64_t M, int64_t C, int64_t 
 /* flat_ok: the kernel handles flat bands (the VNNI kernel; the AVX2 ones pass 0). */
 void     yolo_qconv_geom_make(const struct yolo_graph *g, const struct yolo_node *n, int nth,
                               int flat_ok, struct yolo_qconv_geom *q);
+/* The integers a QConv's epilogue saturates to: its quantized output's dtype range, or the
+ * grid's with a fused QuantizeLinear -> DequantizeLinear pair (ops/qconv.c YOLO_QC_FP_DQS). */
+void     yolo_qconv_out_range(const struct yolo_node *n, int32_t *lo, int32_t *hi);
 uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *n, int nth,
                             int flat_ok);
 /* The kernel: thread ith of nth takes every band (image, rows) b with b % nth == ith. */

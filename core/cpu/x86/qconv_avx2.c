@@ -134,9 +134,7 @@ static void run(const struct yolo_exec *x, const struct yolo_node *n, int ith, i
                      .zpu = zpu, .yzp = (int32_t)p[YOLO_QC_YZP], .odt = p[YOLO_QC_ODT],
                      .act = p[YOLO_CONV_ACT], .osc = n->fparams[YOLO_QC_FP_OSC],
                      .dqs = n->fparams[YOLO_QC_FP_DQS] };
-    int64_t gdt = e.dqs != 0 ? p[YOLO_QC_GDT] : e.odt;   /* the grid values are rounded to */
-    e.lo = gdt == YOLO_DT_I8 ? -128 : 0;
-    e.hi = gdt == YOLO_DT_I8 ? 127 : 255;
+    yolo_qconv_out_range(n, &e.lo, &e.hi);
     const int8_t *pw = (const int8_t *)(e.sumw + q.Mp);
     const uint8_t *xd = yolo_exec_ptr(x, n->in[YOLO_QC_IN_X]);
     uint8_t *yd = yolo_exec_ptr(x, n->out[0]);

@@ -264,9 +264,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                      .act = p[YOLO_CONV_ACT], .vbmi = vbmi,
                      .osc = n->fparams[YOLO_QC_FP_OSC], .y_c4 = pk->y_c4 };
     e.dqs = n->fparams[YOLO_QC_FP_DQS];
-    int64_t gdt = e.dqs != 0 ? p[YOLO_QC_GDT] : e.odt;   /* the grid values are rounded to */
-    e.lo = gdt == YOLO_DT_I8 ? -128 : 0;
-    e.hi = gdt == YOLO_DT_I8 ? 127 : 255;
+    yolo_qconv_out_range(n, &e.lo, &e.hi);
     if (n->in[YOLO_QC_IN_LUT] >= 0) {
         const uint8_t *l = yolo_exec_ptr(x, n->in[YOLO_QC_IN_LUT]);
         for (int i = 0; i < 256 && !vbmi; i++)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "ops/op_params.h"
 
 #define KNOWN_TF (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT | YOLO_TF_ALIAS)
 #define TENSOR_MIN_BYTES (4 + 4 + 8 * YOLO_MAX_DIMS + 4 + 8 + 2)
@@ -318,7 +319,8 @@ static int decode_graph(struct yolo_graph *g, struct cur *c, struct yolo_diag *d
             return yolo_diag_set(d, YOLO_ERR_FORMAT, "node %u: truncated at byte %llu", i,
                                  (unsigned long long)at);
         /* ops are stored by name, so a reordered op table cannot change what a file means */
-        enum yolo_op op = yolo_op_from_name(op_name);
+        int grid = strcmp(op_name, YOLO_QC_GRID_STORED_NAME) == 0;
+        enum yolo_op op = grid ? YOLO_OP_QCONV : yolo_op_from_name(op_name);
         if (op == YOLO_OP_COUNT)
             return yolo_diag_set(d, YOLO_ERR_UNSUPPORTED, "node %u (byte %llu): op '%s' is not "
                                  "known to this build (made by a newer yolo? rebuild with 'yolo "
@@ -357,6 +359,10 @@ static int decode_graph(struct yolo_graph *g, struct cur *c, struct yolo_diag *d
                                  nf, YOLO_MAX_FPARAMS);
         for (uint32_t k = 0; k < nf && !c->bad; k++)
             nd->fparams[k] = rd_f32(c);
+        if (!c->bad && op == YOLO_OP_QCONV && grid != (nd->fparams[YOLO_QC_FP_DQS] != 0))
+            return yolo_diag_set(d, YOLO_ERR_FORMAT, "node %u (byte %llu): a QConv %s a "
+                                 "dequantize scale stored as '%s'", i, (unsigned long long)at,
+                                 grid ? "without" : "with", op_name);
         if (c->bad)
             return yolo_diag_set(d, YOLO_ERR_FORMAT, "node %u: truncated at byte %llu", i,
                                  (unsigned long long)at);

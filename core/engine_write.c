@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "ops/op_params.h"
 
 #define KNOWN_TF (YOLO_TF_CONST | YOLO_TF_INPUT | YOLO_TF_OUTPUT | YOLO_TF_ALIAS)
 
@@ -234,7 +235,10 @@ static void encode_graph(struct bbuf *b, const struct yolo_graph *g)
     put_u32(b, (uint32_t)g->n_nodes);
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct yolo_node *n = &g->nodes[i];
-        put_name16(b, yolo_op_name(n->op));   /* ops by name: ids are not part of the format */
+        /* ops by name: ids are not part of the format; a QConv with a grid under a name of
+         * its own, which older builds do not know (op_params.h) */
+        put_name16(b, n->op == YOLO_OP_QCONV && n->fparams[YOLO_QC_FP_DQS] != 0
+                          ? YOLO_QC_GRID_STORED_NAME : yolo_op_name(n->op));
         put_i32(b, n->n_in);
         put_i32(b, n->n_out);
         for (int k = 0; k < n->n_in; k++)

@@ -21,6 +21,9 @@
 
 #include "engine.h"
 #include "harness.h"
+#include "ops/op_params.h"
+#include "passes.h"
+#include "qgraph.h"
 #include "sha256.h"
 #include "clock.h"
 
@@ -1068,6 +1071,95 @@ static const struct mutation MUTATIONS[] = {
     { "9 graph inputs", "9 graph inputs", YOLO_ERR_FORMAT },
 };
 
+/* A QConv with a float output on a grid (ops/qconv.c YOLO_QC_FP_DQS) is stored under a name
+ * of its own: a build from before the grid meets an op it does not know and refuses the file,
+ * where it would otherwise run the node as a plain float QConv and compute something else. */
+static void test_qconv_grid_name(struct harness *h)
+{
+    char path[300];
+    struct yolo_graph g;
+    struct yolo_diag d = { YOLO_OK, "" };
+    uint64_t seed = SEED;
+    path_in(path, sizeof path, "grid.engine");
+    yolo_graph_init(&g);
+    const int64_t xs[4] = { 1, 8, 6, 6 };
+    int32_t x = yolo_graph_add_tensor(&g, "x", YOLO_DT_U8, 4, xs, NULL), y = qg_tensor(&g, "y");
+    qg_input(&g, x);
+    int32_t ci = qg_qconv(&g, "grid_conv", x, 8, 8, 3, 1, 0, &seed, y);
+    struct yolo_node *n = &g.nodes[ci];
+    n->params[YOLO_QC_XZP] = 3, n->params[YOLO_QC_YZP] = 7, n->params[YOLO_QC_ODT] = YOLO_DT_F32;
+    n->params[YOLO_QC_GDT] = YOLO_DT_U8, n->params[YOLO_CONV_ACT] = YOLO_ACT_SILU;
+    n->fparams[YOLO_QC_FP_DQS] = 0.25f;
+    qg_output(&g, y);
+    int rc = yolo_graph_infer(&g, 0, &d);
+    rc = rc ? rc : yolo_plan(&g, NULL, &d);
+    rc = rc ? rc : yolo_engine_write(path, &g, META, N_META, NULL, 0, &d);
+    yolo_graph_release(&g);
+    CHECK(h, rc == 0, "grid QConv engine: %s", d.msg);
+    if (rc)
+        return;
+    struct yolo_engine *e = NULL;
+    rc = yolo_engine_load(path, 0, &e, &d);
+    CHECK(h, rc == 0 && e, "grid QConv engine load: %s", d.msg);
+    if (rc == 0 && e) {
+        const struct yolo_node *m = &e->graph.nodes[0];
+        CHECK(h, m->op == YOLO_OP_QCONV && m->fparams[YOLO_QC_FP_DQS] == 0.25f &&
+              m->params[YOLO_QC_GDT] == YOLO_DT_U8, "grid QConv read back: op %d, dqs %g",
+              (int)m->op, (double)m->fparams[YOLO_QC_FP_DQS]);
+        yolo_engine_free(e);
+    }
+    /* the file, its stored name found and changed: to an unknown name (what a build from
+     * before the grid sees), then the scale zeroed under the grid's name */
+    FILE *f = fopen(path, "rb");
+    static uint8_t img[1 << 16];
+    size_t len = f ? fread(img, 1, sizeof img, f) : 0;
+    if (f)
+        fclose(f);
+    const char *nm = YOLO_QC_GRID_STORED_NAME;
+    size_t nl = strlen(nm), at = 0;
+    while (at + nl <= len && memcmp(img + at, nm, nl) != 0)
+        at++;
+    int gs = find_sec(img, YOLO_ENGINE_TAG('G', 'R', 'P', 'H'));
+    CHECK(h, len > 0 && len < sizeof img && at + nl <= len && gs >= 0,
+          "grid QConv: '%s' not found in the %zu-byte file", nm, len);
+    if (!(len > 0 && len < sizeof img && at + nl <= len && gs >= 0))
+        return;
+    for (int v = 0; v < 2; v++) {
+        uint8_t *copy = malloc(len);
+        memcpy(copy, img, len);
+        if (v == 0) {
+            copy[at + nl - 1] = 'X';
+        } else {
+            /* after the name: n_in, n_out, 4 inputs... the fparams sit just before the node's
+             * own name (u16 length, "grid_conv") at the end of the node */
+            size_t k = at + nl;
+            while (k + 9 <= len && memcmp(copy + k, "grid_conv", 9) != 0)
+                k++;
+            memset(copy + k - 2 - 4 * (YOLO_MAX_FPARAMS - YOLO_QC_FP_DQS), 0, 4);
+            /* and the grid's dtype, params[YOLO_QC_GDT] before the u32 fparams count, so
+             * only the stored name still says "grid" */
+            memset(copy + k - 2 - 4 * YOLO_MAX_FPARAMS - 4 - 8 * (YOLO_MAX_PARAMS - YOLO_QC_GDT),
+                   0, 8);
+        }
+        fix_crc(copy, gs);
+        char p2[320];
+        snprintf(p2, sizeof p2, "%s.%d", path, v);
+        FILE *o = fopen(p2, "wb");
+        CHECK(h, o && fwrite(copy, 1, len, o) == len, "cannot write %s", p2);
+        if (o)
+            fclose(o);
+        free(copy);
+        if (v == 0)
+            expect_fail(h, p2, 0, YOLO_ERR_UNSUPPORTED, "is not known to this build",
+                        "a grid QConv under a name this build lacks");
+        else
+            expect_fail(h, p2, 0, YOLO_ERR_FORMAT, "a QConv without a dequantize scale stored "
+                        "as 'QConvGrid'", "the grid's name with no scale");
+        unlink(p2);
+    }
+    unlink(path);
+}
+
 static void test_graph_check(struct harness *h)
 {
     struct yolo_graph g;
@@ -1180,6 +1272,7 @@ int main(void)
     test_bit_flips(&h);
     test_hostile(&h);
     test_graph_check(&h);
+    test_qconv_grid_name(&h);
     test_load_runs_check(&h);
     CHECK(&h, count_tmp_files() == 0, "temp files left in %s", g_dir);
     char cmd[300];

@@ -88,6 +88,10 @@ enum { YOLO_QC_XZP = 16,  /* X's zero point */
  * on a float output the scale of a fused QuantizeLinear -> DequantizeLinear pair: the value
  * is rounded to the GDT grid first, act((sat(round_half_even(v) + y_zp) - y_zp) * dqs). */
 enum { YOLO_QC_FP_OSC = 0, YOLO_QC_FP_DQS };
+/* The name an engine stores a QConv with a grid (YOLO_QC_FP_DQS) under: a build from before
+ * the grid would read the node as a plain float QConv and compute something else, so it must
+ * meet an op it does not know and refuse the file ("rebuild"), as for any newer op. */
+#define YOLO_QC_GRID_STORED_NAME "QConvGrid"
 /* Inputs of QConv. */
 enum { YOLO_QC_IN_X, YOLO_QC_IN_W, YOLO_QC_IN_B, YOLO_QC_IN_WS, YOLO_QC_IN_LUT, YOLO_QC_N_IN };
 

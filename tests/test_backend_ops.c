@@ -19,6 +19,7 @@
 #include "ops/bc_test.h"
 #include "ops/op_params.h"
 #include "passes.h"
+#include "qgraph.h"
 
 #define SEED 20261203u
 
@@ -186,18 +187,6 @@ static int b_qconv(struct bt *t, uint64_t *s, int v)
     }
     p[YOLO_QC_ODT] = odt;
     return 0;
-}
-
-/* The largest |a - b| / max(|b|, 1e-3) over n floats: QConv's grid outputs (b_qconv 15, 16)
- * are the reference's values, not merely close in the mean. */
-static double grid_worst(const float *a, const float *b, int64_t n)
-{
-    double worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]) / fmax(fabs((double)b[i]), 1e-3);
-        worst = d > worst || d != d ? d : worst;
-    }
-    return worst;
 }
 
 static int unary(struct bt *t, enum yolo_op op, int v)
@@ -721,8 +710,9 @@ static void run_case(struct harness *h, const struct op_case *c, int v, uint64_t
                           (unsigned long long)seed);
                     if (c->op == YOLO_OP_QCONV && n->fparams[YOLO_QC_FP_DQS] != 0) {
                         /* on the grid: each value the reference's, but for simd.h's
-                         * activation (3e-7; a value off the grid is up to half a step off) */
-                        double worst = grid_worst(got, refs[k], yolo_tensor_numel(T));
+                         * activation (3e-7; a value off the grid is up to half a step off;
+                         * a NaN fails the nmse check above) */
+                        double worst = qg_worst_rel(got, refs[k], yolo_tensor_numel(T), 1e-3);
                         CHECK(h, worst <= 1e-6, "%s #%d on %s/%s (kernel %s): a grid value "
                               "%g off (relative), seed %llu", opn, v, b->name,
                               vn[vi] ? vn[vi] : "-", kn, worst, (unsigned long long)seed);

@@ -36,15 +36,7 @@ static void store8(const struct epi *e, int64_t m, __m256i acc, void *y, int nva
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm256_add_epi32(acc, _mm256_set1_epi32(add));
     __m256 fa = _mm256_cvtepi32_ps(acc), f;
-    if (e->dqs != 0) {   /* the grid's step, then DequantizeLinear's (q - zp) * scale */
-        f = _mm256_mul_ps(fa, _mm256_set1_ps(e->ws[m]));
-        f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps((float)(e->lo - e->yzp))),
-                          _mm256_set1_ps((float)(e->hi - e->yzp)));
-        f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtps_epi32(f)), _mm256_set1_ps(e->dqs));
-        vstorem(y, vact(f, (int)e->act), vm_n(nvalid));
-        return;
-    }
-    if (e->odt == YOLO_DT_F32) {
+    if (e->odt == YOLO_DT_F32 && e->dqs == 0) {
         f = vact(_mm256_mul_ps(fa, _mm256_set1_ps(e->ws[m])), (int)e->act);
         vstorem(y, f, vm_n(nvalid));
         return;
@@ -61,7 +53,13 @@ static void store8(const struct epi *e, int64_t m, __m256i acc, void *y, int nva
     /* saturate to the whole numbers lo - zp, hi - zp, then round (finish16's order) */
     f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps((float)(e->lo - e->yzp))),
                       _mm256_set1_ps((float)(e->hi - e->yzp)));
-    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(e->yzp));
+    __m256i q = _mm256_cvtps_epi32(f);
+    if (e->dqs != 0) {   /* a float output on the grid: DequantizeLinear's (q - zp) * scale */
+        f = _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(e->dqs));
+        vstorem(y, vact(f, (int)e->act), vm_n(nvalid));
+        return;
+    }
+    q = _mm256_add_epi32(q, _mm256_set1_epi32(e->yzp));
     int32_t v[8];
     _mm256_storeu_si256((__m256i *)v, q);
     uint8_t *yb = y;

@@ -69,15 +69,6 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
     int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
     acc = _mm512_add_epi32(acc, _mm512_set1_epi32(add));
     __m512 fa = _mm512_cvtepi32_ps(acc), f;
-    if (e->dqs != 0) {
-        /* the grid's step, then DequantizeLinear's (q - zp) * scale (the clamp and cvtps as
-         * below give q - zp directly) and the activation as on a float output */
-        f = _mm512_mul_ps(fa, _mm512_set1_ps(e->ws[m]));
-        f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)(e->lo - e->yzp))),
-                          _mm512_set1_ps((float)(e->hi - e->yzp)));
-        f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtps_epi32(f)), _mm512_set1_ps(e->dqs));
-        return _mm512_castps_si512(act16(f, e->act));
-    }
     if (e->osc != 0 && e->odt != YOLO_DT_F32 && e->act == YOLO_ACT_SILU) {
         /* SiLU then QuantizeLinear's division as one: f / ((1 + e^-f) osc), one division
          * where two were, the epilogue's dearest step (the product's rounding adds 6e-8).
@@ -87,7 +78,7 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
         f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den_q(f), _mm512_set1_ps(e->osc)));
     } else {
         f = _mm512_mul_ps(fa, _mm512_set1_ps(e->ws[m]));
-        if (e->odt == YOLO_DT_F32 || e->osc != 0) {
+        if ((e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0) {
             f = act16(f, e->act);
             if (e->odt == YOLO_DT_F32)
                 return _mm512_castps_si512(f);
@@ -100,7 +91,11 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
      * operand; the int32 clamp this replaced did the same) */
     f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)(e->lo - e->yzp))),
                       _mm512_set1_ps((float)(e->hi - e->yzp)));
-    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(e->yzp));
+    __m512i q = _mm512_cvtps_epi32(f);
+    if (e->dqs != 0)   /* a float output on the grid: DequantizeLinear's (q - zp) * scale */
+        return _mm512_castps_si512(
+            act16(_mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(e->dqs)), e->act));
+    q = _mm512_add_epi32(q, _mm512_set1_epi32(e->yzp));
     if (e->lut && e->vbmi)
         q = lut_vbmi(e->lut8, q);
     else if (e->lut)

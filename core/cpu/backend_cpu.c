@@ -33,6 +33,7 @@ static void blas_single_thread(void)
 
 struct cpu_model {
     const struct yolo_graph *g;
+    struct yolo_cpu cpu;              /* detected once at prepare: every pick reads it */
     enum yolo_isa isa;
     struct yolo_cpu_kernel *kernels;  /* per node, picked for one thread (scratch: per ctx) */
     int64_t *pack_kind;               /* per node: enum yolo_conv_pack of its node data */
@@ -134,10 +135,9 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     if (!m)
         return yolo_diag_set(d, YOLO_ERR_NOMEM, "out of memory preparing the model");
     m->g = g;
-    struct yolo_cpu cpu;
-    yolo_cpu_detect(&cpu);
+    yolo_cpu_detect(&m->cpu);
     const char *forced = opt && opt->isa ? opt->isa : getenv("YOLO_ISA");
-    m->isa = yolo_isa_select(&cpu, forced);
+    m->isa = yolo_isa_select(&m->cpu, forced);
     size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
     m->kernels = calloc(nn, sizeof *m->kernels);
     m->pack_kind = calloc(nn, sizeof *m->pack_kind);
@@ -160,7 +160,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
         }
         if (n->n_out == 1 && n->out[0] >= 0 && (g->tensors[n->out[0]].flags & YOLO_TF_ALIAS))
             m->skip[i] = 1;
-        int64_t kind = m->isa == YOLO_ISA_REF ? YOLO_CONV_PACK_NONE : yolo_cpu_conv_pack_kind(g, n, m->isa);
+        int64_t kind = m->isa == YOLO_ISA_REF ? YOLO_CONV_PACK_NONE : yolo_cpu_conv_pack_kind_on(&m->cpu, g, n, m->isa);
         if (kind != YOLO_CONV_PACK_NONE) {
             const struct yolo_tensor *W = &g->tensors[n->in[1]];
             int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],
@@ -201,7 +201,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
             m->node_data[i] = &m->packs[i];
             at += ((uint64_t)numel * sizeof(float) + 63) & ~(uint64_t)63;
         }
-        yolo_cpu_kernel_pick(g, n, m->isa, kind, 1, &m->kernels[i]);
+        yolo_cpu_kernel_pick_on(&m->cpu, g, n, m->isa, kind, 1, &m->kernels[i]);
     }
     yolo_qconv_mark_c4(g, m->kernels, m->packs, m->node_data);
     yolo_split_chain_mark(g, m->isa, m->kernels, m->chains, m->node_data, m->skip);
@@ -253,7 +253,7 @@ static int cpu_ctx_create(const void *prepared, struct yolo_pool *pool, void **o
         if (m->skip[i])
             continue;
         struct yolo_cpu_kernel k;
-        yolo_cpu_kernel_pick(g, &g->nodes[i], m->isa, m->pack_kind[i], nth, &k);
+        yolo_cpu_kernel_pick_on(&m->cpu, g, &g->nodes[i], m->isa, m->pack_kind[i], nth, &k);
         if (m->node_data[i] == &m->packs[i] && m->packs[i].tp_group)
             k.scratch += yolo_conv_tp_scratch(g->tensors[g->nodes[i].out[0]].shape[1]);
         if (k.scratch > scratch)

@@ -24,8 +24,10 @@ void yolo_cpu_detect(struct yolo_cpu *cpu);
 enum yolo_isa { YOLO_ISA_REF = 0, YOLO_ISA_AVX2 = 1, YOLO_ISA_AVX512 = 2 };
 enum yolo_isa yolo_isa_select(const struct yolo_cpu *cpu, const char *forced /* may be NULL */);
 const char   *yolo_isa_name(enum yolo_isa isa);
-/* isa, lowered to what this CPU can run (tests may ask for more than the CPU has). */
+/* isa, lowered to what this CPU can run (tests may ask for more than the CPU has); _on: of
+ * a CPU detected once by the caller (CPUID is a trap to the hypervisor in a VM). */
 enum yolo_isa yolo_isa_usable(enum yolo_isa isa);
+enum yolo_isa yolo_isa_usable_on(const struct yolo_cpu *cpu, enum yolo_isa isa);
 
 /* The kernel the CPU backend runs for one node. */
 typedef uint64_t (*yolo_cpu_scratch_fn)(const struct yolo_graph *g, const struct yolo_node *n,
@@ -40,11 +42,17 @@ struct yolo_cpu_kernel {
  * per-thread scratch for nth threads. The node must have passed its shape_fn. */
 void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
                           int64_t packed_kind, int nth, struct yolo_cpu_kernel *k);
+/* The same for a CPU the caller detected once (the backend, for every node of a model). */
+void yolo_cpu_kernel_pick_on(const struct yolo_cpu *cpu, const struct yolo_graph *g,
+                             const struct yolo_node *n, enum yolo_isa isa, int64_t packed_kind,
+                             int nth, struct yolo_cpu_kernel *k);
 /* The Conv weight layout the CPU backend packs for node n at `isa` (enum yolo_conv_pack; 0:
  * none). A bf16 Conv gets YOLO_CONV_PACK_BF16 at avx512 on a CPU with AVX512_BF16, else the
  * float32 layouts (its weights are bf16 values in float32: the float kernels run it). */
 int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
                                 enum yolo_isa isa);
+int64_t yolo_cpu_conv_pack_kind_on(const struct yolo_cpu *cpu, const struct yolo_graph *g,
+                                   const struct yolo_node *n, enum yolo_isa isa);
 
 /* The CPU backend's split chains (passes.h): for every one whose pass is safe at its Sigmoid
  * (cpu/split_chain_mark.c), chains[sigmoid] and node_data[sigmoid] are set,

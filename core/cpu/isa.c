@@ -1,15 +1,20 @@
-/* cpu/isa.c: yolo_isa_usable (cpu.h), yolo_binary_fast_applies and yolo_pow2_fast_applies
+/* cpu/isa.c: yolo_isa_usable and yolo_isa_usable_on (cpu.h), yolo_binary_fast_applies and yolo_pow2_fast_applies
  * (fast_ops.h). */
 #include <string.h>
 
 #include "cpu/fast_ops.h"
 
+enum yolo_isa yolo_isa_usable_on(const struct yolo_cpu *cpu, enum yolo_isa isa)
+{
+    enum yolo_isa best = yolo_isa_select(cpu, NULL);
+    return isa < best ? isa : best;
+}
+
 enum yolo_isa yolo_isa_usable(enum yolo_isa isa)
 {
     struct yolo_cpu cpu;
     yolo_cpu_detect(&cpu);
-    enum yolo_isa best = yolo_isa_select(&cpu, NULL);
-    return isa < best ? isa : best;
+    return yolo_isa_usable_on(&cpu, isa);
 }
 
 static int same_shape(const struct yolo_tensor *T, const struct yolo_tensor *Y)

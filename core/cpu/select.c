@@ -18,36 +18,28 @@ static yolo_kernel_fn by_isa(enum yolo_isa isa, yolo_kernel_fn k512, yolo_kernel
     return isa == YOLO_ISA_AVX512 ? k512 : isa == YOLO_ISA_AVX2 ? k2 : NULL;
 }
 
-/* AVX512_VNNI, read once per call site (CPUID is cheap; nothing global is kept). */
-static int has_vnni(void)
+/* The CPU's features come in as detected once by the caller: CPUID traps to the hypervisor
+ * in a VM (a 100,000-node engine's load spent 65% of its 7.9 CPU s in yolo_cpu_detect when
+ * every node's pick detected again). */
+
+/* AVX512_VNNI at a usable avx512 */
+static int has_vnni(const struct yolo_cpu *cpu)
 {
-    struct yolo_cpu cpu;
-    yolo_cpu_detect(&cpu);
-    return cpu.avx512vnni && yolo_isa_usable(YOLO_ISA_AVX512) == YOLO_ISA_AVX512;
+    return cpu->avx512vnni && yolo_isa_usable_on(cpu, YOLO_ISA_AVX512) == YOLO_ISA_AVX512;
 }
 
 /* vpermi2b for the int8 table, unless $YOLO_VBMI is 0 (how tests reach the gather form) */
-static int has_vbmi(void)
+static int has_vbmi(const struct yolo_cpu *cpu)
 {
-    struct yolo_cpu cpu;
-    yolo_cpu_detect(&cpu);
     const char *e = getenv("YOLO_VBMI");
-    return cpu.avx512vbmi && !(e && strcmp(e, "0") == 0);
-}
-
-static int has_avxvnni(void)
-{
-    struct yolo_cpu cpu;
-    yolo_cpu_detect(&cpu);
-    return cpu.avxvnni;
+    return cpu->avx512vbmi && !(e && strcmp(e, "0") == 0);
 }
 
 /* AVX512_BF16 at an isa that allows avx512 (forced avx2 or ref runs the float kernels). */
-static int has_bf16(enum yolo_isa isa)
+static int has_bf16(const struct yolo_cpu *cpu, enum yolo_isa isa)
 {
-    struct yolo_cpu cpu;
-    yolo_cpu_detect(&cpu);
-    return cpu.avx512bf16 && isa == YOLO_ISA_AVX512 && yolo_isa_usable(isa) == YOLO_ISA_AVX512;
+    return cpu->avx512bf16 && isa == YOLO_ISA_AVX512 &&
+           yolo_isa_usable_on(cpu, isa) == YOLO_ISA_AVX512;
 }
 
 /* Winograd's GEMMs in bf16 for bf16 3x3 stride-1 convs; $YOLO_BF16_WINO=0: float32 Winograd
@@ -66,12 +58,12 @@ static int bf16_winograd(void)
     return !(e && strcmp(e, "0") == 0);
 }
 
-int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
-                                enum yolo_isa isa)
+int64_t yolo_cpu_conv_pack_kind_on(const struct yolo_cpu *cpu, const struct yolo_graph *g,
+                                   const struct yolo_node *n, enum yolo_isa isa)
 {
     /* int8: the VNNI8 layout serves the AVX-512 VNNI kernel and the AVX2 ones alike */
     if (n->op == YOLO_OP_QCONV)
-        return yolo_qconv_vnni_applies(g, n) && yolo_isa_usable(isa) >= YOLO_ISA_AVX2 &&
+        return yolo_qconv_vnni_applies(g, n) && yolo_isa_usable_on(cpu, isa) >= YOLO_ISA_AVX2 &&
                isa >= YOLO_ISA_AVX2 ? YOLO_CONV_PACK_VNNI8 : YOLO_CONV_PACK_NONE;
     if (n->op != YOLO_OP_CONV || n->n_in < 2 || n->in[1] < 0)
         return YOLO_CONV_PACK_NONE;
@@ -90,10 +82,10 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
      * products, bf16 only 2x more per cycle), and the 27-row stem (C = 3) ran 1.35x faster
      * on gemm8-rows, where packing bf16 columns costs more than the products it feeds.
      * Those run in float32 on the bf16 weights: within the same error bound (core/bf16.h). */
-    if (kind == YOLO_CONV_PACK_WINO43 && yolo_conv_bf16_applies(g, n) && has_bf16(isa) &&
+    if (kind == YOLO_CONV_PACK_WINO43 && yolo_conv_bf16_applies(g, n) && has_bf16(cpu, isa) &&
         bf16_winograd())
         return YOLO_CONV_PACK_WINO43_BF16;
-    if (yolo_conv_bf16_applies(g, n) && has_bf16(isa) && kind != YOLO_CONV_PACK_WINO43 &&
+    if (yolo_conv_bf16_applies(g, n) && has_bf16(cpu, isa) && kind != YOLO_CONV_PACK_WINO43 &&
         W->shape[1] * W->shape[2] * W->shape[3] >= YOLO_CONV_BF16_KMIN)
         /* 3-wide stride-2 ones with rows of 32 and up read the converted input rows in
          * place (conv_bf16.h): 1 thread, conv_bench, 16 -> 32 at 320x320 2.13 -> 1.48-1.59 ms,
@@ -108,7 +100,7 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
      * 1.22 -> 1.52 ms before 10-pixel tiles), so they stay on GEMM8. */
     int64_t ow = Y->shape[3];
     if (kind == YOLO_CONV_PACK_GEMM8 && isa == YOLO_ISA_AVX512 &&
-        yolo_isa_usable(isa) == YOLO_ISA_AVX512 && n->params[YOLO_CONV_SH] == 2 &&
+        yolo_isa_usable_on(cpu, isa) == YOLO_ISA_AVX512 && n->params[YOLO_CONV_SH] == 2 &&
         n->params[YOLO_CONV_SW] == 2 && W->shape[0] >= 32 && (ow >= 32 || ow % 10 == 0) &&
         yolo_conv_pack_applies(YOLO_CONV_PACK_CDIR32, n, n->params[YOLO_CONV_GROUP]))
         kind = YOLO_CONV_PACK_CDIR32;
@@ -116,6 +108,14 @@ int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_no
         yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2], W->shape[3]) <= 0)
         return YOLO_CONV_PACK_NONE;
     return kind;
+}
+
+int64_t yolo_cpu_conv_pack_kind(const struct yolo_graph *g, const struct yolo_node *n,
+                                enum yolo_isa isa)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    return yolo_cpu_conv_pack_kind_on(&cpu, g, n, isa);
 }
 
 static void pick_conv(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
@@ -217,12 +217,13 @@ int yolo_rows_fast_applies(const struct yolo_graph *g, const struct yolo_node *n
     return outer >= YOLO_ROWS_FAST_MIN && inner % 4 == 0;
 }
 
-void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
-                          int64_t packed_kind, int nth, struct yolo_cpu_kernel *k)
+void yolo_cpu_kernel_pick_on(const struct yolo_cpu *cpu, const struct yolo_graph *g,
+                             const struct yolo_node *n, enum yolo_isa isa, int64_t packed_kind,
+                             int nth, struct yolo_cpu_kernel *k)
 {
     const struct yolo_op_impl *impl = yolo_op_impl_get(n->op);
     enum yolo_isa want = isa;     /* asked for; the portable fast kernels need only this */
-    isa = yolo_isa_usable(isa);
+    isa = yolo_isa_usable_on(cpu, isa);
     memset(k, 0, sizeof *k);
     if (nth < 1)
         nth = 1;
@@ -238,14 +239,14 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
              * $YOLO_AVXVNNI is not 0, else vpmaddwd); the reference kernel below AVX2 */
             if (packed_kind == YOLO_CONV_PACK_VNNI8 && isa != YOLO_ISA_REF) {
                 const char *av = getenv("YOLO_AVXVNNI");
-                if (isa == YOLO_ISA_AVX512 && has_vnni()) {
+                if (isa == YOLO_ISA_AVX512 && has_vnni(cpu)) {
                     struct yolo_qconv_geom q;
                     yolo_qconv_geom_make(g, n, nth, 1, &q);
-                    int vbmi = n->in[YOLO_QC_IN_LUT] >= 0 && has_vbmi();
+                    int vbmi = n->in[YOLO_QC_IN_LUT] >= 0 && has_vbmi(cpu);
                     k->fn = vbmi ? yolo_qconv_avx512vnni_vbmi : yolo_qconv_avx512vnni;
                     k->name = q.flat ? (vbmi ? "vnni-int8-flat-vbmi" : "vnni-int8-flat")
                                      : (vbmi ? "vnni-int8-vbmi" : "vnni-int8");
-                } else if (has_avxvnni() && !(av && strcmp(av, "0") == 0)) {
+                } else if (cpu->avxvnni && !(av && strcmp(av, "0") == 0)) {
                     k->fn = yolo_qconv_avxvnni;
                     k->name = "avxvnni-int8";
                 } else {
@@ -350,4 +351,12 @@ void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n,
         k->name = isa == YOLO_ISA_REF ? "portable" : yolo_isa_name(isa);
     }
     k->scratch = (k->scratch + 63) & ~(uint64_t)63;
+}
+
+void yolo_cpu_kernel_pick(const struct yolo_graph *g, const struct yolo_node *n, enum yolo_isa isa,
+                          int64_t packed_kind, int nth, struct yolo_cpu_kernel *k)
+{
+    struct yolo_cpu cpu;
+    yolo_cpu_detect(&cpu);
+    yolo_cpu_kernel_pick_on(&cpu, g, n, isa, packed_kind, nth, k);
 }

@@ -135,6 +135,9 @@ struct yolo_split_chain {
     int32_t n_ops[YOLO_SC_MAX_PIECES];
     int32_t op[YOLO_SC_MAX_PIECES][YOLO_SC_MAX_OPS];  /* the chain's nodes, in order */
     int32_t cin[YOLO_SC_MAX_PIECES][YOLO_SC_MAX_OPS]; /* each one's constant input slot */
+    int32_t sigmoid_done;   /* set by a backend whose Conv before the chain already wrote
+                               the Sigmoid into the Concat's output: the pieces' steps run
+                               there, in place (cpu/conv_tp_mark.c) */
 };
 /* 1 and *sc filled if Sigmoid node s starts the pattern (u: yolo_uses_make of g), else 0. */
 int yolo_split_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t s,

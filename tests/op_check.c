@@ -102,7 +102,7 @@ static int run_nodes(struct op_check *oc, enum yolo_op op, enum yolo_isa isa, in
                 }
                 yolo_conv_pack_weights(kind, yolo_graph_const_data(g, n->in[1]), W->shape[0],
                                        W->shape[1], W->shape[2], W->shape[3], w);
-                *pk = (struct yolo_conv_packed){ kind, w, 0, 0, 0, 0 };
+                *pk = (struct yolo_conv_packed){ .kind = kind, .w = w };
                 if (oc->owned[i]) {
                     free((void *)((struct yolo_conv_packed *)oc->owned[i])->w);
                     free(oc->owned[i]);

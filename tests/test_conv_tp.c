@@ -11,7 +11,18 @@
  * 99 pixels: two whole 48-column panels and a ragged one of 3. C = 16 takes one K block (each row block stored as
  * it ends), C = 1500 several (the whole tile, then stored). The planner starts the
  * Transpose output's life at the Conv, so it shares no byte with x. Near misses run node by
- * node: another perm, the Reshape's output read twice. */
+ * node: another perm, the Reshape's output read twice.
+ *
+ * The chain variants put YOLOv5's box decode after the Transpose instead of the Relu:
+ * Sigmoid -> Split (2, 2, 9) -> xy * 2 + grid, wh 2 * Pow 2 * anchors, the rest as it is ->
+ * Concat -> y. There the Conv ("gemm8-transposed-sigmoid", "bf16-gemm-transposed-sigmoid")
+ * writes the Sigmoid into the Concat's output and the Sigmoid node runs only the pieces'
+ * steps in place ("split-chain-in-place"): the same floats as with the Conv's output kept
+ * (node by node). With the Concat's inputs swapped the chain
+ * does not fuse and the Conv writes the Transpose's layout as before. The chain variants but
+ * the last read x again after the chain; in the last, x dies at the Conv, and with C = 1500
+ * the planner gives the Concat's output x's bytes: there the Conv writes the Transpose's
+ * layout as before, the chain fused on its own. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +34,47 @@
 #include "cpu/cpu.h"
 #include "qgraph.h"
 
-enum variant { FUSABLE, KEPT, OTHER_PERM, READ_TWICE, N_VARIANTS };
+enum variant { FUSABLE, KEPT, OTHER_PERM, READ_TWICE, CHAIN, CHAIN_KEPT, CHAIN_SWAPPED,
+               CHAIN_X_DIES, N_VARIANTS };
+
+static int is_chain(enum variant v) { return v >= CHAIN; }
+
+/* t [2, 3, 9, 11, 13] -> Sigmoid -> Split -> steps -> Concat -> y (see the header) */
+static void add_chain(struct yolo_graph *g, int32_t t, int32_t y, enum variant v,
+                      uint64_t *seed)
+{
+    const int64_t ps[5] = { 2, 3, 9, 11, 2 }, three = 3, sizes[3] = { 2, 2, 9 };
+    float cv[2 * 3 * 9 * 11 * 2];
+    int32_t k[2];
+    for (int j = 0; j < 2; j++) {
+        for (size_t i = 0; i < sizeof cv / sizeof cv[0]; i++)
+            cv[i] = harness_randf(seed, j ? 4 : -1, j ? 300 : 80);
+        k[j] = yolo_graph_add_const(g, j ? "anchors" : "grid", YOLO_DT_F32, 5, ps, cv, NULL);
+    }
+    float two_f = 2;
+    int32_t two = yolo_graph_add_const(g, "two", YOLO_DT_F32, 0, NULL, &two_f, NULL);
+    int32_t st = yolo_graph_add_const(g, "sizes", YOLO_DT_I64, 1, &three, sizes, NULL);
+    int32_t s = qg_tensor(g, "s"), p[3] = { qg_tensor(g, "p0"), qg_tensor(g, "p1"),
+                                            qg_tensor(g, "p2") };
+    int32_t a1 = qg_tensor(g, "a1"), a2 = qg_tensor(g, "a2"), b1 = qg_tensor(g, "b1");
+    int32_t b2 = qg_tensor(g, "b2"), b3 = qg_tensor(g, "b3");
+    qg_node(g, YOLO_OP_SIGMOID, "sigmoid", 1, (int32_t[]){ t }, s);
+    int32_t sp = yolo_graph_add_node(g, YOLO_OP_SPLIT, "split", 2, (int32_t[]){ s, st }, 3, p,
+                                     NULL);
+    struct yolo_attrs none = { NULL, 0, 19 };
+    yolo_op_impl_get(YOLO_OP_SPLIT)->import_fn(g, &g->nodes[sp], &none, NULL);
+    g->nodes[sp].params[YOLO_SP_AXIS] = -1;
+    qg_node(g, YOLO_OP_MUL, "xy2", 2, (int32_t[]){ p[0], two }, a1);
+    qg_node(g, YOLO_OP_ADD, "grid_add", 2, (int32_t[]){ a1, k[0] }, a2);
+    qg_node(g, YOLO_OP_MUL, "wh2", 2, (int32_t[]){ two, p[1] }, b1);
+    qg_node(g, YOLO_OP_POW, "pow", 2, (int32_t[]){ b1, two }, b2);
+    qg_node(g, YOLO_OP_MUL, "anchor", 2, (int32_t[]){ b2, k[1] }, b3);
+    int32_t in[3] = { a2, b3, p[2] };
+    if (v == CHAIN_SWAPPED)
+        in[0] = b3, in[1] = a2;
+    int32_t cc = qg_node(g, YOLO_OP_CONCAT, "concat", 3, in, y);
+    g->nodes[cc].params[YOLO_CC_AXIS] = -1;
+}
 
 static void build(struct yolo_graph *g, enum variant v, int64_t C, int bf16)
 {
@@ -56,13 +107,21 @@ static void build(struct yolo_graph *g, enum variant v, int64_t C, int bf16)
     struct yolo_attrs aa = { &pa, 1, 19 };
     int32_t tp = yolo_graph_add_node(g, YOLO_OP_TRANSPOSE, "transpose", 1, &r, 1, &t, NULL);
     yolo_op_impl_get(YOLO_OP_TRANSPOSE)->import_fn(g, &g->nodes[tp], &aa, NULL);
-    qg_node(g, YOLO_OP_RELU, "relu", 1, (int32_t[]){ t }, y);
+    if (is_chain(v))
+        add_chain(g, t, y, v, &seed);
+    if (is_chain(v) && v != CHAIN_X_DIES) {   /* x read after the chain: it lives to the end */
+        int32_t xr = qg_tensor(g, "xr");
+        qg_node(g, YOLO_OP_RELU, "relu_x", 1, (int32_t[]){ x }, xr);
+        qg_output(g, xr);
+    }
+    if (!is_chain(v))
+        qg_node(g, YOLO_OP_RELU, "relu", 1, (int32_t[]){ t }, y);
     qg_output(g, y);
     if (v == READ_TWICE) {
         qg_node(g, YOLO_OP_RELU, "again", 1, (int32_t[]){ r }, y2);
         qg_output(g, y2);
     }
-    if (v == KEPT)
+    if (v == KEPT || v == CHAIN_KEPT)
         g->tensors[yc].flags |= YOLO_TF_KEEP;
     if (bf16) {   /* `yolo build --bf16` on the Conv */
         uint8_t *ok = calloc((size_t)g->n_nodes, 1);
@@ -86,7 +145,8 @@ static int overlap(const struct yolo_graph *g, int32_t a, int32_t b)
 int main(void)
 {
     HARNESS_INIT(h, "test_conv_tp");
-    static const char *const names[] = { "fusable", "kept", "other perm", "read twice" };
+    static const char *const names[] = { "fusable", "kept", "other perm", "read twice",
+                                         "chain", "chain kept", "chain swapped" };
     static const char *const isas[] = { "avx2", "avx512" };
     const int64_t channels[2] = { 16, 1500 };
     struct yolo_cpu cpu;
@@ -109,8 +169,19 @@ int main(void)
         int32_t x = gf->inputs[0], t = gf->nodes[qg_find_node(gf, "transpose")].out[0];
         CHECK(&h, !overlap(gf, x, t), "C %lld: the Transpose output overlaps the Conv's input",
               (long long)channels[ci]);
+        /* The chain's Concat output lives from the chain on, so the planner may give it the
+         * Conv's input bytes where that dies at the Conv: then the Conv must not write it
+         * (C = 1500 here, not C = 16) */
+        const struct yolo_graph *gc = &g[CHAIN_X_DIES];
+        int32_t cy = gc->nodes[qg_find_node(gc, "concat")].out[0];
+        int chain_safe = !overlap(gc, gc->inputs[0], cy);
+        CHECK(&h, chain_safe == (channels[ci] == 16),
+              "C %lld: the chain's Concat output %s the Conv's input (the planner changed?)",
+              (long long)channels[ci], chain_safe ? "misses" : "overlaps");
         for (int v = 0; v < N_VARIANTS; v++) {
-            int fused = v == FUSABLE;
+            int fused = v == FUSABLE || v == CHAIN || v == CHAIN_SWAPPED || v == CHAIN_X_DIES;
+            /* the Sigmoid in the Conv, the chain's steps after */
+            int in_place = v == CHAIN || (v == CHAIN_X_DIES && chain_safe);
             int64_t n_ref = 0;
             float *ref = qg_run(&g[v], "ref", 1, &n_ref, NULL);
             const char **kn = calloc((size_t)g[v].n_nodes, sizeof *kn);
@@ -122,18 +193,25 @@ int main(void)
                     const char *tk = kn[qg_find_node(&g[v], "transpose")];
                     /* the bf16 kernel runs the Conv (K = C of at least its minimum) */
                     int bk = has_bf16 && k == 1 && channels[ci] >= YOLO_CONV_BF16_KMIN;
-                    const char *want = bk ? "bf16-gemm-transposed" : "gemm8-transposed";
+                    char want[64];
+                    snprintf(want, sizeof want, "%sgemm%s-transposed%s", bk ? "bf16-" : "",
+                             bk ? "" : "8", in_place ? "-sigmoid" : "");
+                    const char *sk = is_chain(v) ? kn[qg_find_node(&g[v], "sigmoid")] : "";
                     CHECK(&h, (strcmp(ck, want) == 0) == fused &&
-                              (strcmp(tk, "fused") == 0) == fused,
+                              (strcmp(tk, "fused") == 0) == fused &&
+                              (strcmp(sk, "split-chain-in-place") == 0) == in_place,
                           "C %lld, %s, %s, %d threads, bf16 %d: the Conv runs %s, the Transpose "
-                          "%s", (long long)channels[ci], names[v], isas[k], threads, bf16, ck, tk);
+                          "%s, the Sigmoid %s", (long long)channels[ci], names[v], isas[k],
+                          threads, bf16, ck, tk, sk);
                     double worst = n == n_ref ? qg_worst_rel(got, ref, n, 1) : 0;
                     /* bf16 activations: 2^-8 of sum |w x|, a few times the output's scale */
                     CHECK(&h, n == n_ref && worst < (bk ? 2e-2 : 1e-5), "C %lld, %s, %s, %d "
                           "threads, bf16 %d: %g from the reference kernels",
                           (long long)channels[ci], names[v], isas[k], threads, bf16, worst);
-                    if (fused) {   /* node by node at the same ISA: the same floats */
-                        float *kept = qg_run(&g[KEPT], isas[k], threads, &nk, NULL);
+                    if (fused && v != CHAIN_SWAPPED && v != CHAIN_X_DIES) {   /* unfused, at the same ISA: the
+                                                             same floats */
+                        float *kept = qg_run(&g[v == CHAIN ? CHAIN_KEPT : KEPT], isas[k],
+                                             threads, &nk, NULL);
                         diff = nk == n ? qg_bit_diffs(got, kept, n) : 0;
                         CHECK(&h, nk == n && diff == 0, "C %lld, %s, %d threads, bf16 %d: %lld "
                               "of %lld floats differ from the nodes run one by one",

@@ -197,7 +197,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
             const struct yolo_tensor *W = &g->tensors[n->in[1]];
             int64_t numel = yolo_conv_packed_numel(kind, W->shape[0], W->shape[1], W->shape[2],
                                                    W->shape[3]);
-            m->packs[i] = (struct yolo_conv_packed){ kind, (const float *)at, 0, 0, 0, 0 };
+            m->packs[i] = (struct yolo_conv_packed){ .kind = kind, .w = (const float *)at };
             m->node_data[i] = &m->packs[i];
             at += ((uint64_t)numel * sizeof(float) + 63) & ~(uint64_t)63;
         }
@@ -205,7 +205,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     }
     yolo_qconv_mark_c4(g, m->kernels, m->packs, m->node_data);
     yolo_split_chain_mark(g, m->isa, m->kernels, m->chains, m->node_data, m->skip);
-    yolo_conv_tp_mark(g, m->isa, m->kernels, m->packs, m->node_data, m->skip);
+    yolo_conv_tp_mark(g, m->isa, m->kernels, m->packs, m->chains, m->node_data, m->skip);
     yolo_dfl_mark(g, m->isa, m->kernels, m->dfls, m->node_data, m->skip);
     pack_all(m);
     *prepared = m;

@@ -63,6 +63,9 @@ struct yolo_conv_packed {
                                          tp_out [N, M / tp_group, OH * OW, tp_group] instead of
                                          its output (cpu/conv_tp_mark.c) */
     int32_t      tp_group;
+    int32_t      tp_act;              /* with tp_group: the activation (enum yolo_act) the
+                                         tiles get instead of the node's: 2, the Sigmoid of
+                                         a split chain whose Concat output tp_out is */
 };
 /* Per-thread scratch a GEMM8 conv of M output channels needs beyond yolo_conv_pack_scratch
  * when it writes the transposed layout (tp_group): one tile of M rows x 48 columns. */

@@ -6,7 +6,8 @@
  * the Conv's output back in 85 channel streams, one cache line each per 16 pixels, too many
  * for the prefetchers: 0.59 ms of yolov5n's 24 at 1 thread (ONNX Runtime's took as long), for
  * a tensor memcpy moves in 0.12 ms. The floats are the Conv's, bit for bit: only where they
- * land differs. */
+ * land differs. Where a YOLOv5 box decode follows (chain_at), the tiles get the Sigmoid and
+ * land in the decode's output, the same floats as the Sigmoid node's. */
 #include <stdlib.h>
 
 #include "passes.h"
@@ -45,9 +46,37 @@ static int safe(const struct yolo_graph *g, const struct yolo_conv_tp *ct, const
     return 1;
 }
 
+/* The Transpose's output T is read by a Sigmoid that runs as a split chain (cpu/
+ * split_chain_mark.c) writing Concat output O, T's shape: the float32 Conv can write the
+ * Sigmoid of its tiles straight into O, leaving the chain its pieces' steps, in place. Then
+ * neither the 6.5 MB of YOLOv5's 80x80 head nor its Sigmoid take a pass of their own. Safe
+ * when O shares no byte with the Conv's input, and no node that still runs between the Conv
+ * and the Sigmoid reads or writes O's bytes: O's life starts at the Sigmoid in the plan
+ * (its output is placed at O's bytes: plan.c's chain_in_place), so another tensor may lie
+ * there until then. */
+static int32_t chain_at(const struct yolo_graph *g, const struct yolo_uses *u,
+                        const struct yolo_conv_tp *ct, const struct yolo_split_chain *chains,
+                        const void **node_data, const uint8_t *skip)
+{
+    int32_t T = g->nodes[ct->transpose].out[0], s = u->reader[T];
+    if (s < 0 || g->nodes[s].op != YOLO_OP_SIGMOID || node_data[s] != &chains[s] ||
+        chains[s].sigmoid != s || !yolo_uses_private(g, u, T, s))
+        return -1;
+    const struct yolo_node *c = &g->nodes[ct->conv];
+    int32_t O = g->nodes[chains[s].concat].out[0];
+    if (yolo_tensor_numel(&g->tensors[O]) != yolo_tensor_numel(&g->tensors[T]) ||
+        yolo_cpu_tensors_overlap(g, c->in[0], O))
+        return -1;
+    int32_t Y = c->out[0], R = g->nodes[ct->reshape].out[0];
+    for (int32_t i = ct->conv + 1; i < s; i++)
+        if (!skip[i] && yolo_cpu_node_touches(g, &g->nodes[i], O, Y, R))
+            return -1;
+    return s;
+}
+
 void yolo_conv_tp_mark(const struct yolo_graph *g, enum yolo_isa isa,
                        struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
-                       const void **node_data, uint8_t *skip)
+                       struct yolo_split_chain *chains, const void **node_data, uint8_t *skip)
 {
     if (isa == YOLO_ISA_REF)
         return;
@@ -70,6 +99,16 @@ void yolo_conv_tp_mark(const struct yolo_graph *g, enum yolo_isa isa,
         kernels[c].name = packs[c].kind == YOLO_CONV_PACK_BF16 ? "bf16-gemm-transposed"
                                                                : "gemm8-transposed";
         skip[i] = 2;
+        int32_t s = chain_at(g, &u, &ct, chains, node_data, skip);
+        if (s >= 0) {
+            packs[c].tp_out = g->nodes[chains[s].concat].out[0];
+            packs[c].tp_act = YOLO_ACT_SIGMOID;
+            chains[s].sigmoid_done = 1;
+            kernels[c].name = packs[c].kind == YOLO_CONV_PACK_BF16
+                                  ? "bf16-gemm-transposed-sigmoid"
+                                  : "gemm8-transposed-sigmoid";
+            kernels[s].name = "split-chain-in-place";
+        }
     }
     yolo_uses_free(&u);
 }

@@ -83,10 +83,13 @@ int yolo_cpu_node_touches(const struct yolo_graph *g, const struct yolo_node *n,
 /* The CPU backend's Conv -> Reshape -> Transpose (passes.h, struct yolo_conv_tp): where the
  * Conv runs the GEMM8 kernel on a 1x1 stride-1 unpadded shape and writing the Transpose's
  * output early is safe (cpu/conv_tp_mark.c), packs[conv] gets tp_out and tp_group, the
- * kernel's name says so and the Transpose gets skip[] = 2. Nothing at YOLO_ISA_REF. */
+ * kernel's name says so and the Transpose gets skip[] = 2. Where the Transpose's output
+ * feeds a split chain fused by yolo_split_chain_mark (chains[]) and that is safe too, the
+ * Conv writes the Sigmoid into the chain's Concat output instead (tp_act) and the chain
+ * runs its steps there (sigmoid_done). Nothing at YOLO_ISA_REF. */
 struct yolo_conv_packed;
 void yolo_conv_tp_mark(const struct yolo_graph *g, enum yolo_isa isa,
                        struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
-                       const void **node_data, uint8_t *skip);
+                       struct yolo_split_chain *chains, const void **node_data, uint8_t *skip);
 
 #endif

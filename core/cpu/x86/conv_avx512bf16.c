@@ -152,6 +152,7 @@ void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n,
     /* writing a Transpose's layout (cpu/conv_tp_mark.c: 1x1 direct convs only) */
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     float *T = pk->tp_group ? yolo_exec_ptr(x, pk->tp_out) : NULL;
+    int tact = pk->tp_act ? (int)pk->tp_act : (int)pl.act;
     float *ct = (float *)(scr + (yolo_conv_bf16_scratch(x->g, n, nth, 0) + 63) / 64 * 64);
     uint16_t *bp = (uint16_t *)scr;
     float *r0 = (float *)(scr + (uint64_t)pl.K2 * (uint64_t)pl.tw * 4), *r1 = r0 + pl.tw;
@@ -175,11 +176,11 @@ void yolo_conv_bf16_avx512(const struct yolo_exec *x, const struct yolo_node *n,
                     const uint16_t *bj = bp + j * 2 * pl.K2;
                     const float *bq = bd ? bd + q * 8 : NULL;
                     if (nv == 3)
-                        bf16_block(3, wp, bj, 96, pl.K2, bq, 0, m1 - q * 8, (int)pl.act, ct, 48, 48);
+                        bf16_block(3, wp, bj, 96, pl.K2, bq, 0, m1 - q * 8, tact, ct, 48, 48);
                     else if (nv == 2)
-                        bf16_block(2, wp, bj, 64, pl.K2, bq, 0, m1 - q * 8, (int)pl.act, ct, 48, 32);
+                        bf16_block(2, wp, bj, 64, pl.K2, bq, 0, m1 - q * 8, tact, ct, 48, 32);
                     else
-                        bf16_block(1, wp, bj, 32, pl.K2, bq, 0, m1 - q * 8, (int)pl.act, ct, 48, 16);
+                        bf16_block(1, wp, bj, 32, pl.K2, bq, 0, m1 - q * 8, tact, ct, 48, 16);
                     int64_t cols_j = cols - j < 16 * nv ? cols - j : 16 * nv;
                     tr8_store_groups(ct, 48, q * 8, m1, cols_j, T + b * pl.M * pl.P, p0 + j, pl.P,
                                      pk->tp_group);

@@ -355,6 +355,7 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     float *T = pk->tp_group ? yolo_exec_ptr(x, pk->tp_out) : NULL;
     float *ct = bp + YOLO_CONV_PANEL_FLOATS + 64;
+    int act = T && pk->tp_act ? (int)pk->tp_act : (int)g->act;
     int64_t panels = (g->P + NR - 1) / NR;
     /* split the channels too when there are too few column panels to share out evenly
      * (e.g. 9 panels of a 20x20 map on 2 threads: 18 half-panels instead of 5 + 4) */
@@ -396,14 +397,14 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
                 for (int64_t m = m0; m < imin(m1, g->M); m += MRU) {
                     int rows = (int)imin(MRU, g->M - m);
                     f(kc, A + (m / 8) * 8 * g->K + (m % 8), bsrc, ldb, ct, NR, rows, (int)cols,
-                      0, bias ? bias + m : NULL, (int)g->act);
+                      0, bias ? bias + m : NULL, act);
                     tr8_store_groups(ct, NR, m, m + rows, cols, T + b * g->M * g->P, p0, g->P,
                                      pk->tp_group);
                 }
                 continue;
             }
             gemm_rows(A, g->K, k0, kc, m0, imin(m1, g->M), g->M, bsrc, ldb, T ? ct : yb,
-                      T ? NR : g->P, cols, k0 > 0, last ? bias : NULL, last ? (int)g->act : 0);
+                      T ? NR : g->P, cols, k0 > 0, last ? bias : NULL, last ? act : 0);
         }
         if (T && kcs < g->K)   /* several K blocks: the whole tile (row m at ct + m * NR) */
             tr8_store_groups(ct + m0 * NR, NR, m0, imin(m1, g->M), cols, T + b * g->M * g->P, p0,

@@ -165,7 +165,9 @@ static void chain_rows(float *y, int64_t L, int64_t nr, int64_t w, const struct 
 /* The split chain of node data (cpu/split_chain_mark.c) in Sigmoid node n's place, writing
  * the chain's Concat output. Per block of rows of the last axis (in L1): the Sigmoid of the
  * block, contiguous, into the output; then each piece's steps in turn over the block's rows.
- * The same operations on the same floats as the nodes one by one. Threads split the rows. */
+ * The same operations on the same floats as the nodes one by one. Threads split the rows.
+ * With sc->sigmoid_done the Conv before already wrote the Sigmoid there (cpu/conv_tp_mark.c):
+ * only the pieces' steps run. */
 enum { SC_BLOCK_ROWS = 64 };
 
 void ISA_FN(yolo_split_chain)(const struct yolo_exec *x, const struct yolo_node *n, int ith,
@@ -190,7 +192,7 @@ void ISA_FN(yolo_split_chain)(const struct yolo_exec *x, const struct yolo_node 
         int64_t r1 = rend - r0 < SC_BLOCK_ROWS ? rend : r0 + SC_BLOCK_ROWS;
         const float *xb = X + r0 * L;
         float *yb = Y + r0 * L;
-        int64_t len = (r1 - r0) * L, i = 0;
+        int64_t len = (r1 - r0) * L, i = sc->sigmoid_done ? len : 0;
         for (; i + VL <= len; i += VL)
             vstore(yb + i, vsigmoid(vload(xb + i)));
         if (i < len) {

@@ -173,6 +173,13 @@ struct yolo_dfl_chain {
 /* 1 and *dc filled if node i (a Transpose) starts the pattern (u: yolo_uses_make of g). */
 int yolo_dfl_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t i,
                         struct yolo_dfl_chain *dc);
+/* The same start in a QDQ model: Transpose -> Softmax -> (maybe another Transpose) ->
+ * QuantizeLinear with one scale (YOLOv8's DFL before its int8 convolution). Then dc->conv is
+ * the QuantizeLinear, and st the strides in src of its input dims [N, bins, H, W] (at most
+ * YOLO_DFL_MAX_BINS bins). The CPU backend runs the chain up to the QuantizeLinear as one
+ * pass (cpu/dfl_mark.c). */
+int yolo_dfl_q_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t i,
+                    struct yolo_dfl_chain *dc);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

@@ -15,7 +15,8 @@
  * The DFL of a YOLOv8/11 head (passes.h, struct yolo_dfl_chain): the first Transpose's input
  * lives up to the Conv, which both backends run as one pass reading it (cpu/dfl_mark.c,
  * cuda/fuse_dfl.c); the Conv's output then never shares its bytes. The peak can grow by that
- * tensor over the chain's two or three nodes.
+ * tensor over the chain's two or three nodes. The same for a QDQ model's DFL up to its
+ * QuantizeLinear (the CPU backend's one pass ends there).
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -442,7 +443,8 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
         if (n->op == YOLO_OP_TRANSPOSE && uses_ok && !o && yolo_conv_tp_find(g, &uses, i, &ct))
             first[n->out[0]] = ct.conv;
         struct yolo_dfl_chain dc;
-        if (n->op == YOLO_OP_TRANSPOSE && uses_ok && yolo_dfl_chain_find(g, &uses, i, &dc) &&
+        if (n->op == YOLO_OP_TRANSPOSE && uses_ok &&
+            (yolo_dfl_chain_find(g, &uses, i, &dc) || yolo_dfl_q_find(g, &uses, i, &dc)) &&
             last[dc.src] < (step ? step[dc.conv] : dc.conv))
             last[dc.src] = step ? step[dc.conv] : dc.conv;
         if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)

@@ -65,12 +65,20 @@ void yolo_split_chain_mark(const struct yolo_graph *g, enum yolo_isa isa,
 /* The CPU backend's DFL chains (passes.h, struct yolo_dfl_chain): for every one whose fused
  * pass is safe at its Conv (cpu/dfl_mark.c), dfls[conv] and node_data[conv] are set,
  * kernels[conv] becomes yolo_dfl_avx512/avx2 (x86/dfl_body.h), and the chain's other nodes
- * get skip[] = 2. Nothing at YOLO_ISA_REF. All arrays per node. */
+ * get skip[] = 2. A QDQ model's form (yolo_dfl_q_find) runs the same way at its
+ * QuantizeLinear (yolo_dfl_q_avx512, x86/dfl_q_avx512.c), at avx512 only, where the Softmax
+ * is over 16 bins in the last dim (its kernel's one-vector rows, whose sums the pass repeats
+ * in the same order: the same bytes as the nodes one by one). Nothing at YOLO_ISA_REF. All
+ * arrays per node. */
 struct yolo_cpu_dfl {
     int32_t src;       /* the first Transpose's input, read in place */
     int64_t st[4];     /* its strides for the Conv's input dims [N, bins, H, W] */
     float   w[32];     /* the Conv's weights (bins <= YOLO_DFL_MAX_BINS) */
     float   bias;
+    /* the QDQ form (yolo_dfl_q_find), at its QuantizeLinear: the scale, the zero point and
+     * range of the quantized type, and whether the output is in the c4 layout */
+    float   q_scale;
+    int32_t q_zp, q_lo, q_hi, q_c4;
 };
 void yolo_dfl_mark(const struct yolo_graph *g, enum yolo_isa isa, struct yolo_cpu_kernel *kernels,
                    struct yolo_cpu_dfl *dfls, const void **node_data, uint8_t *skip);

@@ -55,6 +55,9 @@ void yolo_split_chain_avx2(const struct yolo_exec *x, const struct yolo_node *n,
  * yolo_cpu_dfl set with the kernel by yolo_dfl_mark (cpu/dfl_mark.c). */
 void yolo_dfl_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 void yolo_dfl_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+/* A QDQ DFL chain (yolo_dfl_q_find) as one pass, run in its QuantizeLinear's place, writing
+ * the quantized bytes (the c4 layout where q_c4): node data as yolo_dfl_avx512's. */
+void yolo_dfl_q_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 
 /* Transpose of 4-byte elements whose input-contiguous dim moves (8x8 register tiles). */
 void yolo_transpose_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

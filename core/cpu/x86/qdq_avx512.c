@@ -1,12 +1,12 @@
 /* x86/qdq_avx512.c: QuantizeLinear and DequantizeLinear with one scale and zero point (per
  * tensor), 16 values per step. Bit-identical to the reference kernels (quant.h): the same
- * IEEE division and multiply; cvtps rounds half to even under the default MXCSR, and the
- * float clamp before it keeps the conversion in range (NaN goes to the zero point, as there). */
+ * IEEE division (quant16.h) and multiply. */
 #include <immintrin.h>
 
 #include "cpu/conv_pack.h"
 #include "cpu/fast_ops.h"
 #include "cpu/x86/c4_pack.h"
+#include "cpu/x86/quant16.h"
 #include "ops/broadcast.h"
 #include "ops/op_params.h"
 #include "ops/quant.h"
@@ -15,11 +15,7 @@
 static inline __m512i quant16(const float *x, __mmask16 k, __m512 vs, __m512 big, __m512i vz,
                               __m512i vlo, __m512i vhi)
 {
-    __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(k, x), vs);
-    __mmask16 ok = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), big)), big);
-    __m512i q = _mm512_maskz_cvtps_epi32(ok, v);
-    return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), vlo), vhi);
+    return quant16v(_mm512_maskz_loadu_ps(k, x), vs, big, vz, vlo, vhi);
 }
 
 void yolo_quantize_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth)

@@ -43,9 +43,21 @@ n_txt=$(ls "$T/c/labels" | wc -l)
 [ "$n_img" = 128 ] && [ "$n_json" = 128 ] && [ "$n_txt" = "$n_with" ] && ok ||
     fail "coco128: $n_img images, $n_json json lines, $n_txt label files for $n_with images with detections"
 tail -4 "$T/c.out"
-# the summary says which side limited the run: on the CPU, one instance, inference by far
-grep -Eq '^Bottleneck: inference \(the model was busy (8[5-9]|9[0-9]|100)% of the run on 1 instance, 2 decode threads\)$' \
-    "$T/c.out" && ok || fail "coco128: no bottleneck line naming inference: $(grep Bottleneck "$T/c.out")"
+# the summary says which side limited the run, by the model's busy share: inference from 85%
+# on, else the decoding. On a quiet CPU, one instance, it is inference by far; beside other
+# tests (run_tests.sh runs as many at once as there are cores) the decode threads may fall
+# behind, so the line must agree with its own share rather than name one side (a share
+# printed as 85% may be 84.6%, below the line: either side then).
+bl=$(grep '^Bottleneck: ' "$T/c.out")
+pct=$(printf '%s\n' "$bl" | sed -n 's/.*the model was busy \([0-9]*\)% of the run on 1 instance, 2 decode threads)$/\1/p')
+case "$bl" in
+"Bottleneck: inference ("*) want=1 ;;
+"Bottleneck: reading and decoding the images (more --workers may help) ("*) want=0 ;;
+*) want=x ;;
+esac
+[ -n "$pct" ] && [ "$want" != x ] &&
+    { [ "$pct" = 85 ] || [ "$want" = "$([ "$pct" -ge 85 ] && echo 1 || echo 0)" ]; } && ok ||
+    fail "coco128: the bottleneck line disagrees with its busy share: $bl"
 
 # bad files in a folder: reported by name (and by an "error" line in the JSON Lines), the
 # rest processed, exit 1; 16 good images beside the two bad ones check that as well as the

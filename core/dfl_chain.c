@@ -9,11 +9,11 @@
 #include "ops/quant.h"
 
 /* The Transpose -> Softmax -> (Transpose) start of both forms at node i, the chain's
- * tensors between private to their next node: *next is the node after it, reading *x3;
- * the bins are dim 1 of *x3, whose dims lie in the first Transpose's input at strides
- * st[]. */
+ * tensors between private to their next node: dc->conv is the node after it, reading *x3;
+ * the bins are dim 1 of *x3, whose dims lie in dc->src (the first Transpose's input) at
+ * strides dc->st[]. */
 static int dfl_start(const struct yolo_graph *g, const struct yolo_uses *u, int32_t i,
-                     int32_t *next, int32_t *x3, int64_t st[4])
+                     struct yolo_dfl_chain *dc, int32_t *x3)
 {
     const struct yolo_node *ta = &g->nodes[i];
     if (ta->op != YOLO_OP_TRANSPOSE || i + 2 >= g->n_nodes || ta->n_out != 1)
@@ -63,21 +63,22 @@ static int dfl_start(const struct yolo_graph *g, const struct yolo_uses *u, int3
     }
     if (pb[1] != axis || g->nodes[ci].in[0] != *x3)
         return 0;
-    *next = ci;
+    dc->first = i;
+    dc->conv = ci;
+    dc->src = x1;
     for (int32_t k = 0; k < nd; k++)
-        st[k] = s2[pb[k]];
+        dc->st[k] = s2[pb[k]];
     return 1;
 }
 
 int yolo_dfl_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t i,
                         struct yolo_dfl_chain *dc)
 {
-    int32_t ci, x3;
-    int64_t st[4];
-    if (!dfl_start(g, u, i, &ci, &x3, st))
+    int32_t x3;
+    if (!dfl_start(g, u, i, dc, &x3))
         return 0;
     const struct yolo_tensor *X3 = &g->tensors[x3];
-    const struct yolo_node *cv = &g->nodes[ci];
+    const struct yolo_node *cv = &g->nodes[dc->conv];
     if (cv->op != YOLO_OP_CONV || cv->n_in < 2 || cv->in[1] < 0)
         return 0;
     const struct yolo_tensor *W = &g->tensors[cv->in[1]], *Y = &g->tensors[cv->out[0]];
@@ -90,29 +91,16 @@ int yolo_dfl_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, i
         p[YOLO_CONV_PR] || p[YOLO_CONV_ACT] != YOLO_ACT_NONE ||
         (has_bias && !(g->tensors[cv->in[2]].flags & YOLO_TF_CONST)) || Y->dtype != YOLO_DT_F32)
         return 0;
-    dc->first = i;
-    dc->conv = ci;
-    dc->src = g->nodes[i].in[0];
-    for (int32_t k = 0; k < 4; k++)
-        dc->st[k] = st[k];
     return 1;
 }
 
 int yolo_dfl_q_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t i,
                     struct yolo_dfl_chain *dc)
 {
-    int32_t qi, x3;
-    int64_t st[4];
-    if (!dfl_start(g, u, i, &qi, &x3, st))
+    int32_t x3;
+    if (!dfl_start(g, u, i, dc, &x3))
         return 0;
-    const struct yolo_node *q = &g->nodes[qi];
-    if (q->op != YOLO_OP_QUANTIZE_LINEAR || q->n_out != 1 || q->out[0] < 0 ||
-        q->params[YOLO_QL_NCH] != 1 || g->tensors[x3].shape[1] > YOLO_DFL_MAX_BINS)
-        return 0;
-    dc->first = i;
-    dc->conv = qi;
-    dc->src = g->nodes[i].in[0];
-    for (int32_t k = 0; k < 4; k++)
-        dc->st[k] = st[k];
-    return 1;
+    const struct yolo_node *q = &g->nodes[dc->conv];
+    return q->op == YOLO_OP_QUANTIZE_LINEAR && q->n_out == 1 && q->out[0] >= 0 &&
+           q->params[YOLO_QL_NCH] == 1 && g->tensors[x3].shape[1] <= YOLO_DFL_MAX_BINS;
 }

@@ -237,8 +237,7 @@ static void encode_graph(struct bbuf *b, const struct yolo_graph *g)
         const struct yolo_node *n = &g->nodes[i];
         /* ops by name: ids are not part of the format; a QConv with a grid under a name of
          * its own, which older builds do not know (op_params.h) */
-        put_name16(b, n->op == YOLO_OP_QCONV && n->fparams[YOLO_QC_FP_DQS] != 0
-                          ? YOLO_QC_GRID_STORED_NAME : yolo_op_name(n->op));
+        put_name16(b, yolo_node_stored_name(n));
         put_i32(b, n->n_in);
         put_i32(b, n->n_out);
         for (int k = 0; k < n->n_in; k++)

@@ -7,6 +7,7 @@
 
 #include "cpu/cpu.h"
 #include "detect_internal.h"
+#include "ops/op_params.h"
 #include "sha256.h"
 #include "version.h"
 
@@ -100,7 +101,7 @@ int yolo_model_node(const struct yolo_model *m, int32_t i, struct yolo_node_desc
         return YOLO_ERR_ARG;
     const struct yolo_node *n = &g->nodes[i];
     memset(nd, 0, sizeof *nd);
-    nd->op = yolo_op_name(n->op);
+    nd->op = yolo_node_stored_name(n);
     nd->name = n->name;
     nd->kernel = yolo_net_kernel_name(m->net, i);
     if (n->op == YOLO_OP_CONV) {

@@ -92,6 +92,13 @@ enum { YOLO_QC_FP_OSC = 0, YOLO_QC_FP_DQS };
  * the grid would read the node as a plain float QConv and compute something else, so it must
  * meet an op it does not know and refuse the file ("rebuild"), as for any newer op. */
 #define YOLO_QC_GRID_STORED_NAME "QConvGrid"
+/* The name node n is stored and shown under: its op's, but YOLO_QC_GRID_STORED_NAME for a
+ * QConv with a grid (so `yolo info` counts what the file holds). */
+static inline const char *yolo_node_stored_name(const struct yolo_node *n)
+{
+    return n->op == YOLO_OP_QCONV && n->fparams[YOLO_QC_FP_DQS] != 0 ? YOLO_QC_GRID_STORED_NAME
+                                                                     : yolo_op_name(n->op);
+}
 /* Inputs of QConv. */
 enum { YOLO_QC_IN_X, YOLO_QC_IN_W, YOLO_QC_IN_B, YOLO_QC_IN_WS, YOLO_QC_IN_LUT, YOLO_QC_N_IN };
 

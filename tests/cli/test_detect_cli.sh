@@ -25,6 +25,12 @@ for M in yolov5n yolov8n_dq yolo11n_dq yolov10n_dq yolov8n_int8_qdq; do
     done
 done
 
+# yolo info counts the nodes as the engine stores them: the QDQ model's 64 int8 convs are 34
+# QConv and 30 QConvGrid (those writing a dequantized float on their grid)
+"$YOLO" info "$T/yolov8n_int8_qdq.engine" > "$T/info" 2>&1
+grep -Eq '^  QConv +34$' "$T/info" && grep -Eq '^  QConvGrid +30$' "$T/info" && ok ||
+    fail "info of the QDQ engine: $(grep QConv "$T/info" | tr -s ' ' | tr '\n' ';')"
+
 # labels: one line per detection, 5 numbers in [0, 1]
 n_lab=$(wc -l < "$T/d_yolov8n_dq/labels/bus.txt")
 n_det=$($PY -c "import json,sys; print(len(json.loads(open(sys.argv[1]).readline())['detections']))" \

@@ -56,7 +56,7 @@ PYEOF
 # --keep-float: a named Conv stays float
 "$YOLO" build "$M/yolov8n_dq.onnx" -o "$T/k.engine" --int8 --calib "$C" --calib-images 2 \
     --keep-float '/model.22/*' > /dev/null 2>&1 && ok || fail "--keep-float build"
-"$YOLO" info "$T/k.engine" --nodes 2>/dev/null | grep -E '^ +[0-9]+ QConv +/model\.22/' > /dev/null &&
+"$YOLO" info "$T/k.engine" --nodes 2>/dev/null | grep -E '^ +[0-9]+ QConv(Grid)? +/model\.22/' > /dev/null &&
     fail "--keep-float '/model.22/*' left a QConv in model.22" || ok
 
 # usage errors (2) and runtime errors (1)

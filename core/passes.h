@@ -180,6 +180,31 @@ int yolo_dfl_chain_find(const struct yolo_graph *g, const struct yolo_uses *u, i
  * pass (cpu/dfl_mark.c). */
 int yolo_dfl_q_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t i,
                     struct yolo_dfl_chain *dc);
+/* Concat along dim 1 of 4-D float32 parts -> QuantizeLinear with one scale, the Concat's
+ * output read by that node only (a QDQ model's C2f and neck joins). Each part is one of:
+ *   YOLO_CQ_DQ         a DequantizeLinear (one scale) of a uint8/int8 activation src
+ *   YOLO_CQ_RESIZE_DQ  a 2x nearest Resize (yolo_resize_is_2x), read by the Concat only, of
+ *                      such a DequantizeLinear's output
+ *   YOLO_CQ_RESIZE     such a Resize of any other float32 activation src
+ *   YOLO_CQ_FLOAT      anything else: src is the part itself
+ * Quantizing a dequantized byte again is a table of 256 bytes, and nearest upsampling moves
+ * elements only, so the QuantizeLinear's output can be made from the parts' sources directly,
+ * in one pass: the CPU backend does that (cpu/concat_q_mark.c). The planner keeps each src
+ * alive up to the QuantizeLinear (plan.c). The graph is not changed. */
+#define YOLO_CQ_MAX_PARTS 8
+enum yolo_cq_kind { YOLO_CQ_FLOAT, YOLO_CQ_DQ, YOLO_CQ_RESIZE_DQ, YOLO_CQ_RESIZE };
+struct yolo_cq_part {
+    int32_t kind;     /* enum yolo_cq_kind */
+    int32_t src;      /* the tensor read: the DequantizeLinear's or Resize's input, or the part */
+    int32_t dq, resize;   /* node indices, -1 where the kind has none */
+};
+struct yolo_concat_q {
+    int32_t q, concat, n_parts;   /* node indices; the Concat's inputs, in order */
+    struct yolo_cq_part part[YOLO_CQ_MAX_PARTS];
+};
+/* 1 and *cq filled if QuantizeLinear node q ends the pattern (u: yolo_uses_make of g). */
+int yolo_concat_q_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t q,
+                       struct yolo_concat_q *cq);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

@@ -17,6 +17,10 @@
  * cuda/fuse_dfl.c); the Conv's output then never shares its bytes. The peak can grow by that
  * tensor over the chain's two or three nodes. The same for a QDQ model's DFL up to its
  * QuantizeLinear (the CPU backend's one pass ends there).
+ * A QDQ model's Concat -> QuantizeLinear (passes.h, struct yolo_concat_q): each part's source
+ * (the int8 tensor before its DequantizeLinear, or the part itself) lives up to the
+ * QuantizeLinear, which the CPU backend runs as the whole join (cpu/concat_q_mark.c). The
+ * sources are bytes where the parts were floats: the peak grows by a quarter of a join.
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -403,14 +407,16 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
     }
     for (int i = 0; i < g->n_inputs; i++)
         first[g->inputs[i]] = -1;
-    /* the readers of every tensor, for split chains, Conv -> Transpose and DFL chains; without
-     * memory for them the plan is made without them (as valid: the backends then run those
-     * nodes one by one). A backend's own plan has no split chain and no Conv -> Transpose (the
-     * CPU backend's alone), but the DFL chain's longer life, which both backends use. */
+    /* the readers of every tensor, for split chains, Conv -> Transpose, DFL chains and QDQ
+     * joins; without memory for them the plan is made without them (as valid: the backends
+     * then run those nodes one by one). A backend's own plan has no split chain, no Conv ->
+     * Transpose and no QDQ join (the CPU backend's alone), but the DFL chain's longer life,
+     * which both backends use. */
     struct yolo_uses uses;
     int uses_ok = 0;
     for (int32_t i = 0; i < nn && !uses_ok; i++)
-        uses_ok = (g->nodes[i].op == YOLO_OP_SIGMOID && !o) || g->nodes[i].op == YOLO_OP_TRANSPOSE;
+        uses_ok = ((g->nodes[i].op == YOLO_OP_SIGMOID || g->nodes[i].op == YOLO_OP_QUANTIZE_LINEAR) &&
+                   !o) || g->nodes[i].op == YOLO_OP_TRANSPOSE;
     if (uses_ok && yolo_uses_make(g, (size_t)nt, &uses, NULL))
         uses_ok = 0;
     for (int32_t i = 0; i < nn; i++) {
@@ -447,6 +453,11 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
             (yolo_dfl_chain_find(g, &uses, i, &dc) || yolo_dfl_q_find(g, &uses, i, &dc)) &&
             last[dc.src] < (step ? step[dc.conv] : dc.conv))
             last[dc.src] = step ? step[dc.conv] : dc.conv;
+        struct yolo_concat_q cq;
+        if (n->op == YOLO_OP_QUANTIZE_LINEAR && uses_ok && !o && yolo_concat_q_find(g, &uses, i, &cq))
+            for (int k = 0; k < cq.n_parts; k++)
+                if (last[cq.part[k].src] < at)
+                    last[cq.part[k].src] = at;
         if (n->op == YOLO_OP_SPLIT && n->n_in >= 1 && n->in[0] >= 0)
             s.n_in_place += split_in_place(&ip, n);
         if (n->op == YOLO_OP_CONCAT && n->n_out == 1 && n->out[0] >= 0)

@@ -4,9 +4,10 @@
 // the threads given) on one input tensor, takes each node's median kernel time over the
 // timed runs, and sets it beside the per-node profile of ours (`yolo bench ENGINE --profile
 // --json`, its `.profile.nodes`). Names are matched after dropping the suffixes each side adds
-// (ONNX Runtime's `_output_0_nchwc`, our `_quant_fp32` of a _dq model's weights); ONNX
-// Runtime's activation fused after a Conv (`/act/Mul/QuickGeluFusion/`) is counted with that
-// Conv, since ours runs it in the Conv's epilogue. Prints the totals, each side's nodes with
+// (ONNX Runtime's `_output_0_nchwc` and the `_token_N` of the nodes it fuses in a QDQ model,
+// our `_quant_fp32` of a _dq model's weights); ONNX Runtime's activation fused after a Conv
+// (`/act/Mul/QuickGeluFusion/`) is counted with that Conv, since ours runs it in the Conv's
+// epilogue. Prints the totals, each side's nodes with
 // no counterpart on the other (its layout reorders; our passes' nodes), and the nodes where
 // ours is slowest against it.
 //
@@ -64,7 +65,7 @@ function loadOrt(dir) {
 }
 
 const median = v => { const s = [...v].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const key = n => n.replace(/_output_0_nchwc$/, '').replace(/_output_0$/, '').replace(/_quant_fp32$/, '');
+const key = n => n.replace(/_token_\d+$/, '').replace(/_output_0_nchwc$/, '').replace(/_output_0$/, '').replace(/_quant_fp32$/, '');
 
 async function main() {
     const ort = loadOrt(a.ort);

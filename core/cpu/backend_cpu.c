@@ -43,6 +43,7 @@ struct cpu_model {
     struct yolo_conv_packed *packs;   /* per node */
     struct yolo_split_chain *chains;  /* per node: the chain a Sigmoid runs */
     struct yolo_cpu_dfl *dfls;        /* per node: the DFL chain a Conv runs */
+    struct yolo_cpu_concat_q *cqs;    /* the QDQ joins the QuantizeLinears run */
     float *blob;                      /* every packed weight, 64-byte aligned pieces */
     uint64_t blob_bytes;
 };
@@ -75,6 +76,7 @@ static void cpu_prepared_free(void *prepared)
     free(m->packs);
     free(m->chains);
     free(m->dfls);
+    free(m->cqs);
     free(m->blob);
     free(m);
 }
@@ -207,6 +209,8 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     yolo_split_chain_mark(g, m->isa, m->kernels, m->chains, m->node_data, m->skip);
     yolo_conv_tp_mark(g, m->isa, m->kernels, m->packs, m->chains, m->node_data, m->skip);
     yolo_dfl_mark(g, m->isa, m->kernels, m->dfls, m->node_data, m->skip);
+    yolo_concat_q_mark(g, m->isa, m->cpu.avx512vbmi, m->kernels, m->packs, m->node_data,
+                       m->skip, &m->cqs);
     pack_all(m);
     *prepared = m;
     return 0;

@@ -10,6 +10,7 @@
 #ifndef YOLO_CPU_H
 #define YOLO_CPU_H
 
+#include "passes.h"
 #include "yolo_core.h"
 
 struct yolo_cpu {                 /* filled by yolo_cpu_detect (CPUID) */
@@ -82,6 +83,26 @@ struct yolo_cpu_dfl {
 };
 void yolo_dfl_mark(const struct yolo_graph *g, enum yolo_isa isa, struct yolo_cpu_kernel *kernels,
                    struct yolo_cpu_dfl *dfls, const void **node_data, uint8_t *skip);
+/* The CPU backend's QDQ joins (passes.h, struct yolo_concat_q): where the QuantizeLinear
+ * runs the AVX-512 kernel, the CPU has AVX512_VBMI (the tables are looked up by vpermi2b),
+ * the parts' channels suit the output's layout (c4: multiples of 4) and reading each part's
+ * source at the QuantizeLinear is safe (cpu/concat_q_mark.c), the QuantizeLinear runs
+ * yolo_concat_q_avx512 (x86/concat_q_avx512.c) on a struct yolo_cpu_concat_q, and the
+ * Concat, the Resizes and the DequantizeLinears read by the join only get skip[] = 2. The
+ * same bytes as the nodes one by one: a dequantized byte quantized again is the table entry
+ * the reference's own arithmetic gave. *cqs gets one entry per join (free() it); nothing at
+ * YOLO_ISA_REF. */
+struct yolo_cpu_concat_q {
+    struct yolo_concat_q cq;
+    int64_t c0[YOLO_CQ_MAX_PARTS + 1];    /* the parts' first channels in the output, and C */
+    uint8_t lut[YOLO_CQ_MAX_PARTS][256];  /* DQ parts: the output byte of each source byte */
+    float   scale;                        /* the QuantizeLinear's, for the float parts */
+    int32_t zp, lo, hi, y_c4;
+};
+struct yolo_conv_packed;
+void yolo_concat_q_mark(const struct yolo_graph *g, enum yolo_isa isa, int vbmi,
+                        struct yolo_cpu_kernel *kernels, const struct yolo_conv_packed *packs,
+                        const void **node_data, uint8_t *skip, struct yolo_cpu_concat_q **cqs);
 /* Whether the arena bytes of activations a and b overlap (cpu/arena_overlap.c); whether node
  * n reads or writes any byte of activation t through a tensor other than the constants and
  * not_a, not_b (-1: none). */

@@ -58,6 +58,9 @@ void yolo_dfl_avx2(const struct yolo_exec *x, const struct yolo_node *n, int ith
 /* A QDQ DFL chain (yolo_dfl_q_find) as one pass, run in its QuantizeLinear's place, writing
  * the quantized bytes (the c4 layout where q_c4): node data as yolo_dfl_avx512's. */
 void yolo_dfl_q_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
+/* A QDQ join (passes.h, struct yolo_concat_q) as one pass, run in its QuantizeLinear's
+ * place: node data is the struct yolo_cpu_concat_q set by yolo_concat_q_mark. AVX512_VBMI. */
+void yolo_concat_q_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);
 
 /* Transpose of 4-byte elements whose input-contiguous dim moves (8x8 register tiles). */
 void yolo_transpose_avx512(const struct yolo_exec *x, const struct yolo_node *n, int ith, int nth);

@@ -205,6 +205,25 @@ struct yolo_concat_q {
 /* 1 and *cq filled if QuantizeLinear node q ends the pattern (u: yolo_uses_make of g). */
 int yolo_concat_q_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t q,
                        struct yolo_concat_q *cq);
+/* Convolution outputs joined along the last axis: a Concat (axis 2 of a 3-D float32 output
+ * [N, R, L]) each of whose inputs is a Reshape [N, R, H, W] -> [N, R, H * W] of either a
+ * Conv / QConv output or an axis-1 Concat of Conv / QConv outputs (YOLOv8's head joins its
+ * three levels' box maps and, apart, their class maps; YOLO11's joins each level's box and
+ * class maps first). Every tensor from a convolution's output to the Concat's input is read
+ * by its next node only. Output channel m of conv[i] is then row chan[i] + m of the joined
+ * tensor from column col[i] on, its pixels in order. The planner starts the joined tensor's
+ * life at the first of the convolutions (plan.c), so the CPU backend's convolutions can write
+ * there themselves (cpu/conv_cat_mark.c); the graph is not changed. */
+#define YOLO_CV_MAX_CONVS 16
+struct yolo_conv_cat {
+    int32_t concat, n, n_inner;                 /* node index; convolutions; inner Concats */
+    int32_t conv[YOLO_CV_MAX_CONVS];            /* node indices */
+    int64_t chan[YOLO_CV_MAX_CONVS], col[YOLO_CV_MAX_CONVS];
+    int32_t inner[YOLO_CV_MAX_CONVS];           /* the axis-1 Concats between */
+};
+/* 1 and *cc filled if Concat node c ends the pattern (u: yolo_uses_make of g), else 0. */
+int yolo_conv_cat_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t c,
+                       struct yolo_conv_cat *cc);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

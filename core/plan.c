@@ -21,6 +21,10 @@
  * (the int8 tensor before its DequantizeLinear, or the part itself) lives up to the
  * QuantizeLinear, which the CPU backend runs as the whole join (cpu/concat_q_mark.c). The
  * sources are bytes where the parts were floats: the peak grows by a quarter of a join.
+ * Convolution outputs joined along the last axis (passes.h, struct yolo_conv_cat): the joined
+ * tensor lives from the first of the convolutions on, so the CPU backend's convolutions may
+ * write their rows into it (cpu/conv_cat_mark.c). The peak can grow by that tensor over the
+ * head's last nodes.
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -407,16 +411,17 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
     }
     for (int i = 0; i < g->n_inputs; i++)
         first[g->inputs[i]] = -1;
-    /* the readers of every tensor, for split chains, Conv -> Transpose, DFL chains and QDQ
-     * joins; without memory for them the plan is made without them (as valid: the backends
-     * then run those nodes one by one). A backend's own plan has no split chain, no Conv ->
-     * Transpose and no QDQ join (the CPU backend's alone), but the DFL chain's longer life,
-     * which both backends use. */
+    /* the readers of every tensor, for split chains, Conv -> Transpose, DFL chains, QDQ joins
+     * and convolutions joined along the last axis; without memory for them the plan is made
+     * without them (as valid: the backends then run those nodes one by one). A backend's own
+     * plan has no split chain and no Conv -> Transpose (the CPU backend's alone), but the
+     * others' longer lives (the DFL chain's, which both backends use, and the CPU backend's
+     * joins, so that its plan stays the engine's where those two are absent). */
     struct yolo_uses uses;
     int uses_ok = 0;
     for (int32_t i = 0; i < nn && !uses_ok; i++)
-        uses_ok = ((g->nodes[i].op == YOLO_OP_SIGMOID || g->nodes[i].op == YOLO_OP_QUANTIZE_LINEAR) &&
-                   !o) || g->nodes[i].op == YOLO_OP_TRANSPOSE;
+        uses_ok = (g->nodes[i].op == YOLO_OP_SIGMOID && !o) || g->nodes[i].op == YOLO_OP_TRANSPOSE ||
+                  g->nodes[i].op == YOLO_OP_QUANTIZE_LINEAR || g->nodes[i].op == YOLO_OP_CONCAT;
     if (uses_ok && yolo_uses_make(g, (size_t)nt, &uses, NULL))
         uses_ok = 0;
     for (int32_t i = 0; i < nn; i++) {
@@ -453,8 +458,15 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
             (yolo_dfl_chain_find(g, &uses, i, &dc) || yolo_dfl_q_find(g, &uses, i, &dc)) &&
             last[dc.src] < (step ? step[dc.conv] : dc.conv))
             last[dc.src] = step ? step[dc.conv] : dc.conv;
+        struct yolo_conv_cat cv;
+        if (n->op == YOLO_OP_CONCAT && uses_ok && yolo_conv_cat_find(g, &uses, i, &cv))
+            for (int k = 0; k < cv.n; k++) {
+                int32_t ck = step ? step[cv.conv[k]] : cv.conv[k];
+                if (first[n->out[0]] > ck)
+                    first[n->out[0]] = ck;
+            }
         struct yolo_concat_q cq;
-        if (n->op == YOLO_OP_QUANTIZE_LINEAR && uses_ok && !o && yolo_concat_q_find(g, &uses, i, &cq))
+        if (n->op == YOLO_OP_QUANTIZE_LINEAR && uses_ok && yolo_concat_q_find(g, &uses, i, &cq))
             for (int k = 0; k < cq.n_parts; k++)
                 if (last[cq.part[k].src] < at)
                     last[cq.part[k].src] = at;

@@ -66,6 +66,11 @@ struct yolo_conv_packed {
     int32_t      tp_act;              /* with tp_group: the activation (enum yolo_act) the
                                          tiles get instead of the node's: 2, the Sigmoid of
                                          a split chain whose Concat output tp_out is */
+    int32_t      cat_out;             /* with cat_cs > 0: a float32 output written into
+                                         tensor cat_out instead (cpu/conv_cat_mark.c): image
+                                         b, channel m, pixel p at element cat_base + b *
+                                         cat_is + m * cat_cs + p */
+    int64_t      cat_base, cat_cs, cat_is;
 };
 /* Per-thread scratch a GEMM8 conv of M output channels needs beyond yolo_conv_pack_scratch
  * when it writes the transposed layout (tp_group): one tile of M rows x 48 columns. */

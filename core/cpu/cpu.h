@@ -103,6 +103,14 @@ struct yolo_conv_packed;
 void yolo_concat_q_mark(const struct yolo_graph *g, enum yolo_isa isa, int vbmi,
                         struct yolo_cpu_kernel *kernels, const struct yolo_conv_packed *packs,
                         const void **node_data, uint8_t *skip, struct yolo_cpu_concat_q **cqs);
+/* The CPU backend's convolution outputs joined along the last axis (passes.h, struct
+ * yolo_conv_cat): where every convolution runs the GEMM8 kernel's direct 1x1 path or the
+ * VNNI int8 kernel with a float32 NCHW output, and writing the joined tensor from the first
+ * of them on is safe, each gets packs[conv].cat_* (its rows go straight to their place in the
+ * joined tensor) and the Concats get skip[] = 2. Nothing at YOLO_ISA_REF. */
+void yolo_conv_cat_mark(const struct yolo_graph *g, enum yolo_isa isa,
+                        const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
+                        const void **node_data, uint8_t *skip);
 /* Whether the arena bytes of activations a and b overlap (cpu/arena_overlap.c); whether node
  * n reads or writes any byte of activation t through a tensor other than the constants and
  * not_a, not_b (-1: none). */

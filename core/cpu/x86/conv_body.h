@@ -354,6 +354,10 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
      * tile is finished in ct, after the panel buffer, then stored transposed */
     const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
     float *T = pk->tp_group ? yolo_exec_ptr(x, pk->tp_out) : NULL;
+    /* rows written into a joined tensor at its pitch (cpu/conv_cat_mark.c: direct convs) */
+    int64_t ldy = pk->cat_cs ? pk->cat_cs : g->P, iy = pk->cat_cs ? pk->cat_is : g->M * g->P;
+    if (pk->cat_cs)
+        Y = (float *)yolo_exec_ptr(x, pk->cat_out) + pk->cat_base;
     float *ct = bp + YOLO_CONV_PANEL_FLOATS + 64;
     int act = T && pk->tp_act ? (int)pk->tp_act : (int)g->act;
     int64_t panels = (g->P + NR - 1) / NR;
@@ -374,7 +378,7 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
         int64_t p0 = panel * NR, cols = imin(NR, g->P - p0);
         int nq = (int)((cols + VL - 1) / VL);
         const float *xb = X + b * g->C * g->H * g->W;
-        float *yb = Y + b * g->M * g->P + p0;
+        float *yb = Y + b * iy + p0;
         int np = direct ? 0 : panel_parts(p0, cols, g->OW, pt);
         for (int64_t k0 = 0; k0 < g->K; k0 += kcs) {
             int64_t kc = imin(kcs, g->K - k0);
@@ -404,7 +408,7 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
                 continue;
             }
             gemm_rows(A, g->K, k0, kc, m0, imin(m1, g->M), g->M, bsrc, ldb, T ? ct : yb,
-                      T ? NR : g->P, cols, k0 > 0, last ? bias : NULL, last ? act : 0);
+                      T ? NR : ldy, cols, k0 > 0, last ? bias : NULL, last ? act : 0);
         }
         if (T && kcs < g->K)   /* several K blocks: the whole tile (row m at ct + m * NR) */
             tr8_store_groups(ct + m0 * NR, NR, m0, imin(m1, g->M), cols, T + b * g->M * g->P, p0,

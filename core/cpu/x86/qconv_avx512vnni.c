@@ -174,9 +174,10 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
  * per tile for all 8 channels. */
 __attribute__((always_inline)) static inline void
 run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *band, const int8_t *pw,
-         int64_t c4s, int64_t rows, uint8_t *yimg, int64_t oy0, size_t esz)
+         int64_t c4s, int64_t rows, uint8_t *yimg, int64_t oy0, size_t esz, int64_t cs)
 {
-    /* NCHW: channel m's row oy0 at y0 + m * plane; c4: group m / 4's at y4 + (m / 4) * plane */
+    /* NCHW: channel m's row oy0 at y0 + m * cs (the plane, or a joined tensor's pitch); c4:
+     * group m / 4's at y4 + (m / 4) * plane */
     uint8_t *y0 = yimg + oy0 * q->OW * esz, *y4 = yimg + oy0 * q->OW * 4;
     int64_t taps = q->KH * q->KW, total = rows * q->ws, plane = q->OH * q->OW;
     for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
@@ -222,7 +223,7 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                         break;
                     __m512i f = finish16(e, m, acc[i][v]);
                     for (int j = 0; j < np; j++)
-                        put16(e, f, y0 + (m * plane + off[j]) * esz, km[j], lane[j]);
+                        put16(e, f, y0 + (m * cs + off[j]) * esz, km[j], lane[j]);
                 }
             }
             for (col0 += YOLO_QCONV_NR; col0 >= q->ws; col0 -= q->ws)
@@ -271,6 +272,13 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     const uint8_t *xd = yolo_exec_ptr(x, n->in[YOLO_QC_IN_X]);
     uint8_t *yd = yolo_exec_ptr(x, n->out[0]);
     size_t esz = e.odt == YOLO_DT_F32 ? 4 : 1;
+    /* float rows written into a joined tensor at its pitch (cpu/conv_cat_mark.c) */
+    int64_t cs = q.OH * q.OW, is = q.M * cs;
+    if (pk->cat_cs) {
+        yd = (uint8_t *)yolo_exec_ptr(x, pk->cat_out) + pk->cat_base * 4;
+        cs = pk->cat_cs;
+        is = pk->cat_is;
+    }
     int64_t taps = q.KH * q.KW, c4s = q.c4p * 4;
     for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
@@ -282,7 +290,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
             load_band(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
                       tmp);
         if (q.flat) {
-            run_flat(&e, &q, band, pw, c4s, rows, yd + b * q.M * q.OH * q.OW * esz, oy0, esz);
+            run_flat(&e, &q, band, pw, c4s, rows, yd + b * is * esz, oy0, esz, cs);
             continue;
         }
         for (int64_t mb = 0; mb < q.Mp / YOLO_QCONV_MR; mb++) {
@@ -312,7 +320,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                         int64_t m = mb * YOLO_QCONV_MR + i;
                         if (m >= q.M)
                             break;
-                        uint8_t *yrow = yd + (((b * q.M + m) * q.OH + oy) * q.OW + ox0) * esz;
+                        uint8_t *yrow = yd + (b * is + m * cs + oy * q.OW + ox0) * esz;
                         for (int v = 0; v < 2; v++) {
                             int64_t left = q.OW - ox0 - 16 * v;
                             if (left > 0)

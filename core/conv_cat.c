@@ -77,5 +77,15 @@ int yolo_conv_cat_find(const struct yolo_graph *g, const struct yolo_uses *u, in
         }
         col += V->shape[2];
     }
+    /* a Sigmoid alone reading the join, after convolutions without an activation */
+    cc->sigmoid = -1;
+    int32_t t = cn->out[0], s = u->reader[t];
+    if (s >= 0 && yolo_uses_private(g, u, t, s) && g->nodes[s].op == YOLO_OP_SIGMOID &&
+        g->nodes[s].n_out == 1 && g->nodes[s].out[0] >= 0 &&
+        yolo_tensor_numel(&g->tensors[g->nodes[s].out[0]]) == yolo_tensor_numel(T))
+        cc->sigmoid = s;
+    for (int k = 0; k < cc->n; k++)
+        if (g->nodes[cc->conv[k]].params[YOLO_CONV_ACT] != YOLO_ACT_NONE)
+            cc->sigmoid = -1;
     return 1;
 }

@@ -211,12 +211,16 @@ int yolo_concat_q_find(const struct yolo_graph *g, const struct yolo_uses *u, in
  * three levels' box maps and, apart, their class maps; YOLO11's joins each level's box and
  * class maps first). Every tensor from a convolution's output to the Concat's input is read
  * by its next node only. Output channel m of conv[i] is then row chan[i] + m of the joined
- * tensor from column col[i] on, its pixels in order. The planner starts the joined tensor's
- * life at the first of the convolutions (plan.c), so the CPU backend's convolutions can write
- * there themselves (cpu/conv_cat_mark.c); the graph is not changed. */
+ * tensor from column col[i] on, its pixels in order. Where the joined tensor's only reader
+ * is a Sigmoid (YOLOv8's class scores) and no convolution has an activation, that is
+ * `sigmoid` (else -1). The planner starts the life of the Sigmoid's output, or else of the
+ * joined tensor, at the first of the convolutions (plan.c), so the CPU backend's
+ * convolutions can write there themselves (cpu/conv_cat_mark.c), the Sigmoid in their
+ * epilogue; the graph is not changed. */
 #define YOLO_CV_MAX_CONVS 16
 struct yolo_conv_cat {
     int32_t concat, n, n_inner;                 /* node index; convolutions; inner Concats */
+    int32_t sigmoid;                            /* node index, or -1 */
     int32_t conv[YOLO_CV_MAX_CONVS];            /* node indices */
     int64_t chan[YOLO_CV_MAX_CONVS], col[YOLO_CV_MAX_CONVS];
     int32_t inner[YOLO_CV_MAX_CONVS];           /* the axis-1 Concats between */

@@ -22,9 +22,9 @@
  * QuantizeLinear, which the CPU backend runs as the whole join (cpu/concat_q_mark.c). The
  * sources are bytes where the parts were floats: the peak grows by a quarter of a join.
  * Convolution outputs joined along the last axis (passes.h, struct yolo_conv_cat): the joined
- * tensor lives from the first of the convolutions on, so the CPU backend's convolutions may
- * write their rows into it (cpu/conv_cat_mark.c). The peak can grow by that tensor over the
- * head's last nodes.
+ * tensor (or the output of a Sigmoid reading it alone) lives from the first of the
+ * convolutions on, so the CPU backend's convolutions may write their rows into it
+ * (cpu/conv_cat_mark.c). The peak can grow by that tensor over the head's last nodes.
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -462,8 +462,9 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
         if (n->op == YOLO_OP_CONCAT && uses_ok && yolo_conv_cat_find(g, &uses, i, &cv))
             for (int k = 0; k < cv.n; k++) {
                 int32_t ck = step ? step[cv.conv[k]] : cv.conv[k];
-                if (first[n->out[0]] > ck)
-                    first[n->out[0]] = ck;
+                int32_t t = cv.sigmoid >= 0 ? g->nodes[cv.sigmoid].out[0] : n->out[0];
+                if (first[t] > ck)
+                    first[t] = ck;
             }
         struct yolo_concat_q cq;
         if (n->op == YOLO_OP_QUANTIZE_LINEAR && uses_ok && yolo_concat_q_find(g, &uses, i, &cq))

@@ -3,14 +3,17 @@
  * batch 2, a head of two levels: x [2, C, 8, 20] (level 0) and a stride-2 3x3 conv of it
  * [2, 16, 4, 10] (level 1), each level's box map (1x1 conv to 5 channels) and class map (1x1
  * to 7), flattened by Reshapes and joined over the anchors:
- *   V8:      Concat(box0, box1) [2, 5, 200] and Concat(cls0, cls1) [2, 7, 200], apart
+ *   V8:      Concat(box0, box1) [2, 5, 200] and Concat(cls0, cls1) [2, 7, 200], apart, the
+ *            latter read by a Sigmoid only (which the convolutions then apply themselves)
  *   V11:     per level Concat(box, cls) on the channels, then one Concat [2, 12, 200]
  *   QDQ:     V8 with x quantized and each 1x1 conv an int8 QConv with a float output
- *   KEPT:    V8 with box1's conv output also a graph output: the box maps' join copies
+ *   KEPT:    V8 with box1's and cls1's conv outputs also graph outputs: the joins copy and
+ *            the Sigmoid runs on its own
  *   NOT_1X1: V8 with box1's conv 3x3: its kernel cannot, so the box maps' join copies
- * run at avx2 and avx512 on 1 and 2 threads. Where the join applies (the Concats "fused") the
- * outputs must be the same floats as the KEPT graph's run the same way (the same kernels,
- * other places), and everywhere within 2e-5 of the reference kernels. C = 16 and C = 1500
+ * run at avx2 and avx512 on 1 and 2 threads. Where the join applies (the Concats and the
+ * Sigmoid "fused") the outputs must be the same floats as the KEPT graph's run the same way
+ * (the same kernels and the same vsigmoid, other places), and everywhere within 2e-5 of the
+ * reference kernels. C = 16 and C = 1500
  * (level 0's 1x1 convs then sum in several K blocks, reading their partial rows back). */
 #include <math.h>
 #include <stdio.h>
@@ -107,9 +110,14 @@ static void build(struct yolo_graph *g, enum variant v, int64_t C)
         return;
     }
     qg_output(g, concat(g, "join_box", flat(g, "fb0", b0, 5, 160), flat(g, "fb1", b1, 5, 40), 2));
-    qg_output(g, concat(g, "join_cls", flat(g, "fc0", c0, 7, 160), flat(g, "fc1", c1, 7, 40), 2));
-    if (v == KEPT)
+    int32_t jc = concat(g, "join_cls", flat(g, "fc0", c0, 7, 160), flat(g, "fc1", c1, 7, 40), 2);
+    int32_t sc = qg_tensor(g, "scores");
+    qg_node(g, YOLO_OP_SIGMOID, "sigmoid", 1, &jc, sc);
+    qg_output(g, sc);
+    if (v == KEPT) {
         qg_output(g, b1);
+        qg_output(g, c1);
+    }
 }
 
 static int fused(const struct yolo_graph *g, const char **kn, const char *name)
@@ -152,9 +160,11 @@ int main(void)
                     int can = v != QDQ || (k == 1 && cpu.avx512vnni);
                     int box = v == V11 ? fused(&g[v], kn, "join") : fused(&g[v], kn, "join_box");
                     int cls = v == V11 ? fused(&g[v], kn, "level1") : fused(&g[v], kn, "join_cls");
-                    CHECK(&h, box == (can && v != NOT_1X1 && v != KEPT) && cls == can,
-                          "%s, C %lld, %s, %d threads: joins fused %d %d", names[v],
-                          (long long)C, isas[k], threads, box, cls);
+                    int sig = v != V11 && fused(&g[v], kn, "sigmoid");
+                    CHECK(&h, box == (can && v != NOT_1X1 && v != KEPT) &&
+                                  cls == (can && v != KEPT) && sig == (cls && v != V11),
+                          "%s, C %lld, %s, %d threads: joins fused %d %d, sigmoid %d", names[v],
+                          (long long)C, isas[k], threads, box, cls, sig);
                     /* the same kernels as KEPT's on the same values: the same floats (its
                      * first outputs are the same tensors; QDQ and NOT_1X1 compute others) */
                     if (v == V8) {

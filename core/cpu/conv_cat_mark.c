@@ -37,19 +37,22 @@ static int is_in(const int32_t *nodes, int n, int32_t k)
     return 0;
 }
 
-/* Writing T from the first convolution on is safe when no node that runs up to the Concat
- * touches T's bytes, but for the convolutions themselves, whose outputs (the tensors they no
+/* Writing T (the joined tensor, or the Sigmoid's output) from the first convolution on is
+ * safe when no node that runs up to `end` (the Concat, or the Sigmoid) touches T's bytes,
+ * but for the convolutions themselves, whose outputs (the tensors they no
  * longer write) are not checked and whose inputs must lie elsewhere. (An engine planned
  * before plan.c started T's life there may have put other tensors in T's bytes: then the
  * nodes run one by one.) */
-static int safe(const struct yolo_graph *g, const struct yolo_conv_cat *cc, const uint8_t *skip)
+static int safe(const struct yolo_graph *g, const struct yolo_conv_cat *cc, int32_t T,
+                int32_t end, const uint8_t *skip)
 {
-    int32_t T = g->nodes[cc->concat].out[0], first = cc->concat;
+    int32_t first = cc->concat;
     for (int i = 0; i < cc->n; i++)
         first = cc->conv[i] < first ? cc->conv[i] : first;
-    for (int32_t k = first; k < cc->concat; k++) {
+    for (int32_t k = first; k < end; k++) {
         const struct yolo_node *n = &g->nodes[k];
-        if (skip[k] || is_in(cc->inner, cc->n_inner, k))   /* the inner Concats will not run */
+        /* the Concats will not run */
+        if (skip[k] || k == cc->concat || is_in(cc->inner, cc->n_inner, k))
             continue;
         if (!is_in(cc->conv, cc->n, k)) {
             if (yolo_cpu_node_touches(g, n, T, -1, -1))
@@ -88,19 +91,28 @@ void yolo_conv_cat_mark(const struct yolo_graph *g, enum yolo_isa isa,
         }
         for (int k = 0; k < cc.n_inner && ok; k++)
             ok = !skip[cc.inner[k]];
-        if (!ok || !safe(g, &cc, skip))
+        if (!ok)
+            continue;
+        /* the Sigmoid reading the join goes into the convolutions' epilogue where they have
+         * no activation of their own: the same vsigmoid of the same values as its kernel's */
+        int sig = cc.sigmoid >= 0;
+        int32_t out = sig ? g->nodes[cc.sigmoid].out[0] : g->nodes[i].out[0];
+        if ((sig && skip[cc.sigmoid]) || !safe(g, &cc, out, sig ? cc.sigmoid : i, skip))
             continue;
         const struct yolo_tensor *T = &g->tensors[g->nodes[i].out[0]];
         for (int k = 0; k < cc.n; k++) {
             struct yolo_conv_packed *pk = &packs[cc.conv[k]];
-            pk->cat_out = g->nodes[i].out[0];
+            pk->cat_out = out;
             pk->cat_cs = T->shape[2];
             pk->cat_is = T->shape[1] * T->shape[2];
             pk->cat_base = cc.chan[k] * T->shape[2] + cc.col[k];
+            pk->cat_act = sig ? YOLO_ACT_SIGMOID : YOLO_ACT_NONE;
         }
         for (int k = 0; k < cc.n_inner; k++)
             skip[cc.inner[k]] = 2;
         skip[i] = 2;
+        if (sig)
+            skip[cc.sigmoid] = 2;
     }
     yolo_uses_free(&u);
 }

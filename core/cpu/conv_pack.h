@@ -71,6 +71,9 @@ struct yolo_conv_packed {
                                          b, channel m, pixel p at element cat_base + b *
                                          cat_is + m * cat_cs + p */
     int64_t      cat_base, cat_cs, cat_is;
+    int32_t      cat_act;             /* with cat_cs: the activation the rows get instead of
+                                         the node's (none): 2, the Sigmoid whose output
+                                         cat_out then is */
 };
 /* Per-thread scratch a GEMM8 conv of M output channels needs beyond yolo_conv_pack_scratch
  * when it writes the transposed layout (tp_group): one tile of M rows x 48 columns. */

@@ -359,7 +359,7 @@ static void conv_gemm8(const struct yolo_exec *x, const struct yolo_node *n, int
     if (pk->cat_cs)
         Y = (float *)yolo_exec_ptr(x, pk->cat_out) + pk->cat_base;
     float *ct = bp + YOLO_CONV_PANEL_FLOATS + 64;
-    int act = T && pk->tp_act ? (int)pk->tp_act : (int)g->act;
+    int act = T && pk->tp_act ? (int)pk->tp_act : pk->cat_act ? (int)pk->cat_act : (int)g->act;
     int64_t panels = (g->P + NR - 1) / NR;
     /* split the channels too when there are too few column panels to share out evenly
      * (e.g. 9 panels of a 20x20 map on 2 threads: 18 half-panels instead of 5 + 4) */

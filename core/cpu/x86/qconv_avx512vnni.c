@@ -278,6 +278,8 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
         yd = (uint8_t *)yolo_exec_ptr(x, pk->cat_out) + pk->cat_base * 4;
         cs = pk->cat_cs;
         is = pk->cat_is;
+        if (pk->cat_act)
+            e.act = pk->cat_act;
     }
     int64_t taps = q.KH * q.KW, c4s = q.c4p * 4;
     for (int64_t u = ith; u < units; u += nth) {

@@ -71,12 +71,16 @@ int32_t qg_qconv(struct yolo_graph *g, const char *name, int32_t x, int64_t C, i
     free(sc);
     free(b);
     int32_t ni = qg_node(g, YOLO_OP_QCONV, name, 5, in, out);
-    int64_t *p = g->nodes[ni].params;
+    qg_conv_geometry(g->nodes[ni].params, k, s);
+    return ni;
+}
+
+void qg_conv_geometry(int64_t *p, int64_t k, int64_t s)
+{
     p[YOLO_CONV_KH] = p[YOLO_CONV_KW] = k;
     p[YOLO_CONV_SH] = p[YOLO_CONV_SW] = s;
     p[YOLO_CONV_DH] = p[YOLO_CONV_DW] = p[YOLO_CONV_GROUP] = 1;
     p[YOLO_CONV_PT] = p[YOLO_CONV_PB] = p[YOLO_CONV_PL] = p[YOLO_CONV_PR] = k / 2;
-    return ni;
 }
 
 int32_t qg_find_node(const struct yolo_graph *g, const char *name)

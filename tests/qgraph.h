@@ -22,6 +22,8 @@ void    qg_qdq(struct yolo_graph *g, enum yolo_op op, const char *name, int32_t 
  * Returns the node's index. */
 int32_t qg_qconv(struct yolo_graph *g, const char *name, int32_t x, int64_t C, int64_t M,
                  int64_t k, int64_t s, int no_bias, uint64_t *seed, int32_t out);
+/* A Conv's or QConv's params for a k x k kernel at stride s, pad k / 2, dilation 1, group 1. */
+void    qg_conv_geometry(int64_t *params, int64_t k, int64_t s);
 /* Runs g (float32 outputs) at isa on threads threads, its float32 input filled from seed 42
  * in [-1, 3); returns the outputs concatenated (malloc'd; *n_out floats) and, if kernels is
  * not NULL, each node's kernel name there (g->n_nodes entries). Exits on failure. */

@@ -45,11 +45,7 @@ static int32_t conv(struct yolo_graph *g, const char *name, int32_t x, int64_t C
     free(w);
     int32_t y = qg_tensor(g, name);
     int32_t c = qg_node(g, YOLO_OP_CONV, name, 3, (int32_t[]){ x, wt, bt }, y);
-    int64_t *p = g->nodes[c].params;
-    p[YOLO_CONV_KH] = p[YOLO_CONV_KW] = k;
-    p[YOLO_CONV_SH] = p[YOLO_CONV_SW] = s;
-    p[YOLO_CONV_DH] = p[YOLO_CONV_DW] = p[YOLO_CONV_GROUP] = 1;
-    p[YOLO_CONV_PT] = p[YOLO_CONV_PB] = p[YOLO_CONV_PL] = p[YOLO_CONV_PR] = k / 2;
+    qg_conv_geometry(g->nodes[c].params, k, s);
     return y;
 }
 

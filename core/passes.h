@@ -228,6 +228,18 @@ struct yolo_conv_cat {
 /* 1 and *cc filled if Concat node c ends the pattern (u: yolo_uses_make of g), else 0. */
 int yolo_conv_cat_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t c,
                        struct yolo_conv_cat *cc);
+/* A residual Add of a convolution's output: Add(r, y) or Add(y, r) -> z, y the float32 4-D
+ * output of a Conv or QConv read by the Add only, r a float32 activation of z's shape written
+ * before the convolution runs (YOLOv8's C2f shortcut). The planner starts z's life at the
+ * convolution (plan.c), so the CPU backend's convolution can write r + y itself
+ * (cpu/conv_add_mark.c); the graph is not changed. */
+struct yolo_conv_add {
+    int32_t add, conv;   /* node indices */
+    int32_t res;         /* r */
+};
+/* 1 and *ca filled if Add node a is such a sum (u: yolo_uses_make of g), else 0. */
+int yolo_conv_add_find(const struct yolo_graph *g, const struct yolo_uses *u, int32_t a,
+                       struct yolo_conv_add *ca);
 /* Deletes the nodes flagged in dead[] (n_nodes entries), keeping order. */
 void    yolo_graph_remove_nodes(struct yolo_graph *g, const uint8_t *dead);
 

@@ -25,6 +25,8 @@
  * tensor (or the output of a Sigmoid reading it alone) lives from the first of the
  * convolutions on, so the CPU backend's convolutions may write their rows into it
  * (cpu/conv_cat_mark.c). The peak can grow by that tensor over the head's last nodes.
+ * A residual Add of a convolution's output (passes.h, struct yolo_conv_add): the sum lives from
+ * the convolution on, so the CPU backend's convolution may write it (cpu/conv_add_mark.c).
  * In place (no copies): when a Concat or Split works on the outermost non-unit dim, every
  * part is a contiguous byte range of the whole. A Split's outputs are then placed inside its
  * input, and a Concat's inputs inside its output (its producers write straight into the
@@ -411,17 +413,19 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
     }
     for (int i = 0; i < g->n_inputs; i++)
         first[g->inputs[i]] = -1;
-    /* the readers of every tensor, for split chains, Conv -> Transpose, DFL chains, QDQ joins
-     * and convolutions joined along the last axis; without memory for them the plan is made
-     * without them (as valid: the backends then run those nodes one by one). A backend's own
-     * plan has no split chain and no Conv -> Transpose (the CPU backend's alone), but the
-     * others' longer lives (the DFL chain's, which both backends use, and the CPU backend's
-     * joins, so that its plan stays the engine's where those two are absent). */
+    /* the readers of every tensor, for split chains, Conv -> Transpose, DFL chains, QDQ joins,
+     * convolutions joined along the last axis and residual Adds; without memory for them the
+     * plan is made without them (as valid: the backends then run those nodes one by one). A
+     * backend's own plan has no split chain and no Conv -> Transpose (the CPU backend's
+     * alone), but the others' longer lives (the DFL chain's, which both backends use, and the
+     * CPU backend's joins and sums, so that its plan stays the engine's where those two are
+     * absent). */
     struct yolo_uses uses;
     int uses_ok = 0;
     for (int32_t i = 0; i < nn && !uses_ok; i++)
         uses_ok = (g->nodes[i].op == YOLO_OP_SIGMOID && !o) || g->nodes[i].op == YOLO_OP_TRANSPOSE ||
-                  g->nodes[i].op == YOLO_OP_QUANTIZE_LINEAR || g->nodes[i].op == YOLO_OP_CONCAT;
+                  g->nodes[i].op == YOLO_OP_QUANTIZE_LINEAR || g->nodes[i].op == YOLO_OP_CONCAT ||
+                  g->nodes[i].op == YOLO_OP_ADD;
     if (uses_ok && yolo_uses_make(g, (size_t)nt, &uses, NULL))
         uses_ok = 0;
     for (int32_t i = 0; i < nn; i++) {
@@ -466,6 +470,10 @@ static int plan_run(const struct yolo_graph *g, const struct yolo_plan_opts *o, 
                 if (first[t] > ck)
                     first[t] = ck;
             }
+        struct yolo_conv_add ca;
+        if (n->op == YOLO_OP_ADD && uses_ok && yolo_conv_add_find(g, &uses, i, &ca) &&
+            first[n->out[0]] > (step ? step[ca.conv] : ca.conv))
+            first[n->out[0]] = step ? step[ca.conv] : ca.conv;
         struct yolo_concat_q cq;
         if (n->op == YOLO_OP_QUANTIZE_LINEAR && uses_ok && yolo_concat_q_find(g, &uses, i, &cq))
             for (int k = 0; k < cq.n_parts; k++)

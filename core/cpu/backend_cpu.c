@@ -210,6 +210,7 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     yolo_conv_tp_mark(g, m->isa, m->kernels, m->packs, m->chains, m->node_data, m->skip);
     yolo_dfl_mark(g, m->isa, m->kernels, m->dfls, m->node_data, m->skip);
     yolo_conv_cat_mark(g, m->isa, m->kernels, m->packs, m->node_data, m->skip);
+    yolo_conv_add_mark(g, m->isa, m->kernels, m->packs, m->node_data, m->skip);
     yolo_concat_q_mark(g, m->isa, m->cpu.avx512vbmi, m->kernels, m->packs, m->node_data,
                        m->skip, &m->cqs);
     pack_all(m);

@@ -74,6 +74,9 @@ struct yolo_conv_packed {
     int32_t      cat_act;             /* with cat_cs: the activation the rows get instead of
                                          the node's (none): 2, the Sigmoid whose output
                                          cat_out then is */
+    int32_t      add_on, add_out, add_res; /* with add_on: a float32 output written as
+                                         add_res + output into tensor add_out, a residual
+                                         Add's sum (cpu/conv_add_mark.c) */
 };
 /* Per-thread scratch a GEMM8 conv of M output channels needs beyond yolo_conv_pack_scratch
  * when it writes the transposed layout (tp_group): one tile of M rows x 48 columns. */

@@ -111,6 +111,13 @@ void yolo_concat_q_mark(const struct yolo_graph *g, enum yolo_isa isa, int vbmi,
 void yolo_conv_cat_mark(const struct yolo_graph *g, enum yolo_isa isa,
                         const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
                         const void **node_data, uint8_t *skip);
+/* The CPU backend's residual Adds of a convolution's output (passes.h, struct
+ * yolo_conv_add): where the convolution runs the VNNI int8 kernel with a float32 NCHW output
+ * and writing the sum from it on is safe, packs[conv].add_* are set (the kernel adds the
+ * other addend as it stores) and the Add gets skip[] = 2. Nothing at YOLO_ISA_REF. */
+void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
+                        const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
+                        const void **node_data, uint8_t *skip);
 /* Whether the arena bytes of activations a and b overlap (cpu/arena_overlap.c); whether node
  * n reads or writes any byte of activation t through a tensor other than the constants and
  * not_a, not_b (-1: none). */

@@ -35,6 +35,8 @@ struct epi {
     float osc;               /* a fused QuantizeLinear's scale after the activation, or 0 */
     float dqs;               /* a float output's fused Q -> DQ pair: its scale, or 0 */
     int y_c4;                /* the output in the c4 layout (qconv_pack.h) */
+    const float *res;        /* a residual Add's other addend, this image's (conv_add_mark.c),
+                                or NULL */
     int32_t zpu, yzp, lo, hi;
     int64_t odt, act;
 };
@@ -104,14 +106,19 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
 }
 
 /* Stores the lanes of k (consecutive, from lane0) of finished values v at y, lane lane0
- * going to y[0]: lanes past 0 are first compressed down. */
-static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, int lane0)
+ * going to y[0]: lanes past 0 are first compressed down. ro: y's element in the image (where
+ * a residual addend's value for it lies). */
+static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, int lane0,
+                         int64_t ro)
 {
     if (lane0) {
         v = _mm512_maskz_compress_epi32(k, v);
         k = (__mmask16)(k >> lane0);
     }
-    if (e->odt == YOLO_DT_F32)
+    if (e->odt == YOLO_DT_F32 && e->res)   /* the Add's r + y: the same float sum */
+        _mm512_mask_storeu_ps(y, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, e->res + ro),
+                                                  _mm512_castsi512_ps(v)));
+    else if (e->odt == YOLO_DT_F32)
         _mm512_mask_storeu_ps(y, k, _mm512_castsi512_ps(v));
     else
         _mm512_mask_cvtepi32_storeu_epi8(y, k, v);
@@ -223,7 +230,8 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                         break;
                     __m512i f = finish16(e, m, acc[i][v]);
                     for (int j = 0; j < np; j++)
-                        put16(e, f, y0 + (m * cs + off[j]) * esz, km[j], lane[j]);
+                        put16(e, f, y0 + (m * cs + off[j]) * esz, km[j], lane[j],
+                              oy0 * q->OW + m * cs + off[j]);
                 }
             }
             for (col0 += YOLO_QCONV_NR; col0 >= q->ws; col0 -= q->ws)
@@ -274,6 +282,11 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     size_t esz = e.odt == YOLO_DT_F32 ? 4 : 1;
     /* float rows written into a joined tensor at its pitch (cpu/conv_cat_mark.c) */
     int64_t cs = q.OH * q.OW, is = q.M * cs;
+    const float *res = NULL;
+    if (pk->add_on) {   /* a residual Add's sum (cpu/conv_add_mark.c) */
+        yd = yolo_exec_ptr(x, pk->add_out);
+        res = yolo_exec_ptr(x, pk->add_res);
+    }
     if (pk->cat_cs) {
         yd = (uint8_t *)yolo_exec_ptr(x, pk->cat_out) + pk->cat_base * 4;
         cs = pk->cat_cs;
@@ -285,6 +298,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
         int64_t rows = q.OH - oy0 < q.br ? q.OH - oy0 : q.br;
+        e.res = res ? res + b * q.M * q.OH * q.OW : NULL;
         if (pk->x_c4)
             load_band_c4(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
                          tmp);
@@ -328,7 +342,8 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                             if (left > 0)
                                 put16(&e, finish16(&e, m, acc[i][v]), yrow + 16 * v * esz,
                                       left >= 16 ? (__mmask16)0xffff
-                                                 : (__mmask16)((1u << left) - 1u), 0);
+                                                 : (__mmask16)((1u << left) - 1u), 0,
+                                      m * cs + oy * q.OW + ox0 + 16 * v);
                         }
                     }
                 }

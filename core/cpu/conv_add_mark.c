@@ -1,0 +1,62 @@
+/* cpu/conv_add_mark.c: a convolution that writes a residual Add's sum itself (passes.h,
+ * struct yolo_conv_add): YOLOv8's C2f shortcut x + cv2(cv1(x)) in a QDQ model, where the
+ * int8 convolution's float output was written, then read back with x and added (six Adds,
+ * 0.24 ms of yolov8n_int8_qdq's 30 at 1 thread on Zen 4). The VNNI int8 kernel with a
+ * float32 NCHW output adds the other addend as it stores (x86/qconv_avx512vnni.c): the same
+ * float sum. */
+#include "cpu/conv_pack.h"
+#include "cpu/cpu.h"
+#include "cpu/qconv_pack.h"
+#include "ops/op_params.h"
+
+/* Writing the sum z at the convolution is safe when its input and the addend lie elsewhere
+ * and no node that runs from it up to the Add touches z's bytes but through the
+ * convolution's own output (no longer written). (An engine planned before plan.c started z's
+ * life at the convolution may not have them apart: then the nodes run one by one.) */
+static int safe(const struct yolo_graph *g, const struct yolo_conv_add *ca, const uint8_t *skip)
+{
+    const struct yolo_node *c = &g->nodes[ca->conv];
+    int32_t z = g->nodes[ca->add].out[0], y = c->out[0];
+    if (yolo_cpu_tensors_overlap(g, ca->res, z))
+        return 0;
+    for (int j = 0; j < c->n_in; j++)
+        if (c->in[j] >= 0 && !(g->tensors[c->in[j]].flags & YOLO_TF_CONST) &&
+            yolo_cpu_tensors_overlap(g, c->in[j], z))
+            return 0;
+    for (int32_t k = ca->conv + 1; k < ca->add; k++)
+        if (!skip[k] && yolo_cpu_node_touches(g, &g->nodes[k], z, y, -1))
+            return 0;
+    return 1;
+}
+
+void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
+                        const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
+                        const void **node_data, uint8_t *skip)
+{
+    if (isa == YOLO_ISA_REF)
+        return;
+    struct yolo_uses u;
+    int any = 0;
+    for (int32_t i = 0; i < g->n_nodes && !any; i++)
+        any = g->nodes[i].op == YOLO_OP_QCONV;
+    if (!any || yolo_uses_make(g, (size_t)g->n_tensors, &u, NULL))
+        return;   /* without memory the nodes run one by one */
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        struct yolo_conv_add ca;
+        if (g->nodes[i].op != YOLO_OP_ADD || skip[i] || !yolo_conv_add_find(g, &u, i, &ca))
+            continue;
+        int32_t c = ca.conv;
+        const struct yolo_node *cn = &g->nodes[c];
+        struct yolo_conv_packed *pk = &packs[c];
+        if (cn->op != YOLO_OP_QCONV || skip[c] || node_data[c] != pk ||
+            (kernels[c].fn != yolo_qconv_avx512vnni && kernels[c].fn != yolo_qconv_avx512vnni_vbmi) ||
+            cn->params[YOLO_QC_ODT] != YOLO_DT_F32 || pk->y_c4 || pk->cat_cs || pk->add_on ||
+            !safe(g, &ca, skip))
+            continue;
+        pk->add_on = 1;
+        pk->add_out = g->nodes[i].out[0];
+        pk->add_res = ca.res;
+        skip[i] = 2;
+    }
+    yolo_uses_free(&u);
+}

@@ -1,9 +1,10 @@
 /* cpu/conv_add_mark.c: a convolution that writes a residual Add's sum itself (passes.h,
- * struct yolo_conv_add): YOLOv8's C2f shortcut x + cv2(cv1(x)) in a QDQ model, where the
- * int8 convolution's float output was written, then read back with x and added (six Adds,
- * 0.24 ms of yolov8n_int8_qdq's 30 at 1 thread on Zen 4). The VNNI int8 kernel with a
- * float32 NCHW output adds the other addend as it stores (x86/qconv_avx512vnni.c): the same
- * float sum. */
+ * struct yolo_conv_add): the C2f / C3 shortcut x + cv2(cv1(x)), where the convolution's
+ * output was written, then read back with x and added (yolov8n_int8_qdq's six Adds 0.24 ms of
+ * 30 at 1 thread on Zen 4, yolov5n's seven 0.2 ms of 40). The VNNI int8 kernel with a float32
+ * NCHW output adds the other addend as it stores (x86/qconv_avx512vnni.c), the Winograd
+ * kernels (float32 and bf16) in their output transform (x86/wino_body.h): the same float
+ * sum. */
 #include "cpu/conv_pack.h"
 #include "cpu/cpu.h"
 #include "cpu/qconv_pack.h"
@@ -29,6 +30,19 @@ static int safe(const struct yolo_graph *g, const struct yolo_conv_add *ca, cons
     return 1;
 }
 
+/* Whether node n's kernel can add the other addend as it stores: the VNNI int8 kernel with a
+ * float32 NCHW output, or a Winograd kernel (float32 or bf16, x86/wino_body.h's wino_out). */
+static int adds_as_it_stores(const struct yolo_node *n, const struct yolo_cpu_kernel *k,
+                             const struct yolo_conv_packed *pk)
+{
+    if (n->op == YOLO_OP_QCONV)
+        return (k->fn == yolo_qconv_avx512vnni || k->fn == yolo_qconv_avx512vnni_vbmi) &&
+               n->params[YOLO_QC_ODT] == YOLO_DT_F32;
+    return (pk->kind == YOLO_CONV_PACK_WINO43 &&
+            (k->fn == yolo_conv_pack_avx512 || k->fn == yolo_conv_pack_avx2)) ||
+           (pk->kind == YOLO_CONV_PACK_WINO43_BF16 && k->fn == yolo_conv_wino_bf16_avx512);
+}
+
 void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
                         const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
                         const void **node_data, uint8_t *skip)
@@ -38,7 +52,7 @@ void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
     struct yolo_uses u;
     int any = 0;
     for (int32_t i = 0; i < g->n_nodes && !any; i++)
-        any = g->nodes[i].op == YOLO_OP_QCONV;
+        any = g->nodes[i].op == YOLO_OP_ADD;
     if (!any || yolo_uses_make(g, (size_t)g->n_tensors, &u, NULL))
         return;   /* without memory the nodes run one by one */
     for (int32_t i = 0; i < g->n_nodes; i++) {
@@ -48,10 +62,8 @@ void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
         int32_t c = ca.conv;
         const struct yolo_node *cn = &g->nodes[c];
         struct yolo_conv_packed *pk = &packs[c];
-        if (cn->op != YOLO_OP_QCONV || skip[c] || node_data[c] != pk ||
-            (kernels[c].fn != yolo_qconv_avx512vnni && kernels[c].fn != yolo_qconv_avx512vnni_vbmi) ||
-            cn->params[YOLO_QC_ODT] != YOLO_DT_F32 || pk->y_c4 || pk->cat_cs || pk->add_on ||
-            !safe(g, &ca, skip))
+        if (skip[c] || node_data[c] != pk || pk->y_c4 || pk->cat_cs || pk->tp_group ||
+            pk->add_on || !adds_as_it_stores(cn, &kernels[c], pk) || !safe(g, &ca, skip))
             continue;
         pk->add_on = 1;
         pk->add_out = g->nodes[i].out[0];

@@ -113,7 +113,7 @@ void yolo_conv_cat_mark(const struct yolo_graph *g, enum yolo_isa isa,
                         const void **node_data, uint8_t *skip);
 /* The CPU backend's residual Adds of a convolution's output (passes.h, struct
  * yolo_conv_add): where the convolution runs the VNNI int8 kernel with a float32 NCHW output
- * and writing the sum from it on is safe, packs[conv].add_* are set (the kernel adds the
+ * or a Winograd kernel (float32, bf16) and writing the sum from it on is safe, packs[conv].add_* are set (the kernel adds the
  * other addend as it stores) and the Add gets skip[] = 2. Nothing at YOLO_ISA_REF. */
 void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
                         const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,

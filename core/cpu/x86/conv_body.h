@@ -424,6 +424,12 @@ static void conv_wino(const struct yolo_exec *x, const struct yolo_node *n, int 
     const float *X = yolo_exec_ptr(x, n->in[0]), *U = g->w;
     const float *bias = n->in[2] >= 0 ? yolo_exec_ptr(x, n->in[2]) : NULL;
     float *Y = yolo_exec_ptr(x, n->out[0]);
+    const struct yolo_conv_packed *pk = yolo_exec_node_data(x, n);
+    const float *R = NULL;
+    if (pk->add_on) {   /* a residual Add's sum (cpu/conv_add_mark.c) */
+        Y = yolo_exec_ptr(x, pk->add_out);
+        R = yolo_exec_ptr(x, pk->add_res);
+    }
     float *V = (float *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
     int64_t C = g->C, Mp = g->Mp, tbp = g->tbp, vs = g->wino_vs, ys = g->wino_ys;
     float *Yw = V + 36 * vs;
@@ -435,6 +441,7 @@ static void conv_wino(const struct yolo_exec *x, const struct yolo_node *n, int 
         int64_t ncols = (t1 - t0 + VL - 1) / VL * VL;
         const float *xb = X + b * C * g->H * g->W;
         float *yb = Y + b * g->M * g->P;
+        const float *rb = R ? R + b * g->M * g->P : NULL;
         for (int64_t tc = t0; tc < t1; tc += VL) {
             int np = chunk_parts(tc, imin(tc + VL, t1), g->TW, pt);
             for (int64_t c = 0; c < C; c++)
@@ -450,8 +457,8 @@ static void conv_wino(const struct yolo_exec *x, const struct yolo_node *n, int 
             int np = chunk_parts(tc, tend, g->TW, pt);
             for (int64_t m = 0; m < g->M; m++)
                 wino_out(g, Yw + m * tbp + (tc - t0), ys, (int)(tend - tc), pt, np,
-                         bias ? bias[m] : 0.0f, yb + m * g->P, (float)YOLO_WINO_F32_A,
-                         (float)YOLO_WINO_F32_B);
+                         bias ? bias[m] : 0.0f, yb + m * g->P, rb ? rb + m * g->P : NULL,
+                         (float)YOLO_WINO_F32_A, (float)YOLO_WINO_F32_B);
         }
     }
 }

@@ -56,6 +56,11 @@ void yolo_conv_wino_bf16_avx512(const struct yolo_exec *x, const struct yolo_nod
     const float *X = yolo_exec_ptr(x, n->in[0]);
     const float *bias = n->n_in > 2 && n->in[2] >= 0 ? yolo_exec_ptr(x, n->in[2]) : NULL;
     float *Y = yolo_exec_ptr(x, n->out[0]);
+    const float *R = NULL;
+    if (pk->add_on) {   /* a residual Add's sum (cpu/conv_add_mark.c) */
+        Y = yolo_exec_ptr(x, pk->add_out);
+        R = yolo_exec_ptr(x, pk->add_res);
+    }
     uint32_t *V = (uint32_t *)(x->scratch + (uint64_t)ith * x->scratch_bytes);
     int64_t C = g.C, C2 = (C + 1) / 2, Mp = g.Mp, tbp = g.tbp, vs = g.wino_vs, ys = g.wino_ys;
     int64_t HW = g.H * g.W;
@@ -68,6 +73,7 @@ void yolo_conv_wino_bf16_avx512(const struct yolo_exec *x, const struct yolo_nod
         int64_t ncols = (t1 - t0 + VL - 1) / VL * VL;
         const float *xb = X + b * C * HW;
         float *yb = Y + b * g.M * g.P;
+        const float *rb = R ? R + b * g.M * g.P : NULL;
         for (int64_t tc = t0; tc < t1; tc += VL) {
             int np = chunk_parts(tc, imin(tc + VL, t1), g.TW, pt);
             for (int64_t c2 = 0; c2 < C2; c2++)
@@ -95,7 +101,7 @@ void yolo_conv_wino_bf16_avx512(const struct yolo_exec *x, const struct yolo_nod
             int np = chunk_parts(tc, tend, g.TW, pt);
             for (int64_t m = 0; m < g.M; m++)
                 wino_out(&g, Yw + m * tbp + (tc - t0), ys, (int)(tend - tc), pt, np,
-                         bias ? bias[m] : 0.0f, yb + m * g.P, PA, PB);
+                         bias ? bias[m] : 0.0f, yb + m * g.P, rb ? rb + m * g.P : NULL, PA, PB);
         }
     }
 }

@@ -124,9 +124,12 @@ static void wino_in(const struct yolo_conv_geom *g, const float *xc, const struc
     }
 }
 
-/* Output transform of one channel for the tiles of one chunk; y = &Yw[0][m][tc - t0]. */
+/* Output transform of one channel for the tiles of one chunk; y = &Yw[0][m][tc - t0]. The
+ * outputs go to plane om, plus the same pixels of plane rm where rm is given (a residual Add's
+ * other addend, cpu/conv_add_mark.c: the same float sum as the Add's). */
 static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys, int nvalid,
-                     const struct tile_part *pt, int np, float bias, float *om, float a, float b)
+                     const struct tile_part *pt, int np, float bias, float *om, const float *rm,
+                     float a, float b)
 {
     vmask lm = vm_n(nvalid);
     vf tmp[4][6];
@@ -158,19 +161,20 @@ static void wino_out(const struct yolo_conv_geom *g, const float *y, int64_t ys,
             int64_t xb = 4 * p->txv;                   /* output x of stream element 0 */
             int64_t elo = imax(4 * (int64_t)p->lo, -xb), ehi = imin(4 * (int64_t)p->hi, g->OW - xb);
             float *orow = om + oy * g->OW + xb;
+            const float *rrow = rm ? rm + oy * g->OW + xb : NULL;
             if (elo == 0 && ehi >= 4 * VL) {
                 #pragma GCC unroll 4
                 for (int q = 0; q < 4; q++)
-                    vstore(orow + q * VL, st[q]);
+                    vstore(orow + q * VL, rrow ? vadd(vload(rrow + q * VL), st[q]) : st[q]);
                 continue;
             }
             #pragma GCC unroll 4
             for (int q = 0; q < 4; q++) {
                 vmask m = vm_range(lane_clamp(elo - q * VL), lane_clamp(ehi - q * VL));
                 if (elo <= q * VL && ehi >= (q + 1) * VL)   /* whole: a plain store is cheaper */
-                    vstore(orow + q * VL, st[q]);
+                    vstore(orow + q * VL, rrow ? vadd(vload(rrow + q * VL), st[q]) : st[q]);
                 else if (!vm_none(m))
-                    vstorem(orow + q * VL, st[q], m);
+                    vstorem(orow + q * VL, rrow ? vadd(vloadm(rrow + q * VL, m), st[q]) : st[q], m);
             }
         }
     }

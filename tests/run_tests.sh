@@ -50,7 +50,9 @@ add() {   # add NAME CMD...
     printf '%s\n' "$name" >> "$W/names"
     printf '%s\n' "$@" > "$W/$n.cmd"
 }
-for t in $(find "$BUILD/tests" -type f -perm -u+x 2>/dev/null | sort); do
+# build/tests/perf holds the benchmark tools (tests/perf/*.c, built on demand): they time
+# and check nothing, so they are no tests
+for t in $(find "$BUILD/tests" -path "$BUILD/tests/perf" -prune -o -type f -perm -u+x -print 2>/dev/null | sort); do
     add "${t#$BUILD/tests/}" "$t"
 done
 for s in tests/cli/*.sh; do

@@ -1,6 +1,19 @@
-/* cpu/arena_overlap.c: which activations share arena bytes, for the load-time fusions that
- * write a tensor earlier than the plan made it live (split_chain_mark.c, conv_tp_mark.c). */
+/* cpu/arena_overlap.c: what the load-time fusions that write a tensor earlier (or read one
+ * later) than its node would share: which activations share arena bytes, and the readers of
+ * every tensor (split_chain_mark.c, conv_tp_mark.c, conv_cat_mark.c, conv_add_mark.c). */
 #include "cpu/cpu.h"
+#include "passes.h"
+
+int yolo_cpu_fusion_uses(const struct yolo_graph *g, enum yolo_isa isa, enum yolo_op op,
+                         struct yolo_uses *u)
+{
+    if (isa == YOLO_ISA_REF)
+        return 0;
+    int any = 0;
+    for (int32_t i = 0; i < g->n_nodes && !any; i++)
+        any = g->nodes[i].op == op;
+    return any && yolo_uses_make(g, (size_t)g->n_tensors, u, NULL) == 0;
+}
 
 int yolo_cpu_tensors_overlap(const struct yolo_graph *g, int32_t a, int32_t b)
 {

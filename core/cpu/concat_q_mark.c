@@ -107,11 +107,10 @@ void yolo_concat_q_mark(const struct yolo_graph *g, enum yolo_isa isa, int vbmi,
                         const void **node_data, uint8_t *skip, struct yolo_cpu_concat_q **cqs)
 {
     *cqs = NULL;
-    if (isa != YOLO_ISA_AVX512 || !vbmi)
-        return;
     struct yolo_uses u;
-    if (yolo_uses_make(g, (size_t)g->n_tensors, &u, NULL))
-        return;   /* without memory the nodes run one by one */
+    if (isa != YOLO_ISA_AVX512 || !vbmi ||
+        !yolo_cpu_fusion_uses(g, isa, YOLO_OP_QUANTIZE_LINEAR, &u))
+        return;
     int32_t n = 0, cap = 0;
     struct yolo_cpu_concat_q *all = NULL;
     uint8_t *will_skip = calloc((size_t)g->n_nodes, 1);

@@ -47,14 +47,9 @@ void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
                         const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
                         const void **node_data, uint8_t *skip)
 {
-    if (isa == YOLO_ISA_REF)
-        return;
     struct yolo_uses u;
-    int any = 0;
-    for (int32_t i = 0; i < g->n_nodes && !any; i++)
-        any = g->nodes[i].op == YOLO_OP_ADD;
-    if (!any || yolo_uses_make(g, (size_t)g->n_tensors, &u, NULL))
-        return;   /* without memory the nodes run one by one */
+    if (!yolo_cpu_fusion_uses(g, isa, YOLO_OP_ADD, &u))
+        return;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         struct yolo_conv_add ca;
         if (g->nodes[i].op != YOLO_OP_ADD || skip[i] || !yolo_conv_add_find(g, &u, i, &ca))

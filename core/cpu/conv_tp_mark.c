@@ -78,14 +78,9 @@ void yolo_conv_tp_mark(const struct yolo_graph *g, enum yolo_isa isa,
                        struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
                        struct yolo_split_chain *chains, const void **node_data, uint8_t *skip)
 {
-    if (isa == YOLO_ISA_REF)
-        return;
     struct yolo_uses u;
-    int any = 0;
-    for (int32_t i = 0; i < g->n_nodes && !any; i++)
-        any = g->nodes[i].op == YOLO_OP_TRANSPOSE;
-    if (!any || yolo_uses_make(g, (size_t)g->n_tensors, &u, NULL))
-        return;   /* without memory the nodes run one by one */
+    if (!yolo_cpu_fusion_uses(g, isa, YOLO_OP_TRANSPOSE, &u))
+        return;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         struct yolo_conv_tp ct;
         if (g->nodes[i].op != YOLO_OP_TRANSPOSE || !yolo_conv_tp_find(g, &u, i, &ct))

@@ -118,6 +118,11 @@ void yolo_conv_cat_mark(const struct yolo_graph *g, enum yolo_isa isa,
 void yolo_conv_add_mark(const struct yolo_graph *g, enum yolo_isa isa,
                         const struct yolo_cpu_kernel *kernels, struct yolo_conv_packed *packs,
                         const void **node_data, uint8_t *skip);
+/* For a load-time fusion that starts at op's nodes: 1 and *u made (yolo_uses_make; free it)
+ * where isa is not YOLO_ISA_REF, g has such a node and there is memory, else 0 (then the
+ * nodes run one by one). */
+int yolo_cpu_fusion_uses(const struct yolo_graph *g, enum yolo_isa isa, enum yolo_op op,
+                         struct yolo_uses *u);
 /* Whether the arena bytes of activations a and b overlap (cpu/arena_overlap.c); whether node
  * n reads or writes any byte of activation t through a tensor other than the constants and
  * not_a, not_b (-1: none). */

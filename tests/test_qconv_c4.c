@@ -9,9 +9,12 @@
  *   through a fused output scale) -> D (3x3 s2 to 24 wide; int8 out) -> DQ -> y0
  *                                     A -> E (1x1, 12 -> 8; uint8 out) -> DQ -> y1
  *                                     C -> F (3x3 s1; 20 -> 6, float + Relu) -> y2
- * Q0, A, B and C write the layout; A to F read it (E's and D's outputs feed DequantizeLinear,
- * F's is float: those stay NCHW). On a CPU without AVX512_VNNI it checks only that the
- * kernels agree (nothing takes the layout). */
+ *                                     C -> G (1x1, 20 -> 12; uint8 out) -> DQ -> y3
+ * Q0, A, B and C write the layout; A to G read it (E's, D's and G's outputs feed
+ * DequantizeLinear, F's is float: those stay NCHW). E and G read their uint8 input in place
+ * (1x1, stride 1): E in row tiles of its 96-wide rows, G in flat bands of 48-wide rows whose
+ * last tile runs past the band (the copied tail: 7 rows of 48 at 1 thread, 4 + 3 at 2). On a
+ * CPU without AVX512_VNNI it checks only that the kernels agree (nothing takes the layout). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +34,7 @@ static void build(struct yolo_graph *g)
     int32_t x0 = qg_tensor(g, "x0"), a = qg_tensor(g, "a"), b = qg_tensor(g, "b");
     int32_t c = qg_tensor(g, "c"), dq = qg_tensor(g, "dq"), e = qg_tensor(g, "e");
     int32_t y0 = qg_tensor(g, "y0"), y1 = qg_tensor(g, "y1"), y2 = qg_tensor(g, "y2");
+    int32_t y3 = qg_tensor(g, "y3"), gq = qg_tensor(g, "g");
     qg_qdq(g, YOLO_OP_QUANTIZE_LINEAR, "Q0", x, 0.02f, YOLO_DT_U8, 117, x0);
 
     int32_t ni = qg_qconv(g, "A", x0, 8, 12, 3, 1, 0, &seed, a);   /* indices: g->nodes moves */
@@ -66,9 +70,16 @@ static void build(struct yolo_graph *g)
     p = g->nodes[ni].params;
     p[YOLO_QC_XZP] = 20, p[YOLO_QC_ODT] = YOLO_DT_F32, p[YOLO_CONV_ACT] = YOLO_ACT_RELU;
 
+    ni = qg_qconv(g, "G", c, 20, 12, 1, 1, 0, &seed, gq);
+    p = g->nodes[ni].params;
+    p[YOLO_QC_XZP] = 20, p[YOLO_QC_YZP] = 11, p[YOLO_QC_ODT] = YOLO_DT_U8;
+
+    qg_qdq(g, YOLO_OP_DEQUANTIZE_LINEAR, "DQ2", gq, 0.04f, YOLO_DT_U8, 11, y3);
+
     qg_output(g, y0);
     qg_output(g, y1);
     qg_output(g, y2);
+    qg_output(g, y3);
 }
 
 int main(void)
@@ -100,7 +111,7 @@ int main(void)
             free(got);
         }
     /* which kernels took the layout (the last run: avx512, 2 threads) */
-    static const char *const c4[] = { "Q0", "A", "B", "C", "D", "E", "F" };
+    static const char *const c4[] = { "Q0", "A", "B", "C", "D", "E", "F", "G" };
     for (size_t i = 0; vnni && i < sizeof c4 / sizeof c4[0]; i++) {
         const char *name = kn[qg_find_node(&g, c4[i])];
         CHECK(&h, name && strstr(name, "-c4"), "%s runs %s, not a c4 kernel", c4[i],

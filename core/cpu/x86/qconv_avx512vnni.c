@@ -2,12 +2,13 @@
  * cpu/qconv_pack.h. Built with -mavx512vnni; picked only where CPUID reports AVX512_VNNI.
  *
  * Per band of output rows: the input rows it needs are copied into scratch 4 channels per
- * pixel (uint8, zero-point padded, split into stride phases); then for every block of 8
- * output channels, every output row and every 32 output pixels, 16 int32 accumulators
- * (8 channels x 2 vectors of 16 pixels) sum over (tap, 4-channel group): 2 activation loads,
- * 8 weight broadcasts, 16 vpdpbusd. Stride-1 convs whose rows are narrower than their whole tiles (80, 40,
- * 20 wide) run flat bands instead (qconv_pack.h): tiles of 32 consecutive pixels across rows,
- * each vector stored as its row pieces. The epilogue is the reference's, in vectors: zero-point
+ * pixel (uint8, zero-point padded, split into stride phases; a 1x1 stride-1 conv whose uint8
+ * input is held in the c4 layout reads it where it lies: that is the band already); then for
+ * every block of 8 output channels, every output row and every 32 output pixels, 16 int32
+ * accumulators (8 channels x 2 vectors of 16 pixels) sum over (tap, 4-channel group): 2
+ * activation loads, 8 weight broadcasts, 16 vpdpbusd. Stride-1 convs whose rows are narrower
+ * than their whole tiles (80, 40, 20 wide) run flat bands instead (qconv_pack.h): tiles of 32
+ * consecutive pixels across rows, each vector stored as its row pieces. The epilogue is the reference's, in vectors: zero-point
  * correction and bias in int32, one float multiply, round half to even (cvtps, default
  * MXCSR), zero point, saturation, the optional table, and a narrowing NCHW store; a float
  * output gets the fused activation from simd.h (within 3e-7 of the reference's; a float
@@ -178,10 +179,13 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
 /* A flat band (qconv_pack.h): rows output rows of ws pitch as rows * ws consecutive flat
  * pixels, 32 per tile. y0 is output row oy0 of channel 0 in image b; a vector of 16 flat
  * pixels is stored as up to 16 row pieces (its lanes with col < OW), their places found once
- * per tile for all 8 channels. */
+ * per tile for all 8 channels. With tail (in-place input, see run): the last tile, when it
+ * runs past the band's pixels, reads a copy of them in tail instead (the 4-channel planes 32
+ * pixels apart, zeros after), since past the band may lie past the tensor. */
 __attribute__((always_inline)) static inline void
 run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *band, const int8_t *pw,
-         int64_t c4s, int64_t rows, uint8_t *yimg, int64_t oy0, size_t esz, int64_t cs)
+         int64_t c4s, int64_t rows, uint8_t *yimg, int64_t oy0, size_t esz, int64_t cs,
+         uint8_t *tail)
 {
     /* NCHW: channel m's row oy0 at y0 + m * cs (the plane, or a joined tensor's pitch); c4:
      * group m / 4's at y4 + (m / 4) * plane */
@@ -194,7 +198,17 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
         int64_t row0 = 0, col0 = 0;
         for (int64_t p0 = 0; p0 < total; p0 += YOLO_QCONV_NR) {
             __m512i acc[YOLO_QCONV_MR][2];
-            tile8x32(band, q, 0, p0, c4s, wb, acc);
+            if (tail && p0 + YOLO_QCONV_NR > total) {
+                size_t have = (size_t)(total - p0) * 4;
+                for (int64_t c4 = 0; c4 < q->C4; c4++) {
+                    uint8_t *t = tail + c4 * YOLO_QCONV_NR * 4;
+                    memcpy(t, band + c4 * c4s + p0 * 4, have);
+                    memset(t + have, 0, YOLO_QCONV_NR * 4 - have);
+                }
+                tile8x32(tail, q, 0, 0, YOLO_QCONV_NR * 4, wb, acc);
+            } else {
+                tile8x32(band, q, 0, p0, c4s, wb, acc);
+            }
             int64_t row = row0, col = col0;
             for (int v = 0; v < 2; v++) {
                 __mmask16 km[16];
@@ -294,19 +308,34 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
         if (pk->cat_act)
             e.act = pk->cat_act;
     }
-    int64_t taps = q.KH * q.KW, c4s = q.c4p * 4;
+    /* A 1x1, stride-1, unpadded conv whose uint8 input is in the c4 layout reads it in
+     * place: the band the loader would build is those bytes as they lie (no pads, no phases,
+     * no sign flip), the rows W apart and the 4-channel planes H * W pixels apart; qi is the
+     * geometry with that row pitch. Flat bands copy only a last tile that runs past the
+     * band (run_flat's tail). Row tiles need rows of whole tiles, so no read leaves the row. */
+    struct yolo_qconv_geom qi = q;
+    int inplace = pk->x_c4 && !flip && q.KH == 1 && q.KW == 1 && q.SH == 1 && q.SW == 1 &&
+                  q.PT == 0 && q.PL == 0 && q.OH == q.H && q.OW == q.W &&
+                  (q.flat || q.OW % YOLO_QCONV_NR == 0);
+    if (inplace)
+        qi.ws = q.W;
+    int64_t taps = q.KH * q.KW, c4s = inplace ? q.H * q.W * 4 : q.c4p * 4;
     for (int64_t u = ith; u < units; u += nth) {
         int64_t b = u / q.nband, oy0 = (u % q.nband) * q.br;
         int64_t rows = q.OH - oy0 < q.br ? q.OH - oy0 : q.br;
         e.res = res ? res + b * q.M * q.OH * q.OW : NULL;
-        if (pk->x_c4)
+        const uint8_t *src = band;
+        if (inplace)
+            src = xd + b * q.C * q.H * q.W + oy0 * q.W * 4;
+        else if (pk->x_c4)
             load_band_c4(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
                          tmp);
         else
             load_band(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
                       tmp);
         if (q.flat) {
-            run_flat(&e, &q, band, pw, c4s, rows, yd + b * is * esz, oy0, esz, cs);
+            run_flat(&e, &qi, src, pw, c4s, rows, yd + b * is * esz, oy0, esz, cs,
+                     inplace ? band : NULL);
             continue;
         }
         for (int64_t mb = 0; mb < q.Mp / YOLO_QCONV_MR; mb++) {
@@ -314,7 +343,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
             for (int64_t orow = 0; orow < rows; orow++)
                 for (int64_t ox0 = 0; ox0 < q.OW; ox0 += YOLO_QCONV_NR) {
                     __m512i acc[YOLO_QCONV_MR][2];
-                    tile8x32(band, &q, orow, ox0, c4s, (const int32_t *)(const void *)wb, acc);
+                    tile8x32(src, &qi, orow, ox0, c4s, (const int32_t *)(const void *)wb, acc);
                     int64_t oy = oy0 + orow;
                     if (e.y_c4) {
                         for (int i = 0; i < YOLO_QCONV_MR; i += 4) {

@@ -118,8 +118,9 @@ uint64_t yolo_qconv_scratch(const struct yolo_graph *g, const struct yolo_node *
 {
     struct yolo_qconv_geom q;
     yolo_qconv_geom_make(g, n, nth, flat_ok, &q);
-    /* band, the phase rows, then (64-byte aligned) the table widened to int32 */
-    return q.band_bytes + ((q.tmp_bytes + 63) & ~(uint64_t)63) + 4 * 256;
+    /* band, the phase rows, then (64-byte aligned) the table widened to int32 and the VNNI
+     * epilogue's per-channel correction and scale (x86/qconv_avx512vnni.c: make_epv) */
+    return q.band_bytes + ((q.tmp_bytes + 63) & ~(uint64_t)63) + 4 * 256 + 8 * (uint64_t)q.Mp;
 }
 
 void yolo_qconv_out_range(const struct yolo_node *n, int32_t *lo, int32_t *hi)

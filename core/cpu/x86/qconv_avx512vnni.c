@@ -42,15 +42,56 @@ struct epi {
     int64_t odt, act;
 };
 
+/* The epilogue's loop invariants, made once per call of the kernel (make_epv): each
+ * channel's int32 correction (bias - zpu * sumw) and scale, and the bounds, zero point, scales
+ * and table as vectors. Read from struct epi for every 16 pixels, they were loaded, converted
+ * and broadcast again each time, as many instructions as the arithmetic itself. */
+struct epv {
+    const int32_t *add;      /* per channel: bias - zpu * sumw */
+    const float *ws;         /* per channel: the scale (held by ws_bounded for a SiLU-Q) */
+    __m512 lo, hi;           /* the saturation bounds less the zero point, as floats */
+    __m512 osc, dqs;
+    __m512i yzp;
+    __m512i t0, t1, t2, t3;  /* the table's 256 bytes (vpermi2b) */
+};
+
 /* t[q] for the low byte q of each int32 lane (0..255), in that lane's low byte: two 128-entry
  * vpermi2b lookups (index bits 0-6), chosen by bit 7. The upper bytes are don't-cares: the
  * stores narrow to the low byte. */
-__attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const uint8_t *t, __m512i q)
+__attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const struct epv *k, __m512i q)
 {
-    __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512(t), q, _mm512_loadu_si512(t + 64));
-    __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512(t + 128), q,
-                                          _mm512_loadu_si512(t + 192));
+    __m512i lo = _mm512_permutex2var_epi8(k->t0, q, k->t1);
+    __m512i hi = _mm512_permutex2var_epi8(k->t2, q, k->t3);
     return _mm512_mask_blend_epi8(_mm512_movepi8_mask(q), lo, hi);
+}
+
+/* Whether the epilogue is a SiLU before a fused QuantizeLinear (finish16's first branch). */
+static inline int silu_q(const struct epi *e)
+{
+    return e->osc != 0 && e->odt != YOLO_DT_F32 && e->act == YOLO_ACT_SILU;
+}
+
+/* The invariants of e into k, the per-channel arrays in add / ws (Mp entries each). */
+static void make_epv(const struct epi *e, int64_t Mp, int32_t *add, float *ws, struct epv *k)
+{
+    for (int64_t m = 0; m < Mp; m++) {
+        add[m] = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
+        ws[m] = silu_q(e) ? ws_bounded(e->ws[m]) : e->ws[m];
+    }
+    k->add = add;
+    k->ws = ws;
+    k->lo = _mm512_set1_ps((float)(e->lo - e->yzp));
+    k->hi = _mm512_set1_ps((float)(e->hi - e->yzp));
+    k->osc = _mm512_set1_ps(e->osc);
+    k->dqs = _mm512_set1_ps(e->dqs);
+    k->yzp = _mm512_set1_epi32(e->yzp);
+    k->t0 = k->t1 = k->t2 = k->t3 = _mm512_setzero_si512();
+    if (e->lut8) {
+        k->t0 = _mm512_loadu_si512(e->lut8);
+        k->t1 = _mm512_loadu_si512(e->lut8 + 64);
+        k->t2 = _mm512_loadu_si512(e->lut8 + 128);
+        k->t3 = _mm512_loadu_si512(e->lut8 + 192);
+    }
 }
 
 /* The activation in vectors (simd.h: within 3e-7 of the reference's expf form). */
@@ -67,40 +108,35 @@ __attribute__((always_inline)) static inline __m512 act16(__m512 f, int64_t act)
 
 /* Finishes 16 pixels of channel m: acc (raw sum of x_u8 * w) -> the output values, float
  * bits (odt F32) or int32 lanes holding the output bytes. */
-__attribute__((always_inline)) static inline __m512i finish16(const struct epi *e, int64_t m, __m512i acc)
+__attribute__((always_inline)) static inline __m512i finish16(const struct epi *e,
+                                                              const struct epv *k, int64_t m,
+                                                              __m512i acc)
 {
-    int32_t add = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
-    acc = _mm512_add_epi32(acc, _mm512_set1_epi32(add));
-    __m512 fa = _mm512_cvtepi32_ps(acc), f;
-    if (e->osc != 0 && e->odt != YOLO_DT_F32 && e->act == YOLO_ACT_SILU) {
+    acc = _mm512_add_epi32(acc, _mm512_set1_epi32(k->add[m]));
+    __m512 fa = _mm512_cvtepi32_ps(acc), f = _mm512_mul_ps(fa, _mm512_set1_ps(k->ws[m]));
+    if (silu_q(e)) {
         /* SiLU then QuantizeLinear's division as one: f / ((1 + e^-f) osc), one division
          * where two were, the epilogue's dearest step (the product's rounding adds 6e-8).
          * vsigmoid_den_q wants |f| < 1e38: |acc| <= 2^31, so |ws| is held below 4e28 (only
-         * a broken model's scale comes near it). */
-        f = _mm512_mul_ps(fa, _mm512_set1_ps(ws_bounded(e->ws[m])));
-        f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den_q(f), _mm512_set1_ps(e->osc)));
-    } else {
-        f = _mm512_mul_ps(fa, _mm512_set1_ps(e->ws[m]));
-        if ((e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0) {
-            f = act16(f, e->act);
-            if (e->odt == YOLO_DT_F32)
-                return _mm512_castps_si512(f);
-            f = _mm512_div_ps(f, _mm512_set1_ps(e->osc));   /* QuantizeLinear's division */
-        }
+         * a broken model's scale comes near it; make_epv). */
+        f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den_q(f), k->osc));
+    } else if ((e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0) {
+        f = act16(f, e->act);
+        if (e->odt == YOLO_DT_F32)
+            return _mm512_castps_si512(f);
+        f = _mm512_div_ps(f, k->osc);   /* QuantizeLinear's division */
     }
     /* rintf + zp + saturation as yolo_quant_value, the saturation first: to the whole
      * numbers lo - zp and hi - zp, which rounding maps to themselves, so the order does not
      * matter, and cvtps stays in range (a NaN goes to lo, as max_ps returns its second
      * operand; the int32 clamp this replaced did the same) */
-    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)(e->lo - e->yzp))),
-                      _mm512_set1_ps((float)(e->hi - e->yzp)));
+    f = _mm512_min_ps(_mm512_max_ps(f, k->lo), k->hi);
     __m512i q = _mm512_cvtps_epi32(f);
     if (e->dqs != 0)   /* a float output on the grid: DequantizeLinear's (q - zp) * scale */
-        return _mm512_castps_si512(
-            act16(_mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(e->dqs)), e->act));
-    q = _mm512_add_epi32(q, _mm512_set1_epi32(e->yzp));
+        return _mm512_castps_si512(act16(_mm512_mul_ps(_mm512_cvtepi32_ps(q), k->dqs), e->act));
+    q = _mm512_add_epi32(q, k->yzp);
     if (e->lut && e->vbmi)
-        q = lut_vbmi(e->lut8, q);
+        q = lut_vbmi(k, q);
     else if (e->lut)
         q = _mm512_i32gather_epi32(_mm512_and_si512(q, _mm512_set1_epi32(255)), e->lut, 4);
     return q;
@@ -127,11 +163,12 @@ static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, i
 
 /* Vector v of the tile's channels m .. m + 3 (rows i .. i + 3 of acc) finished and packed as
  * c4 pixels. */
-__attribute__((always_inline)) static inline __m512i finish_c4(const struct epi *e, int64_t m,
+__attribute__((always_inline)) static inline __m512i finish_c4(const struct epi *e,
+                                                               const struct epv *k, int64_t m,
                                                                __m512i acc[][2], int i, int v)
 {
-    return yolo_c4_pack(finish16(e, m, acc[i][v]), finish16(e, m + 1, acc[i + 1][v]),
-                        finish16(e, m + 2, acc[i + 2][v]), finish16(e, m + 3, acc[i + 3][v]));
+    return yolo_c4_pack(finish16(e, k, m, acc[i][v]), finish16(e, k, m + 1, acc[i + 1][v]),
+                        finish16(e, k, m + 2, acc[i + 2][v]), finish16(e, k, m + 3, acc[i + 3][v]));
 }
 
 /* Stores the pixels of k (consecutive, from lane0) of packed pixels v at y, as put16. */
@@ -183,7 +220,8 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
  * runs past the band's pixels, reads a copy of them in tail instead (the 4-channel planes 32
  * pixels apart, zeros after), since past the band may lie past the tensor. */
 __attribute__((always_inline)) static inline void
-run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *band, const int8_t *pw,
+run_flat(const struct epi *e, const struct epv *k, const struct yolo_qconv_geom *q,
+         const uint8_t *band, const int8_t *pw,
          int64_t c4s, int64_t rows, uint8_t *yimg, int64_t oy0, size_t esz, int64_t cs,
          uint8_t *tail)
 {
@@ -232,7 +270,7 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                         int64_t m = mb * YOLO_QCONV_MR + i;
                         if (m >= q->M)
                             break;
-                        __m512i f = finish_c4(e, m, acc, i, v);
+                        __m512i f = finish_c4(e, k, m, acc, i, v);
                         for (int j = 0; j < np; j++)
                             put_c4(f, y4 + ((m / 4) * plane + off[j]) * 4, km[j], lane[j]);
                     }
@@ -242,7 +280,7 @@ run_flat(const struct epi *e, const struct yolo_qconv_geom *q, const uint8_t *ba
                     int64_t m = mb * YOLO_QCONV_MR + i;
                     if (m >= q->M)
                         break;
-                    __m512i f = finish16(e, m, acc[i][v]);
+                    __m512i f = finish16(e, k, m, acc[i][v]);
                     for (int j = 0; j < np; j++)
                         put16(e, f, y0 + (m * cs + off[j]) * esz, km[j], lane[j],
                               oy0 * q->OW + m * cs + off[j]);
@@ -308,6 +346,10 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
         if (pk->cat_act)
             e.act = pk->cat_act;
     }
+    /* e is final here (the joined tensor's activation included) */
+    struct epv k;
+    int32_t *addv = lut32 + 256;
+    make_epv(&e, q.Mp, addv, (float *)(addv + q.Mp), &k);
     /* A 1x1, stride-1, unpadded conv whose uint8 input is in the c4 layout reads it in
      * place: the band the loader would build is those bytes as they lie (no pads, no phases,
      * no sign flip), the rows W apart and the 4-channel planes H * W pixels apart; qi is the
@@ -334,7 +376,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
             load_band(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
                       tmp);
         if (q.flat) {
-            run_flat(&e, &qi, src, pw, c4s, rows, yd + b * is * esz, oy0, esz, cs,
+            run_flat(&e, &k, &qi, src, pw, c4s, rows, yd + b * is * esz, oy0, esz, cs,
                      inplace ? band : NULL);
             continue;
         }
@@ -354,7 +396,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                             for (int v = 0; v < 2; v++) {
                                 int64_t left = q.OW - ox0 - 16 * v;
                                 if (left > 0)
-                                    put_c4(finish_c4(&e, m, acc, i, v), yrow + 64 * v,
+                                    put_c4(finish_c4(&e, &k, m, acc, i, v), yrow + 64 * v,
                                            left >= 16 ? (__mmask16)0xffff
                                                       : (__mmask16)((1u << left) - 1u), 0);
                             }
@@ -369,7 +411,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                         for (int v = 0; v < 2; v++) {
                             int64_t left = q.OW - ox0 - 16 * v;
                             if (left > 0)
-                                put16(&e, finish16(&e, m, acc[i][v]), yrow + 16 * v * esz,
+                                put16(&e, finish16(&e, &k, m, acc[i][v]), yrow + 16 * v * esz,
                                       left >= 16 ? (__mmask16)0xffff
                                                  : (__mmask16)((1u << left) - 1u), 0,
                                       m * cs + oy * q.OW + ox0 + 16 * v);

@@ -46,7 +46,17 @@ struct epi {
  * channel's int32 correction (bias - zpu * sumw) and scale, and the bounds, zero point, scales
  * and table as vectors. Read from struct epi for every 16 pixels, they were loaded, converted
  * and broadcast again each time, as many instructions as the arithmetic itself. */
+enum ep_path {
+    EP_SILU_Q,   /* SiLU and the fused QuantizeLinear's division as one */
+    EP_ACT_RET,  /* the activation, then the float is the output */
+    EP_ACT_Q,    /* the activation, then the fused QuantizeLinear's division */
+    EP_NONE      /* straight to rounding */
+};
 struct epv {
+    int path;                /* enum ep_path */
+    int grid;                /* a float output on the grid (dqs) */
+    int lut;                 /* the table: 0 none, 1 by vpermi2b, 2 by a gather */
+    int64_t act;
     const int32_t *add;      /* per channel: bias - zpu * sumw */
     const float *ws;         /* per channel: the scale (held by ws_bounded for a SiLU-Q) */
     __m512 lo, hi;           /* the saturation bounds less the zero point, as floats */
@@ -78,6 +88,13 @@ static void make_epv(const struct epi *e, int64_t Mp, int32_t *add, float *ws, s
         add[m] = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
         ws[m] = silu_q(e) ? ws_bounded(e->ws[m]) : e->ws[m];
     }
+    k->path = silu_q(e) ? EP_SILU_Q
+              : (e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0
+                  ? (e->odt == YOLO_DT_F32 ? EP_ACT_RET : EP_ACT_Q)
+                  : EP_NONE;
+    k->grid = e->dqs != 0;
+    k->lut = !e->lut ? 0 : e->vbmi ? 1 : 2;
+    k->act = e->act;
     k->add = add;
     k->ws = ws;
     k->lo = _mm512_set1_ps((float)(e->lo - e->yzp));
@@ -114,17 +131,17 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
 {
     acc = _mm512_add_epi32(acc, _mm512_set1_epi32(k->add[m]));
     __m512 fa = _mm512_cvtepi32_ps(acc), f = _mm512_mul_ps(fa, _mm512_set1_ps(k->ws[m]));
-    if (silu_q(e)) {
+    (void)e;
+    if (k->path == EP_SILU_Q) {
         /* SiLU then QuantizeLinear's division as one: f / ((1 + e^-f) osc), one division
          * where two were, the epilogue's dearest step (the product's rounding adds 6e-8).
          * vsigmoid_den_q wants |f| < 1e38: |acc| <= 2^31, so |ws| is held below 4e28 (only
          * a broken model's scale comes near it; make_epv). */
         f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den_q(f), k->osc));
-    } else if ((e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0) {
-        f = act16(f, e->act);
-        if (e->odt == YOLO_DT_F32)
-            return _mm512_castps_si512(f);
-        f = _mm512_div_ps(f, k->osc);   /* QuantizeLinear's division */
+    } else if (k->path == EP_ACT_RET) {
+        return _mm512_castps_si512(act16(f, k->act));
+    } else if (k->path == EP_ACT_Q) {
+        f = _mm512_div_ps(act16(f, k->act), k->osc);   /* QuantizeLinear's division */
     }
     /* rintf + zp + saturation as yolo_quant_value, the saturation first: to the whole
      * numbers lo - zp and hi - zp, which rounding maps to themselves, so the order does not
@@ -132,12 +149,12 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
      * operand; the int32 clamp this replaced did the same) */
     f = _mm512_min_ps(_mm512_max_ps(f, k->lo), k->hi);
     __m512i q = _mm512_cvtps_epi32(f);
-    if (e->dqs != 0)   /* a float output on the grid: DequantizeLinear's (q - zp) * scale */
-        return _mm512_castps_si512(act16(_mm512_mul_ps(_mm512_cvtepi32_ps(q), k->dqs), e->act));
+    if (k->grid)   /* a float output on the grid: DequantizeLinear's (q - zp) * scale */
+        return _mm512_castps_si512(act16(_mm512_mul_ps(_mm512_cvtepi32_ps(q), k->dqs), k->act));
     q = _mm512_add_epi32(q, k->yzp);
-    if (e->lut && e->vbmi)
+    if (k->lut == 1)
         q = lut_vbmi(k, q);
-    else if (e->lut)
+    else if (k->lut == 2)
         q = _mm512_i32gather_epi32(_mm512_and_si512(q, _mm512_set1_epi32(255)), e->lut, 4);
     return q;
 }

@@ -8,15 +8,16 @@
  * accumulators (8 channels x 2 vectors of 16 pixels) sum over (tap, 4-channel group): 2
  * activation loads, 8 weight broadcasts, 16 vpdpbusd. Stride-1 convs whose rows are narrower
  * than their whole tiles (80, 40, 20 wide) run flat bands instead (qconv_pack.h): tiles of 32
- * consecutive pixels across rows, each vector stored as its row pieces. The epilogue is the reference's, in vectors: zero-point
- * correction and bias in int32, one float multiply, round half to even (cvtps, default
- * MXCSR), zero point, saturation, the optional table, and a narrowing NCHW store; a float
- * output gets the fused activation from simd.h (within 3e-7 of the reference's; a float
- * output on a grid, YOLO_QC_FP_DQS, is rounded and dequantized exactly first, and its SiLU or
- * Sigmoid takes e^-x from two 16-entry tables: grid_exp, 1.4e-7), and a SiLU
- * before a fused QuantizeLinear is one division f / ((1 + e^-f) osc) with simd.h's
- * vsigmoid_den_q (within 2.7e-6, plus the product's 6e-8: a value that close to a rounding
- * tie may land one step off). Those are the only steps not bit-identical to the reference. */
+ * consecutive pixels across rows, each vector stored as its row pieces. The epilogue is the
+ * reference's, in vectors: zero-point correction and bias in int32, one float multiply, round
+ * half to even (cvtps, default MXCSR), zero point, saturation, the optional table, and a
+ * narrowing NCHW store; a float output gets the fused activation from simd.h (within 3e-7 of
+ * the reference's; a float output on a grid, YOLO_QC_FP_DQS, is rounded and dequantized
+ * exactly first, and its SiLU or Sigmoid takes e^-x from two 16-entry tables: grid_exp,
+ * 1.4e-7), and a SiLU before a fused QuantizeLinear is one division f / ((1 + e^-f) osc) with
+ * simd.h's vsigmoid_den_q (within 2.7e-6, plus the product's 6e-8: a value that close to a
+ * rounding tie may land one step off). Those are the only steps not bit-identical to the
+ * reference. */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -44,16 +45,17 @@ struct epi {
     int64_t odt, act;
 };
 
-/* The epilogue's loop invariants, made once per call of the kernel (make_epv): each
- * channel's int32 correction (bias - zpu * sumw) and scale, and the bounds, zero point, scales
- * and table as vectors. Read from struct epi for every 16 pixels, they were loaded, converted
- * and broadcast again each time, as many instructions as the arithmetic itself. */
+/* Which steps finish16 takes, decided once per call (make_epv). */
 enum ep_path {
     EP_SILU_Q,   /* SiLU and the fused QuantizeLinear's division as one */
     EP_ACT_RET,  /* the activation, then the float is the output */
     EP_ACT_Q,    /* the activation, then the fused QuantizeLinear's division */
     EP_NONE      /* straight to rounding */
 };
+/* The epilogue's loop invariants, made once per call of the kernel (make_epv): each
+ * channel's int32 correction (bias - zpu * sumw) and scale, and the bounds, zero point, scales
+ * and table as vectors. Read from struct epi for every 16 pixels, they were loaded, converted
+ * and broadcast again each time, as many instructions as the arithmetic itself. */
 struct epv {
     int path;                /* enum ep_path */
     int grid;                /* a float output on the grid (dqs) */
@@ -73,10 +75,11 @@ struct epv {
 /* t[q] for the low byte q of each int32 lane (0..255), in that lane's low byte: two 128-entry
  * vpermi2b lookups (index bits 0-6), chosen by bit 7. The upper bytes are don't-cares: the
  * stores narrow to the low byte. */
-__attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const struct epv *k, __m512i q)
+__attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const struct epv *ev,
+                                                                     __m512i q)
 {
-    __m512i lo = _mm512_permutex2var_epi8(k->t0, q, k->t1);
-    __m512i hi = _mm512_permutex2var_epi8(k->t2, q, k->t3);
+    __m512i lo = _mm512_permutex2var_epi8(ev->t0, q, ev->t1);
+    __m512i hi = _mm512_permutex2var_epi8(ev->t2, q, ev->t3);
     return _mm512_mask_blend_epi8(_mm512_movepi8_mask(q), lo, hi);
 }
 
@@ -91,10 +94,11 @@ static inline int silu_q(const struct epi *e)
  * ge1[u >> 4] * ge2[u & 15], ge1[h] = e^(-dqs (g + 16 h)), ge2[l] = e^(-dqs l), each entry
  * computed in double and rounded once (then clamped to normal floats, so a product of two is
  * never 0 * inf: beyond them 1 + e^-x is inf or 1 either way). Two vpermps and an FMA where
- * the polynomial took ten operations: half the time of the grid's SiLU, and closer to the
- * reference's x / (1 + expf(-x)) (1.4e-7 relative against double, on model.2/cv1's grid of
+ * the polynomial took ten operations: half the time of the grid's SiLU (1.7 against 3.4 ns per
+ * 16 values, one Zen 4 core, division included), and closer to the reference's
+ * x / (1 + expf(-x)) (1.4e-7 relative against double on model.2/cv1's grid of
  * yolov8n_int8_qdq; the polynomial's 7.6e-7). */
-static void grid_exp(const struct epi *e, struct epv *k)
+static void grid_exp(const struct epi *e, struct epv *ev)
 {
     float g1[16], g2[16];
     int32_t g = e->lo - e->yzp;
@@ -103,42 +107,42 @@ static void grid_exp(const struct epi *e, struct epv *k)
         g1[i] = (float)(a > 0x1p126 ? 0x1p126 : a < 0x1p-126 ? 0x1p-126 : a);
         g2[i] = (float)(b > 0x1p126 ? 0x1p126 : b < 0x1p-126 ? 0x1p-126 : b);
     }
-    k->gexp = 1;
-    k->gbase = _mm512_set1_epi32(g);
-    k->ge1 = _mm512_loadu_ps(g1);
-    k->ge2 = _mm512_loadu_ps(g2);
+    ev->gexp = 1;
+    ev->gbase = _mm512_set1_epi32(g);
+    ev->ge1 = _mm512_loadu_ps(g1);
+    ev->ge2 = _mm512_loadu_ps(g2);
 }
 
-/* The invariants of e into k, the per-channel arrays in add / ws (Mp entries each). */
-static void make_epv(const struct epi *e, int64_t Mp, int32_t *add, float *ws, struct epv *k)
+/* The invariants of e into ev, the per-channel arrays in add / ws (Mp entries each). */
+static void make_epv(const struct epi *e, int64_t Mp, int32_t *add, float *ws, struct epv *ev)
 {
     for (int64_t m = 0; m < Mp; m++) {
         add[m] = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
         ws[m] = silu_q(e) ? ws_bounded(e->ws[m]) : e->ws[m];
     }
-    k->path = silu_q(e) ? EP_SILU_Q
+    ev->path = silu_q(e) ? EP_SILU_Q
               : (e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0
                   ? (e->odt == YOLO_DT_F32 ? EP_ACT_RET : EP_ACT_Q)
                   : EP_NONE;
-    k->grid = e->dqs != 0;
-    k->lut = !e->lut ? 0 : e->vbmi ? 1 : 2;
-    k->act = e->act;
-    k->add = add;
-    k->ws = ws;
-    k->lo = _mm512_set1_ps((float)(e->lo - e->yzp));
-    k->hi = _mm512_set1_ps((float)(e->hi - e->yzp));
-    k->osc = _mm512_set1_ps(e->osc);
-    k->dqs = _mm512_set1_ps(e->dqs);
-    k->yzp = _mm512_set1_epi32(e->yzp);
-    k->gexp = 0;
-    if (k->grid && (e->act == YOLO_ACT_SILU || e->act == YOLO_ACT_SIGMOID))
-        grid_exp(e, k);
-    k->t0 = k->t1 = k->t2 = k->t3 = _mm512_setzero_si512();
+    ev->grid = e->dqs != 0;
+    ev->lut = !e->lut ? 0 : e->vbmi ? 1 : 2;
+    ev->act = e->act;
+    ev->add = add;
+    ev->ws = ws;
+    ev->lo = _mm512_set1_ps((float)(e->lo - e->yzp));
+    ev->hi = _mm512_set1_ps((float)(e->hi - e->yzp));
+    ev->osc = _mm512_set1_ps(e->osc);
+    ev->dqs = _mm512_set1_ps(e->dqs);
+    ev->yzp = _mm512_set1_epi32(e->yzp);
+    ev->gexp = 0;
+    if (ev->grid && (e->act == YOLO_ACT_SILU || e->act == YOLO_ACT_SIGMOID))
+        grid_exp(e, ev);
+    ev->t0 = ev->t1 = ev->t2 = ev->t3 = _mm512_setzero_si512();
     if (e->lut8) {
-        k->t0 = _mm512_loadu_si512(e->lut8);
-        k->t1 = _mm512_loadu_si512(e->lut8 + 64);
-        k->t2 = _mm512_loadu_si512(e->lut8 + 128);
-        k->t3 = _mm512_loadu_si512(e->lut8 + 192);
+        ev->t0 = _mm512_loadu_si512(e->lut8);
+        ev->t1 = _mm512_loadu_si512(e->lut8 + 64);
+        ev->t2 = _mm512_loadu_si512(e->lut8 + 128);
+        ev->t3 = _mm512_loadu_si512(e->lut8 + 192);
     }
 }
 
@@ -157,43 +161,42 @@ __attribute__((always_inline)) static inline __m512 act16(__m512 f, int64_t act)
 /* Finishes 16 pixels of channel m: acc (raw sum of x_u8 * w) -> the output values, float
  * bits (odt F32) or int32 lanes holding the output bytes. */
 __attribute__((always_inline)) static inline __m512i finish16(const struct epi *e,
-                                                              const struct epv *k, int64_t m,
+                                                              const struct epv *ev, int64_t m,
                                                               __m512i acc)
 {
-    acc = _mm512_add_epi32(acc, _mm512_set1_epi32(k->add[m]));
-    __m512 fa = _mm512_cvtepi32_ps(acc), f = _mm512_mul_ps(fa, _mm512_set1_ps(k->ws[m]));
-    (void)e;
-    if (k->path == EP_SILU_Q) {
+    acc = _mm512_add_epi32(acc, _mm512_set1_epi32(ev->add[m]));
+    __m512 fa = _mm512_cvtepi32_ps(acc), f = _mm512_mul_ps(fa, _mm512_set1_ps(ev->ws[m]));
+    if (ev->path == EP_SILU_Q) {
         /* SiLU then QuantizeLinear's division as one: f / ((1 + e^-f) osc), one division
          * where two were, the epilogue's dearest step (the product's rounding adds 6e-8).
          * vsigmoid_den_q wants |f| < 1e38: |acc| <= 2^31, so |ws| is held below 4e28 (only
          * a broken model's scale comes near it; make_epv). */
-        f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den_q(f), k->osc));
-    } else if (k->path == EP_ACT_RET) {
-        return _mm512_castps_si512(act16(f, k->act));
-    } else if (k->path == EP_ACT_Q) {
-        f = _mm512_div_ps(act16(f, k->act), k->osc);   /* QuantizeLinear's division */
+        f = _mm512_div_ps(f, _mm512_mul_ps(vsigmoid_den_q(f), ev->osc));
+    } else if (ev->path == EP_ACT_RET) {
+        return _mm512_castps_si512(act16(f, ev->act));
+    } else if (ev->path == EP_ACT_Q) {
+        f = _mm512_div_ps(act16(f, ev->act), ev->osc);   /* QuantizeLinear's division */
     }
     /* rintf + zp + saturation as yolo_quant_value, the saturation first: to the whole
      * numbers lo - zp and hi - zp, which rounding maps to themselves, so the order does not
      * matter, and cvtps stays in range (a NaN goes to lo, as max_ps returns its second
      * operand; the int32 clamp this replaced did the same) */
-    f = _mm512_min_ps(_mm512_max_ps(f, k->lo), k->hi);
+    f = _mm512_min_ps(_mm512_max_ps(f, ev->lo), ev->hi);
     __m512i q = _mm512_cvtps_epi32(f);
-    if (k->grid) {   /* a float output on the grid: DequantizeLinear's (q - zp) * scale */
-        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(q), k->dqs);
-        if (!k->gexp)
-            return _mm512_castps_si512(act16(x, k->act));
-        __m512i u = _mm512_sub_epi32(q, k->gbase);   /* 0..255 */
-        __m512 d = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(u, 4), k->ge1),
-                                   _mm512_permutexvar_ps(u, k->ge2), _mm512_set1_ps(1.0f));
+    if (ev->grid) {   /* a float output on the grid: DequantizeLinear's (q - zp) * scale */
+        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(q), ev->dqs);
+        if (!ev->gexp)
+            return _mm512_castps_si512(act16(x, ev->act));
+        __m512i u = _mm512_sub_epi32(q, ev->gbase);   /* 0..255 */
+        __m512 d = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(u, 4), ev->ge1),
+                                   _mm512_permutexvar_ps(u, ev->ge2), _mm512_set1_ps(1.0f));
         return _mm512_castps_si512(
-            _mm512_div_ps(k->act == YOLO_ACT_SILU ? x : _mm512_set1_ps(1.0f), d));
+            _mm512_div_ps(ev->act == YOLO_ACT_SILU ? x : _mm512_set1_ps(1.0f), d));
     }
-    q = _mm512_add_epi32(q, k->yzp);
-    if (k->lut == 1)
-        q = lut_vbmi(k, q);
-    else if (k->lut == 2)
+    q = _mm512_add_epi32(q, ev->yzp);
+    if (ev->lut == 1)
+        q = lut_vbmi(ev, q);
+    else if (ev->lut == 2)
         q = _mm512_i32gather_epi32(_mm512_and_si512(q, _mm512_set1_epi32(255)), e->lut, 4);
     return q;
 }
@@ -220,11 +223,12 @@ static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, i
 /* Vector v of the tile's channels m .. m + 3 (rows i .. i + 3 of acc) finished and packed as
  * c4 pixels. */
 __attribute__((always_inline)) static inline __m512i finish_c4(const struct epi *e,
-                                                               const struct epv *k, int64_t m,
+                                                               const struct epv *ev, int64_t m,
                                                                __m512i acc[][2], int i, int v)
 {
-    return yolo_c4_pack(finish16(e, k, m, acc[i][v]), finish16(e, k, m + 1, acc[i + 1][v]),
-                        finish16(e, k, m + 2, acc[i + 2][v]), finish16(e, k, m + 3, acc[i + 3][v]));
+    return yolo_c4_pack(finish16(e, ev, m, acc[i][v]), finish16(e, ev, m + 1, acc[i + 1][v]),
+                        finish16(e, ev, m + 2, acc[i + 2][v]),
+                        finish16(e, ev, m + 3, acc[i + 3][v]));
 }
 
 /* Stores the pixels of k (consecutive, from lane0) of packed pixels v at y, as put16. */
@@ -276,7 +280,7 @@ static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q
  * runs past the band's pixels, reads a copy of them in tail instead (the 4-channel planes 32
  * pixels apart, zeros after), since past the band may lie past the tensor. */
 __attribute__((always_inline)) static inline void
-run_flat(const struct epi *e, const struct epv *k, const struct yolo_qconv_geom *q,
+run_flat(const struct epi *e, const struct epv *ev, const struct yolo_qconv_geom *q,
          const uint8_t *band, const int8_t *pw,
          int64_t c4s, int64_t rows, uint8_t *yimg, int64_t oy0, size_t esz, int64_t cs,
          uint8_t *tail)
@@ -326,7 +330,7 @@ run_flat(const struct epi *e, const struct epv *k, const struct yolo_qconv_geom 
                         int64_t m = mb * YOLO_QCONV_MR + i;
                         if (m >= q->M)
                             break;
-                        __m512i f = finish_c4(e, k, m, acc, i, v);
+                        __m512i f = finish_c4(e, ev, m, acc, i, v);
                         for (int j = 0; j < np; j++)
                             put_c4(f, y4 + ((m / 4) * plane + off[j]) * 4, km[j], lane[j]);
                     }
@@ -336,7 +340,7 @@ run_flat(const struct epi *e, const struct epv *k, const struct yolo_qconv_geom 
                     int64_t m = mb * YOLO_QCONV_MR + i;
                     if (m >= q->M)
                         break;
-                    __m512i f = finish16(e, k, m, acc[i][v]);
+                    __m512i f = finish16(e, ev, m, acc[i][v]);
                     for (int j = 0; j < np; j++)
                         put16(e, f, y0 + (m * cs + off[j]) * esz, km[j], lane[j],
                               oy0 * q->OW + m * cs + off[j]);
@@ -403,9 +407,9 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
             e.act = pk->cat_act;
     }
     /* e is final here (the joined tensor's activation included) */
-    struct epv k;
+    struct epv ev;
     int32_t *addv = lut32 + 256;
-    make_epv(&e, q.Mp, addv, (float *)(addv + q.Mp), &k);
+    make_epv(&e, q.Mp, addv, (float *)(addv + q.Mp), &ev);
     /* A 1x1, stride-1, unpadded conv whose uint8 input is in the c4 layout reads it in
      * place: the band the loader would build is those bytes as they lie (no pads, no phases,
      * no sign flip), the rows W apart and the 4-channel planes H * W pixels apart; qi is the
@@ -432,7 +436,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
             load_band(&q, xd + b * q.C * q.H * q.W, oy0 * q.SH - q.PT, flip, (uint8_t)zpu, band,
                       tmp);
         if (q.flat) {
-            run_flat(&e, &k, &qi, src, pw, c4s, rows, yd + b * is * esz, oy0, esz, cs,
+            run_flat(&e, &ev, &qi, src, pw, c4s, rows, yd + b * is * esz, oy0, esz, cs,
                      inplace ? band : NULL);
             continue;
         }
@@ -452,7 +456,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                             for (int v = 0; v < 2; v++) {
                                 int64_t left = q.OW - ox0 - 16 * v;
                                 if (left > 0)
-                                    put_c4(finish_c4(&e, &k, m, acc, i, v), yrow + 64 * v,
+                                    put_c4(finish_c4(&e, &ev, m, acc, i, v), yrow + 64 * v,
                                            left >= 16 ? (__mmask16)0xffff
                                                       : (__mmask16)((1u << left) - 1u), 0);
                             }
@@ -467,7 +471,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                         for (int v = 0; v < 2; v++) {
                             int64_t left = q.OW - ox0 - 16 * v;
                             if (left > 0)
-                                put16(&e, finish16(&e, &k, m, acc[i][v]), yrow + 16 * v * esz,
+                                put16(&e, finish16(&e, &ev, m, acc[i][v]), yrow + 16 * v * esz,
                                       left >= 16 ? (__mmask16)0xffff
                                                  : (__mmask16)((1u << left) - 1u), 0,
                                       m * cs + oy * q.OW + ox0 + 16 * v);

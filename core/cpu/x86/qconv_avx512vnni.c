@@ -113,10 +113,11 @@ static void grid_exp(const struct epi *e, struct epv *ev)
     ev->ge2 = _mm512_loadu_ps(g2);
 }
 
-/* The invariants of e into ev, the per-channel arrays in add / ws (Mp entries each). */
-static void make_epv(const struct epi *e, int64_t Mp, int32_t *add, float *ws, struct epv *ev)
+/* The invariants of e into ev, the per-channel arrays in add / ws (M entries each: the
+ * padding rows up to Mp are never finished). */
+static void make_epv(const struct epi *e, int64_t M, int32_t *add, float *ws, struct epv *ev)
 {
-    for (int64_t m = 0; m < Mp; m++) {
+    for (int64_t m = 0; m < M; m++) {
         add[m] = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
         ws[m] = silu_q(e) ? ws_bounded(e->ws[m]) : e->ws[m];
     }
@@ -409,7 +410,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     /* e is final here (the joined tensor's activation included) */
     struct epv ev;
     int32_t *addv = lut32 + 256;
-    make_epv(&e, q.Mp, addv, (float *)(addv + q.Mp), &ev);
+    make_epv(&e, q.M, addv, (float *)(addv + q.Mp), &ev);
     /* A 1x1, stride-1, unpadded conv whose uint8 input is in the c4 layout reads it in
      * place: the band the loader would build is those bytes as they lie (no pads, no phases,
      * no sign flip), the rows W apart and the 4-channel planes H * W pixels apart; qi is the

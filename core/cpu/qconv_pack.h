@@ -40,8 +40,9 @@
  * band loader copies rows of 4-byte pixels as they are, instead of interleaving 4 channel
  * rows byte by byte. A 1x1 stride-1 unpadded reader of a uint8 input copies nothing: the
  * tensor's rows are its band, read in place (yolov8n_int8_qdq's 1x1 convs at 1 thread:
- * 30.99 -> 30.50 ms for the model, median of 8 alternating runs). Only these kernels ever see such a tensor: yolo_qconv_mark_c4 decides
- * at load, from the kernels picked, so an engine file is the same either way. */
+ * 30.99 -> 30.50 ms for the model, median of 8 alternating runs). Only these kernels ever
+ * see such a tensor: yolo_qconv_mark_c4 decides at load, from the kernels picked, so an
+ * engine file is the same either way. */
 #ifndef YOLO_QCONV_PACK_H
 #define YOLO_QCONV_PACK_H
 

@@ -117,11 +117,12 @@ static void grid_exp(const struct epi *e, struct epv *ev)
  * padding rows up to Mp are never finished). */
 static void make_epv(const struct epi *e, int64_t M, int32_t *add, float *ws, struct epv *ev)
 {
+    int sq = silu_q(e);
     for (int64_t m = 0; m < M; m++) {
         add[m] = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
-        ws[m] = silu_q(e) ? ws_bounded(e->ws[m]) : e->ws[m];
+        ws[m] = sq ? ws_bounded(e->ws[m]) : e->ws[m];
     }
-    ev->path = silu_q(e) ? EP_SILU_Q
+    ev->path = sq ? EP_SILU_Q
               : (e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0
                   ? (e->odt == YOLO_DT_F32 ? EP_ACT_RET : EP_ACT_Q)
                   : EP_NONE;
@@ -290,6 +291,16 @@ run_flat(const struct epi *e, const struct epv *ev, const struct yolo_qconv_geom
      * group m / 4's at y4 + (m / 4) * plane */
     uint8_t *y0 = yimg + oy0 * q->OW * esz, *y4 = yimg + oy0 * q->OW * 4;
     int64_t taps = q->KH * q->KW, total = rows * q->ws, plane = q->OH * q->OW;
+    /* the last tile's pixels, copied once for every channel block */
+    int64_t tail_p0 = tail && total % YOLO_QCONV_NR ? total / YOLO_QCONV_NR * YOLO_QCONV_NR : -1;
+    if (tail_p0 >= 0) {
+        size_t have = (size_t)(total - tail_p0) * 4;
+        for (int64_t c4 = 0; c4 < q->C4; c4++) {
+            uint8_t *t = tail + c4 * YOLO_QCONV_NR * 4;
+            memcpy(t, band + c4 * c4s + tail_p0 * 4, have);
+            memset(t + have, 0, YOLO_QCONV_NR * 4 - have);
+        }
+    }
     for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
         const int32_t *wb = (const int32_t *)(const void *)(pw + mb * taps * q->C4 * YOLO_QCONV_MR * 4);
         /* (row, col) of flat pixel p0, stepped by additions: the piece bookkeeping runs per
@@ -297,17 +308,10 @@ run_flat(const struct epi *e, const struct epv *ev, const struct yolo_qconv_geom
         int64_t row0 = 0, col0 = 0;
         for (int64_t p0 = 0; p0 < total; p0 += YOLO_QCONV_NR) {
             __m512i acc[YOLO_QCONV_MR][2];
-            if (tail && p0 + YOLO_QCONV_NR > total) {
-                size_t have = (size_t)(total - p0) * 4;
-                for (int64_t c4 = 0; c4 < q->C4; c4++) {
-                    uint8_t *t = tail + c4 * YOLO_QCONV_NR * 4;
-                    memcpy(t, band + c4 * c4s + p0 * 4, have);
-                    memset(t + have, 0, YOLO_QCONV_NR * 4 - have);
-                }
+            if (p0 == tail_p0)
                 tile8x32(tail, q, 0, 0, YOLO_QCONV_NR * 4, wb, acc);
-            } else {
+            else
                 tile8x32(band, q, 0, p0, c4s, wb, acc);
-            }
             int64_t row = row0, col = col0;
             for (int v = 0; v < 2; v++) {
                 __mmask16 km[16];

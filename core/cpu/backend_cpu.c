@@ -44,6 +44,7 @@ struct cpu_model {
     struct yolo_split_chain *chains;  /* per node: the chain a Sigmoid runs */
     struct yolo_cpu_dfl *dfls;        /* per node: the DFL chain a Conv runs */
     struct yolo_cpu_concat_q *cqs;    /* the QDQ joins the QuantizeLinears run */
+    struct yolo_cpu_concat_q *gqs;    /* the QuantizeLinears of grid bytes, joins of one part */
     float *blob;                      /* every packed weight, 64-byte aligned pieces */
     uint64_t blob_bytes;
 };
@@ -77,6 +78,7 @@ static void cpu_prepared_free(void *prepared)
     free(m->chains);
     free(m->dfls);
     free(m->cqs);
+    free(m->gqs);
     free(m->blob);
     free(m);
 }
@@ -213,6 +215,8 @@ static int cpu_prepare(const struct yolo_graph *g, const struct yolo_backend_opt
     yolo_conv_add_mark(g, m->isa, m->kernels, m->packs, m->node_data, m->skip);
     yolo_concat_q_mark(g, m->isa, m->cpu.avx512vbmi, m->kernels, m->packs, m->node_data,
                        m->skip, &m->cqs);
+    yolo_qconv_grid_mark(g, m->isa == YOLO_ISA_AVX512 && m->cpu.avx512vbmi, m->kernels, m->packs,
+                         m->node_data, m->skip, m->cqs, &m->gqs);
     pack_all(m);
     *prepared = m;
     return 0;

@@ -70,6 +70,7 @@ static int join_ok(const struct yolo_graph *g, const struct yolo_uses *u,
         const struct yolo_cq_part *p = &cq->part[i];
         int64_t ch = g->tensors[cn->in[i]].shape[1];
         c->c0[i + 1] = c->c0[i] + ch;
+        c->grid[i] = -1;
         if (c->y_c4 && ch % 4)
             return 0;
         if (p->kind == YOLO_CQ_FLOAT)

@@ -77,6 +77,9 @@ struct yolo_conv_packed {
     int32_t      add_on, add_out, add_res; /* with add_on: a float32 output written as
                                          add_res + output into tensor add_out, a residual
                                          Add's sum (cpu/conv_add_mark.c) */
+    int32_t      grid_u8;             /* VNNI QConv with a float output on a grid: writes the
+                                         grid's bytes instead, NCHW from the start of its
+                                         output's bytes (cpu/qconv_grid_mark.c) */
 };
 /* Per-thread scratch a GEMM8 conv of M output channels needs beyond yolo_conv_pack_scratch
  * when it writes the transposed layout (tp_group): one tile of M rows x 48 columns. */

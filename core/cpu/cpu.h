@@ -96,6 +96,10 @@ struct yolo_cpu_concat_q {
     struct yolo_concat_q cq;
     int64_t c0[YOLO_CQ_MAX_PARTS + 1];    /* the parts' first channels in the output, and C */
     uint8_t lut[YOLO_CQ_MAX_PARTS][256];  /* DQ parts: the output byte of each source byte */
+    int32_t grid[YOLO_CQ_MAX_PARTS];      /* a float part whose writer, a QConv on a grid,
+                                             writes bytes (cpu/qconv_grid_mark.c): its output
+                                             tensor (the part is it or a view of it), whose
+                                             bytes lut maps; else -1 */
     float   scale;                        /* the QuantizeLinear's, for the float parts */
     int32_t zp, lo, hi, y_c4;
 };
@@ -103,6 +107,16 @@ struct yolo_conv_packed;
 void yolo_concat_q_mark(const struct yolo_graph *g, enum yolo_isa isa, int vbmi,
                         struct yolo_cpu_kernel *kernels, const struct yolo_conv_packed *packs,
                         const void **node_data, uint8_t *skip, struct yolo_cpu_concat_q **cqs);
+/* The CPU backend's QConvs whose float output on a grid only QuantizeLinears (on the AVX-512
+ * kernel) and joins' float parts read, directly or through an in-place Split
+ * (cpu/qconv_grid_mark.c): with AVX512_VBMI, each gets packs[conv].grid_u8 (it writes the
+ * grid's bytes), each join part its table (grid[]), and each QuantizeLinear runs
+ * yolo_concat_q_avx512 as a join of one part, an entry of *gqs (free() it). Runs after
+ * yolo_concat_q_mark, on its entries cqs. The same bytes as the reference kernels. */
+void yolo_qconv_grid_mark(const struct yolo_graph *g, int vbmi, struct yolo_cpu_kernel *kernels,
+                          struct yolo_conv_packed *packs, const void **node_data,
+                          const uint8_t *skip, struct yolo_cpu_concat_q *cqs,
+                          struct yolo_cpu_concat_q **gqs);
 /* The CPU backend's convolution outputs joined along the last axis (passes.h, struct
  * yolo_conv_cat): where every convolution runs the GEMM8 kernel's direct 1x1 path or the
  * VNNI int8 kernel with a float32 NCHW output, and writing the joined tensor from the first

@@ -164,18 +164,28 @@ VBMI void yolo_concat_q_avx512(const struct yolo_exec *x, const struct yolo_node
         }
         const struct yolo_cq_part *p = &c->cq.part[part];
         int64_t ci = c->c0[part + 1] - c->c0[part], cl = ch - c->c0[part];
-        int up = p->kind == YOLO_CQ_RESIZE_DQ || p->kind == YOLO_CQ_RESIZE;
+        /* a float part on a convolution's grid (or its upsampling) is read as its bytes
+         * (cpu/qconv_grid_mark.c): element e of the source at byte e of the convolution's
+         * output */
+        int kind = c->grid[part] < 0 ? p->kind
+                   : p->kind == YOLO_CQ_RESIZE ? YOLO_CQ_RESIZE_DQ : YOLO_CQ_DQ;
+        int up = kind == YOLO_CQ_RESIZE_DQ || kind == YOLO_CQ_RESIZE;
         int64_t sh = up ? H / 2 : H, sw = up ? W / 2 : W, plane = sh * sw;
-        size_t es = p->kind == YOLO_CQ_FLOAT || p->kind == YOLO_CQ_RESIZE ? sizeof(float) : 1;
-        const uint8_t *src = (const uint8_t *)yolo_exec_ptr(x, p->src) + (size_t)((img * ci + cl) * plane) * es;
+        size_t es = kind == YOLO_CQ_FLOAT || kind == YOLO_CQ_RESIZE ? sizeof(float) : 1;
+        const uint8_t *src = yolo_exec_ptr(x, p->src);
+        if (c->grid[part] >= 0) {
+            const uint8_t *t = yolo_exec_ptr(x, c->grid[part]);
+            src = t + (src - t) / (ptrdiff_t)sizeof(float);
+        }
+        src += (size_t)((img * ci + cl) * plane) * es;
         uint8_t *yg = c->y_c4 ? y + (img * G + gi) * H * W * 4 : y + (img * C + ch) * H * W;
         for (int64_t r = r0; r < r1; r = up ? r + 1 : r1) {
             int64_t len = up ? W : (r1 - r0) * W;
             const void *xs = src + (size_t)((up ? r / 2 : r) * sw) * es;
             if (c->y_c4)
-                run_c4(p->kind, t, &qp, xs, plane, len, yg + r * W * 4);
+                run_c4(kind, t, &qp, xs, plane, len, yg + r * W * 4);
             else
-                run_plain(p->kind, t, &qp, xs, len, yg + r * W);
+                run_plain(kind, t, &qp, xs, len, yg + r * W);
         }
     }
 }

@@ -386,6 +386,11 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
                      .osc = n->fparams[YOLO_QC_FP_OSC], .y_c4 = pk->y_c4 };
     e.dqs = n->fparams[YOLO_QC_FP_DQS];
     yolo_qconv_out_range(n, &e.lo, &e.hi);
+    if (pk->grid_u8) {   /* the grid's bytes, which the readers map (cpu/qconv_grid_mark.c) */
+        e.dqs = 0;
+        e.odt = YOLO_DT_U8;
+        e.act = YOLO_ACT_NONE;
+    }
     if (n->in[YOLO_QC_IN_LUT] >= 0) {
         const uint8_t *l = yolo_exec_ptr(x, n->in[YOLO_QC_IN_LUT]);
         for (int i = 0; i < 256 && !vbmi; i++)

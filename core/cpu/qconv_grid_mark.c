@@ -1,16 +1,17 @@
-/* cpu/qconv_grid_mark.c: a QDQ model's C2f cv1 writes bytes, not floats. Its QConv has a
- * float output on a grid (a fused QuantizeLinear -> DequantizeLinear, then SiLU: ops/qconv.c,
- * YOLO_QC_FP_DQS), so every output value is one of 256, act((q - zp) * dqs), and every reader
- * of it quantizes it again: the Split's second half through a QuantizeLinear, the first half
- * inside the C2f's join (a concat-q float part, cpu/concat_q_mark.c). Where that is all that
- * reads it, the convolution writes the grid's bytes q (NCHW, from the start of its output's
- * bytes: channel c's plane at byte c * H * W) and each reader looks its output byte up in a
- * 256-byte table of the reference's own arithmetic, act as yolo_act_apply, then
- * yolo_quant_value: the QuantizeLinears run yolo_concat_q_avx512 as a join of one part, the
- * join reads its part's bytes. A quarter of the bytes written and read, and no SiLU in the
- * epilogue: yolov8n_int8_qdq's eight cv1 convolutions took 2.9 ms of 29 at 1 thread on Zen 4,
- * their float stores and SiLU about 0.45 ms of it. The outputs are the reference's bytes,
- * closer than the kernel's float SiLU (grid_exp, 1.4e-7), which may land one step off. */
+/* cpu/qconv_grid_mark.c: QDQ convolutions that write bytes, not floats. A QConv with a float
+ * output on a grid (a fused QuantizeLinear -> DequantizeLinear, then SiLU: ops/qconv.c,
+ * YOLO_QC_FP_DQS) has only 256 output values, act((q - zp) * dqs), and in YOLOv8 most of
+ * them are only quantized again: a C2f's cv1 by the Split's second half's QuantizeLinear and
+ * by its join (a concat-q float part, cpu/concat_q_mark.c), the neck's bottlenecks and
+ * stride-2 convolutions by their joins, the SPPF's cv2 by a join and an upsampling one. Where
+ * that is all that reads the output (directly or through an in-place Split), the convolution
+ * writes the grid's bytes q (NCHW, from the start of its output's bytes: channel c's plane at
+ * byte c * H * W) and each reader maps a byte through a 256-byte table of the reference's own
+ * arithmetic (act as yolo_act_apply, then yolo_quant_value): the QuantizeLinears run
+ * yolo_concat_q_avx512 as a join of one part, the joins read the part's bytes. A quarter of
+ * the bytes written and read and no SiLU in the epilogue: 16 of yolov8n_int8_qdq's 30 grid
+ * convolutions, 28.36 -> 27.56 ms at 1 thread on Zen 4. The outputs are the reference's
+ * bytes, where the epilogue's float SiLU (grid_exp, 1.4e-7) may land one step off. */
 #include <stdlib.h>
 #include <string.h>
 

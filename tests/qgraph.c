@@ -103,6 +103,18 @@ void qg_output(struct yolo_graph *g, int32_t t)
     g->outputs[g->n_outputs++] = t;
 }
 
+int32_t qg_resize2x(struct yolo_graph *g, const char *name, int32_t x)
+{
+    const float sc[4] = { 1, 1, 2, 2 };
+    const int64_t four = 4;
+    char cn[32];
+    snprintf(cn, sizeof cn, "%s_scales", name);
+    int32_t st = yolo_graph_add_const(g, cn, YOLO_DT_F32, 1, &four, sc, NULL);
+    int32_t y = qg_tensor(g, name);
+    qg_node(g, YOLO_OP_RESIZE, name, 3, (int32_t[]){ x, -1, st }, y);
+    return y;
+}
+
 float *qg_run(const struct yolo_graph *g, const char *isa, int threads, int64_t *n_out,
               const char **kernels)
 {

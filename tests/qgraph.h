@@ -38,5 +38,8 @@ int64_t qg_bit_diffs(const float *a, const float *b, int64_t n);
 /* Marks t a graph input or output. */
 void    qg_input(struct yolo_graph *g, int32_t t);
 void    qg_output(struct yolo_graph *g, int32_t t);
+/* A nearest Resize x2 of x's last two dims (scales [1, 1, 2, 2], a constant named after the
+ * node); returns its output tensor, named name. */
+int32_t qg_resize2x(struct yolo_graph *g, const char *name, int32_t x);
 
 #endif

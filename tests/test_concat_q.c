@@ -30,18 +30,6 @@
 
 enum variant { PLAIN, C4, PLAIN_KEPT, C4_KEPT, N_VARIANTS };
 
-static int32_t resize2x(struct yolo_graph *g, const char *name, int32_t x)
-{
-    const float sc[4] = { 1, 1, 2, 2 };
-    const int64_t four = 4;
-    char cn[32];
-    snprintf(cn, sizeof cn, "%s_scales", name);
-    int32_t st = yolo_graph_add_const(g, cn, YOLO_DT_F32, 1, &four, sc, NULL);
-    int32_t y = qg_tensor(g, name);
-    qg_node(g, YOLO_OP_RESIZE, name, 3, (int32_t[]){ x, -1, st }, y);
-    return y;
-}
-
 static void build(struct yolo_graph *g, enum variant v)
 {
     uint64_t seed = 0xc0ca7u;
@@ -64,7 +52,7 @@ static void build(struct yolo_graph *g, enum variant v)
     g->nodes[hi].params[YOLO_QC_ODT] = YOLO_DT_F32;
     qg_qdq(g, YOLO_OP_QUANTIZE_LINEAR, "Qh", h, 0.05f, YOLO_DT_U8, 128, hq);
     qg_qdq(g, YOLO_OP_DEQUANTIZE_LINEAR, "DQh", hq, 0.05f, YOLO_DT_U8, 128, hd);
-    int32_t c = resize2x(g, "Rc", hd), d = resize2x(g, "Rd", h);
+    int32_t c = qg_resize2x(g, "Rc", hd), d = qg_resize2x(g, "Rd", h);
     int32_t ci = qg_node(g, YOLO_OP_CONCAT, "Concat", 5, (int32_t[]){ a, b, c, d, e }, cat);
     g->nodes[ci].params[YOLO_CC_AXIS] = 1;
     qg_qdq(g, YOLO_OP_QUANTIZE_LINEAR, "Qcat", cat, 0.04f, YOLO_DT_U8, 20, cq);

@@ -29,18 +29,6 @@
 
 enum variant { U8_SILU, I8_SIGMOID, ADD, KEPT, BATCH, NECK, N_VARIANTS };
 
-static int32_t resize2x(struct yolo_graph *g, const char *name, int32_t x)
-{
-    const float sc[4] = { 1, 1, 2, 2 };
-    const int64_t four = 4;
-    char cn[32];
-    snprintf(cn, sizeof cn, "%s_scales", name);
-    int32_t st = yolo_graph_add_const(g, cn, YOLO_DT_F32, 1, &four, sc, NULL);
-    int32_t y = qg_tensor(g, name);
-    qg_node(g, YOLO_OP_RESIZE, name, 3, (int32_t[]){ x, -1, st }, y);
-    return y;
-}
-
 /* QConv of x (C -> M, k x k, stride s) with a float output on a uint8 grid, SiLU */
 static void grid_conv(struct yolo_graph *g, const char *name, int32_t x, int64_t C, int64_t M,
                       int64_t k, int64_t s, uint64_t *seed, int32_t out)
@@ -69,7 +57,7 @@ static void build_neck(struct yolo_graph *g)
     qg_qdq(g, YOLO_OP_QUANTIZE_LINEAR, "Qx", x, 0.02f, YOLO_DT_U8, 50, qx);
     grid_conv(g, "A", qx, 8, 16, 3, 1, &seed, a);
     grid_conv(g, "C", qx, 8, 8, 1, 2, &seed, c);
-    int32_t r = resize2x(g, "R", c);
+    int32_t r = qg_resize2x(g, "R", c);
     int32_t ci = qg_node(g, YOLO_OP_CONCAT, "Concat", 2, (int32_t[]){ a, r }, cat);
     g->nodes[ci].params[YOLO_CC_AXIS] = 1;
     qg_qdq(g, YOLO_OP_QUANTIZE_LINEAR, "Qc", cat, 0.04f, YOLO_DT_U8, 5, qc);

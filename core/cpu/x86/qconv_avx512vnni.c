@@ -61,11 +61,11 @@ struct epv {
     int grid;                /* a float output on the grid (dqs) */
     int lut;                 /* the table: 0 none, 1 by vpermi2b, 2 by a gather */
     int64_t act;
-    const int32_t *add;      /* per channel: bias - zpu * sumw */
+    const int32_t *add;      /* per channel: bias - zpu * sumw, where the tiles' sums start */
     const float *ws;         /* per channel: the scale (held by ws_bounded for a SiLU-Q) */
     __m512 lo, hi;           /* the saturation bounds less the zero point, as floats */
     __m512 osc, dqs;
-    __m512i yzp;
+    __m512i yzp, yzp8;       /* the zero point in each int32 lane, in each byte */
     __m512i t0, t1, t2, t3;  /* the table's 256 bytes (vpermi2b) */
     int gexp;                /* a grid output's SiLU or Sigmoid by the tables below */
     __m512i gbase;           /* the grid's lowest integer, lo - yzp */
@@ -113,15 +113,19 @@ static void grid_exp(const struct epi *e, struct epv *ev)
     ev->ge2 = _mm512_loadu_ps(g2);
 }
 
-/* The invariants of e into ev, the per-channel arrays in add / ws (M entries each: the
- * padding rows up to Mp are never finished). */
-static void make_epv(const struct epi *e, int64_t M, int32_t *add, float *ws, struct epv *ev)
+/* The invariants of e into ev, the per-channel arrays in add (Mp entries: the tiles start
+ * their sums from them, 0 for the padding rows up to Mp) and ws (M entries: the padding rows
+ * are never finished). */
+static void make_epv(const struct epi *e, int64_t M, int64_t Mp, int32_t *add, float *ws,
+                     struct epv *ev)
 {
     int sq = silu_q(e);
     for (int64_t m = 0; m < M; m++) {
         add[m] = (e->bias ? e->bias[m] : 0) - e->zpu * e->sumw[m];
         ws[m] = sq ? ws_bounded(e->ws[m]) : e->ws[m];
     }
+    for (int64_t m = M; m < Mp; m++)
+        add[m] = 0;
     ev->path = sq ? EP_SILU_Q
               : (e->odt == YOLO_DT_F32 && e->dqs == 0) || e->osc != 0
                   ? (e->odt == YOLO_DT_F32 ? EP_ACT_RET : EP_ACT_Q)
@@ -136,6 +140,7 @@ static void make_epv(const struct epi *e, int64_t M, int32_t *add, float *ws, st
     ev->osc = _mm512_set1_ps(e->osc);
     ev->dqs = _mm512_set1_ps(e->dqs);
     ev->yzp = _mm512_set1_epi32(e->yzp);
+    ev->yzp8 = _mm512_set1_epi8((char)(uint8_t)e->yzp);
     ev->gexp = 0;
     if (ev->grid && (e->act == YOLO_ACT_SILU || e->act == YOLO_ACT_SIGMOID))
         grid_exp(e, ev);
@@ -160,15 +165,15 @@ __attribute__((always_inline)) static inline __m512 act16(__m512 f, int64_t act)
     return f;
 }
 
-/* Finishes 16 pixels of channel m: acc (raw sum of x_u8 * w) -> the output values, float
- * bits (odt F32) or int32 lanes holding the output bytes; with lut 0, a table's input bytes
- * (finish_c4 looks 64 of them up at once). */
-__attribute__((always_inline)) static inline __m512i finish16_lut(const struct epi *e,
+/* Finishes 16 pixels of channel m: acc (the corrected sum, add[m] + sum of x_u8 * w) -> the
+ * output values, float bits (odt F32) or int32 lanes holding the output bytes; with raw,
+ * those bytes less the zero point and before the table (finish_c4 adds the one and looks the
+ * other up for 64 packed bytes at once). */
+__attribute__((always_inline)) static inline __m512i finish16_raw(const struct epi *e,
                                                                   const struct epv *ev,
                                                                   int64_t m, __m512i acc,
-                                                                  int lut)
+                                                                  int raw)
 {
-    acc = _mm512_add_epi32(acc, _mm512_set1_epi32(ev->add[m]));
     __m512 fa = _mm512_cvtepi32_ps(acc), f = _mm512_mul_ps(fa, _mm512_set1_ps(ev->ws[m]));
     if (ev->path == EP_SILU_Q) {
         /* SiLU then QuantizeLinear's division as one: f / ((1 + e^-f) osc), one division
@@ -197,10 +202,12 @@ __attribute__((always_inline)) static inline __m512i finish16_lut(const struct e
         return _mm512_castps_si512(
             _mm512_div_ps(ev->act == YOLO_ACT_SILU ? x : _mm512_set1_ps(1.0f), d));
     }
+    if (raw)
+        return q;
     q = _mm512_add_epi32(q, ev->yzp);
-    if (lut && ev->lut == 1)
+    if (ev->lut == 1)
         q = lut_vbmi(ev, q);
-    else if (lut && ev->lut == 2)
+    else if (ev->lut == 2)
         q = _mm512_i32gather_epi32(_mm512_and_si512(q, _mm512_set1_epi32(255)), e->lut, 4);
     return q;
 }
@@ -209,7 +216,7 @@ __attribute__((always_inline)) static inline __m512i finish16(const struct epi *
                                                               const struct epv *ev, int64_t m,
                                                               __m512i acc)
 {
-    return finish16_lut(e, ev, m, acc, 1);
+    return finish16_raw(e, ev, m, acc, 0);
 }
 
 /* Stores the lanes of k (consecutive, from lane0) of finished values v at y, lane lane0
@@ -232,18 +239,23 @@ static inline void put16(const struct epi *e, __m512i v, void *y, __mmask16 k, i
 }
 
 /* Vector v of the tile's channels m .. m + 3 (rows i .. i + 3 of acc) finished and packed as
- * c4 pixels. A table by vpermi2b looks up the 64 packed bytes at once, not each channel's 16
- * lanes: a quarter of its operations. */
+ * c4 pixels (always quantized bytes). The zero point is added to the 64 packed bytes at once
+ * (modulo 256, as the low byte of the int32 sum would be), and a table by vpermi2b looks them
+ * up at once, not each channel's 16 lanes: a quarter of those operations. */
 __attribute__((always_inline)) static inline __m512i finish_c4(const struct epi *e,
                                                                const struct epv *ev, int64_t m,
                                                                __m512i acc[][2], int i, int v)
 {
-    int each = ev->lut != 1;
-    __m512i p = yolo_c4_pack(finish16_lut(e, ev, m, acc[i][v], each),
-                             finish16_lut(e, ev, m + 1, acc[i + 1][v], each),
-                             finish16_lut(e, ev, m + 2, acc[i + 2][v], each),
-                             finish16_lut(e, ev, m + 3, acc[i + 3][v], each));
-    return each ? p : lut_vbmi(ev, p);
+    if (ev->lut == 2)
+        return yolo_c4_pack(finish16(e, ev, m, acc[i][v]), finish16(e, ev, m + 1, acc[i + 1][v]),
+                            finish16(e, ev, m + 2, acc[i + 2][v]),
+                            finish16(e, ev, m + 3, acc[i + 3][v]));
+    __m512i p = yolo_c4_pack(finish16_raw(e, ev, m, acc[i][v], 1),
+                             finish16_raw(e, ev, m + 1, acc[i + 1][v], 1),
+                             finish16_raw(e, ev, m + 2, acc[i + 2][v], 1),
+                             finish16_raw(e, ev, m + 3, acc[i + 3][v], 1));
+    p = _mm512_add_epi8(p, ev->yzp8);
+    return ev->lut == 1 ? lut_vbmi(ev, p) : p;
 }
 
 /* Stores the pixels of k (consecutive, from lane0) of packed pixels v at y, as put16. */
@@ -257,13 +269,17 @@ static inline void put_c4(__m512i v, uint8_t *y, __mmask16 k, int lane0)
 }
 
 /* The 8-channel x 32-pixel tile: 16 accumulators held in registers (named, so the compiler
- * never spills them), 2 activation loads and 8 weight broadcasts per 16 vpdpbusd. */
+ * never spills them), 2 activation loads and 8 weight broadcasts per 16 vpdpbusd. The sums
+ * start from the channels' corrections a0[0..7] (the epilogue's first addition, made once
+ * per tile and channel instead of once per 16 pixels). */
 static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q, int64_t orow,
-                            int64_t ox0, int64_t c4s, const int32_t *wp, __m512i acc[8][2])
+                            int64_t ox0, int64_t c4s, const int32_t *wp, const int32_t *a0,
+                            __m512i acc[8][2])
 {
-    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
-            c61 = c00, c70 = c00, c71 = c00;
+    __m512i c00 = _mm512_set1_epi32(a0[0]), c01 = c00, c10 = _mm512_set1_epi32(a0[1]), c11 = c10,
+            c20 = _mm512_set1_epi32(a0[2]), c21 = c20, c30 = _mm512_set1_epi32(a0[3]), c31 = c30,
+            c40 = _mm512_set1_epi32(a0[4]), c41 = c40, c50 = _mm512_set1_epi32(a0[5]), c51 = c50,
+            c60 = _mm512_set1_epi32(a0[6]), c61 = c60, c70 = _mm512_set1_epi32(a0[7]), c71 = c70;
     for (int64_t ky = 0; ky < q->KH; ky++) {
         int64_t r = orow * q->SH + ky * q->DH;   /* flat bands: orow 0, ox0 the flat index */
         for (int64_t kx = 0; kx < q->KW; kx++) {
@@ -316,15 +332,16 @@ run_flat(const struct epi *e, const struct epv *ev, const struct yolo_qconv_geom
     }
     for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
         const int32_t *wb = (const int32_t *)(const void *)(pw + mb * taps * q->C4 * YOLO_QCONV_MR * 4);
+        const int32_t *a0 = ev->add + mb * YOLO_QCONV_MR;
         /* (row, col) of flat pixel p0, stepped by additions: the piece bookkeeping runs per
          * tile and channel block, and took a 64-bit division per piece before */
         int64_t row0 = 0, col0 = 0;
         for (int64_t p0 = 0; p0 < total; p0 += YOLO_QCONV_NR) {
             __m512i acc[YOLO_QCONV_MR][2];
             if (p0 == tail_p0)
-                tile8x32(tail, q, 0, 0, YOLO_QCONV_NR * 4, wb, acc);
+                tile8x32(tail, q, 0, 0, YOLO_QCONV_NR * 4, wb, a0, acc);
             else
-                tile8x32(band, q, 0, p0, c4s, wb, acc);
+                tile8x32(band, q, 0, p0, c4s, wb, a0, acc);
             int64_t row = row0, col = col0;
             for (int v = 0; v < 2; v++) {
                 __mmask16 km[16];
@@ -432,7 +449,7 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
     /* e is final here (the joined tensor's activation included) */
     struct epv ev;
     int32_t *addv = lut32 + 256;
-    make_epv(&e, q.M, addv, (float *)(addv + q.Mp), &ev);
+    make_epv(&e, q.M, q.Mp, addv, (float *)(addv + q.Mp), &ev);
     /* A 1x1, stride-1, unpadded conv whose uint8 input is in the c4 layout reads it in
      * place: the band the loader would build is those bytes as they lie (no pads, no phases,
      * no sign flip), the rows W apart and the 4-channel planes H * W pixels apart; qi is the
@@ -468,7 +485,8 @@ __attribute__((always_inline)) static inline void run(const struct yolo_exec *x,
             for (int64_t orow = 0; orow < rows; orow++)
                 for (int64_t ox0 = 0; ox0 < q.OW; ox0 += YOLO_QCONV_NR) {
                     __m512i acc[YOLO_QCONV_MR][2];
-                    tile8x32(src, &qi, orow, ox0, c4s, (const int32_t *)(const void *)wb, acc);
+                    tile8x32(src, &qi, orow, ox0, c4s, (const int32_t *)(const void *)wb,
+                             ev.add + mb * YOLO_QCONV_MR, acc);
                     int64_t oy = oy0 + orow;
                     if (e.y_c4) {
                         for (int i = 0; i < YOLO_QCONV_MR; i += 4) {

@@ -9,9 +9,10 @@
  * activation loads, 8 weight broadcasts, 16 vpdpbusd. Stride-1 convs whose rows are narrower
  * than their whole tiles (80, 40, 20 wide) run flat bands instead (qconv_pack.h): tiles of 32
  * consecutive pixels across rows, each vector stored as its row pieces. The epilogue is the
- * reference's, in vectors: zero-point correction and bias in int32, one float multiply, round
- * half to even (cvtps, default MXCSR), zero point, saturation, the optional table, and a
- * narrowing NCHW store; a float output gets the fused activation from simd.h (within 3e-7 of
+ * reference's, in vectors: zero-point correction and bias in int32 (the tiles' sums start
+ * from them), one float multiply, round half to even (cvtps, default MXCSR), saturation, the
+ * zero point and the optional table (on the 64 packed bytes of a c4 output, at once), and a
+ * narrowing NCHW store or a c4 one; a float output gets the fused activation from simd.h (within 3e-7 of
  * the reference's; a float output on a grid, YOLO_QC_FP_DQS, is rounded and dequantized
  * exactly first, and its SiLU or Sigmoid takes e^-x from two 16-entry tables: grid_exp,
  * 1.4e-7), and a SiLU before a fused QuantizeLinear is one division f / ((1 + e^-f) osc) with
@@ -270,16 +271,18 @@ static inline void put_c4(__m512i v, uint8_t *y, __mmask16 k, int lane0)
 
 /* The 8-channel x 32-pixel tile: 16 accumulators held in registers (named, so the compiler
  * never spills them), 2 activation loads and 8 weight broadcasts per 16 vpdpbusd. The sums
- * start from the channels' corrections a0[0..7] (the epilogue's first addition, made once
+ * start from the channels' corrections corr[0..7] (the epilogue's first addition, made once
  * per tile and channel instead of once per 16 pixels). */
 static inline void tile8x32(const uint8_t *band, const struct yolo_qconv_geom *q, int64_t orow,
-                            int64_t ox0, int64_t c4s, const int32_t *wp, const int32_t *a0,
+                            int64_t ox0, int64_t c4s, const int32_t *wp, const int32_t *corr,
                             __m512i acc[8][2])
 {
-    __m512i c00 = _mm512_set1_epi32(a0[0]), c01 = c00, c10 = _mm512_set1_epi32(a0[1]), c11 = c10,
-            c20 = _mm512_set1_epi32(a0[2]), c21 = c20, c30 = _mm512_set1_epi32(a0[3]), c31 = c30,
-            c40 = _mm512_set1_epi32(a0[4]), c41 = c40, c50 = _mm512_set1_epi32(a0[5]), c51 = c50,
-            c60 = _mm512_set1_epi32(a0[6]), c61 = c60, c70 = _mm512_set1_epi32(a0[7]), c71 = c70;
+    __m512i c00 = _mm512_set1_epi32(corr[0]), c01 = c00, c10 = _mm512_set1_epi32(corr[1]),
+            c11 = c10, c20 = _mm512_set1_epi32(corr[2]), c21 = c20,
+            c30 = _mm512_set1_epi32(corr[3]), c31 = c30, c40 = _mm512_set1_epi32(corr[4]),
+            c41 = c40, c50 = _mm512_set1_epi32(corr[5]), c51 = c50,
+            c60 = _mm512_set1_epi32(corr[6]), c61 = c60, c70 = _mm512_set1_epi32(corr[7]),
+            c71 = c70;
     for (int64_t ky = 0; ky < q->KH; ky++) {
         int64_t r = orow * q->SH + ky * q->DH;   /* flat bands: orow 0, ox0 the flat index */
         for (int64_t kx = 0; kx < q->KW; kx++) {
@@ -332,16 +335,16 @@ run_flat(const struct epi *e, const struct epv *ev, const struct yolo_qconv_geom
     }
     for (int64_t mb = 0; mb < q->Mp / YOLO_QCONV_MR; mb++) {
         const int32_t *wb = (const int32_t *)(const void *)(pw + mb * taps * q->C4 * YOLO_QCONV_MR * 4);
-        const int32_t *a0 = ev->add + mb * YOLO_QCONV_MR;
+        const int32_t *corr = ev->add + mb * YOLO_QCONV_MR;
         /* (row, col) of flat pixel p0, stepped by additions: the piece bookkeeping runs per
          * tile and channel block, and took a 64-bit division per piece before */
         int64_t row0 = 0, col0 = 0;
         for (int64_t p0 = 0; p0 < total; p0 += YOLO_QCONV_NR) {
             __m512i acc[YOLO_QCONV_MR][2];
             if (p0 == tail_p0)
-                tile8x32(tail, q, 0, 0, YOLO_QCONV_NR * 4, wb, a0, acc);
+                tile8x32(tail, q, 0, 0, YOLO_QCONV_NR * 4, wb, corr, acc);
             else
-                tile8x32(band, q, 0, p0, c4s, wb, a0, acc);
+                tile8x32(band, q, 0, p0, c4s, wb, corr, acc);
             int64_t row = row0, col = col0;
             for (int v = 0; v < 2; v++) {
                 __mmask16 km[16];

@@ -27,8 +27,9 @@
 #define MAX_READERS 8
 
 struct reader {
-    int32_t node;       /* the QuantizeLinear, or the Q running the join */
-    int32_t part;       /* the join's part, -1 for a QuantizeLinear */
+    int32_t node;                   /* the QuantizeLinear, or the Q running the join */
+    int32_t part;                   /* the join's part, -1 for a QuantizeLinear */
+    struct yolo_cpu_concat_q *join; /* the join, NULL for a QuantizeLinear */
 };
 
 /* The kernel name of a grid-bytes convolution (select.c's and qconv_c4.c's names). */
@@ -89,35 +90,28 @@ static void grid_lut(const struct yolo_node *cv, float s, int32_t zp, int32_t lo
     }
 }
 
-/* The join QuantizeLinear node q runs (node data of concat_q_mark), if any. */
-static struct yolo_cpu_concat_q *join_at(const struct yolo_cpu_kernel *kernels,
-                                         const void **node_data, struct yolo_cpu_concat_q *cqs,
-                                         int32_t q)
+/* join_of[k]: the join (an entry of cqs, node data of concat_q_mark) that node k, a Concat
+ * or a part's Resize, is fused into; NULL for every other node. Made once per mark. */
+static void map_joins(const struct yolo_graph *g, const struct yolo_cpu_kernel *kernels,
+                      const void **node_data, struct yolo_cpu_concat_q *cqs,
+                      struct yolo_cpu_concat_q **join_of)
 {
-    if (!cqs || kernels[q].fn != yolo_concat_q_avx512)
-        return NULL;
-    return cqs + ((const struct yolo_cpu_concat_q *)node_data[q] - cqs);
-}
-
-/* Whether node k is a Concat a join runs at its QuantizeLinear. */
-static int joined_concat(const struct yolo_graph *g, const struct yolo_cpu_kernel *kernels,
-                         const void **node_data, struct yolo_cpu_concat_q *cqs, int32_t k)
-{
-    if (g->nodes[k].op != YOLO_OP_CONCAT)
-        return 0;
-    for (int32_t q = k + 1; q < g->n_nodes; q++) {
-        const struct yolo_cpu_concat_q *c = join_at(kernels, node_data, cqs, q);
-        if (c && c->cq.concat == k)
-            return 1;
+    for (int32_t q = 0; q < g->n_nodes && cqs; q++) {
+        if (kernels[q].fn != yolo_concat_q_avx512)
+            continue;
+        struct yolo_cpu_concat_q *c = cqs + ((const struct yolo_cpu_concat_q *)node_data[q] - cqs);
+        join_of[c->cq.concat] = c;
+        for (int p = 0; p < c->cq.n_parts; p++)
+            if (c->cq.part[p].resize >= 0)
+                join_of[c->cq.part[p].resize] = c;
     }
-    return 0;
 }
 
 /* Collects the readers of conv node i's output and its in-place Split's parts (views),
  * 0 if anything else reads them. */
 static int find_readers(const struct yolo_graph *g, const struct yolo_cpu_kernel *kernels,
-                        const void **node_data, struct yolo_cpu_concat_q *cqs, int32_t i,
-                        int32_t *views, int *nv, struct reader *rd, int *nr)
+                        struct yolo_cpu_concat_q *const *join_of, int32_t i, int32_t *views,
+                        int *nv, struct reader *rd, int *nr)
 {
     int32_t T = g->nodes[i].out[0];
     views[0] = T;
@@ -147,27 +141,26 @@ static int find_readers(const struct yolo_graph *g, const struct yolo_cpu_kernel
             return 0;
         if (n->op == YOLO_OP_QUANTIZE_LINEAR && kernels[k].fn == yolo_quantize_avx512 &&
             g->tensors[n->out[0]].ndim == 4) {
-            rd[(*nr)++] = (struct reader){ k, -1 };
+            rd[(*nr)++] = (struct reader){ k, -1, NULL };
             continue;
         }
         /* a Concat joined at its QuantizeLinear, each view it reads a float part; or a
          * nearest Resize the join upsamples, of a view */
-        int found = 0;
-        for (int32_t q = k + 1; q < g->n_nodes && !found; q++) {
-            struct yolo_cpu_concat_q *c = join_at(kernels, node_data, cqs, q);
-            for (int p = 0; c && p < c->cq.n_parts; p++) {
-                const struct yolo_cq_part *cp = &c->cq.part[p];
-                int at_concat = c->cq.concat == k && in_set(views, *nv, n->in[p]);
-                int at_resize = cp->kind == YOLO_CQ_RESIZE && cp->resize == k &&
-                                in_set(views, *nv, cp->src);
-                if (!at_concat && !at_resize)
-                    continue;
-                found = 1;
-                if ((at_concat && cp->kind != YOLO_CQ_FLOAT) || *nr == MAX_READERS)
-                    return 0;
-                rd[(*nr)++] = (struct reader){ q, p };
-            }
-            found |= c && c->cq.concat == k;
+        struct yolo_cpu_concat_q *c = join_of[k];
+        if (!c)
+            return 0;
+        int found = c->cq.concat == k;
+        for (int p = 0; p < c->cq.n_parts; p++) {
+            const struct yolo_cq_part *cp = &c->cq.part[p];
+            int at_concat = c->cq.concat == k && in_set(views, *nv, n->in[p]);
+            int at_resize = cp->kind == YOLO_CQ_RESIZE && cp->resize == k &&
+                            in_set(views, *nv, cp->src);
+            if (!at_concat && !at_resize)
+                continue;
+            found = 1;
+            if ((at_concat && cp->kind != YOLO_CQ_FLOAT) || *nr == MAX_READERS)
+                return 0;
+            rd[(*nr)++] = (struct reader){ c->cq.q, p, c };
         }
         if (!found)
             return 0;
@@ -181,10 +174,9 @@ static int find_readers(const struct yolo_graph *g, const struct yolo_cpu_kernel
  * its parts where they lie), and the planner may have placed the parts inside it. The
  * planner keeps the output and its views alive that long; an engine planned otherwise keeps
  * its floats. */
-static int bytes_safe(const struct yolo_graph *g, const struct yolo_cpu_kernel *kernels,
-                      const struct yolo_conv_packed *packs, const void **node_data,
-                      struct yolo_cpu_concat_q *cqs, int32_t i, const int32_t *views, int nv,
-                      const struct reader *rd, int nr)
+static int bytes_safe(const struct yolo_graph *g, const struct yolo_conv_packed *packs,
+                      const void **node_data, struct yolo_cpu_concat_q *const *join_of,
+                      int32_t i, const int32_t *views, int nv, const struct reader *rd, int nr)
 {
     const struct yolo_tensor *T = &g->tensors[views[0]];
     uint64_t lo = T->offset, hi = lo + (uint64_t)yolo_tensor_numel(T);
@@ -193,7 +185,7 @@ static int bytes_safe(const struct yolo_graph *g, const struct yolo_cpu_kernel *
         last = rd[r].node > last ? rd[r].node : last;
     for (int32_t k = i + 1; k <= last; k++) {
         const struct yolo_node *n = &g->nodes[k];
-        if (joined_concat(g, kernels, node_data, cqs, k))
+        if (join_of[k] && join_of[k]->cq.concat == k)
             continue;
         for (int j = 0; j < n->n_out; j++)
             if (!in_set(views, nv, n->out[j]) && meets(g, n->out[j], lo, hi))
@@ -215,8 +207,11 @@ void yolo_qconv_grid_mark(const struct yolo_graph *g, int vbmi, struct yolo_cpu_
                           struct yolo_cpu_concat_q **gqs)
 {
     *gqs = NULL;
-    if (!vbmi)
-        return;
+    struct yolo_cpu_concat_q **join_of =
+        vbmi ? calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *join_of) : NULL;
+    if (!join_of)
+        return;   /* without AVX512_VBMI, or memory, the convolutions keep their floats */
+    map_joins(g, kernels, node_data, cqs, join_of);
     int32_t n_gq = 0, cap = 0;
     struct yolo_cpu_concat_q *all = NULL;
     for (int32_t i = 0; i < g->n_nodes; i++) {
@@ -232,8 +227,8 @@ void yolo_qconv_grid_mark(const struct yolo_graph *g, int vbmi, struct yolo_cpu_
         int32_t views[MAX_VIEWS];
         struct reader rd[MAX_READERS];
         int nv, nr, nq = 0;
-        if (!find_readers(g, kernels, node_data, cqs, i, views, &nv, rd, &nr) || !nr ||
-            !bytes_safe(g, kernels, packs, node_data, cqs, i, views, nv, rd, nr))
+        if (!find_readers(g, kernels, join_of, i, views, &nv, rd, &nr) || !nr ||
+            !bytes_safe(g, packs, node_data, join_of, i, views, nv, rd, nr))
             continue;
         for (int r = 0; r < nr; r++)
             nq += rd[r].part < 0;
@@ -251,7 +246,7 @@ void yolo_qconv_grid_mark(const struct yolo_graph *g, int vbmi, struct yolo_cpu_
         for (int r = 0; r < nr; r++) {
             const struct yolo_node *q = &g->nodes[rd[r].node];
             if (rd[r].part >= 0) {   /* the join's float part reads bytes by a table */
-                struct yolo_cpu_concat_q *c = join_at(kernels, node_data, cqs, rd[r].node);
+                struct yolo_cpu_concat_q *c = rd[r].join;
                 c->grid[rd[r].part] = cv->out[0];
                 grid_lut(cv, c->scale, c->zp, c->lo, c->hi,
                          (enum yolo_dtype)q->params[YOLO_QL_QDT], c->lut[rd[r].part]);
@@ -290,4 +285,5 @@ void yolo_qconv_grid_mark(const struct yolo_graph *g, int vbmi, struct yolo_cpu_
         kernels[q].scratch = 0;
     }
     *gqs = all;
+    free(join_of);
 }

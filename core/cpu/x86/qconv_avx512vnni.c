@@ -12,10 +12,10 @@
  * reference's, in vectors: zero-point correction and bias in int32 (the tiles' sums start
  * from them), one float multiply, round half to even (cvtps, default MXCSR), saturation, the
  * zero point and the optional table (on the 64 packed bytes of a c4 output, at once), and a
- * narrowing NCHW store or a c4 one; a float output gets the fused activation from simd.h (within 3e-7 of
- * the reference's; a float output on a grid, YOLO_QC_FP_DQS, is rounded and dequantized
- * exactly first, and its SiLU or Sigmoid takes e^-x from two 16-entry tables: grid_exp,
- * 1.4e-7), and a SiLU before a fused QuantizeLinear is one division f / ((1 + e^-f) osc) with
+ * narrowing NCHW store or a c4 one; a float output gets the fused activation from simd.h
+ * (within 3e-7 of the reference's; a float output on a grid, YOLO_QC_FP_DQS, is rounded and
+ * dequantized exactly first, and its SiLU or Sigmoid takes e^-x from two 16-entry tables:
+ * grid_exp, 1.4e-7), and a SiLU before a fused QuantizeLinear is one division f / ((1 + e^-f) osc) with
  * simd.h's vsigmoid_den_q (within 2.7e-6, plus the product's 6e-8: a value that close to a
  * rounding tie may land one step off). Those are the only steps not bit-identical to the
  * reference. */
@@ -73,9 +73,9 @@ struct epv {
     __m512 ge1, ge2;         /* e^-x on the grid (see grid_exp) */
 };
 
-/* t[q] for the low byte q of each int32 lane (0..255), in that lane's low byte: two 128-entry
- * vpermi2b lookups (index bits 0-6), chosen by bit 7. The upper bytes are don't-cares: the
- * stores narrow to the low byte. */
+/* t[q] for every byte q of q: two 128-entry vpermi2b lookups (index bits 0-6), chosen by bit
+ * 7. finish16 looks up int32 lanes, whose upper bytes are don't-cares (the stores narrow to
+ * the low byte); finish_c4 the 64 packed bytes of a c4 vector. */
 __attribute__((target("avx512vbmi"))) static inline __m512i lut_vbmi(const struct epv *ev,
                                                                      __m512i q)
 {
